@@ -1,0 +1,139 @@
+#include "common/event_validator.h"
+
+#include <uuid/uuid.h>
+
+#include <cmath>
+
+#include "absl/status/status.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+
+namespace shopstream {
+namespace {
+
+using internal::v1::EventType;
+using internal::v1::StoredEvent;
+
+// Largest amount whose cents still fit a double exactly with room to spare.
+constexpr double kMaxAmount = 1e13;
+
+absl::Status CheckString(absl::string_view field, const std::string& value,
+                         size_t max_bytes) {
+  if (value.size() > max_bytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": at most ", max_bytes, " bytes (got ",
+                     value.size(), ")"));
+  }
+  // PostgreSQL text cannot hold NUL; refusing it here keeps it from failing
+  // a whole batch later.
+  if (value.find('\0') != std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": must not contain NUL characters"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<EventType> ParseEventType(const std::string& name) {
+  if (name == "page_view") return internal::v1::PAGE_VIEW;
+  if (name == "add_to_cart") return internal::v1::ADD_TO_CART;
+  if (name == "purchase") return internal::v1::PURCHASE;
+  if (name.empty()) {
+    return absl::InvalidArgumentError(
+        "event_type: required, one of page_view, add_to_cart, purchase");
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "event_type: unknown value \"", absl::CEscape(name.substr(0, 64)),
+      "\", expected one of page_view, add_to_cart, purchase"));
+}
+
+}  // namespace
+
+std::string NewEventId() {
+  uuid_t id;
+  uuid_generate_random(id);
+  char text[37];
+  uuid_unparse_lower(id, text);
+  return std::string(text, 36);
+}
+
+absl::StatusOr<int64_t> AmountToCents(double amount) {
+  if (!std::isfinite(amount)) {
+    return absl::InvalidArgumentError("order_amount: must be a finite number");
+  }
+  if (amount < 0) {
+    return absl::InvalidArgumentError("order_amount: must be >= 0");
+  }
+  if (amount > kMaxAmount) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("order_amount: at most ", kMaxAmount));
+  }
+  const double scaled = amount * 100.0;
+  const double cents = std::round(scaled);
+  // A two-decimal amount lands within rounding noise of a whole cent.
+  if (std::fabs(scaled - cents) > 1e-6 * std::max(1.0, cents)) {
+    return absl::InvalidArgumentError(
+        "order_amount: at most 2 decimal places");
+  }
+  return static_cast<int64_t>(cents);
+}
+
+absl::StatusOr<StoredEvent> EventValidator::Validate(
+    const v1::Event& event) const {
+  StoredEvent stored;
+
+  auto type = ParseEventType(event.event_type());
+  if (!type.ok()) return type.status();
+  stored.set_event_type(*type);
+
+  if (!event.has_timestamp()) {
+    return absl::InvalidArgumentError(
+        "timestamp: required, an RFC 3339 time such as "
+        "2025-10-02T10:30:00Z");
+  }
+  const auto& ts = event.timestamp();
+  // The range RFC 3339 can write: years 0001 to 9999.
+  if (ts.seconds() < -62135596800 || ts.seconds() > 253402300799 ||
+      ts.nanos() < 0 || ts.nanos() > 999999999) {
+    return absl::InvalidArgumentError(
+        "timestamp: outside years 0001 to 9999");
+  }
+  stored.set_occurred_at_micros(ts.seconds() * 1000000 + ts.nanos() / 1000);
+
+  if (auto s = CheckString("event_id", event.event_id(), kMaxIdBytes); !s.ok()) {
+    return s;
+  }
+  stored.set_event_id(event.event_id().empty() ? NewEventId()
+                                               : event.event_id());
+  if (auto s = CheckString("shop_id", event.shop_id(), kMaxShopIdBytes);
+      !s.ok()) {
+    return s;
+  }
+  stored.set_shop_id(event.shop_id().empty() ? kDefaultShopId
+                                             : event.shop_id());
+  if (auto s = CheckString("product_id", event.product_id(), kMaxIdBytes);
+      !s.ok()) {
+    return s;
+  }
+  stored.set_product_id(event.product_id());
+  if (auto s = CheckString("session_id", event.session_id(), kMaxIdBytes);
+      !s.ok()) {
+    return s;
+  }
+  stored.set_session_id(event.session_id());
+
+  if (*type == internal::v1::PURCHASE) {
+    if (!event.has_order_amount()) {
+      return absl::InvalidArgumentError(
+          "order_amount: required for purchase events");
+    }
+    auto cents = AmountToCents(event.order_amount());
+    if (!cents.ok()) return cents.status();
+    stored.set_order_amount_cents(*cents);
+  }
+  // An amount on other event types means nothing to any metric; it is
+  // dropped rather than refused, as the case study did.
+  return stored;
+}
+
+}  // namespace shopstream

@@ -1,0 +1,35 @@
+#ifndef SHOPSTREAM_COMMON_EVENT_VALIDATOR_H_
+#define SHOPSTREAM_COMMON_EVENT_VALIDATOR_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "shopstream/internal/v1/pipeline.pb.h"
+#include "shopstream/v1/event.pb.h"
+
+namespace shopstream {
+
+// Limits on an event's strings, in bytes.
+inline constexpr size_t kMaxIdBytes = 128;
+inline constexpr size_t kMaxShopIdBytes = 64;
+inline constexpr char kDefaultShopId[] = "default";
+
+// Turns a client's event into the form it is stored in, or explains, naming
+// the field, why it cannot be stored. Fills in defaults: a fresh UUID for a
+// missing event_id, "default" for a missing shop_id.
+class EventValidator {
+ public:
+  absl::StatusOr<internal::v1::StoredEvent> Validate(
+      const v1::Event& event) const;
+};
+
+// A random (version 4) UUID in its lower-case text form.
+std::string NewEventId();
+
+// Exact cents for an amount with at most two decimals, as it arrives in a
+// double (99.99 is not exact in binary, but is the double nearest 9999/100).
+absl::StatusOr<int64_t> AmountToCents(double amount);
+
+}  // namespace shopstream
+
+#endif  // SHOPSTREAM_COMMON_EVENT_VALIDATOR_H_

@@ -1,0 +1,128 @@
+#include "common/event_validator.h"
+
+#include <cmath>
+#include <limits>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace shopstream {
+namespace {
+
+using ::testing::HasSubstr;
+
+v1::Event Valid(const std::string& type) {
+  v1::Event e;
+  e.set_event_type(type);
+  e.mutable_timestamp()->set_seconds(1759401000);  // 2025-10-02T10:30:00Z
+  e.set_product_id("prod-123");
+  if (type == "purchase") e.set_order_amount(99.99);
+  return e;
+}
+
+absl::Status ErrorOf(const v1::Event& e) {
+  return EventValidator().Validate(e).status();
+}
+
+TEST(EventValidatorTest, AcceptsTheCaseStudyEvents) {
+  for (const char* type : {"page_view", "add_to_cart", "purchase"}) {
+    auto stored = EventValidator().Validate(Valid(type));
+    ASSERT_TRUE(stored.ok()) << type << ": " << stored.status();
+    EXPECT_EQ(stored->shop_id(), "default");
+    EXPECT_EQ(stored->event_id().size(), 36u);
+    EXPECT_EQ(stored->product_id(), "prod-123");
+    EXPECT_EQ(stored->occurred_at_micros(), 1759401000LL * 1000000);
+  }
+  auto purchase = EventValidator().Validate(Valid("purchase"));
+  ASSERT_TRUE(purchase.ok());
+  EXPECT_EQ(purchase->event_type(), internal::v1::PURCHASE);
+  EXPECT_EQ(purchase->order_amount_cents(), 9999);
+}
+
+TEST(EventValidatorTest, KeepsClientIdsAndAssignsFreshOnes) {
+  auto e = Valid("page_view");
+  e.set_event_id("client-1");
+  e.set_shop_id("shop-a");
+  auto stored = EventValidator().Validate(e);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->event_id(), "client-1");
+  EXPECT_EQ(stored->shop_id(), "shop-a");
+  EXPECT_NE(NewEventId(), NewEventId());
+}
+
+TEST(EventValidatorTest, RejectsUnknownOrMissingType) {
+  auto e = Valid("page_view");
+  e.set_event_type("click");
+  EXPECT_EQ(ErrorOf(e).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(ErrorOf(e).message(), HasSubstr("event_type"));
+  EXPECT_THAT(ErrorOf(e).message(), HasSubstr("click"));
+  e.clear_event_type();
+  EXPECT_THAT(ErrorOf(e).message(), HasSubstr("event_type: required"));
+}
+
+TEST(EventValidatorTest, RequiresTimestamp) {
+  auto e = Valid("page_view");
+  e.clear_timestamp();
+  EXPECT_THAT(ErrorOf(e).message(), HasSubstr("timestamp: required"));
+  e.mutable_timestamp()->set_seconds(253402300800);
+  EXPECT_THAT(ErrorOf(e).message(), HasSubstr("timestamp"));
+}
+
+TEST(EventValidatorTest, PurchaseNeedsAFiniteNonNegativeTwoDecimalAmount) {
+  auto e = Valid("purchase");
+  e.clear_order_amount();
+  EXPECT_THAT(ErrorOf(e).message(),
+              HasSubstr("order_amount: required for purchase"));
+  e.set_order_amount(-0.01);
+  EXPECT_THAT(ErrorOf(e).message(), HasSubstr("order_amount: must be >= 0"));
+  e.set_order_amount(std::numeric_limits<double>::quiet_NaN());
+  EXPECT_THAT(ErrorOf(e).message(), HasSubstr("finite"));
+  e.set_order_amount(std::numeric_limits<double>::infinity());
+  EXPECT_THAT(ErrorOf(e).message(), HasSubstr("finite"));
+  e.set_order_amount(1.005);
+  EXPECT_THAT(ErrorOf(e).message(), HasSubstr("2 decimal places"));
+  e.set_order_amount(0);
+  EXPECT_TRUE(ErrorOf(e).ok());
+}
+
+TEST(EventValidatorTest, AmountsBecomeExactCents) {
+  EXPECT_EQ(*AmountToCents(0.1), 10);
+  EXPECT_EQ(*AmountToCents(0.29), 29);
+  EXPECT_EQ(*AmountToCents(299.99), 29999);
+  EXPECT_EQ(*AmountToCents(9.99), 999);
+  EXPECT_EQ(*AmountToCents(12345678901.23), 1234567890123);
+  EXPECT_FALSE(AmountToCents(1e14).ok());
+}
+
+TEST(EventValidatorTest, AmountOnOtherTypesIsDropped) {
+  auto e = Valid("page_view");
+  e.set_order_amount(5);
+  auto stored = EventValidator().Validate(e);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_FALSE(stored->has_order_amount_cents());
+}
+
+TEST(EventValidatorTest, RejectsOversizedAndNulStrings) {
+  auto e = Valid("page_view");
+  e.set_product_id(std::string(129, 'p'));
+  EXPECT_THAT(ErrorOf(e).message(), HasSubstr("product_id: at most 128"));
+  e.set_product_id(std::string("a\0b", 3));
+  EXPECT_THAT(ErrorOf(e).message(), HasSubstr("product_id: must not contain"));
+  e.set_product_id("ok");
+  e.set_shop_id(std::string(65, 's'));
+  EXPECT_THAT(ErrorOf(e).message(), HasSubstr("shop_id"));
+  e.set_shop_id("s");
+  e.set_session_id(std::string(200, 'x'));
+  EXPECT_THAT(ErrorOf(e).message(), HasSubstr("session_id"));
+}
+
+TEST(EventValidatorTest, KeepsHostileLookingStringsVerbatim) {
+  auto e = Valid("page_view");
+  e.set_product_id("'; DROP TABLE events; -- ünïcode");
+  auto stored = EventValidator().Validate(e);
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->product_id(), "'; DROP TABLE events; -- ünïcode");
+}
+
+}  // namespace
+}  // namespace shopstream
