@@ -1,0 +1,59 @@
+#ifndef SHOPSTREAM_PROCESSOR_BATCH_COMMITTER_H_
+#define SHOPSTREAM_PROCESSOR_BATCH_COMMITTER_H_
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "processor/event_batcher.h"
+
+namespace shopstream {
+
+class BatchWriter;
+
+struct CommitterOptions {
+  std::string conninfo;
+  // Writer threads, each with its own connection: one commits while another
+  // fills its next batch.
+  int writers = 2;
+  BatchPolicy batch;
+  // How long a batch is retried through transient PostgreSQL failures
+  // before its senders are told UNAVAILABLE.
+  absl::Duration retry_budget = absl::Seconds(5);
+};
+
+// Commits submitted events to PostgreSQL in batches and answers each
+// submission after its commit.
+class BatchCommitter {
+ public:
+  explicit BatchCommitter(CommitterOptions options);
+  ~BatchCommitter();  // Stop()s
+
+  void Start();
+  // Submission::done is called exactly once, possibly before Submit returns
+  // (when refused).
+  void Submit(Submission submission);
+  // Stops taking submissions, commits what was taken, then returns.
+  void Stop();
+
+  int64_t pending_events() const { return batcher_.pending_events(); }
+
+ private:
+  void WriterLoop(int index);
+  void Commit(BatchWriter& writer, std::vector<Submission>& batch);
+  absl::StatusOr<std::vector<bool>> WriteWithRetry(
+      BatchWriter& writer,
+      const std::vector<const internal::v1::StoredEvent*>& events);
+
+  const CommitterOptions options_;
+  EventBatcher batcher_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace shopstream
+
+#endif  // SHOPSTREAM_PROCESSOR_BATCH_COMMITTER_H_

@@ -1,0 +1,38 @@
+#ifndef SHOPSTREAM_PROCESSOR_BATCH_WRITER_H_
+#define SHOPSTREAM_PROCESSOR_BATCH_WRITER_H_
+
+#include <memory>
+#include <pqxx/connection>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "shopstream/internal/v1/pipeline.pb.h"
+
+namespace shopstream {
+
+// Writes batches of events to PostgreSQL over one connection: COPY into a
+// session-local staging table, then one INSERT ... ON CONFLICT DO NOTHING
+// into events, in one transaction. A batch is all stored or not at all.
+class BatchWriter {
+ public:
+  explicit BatchWriter(std::string conninfo);
+  ~BatchWriter();
+
+  // Per event, in order: true when (shop_id, event_id) was stored before
+  // (by an earlier batch, or earlier in this one) and so was not stored
+  // again. UNAVAILABLE when the connection broke; it is reopened on the
+  // next call.
+  absl::StatusOr<std::vector<bool>> Write(
+      const std::vector<const internal::v1::StoredEvent*>& events);
+
+ private:
+  void EnsureConnected();
+
+  const std::string conninfo_;
+  std::unique_ptr<pqxx::connection> conn_;
+};
+
+}  // namespace shopstream
+
+#endif  // SHOPSTREAM_PROCESSOR_BATCH_WRITER_H_

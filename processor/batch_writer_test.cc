@@ -1,0 +1,142 @@
+#include "processor/batch_writer.h"
+
+#include <pqxx/pqxx>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "storage/schema_migrator.h"
+#include "storage/test_database.h"
+
+namespace shopstream {
+namespace {
+
+using internal::v1::StoredEvent;
+using ::testing::ElementsAre;
+
+StoredEvent Event(const std::string& id, internal::v1::EventType type,
+                  int64_t micros = 1759401000123456) {
+  StoredEvent e;
+  e.set_shop_id("shop");
+  e.set_event_id(id);
+  e.set_event_type(type);
+  e.set_occurred_at_micros(micros);
+  return e;
+}
+
+std::vector<const StoredEvent*> Ptrs(const std::vector<StoredEvent>& v) {
+  std::vector<const StoredEvent*> out;
+  for (const auto& e : v) out.push_back(&e);
+  return out;
+}
+
+class BatchWriterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(SchemaMigrator().Apply(db_.conninfo()).ok());
+  }
+  int64_t Count(const std::string& where = "true") {
+    pqxx::connection c(db_.conninfo());
+    pqxx::work tx(c);
+    return tx.exec("SELECT count(*) FROM events WHERE " + where)[0][0].as<int64_t>();
+  }
+  TestDatabase db_;
+};
+
+TEST_F(BatchWriterTest, StoresEveryFieldExactly) {
+  BatchWriter writer(db_.conninfo());
+  std::vector<StoredEvent> events = {Event("a", internal::v1::PURCHASE)};
+  events[0].set_product_id("it's \"quoted\"\t\\ ünï");
+  events[0].set_session_id("s-1");
+  events[0].set_order_amount_cents(9999);
+  auto dup = writer.Write(Ptrs(events));
+  ASSERT_TRUE(dup.ok()) << dup.status();
+  EXPECT_THAT(*dup, ElementsAre(false));
+
+  pqxx::connection c(db_.conninfo());
+  pqxx::work tx(c);
+  auto row = tx.exec(
+      "SELECT shop_id, event_id, event_type, product_id, session_id,"
+      " order_amount_cents,"
+      " (extract(epoch from occurred_at) * 1000000)::bigint"
+      " FROM events")[0];
+  EXPECT_EQ(row[0].as<std::string>(), "shop");
+  EXPECT_EQ(row[1].as<std::string>(), "a");
+  EXPECT_EQ(row[2].as<int>(), 3);
+  EXPECT_EQ(row[3].as<std::string>(), "it's \"quoted\"\t\\ ünï");
+  EXPECT_EQ(row[4].as<std::string>(), "s-1");
+  EXPECT_EQ(row[5].as<int64_t>(), 9999);
+  EXPECT_EQ(row[6].as<int64_t>(), 1759401000123456);
+}
+
+TEST_F(BatchWriterTest, EmptyOptionalFieldsAreNull) {
+  BatchWriter writer(db_.conninfo());
+  std::vector<StoredEvent> events = {Event("a", internal::v1::PAGE_VIEW)};
+  ASSERT_TRUE(writer.Write(Ptrs(events)).ok());
+  EXPECT_EQ(Count("product_id IS NULL AND session_id IS NULL AND"
+                  " order_amount_cents IS NULL"),
+            1);
+}
+
+TEST_F(BatchWriterTest, RetriedAndRepeatedEventsAreStoredOnce) {
+  BatchWriter writer(db_.conninfo());
+  std::vector<StoredEvent> first = {Event("a", internal::v1::PAGE_VIEW),
+                                    Event("b", internal::v1::PAGE_VIEW),
+                                    Event("a", internal::v1::PAGE_VIEW)};
+  auto dup = writer.Write(Ptrs(first));
+  ASSERT_TRUE(dup.ok()) << dup.status();
+  EXPECT_THAT(*dup, ElementsAre(false, false, true));
+
+  std::vector<StoredEvent> retry = {Event("b", internal::v1::PAGE_VIEW),
+                                    Event("c", internal::v1::PAGE_VIEW)};
+  dup = writer.Write(Ptrs(retry));
+  ASSERT_TRUE(dup.ok()) << dup.status();
+  EXPECT_THAT(*dup, ElementsAre(true, false));
+  EXPECT_EQ(Count(), 3);
+
+  // The same id in another shop is another event.
+  std::vector<StoredEvent> other = {Event("a", internal::v1::PAGE_VIEW)};
+  other[0].set_shop_id("other");
+  dup = writer.Write(Ptrs(other));
+  ASSERT_TRUE(dup.ok());
+  EXPECT_THAT(*dup, ElementsAre(false));
+  EXPECT_EQ(Count(), 4);
+}
+
+TEST_F(BatchWriterTest, ABatchWithARefusedRowStoresNothing) {
+  BatchWriter writer(db_.conninfo());
+  std::vector<StoredEvent> events = {Event("ok", internal::v1::PAGE_VIEW),
+                                     Event("bad", internal::v1::PURCHASE)};
+  events[1].set_order_amount_cents(-1);  // the table's CHECK refuses it
+  auto dup = writer.Write(Ptrs(events));
+  EXPECT_EQ(dup.status().code(), absl::StatusCode::kInvalidArgument)
+      << dup.status();
+  EXPECT_EQ(Count(), 0);
+  // The connection is still good for the next batch.
+  std::vector<StoredEvent> next = {Event("next", internal::v1::PAGE_VIEW)};
+  ASSERT_TRUE(writer.Write(Ptrs(next)).ok());
+  EXPECT_EQ(Count(), 1);
+}
+
+TEST_F(BatchWriterTest, ReconnectsAfterTheServerDropsIt) {
+  BatchWriter writer(db_.conninfo());
+  std::vector<StoredEvent> events = {Event("a", internal::v1::PAGE_VIEW)};
+  ASSERT_TRUE(writer.Write(Ptrs(events)).ok());
+  {
+    pqxx::connection admin(db_.server_conninfo());
+    pqxx::work tx(admin);
+    tx.exec_params(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        " WHERE datname = $1 AND pid <> pg_backend_pid()",
+        db_.name());
+    tx.commit();
+  }
+  std::vector<StoredEvent> next = {Event("b", internal::v1::PAGE_VIEW)};
+  auto broken = writer.Write(Ptrs(next));
+  EXPECT_EQ(broken.status().code(), absl::StatusCode::kUnavailable)
+      << broken.status();
+  ASSERT_TRUE(writer.Write(Ptrs(next)).ok());
+  EXPECT_EQ(Count(), 2);
+}
+
+}  // namespace
+}  // namespace shopstream

@@ -1,0 +1,66 @@
+#ifndef SHOPSTREAM_PROCESSOR_EVENT_BATCHER_H_
+#define SHOPSTREAM_PROCESSOR_EVENT_BATCHER_H_
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "shopstream/internal/v1/pipeline.pb.h"
+
+namespace shopstream {
+
+// Events that arrived together and are answered together.
+struct Submission {
+  internal::v1::PublishRequest request;
+  // Called once, with OK and a duplicate flag per event after commit, or
+  // with the error that kept them from being committed.
+  std::function<void(const absl::Status&, const std::vector<bool>& duplicate)>
+      done;
+  absl::Time arrived = absl::InfinitePast();
+};
+
+struct BatchPolicy {
+  // A batch is cut when this many events wait...
+  int max_batch_events = 2000;
+  // ...or when the oldest waiting event has waited this long.
+  absl::Duration max_wait = absl::Milliseconds(2);
+  // Past this many waiting events, Submit refuses (memory stays bounded).
+  int64_t max_pending_events = 200000;
+};
+
+// Collects submissions from every ingest stream and cuts them into batches
+// for the writers. Submissions are never split, so each is committed (or
+// not) as a whole.
+class EventBatcher {
+ public:
+  explicit EventBatcher(BatchPolicy policy) : policy_(policy) {}
+
+  // RESOURCE_EXHAUSTED when too much waits already; UNAVAILABLE once closed.
+  absl::Status Submit(Submission submission);
+
+  // Blocks until a batch is due and returns it; empty once closed and
+  // drained.
+  std::vector<Submission> NextBatch();
+
+  // Wakes every NextBatch: what waits is handed out without further delay.
+  void Close();
+
+  int64_t pending_events() const;
+
+ private:
+  bool BatchDue() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const BatchPolicy policy_;
+  mutable absl::Mutex mu_;
+  std::deque<Submission> queue_ ABSL_GUARDED_BY(mu_);
+  int64_t pending_events_ ABSL_GUARDED_BY(mu_) = 0;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace shopstream
+
+#endif  // SHOPSTREAM_PROCESSOR_EVENT_BATCHER_H_

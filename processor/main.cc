@@ -1,0 +1,78 @@
+// shopstream-processor: commits batches of events from every ingest to
+// PostgreSQL and acknowledges them after commit.
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "common/flags.h"
+#include "common/log.h"
+#include "common/termination.h"
+#include "processor/batch_committer.h"
+#include "processor/event_pipeline_service.h"
+#include "storage/schema_migrator.h"
+
+ABSL_FLAG(std::string, processor_address, "0.0.0.0:50053",
+          "gRPC listen address of the processor.");
+ABSL_FLAG(std::string, postgres,
+          "host=127.0.0.1 port=5432 user=postgres dbname=shopstream",
+          "libpq connection string of the events database.");
+ABSL_FLAG(int, batch_max_events, 2000, "A batch is cut at this many events...");
+ABSL_FLAG(int, batch_max_wait_ms, 2,
+          "...or when its oldest event has waited this long.");
+ABSL_FLAG(int, writers, 2, "Writer threads, each with its own connection.");
+ABSL_FLAG(int64_t, max_pending_events, 200000,
+          "Events waiting for a writer before new ones are refused.");
+ABSL_FLAG(int, retry_budget_ms, 5000,
+          "How long a batch is retried through PostgreSQL failures.");
+ABSL_FLAG(bool, migrate_only, false, "Apply migrations, then exit.");
+
+int main(int argc, char** argv) {
+  shopstream::BlockTerminationSignals();
+  shopstream::ParseFlagsAndEnvironment(argc, argv);
+  shopstream::SetLogService("processor");
+
+  const std::string conninfo = absl::GetFlag(FLAGS_postgres);
+  auto applied =
+      shopstream::SchemaMigrator().ApplyWhenReachable(conninfo, absl::Seconds(30));
+  if (!applied.ok()) {
+    shopstream::LogError("migrations failed",
+                         {{"error", std::string(applied.status().message())}});
+    return 1;
+  }
+  for (const auto& name : *applied) {
+    shopstream::LogInfo("migration applied", {{"name", name}});
+  }
+  if (absl::GetFlag(FLAGS_migrate_only)) return 0;
+
+  shopstream::CommitterOptions options;
+  options.conninfo = conninfo;
+  options.writers = absl::GetFlag(FLAGS_writers);
+  options.batch.max_batch_events = absl::GetFlag(FLAGS_batch_max_events);
+  options.batch.max_wait = absl::Milliseconds(absl::GetFlag(FLAGS_batch_max_wait_ms));
+  options.batch.max_pending_events = absl::GetFlag(FLAGS_max_pending_events);
+  options.retry_budget = absl::Milliseconds(absl::GetFlag(FLAGS_retry_budget_ms));
+  shopstream::BatchCommitter committer(options);
+  committer.Start();
+
+  shopstream::EventPipelineService service(&committer);
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  const std::string address = absl::GetFlag(FLAGS_processor_address);
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials());
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr) {
+    shopstream::LogError("cannot listen", {{"address", address}});
+    return 1;
+  }
+  shopstream::LogInfo("serving", {{"address", address}});
+
+  const int sig = shopstream::WaitForTerminationSignal();
+  shopstream::LogInfo("stopping", {{"signal", std::to_string(sig)}});
+  // Commit and answer everything taken, then end the streams.
+  committer.Stop();
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  shopstream::LogInfo("stopped");
+  return 0;
+}

@@ -1,0 +1,69 @@
+#include "storage/pg_connection_pool.h"
+
+#include <pqxx/pqxx>
+
+#include "gtest/gtest.h"
+#include "storage/test_database.h"
+
+namespace shopstream {
+namespace {
+
+TEST(PgConnectionPoolTest, RunsQueriesAndConvertsErrors) {
+  TestDatabase db;
+  PgConnectionPool pool(db.conninfo(), 2);
+  int value = 0;
+  ASSERT_TRUE(pool.Run([&](pqxx::connection& c) {
+                    pqxx::work tx(c);
+                    value = tx.exec("SELECT 41 + 1")[0][0].as<int>();
+                  }).ok());
+  EXPECT_EQ(value, 42);
+  absl::Status bad = pool.Run([](pqxx::connection& c) {
+    pqxx::work tx(c);
+    tx.exec("SELECT 1/0");
+  });
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument) << bad;
+  EXPECT_TRUE(pool.Run([](pqxx::connection& c) {
+                    pqxx::work tx(c);
+                    tx.exec("SELECT 1");
+                  }).ok());
+}
+
+TEST(PgConnectionPoolTest, RecoversAfterItsConnectionIsKilled) {
+  TestDatabase db;
+  PgConnectionPool pool(db.conninfo(), 1);
+  int backend_pid = 0;
+  ASSERT_TRUE(pool.Run([&](pqxx::connection& c) {
+                    backend_pid = c.backendpid();
+                  }).ok());
+  {
+    pqxx::connection admin(db.server_conninfo());
+    pqxx::work tx(admin);
+    tx.exec_params("SELECT pg_terminate_backend($1)", backend_pid);
+    tx.commit();
+  }
+  absl::Status broken = pool.Run([](pqxx::connection& c) {
+    pqxx::work tx(c);
+    tx.exec("SELECT 1");
+  });
+  EXPECT_EQ(broken.code(), absl::StatusCode::kUnavailable) << broken;
+  int new_pid = 0;
+  ASSERT_TRUE(pool.Run([&](pqxx::connection& c) {
+                    pqxx::work tx(c);
+                    new_pid = tx.exec("SELECT pg_backend_pid()")[0][0].as<int>();
+                  }).ok());
+  EXPECT_NE(new_pid, backend_pid);
+}
+
+TEST(PgConnectionPoolTest, BusyPoolAnswersResourceExhausted) {
+  TestDatabase db;
+  PgConnectionPool pool(db.conninfo(), 1);
+  absl::Status inner;
+  ASSERT_TRUE(pool.Run([&](pqxx::connection&) {
+                    inner = pool.Run([](pqxx::connection&) {},
+                                     absl::Milliseconds(50));
+                  }).ok());
+  EXPECT_EQ(inner.code(), absl::StatusCode::kResourceExhausted);
+}
+
+}  // namespace
+}  // namespace shopstream
