@@ -1,0 +1,201 @@
+#include "ingest/ingest_service.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/synchronization/mutex.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace shopstream {
+namespace {
+
+using ::testing::HasSubstr;
+
+// Stands in for the processor: commits nothing, remembers what it was given
+// and answers with a set status, marking ids it has seen before duplicates.
+class RecordingPublisher : public EventPublisher {
+ public:
+  void Publish(std::vector<internal::v1::StoredEvent> events,
+               Done done) override {
+    absl::Status status;
+    std::vector<bool> duplicate;
+    {
+      absl::MutexLock lock(&mu_);
+      status = status_;
+      ++calls_;
+      if (status.ok()) {
+        for (auto& e : events) {
+          duplicate.push_back(!seen_.insert(e.shop_id() + "/" + e.event_id()).second);
+          stored_.push_back(std::move(e));
+        }
+      }
+    }
+    done(status, duplicate);
+  }
+  void set_status(absl::Status s) {
+    absl::MutexLock lock(&mu_);
+    status_ = s;
+  }
+  std::vector<internal::v1::StoredEvent> stored() {
+    absl::MutexLock lock(&mu_);
+    return stored_;
+  }
+  int calls() {
+    absl::MutexLock lock(&mu_);
+    return calls_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  absl::Status status_;
+  std::set<std::string> seen_;
+  std::vector<internal::v1::StoredEvent> stored_;
+  int calls_ = 0;
+};
+
+class IngestServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    grpc::ServerBuilder builder;
+    builder.RegisterService(&service_);
+    server_ = builder.BuildAndStart();
+    stub_ = v1::IngestService::NewStub(
+        server_->InProcessChannel(grpc::ChannelArguments()));
+  }
+  void TearDown() override { server_->Shutdown(); }
+
+  static v1::Event PageView(const std::string& id = "") {
+    v1::Event e;
+    e.set_event_id(id);
+    e.set_event_type("page_view");
+    e.mutable_timestamp()->set_seconds(1759401000);
+    e.set_product_id("prod-123");
+    return e;
+  }
+
+  RecordingPublisher publisher_;
+  IngestService service_{&publisher_};
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<v1::IngestService::Stub> stub_;
+};
+
+TEST_F(IngestServiceTest, AcceptsAValidEventAfterPublishing) {
+  grpc::ClientContext ctx;
+  v1::IngestRequest req;
+  *req.mutable_event() = PageView("id-1");
+  v1::IngestResponse resp;
+  ASSERT_TRUE(stub_->Ingest(&ctx, req, &resp).ok());
+  EXPECT_EQ(resp.acceptance().status(), "accepted");
+  EXPECT_EQ(resp.event_id(), "id-1");
+  EXPECT_FALSE(resp.duplicate());
+  ASSERT_EQ(publisher_.stored().size(), 1u);
+  EXPECT_EQ(publisher_.stored()[0].shop_id(), "default");
+}
+
+TEST_F(IngestServiceTest, RetryIsAcceptedAndFlaggedDuplicate) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    grpc::ClientContext ctx;
+    v1::IngestRequest req;
+    *req.mutable_event() = PageView("same");
+    v1::IngestResponse resp;
+    ASSERT_TRUE(stub_->Ingest(&ctx, req, &resp).ok());
+    EXPECT_EQ(resp.acceptance().status(), "accepted");
+    EXPECT_EQ(resp.duplicate(), attempt == 1);
+  }
+}
+
+TEST_F(IngestServiceTest, InvalidEventIsRefusedAndNotPublished) {
+  grpc::ClientContext ctx;
+  v1::IngestRequest req;
+  *req.mutable_event() = PageView();
+  req.mutable_event()->set_event_type("purchase");  // without an amount
+  v1::IngestResponse resp;
+  grpc::Status status = stub_->Ingest(&ctx, req, &resp);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("order_amount"));
+  EXPECT_EQ(publisher_.calls(), 0);
+}
+
+TEST_F(IngestServiceTest, PublisherFailureReachesTheClient) {
+  publisher_.set_status(absl::UnavailableError("processor unavailable"));
+  grpc::ClientContext ctx;
+  v1::IngestRequest req;
+  *req.mutable_event() = PageView();
+  v1::IngestResponse resp;
+  grpc::Status status = stub_->Ingest(&ctx, req, &resp);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_NE(resp.acceptance().status(), "accepted");
+}
+
+TEST_F(IngestServiceTest, BatchAnswersEachEvent) {
+  grpc::ClientContext ctx;
+  v1::IngestBatchRequest req;
+  *req.add_events() = PageView("a");
+  *req.add_events() = PageView("b");
+  req.mutable_events(1)->set_event_type("click");
+  *req.add_events() = PageView("a");
+  v1::IngestBatchResponse resp;
+  ASSERT_TRUE(stub_->IngestBatch(&ctx, req, &resp).ok());
+  ASSERT_EQ(resp.results_size(), 3);
+  EXPECT_EQ(resp.results(0).status(), "accepted");
+  EXPECT_EQ(resp.results(1).status(), "rejected");
+  EXPECT_THAT(resp.results(1).error(), HasSubstr("events[1].event_type"));
+  EXPECT_EQ(resp.results(2).status(), "duplicate");
+  EXPECT_EQ(resp.accepted(), 1);
+  EXPECT_EQ(resp.rejected(), 1);
+  EXPECT_EQ(resp.duplicates(), 1);
+  EXPECT_EQ(publisher_.stored().size(), 2u);
+}
+
+TEST_F(IngestServiceTest, OversizedBatchIsRefusedWhole) {
+  grpc::ClientContext ctx;
+  v1::IngestBatchRequest req;
+  for (int i = 0; i <= kMaxEventsPerBatch; ++i) *req.add_events() = PageView();
+  v1::IngestBatchResponse resp;
+  grpc::Status status = stub_->IngestBatch(&ctx, req, &resp);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("events: at most 1000"));
+  EXPECT_EQ(publisher_.calls(), 0);
+}
+
+TEST_F(IngestServiceTest, StreamCountsEveryEventAndPublishesInChunks) {
+  grpc::ClientContext ctx;
+  v1::StreamEventsResponse resp;
+  auto writer = stub_->StreamEvents(&ctx, &resp);
+  const int n = 1234;
+  for (int i = 0; i < n; ++i) {
+    v1::Event e = PageView("s" + std::to_string(i % 1200));
+    if (i == 7) e.clear_timestamp();
+    ASSERT_TRUE(writer->Write(e));
+  }
+  writer->WritesDone();
+  ASSERT_TRUE(writer->Finish().ok());
+  EXPECT_EQ(resp.rejected(), 1);
+  ASSERT_EQ(resp.rejections_size(), 1);
+  EXPECT_EQ(resp.rejections(0).index(), 7);
+  EXPECT_THAT(resp.rejections(0).error(), HasSubstr("timestamp"));
+  // 1200 distinct ids; s7 is stored from its second sending (i = 1207).
+  EXPECT_EQ(resp.accepted(), 1200);
+  EXPECT_EQ(resp.duplicates(), n - 1 - 1200);
+  EXPECT_GE(publisher_.calls(), 3);
+}
+
+TEST_F(IngestServiceTest, StreamFailsWhenACommitFails) {
+  publisher_.set_status(absl::UnavailableError("processor unavailable"));
+  grpc::ClientContext ctx;
+  v1::StreamEventsResponse resp;
+  auto writer = stub_->StreamEvents(&ctx, &resp);
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(writer->Write(PageView()));
+  writer->WritesDone();
+  EXPECT_EQ(writer->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(IngestServiceTest, HealthSaysHealthy) {
+  grpc::ClientContext ctx;
+  v1::HealthResponse resp;
+  ASSERT_TRUE(stub_->Health(&ctx, v1::HealthRequest(), &resp).ok());
+  EXPECT_EQ(resp.status(), "healthy");
+}
+
+}  // namespace
+}  // namespace shopstream

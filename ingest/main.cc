@@ -1,0 +1,62 @@
+// shopstream-ingest: validates events and answers once the processor has
+// committed them.
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include "absl/flags/flag.h"
+#include "common/flags.h"
+#include "common/log.h"
+#include "common/termination.h"
+#include "ingest/ingest_service.h"
+#include "ingest/processor_client.h"
+
+ABSL_FLAG(std::string, ingest_address, "0.0.0.0:50051",
+          "gRPC listen address of the ingest service.");
+ABSL_FLAG(std::string, processor_target, "localhost:50053",
+          "gRPC address of the processor.");
+ABSL_FLAG(int64_t, max_outstanding_events, 100000,
+          "Events waiting for commit before new ones are refused.");
+ABSL_FLAG(int, shutdown_grace_ms, 20000,
+          "On SIGTERM, how long accepted events may take to commit.");
+
+int main(int argc, char** argv) {
+  shopstream::BlockTerminationSignals();
+  shopstream::ParseFlagsAndEnvironment(argc, argv);
+  shopstream::SetLogService("ingest");
+
+  grpc::ChannelArguments args;
+  // Keep the processor stream alive through idle periods and notice a dead
+  // processor quickly.
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  shopstream::ProcessorClientOptions options;
+  options.max_outstanding_events = absl::GetFlag(FLAGS_max_outstanding_events);
+  shopstream::ProcessorClient processor(
+      grpc::CreateCustomChannel(absl::GetFlag(FLAGS_processor_target),
+                                grpc::InsecureChannelCredentials(), args),
+      options);
+  processor.Start();
+
+  shopstream::IngestService service(&processor);
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  const std::string address = absl::GetFlag(FLAGS_ingest_address);
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials());
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr) {
+    shopstream::LogError("cannot listen", {{"address", address}});
+    return 1;
+  }
+  shopstream::LogInfo("serving", {{"address", address}});
+
+  const int sig = shopstream::WaitForTerminationSignal();
+  shopstream::LogInfo("stopping", {{"signal", std::to_string(sig)}});
+  const auto grace = std::chrono::milliseconds(absl::GetFlag(FLAGS_shutdown_grace_ms));
+  // In-flight calls finish (their events commit) before the stream closes.
+  server->Shutdown(std::chrono::system_clock::now() + grace);
+  processor.Stop(absl::Seconds(2));
+  shopstream::LogInfo("stopped");
+  return 0;
+}

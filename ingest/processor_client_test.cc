@@ -1,0 +1,152 @@
+// The ingest side of the internal stream against the real processor classes
+// and a real PostgreSQL.
+#include "ingest/processor_client.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <pqxx/pqxx>
+
+#include "absl/synchronization/notification.h"
+#include "gtest/gtest.h"
+#include "processor/batch_committer.h"
+#include "processor/event_pipeline_service.h"
+#include "storage/schema_migrator.h"
+#include "storage/test_database.h"
+
+namespace shopstream {
+namespace {
+
+struct Outcome {
+  absl::Notification done;
+  absl::Status status;
+  std::vector<bool> duplicate;
+};
+
+std::vector<internal::v1::StoredEvent> Events(const std::vector<std::string>& ids) {
+  std::vector<internal::v1::StoredEvent> out;
+  for (const auto& id : ids) {
+    internal::v1::StoredEvent e;
+    e.set_shop_id("shop");
+    e.set_event_id(id);
+    e.set_event_type(internal::v1::PAGE_VIEW);
+    e.set_occurred_at_micros(1);
+    out.push_back(e);
+  }
+  return out;
+}
+
+class Processor {
+ public:
+  explicit Processor(const std::string& conninfo, int port = 0)
+      : committer_({.conninfo = conninfo}), service_(&committer_) {
+    committer_.Start();
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:" + std::to_string(port),
+                             grpc::InsecureServerCredentials(), &port_);
+    builder.RegisterService(&service_);
+    server_ = builder.BuildAndStart();
+  }
+  ~Processor() { Stop(); }
+  void Stop() {
+    if (server_ == nullptr) return;
+    committer_.Stop();
+    server_->Shutdown(std::chrono::system_clock::now());
+    server_.reset();
+  }
+  int port() const { return port_; }
+
+ private:
+  BatchCommitter committer_;
+  EventPipelineService service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+};
+
+bool WaitConnected(ProcessorClient& client) {
+  for (int i = 0; i < 200 && !client.connected(); ++i) {
+    absl::SleepFor(absl::Milliseconds(25));
+  }
+  return client.connected();
+}
+
+void Publish(ProcessorClient& client, const std::vector<std::string>& ids,
+             Outcome* out) {
+  client.Publish(Events(ids), [out](const absl::Status& s,
+                                    const std::vector<bool>& d) {
+    out->status = s;
+    out->duplicate = d;
+    out->done.Notify();
+  });
+}
+
+TEST(ProcessorClientTest, PublishesOverTheStreamAndReportsDuplicates) {
+  TestDatabase db;
+  ASSERT_TRUE(SchemaMigrator().Apply(db.conninfo()).ok());
+  Processor processor(db.conninfo());
+  ProcessorClient client(grpc::CreateChannel(
+      "127.0.0.1:" + std::to_string(processor.port()),
+      grpc::InsecureChannelCredentials()));
+  client.Start();
+  ASSERT_TRUE(WaitConnected(client));
+
+  std::vector<std::unique_ptr<Outcome>> outcomes;
+  for (int i = 0; i < 50; ++i) {
+    outcomes.push_back(std::make_unique<Outcome>());
+    Publish(client, {"e" + std::to_string(i), "e" + std::to_string(i + 1)},
+            outcomes.back().get());
+  }
+  int duplicates = 0;
+  for (auto& o : outcomes) {
+    ASSERT_TRUE(o->done.WaitForNotificationWithTimeout(absl::Seconds(30)));
+    ASSERT_TRUE(o->status.ok()) << o->status;
+    ASSERT_EQ(o->duplicate.size(), 2u);
+    duplicates += o->duplicate[0] + o->duplicate[1];
+  }
+  EXPECT_EQ(duplicates, 49);  // e1..e49 each sent twice
+  pqxx::connection c(db.conninfo());
+  pqxx::work tx(c);
+  EXPECT_EQ(tx.exec("SELECT count(*) FROM events")[0][0].as<int>(), 51);
+  client.Stop();
+}
+
+TEST(ProcessorClientTest, WithoutAProcessorPublishFailsFastAsUnavailable) {
+  ProcessorClient client(grpc::CreateChannel("127.0.0.1:1",
+                                             grpc::InsecureChannelCredentials()));
+  client.Start();
+  Outcome o;
+  Publish(client, {"x"}, &o);
+  ASSERT_TRUE(o.done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  EXPECT_EQ(o.status.code(), absl::StatusCode::kUnavailable);
+  client.Stop();
+}
+
+TEST(ProcessorClientTest, ReconnectsWhenTheProcessorComesBack) {
+  TestDatabase db;
+  ASSERT_TRUE(SchemaMigrator().Apply(db.conninfo()).ok());
+  auto processor = std::make_unique<Processor>(db.conninfo());
+  const int port = processor->port();
+  ProcessorClient client(grpc::CreateChannel(
+      "127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
+  client.Start();
+  ASSERT_TRUE(WaitConnected(client));
+  processor->Stop();
+  processor.reset();
+  for (int i = 0; i < 200 && client.connected(); ++i) {
+    absl::SleepFor(absl::Milliseconds(25));
+  }
+  Outcome refused;
+  Publish(client, {"while-down"}, &refused);
+  ASSERT_TRUE(refused.done.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  EXPECT_EQ(refused.status.code(), absl::StatusCode::kUnavailable);
+
+  processor = std::make_unique<Processor>(db.conninfo(), port);
+  ASSERT_TRUE(WaitConnected(client));
+  Outcome accepted;
+  Publish(client, {"after"}, &accepted);
+  ASSERT_TRUE(accepted.done.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  EXPECT_TRUE(accepted.status.ok()) << accepted.status;
+  client.Stop();
+}
+
+}  // namespace
+}  // namespace shopstream
