@@ -1,0 +1,56 @@
+// shopstream-query: answers analytics questions from PostgreSQL.
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include "absl/flags/flag.h"
+#include "common/flags.h"
+#include "common/log.h"
+#include "common/termination.h"
+#include "query/analytics_service.h"
+#include "storage/schema_migrator.h"
+
+ABSL_FLAG(std::string, query_address, "0.0.0.0:50052",
+          "gRPC listen address of the analytics service.");
+ABSL_FLAG(std::string, postgres,
+          "host=127.0.0.1 port=5432 user=postgres dbname=shopstream",
+          "libpq connection string of the events database.");
+ABSL_FLAG(int, postgres_connections, 8, "Size of the connection pool.");
+
+int main(int argc, char** argv) {
+  shopstream::BlockTerminationSignals();
+  shopstream::ParseFlagsAndEnvironment(argc, argv);
+  shopstream::SetLogService("query");
+
+  const std::string conninfo = absl::GetFlag(FLAGS_postgres);
+  // The schema must exist before the first query; whichever service starts
+  // first creates it.
+  auto applied =
+      shopstream::SchemaMigrator().ApplyWhenReachable(conninfo, absl::Seconds(30));
+  if (!applied.ok()) {
+    shopstream::LogError("migrations failed",
+                         {{"error", std::string(applied.status().message())}});
+    return 1;
+  }
+
+  shopstream::PgConnectionPool pool(conninfo,
+                                    absl::GetFlag(FLAGS_postgres_connections));
+  shopstream::SummaryStore summaries(&pool);
+  shopstream::AnalyticsService service(&summaries);
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  const std::string address = absl::GetFlag(FLAGS_query_address);
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials());
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr) {
+    shopstream::LogError("cannot listen", {{"address", address}});
+    return 1;
+  }
+  shopstream::LogInfo("serving", {{"address", address}});
+
+  const int sig = shopstream::WaitForTerminationSignal();
+  shopstream::LogInfo("stopping", {{"signal", std::to_string(sig)}});
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  shopstream::LogInfo("stopped");
+  return 0;
+}
