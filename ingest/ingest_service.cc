@@ -224,8 +224,14 @@ grpc::ServerReadReactor<v1::Event>* IngestService::StreamEvents(
 grpc::ServerUnaryReactor* IngestService::Health(
     grpc::CallbackServerContext* context, const v1::HealthRequest* request,
     v1::HealthResponse* response) {
-  response->set_status("healthy");
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  // Healthy means events can be taken now, which needs the processor.
+  if (!publisher_->Ready()) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                 "processor unavailable"));
+    return reactor;
+  }
+  response->set_status("healthy");
   reactor->Finish(grpc::Status::OK);
   return reactor;
 }

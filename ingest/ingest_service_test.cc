@@ -32,6 +32,14 @@ class RecordingPublisher : public EventPublisher {
     }
     done(status, duplicate);
   }
+  bool Ready() const override {
+    absl::MutexLock lock(&mu_);
+    return ready_;
+  }
+  void set_ready(bool ready) {
+    absl::MutexLock lock(&mu_);
+    ready_ = ready;
+  }
   void set_status(absl::Status s) {
     absl::MutexLock lock(&mu_);
     status_ = s;
@@ -46,7 +54,8 @@ class RecordingPublisher : public EventPublisher {
   }
 
  private:
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
+  bool ready_ = true;
   absl::Status status_;
   std::set<std::string> seen_;
   std::vector<internal::v1::StoredEvent> stored_;
@@ -195,6 +204,14 @@ TEST_F(IngestServiceTest, HealthSaysHealthy) {
   v1::HealthResponse resp;
   ASSERT_TRUE(stub_->Health(&ctx, v1::HealthRequest(), &resp).ok());
   EXPECT_EQ(resp.status(), "healthy");
+}
+
+TEST_F(IngestServiceTest, UnhealthyWithoutTheProcessor) {
+  publisher_.set_ready(false);
+  grpc::ClientContext ctx;
+  v1::HealthResponse resp;
+  EXPECT_EQ(stub_->Health(&ctx, v1::HealthRequest(), &resp).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
 }
 
 }  // namespace

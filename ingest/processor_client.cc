@@ -20,7 +20,7 @@ void ProcessorClient::Start() {
   connection_thread_ = std::thread([this] { ConnectionLoop(); });
 }
 
-bool ProcessorClient::connected() const {
+bool ProcessorClient::Ready() const {
   absl::MutexLock lock(&mu_);
   return connected_;
 }

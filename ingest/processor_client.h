@@ -27,6 +27,8 @@ class EventPublisher {
   // `done` runs exactly once, on any thread, possibly before Publish returns.
   virtual void Publish(std::vector<internal::v1::StoredEvent> events,
                        Done done) = 0;
+  // Whether Publish can succeed now; health checks report it.
+  virtual bool Ready() const = 0;
 };
 
 struct ProcessorClientOptions {
@@ -56,7 +58,7 @@ class ProcessorClient final : public EventPublisher {
   void Publish(std::vector<internal::v1::StoredEvent> events,
                Done done) override;
 
-  bool connected() const;
+  bool Ready() const override;
 
  private:
   struct Pending {

@@ -63,10 +63,10 @@ class Processor {
 };
 
 bool WaitConnected(ProcessorClient& client) {
-  for (int i = 0; i < 200 && !client.connected(); ++i) {
+  for (int i = 0; i < 200 && !client.Ready(); ++i) {
     absl::SleepFor(absl::Milliseconds(25));
   }
-  return client.connected();
+  return client.Ready();
 }
 
 void Publish(ProcessorClient& client, const std::vector<std::string>& ids,
@@ -131,7 +131,7 @@ TEST(ProcessorClientTest, ReconnectsWhenTheProcessorComesBack) {
   ASSERT_TRUE(WaitConnected(client));
   processor->Stop();
   processor.reset();
-  for (int i = 0; i < 200 && client.connected(); ++i) {
+  for (int i = 0; i < 200 && client.Ready(); ++i) {
     absl::SleepFor(absl::Milliseconds(25));
   }
   Outcome refused;

@@ -1,0 +1,49 @@
+# The two commands of the README: `make up` and `make test`. Both install
+# missing Debian packages (root or sudo) and build first.
+BUILD_DIR ?= build
+BUILD_TYPE ?= RelWithDebInfo
+JOBS ?= $(shell nproc)
+CTEST_ARGS ?=
+
+.PHONY: all deps build up down logs status test test-unit test-integration test-e2e clean format
+
+all: build
+
+deps:
+	./scripts/install-deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+up: build
+	BIN_DIR=$(CURDIR)/$(BUILD_DIR)/bin ./scripts/stack.sh up
+
+down:
+	./scripts/stack.sh down
+
+logs:
+	./scripts/stack.sh logs
+
+status:
+	./scripts/stack.sh status
+
+# Every suite; tests that need PostgreSQL share one server that a ctest
+# fixture starts and stops.
+test: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 300 $(CTEST_ARGS)
+
+test-unit: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L unit
+
+test-integration: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L integration
+
+test-e2e: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L e2e
+
+format:
+	clang-format -i $$(git ls-files '*.cc' '*.h')
+
+clean:
+	rm -rf $(BUILD_DIR)

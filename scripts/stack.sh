@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# Runs the local shopstream stack: a PostgreSQL cluster and the four
+# services, all state under $DATA_DIR (default ./.data).
+#   scripts/stack.sh up | down | logs | status
+# Ports: HTTP_PORT (8080), INGEST_PORT (50051), QUERY_PORT (50052),
+# PROCESSOR_PORT (50053), PG_PORT (55433). Binaries: BIN_DIR (build/bin).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+DATA_DIR=${DATA_DIR:-$root/.data}
+mkdir -p "$DATA_DIR"
+DATA_DIR=$(cd "$DATA_DIR" && pwd)
+BIN_DIR=${BIN_DIR:-$root/build/bin}
+HTTP_PORT=${HTTP_PORT:-8080}
+INGEST_PORT=${INGEST_PORT:-50051}
+QUERY_PORT=${QUERY_PORT:-50052}
+PROCESSOR_PORT=${PROCESSOR_PORT:-50053}
+PG_PORT=${PG_PORT:-55433}
+services=(processor ingest query gateway)
+conninfo="host=127.0.0.1 port=$PG_PORT user=postgres dbname=shopstream"
+
+pid_of() {
+  local f="$DATA_DIR/run/$1.pid"
+  [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && cat "$f"
+}
+
+start_service() {
+  local name=$1; shift
+  if pid=$(pid_of "$name"); then
+    echo "$name already running (pid $pid)"
+    return
+  fi
+  # A session of its own, so the service outlives this script and make.
+  setsid "$BIN_DIR/shopstream-$name" "$@" >>"$DATA_DIR/logs/$name.log" 2>&1 < /dev/null &
+  echo $! >"$DATA_DIR/run/$name.pid"
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_until() {
+  local what=$1 deadline=$((SECONDS + 60)); shift
+  until "$@"; do
+    if [ $SECONDS -ge $deadline ]; then
+      echo "stack: $what did not become healthy; see $DATA_DIR/logs/" >&2
+      return 1
+    fi
+    sleep 0.2
+  done
+}
+
+http_ok() { curl -fsS -o /dev/null "http://127.0.0.1:$HTTP_PORT$1"; }
+
+up() {
+  mkdir -p "$DATA_DIR/run" "$DATA_DIR/logs"
+  "$root/scripts/pg.sh" start "$DATA_DIR/pg" "$PG_PORT" --durable
+  if ! psql "host=127.0.0.1 port=$PG_PORT user=postgres dbname=postgres" -tAc \
+      "SELECT 1 FROM pg_database WHERE datname = 'shopstream'" | grep -q 1; then
+    psql "host=127.0.0.1 port=$PG_PORT user=postgres dbname=postgres" -qc "CREATE DATABASE shopstream"
+  fi
+  start_service processor --processor_address="127.0.0.1:$PROCESSOR_PORT" --postgres="$conninfo"
+  start_service ingest --ingest_address="127.0.0.1:$INGEST_PORT" \
+    --processor_target="127.0.0.1:$PROCESSOR_PORT"
+  start_service query --query_address="127.0.0.1:$QUERY_PORT" --postgres="$conninfo"
+  start_service gateway --http_port="$HTTP_PORT" \
+    --ingest_target="127.0.0.1:$INGEST_PORT" --query_target="127.0.0.1:$QUERY_PORT"
+  wait_until processor port_open "$PROCESSOR_PORT"
+  wait_until ingest http_ok /v1/health
+  wait_until query http_ok /api/health
+  cat <<MSG
+
+shopstream is up (state in $DATA_DIR):
+  REST API    http://localhost:$HTTP_PORT   (POST /v1/events, GET /api/analytics)
+  gRPC        ingest localhost:$INGEST_PORT, analytics localhost:$QUERY_PORT
+  PostgreSQL  $conninfo
+  logs        make logs    stop: make down
+MSG
+}
+
+down() {
+  local name pid
+  for ((i = ${#services[@]} - 1; i >= 0; i--)); do
+    name=${services[$i]}
+    if pid=$(pid_of "$name"); then
+      kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -KILL "$pid" 2>/dev/null || true
+      echo "stopped $name"
+    fi
+    rm -f "$DATA_DIR/run/$name.pid"
+  done
+  "$root/scripts/pg.sh" stop "$DATA_DIR/pg" "$PG_PORT"
+  echo "stopped postgres"
+}
+
+status() {
+  for name in "${services[@]}"; do
+    if pid=$(pid_of "$name"); then echo "$name running (pid $pid)"; else echo "$name stopped"; fi
+  done
+}
+
+case "${1:-}" in
+up) up ;;
+down) down ;;
+logs) tail -n 50 -F "$DATA_DIR"/logs/*.log ;;
+status) status ;;
+*) echo "usage: $0 up|down|logs|status" >&2; exit 2 ;;
+esac
