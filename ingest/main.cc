@@ -9,13 +9,17 @@
 #include "common/termination.h"
 #include "ingest/ingest_service.h"
 #include "ingest/processor_client.h"
+#include "ingest/processor_pool.h"
 
 ABSL_FLAG(std::string, ingest_address, "0.0.0.0:50051",
           "gRPC listen address of the ingest service.");
 ABSL_FLAG(std::string, processor_target, "localhost:50053",
-          "gRPC address of the processor.");
+          "gRPC addresses of the processors, comma-separated; a DNS name "
+          "with several addresses (a headless Service) is balanced too.");
 ABSL_FLAG(int64_t, max_outstanding_events, 100000,
           "Events waiting for commit before new ones are refused.");
+ABSL_FLAG(int, streams_per_target, 2,
+          "Publish streams opened to each processor target.");
 ABSL_FLAG(int, shutdown_grace_ms, 20000,
           "On SIGTERM, how long accepted events may take to commit.");
 
@@ -32,13 +36,30 @@ int main(int argc, char** argv) {
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   shopstream::ProcessorClientOptions options;
   options.max_outstanding_events = absl::GetFlag(FLAGS_max_outstanding_events);
-  shopstream::ProcessorClient processor(
-      grpc::CreateCustomChannel(absl::GetFlag(FLAGS_processor_target),
-                                grpc::InsecureChannelCredentials(), args),
-      options);
-  processor.Start();
+  // Each new stream on a round_robin channel goes to the next address, so
+  // the streams of one target spread over the processors behind it.
+  args.SetLoadBalancingPolicyName("round_robin");
+  const std::vector<std::string> targets =
+      shopstream::SplitTargets(absl::GetFlag(FLAGS_processor_target));
+  const int streams = absl::GetFlag(FLAGS_streams_per_target);
+  // The bound is for the whole process, shared by its streams.
+  options.max_outstanding_events = std::max<int64_t>(
+      1, options.max_outstanding_events / (targets.size() * streams));
+  std::vector<std::unique_ptr<shopstream::EventPublisher>> members;
+  std::vector<shopstream::ProcessorClient*> clients;
+  for (const std::string& target : targets) {
+    auto channel = grpc::CreateCustomChannel(
+        target, grpc::InsecureChannelCredentials(), args);
+    for (int i = 0; i < streams; ++i) {
+      auto client = std::make_unique<shopstream::ProcessorClient>(channel, options);
+      client->Start();
+      clients.push_back(client.get());
+      members.push_back(std::move(client));
+    }
+  }
+  shopstream::ProcessorPool processors(std::move(members));
 
-  shopstream::IngestService service(&processor);
+  shopstream::IngestService service(&processors);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   const std::string address = absl::GetFlag(FLAGS_ingest_address);
@@ -56,7 +77,7 @@ int main(int argc, char** argv) {
   const auto grace = std::chrono::milliseconds(absl::GetFlag(FLAGS_shutdown_grace_ms));
   // In-flight calls finish (their events commit) before the stream closes.
   server->Shutdown(std::chrono::system_clock::now() + grace);
-  processor.Stop(absl::Seconds(2));
+  for (auto* client : clients) client->Stop(absl::Seconds(2));
   shopstream::LogInfo("stopped");
   return 0;
 }
