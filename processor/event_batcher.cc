@@ -27,13 +27,26 @@ bool EventBatcher::BatchDue() const {
 std::vector<Submission> EventBatcher::NextBatch() {
   absl::MutexLock lock(&mu_);
   while (!BatchDue()) {
-    // Wake for a new submission, or when the oldest one falls due.
-    absl::Duration wait = absl::Seconds(1);
-    if (!queue_.empty()) {
-      wait = queue_.front().arrived + policy_.max_wait - absl::Now();
+    if (queue_.empty()) {
+      mu_.Await(absl::Condition(
+          +[](EventBatcher* b) ABSL_EXCLUSIVE_LOCKS_REQUIRED(b->mu_) {
+            return !b->queue_.empty() || b->closed_;
+          },
+          this));
+      continue;
     }
-    mu_.AwaitWithTimeout(absl::Condition(this, &EventBatcher::BatchDue),
-                         std::max(wait, absl::ZeroDuration()));
+    // Conditions are re-checked only when the lock changes hands, so the
+    // oldest submission's deadline is a timeout, and size is the condition.
+    const absl::Duration wait =
+        queue_.front().arrived + policy_.max_wait - absl::Now();
+    mu_.AwaitWithTimeout(
+        absl::Condition(
+            +[](EventBatcher* b) ABSL_EXCLUSIVE_LOCKS_REQUIRED(b->mu_) {
+              return b->closed_ ||
+                     b->pending_events_ >= b->policy_.max_batch_events;
+            },
+            this),
+        std::max(wait, absl::ZeroDuration()));
   }
   std::vector<Submission> batch;
   int events = 0;

@@ -48,7 +48,7 @@ wait_until() {
   done
 }
 
-http_ok() { curl -fsS -o /dev/null "http://127.0.0.1:$HTTP_PORT$1"; }
+http_ok() { curl -fs -o /dev/null "http://127.0.0.1:$HTTP_PORT$1"; }
 
 up() {
   mkdir -p "$DATA_DIR/run" "$DATA_DIR/logs"
