@@ -1,0 +1,655 @@
+#include "gateway/gateway_server.h"
+
+#include <chrono>
+#include <exception>
+#include <optional>
+#include <thread>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/synchronization/mutex.h"
+#include "boost/asio/dispatch.hpp"
+#include "boost/asio/ip/tcp.hpp"
+#include "boost/asio/post.hpp"
+#include "boost/asio/strand.hpp"
+#include "boost/beast/core.hpp"
+#include "boost/beast/http.hpp"
+#include "common/log.h"
+#include "gateway/http_status.h"
+#include "gateway/path_template.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/impl/codegen/proto_utils.h"
+#include "grpcpp/security/credentials.h"
+#include "rapidjson/stringbuffer.h"
+#include "rapidjson/writer.h"
+
+namespace shopstream::gateway {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+using google::protobuf::Message;
+
+namespace {
+
+constexpr char kAllowedRequestHeaders[] =
+    "Content-Type, Authorization, X-API-Key, X-Request-Id";
+constexpr char kPreflightMaxAgeSeconds[] = "86400";
+// Request headers passed on to the backend as gRPC metadata.
+constexpr const char* kForwardedHeaders[] = {"authorization", "x-api-key",
+                                             "x-request-id"};
+// After a 413 the client may still be sending its body; reading (and
+// dropping) some of it lets the client see the response instead of a reset.
+constexpr size_t kMaxDrainBytes = 8 << 20;
+constexpr auto kDrainTimeout = std::chrono::seconds(5);
+constexpr auto kWriteTimeout = std::chrono::seconds(30);
+
+std::chrono::steady_clock::duration ToChrono(absl::Duration duration) {
+  return absl::ToChronoNanoseconds(duration);
+}
+
+bool IsBlank(absl::string_view text) {
+  return absl::StripAsciiWhitespace(text).empty();
+}
+
+// gRPC refuses metadata values with control or non-ASCII characters.
+bool IsPrintableAscii(absl::string_view text) {
+  for (char c : text) {
+    if (c < 0x20 || c > 0x7E) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+// ---- RestTranscoder ----
+
+RestResponse RestTranscoder::ErrorResponse(int http_status,
+                                           absl::string_view message) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+  writer.StartObject();
+  writer.Key("error");
+  writer.String(message.data(),
+                static_cast<rapidjson::SizeType>(message.size()));
+  writer.EndObject();
+  return RestResponse{
+      http_status, std::string(buffer.GetString(), buffer.GetSize()), {}};
+}
+
+RestResponse RestTranscoder::Preflight(absl::string_view path) const {
+  std::vector<std::string> methods = routes_.AllowedMethods(path);
+  if (methods.empty()) {
+    return ErrorResponse(404, absl::StrCat("no route for OPTIONS ", path));
+  }
+  methods.push_back("OPTIONS");
+  return RestResponse{
+      204,
+      "",
+      {{"Access-Control-Allow-Methods", absl::StrJoin(methods, ", ")},
+       {"Access-Control-Allow-Headers", kAllowedRequestHeaders},
+       {"Access-Control-Max-Age", kPreflightMaxAgeSeconds}}};
+}
+
+std::variant<BackendRequest, RestResponse> RestTranscoder::TranscodeRequest(
+    const RestRequest& request) const {
+  const size_t query_start = request.target.find('?');
+  const absl::string_view path = request.target.substr(0, query_start);
+  const absl::string_view query = query_start == absl::string_view::npos
+                                      ? absl::string_view()
+                                      : request.target.substr(query_start + 1);
+  if (request.method == "OPTIONS") return Preflight(path);
+
+  absl::StatusOr<RouteMatch> match = routes_.Match(request.method, path);
+  if (!match.ok()) {
+    std::vector<std::string> allowed = routes_.AllowedMethods(path);
+    if (allowed.empty()) {
+      return ErrorResponse(404, match.status().message());
+    }
+    allowed.push_back("OPTIONS");
+    RestResponse response = ErrorResponse(
+        405,
+        absl::StrCat("method ", request.method, " not allowed for ", path));
+    response.headers.emplace_back("Allow", absl::StrJoin(allowed, ", "));
+    return response;
+  }
+
+  BackendRequest backend_request{
+      match->route,
+      std::unique_ptr<Message>(match->route->request_prototype->New())};
+  if (absl::Status status = FillRequest(*match, query, request.body,
+                                        backend_request.message.get());
+      !status.ok()) {
+    return ErrorResponse(HttpStatusForStatusCode(status.code()),
+                         status.message());
+  }
+  return backend_request;
+}
+
+absl::Status RestTranscoder::FillRequest(const RouteMatch& match,
+                                         absl::string_view query,
+                                         absl::string_view body,
+                                         Message* message) const {
+  const Route& route = *match.route;
+  // A route without a body ignores whatever body came with the request.
+  if (route.body_field_name == "*") {
+    if (!IsBlank(body)) {
+      if (absl::Status status = json_.ParseMessage(body, message);
+          !status.ok()) {
+        return status;
+      }
+    }
+  } else if (route.body_field != nullptr && !IsBlank(body)) {
+    if (absl::Status status = json_.ParseField(body, route.body_field, message);
+        !status.ok()) {
+      return status;
+    }
+  }
+
+  // With body "*" every field comes from the body, so queries have no say.
+  if (route.body_field_name != "*") {
+    for (absl::string_view parameter :
+         absl::StrSplit(query, '&', absl::SkipEmpty())) {
+      const std::pair<absl::string_view, absl::string_view> key_and_value =
+          absl::StrSplit(parameter, absl::MaxSplits('=', 1));
+      const std::string key = PercentDecode(key_and_value.first, true);
+      const absl::string_view top_level_key =
+          absl::string_view(key).substr(0, key.find('.'));
+      if (route.body_field != nullptr &&
+          json_.FindField(route.method->input_type(), top_level_key) ==
+              route.body_field) {
+        continue;
+      }
+      const absl::Status status = json_.SetFieldFromString(
+          key, PercentDecode(key_and_value.second, true), message);
+      // Unknown parameters (cache busters, tracking tags) are ignored.
+      if (!status.ok() && !absl::IsNotFound(status)) return status;
+    }
+  }
+
+  for (const PathVariable& variable : match.variables) {
+    if (absl::Status status = json_.SetFieldFromString(variable.field_path,
+                                                       variable.value, message);
+        !status.ok()) {
+      return absl::InvalidArgumentError(status.message());
+    }
+  }
+  return absl::OkStatus();
+}
+
+RestResponse RestTranscoder::TranscodeResponse(
+    const Route& route, const grpc::Status& status,
+    grpc::ByteBuffer* payload) const {
+  if (!status.ok()) {
+    const std::string& message = status.error_message();
+    return ErrorResponse(HttpStatusForGrpcCode(status.error_code()),
+                         message.empty()
+                             ? absl::StrCat("backend failed with gRPC status ",
+                                            status.error_code())
+                             : message);
+  }
+  std::unique_ptr<Message> response(route.response_prototype->New());
+  if (!grpc::SerializationTraits<Message>::Deserialize(payload, response.get())
+           .ok()) {
+    return ErrorResponse(500, "cannot parse the backend's response");
+  }
+  return RestResponse{
+      route.success_http_code,
+      route.response_body_field != nullptr
+          ? json_.PrintField(*response, route.response_body_field)
+          : json_.Print(*response),
+      {}};
+}
+
+// ---- GatewayServer ----
+
+class HttpSession;
+
+class GatewayServer::Impl : public std::enable_shared_from_this<Impl> {
+ public:
+  Impl(GatewayOptions options, RouteTable routes)
+      : options_(std::move(options)),
+        transcoder_(std::move(routes)),
+        acceptor_(net::make_strand(io_context_)) {}
+
+  absl::Status Listen();
+  void RunThreads();
+  void Stop();
+
+  // False once stopping: the new connection is then closed at once.
+  bool Register(const std::shared_ptr<HttpSession>& session);
+  void Unregister(HttpSession* session);
+
+  uint16_t port() const { return port_; }
+  const GatewayOptions& options() const { return options_; }
+  const RestTranscoder& transcoder() const { return transcoder_; }
+  net::io_context& io_context() { return io_context_; }
+  grpc::GenericStub* StubFor(const Route* route) const {
+    return stubs_by_route_.at(route);
+  }
+
+  absl::Status ConnectBackends();
+
+ private:
+  void Accept();
+  void OnAccept(beast::error_code error, tcp::socket socket);
+
+  const GatewayOptions options_;
+  const RestTranscoder transcoder_;
+  std::vector<std::unique_ptr<grpc::GenericStub>> stubs_;
+  absl::flat_hash_map<const Route*, grpc::GenericStub*> stubs_by_route_;
+
+  absl::Mutex mutex_;
+  bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
+  absl::flat_hash_map<HttpSession*, std::weak_ptr<HttpSession>> sessions_
+      ABSL_GUARDED_BY(mutex_);
+  absl::Mutex stop_mutex_;  // serializes Stop() callers
+  bool stopped_ ABSL_GUARDED_BY(stop_mutex_) = false;
+
+  // Declared after what sessions use, so that handlers the io_context still
+  // holds at destruction may destroy sessions safely.
+  net::io_context io_context_;
+  tcp::acceptor acceptor_;
+  uint16_t port_ = 0;
+  std::vector<std::thread> threads_;
+};
+
+// One client connection: reads a request, transcodes it, waits for the
+// backend without holding a thread, writes the response, repeats while the
+// client keeps the connection alive. All handlers run on the connection's
+// strand.
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+ public:
+  HttpSession(tcp::socket socket, GatewayServer::Impl& server)
+      : stream_(std::move(socket)), server_(server) {}
+
+  ~HttpSession() { server_.Unregister(this); }
+
+  void Start() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      if (!self->server_.Register(self)) {
+        self->Close();
+        return;
+      }
+      self->ReadRequest();
+    });
+  }
+
+  // For a graceful stop: an idle connection closes now, a busy one after
+  // its response.
+  void Shutdown() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      self->stopping_ = true;
+      if (!self->busy_) self->Close();
+    });
+  }
+
+ private:
+  struct BackendCall {
+    BackendCall(const Route* route, net::io_context& io_context)
+        : route(route), work(io_context.get_executor()) {}
+
+    grpc::ClientContext context;
+    grpc::ByteBuffer request;
+    grpc::ByteBuffer response;
+    const Route* route;
+    // Keeps the io threads running while only gRPC holds the request.
+    net::executor_work_guard<net::io_context::executor_type> work;
+  };
+
+  void ReadRequest() {
+    parser_.emplace();
+    parser_->body_limit(server_.options().max_body_bytes);
+    stream_.expires_after(ToChrono(server_.options().idle_timeout));
+    http::async_read(
+        stream_, buffer_, *parser_,
+        beast::bind_front_handler(&HttpSession::OnRead, shared_from_this()));
+  }
+
+  void OnRead(beast::error_code error, size_t /*bytes*/) {
+    if (!error) {
+      HandleRequest();
+      return;
+    }
+    if (error == http::error::body_limit) {
+      busy_ = true;
+      drain_after_write_ = true;
+      SendResponse(
+          RestTranscoder::ErrorResponse(
+              413, absl::StrCat("request body is larger than ",
+                                server_.options().max_body_bytes, " bytes")),
+          /*keep_alive=*/false);
+      return;
+    }
+    if (error == http::error::end_of_stream || error == net::error::eof ||
+        error == net::error::operation_aborted ||
+        error == beast::error::timeout ||
+        error.category() == net::error::get_system_category()) {
+      Close();
+      return;
+    }
+    // Anything else is a request we cannot parse.
+    busy_ = true;
+    SendResponse(
+        RestTranscoder::ErrorResponse(
+            400, absl::StrCat("malformed HTTP request: ", error.message())),
+        /*keep_alive=*/false);
+  }
+
+  void HandleRequest() {
+    busy_ = true;
+    const http::request<http::string_body>& request = parser_->get();
+    request_version_ = request.version();
+    const bool keep_alive = request.keep_alive();
+    const RestRequest rest_request{
+        absl::string_view(request.method_string().data(),
+                          request.method_string().size()),
+        absl::string_view(request.target().data(), request.target().size()),
+        request.body()};
+    std::variant<BackendRequest, RestResponse> transcoded =
+        server_.transcoder().TranscodeRequest(rest_request);
+    if (auto* response = std::get_if<RestResponse>(&transcoded)) {
+      SendResponse(std::move(*response), keep_alive);
+      return;
+    }
+    CallBackend(std::move(std::get<BackendRequest>(transcoded)), keep_alive);
+  }
+
+  void CallBackend(BackendRequest backend_request, bool keep_alive) {
+    auto call = std::make_shared<BackendCall>(backend_request.route,
+                                              server_.io_context());
+    call->context.set_deadline(std::chrono::system_clock::now() +
+                               ToChrono(server_.options().backend_timeout));
+    const http::request<http::string_body>& request = parser_->get();
+    for (const char* header : kForwardedHeaders) {
+      auto it = request.find(header);
+      if (it == request.end()) continue;
+      const absl::string_view value(it->value().data(), it->value().size());
+      if (IsPrintableAscii(value)) {
+        call->context.AddMetadata(header, std::string(value));
+      }
+    }
+    bool own_buffer = false;
+    if (!grpc::SerializationTraits<Message>::Serialize(
+             *backend_request.message, &call->request, &own_buffer)
+             .ok()) {
+      SendResponse(
+          RestTranscoder::ErrorResponse(500, "cannot serialize the request"),
+          keep_alive);
+      return;
+    }
+    // The backend may take up to its deadline; that is not idle time.
+    stream_.expires_never();
+    server_.StubFor(call->route)
+        ->UnaryCall(
+            &call->context, call->route->grpc_method_path, grpc::StubOptions(),
+            &call->request, &call->response,
+            [self = shared_from_this(), call,
+             keep_alive](grpc::Status status) mutable {
+              // gRPC's thread must not touch the stream: hop back onto the
+              // connection's strand. Everything is moved out, and the hop
+              // goes through the io_context (a plain pointer) rather than a
+              // copy of the strand, so that nothing gRPC's thread destroys
+              // afterwards refers to the io_context, which may be gone by
+              // then.
+              net::io_context& io_context = self->server_.io_context();
+              net::post(io_context, [self = std::move(self),
+                                     call = std::move(call), keep_alive,
+                                     status = std::move(status)]() mutable {
+                const auto strand = self->stream_.get_executor();
+                net::dispatch(
+                    strand, [self = std::move(self), call = std::move(call),
+                             keep_alive, status = std::move(status)] {
+                      self->SendResponse(
+                          self->server_.transcoder().TranscodeResponse(
+                              *call->route, status, &call->response),
+                          keep_alive);
+                    });
+              });
+            });
+  }
+
+  void SendResponse(RestResponse rest_response, bool keep_alive) {
+    response_ = {};
+    response_.version(request_version_);
+    response_.result(rest_response.status);
+    response_.set(http::field::content_type, "application/json");
+    response_.set(http::field::access_control_allow_origin, "*");
+    for (auto& [name, value] : rest_response.headers) {
+      response_.set(name, value);
+    }
+    response_.body() = std::move(rest_response.body);
+    response_.keep_alive(keep_alive && !stopping_);
+    response_.prepare_payload();
+    stream_.expires_after(kWriteTimeout);
+    http::async_write(
+        stream_, response_,
+        beast::bind_front_handler(&HttpSession::OnWrite, shared_from_this()));
+  }
+
+  void OnWrite(beast::error_code error, size_t /*bytes*/) {
+    busy_ = false;
+    if (error) {
+      Close();
+      return;
+    }
+    if (drain_after_write_) {
+      Drain();
+      return;
+    }
+    if (!response_.keep_alive() || stopping_) {
+      beast::error_code ignored;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      Close();
+      return;
+    }
+    ReadRequest();
+  }
+
+  void Drain() {
+    if (drained_bytes_ == 0) {
+      beast::error_code ignored;
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      stream_.expires_after(kDrainTimeout);
+    }
+    if (drained_bytes_ >= kMaxDrainBytes) {
+      Close();
+      return;
+    }
+    drain_buffer_.resize(64 * 1024);
+    stream_.async_read_some(
+        net::buffer(drain_buffer_),
+        [self = shared_from_this()](beast::error_code error, size_t bytes) {
+          if (error) {
+            self->Close();
+            return;
+          }
+          self->drained_bytes_ += bytes;
+          self->Drain();
+        });
+  }
+
+  void Close() {
+    beast::error_code ignored;
+    stream_.socket().close(ignored);
+  }
+
+  beast::tcp_stream stream_;
+  GatewayServer::Impl& server_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::response<http::string_body> response_;
+  unsigned request_version_ = 11;
+  bool busy_ = false;  // from a complete request until its response is out
+  bool stopping_ = false;
+  bool drain_after_write_ = false;
+  size_t drained_bytes_ = 0;
+  std::vector<char> drain_buffer_;
+};
+
+absl::Status GatewayServer::Impl::ConnectBackends() {
+  absl::flat_hash_map<std::string, grpc::GenericStub*> stubs_by_target;
+  for (const auto& [service, target] : options_.backends) {
+    if (!stubs_by_target.contains(target)) {
+      stubs_.push_back(std::make_unique<grpc::GenericStub>(
+          grpc::CreateChannel(target, grpc::InsecureChannelCredentials())));
+      stubs_by_target[target] = stubs_.back().get();
+    }
+  }
+  for (const Route& route : transcoder_.routes().routes()) {
+    const auto backend =
+        options_.backends.find(route.method->service()->full_name());
+    if (backend == options_.backends.end()) {
+      return absl::InternalError(
+          absl::StrCat("no backend for ", route.method->full_name()));
+    }
+    stubs_by_route_[&route] = stubs_by_target.at(backend->second);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status GatewayServer::Impl::Listen() {
+  beast::error_code error;
+  const net::ip::address address =
+      net::ip::make_address(options_.http_address, error);
+  if (error) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "bad HTTP address \"", options_.http_address, "\": ", error.message()));
+  }
+  const tcp::endpoint endpoint(address, options_.http_port);
+  auto failed = [&](absl::string_view step) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot ", step, " ", options_.http_address, ":",
+                     options_.http_port, ": ", error.message()));
+  };
+  if (acceptor_.open(endpoint.protocol(), error)) return failed("open");
+  if (acceptor_.set_option(net::socket_base::reuse_address(true), error)) {
+    return failed("configure");
+  }
+  if (acceptor_.bind(endpoint, error)) return failed("bind");
+  if (acceptor_.listen(net::socket_base::max_listen_connections, error)) {
+    return failed("listen on");
+  }
+  port_ = acceptor_.local_endpoint(error).port();
+  if (error) return failed("read the port of");
+  Accept();
+  return absl::OkStatus();
+}
+
+void GatewayServer::Impl::Accept() {
+  acceptor_.async_accept(
+      net::make_strand(io_context_),
+      beast::bind_front_handler(&Impl::OnAccept, shared_from_this()));
+}
+
+void GatewayServer::Impl::OnAccept(beast::error_code error,
+                                   tcp::socket socket) {
+  if (!acceptor_.is_open()) return;
+  if (error) {
+    LogWarning("accept failed", {{"error", error.message()}});
+  } else {
+    beast::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    std::make_shared<HttpSession>(std::move(socket), *this)->Start();
+  }
+  Accept();
+}
+
+void GatewayServer::Impl::RunThreads() {
+  int count = options_.io_threads;
+  if (count <= 0) count = static_cast<int>(std::thread::hardware_concurrency());
+  if (count <= 0) count = 1;
+  for (int i = 0; i < count; ++i) {
+    threads_.emplace_back([this] {
+      // A handler that throws must not take the process down with it.
+      while (true) {
+        try {
+          io_context_.run();
+          return;
+        } catch (const std::exception& e) {
+          LogError("unexpected exception in an HTTP handler",
+                   {{"error", e.what()}});
+        }
+      }
+    });
+  }
+}
+
+bool GatewayServer::Impl::Register(
+    const std::shared_ptr<HttpSession>& session) {
+  absl::MutexLock lock(&mutex_);
+  if (stopping_) return false;
+  sessions_[session.get()] = session;
+  return true;
+}
+
+void GatewayServer::Impl::Unregister(HttpSession* session) {
+  absl::MutexLock lock(&mutex_);
+  sessions_.erase(session);
+}
+
+void GatewayServer::Impl::Stop() {
+  absl::MutexLock stop_lock(&stop_mutex_);
+  if (stopped_) return;
+  stopped_ = true;
+  std::vector<std::shared_ptr<HttpSession>> sessions;
+  {
+    absl::MutexLock lock(&mutex_);
+    stopping_ = true;
+    for (const auto& [pointer, weak] : sessions_) {
+      if (auto session = weak.lock()) sessions.push_back(std::move(session));
+    }
+  }
+  // Without this guard the io_context could run out of work (and its
+  // threads return) between the posts below, leaving some never run.
+  auto work = net::make_work_guard(io_context_);
+  net::post(acceptor_.get_executor(), [self = shared_from_this()] {
+    beast::error_code ignored;
+    self->acceptor_.close(ignored);
+  });
+  for (const auto& session : sessions) session->Shutdown();
+  sessions.clear();
+  work.reset();
+  // The threads return once nothing is left to do: no acceptor, no
+  // connection, no backend call in flight.
+  for (std::thread& thread : threads_) thread.join();
+  threads_.clear();
+}
+
+absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
+    GatewayOptions options) {
+  std::vector<std::string> services;
+  for (const auto& [service, target] : options.backends) {
+    services.push_back(service);
+  }
+  absl::StatusOr<RouteTable> routes = RouteTable::Build(services);
+  if (!routes.ok()) return routes.status();
+  auto impl = std::make_shared<Impl>(std::move(options), *std::move(routes));
+  if (absl::Status status = impl->ConnectBackends(); !status.ok()) {
+    return status;
+  }
+  if (absl::Status status = impl->Listen(); !status.ok()) return status;
+  impl->RunThreads();
+  return std::unique_ptr<GatewayServer>(new GatewayServer(std::move(impl)));
+}
+
+GatewayServer::GatewayServer(std::shared_ptr<Impl> impl)
+    : impl_(std::move(impl)) {}
+
+GatewayServer::~GatewayServer() { Stop(); }
+
+uint16_t GatewayServer::port() const { return impl_->port(); }
+
+const RouteTable& GatewayServer::routes() const {
+  return impl_->transcoder().routes();
+}
+
+void GatewayServer::Stop() { impl_->Stop(); }
+
+}  // namespace shopstream::gateway

@@ -1,0 +1,127 @@
+#ifndef SHOPSTREAM_GATEWAY_GATEWAY_SERVER_H_
+#define SHOPSTREAM_GATEWAY_GATEWAY_SERVER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "gateway/json_transcoder.h"
+#include "gateway/route_table.h"
+#include "google/protobuf/message.h"
+#include "grpcpp/support/byte_buffer.h"
+#include "grpcpp/support/status.h"
+
+namespace shopstream::gateway {
+
+// One HTTP request as the transcoder needs it; views into the server's
+// buffers.
+struct RestRequest {
+  absl::string_view method;  // "GET"
+  absl::string_view target;  // "/v1/shops/abc/summary?from=..."
+  absl::string_view body;
+};
+
+struct RestResponse {
+  int status = 200;
+  std::string body;  // always JSON (or empty for 204)
+  // Headers beyond Content-Type and CORS origin, e.g. Allow on a 405.
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// The gRPC call a REST request becomes.
+struct BackendRequest {
+  const Route* route = nullptr;
+  std::unique_ptr<google::protobuf::Message> message;
+};
+
+// Turns REST requests into gRPC requests and gRPC results back into REST
+// responses, by the route table. No I/O, so it is tested without sockets.
+class RestTranscoder {
+ public:
+  explicit RestTranscoder(RouteTable routes) : routes_(std::move(routes)) {}
+
+  // The backend request to make, or the response to send at once: 404 (no
+  // route), 405 (path known, method not), 400 (bad JSON, path variable or
+  // query parameter), 204 (CORS preflight for a known path). The request
+  // message is filled from the body, then query parameters, then path
+  // variables, so the path wins.
+  std::variant<BackendRequest, RestResponse> TranscodeRequest(
+      const RestRequest& request) const;
+
+  // The REST response for a finished backend call; `payload` is the
+  // serialized response message when `status` is OK.
+  RestResponse TranscodeResponse(const Route& route, const grpc::Status& status,
+                                 grpc::ByteBuffer* payload) const;
+
+  // {"error": message} with `http_status`.
+  static RestResponse ErrorResponse(int http_status, absl::string_view message);
+
+  const RouteTable& routes() const { return routes_; }
+
+ private:
+  absl::Status FillRequest(const RouteMatch& match, absl::string_view query,
+                           absl::string_view body,
+                           google::protobuf::Message* message) const;
+  RestResponse Preflight(absl::string_view path) const;
+
+  RouteTable routes_;
+  JsonTranscoder json_;
+};
+
+struct GatewayOptions {
+  std::string http_address = "0.0.0.0";
+  uint16_t http_port = 8080;  // 0: any free port (see GatewayServer::port)
+  int io_threads = 0;         // 0: one per hardware thread
+  absl::Duration backend_timeout = absl::Seconds(10);
+  size_t max_body_bytes = 1 << 20;
+  // A connection with no request for this long is closed.
+  absl::Duration idle_timeout = absl::Seconds(60);
+  // gRPC service full name ("shopstream.v1.IngestService") -> backend
+  // target ("localhost:50051"). Routes come from these services.
+  std::map<std::string, std::string> backends;
+};
+
+// HTTP/1.1 JSON front end for gRPC services (Boost.Beast, async, keep-alive).
+// Each request is transcoded and sent with a generic stub; the io thread is
+// free while the backend works, and the connection resumes from the gRPC
+// callback. Every response is JSON and carries CORS headers.
+class GatewayServer {
+ public:
+  // Builds the routes, opens one channel per distinct target, listens and
+  // starts the io threads.
+  static absl::StatusOr<std::unique_ptr<GatewayServer>> Start(
+      GatewayOptions options);
+
+  // Stops like Stop() if still running.
+  ~GatewayServer();
+  GatewayServer(const GatewayServer&) = delete;
+  GatewayServer& operator=(const GatewayServer&) = delete;
+
+  // The bound port; useful with http_port 0.
+  uint16_t port() const;
+  const RouteTable& routes() const;
+
+  // Stops accepting, closes idle connections, lets in-flight requests get
+  // their responses, then joins the io threads. Thread-safe; idempotent.
+  void Stop();
+
+  class Impl;
+
+ private:
+  explicit GatewayServer(std::shared_ptr<Impl> impl);
+
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace shopstream::gateway
+
+#endif  // SHOPSTREAM_GATEWAY_GATEWAY_SERVER_H_

@@ -1,0 +1,441 @@
+#include "gateway/gateway_server.h"
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "boost/asio/connect.hpp"
+#include "boost/asio/ip/tcp.hpp"
+#include "boost/beast/core.hpp"
+#include "boost/beast/http.hpp"
+#include "gmock/gmock.h"
+#include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
+#include "gtest/gtest.h"
+#include "rapidjson/document.h"
+#include "shopstream/v1/analytics.grpc.pb.h"
+#include "shopstream/v1/ingest.grpc.pb.h"
+
+namespace shopstream::gateway {
+namespace {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+using ::testing::HasSubstr;
+
+using Response = http::response<http::string_body>;
+
+// Backend behaviour keyed by the request, so each test can pick an outcome.
+class TestIngestService final : public shopstream::v1::IngestService::Service {
+ public:
+  grpc::Status Ingest(grpc::ServerContext* context,
+                      const shopstream::v1::IngestRequest* request,
+                      shopstream::v1::IngestResponse* response) override {
+    {
+      absl::MutexLock lock(&mutex_);
+      last_request_ = *request;
+      auto request_id = context->client_metadata().find("x-request-id");
+      last_request_id_ = request_id == context->client_metadata().end()
+                             ? ""
+                             : std::string(request_id->second.data(),
+                                           request_id->second.size());
+    }
+    const std::string& type = request->event().event_type();
+    if (type == "bad") {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "event_type: must be page_view, add_to_cart or "
+                          "purchase");
+    }
+    if (type == "unavailable") {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "storage is down");
+    }
+    response->mutable_acceptance()->set_status("accepted");
+    response->set_event_id("event-1");
+    return grpc::Status::OK;
+  }
+
+  grpc::Status IngestBatch(
+      grpc::ServerContext* /*context*/,
+      const shopstream::v1::IngestBatchRequest* request,
+      shopstream::v1::IngestBatchResponse* response) override {
+    for (int i = 0; i < request->events_size(); ++i) {
+      shopstream::v1::EventResult* result = response->add_results();
+      result->set_index(i);
+      result->set_status("accepted");
+    }
+    response->set_accepted(request->events_size());
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Health(grpc::ServerContext* /*context*/,
+                      const shopstream::v1::HealthRequest* /*request*/,
+                      shopstream::v1::HealthResponse* response) override {
+    response->set_status("ok");
+    return grpc::Status::OK;
+  }
+
+  shopstream::v1::IngestRequest last_request() {
+    absl::MutexLock lock(&mutex_);
+    return last_request_;
+  }
+  std::string last_request_id() {
+    absl::MutexLock lock(&mutex_);
+    return last_request_id_;
+  }
+
+ private:
+  absl::Mutex mutex_;
+  shopstream::v1::IngestRequest last_request_ ABSL_GUARDED_BY(mutex_);
+  std::string last_request_id_ ABSL_GUARDED_BY(mutex_);
+};
+
+class TestAnalyticsService final
+    : public shopstream::v1::AnalyticsService::Service {
+ public:
+  // Echoes the request: shop_id as top product, `from` and `to` seconds as
+  // counts. Shop "slow" waits until ReleaseSlowRequest().
+  grpc::Status GetSummary(grpc::ServerContext* /*context*/,
+                          const shopstream::v1::GetSummaryRequest* request,
+                          shopstream::v1::Summary* summary) override {
+    if (request->shop_id() == "slow") {
+      slow_request_arrived_.Notify();
+      release_slow_request_.WaitForNotification();
+    }
+    if (!request->shop_id().empty()) {
+      summary->set_top_product_id(request->shop_id());
+    }
+    summary->set_total_page_views(request->from().seconds());
+    summary->set_total_purchases(request->to().seconds());
+    summary->set_average_purchase_value(299.99);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status Health(grpc::ServerContext* /*context*/,
+                      const shopstream::v1::HealthRequest* /*request*/,
+                      shopstream::v1::HealthResponse* response) override {
+    response->set_status("serving");
+    return grpc::Status::OK;
+  }
+
+  void WaitForSlowRequest() { slow_request_arrived_.WaitForNotification(); }
+  void ReleaseSlowRequest() { release_slow_request_.Notify(); }
+
+ private:
+  absl::Notification slow_request_arrived_;
+  absl::Notification release_slow_request_;
+};
+
+// A blocking HTTP/1.1 client on one keep-alive connection.
+class HttpClient {
+ public:
+  explicit HttpClient(uint16_t port) : socket_(io_context_) {
+    socket_.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port),
+                    error_);
+  }
+
+  bool connected() const { return !error_; }
+
+  Response Send(
+      http::verb method, const std::string& target,
+      const std::string& body = "",
+      const std::vector<std::pair<std::string, std::string>>& headers = {}) {
+    http::request<http::string_body> request(method, target, 11);
+    request.set(http::field::host, "127.0.0.1");
+    for (const auto& [name, value] : headers) request.set(name, value);
+    if (!body.empty())
+      request.set(http::field::content_type, "application/json");
+    request.body() = body;
+    request.prepare_payload();
+    beast::error_code write_error;
+    // A refused body may be cut short by the server; read the answer anyway.
+    http::write(socket_, request, write_error);
+    Response response;
+    http::read(socket_, buffer_, response, error_);
+    EXPECT_FALSE(error_) << method << " " << target << ": " << error_.message();
+    return response;
+  }
+
+  // True when the server has closed the connection.
+  bool ServerClosed() {
+    char byte;
+    beast::error_code error;
+    socket_.read_some(net::buffer(&byte, 1), error);
+    return error == net::error::eof || error == net::error::connection_reset;
+  }
+
+ private:
+  net::io_context io_context_;
+  tcp::socket socket_;
+  beast::flat_buffer buffer_;
+  beast::error_code error_;
+};
+
+rapidjson::Document ParseJson(const std::string& text) {
+  rapidjson::Document document;
+  document.Parse(text.c_str());
+  EXPECT_FALSE(document.HasParseError()) << text;
+  return document;
+}
+
+class GatewayServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                             &backend_port_);
+    builder.RegisterService(&ingest_service_);
+    builder.RegisterService(&analytics_service_);
+    backend_ = builder.BuildAndStart();
+    ASSERT_NE(backend_, nullptr);
+    ASSERT_GT(backend_port_, 0);
+
+    const std::string target = "127.0.0.1:" + std::to_string(backend_port_);
+    gateway_ = StartGateway(target, target);
+    ASSERT_NE(gateway_, nullptr);
+  }
+
+  void TearDown() override {
+    if (gateway_ != nullptr) gateway_->Stop();
+    if (backend_ != nullptr) backend_->Shutdown();
+  }
+
+  static std::unique_ptr<GatewayServer> StartGateway(
+      const std::string& ingest_target, const std::string& query_target) {
+    GatewayOptions options;
+    options.http_address = "127.0.0.1";
+    options.http_port = 0;
+    options.io_threads = 2;
+    options.backends["shopstream.v1.IngestService"] = ingest_target;
+    options.backends["shopstream.v1.AnalyticsService"] = query_target;
+    absl::StatusOr<std::unique_ptr<GatewayServer>> gateway =
+        GatewayServer::Start(options);
+    EXPECT_TRUE(gateway.ok()) << gateway.status();
+    return gateway.ok() ? *std::move(gateway) : nullptr;
+  }
+
+  Response Send(http::verb method, const std::string& target,
+                const std::string& body = "") {
+    HttpClient client(gateway_->port());
+    EXPECT_TRUE(client.connected());
+    return client.Send(method, target, body);
+  }
+
+  TestIngestService ingest_service_;
+  TestAnalyticsService analytics_service_;
+  int backend_port_ = 0;
+  std::unique_ptr<grpc::Server> backend_;
+  std::unique_ptr<GatewayServer> gateway_;
+};
+
+constexpr char kCaseStudyEvent[] =
+    R"({"event_type":"page_view","timestamp":"2025-10-02T10:30:00Z",)"
+    R"("product_id":"prod-123"})";
+
+TEST_F(GatewayServerTest, PostEventIsAcceptedWith202) {
+  HttpClient client(gateway_->port());
+  const Response response =
+      client.Send(http::verb::post, "/v1/events", kCaseStudyEvent,
+                  {{"X-Request-Id", "req-42"}});
+  EXPECT_EQ(response.result_int(), 202);
+  EXPECT_EQ(response.body(), R"({"status":"accepted"})");
+  EXPECT_EQ(response[http::field::content_type], "application/json");
+  EXPECT_EQ(response[http::field::access_control_allow_origin], "*");
+
+  const shopstream::v1::IngestRequest received = ingest_service_.last_request();
+  EXPECT_EQ(received.event().event_type(), "page_view");
+  EXPECT_EQ(received.event().product_id(), "prod-123");
+  EXPECT_EQ(received.event().timestamp().seconds(), 1759401000);
+  EXPECT_EQ(ingest_service_.last_request_id(), "req-42");
+}
+
+TEST_F(GatewayServerTest, MalformedJsonIs400) {
+  const Response response =
+      Send(http::verb::post, "/v1/events", R"({"event_type":)");
+  EXPECT_EQ(response.result_int(), 400);
+  EXPECT_EQ(response[http::field::content_type], "application/json");
+  const rapidjson::Document body = ParseJson(response.body());
+  ASSERT_TRUE(body.IsObject() && body.HasMember("error"));
+  EXPECT_THAT(body["error"].GetString(), HasSubstr("malformed JSON"));
+}
+
+TEST_F(GatewayServerTest, WrongJsonTypeIs400NamingTheField) {
+  const Response response =
+      Send(http::verb::post, "/v1/events",
+           R"({"event_type":"page_view","product_id":1})");
+  EXPECT_EQ(response.result_int(), 400);
+  EXPECT_EQ(response.body(),
+            R"({"error":"product_id: expected a string, got number"})");
+}
+
+TEST_F(GatewayServerTest, BackendInvalidArgumentIs400WithItsMessage) {
+  const Response response =
+      Send(http::verb::post, "/v1/events", R"({"event_type":"bad"})");
+  EXPECT_EQ(response.result_int(), 400);
+  EXPECT_EQ(
+      response.body(),
+      R"({"error":"event_type: must be page_view, add_to_cart or purchase"})");
+}
+
+TEST_F(GatewayServerTest, BackendUnavailableIs503) {
+  const Response response =
+      Send(http::verb::post, "/v1/events", R"({"event_type":"unavailable"})");
+  EXPECT_EQ(response.result_int(), 503);
+  EXPECT_EQ(response.body(), R"({"error":"storage is down"})");
+}
+
+TEST_F(GatewayServerTest, UnreachableBackendIs503) {
+  // Nothing listens on port 1 of the loopback interface.
+  std::unique_ptr<GatewayServer> gateway =
+      StartGateway("127.0.0.1:1", "127.0.0.1:1");
+  ASSERT_NE(gateway, nullptr);
+  HttpClient client(gateway->port());
+  const Response response =
+      client.Send(http::verb::post, "/v1/events", kCaseStudyEvent);
+  EXPECT_EQ(response.result_int(), 503);
+  EXPECT_TRUE(ParseJson(response.body()).HasMember("error"));
+  gateway->Stop();
+}
+
+TEST_F(GatewayServerTest, PathVariableReachesTheBackend) {
+  const Response response = Send(http::verb::get, "/v1/shops/abc/summary");
+  EXPECT_EQ(response.result_int(), 200);
+  EXPECT_EQ(response.body(),
+            R"({"total_page_views":0,"total_add_to_carts":0,)"
+            R"("total_purchases":0,"conversion_rate":0.0,)"
+            R"("average_purchase_value":299.99,"max_purchase_value":0.0,)"
+            R"("min_purchase_value":0.0,"top_product_id":"abc"})");
+}
+
+TEST_F(GatewayServerTest, QueryParametersReachTheBackend) {
+  const Response response =
+      Send(http::verb::get,
+           "/api/analytics?shop_id=x&from=2025-10-02T00:00:00Z"
+           "&to=2025-10-03T00%3A00%3A00%2B00%3A00&utm_source=ignored");
+  EXPECT_EQ(response.result_int(), 200);
+  const rapidjson::Document body = ParseJson(response.body());
+  EXPECT_STREQ(body["top_product_id"].GetString(), "x");
+  EXPECT_EQ(body["total_page_views"].GetInt64(), 1759363200);
+  EXPECT_EQ(body["total_purchases"].GetInt64(), 1759449600);
+}
+
+TEST_F(GatewayServerTest, WithoutShopTheTopProductIsNull) {
+  const Response response = Send(http::verb::get, "/api/analytics");
+  EXPECT_EQ(response.result_int(), 200);
+  EXPECT_THAT(response.body(), HasSubstr(R"("top_product_id":null})"));
+}
+
+TEST_F(GatewayServerTest, BadQueryParameterIs400) {
+  const Response response =
+      Send(http::verb::get, "/api/analytics?from=yesterday");
+  EXPECT_EQ(response.result_int(), 400);
+  EXPECT_EQ(
+      response.body(),
+      R"({"error":"from: cannot parse \"yesterday\" as an RFC 3339 time"})");
+}
+
+TEST_F(GatewayServerTest, BatchTakesTheWholeBody) {
+  const Response response = Send(
+      http::verb::post, "/v1/events:batch",
+      R"({"events":[{"event_type":"page_view"},{"event_type":"purchase"}]})");
+  EXPECT_EQ(response.result_int(), 200);
+  const rapidjson::Document body = ParseJson(response.body());
+  EXPECT_EQ(body["accepted"].GetInt(), 2);
+  EXPECT_EQ(body["results"].Size(), 2u);
+}
+
+TEST_F(GatewayServerTest, HealthOfBothServices) {
+  EXPECT_EQ(Send(http::verb::get, "/v1/health").body(), R"({"status":"ok"})");
+  EXPECT_EQ(Send(http::verb::get, "/api/health").body(),
+            R"({"status":"serving"})");
+}
+
+TEST_F(GatewayServerTest, UnknownPathIs404) {
+  const Response response = Send(http::verb::get, "/x");
+  EXPECT_EQ(response.result_int(), 404);
+  EXPECT_EQ(response.body(), R"({"error":"no route for GET /x"})");
+  EXPECT_EQ(response[http::field::access_control_allow_origin], "*");
+}
+
+TEST_F(GatewayServerTest, KnownPathWithOtherMethodIs405) {
+  const Response response = Send(http::verb::get, "/v1/events");
+  EXPECT_EQ(response.result_int(), 405);
+  EXPECT_EQ(response[http::field::allow], "POST, OPTIONS");
+  EXPECT_TRUE(ParseJson(response.body()).HasMember("error"));
+}
+
+TEST_F(GatewayServerTest, PreflightIs204WithCorsHeaders) {
+  HttpClient client(gateway_->port());
+  const Response response =
+      client.Send(http::verb::options, "/v1/events", "",
+                  {{"Origin", "http://localhost:3000"},
+                   {"Access-Control-Request-Method", "POST"}});
+  EXPECT_EQ(response.result_int(), 204);
+  EXPECT_EQ(response.body(), "");
+  EXPECT_EQ(response[http::field::access_control_allow_origin], "*");
+  EXPECT_THAT(std::string(response[http::field::access_control_allow_methods]),
+              HasSubstr("POST"));
+  EXPECT_EQ(response[http::field::access_control_allow_headers],
+            "Content-Type, Authorization, X-API-Key, X-Request-Id");
+  EXPECT_FALSE(response[http::field::access_control_max_age].empty());
+}
+
+TEST_F(GatewayServerTest, ServesManyRequestsOnOneConnection) {
+  HttpClient client(gateway_->port());
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(client.Send(http::verb::post, "/v1/events", kCaseStudyEvent)
+                  .result_int(),
+              202);
+    // Errors do not end the connection either.
+    EXPECT_EQ(client.Send(http::verb::post, "/v1/events", "{").result_int(),
+              400);
+    EXPECT_EQ(client.Send(http::verb::get, "/nowhere").result_int(), 404);
+    EXPECT_EQ(client.Send(http::verb::get, "/v1/shops/s/summary").result_int(),
+              200);
+  }
+}
+
+TEST_F(GatewayServerTest, OversizedBodyIs413AndServingGoesOn) {
+  {
+    HttpClient client(gateway_->port());
+    const std::string huge =
+        R"({"event_type":")" + std::string(2 << 20, 'x') + R"("})";
+    const Response response = client.Send(http::verb::post, "/v1/events", huge);
+    EXPECT_EQ(response.result_int(), 413);
+    EXPECT_TRUE(ParseJson(response.body()).HasMember("error"));
+    EXPECT_FALSE(response.keep_alive());
+  }
+  EXPECT_EQ(Send(http::verb::post, "/v1/events", kCaseStudyEvent).result_int(),
+            202);
+}
+
+TEST_F(GatewayServerTest, StopLetsInFlightRequestsFinish) {
+  HttpClient idle_client(gateway_->port());
+  ASSERT_TRUE(idle_client.connected());
+  EXPECT_EQ(idle_client.Send(http::verb::get, "/v1/health").result_int(), 200);
+
+  Response slow_response;
+  std::thread slow_request([&] {
+    HttpClient client(gateway_->port());
+    slow_response = client.Send(http::verb::get, "/v1/shops/slow/summary");
+  });
+  analytics_service_.WaitForSlowRequest();
+  std::thread stopper([&] { gateway_->Stop(); });
+  // An idle keep-alive connection is closed by the stop...
+  EXPECT_TRUE(idle_client.ServerClosed());
+  analytics_service_.ReleaseSlowRequest();
+  slow_request.join();
+  stopper.join();
+  // ...while the request in flight still got its answer.
+  EXPECT_EQ(slow_response.result_int(), 200);
+  EXPECT_THAT(slow_response.body(), HasSubstr(R"("top_product_id":"slow")"));
+  EXPECT_FALSE(HttpClient(gateway_->port()).connected());
+}
+
+}  // namespace
+}  // namespace shopstream::gateway

@@ -1,0 +1,89 @@
+// shopstream-gateway: REST/JSON in front of the ingest and query gRPC
+// services. The routes come from the services' google.api.http annotations.
+
+#include <cstdint>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "common/flags.h"
+#include "common/log.h"
+#include "common/termination.h"
+#include "gateway/gateway_server.h"
+#include "shopstream/v1/analytics.grpc.pb.h"
+#include "shopstream/v1/ingest.grpc.pb.h"
+
+ABSL_FLAG(int, http_port, 8080, "Port for HTTP clients.");
+ABSL_FLAG(std::string, http_address, "0.0.0.0", "Address to listen on.");
+ABSL_FLAG(std::string, ingest_target, "localhost:50051",
+          "gRPC target of shopstream.v1.IngestService.");
+ABSL_FLAG(std::string, query_target, "localhost:50052",
+          "gRPC target of shopstream.v1.AnalyticsService.");
+ABSL_FLAG(int, http_threads, 0,
+          "HTTP io threads; 0 means one per hardware thread.");
+ABSL_FLAG(int, backend_timeout_ms, 10000,
+          "Deadline of each backend call, in milliseconds.");
+
+namespace {
+
+// Naming the services through their generated code also links their
+// descriptors into the generated pool that the route table reads.
+std::string ServiceName(const google::protobuf::FileDescriptor* file,
+                        const char* name) {
+  return file->FindServiceByName(name)->full_name();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  shopstream::BlockTerminationSignals();
+  shopstream::ParseFlagsAndEnvironment(argc, argv);
+  shopstream::SetLogService("gateway");
+
+  const int port = absl::GetFlag(FLAGS_http_port);
+  if (port < 0 || port > 65535) {
+    shopstream::LogError("bad --http_port", {{"port", absl::StrCat(port)}});
+    return 2;
+  }
+  shopstream::gateway::GatewayOptions options;
+  options.http_address = absl::GetFlag(FLAGS_http_address);
+  options.http_port = static_cast<uint16_t>(port);
+  options.io_threads = absl::GetFlag(FLAGS_http_threads);
+  options.backend_timeout =
+      absl::Milliseconds(absl::GetFlag(FLAGS_backend_timeout_ms));
+  options.backends[ServiceName(
+      shopstream::v1::IngestRequest::descriptor()->file(), "IngestService")] =
+      absl::GetFlag(FLAGS_ingest_target);
+  options.backends[ServiceName(
+      shopstream::v1::GetSummaryRequest::descriptor()->file(),
+      "AnalyticsService")] = absl::GetFlag(FLAGS_query_target);
+
+  auto server = shopstream::gateway::GatewayServer::Start(options);
+  if (!server.ok()) {
+    shopstream::LogError("cannot start",
+                         {{"error", std::string(server.status().message())}});
+    return 1;
+  }
+  for (const shopstream::gateway::Route& route : (*server)->routes().routes()) {
+    shopstream::LogInfo(
+        "route", {{"http", absl::StrCat(route.http_method, " ",
+                                        route.path_template.text())},
+                  {"grpc", route.grpc_method_path},
+                  {"body", route.body_field_name},
+                  {"response_body", route.response_body_field_name},
+                  {"success_code", absl::StrCat(route.success_http_code)}});
+  }
+  for (const auto& [service, target] : options.backends) {
+    shopstream::LogInfo("backend", {{"service", service}, {"target", target}});
+  }
+  shopstream::LogInfo("listening",
+                      {{"address", absl::StrCat(options.http_address, ":",
+                                                (*server)->port())}});
+
+  const int sig = shopstream::WaitForTerminationSignal();
+  shopstream::LogInfo("stopping", {{"signal", absl::StrCat(sig)}});
+  (*server)->Stop();
+  shopstream::LogInfo("stopped");
+  return 0;
+}

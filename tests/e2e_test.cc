@@ -1,0 +1,268 @@
+// The whole pipeline as real processes over a real PostgreSQL: the case
+// study's documented requests through the REST gateway, and the same flow
+// over gRPC.
+#include <grpcpp/grpcpp.h>
+#include <sys/wait.h>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "shopstream/v1/analytics.grpc.pb.h"
+#include "shopstream/v1/ingest.grpc.pb.h"
+#include "tests/local_stack.h"
+
+namespace shopstream::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+// The case study's curl examples, verbatim bodies.
+constexpr char kPageView[] = R"({
+    "event_type": "page_view",
+    "timestamp": "2025-10-02T10:30:00Z",
+    "product_id": "prod-123"
+  })";
+constexpr char kAddToCart[] = R"({
+    "event_type": "add_to_cart",
+    "timestamp": "2025-10-02T10:35:00Z",
+    "product_id": "prod-123"
+  })";
+constexpr char kPurchase[] = R"({
+    "event_type": "purchase",
+    "timestamp": "2025-10-02T10:40:00Z",
+    "product_id": "prod-123",
+    "order_amount": 99.99
+  })";
+// Its two invalid examples: an unknown type, a purchase without an amount.
+constexpr char kUnknownType[] = R"({
+    "event_type": "invalid_type",
+    "timestamp": "2025-10-02T10:30:00Z",
+    "product_id": "prod-123"
+  })";
+constexpr char kPurchaseWithoutAmount[] = R"({
+    "event_type": "purchase",
+    "timestamp": "2025-10-02T10:40:00Z",
+    "product_id": "prod-123"
+  })";
+
+constexpr char kExpectedAnalytics[] =
+    R"({"total_page_views":1,"total_add_to_carts":1,"total_purchases":1,)"
+    R"("conversion_rate":100.0,"average_purchase_value":99.99,)"
+    R"("max_purchase_value":99.99,"min_purchase_value":99.99,)"
+    R"("top_product_id":"prod-123"})";
+
+TEST(EndToEndTest, CaseStudyCurlExamplesThroughTheRestGateway) {
+  LocalStack stack;
+  const int port = stack.http_port();
+
+  // An empty shop: zeros and a null top product.
+  HttpResponse empty = HttpRequest(port, "GET", "/api/analytics");
+  EXPECT_EQ(empty.status, 200);
+  EXPECT_EQ(empty.body,
+            R"({"total_page_views":0,"total_add_to_carts":0,"total_purchases":0,)"
+            R"("conversion_rate":0.0,"average_purchase_value":0.0,)"
+            R"("max_purchase_value":0.0,"min_purchase_value":0.0,)"
+            R"("top_product_id":null})");
+
+  for (const char* body : {kPageView, kAddToCart, kPurchase}) {
+    HttpResponse r = HttpRequest(port, "POST", "/v1/events", body);
+    EXPECT_EQ(r.status, 202) << r.body;
+    EXPECT_EQ(r.body, R"({"status":"accepted"})");
+    EXPECT_EQ(r.headers["content-type"], "application/json");
+  }
+  // Acknowledged means committed: the rows are there before any wait.
+  EXPECT_EQ(stack.StoredEvents(), 3);
+
+  HttpResponse bad_type = HttpRequest(port, "POST", "/v1/events", kUnknownType);
+  EXPECT_EQ(bad_type.status, 400);
+  EXPECT_THAT(bad_type.body, HasSubstr(R"({"error":"event_type: )"));
+  EXPECT_THAT(bad_type.body, HasSubstr("invalid_type"));
+  HttpResponse no_amount =
+      HttpRequest(port, "POST", "/v1/events", kPurchaseWithoutAmount);
+  EXPECT_EQ(no_amount.status, 400);
+  EXPECT_THAT(no_amount.body, HasSubstr(R"({"error":"order_amount: )"));
+  EXPECT_EQ(stack.StoredEvents(), 3);
+
+  HttpResponse analytics = HttpRequest(port, "GET", "/api/analytics");
+  EXPECT_EQ(analytics.status, 200);
+  EXPECT_EQ(analytics.body, kExpectedAnalytics);
+  EXPECT_EQ(analytics.headers["access-control-allow-origin"], "*");
+
+  for (const char* path : {"/v1/health", "/api/health"}) {
+    HttpResponse health = HttpRequest(port, "GET", path);
+    EXPECT_EQ(health.status, 200);
+    EXPECT_EQ(health.body, R"({"status":"healthy"})");
+  }
+}
+
+TEST(EndToEndTest, BadInputIsRefusedNamingTheFieldAndStoresNothing) {
+  LocalStack stack;
+  const int port = stack.http_port();
+  struct Case {
+    const char* body;
+    const char* field;
+  } cases[] = {
+      {R"({"event_type": "page_view"})", "timestamp"},
+      {R"({"event_type": "page_view", "timestamp": "yesterday"})", "timestamp"},
+      {R"({"event_type": "page_view", "timestamp": 17})", "timestamp"},
+      {R"({"event_type": 3, "timestamp": "2025-10-02T10:30:00Z"})", "event_type"},
+      {R"({"event_type": "page_view", "timestamp": "2025-10-02T10:30:00Z",
+           "product_id": 123})",
+       "product_id"},
+      {R"({"event_type": "purchase", "timestamp": "2025-10-02T10:30:00Z",
+           "order_amount": -1})",
+       "order_amount"},
+      {R"({"event_type": "purchase", "timestamp": "2025-10-02T10:30:00Z",
+           "order_amount": "12.50"})",
+       "order_amount"},
+      {R"({"event_type": "purchase", "timestamp": "2025-10-02T10:30:00Z",
+           "order_amount": 1.234})",
+       "order_amount"},
+      {R"({"event_type": "page_view", "timestamp": )", "JSON"},
+      {R"([1, 2])", "object"},
+  };
+  for (const Case& c : cases) {
+    HttpResponse r = HttpRequest(port, "POST", "/v1/events", c.body);
+    EXPECT_EQ(r.status, 400) << c.body << " -> " << r.body;
+    EXPECT_THAT(r.body, HasSubstr(R"({"error":")")) << c.body;
+    EXPECT_THAT(r.body, HasSubstr(c.field)) << c.body << " -> " << r.body;
+  }
+  EXPECT_EQ(stack.StoredEvents(), 0);
+  // And it keeps serving.
+  EXPECT_EQ(HttpRequest(port, "POST", "/v1/events", kPageView).status, 202);
+  EXPECT_EQ(stack.StoredEvents(), 1);
+}
+
+TEST(EndToEndTest, RetriedEventIdIsCountedOnceOverRest) {
+  LocalStack stack;
+  const std::string body = R"({"event_id": "order-42-view", "shop_id": "shop-a",
+      "event_type": "page_view", "timestamp": "2025-10-02T10:30:00Z",
+      "product_id": "prod-1"})";
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(HttpRequest(stack.http_port(), "POST", "/v1/events", body).status,
+              202);
+  }
+  EXPECT_EQ(stack.StoredEvents(), 1);
+  HttpResponse shop =
+      HttpRequest(stack.http_port(), "GET", "/v1/shops/shop-a/summary");
+  EXPECT_EQ(shop.status, 200);
+  EXPECT_THAT(shop.body, HasSubstr(R"("total_page_views":1,)"));
+  HttpResponse other = HttpRequest(stack.http_port(), "GET",
+                                   "/api/analytics?shop_id=shop-b");
+  EXPECT_THAT(other.body, HasSubstr(R"("total_page_views":0,)"));
+}
+
+v1::Event CaseStudyEvent(const std::string& type, int64_t seconds,
+                         double amount = -1) {
+  v1::Event e;
+  e.set_event_type(type);
+  e.mutable_timestamp()->set_seconds(seconds);
+  e.set_product_id("prod-123");
+  if (amount >= 0) e.set_order_amount(amount);
+  return e;
+}
+
+TEST(EndToEndTest, TheSameFlowOverGrpc) {
+  LocalStack stack;
+  auto ingest = v1::IngestService::NewStub(
+      grpc::CreateChannel(stack.ingest_target(), grpc::InsecureChannelCredentials()));
+  auto analytics = v1::AnalyticsService::NewStub(
+      grpc::CreateChannel(stack.query_target(), grpc::InsecureChannelCredentials()));
+
+  // 2025-10-02T10:30:00Z and the minutes after it, as in the case study.
+  const int64_t t = 1759401000;
+  for (const v1::Event& e :
+       {CaseStudyEvent("page_view", t), CaseStudyEvent("add_to_cart", t + 300),
+        CaseStudyEvent("purchase", t + 600, 99.99)}) {
+    grpc::ClientContext ctx;
+    v1::IngestRequest req;
+    *req.mutable_event() = e;
+    v1::IngestResponse resp;
+    grpc::Status s = ingest->Ingest(&ctx, req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(resp.acceptance().status(), "accepted");
+    EXPECT_FALSE(resp.event_id().empty());
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::IngestRequest req;
+    *req.mutable_event() = CaseStudyEvent("purchase", t);
+    v1::IngestResponse resp;
+    grpc::Status s = ingest->Ingest(&ctx, req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), HasSubstr("order_amount"));
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::Summary summary;
+    ASSERT_TRUE(analytics->GetSummary(&ctx, v1::GetSummaryRequest(), &summary).ok());
+    EXPECT_EQ(summary.total_page_views(), 1);
+    EXPECT_EQ(summary.total_add_to_carts(), 1);
+    EXPECT_EQ(summary.total_purchases(), 1);
+    EXPECT_DOUBLE_EQ(summary.conversion_rate(), 100.0);
+    EXPECT_DOUBLE_EQ(summary.average_purchase_value(), 99.99);
+    EXPECT_EQ(summary.top_product_id(), "prod-123");
+  }
+
+  // A batch, retried whole: each event is stored once.
+  v1::IngestBatchRequest batch;
+  for (int i = 0; i < 10; ++i) {
+    v1::Event e = CaseStudyEvent("page_view", t + i);
+    e.set_shop_id("batch-shop");
+    e.set_event_id("b" + std::to_string(i));
+    *batch.add_events() = e;
+  }
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    grpc::ClientContext ctx;
+    v1::IngestBatchResponse resp;
+    ASSERT_TRUE(ingest->IngestBatch(&ctx, batch, &resp).ok());
+    EXPECT_EQ(resp.accepted(), attempt == 0 ? 10 : 0);
+    EXPECT_EQ(resp.duplicates(), attempt == 0 ? 0 : 10);
+  }
+
+  // A client stream of purchases, one of them invalid.
+  {
+    grpc::ClientContext ctx;
+    v1::StreamEventsResponse resp;
+    auto writer = ingest->StreamEvents(&ctx, &resp);
+    for (int i = 0; i < 2000; ++i) {
+      v1::Event e = CaseStudyEvent("purchase", t + i, i == 5 ? -1 : 10.5);
+      e.set_shop_id("stream-shop");
+      e.set_event_id("s" + std::to_string(i));
+      ASSERT_TRUE(writer->Write(e));
+    }
+    writer->WritesDone();
+    grpc::Status s = writer->Finish();
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(resp.accepted(), 1999);
+    EXPECT_EQ(resp.rejected(), 1);
+    ASSERT_EQ(resp.rejections_size(), 1);
+    EXPECT_EQ(resp.rejections(0).index(), 5);
+  }
+  EXPECT_EQ(stack.StoredEvents("shop_id = 'batch-shop'"), 10);
+  EXPECT_EQ(stack.StoredEvents("shop_id = 'stream-shop'"), 1999);
+  {
+    grpc::ClientContext ctx;
+    v1::GetSummaryRequest req;
+    req.set_shop_id("stream-shop");
+    v1::Summary summary;
+    ASSERT_TRUE(analytics->GetSummary(&ctx, req, &summary).ok());
+    EXPECT_EQ(summary.total_purchases(), 1999);
+    EXPECT_DOUBLE_EQ(summary.average_purchase_value(), 10.5);
+    EXPECT_FALSE(summary.has_top_product_id());
+  }
+}
+
+TEST(EndToEndTest, SigtermStopsEveryServiceCleanly) {
+  LocalStack stack;
+  EXPECT_EQ(HttpRequest(stack.http_port(), "POST", "/v1/events", kPageView).status,
+            202);
+  for (ServiceProcess* service : {&stack.gateway(), &stack.ingest(),
+                                  &stack.query(), &stack.processor()}) {
+    const int status = service->Terminate();
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  }
+  EXPECT_EQ(stack.StoredEvents(), 1);
+}
+
+}  // namespace
+}  // namespace shopstream::testing

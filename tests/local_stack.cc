@@ -1,0 +1,116 @@
+#include "tests/local_stack.h"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <pqxx/pqxx>
+#include <stdexcept>
+#include <thread>
+
+#include "absl/strings/ascii.h"
+
+namespace shopstream::testing {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = boost::asio::ip::tcp;
+
+HttpResponse HttpRequest(int port, const std::string& method,
+                         const std::string& target, const std::string& body,
+                         const std::string& content_type) {
+  boost::asio::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  stream.expires_after(std::chrono::seconds(30));
+  stream.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
+  http::request<http::string_body> req(http::string_to_verb(method), target, 11);
+  req.set(http::field::host, "127.0.0.1");
+  if (!body.empty()) {
+    req.set(http::field::content_type, content_type);
+    req.body() = body;
+  }
+  req.prepare_payload();
+  http::write(stream, req);
+  beast::flat_buffer buffer;
+  http::response<http::string_body> res;
+  http::read(stream, buffer, res);
+  beast::error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_both, ec);
+  HttpResponse out;
+  out.status = res.result_int();
+  out.body = res.body();
+  for (const auto& field : res) {
+    out.headers[absl::AsciiStrToLower(std::string(field.name_string()))] =
+        std::string(field.value());
+  }
+  return out;
+}
+
+namespace {
+
+bool HealthyWithin(int port, const std::string& path, int timeout_ms) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    try {
+      if (HttpRequest(port, "GET", path).status == 200) return true;
+    } catch (const std::exception&) {
+      // Not listening yet.
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+std::string Loopback(int port) { return "127.0.0.1:" + std::to_string(port); }
+
+}  // namespace
+
+LocalStack::LocalStack()
+    : http_port_(FreePort()),
+      ingest_port_(FreePort()),
+      query_port_(FreePort()),
+      processor_port_(FreePort()) {
+  const std::string pg = "--postgres=" + db_.conninfo();
+  processor_ = std::make_unique<ServiceProcess>(
+      "shopstream-processor",
+      std::vector<std::string>{"--processor_address=" + Loopback(processor_port_), pg});
+  query_ = std::make_unique<ServiceProcess>(
+      "shopstream-query",
+      std::vector<std::string>{"--query_address=" + Loopback(query_port_), pg});
+  ingest_ = std::make_unique<ServiceProcess>(
+      "shopstream-ingest",
+      std::vector<std::string>{"--ingest_address=" + Loopback(ingest_port_),
+                               "--processor_target=" + Loopback(processor_port_)});
+  gateway_ = std::make_unique<ServiceProcess>(
+      "shopstream-gateway",
+      std::vector<std::string>{"--http_address=127.0.0.1",
+                               "--http_port=" + std::to_string(http_port_),
+                               "--ingest_target=" + Loopback(ingest_port_),
+                               "--query_target=" + Loopback(query_port_)});
+  // Healthy through the gateway means: gateway up, ingest up with its
+  // processor stream open, query up with the schema in place.
+  if (!HealthyWithin(http_port_, "/v1/health", 60000) ||
+      !HealthyWithin(http_port_, "/api/health", 60000)) {
+    throw std::runtime_error("the local stack did not become healthy");
+  }
+}
+
+LocalStack::~LocalStack() {
+  gateway_.reset();
+  ingest_.reset();
+  query_.reset();
+  processor_.reset();
+}
+
+std::string LocalStack::ingest_target() const { return Loopback(ingest_port_); }
+std::string LocalStack::query_target() const { return Loopback(query_port_); }
+
+int64_t LocalStack::StoredEvents(const std::string& where) const {
+  pqxx::connection c(db_.conninfo());
+  pqxx::work tx(c);
+  return tx.exec("SELECT count(*) FROM events WHERE " + where)[0][0].as<int64_t>();
+}
+
+}  // namespace shopstream::testing

@@ -1,0 +1,52 @@
+#ifndef SHOPSTREAM_TESTS_LOCAL_STACK_H_
+#define SHOPSTREAM_TESTS_LOCAL_STACK_H_
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "storage/test_database.h"
+#include "tests/service_process.h"
+
+namespace shopstream::testing {
+
+struct HttpResponse {
+  int status = 0;
+  std::string body;
+  std::map<std::string, std::string> headers;  // lower-case names
+};
+
+// One HTTP/1.1 request to 127.0.0.1:port on a fresh connection.
+HttpResponse HttpRequest(int port, const std::string& method,
+                         const std::string& target, const std::string& body = "",
+                         const std::string& content_type = "application/json");
+
+// The whole pipeline as real processes on free ports over a fresh database:
+// processor, ingest, query and gateway.
+class LocalStack {
+ public:
+  LocalStack();
+  ~LocalStack();
+
+  const TestDatabase& db() const { return db_; }
+  int http_port() const { return http_port_; }
+  std::string ingest_target() const;
+  std::string query_target() const;
+  int processor_port() const { return processor_port_; }
+  ServiceProcess& processor() { return *processor_; }
+  ServiceProcess& ingest() { return *ingest_; }
+  ServiceProcess& query() { return *query_; }
+  ServiceProcess& gateway() { return *gateway_; }
+
+  // Rows in the events table right now.
+  int64_t StoredEvents(const std::string& where = "true") const;
+
+ private:
+  TestDatabase db_;
+  int http_port_, ingest_port_, query_port_, processor_port_;
+  std::unique_ptr<ServiceProcess> processor_, ingest_, query_, gateway_;
+};
+
+}  // namespace shopstream::testing
+
+#endif  // SHOPSTREAM_TESTS_LOCAL_STACK_H_

@@ -1,0 +1,41 @@
+#ifndef SHOPSTREAM_TESTS_SERVICE_PROCESS_H_
+#define SHOPSTREAM_TESTS_SERVICE_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace shopstream::testing {
+
+// A shopstream binary run as a real child process. The destructor stops it
+// (SIGTERM, then SIGKILL), so no test leaves a process behind.
+class ServiceProcess {
+ public:
+  // `binary` is a file name in $SHOPSTREAM_BIN_DIR.
+  ServiceProcess(const std::string& binary, std::vector<std::string> args);
+  ~ServiceProcess();
+  ServiceProcess(const ServiceProcess&) = delete;
+  ServiceProcess& operator=(const ServiceProcess&) = delete;
+
+  // Sends SIGTERM and waits up to `timeout_ms`; returns the exit status
+  // (as from waitpid), or -1 when it had to be killed.
+  int Terminate(int timeout_ms = 20000);
+  void Kill();
+  bool running();
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+// A TCP port on 127.0.0.1 that was free a moment ago.
+int FreePort();
+
+// True once something accepts connections on 127.0.0.1:port, within
+// `timeout_ms`.
+bool WaitForPort(int port, int timeout_ms = 30000);
+
+}  // namespace shopstream::testing
+
+#endif  // SHOPSTREAM_TESTS_SERVICE_PROCESS_H_
