@@ -18,6 +18,11 @@ constexpr int kStreamChunkEvents = 500;
 constexpr int kStreamMaxChunksInFlight = 4;
 constexpr int kMaxReportedRejections = 100;
 
+std::string DeadLetterMessage(const EventOutcome& outcome) {
+  return absl::StrCat("event refused by storage and kept for operators: ",
+                      outcome.reason);
+}
+
 void Reject(v1::EventResult* result, int index, const absl::Status& status) {
   result->set_index(index);
   result->set_status(kRejected);
@@ -38,6 +43,7 @@ class StreamEventsReactor final : public grpc::ServerReadReactor<v1::Event> {
 
   void OnReadDone(bool ok) override {
     std::vector<internal::v1::StoredEvent> full;
+    std::vector<int> full_index;
     bool keep_reading = ok;
     grpc::Status finish;
     bool finish_now = false;
@@ -46,10 +52,12 @@ class StreamEventsReactor final : public grpc::ServerReadReactor<v1::Event> {
       if (!ok) {
         reading_done_ = true;
         full.swap(chunk_);
+        full_index.swap(chunk_index_);
       } else {
         Take(validator_->Validate(event_));
         if (chunk_.size() >= kStreamChunkEvents) {
           full.swap(chunk_);
+          full_index.swap(chunk_index_);
           if (chunks_in_flight_ + 1 >= kStreamMaxChunksInFlight) {
             read_paused_ = true;
             keep_reading = false;
@@ -68,7 +76,7 @@ class StreamEventsReactor final : public grpc::ServerReadReactor<v1::Event> {
     // `this` stays alive here: the stream cannot finish before `full` is
     // answered, or (while reading) before the reading ends.
     if (keep_reading) StartRead(&event_);
-    if (!full.empty()) Publish(std::move(full));
+    if (!full.empty()) Publish(std::move(full), std::move(full_index));
   }
 
   void OnDone() override { delete this; }
@@ -78,13 +86,19 @@ class StreamEventsReactor final : public grpc::ServerReadReactor<v1::Event> {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (stored.ok()) {
       chunk_.push_back(std::move(*stored));
+      chunk_index_.push_back(index_);
     } else {
-      response_->set_rejected(response_->rejected() + 1);
-      if (response_->rejections_size() < kMaxReportedRejections) {
-        Reject(response_->add_rejections(), index_, stored.status());
-      }
+      RecordRejection(index_, stored.status());
     }
     ++index_;
+  }
+
+  void RecordRejection(int index, const absl::Status& why)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    response_->set_rejected(response_->rejected() + 1);
+    if (response_->rejections_size() < kMaxReportedRejections) {
+      Reject(response_->add_rejections(), index, why);
+    }
   }
 
   // Decides, once, that the stream is over; the caller then calls Finish and
@@ -96,9 +110,11 @@ class StreamEventsReactor final : public grpc::ServerReadReactor<v1::Event> {
     return true;
   }
 
-  void Publish(std::vector<internal::v1::StoredEvent> chunk) {
-    publisher_->Publish(std::move(chunk), [this](const absl::Status& status,
-                                                 const std::vector<bool>& dup) {
+  void Publish(std::vector<internal::v1::StoredEvent> chunk,
+               std::vector<int> indices) {
+    publisher_->Publish(std::move(chunk), [this, indices = std::move(indices)](
+                                              const absl::Status& status,
+                                              const EventOutcomes& outcomes) {
       bool resume = false;
       grpc::Status finish;
       bool finish_now = false;
@@ -106,11 +122,18 @@ class StreamEventsReactor final : public grpc::ServerReadReactor<v1::Event> {
         absl::MutexLock lock(&mu_);
         --chunks_in_flight_;
         if (!status.ok() && error_.ok()) error_ = status;
-        for (bool d : dup) {
-          if (d) {
-            response_->set_duplicates(response_->duplicates() + 1);
-          } else {
-            response_->set_accepted(response_->accepted() + 1);
+        for (size_t i = 0; i < outcomes.size(); ++i) {
+          switch (outcomes[i].fate) {
+            case EventFate::kStored:
+              response_->set_accepted(response_->accepted() + 1);
+              break;
+            case EventFate::kDuplicate:
+              response_->set_duplicates(response_->duplicates() + 1);
+              break;
+            case EventFate::kDeadLettered:
+              RecordRejection(indices[i], absl::InvalidArgumentError(
+                                              DeadLetterMessage(outcomes[i])));
+              break;
           }
         }
         if (read_paused_ && !reading_done_) {
@@ -131,6 +154,7 @@ class StreamEventsReactor final : public grpc::ServerReadReactor<v1::Event> {
 
   absl::Mutex mu_;
   std::vector<internal::v1::StoredEvent> chunk_ ABSL_GUARDED_BY(mu_);
+  std::vector<int> chunk_index_ ABSL_GUARDED_BY(mu_);  // stream positions
   int index_ ABSL_GUARDED_BY(mu_) = 0;
   int chunks_in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   bool read_paused_ ABSL_GUARDED_BY(mu_) = false;
@@ -155,13 +179,23 @@ grpc::ServerUnaryReactor* IngestService::Ingest(
   events.push_back(std::move(*stored));
   publisher_->Publish(std::move(events),
                       [reactor, response](const absl::Status& status,
-                                          const std::vector<bool>& duplicate) {
-                        if (status.ok()) {
-                          response->mutable_acceptance()->set_status(kAccepted);
-                          response->set_duplicate(!duplicate.empty() &&
-                                                  duplicate[0]);
+                                          const EventOutcomes& outcomes) {
+                        if (!status.ok() || outcomes.empty()) {
+                          reactor->Finish(ToGrpcStatus(
+                              status.ok() ? absl::InternalError("no outcome")
+                                          : status));
+                          return;
                         }
-                        reactor->Finish(ToGrpcStatus(status));
+                        if (outcomes[0].fate == EventFate::kDeadLettered) {
+                          reactor->Finish(grpc::Status(
+                              grpc::StatusCode::INVALID_ARGUMENT,
+                              DeadLetterMessage(outcomes[0])));
+                          return;
+                        }
+                        response->mutable_acceptance()->set_status(kAccepted);
+                        response->set_duplicate(outcomes[0].fate ==
+                                                EventFate::kDuplicate);
+                        reactor->Finish(grpc::Status::OK);
                       });
   return reactor;
 }
@@ -196,19 +230,28 @@ grpc::ServerUnaryReactor* IngestService::IngestBatch(
   publisher_->Publish(
       std::move(valid),
       [reactor, response, valid_index = std::move(valid_index)](
-          const absl::Status& status, const std::vector<bool>& duplicate) {
-        if (!status.ok()) {
-          reactor->Finish(ToGrpcStatus(status));
+          const absl::Status& status, const EventOutcomes& outcomes) {
+        if (!status.ok() || outcomes.size() != valid_index.size()) {
+          reactor->Finish(ToGrpcStatus(
+              status.ok() ? absl::InternalError("outcomes missing") : status));
           return;
         }
         for (size_t k = 0; k < valid_index.size(); ++k) {
-          const bool dup = k < duplicate.size() && duplicate[k];
-          response->mutable_results(valid_index[k])
-              ->set_status(dup ? kDuplicate : kAccepted);
-          if (dup) {
-            response->set_duplicates(response->duplicates() + 1);
-          } else {
-            response->set_accepted(response->accepted() + 1);
+          v1::EventResult* result = response->mutable_results(valid_index[k]);
+          switch (outcomes[k].fate) {
+            case EventFate::kStored:
+              result->set_status(kAccepted);
+              response->set_accepted(response->accepted() + 1);
+              break;
+            case EventFate::kDuplicate:
+              result->set_status(kDuplicate);
+              response->set_duplicates(response->duplicates() + 1);
+              break;
+            case EventFate::kDeadLettered:
+              Reject(result, valid_index[k],
+                     absl::InvalidArgumentError(DeadLetterMessage(outcomes[k])));
+              response->set_rejected(response->rejected() + 1);
+              break;
           }
         }
         reactor->Finish(grpc::Status::OK);

@@ -18,19 +18,25 @@ class RecordingPublisher : public EventPublisher {
   void Publish(std::vector<internal::v1::StoredEvent> events,
                Done done) override {
     absl::Status status;
-    std::vector<bool> duplicate;
+    EventOutcomes outcomes;
     {
       absl::MutexLock lock(&mu_);
       status = status_;
       ++calls_;
       if (status.ok()) {
         for (auto& e : events) {
-          duplicate.push_back(!seen_.insert(e.shop_id() + "/" + e.event_id()).second);
+          EventOutcome o;
+          if (e.product_id() == "poison") {
+            o = {EventFate::kDeadLettered, "refused by storage"};
+          } else if (!seen_.insert(e.shop_id() + "/" + e.event_id()).second) {
+            o.fate = EventFate::kDuplicate;
+          }
+          outcomes.push_back(o);
           stored_.push_back(std::move(e));
         }
       }
     }
-    done(status, duplicate);
+    done(status, outcomes);
   }
   bool Ready() const override {
     absl::MutexLock lock(&mu_);
@@ -197,6 +203,29 @@ TEST_F(IngestServiceTest, StreamFailsWhenACommitFails) {
   for (int i = 0; i < 10; ++i) ASSERT_TRUE(writer->Write(PageView()));
   writer->WritesDone();
   EXPECT_EQ(writer->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(IngestServiceTest, DeadLetteredEventIsRefusedWithTheReason) {
+  grpc::ClientContext ctx;
+  v1::IngestRequest req;
+  *req.mutable_event() = PageView();
+  req.mutable_event()->set_product_id("poison");
+  v1::IngestResponse resp;
+  grpc::Status status = stub_->Ingest(&ctx, req, &resp);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("refused by storage"));
+
+  grpc::ClientContext batch_ctx;
+  v1::IngestBatchRequest batch;
+  *batch.add_events() = PageView("fine");
+  *batch.add_events() = PageView("bad");
+  batch.mutable_events(1)->set_product_id("poison");
+  v1::IngestBatchResponse batch_resp;
+  ASSERT_TRUE(stub_->IngestBatch(&batch_ctx, batch, &batch_resp).ok());
+  EXPECT_EQ(batch_resp.results(0).status(), "accepted");
+  EXPECT_EQ(batch_resp.results(1).status(), "rejected");
+  EXPECT_THAT(batch_resp.results(1).error(), HasSubstr("refused by storage"));
+  EXPECT_EQ(batch_resp.rejected(), 1);
 }
 
 TEST_F(IngestServiceTest, HealthSaysHealthy) {

@@ -167,13 +167,30 @@ void ProcessorClient::ReadAcks(Stream* stream) {
     size_t offset = 0;
     for (auto& p : answered) {
       const size_t n = p.events.size();
-      if (status.ok() && static_cast<size_t>(ack.duplicate_size()) >= offset + n) {
-        p.done(status, std::vector<bool>(ack.duplicate().begin() + offset,
-                                         ack.duplicate().begin() + offset + n));
-      } else if (status.ok()) {
+      if (!status.ok()) {
+        p.done(status, {});
+      } else if (static_cast<size_t>(ack.fate_size()) < offset + n) {
         p.done(absl::InternalError("processor ack is missing events"), {});
       } else {
-        p.done(status, {});
+        EventOutcomes outcomes(n);
+        for (size_t i = 0; i < n; ++i) {
+          switch (ack.fate(offset + i)) {
+            case internal::v1::DUPLICATE:
+              outcomes[i].fate = EventFate::kDuplicate;
+              break;
+            case internal::v1::DEAD_LETTERED: {
+              outcomes[i].fate = EventFate::kDeadLettered;
+              auto it = ack.dead_letter_reason().find(offset + i);
+              if (it != ack.dead_letter_reason().end()) {
+                outcomes[i].reason = it->second;
+              }
+              break;
+            }
+            default:
+              break;
+          }
+        }
+        p.done(status, outcomes);
       }
       offset += n;
     }

@@ -13,16 +13,16 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/event_outcome.h"
 #include "shopstream/internal/v1/pipeline.grpc.pb.h"
 
 namespace shopstream {
 
-// Something that commits validated events and says, per event, whether it
-// was stored before. Ingest's handlers talk to this, not to gRPC.
+// Something that commits validated events and says what became of each. Ingest's handlers talk to this, not to gRPC.
 class EventPublisher {
  public:
   using Done = std::function<void(const absl::Status& status,
-                                  const std::vector<bool>& duplicate)>;
+                                  const EventOutcomes& outcomes)>;
   virtual ~EventPublisher() = default;
   // `done` runs exactly once, on any thread, possibly before Publish returns.
   virtual void Publish(std::vector<internal::v1::StoredEvent> events,

@@ -19,7 +19,7 @@ namespace {
 struct Outcome {
   absl::Notification done;
   absl::Status status;
-  std::vector<bool> duplicate;
+  EventOutcomes outcomes;
 };
 
 std::vector<internal::v1::StoredEvent> Events(const std::vector<std::string>& ids) {
@@ -72,9 +72,9 @@ bool WaitConnected(ProcessorClient& client) {
 void Publish(ProcessorClient& client, const std::vector<std::string>& ids,
              Outcome* out) {
   client.Publish(Events(ids), [out](const absl::Status& s,
-                                    const std::vector<bool>& d) {
+                                    const EventOutcomes& o) {
     out->status = s;
-    out->duplicate = d;
+    out->outcomes = o;
     out->done.Notify();
   });
 }
@@ -99,8 +99,10 @@ TEST(ProcessorClientTest, PublishesOverTheStreamAndReportsDuplicates) {
   for (auto& o : outcomes) {
     ASSERT_TRUE(o->done.WaitForNotificationWithTimeout(absl::Seconds(30)));
     ASSERT_TRUE(o->status.ok()) << o->status;
-    ASSERT_EQ(o->duplicate.size(), 2u);
-    duplicates += o->duplicate[0] + o->duplicate[1];
+    ASSERT_EQ(o->outcomes.size(), 2u);
+    for (const auto& outcome : o->outcomes) {
+      duplicates += outcome.fate == EventFate::kDuplicate;
+    }
   }
   EXPECT_EQ(duplicates, 49);  // e1..e49 each sent twice
   pqxx::connection c(db.conninfo());

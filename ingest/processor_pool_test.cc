@@ -15,7 +15,7 @@ class CountingPublisher : public EventPublisher {
   void Publish(std::vector<internal::v1::StoredEvent> events,
                Done done) override {
     ++calls;
-    done(absl::OkStatus(), std::vector<bool>(events.size(), false));
+    done(absl::OkStatus(), EventOutcomes(events.size()));
   }
   bool Ready() const override { return ready_; }
   bool ready_;
@@ -25,7 +25,7 @@ class CountingPublisher : public EventPublisher {
 absl::Status PublishOne(ProcessorPool& pool) {
   absl::Status result = absl::UnknownError("not answered");
   pool.Publish({internal::v1::StoredEvent()},
-               [&](const absl::Status& s, const std::vector<bool>&) { result = s; });
+               [&](const absl::Status& s, const EventOutcomes&) { result = s; });
   return result;
 }
 

@@ -18,13 +18,13 @@ std::vector<const internal::v1::StoredEvent*> EventsOf(
 }
 
 void Answer(std::vector<Submission>& batch, const absl::Status& status,
-            const std::vector<bool>& duplicate) {
+            const EventOutcomes& outcomes) {
   size_t offset = 0;
   for (auto& s : batch) {
     const size_t n = s.request.events_size();
     if (status.ok()) {
-      s.done(status, std::vector<bool>(duplicate.begin() + offset,
-                                       duplicate.begin() + offset + n));
+      s.done(status, EventOutcomes(outcomes.begin() + offset,
+                                   outcomes.begin() + offset + n));
     } else {
       s.done(status, {});
     }
@@ -88,23 +88,51 @@ absl::StatusOr<std::vector<bool>> BatchCommitter::WriteWithRetry(
 }
 
 void BatchCommitter::Commit(BatchWriter& writer, std::vector<Submission>& batch) {
-  auto result = WriteWithRetry(writer, EventsOf(batch));
-  if (result.ok() || batch.size() == 1 ||
-      result.status().code() != absl::StatusCode::kInvalidArgument) {
-    if (!result.ok()) {
-      LogError("batch not committed",
-               {{"error", std::string(result.status().message())}});
+  const auto events = EventsOf(batch);
+  EventOutcomes outcomes(events.size());
+  absl::Status status = CommitRange(writer, events, 0, events.size(), outcomes);
+  if (!status.ok()) {
+    // Parts may have been committed; the senders' retries are deduplicated.
+    LogError("batch not committed", {{"error", std::string(status.message())}});
+  }
+  Answer(batch, status, outcomes);
+}
+
+absl::Status BatchCommitter::CommitRange(
+    BatchWriter& writer, const std::vector<const internal::v1::StoredEvent*>& events,
+    size_t begin, size_t end, EventOutcomes& outcomes) {
+  std::vector<const internal::v1::StoredEvent*> range(events.begin() + begin,
+                                                      events.begin() + end);
+  auto written = WriteWithRetry(writer, range);
+  if (written.ok()) {
+    for (size_t i = 0; i < range.size(); ++i) {
+      outcomes[begin + i].fate =
+          (*written)[i] ? EventFate::kDuplicate : EventFate::kStored;
     }
-    Answer(batch, result.status(), result.ok() ? *result : std::vector<bool>());
-    return;
+    return absl::OkStatus();
   }
-  // PostgreSQL refused something in the batch: commit the submissions one by
-  // one, so only the one that carries it is refused.
-  for (auto& s : batch) {
-    std::vector<Submission> one;
-    one.push_back(std::move(s));
-    Commit(writer, one);
+  if (written.status().code() != absl::StatusCode::kInvalidArgument) {
+    return written.status();
   }
+  if (range.size() > 1) {
+    const size_t middle = begin + range.size() / 2;
+    absl::Status first = CommitRange(writer, events, begin, middle, outcomes);
+    if (!first.ok()) return first;
+    return CommitRange(writer, events, middle, end, outcomes);
+  }
+  const std::string reason(written.status().message());
+  const absl::Time give_up = absl::Now() + options_.retry_budget;
+  absl::Status kept = writer.DeadLetter(*range[0], reason);
+  while (!kept.ok() && IsTransientPgStatus(kept) && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(50));
+    kept = writer.DeadLetter(*range[0], reason);
+  }
+  if (!kept.ok()) return kept;
+  LogError("event dead-lettered", {{"shop_id", range[0]->shop_id()},
+                                   {"event_id", range[0]->event_id()},
+                                   {"reason", reason}});
+  outcomes[begin] = {EventFate::kDeadLettered, reason};
+  return absl::OkStatus();
 }
 
 }  // namespace shopstream

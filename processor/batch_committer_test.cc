@@ -3,6 +3,7 @@
 #include <pqxx/pqxx>
 
 #include "absl/synchronization/notification.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/schema_migrator.h"
 #include "storage/test_database.h"
@@ -13,7 +14,12 @@ namespace {
 struct Outcome {
   absl::Notification done;
   absl::Status status;
-  std::vector<bool> duplicate;
+  EventOutcomes outcomes;
+  int Count(EventFate fate) const {
+    int n = 0;
+    for (const auto& o : outcomes) n += o.fate == fate;
+    return n;
+  }
 };
 
 Submission Make(const std::vector<std::string>& ids, Outcome* outcome,
@@ -27,9 +33,9 @@ Submission Make(const std::vector<std::string>& ids, Outcome* outcome,
     e->set_occurred_at_micros(1);
     e->set_order_amount_cents(cents);
   }
-  s.done = [outcome](const absl::Status& st, const std::vector<bool>& d) {
+  s.done = [outcome](const absl::Status& st, const EventOutcomes& o) {
     outcome->status = st;
-    outcome->duplicate = d;
+    outcome->outcomes = o;
     outcome->done.Notify();
   };
   return s;
@@ -48,37 +54,48 @@ TEST(BatchCommitterTest, AnswersEachSubmissionAfterCommit) {
   ASSERT_TRUE(a.status.ok()) << a.status;
   ASSERT_TRUE(b.status.ok()) << b.status;
   // "2" is stored once; whichever submission came second sees a duplicate.
-  int duplicates = 0;
-  for (bool d : a.duplicate) duplicates += d;
-  for (bool d : b.duplicate) duplicates += d;
-  EXPECT_EQ(duplicates, 1);
+  EXPECT_EQ(a.Count(EventFate::kDuplicate) + b.Count(EventFate::kDuplicate), 1);
   pqxx::connection c(db.conninfo());
   pqxx::work tx(c);
   EXPECT_EQ(tx.exec("SELECT count(*) FROM events")[0][0].as<int>(), 3);
 }
 
-TEST(BatchCommitterTest, ARefusedSubmissionDoesNotSinkItsBatchMates) {
+TEST(BatchCommitterTest, APoisonEventIsDeadLetteredAndTheRestCommit) {
   TestDatabase db;
   ASSERT_TRUE(SchemaMigrator().Apply(db.conninfo()).ok());
   // One writer and a long wait put all three submissions in one batch.
   BatchCommitter committer({.conninfo = db.conninfo(),
                             .writers = 1,
-                            .batch = {.max_batch_events = 3,
+                            .batch = {.max_batch_events = 7,
                                       .max_wait = absl::Seconds(10)}});
-  Outcome good1, bad, good2;
-  committer.Submit(Make({"g1"}, &good1));
-  committer.Submit(Make({"b"}, &bad, -5));
-  committer.Submit(Make({"g2"}, &good2));
+  Outcome good1, mixed, good2;
+  committer.Submit(Make({"g1", "g2"}, &good1));
+  Submission poisoned = Make({"m1", "poison", "m2"}, &mixed);
+  // Validation would never let this through; the table's CHECK refuses it.
+  poisoned.request.mutable_events(1)->set_order_amount_cents(-5);
+  committer.Submit(std::move(poisoned));
+  committer.Submit(Make({"g3", "g4"}, &good2));
   committer.Start();
-  for (Outcome* o : {&good1, &bad, &good2}) {
+  for (Outcome* o : {&good1, &mixed, &good2}) {
     ASSERT_TRUE(o->done.WaitForNotificationWithTimeout(absl::Seconds(30)));
+    ASSERT_TRUE(o->status.ok()) << o->status;
   }
-  EXPECT_TRUE(good1.status.ok()) << good1.status;
-  EXPECT_TRUE(good2.status.ok()) << good2.status;
-  EXPECT_EQ(bad.status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(good1.Count(EventFate::kStored), 2);
+  EXPECT_EQ(good2.Count(EventFate::kStored), 2);
+  ASSERT_EQ(mixed.outcomes.size(), 3u);
+  EXPECT_EQ(mixed.outcomes[0].fate, EventFate::kStored);
+  EXPECT_EQ(mixed.outcomes[1].fate, EventFate::kDeadLettered);
+  EXPECT_THAT(mixed.outcomes[1].reason, ::testing::HasSubstr("order_amount_cents"));
+  EXPECT_EQ(mixed.outcomes[2].fate, EventFate::kStored);
   pqxx::connection c(db.conninfo());
   pqxx::work tx(c);
-  EXPECT_EQ(tx.exec("SELECT count(*) FROM events")[0][0].as<int>(), 2);
+  EXPECT_EQ(tx.exec("SELECT count(*) FROM events")[0][0].as<int>(), 6);
+  auto dead = tx.exec("SELECT event_id, reason, payload FROM dead_letter_events");
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0][0].as<std::string>(), "poison");
+  internal::v1::StoredEvent kept;
+  ASSERT_TRUE(kept.ParseFromString(pqxx::binarystring(dead[0][2]).str()));
+  EXPECT_EQ(kept.order_amount_cents(), -5);
 }
 
 TEST(BatchCommitterTest, UnreachableDatabaseAnswersUnavailableWithinBudget) {

@@ -5,6 +5,7 @@
 #include <tuple>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "storage/pg_status.h"
 
@@ -96,6 +97,26 @@ absl::StatusOr<std::vector<bool>> BatchWriter::Write(
     }
   }
   return duplicate;
+}
+
+absl::Status BatchWriter::DeadLetter(const internal::v1::StoredEvent& event,
+                                     const std::string& reason) {
+  absl::Status status = RunPgVoid([&] {
+    EnsureConnected();
+    pqxx::work tx(*conn_);
+    // Escaped, because what PostgreSQL refused may be what the text
+    // columns cannot hold.
+    tx.exec_params(
+        "INSERT INTO dead_letter_events"
+        " (shop_id, event_id, event_text, payload, reason)"
+        " VALUES ($1, $2, $3, $4, $5)",
+        absl::CEscape(event.shop_id()), absl::CEscape(event.event_id()),
+        absl::CEscape(event.ShortDebugString()),
+        pqxx::binarystring(event.SerializeAsString()), absl::CEscape(reason));
+    tx.commit();
+  });
+  if (status.code() == absl::StatusCode::kUnavailable) conn_.reset();
+  return status;
 }
 
 }  // namespace shopstream

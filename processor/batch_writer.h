@@ -26,6 +26,10 @@ class BatchWriter {
   absl::StatusOr<std::vector<bool>> Write(
       const std::vector<const internal::v1::StoredEvent*>& events);
 
+  // Keeps an event PostgreSQL refused in dead_letter_events, with why.
+  absl::Status DeadLetter(const internal::v1::StoredEvent& event,
+                          const std::string& reason);
+
  private:
   void EnsureConnected();
 

@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/event_outcome.h"
 #include "shopstream/internal/v1/pipeline.pb.h"
 
 namespace shopstream {
@@ -16,10 +17,9 @@ namespace shopstream {
 // Events that arrived together and are answered together.
 struct Submission {
   internal::v1::PublishRequest request;
-  // Called once, with OK and a duplicate flag per event after commit, or
-  // with the error that kept them from being committed.
-  std::function<void(const absl::Status&, const std::vector<bool>& duplicate)>
-      done;
+  // Called once: with OK and each event's outcome once all are settled,
+  // or with the error that kept them from being committed.
+  std::function<void(const absl::Status&, const EventOutcomes& outcomes)> done;
   absl::Time arrived = absl::InfinitePast();
 };
 

@@ -10,7 +10,7 @@ namespace {
 Submission WithEvents(int n) {
   Submission s;
   for (int i = 0; i < n; ++i) s.request.add_events()->set_event_id("e");
-  s.done = [](const absl::Status&, const std::vector<bool>&) {};
+  s.done = [](const absl::Status&, const EventOutcomes&) {};
   return s;
 }
 

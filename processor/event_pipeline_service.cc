@@ -36,12 +36,25 @@ grpc::Status EventPipelineService::Publish(
     Submission submission;
     submission.request = std::move(request);
     submission.done = [state, sequence](const absl::Status& status,
-                                        const std::vector<bool>& duplicate) {
+                                        const EventOutcomes& outcomes) {
       PublishAck ack;
       ack.set_sequence(sequence);
       ack.set_code(static_cast<int>(status.code()));
       ack.set_message(std::string(status.message()));
-      for (bool d : duplicate) ack.add_duplicate(d);
+      for (size_t i = 0; i < outcomes.size(); ++i) {
+        switch (outcomes[i].fate) {
+          case EventFate::kStored:
+            ack.add_fate(internal::v1::STORED);
+            break;
+          case EventFate::kDuplicate:
+            ack.add_fate(internal::v1::DUPLICATE);
+            break;
+          case EventFate::kDeadLettered:
+            ack.add_fate(internal::v1::DEAD_LETTERED);
+            (*ack.mutable_dead_letter_reason())[i] = outcomes[i].reason;
+            break;
+        }
+      }
       absl::MutexLock lock(&state->mu);
       // A failed write means the sender is gone; it learns of the outcome
       // by retrying, which the (shop_id, event_id) key makes safe.

@@ -1,0 +1,28 @@
+#ifndef SHOPSTREAM_COMMON_EVENT_OUTCOME_H_
+#define SHOPSTREAM_COMMON_EVENT_OUTCOME_H_
+
+#include <string>
+#include <vector>
+
+namespace shopstream {
+
+// What became of one event of a committed publish.
+enum class EventFate {
+  kStored,
+  // Its (shop_id, event_id) was stored before; it was not counted again.
+  kDuplicate,
+  // PostgreSQL refused its content; it is kept in dead_letter_events for
+  // operators and counted nowhere.
+  kDeadLettered,
+};
+
+struct EventOutcome {
+  EventFate fate = EventFate::kStored;
+  std::string reason;  // why it was dead-lettered
+};
+
+using EventOutcomes = std::vector<EventOutcome>;
+
+}  // namespace shopstream
+
+#endif  // SHOPSTREAM_COMMON_EVENT_OUTCOME_H_
