@@ -352,6 +352,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
                           request.method_string().size()),
         absl::string_view(request.target().data(), request.target().size()),
         request.body()};
+    const std::string& static_path = server_.options().static_accept_path;
+    if (!static_path.empty() && rest_request.target == static_path) {
+      SendResponse({202, R"({"status":"accepted"})", {}}, keep_alive);
+      return;
+    }
     std::variant<BackendRequest, RestResponse> transcoded =
         server_.transcoder().TranscodeRequest(rest_request);
     if (auto* response = std::get_if<RestResponse>(&transcoded)) {

@@ -88,6 +88,9 @@ struct GatewayOptions {
   // gRPC service full name ("shopstream.v1.IngestService") -> backend
   // target ("localhost:50051"). Routes come from these services.
   std::map<std::string, std::string> backends;
+  // When set, requests for this path are answered 202 {"status":"accepted"}
+  // by the HTTP layer alone: the benchmark's ceiling for the HTTP layer.
+  std::string static_accept_path;
 };
 
 // HTTP/1.1 JSON front end for gRPC services (Boost.Beast, async, keep-alive).

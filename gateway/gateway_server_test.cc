@@ -206,8 +206,10 @@ class GatewayServerTest : public ::testing::Test {
   }
 
   static std::unique_ptr<GatewayServer> StartGateway(
-      const std::string& ingest_target, const std::string& query_target) {
+      const std::string& ingest_target, const std::string& query_target,
+      const std::string& static_accept_path = "") {
     GatewayOptions options;
+    options.static_accept_path = static_accept_path;
     options.http_address = "127.0.0.1";
     options.http_port = 0;
     options.io_threads = 2;
@@ -252,6 +254,22 @@ TEST_F(GatewayServerTest, PostEventIsAcceptedWith202) {
   EXPECT_EQ(received.event().product_id(), "prod-123");
   EXPECT_EQ(received.event().timestamp().seconds(), 1759401000);
   EXPECT_EQ(ingest_service_.last_request_id(), "req-42");
+}
+
+TEST_F(GatewayServerTest, StaticPathAnswersWithoutTheBackend) {
+  std::unique_ptr<GatewayServer> gateway =
+      StartGateway("127.0.0.1:1", "127.0.0.1:1", "/bench/static");
+  ASSERT_NE(gateway, nullptr);
+  HttpClient client(gateway->port());
+  const Response response =
+      client.Send(http::verb::post, "/bench/static", kCaseStudyEvent);
+  EXPECT_EQ(response.result_int(), 202);
+  EXPECT_EQ(response.body(), R"({"status":"accepted"})");
+  // Other paths still go to the (unreachable) backend.
+  EXPECT_EQ(client.Send(http::verb::post, "/v1/events", kCaseStudyEvent)
+                .result_int(),
+            503);
+  gateway->Stop();
 }
 
 TEST_F(GatewayServerTest, MalformedJsonIs400) {

@@ -24,6 +24,8 @@ ABSL_FLAG(int, http_threads, 0,
           "HTTP io threads; 0 means one per hardware thread.");
 ABSL_FLAG(int, backend_timeout_ms, 10000,
           "Deadline of each backend call, in milliseconds.");
+ABSL_FLAG(std::string, bench_static_path, "",
+          "If set, this path answers 202 without a backend (benchmark ceiling).");
 
 namespace {
 
@@ -50,6 +52,7 @@ int main(int argc, char** argv) {
   options.http_address = absl::GetFlag(FLAGS_http_address);
   options.http_port = static_cast<uint16_t>(port);
   options.io_threads = absl::GetFlag(FLAGS_http_threads);
+  options.static_accept_path = absl::GetFlag(FLAGS_bench_static_path);
   options.backend_timeout =
       absl::Milliseconds(absl::GetFlag(FLAGS_backend_timeout_ms));
   options.backends[ServiceName(
