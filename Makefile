@@ -47,3 +47,10 @@ format:
 
 clean:
 	rm -rf $(BUILD_DIR)
+
+# Load and ceilings on a private stack (ports of its own, state in
+# .data/bench); writes bench/results/latest.{json,md}. Longer runs:
+# make bench BENCH_SECONDS=60.
+.PHONY: bench
+bench: build
+	BIN_DIR=$(CURDIR)/$(BUILD_DIR)/bin ./bench/run.sh

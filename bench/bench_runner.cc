@@ -1,0 +1,204 @@
+#include "bench/bench_runner.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/time/clock.h"
+#include "bench/event_factory.h"
+#include "bench/external_tools.h"
+#include "bench/postgres_checks.h"
+#include "bench/process_usage.h"
+#include "bench/visibility_probe.h"
+
+namespace shopstream::bench {
+namespace {
+
+void Progress(const std::string& message) {
+  std::fprintf(
+      stderr, "[bench %s] %s\n",
+      absl::FormatTime("%H:%M:%S", absl::Now(), absl::UTCTimeZone()).c_str(),
+      message.c_str());
+}
+
+// "grpc_unary@30000" -> "grpc_unary_30000": usable in a shop id.
+std::string Slug(const std::string& name) {
+  return absl::StrReplaceAll(name, {{"@", "_"}, {".", "_"}});
+}
+
+constexpr int64_t kMinCopyEvents = 200000;
+
+}  // namespace
+
+ScenarioReport BenchRunner::RunLoadScenario(ScenarioSpec spec) {
+  SenderFactory factory;
+  switch (spec.transport) {
+    case Transport::kGrpcUnary:
+      spec.concurrency = config_.unary_concurrency;
+      break;
+    case Transport::kGrpcBatch:
+      spec.concurrency = config_.batch_concurrency;
+      spec.events_per_call = config_.batch_size;
+      break;
+    case Transport::kGrpcStream:
+      spec.concurrency = config_.stream_concurrency;
+      spec.events_per_call = config_.stream_events;
+      break;
+    case Transport::kRest:
+      spec.concurrency = config_.rest_connections;
+      break;
+  }
+  if (spec.transport == Transport::kRest) {
+    factory = RestSenderFactory(config_.http_target, "/v1/events",
+                                config_.rpc_timeout);
+  } else {
+    factory = GrpcSenderFactory(
+        spec.transport,
+        MakeIndependentChannels(config_.ingest_target, config_.grpc_channels),
+        config_.rpc_timeout);
+  }
+
+  const std::string slug = Slug(spec.name);
+  const std::string shop_id = absl::StrCat("bench-", config_.run_id, "-", slug);
+  const std::string id_prefix = absl::StrCat(config_.run_id, "-", slug);
+  Progress(absl::StrCat("scenario ", spec.name, ": ", spec.concurrency,
+                        " workers x ", spec.events_per_call,
+                        " events per call, shop ", shop_id));
+
+  ScenarioReport report;
+  std::unique_ptr<VisibilityProbe> probe;
+  if (config_.visibility_probes > 0) {
+    VisibilityProbe::Options options;
+    options.probes = config_.visibility_probes;
+    options.interval = config_.load.duration / config_.visibility_probes;
+    probe = std::make_unique<VisibilityProbe>(
+        MakeIndependentChannels(config_.ingest_target, 1)[0],
+        MakeIndependentChannels(config_.query_target, 1)[0], shop_id + "-probe",
+        id_prefix + "-probe", options);
+  }
+  LoadRunner runner(spec, config_.load, std::move(factory));
+  report.load = runner.Run(shop_id, id_prefix, [&] {
+    report.usage_before = TakeUsageSnapshot(config_.pid_dir);
+    if (probe) probe->Start();
+  });
+  report.usage_after = TakeUsageSnapshot(config_.pid_dir);
+  if (probe) report.visibility = probe->Finish();
+
+  PostgresChecks postgres(config_.postgres);
+  absl::StatusOr<AckCheck> check =
+      postgres.CheckAcked(shop_id, id_prefix, report.load.acked_sequences);
+  if (check.ok()) {
+    report.ack_check = *check;
+  } else {
+    report.ack_check_error = std::string(check.status().message());
+  }
+  // A million ids are no use in the report.
+  report.load.acked_sequences.clear();
+  report.load.acked_sequences.shrink_to_fit();
+
+  Progress(absl::StrCat(
+      "  ", report.load.events_acked, " acked, ",
+      static_cast<int64_t>(report.load.acked_events_per_second), " ev/s, p99 ",
+      report.load.latency_us.ValueAtPercentile(99) / 1000.0, " ms, errors ",
+      report.load.events_sent - report.load.events_acked, ", postgres check ",
+      check.ok() ? (check->pass() ? "pass" : "FAIL")
+                 : std::string(check.status().message())));
+  return report;
+}
+
+int64_t BenchRunner::CopyCeilingEvents(const BenchReport& report) const {
+  if (config_.copy_events > 0) return config_.copy_events;
+  int64_t events = 0;
+  for (const ScenarioReport& s : report.scenarios()) {
+    if (s.load.spec.transport == Transport::kGrpcBatch ||
+        s.load.spec.transport == Transport::kGrpcStream) {
+      events = std::max(events, s.load.events_acked);
+    }
+  }
+  return std::max(events, kMinCopyEvents);
+}
+
+absl::StatusOr<BenchReport> BenchRunner::Run() {
+  RunInfo info;
+  info.run_id = config_.run_id;
+  info.started_at =
+      absl::FormatTime(absl::RFC3339_sec, absl::Now(), absl::UTCTimeZone());
+  info.cpus = static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN));
+  double load[1] = {0};
+  if (getloadavg(load, 1) == 1) info.load_average_at_start = load[0];
+  info.window_seconds = absl::ToDoubleSeconds(config_.load.duration);
+  info.warmup_seconds = absl::ToDoubleSeconds(config_.load.warmup);
+  info.event_mix = config_.event_mix_text;
+
+  // Parse everything first: a typo should not surface ten minutes in.
+  std::vector<std::optional<ScenarioSpec>> specs;
+  for (const std::string& name : config_.scenarios) {
+    if (name == "pg_copy" || name == "pg_insert" || name == "http_static") {
+      specs.push_back(std::nullopt);
+      continue;
+    }
+    absl::StatusOr<ScenarioSpec> spec = ParseScenarioName(name);
+    if (!spec.ok()) return spec.status();
+    specs.push_back(*spec);
+  }
+
+  BenchReport report(info);
+  PostgresChecks postgres(config_.postgres);
+  for (size_t i = 0; i < config_.scenarios.size(); ++i) {
+    const std::string& name = config_.scenarios[i];
+    if (specs[i].has_value()) {
+      report.AddScenario(RunLoadScenario(*specs[i]));
+    } else if (name == "pg_copy") {
+      const int64_t events = CopyCeilingEvents(report);
+      Progress(absl::StrCat("ceiling: COPY of ", events, " events"));
+      absl::StatusOr<WriteRateResult> copy = postgres.MeasureCopyCeiling(
+          events, config_.copy_rows_per_commit, config_.load.mix);
+      if (copy.ok()) {
+        Progress(absl::StrCat(
+            "  ", static_cast<int64_t>(copy->events_per_second), " ev/s"));
+      }
+      report.SetCopyCeiling(std::move(copy), config_.copy_rows_per_commit);
+    } else if (name == "pg_insert") {
+      const std::string table = "bench_insert_baseline";
+      Progress(absl::StrCat("baseline: one INSERT per event, ",
+                            config_.insert_clients, " pgbench clients"));
+      absl::StatusOr<WriteRateResult> inserts =
+          postgres.CreateEventsLikeTable(table).ok()
+              ? RunPgbenchInserts(config_.postgres, table,
+                                  config_.insert_clients, config_.load.duration)
+              : absl::StatusOr<WriteRateResult>(
+                    absl::UnavailableError("cannot create the table"));
+      (void)postgres.DropTable(table);
+      if (inserts.ok()) {
+        Progress(absl::StrCat(
+            "  ", static_cast<int64_t>(inserts->events_per_second), " ev/s"));
+      }
+      report.SetNaiveInsertBaseline(std::move(inserts), config_.insert_clients);
+    } else if (name == "http_static") {
+      Progress(absl::StrCat("ceiling: wrk, ", config_.wrk_connections,
+                            " connections on ", config_.http_static_path));
+      v1::Event event;
+      EventFactory(config_.load.mix, "bench-static", "static", 0).Next(&event);
+      const std::string body = EventFactory::ToJson(event);
+      absl::StatusOr<HttpCeilingResult> wrk =
+          RunWrk(absl::StrCat("http://", config_.http_target,
+                              config_.http_static_path),
+                 body, config_.wrk_connections,
+                 std::max(1, static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN))),
+                 config_.load.duration);
+      if (wrk.ok()) {
+        Progress(absl::StrCat("  ",
+                              static_cast<int64_t>(wrk->requests_per_second),
+                              " req/s, non-2xx ", wrk->non_2xx));
+      }
+      report.SetHttpCeiling(std::move(wrk), config_.wrk_connections);
+    }
+  }
+  report.SetFinalUsage(TakeUsageSnapshot(config_.pid_dir));
+  return report;
+}
+
+}  // namespace shopstream::bench

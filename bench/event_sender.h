@@ -1,0 +1,75 @@
+#ifndef SHOPSTREAM_BENCH_EVENT_SENDER_H_
+#define SHOPSTREAM_BENCH_EVENT_SENDER_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "shopstream/v1/event.pb.h"
+
+namespace shopstream::bench {
+
+// What became of the events of one call (one RPC, one stream, one HTTP
+// request).
+struct SendOutcome {
+  // Per event: committed, as far as the answer says.
+  std::vector<bool> acked;
+  // Events the service refused one by one (batch or stream results).
+  int64_t rejected = 0;
+  // Why the other unacknowledged events failed, e.g. "grpc:UNAVAILABLE" or
+  // "http:503"; empty when every event is accounted for.
+  std::string error;
+
+  void Reset(size_t events) {
+    acked.assign(events, false);
+    rejected = 0;
+    error.clear();
+  }
+};
+
+// One client connection's way of delivering events. Each worker thread owns
+// one sender; Send blocks until the answer (or a timeout).
+class EventSender {
+ public:
+  virtual ~EventSender() = default;
+  virtual void Send(const std::vector<v1::Event>& events,
+                    SendOutcome* outcome) = 0;
+};
+
+enum class Transport { kGrpcUnary, kGrpcBatch, kGrpcStream, kRest };
+
+absl::string_view TransportName(Transport transport);
+
+// Creates the sender of worker `worker`.
+using SenderFactory = std::function<std::unique_ptr<EventSender>(int worker)>;
+
+// gRPC channels that do not share a TCP connection: one HTTP/2 connection
+// for every caller would measure that connection, not the service.
+std::vector<std::shared_ptr<grpc::Channel>> MakeIndependentChannels(
+    const std::string& target, int count);
+
+// Workers are spread over `channels` round-robin.
+SenderFactory GrpcSenderFactory(
+    Transport transport, std::vector<std::shared_ptr<grpc::Channel>> channels,
+    absl::Duration timeout);
+
+// One HTTP/1.1 keep-alive connection per worker to `host_port`, POSTing each
+// event to `path` (normally /v1/events).
+SenderFactory RestSenderFactory(std::string host_port, std::string path,
+                                absl::Duration timeout);
+
+// One POST to `path` on a fresh connection; the HTTP status or an error.
+absl::StatusOr<int> PostOnce(const std::string& host_port,
+                             const std::string& path, const std::string& body,
+                             absl::Duration timeout);
+
+}  // namespace shopstream::bench
+
+#endif  // SHOPSTREAM_BENCH_EVENT_SENDER_H_

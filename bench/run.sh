@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# make bench: starts a private shopstream stack (scripts/stack.sh) under
+# .data/bench on its own ports, runs shopstream-bench against it, stops the
+# stack, and leaves bench/results/latest.{json,md,log}.
+#   BENCH_SECONDS          measured seconds per scenario (20)
+#   BENCH_WARMUP_SECONDS   unmeasured warm-up per scenario (3)
+#   BENCH_SCENARIOS        comma list, see shopstream-bench --help
+#   BENCH_ARGS             more shopstream-bench flags
+#   BIN_DIR                where the binaries are (build/bin)
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+export DATA_DIR=${BENCH_DATA_DIR:-$root/.data/bench}
+export BIN_DIR=${BIN_DIR:-$root/build/bin}
+# Ports of their own, so a `make up` stack or the test PostgreSQL can keep
+# running.
+export HTTP_PORT=${BENCH_HTTP_PORT:-18480}
+export INGEST_PORT=${BENCH_INGEST_PORT:-15451}
+export QUERY_PORT=${BENCH_QUERY_PORT:-15452}
+export PROCESSOR_PORT=${BENCH_PROCESSOR_PORT:-15453}
+export PG_PORT=${BENCH_PG_PORT:-55471}
+# The services take flags from SHOPSTREAM_* variables: this gives the
+# gateway its static 202 route, the HTTP ceiling wrk measures.
+export SHOPSTREAM_BENCH_STATIC_PATH=/bench/static
+seconds=${BENCH_SECONDS:-20}
+warmup=${BENCH_WARMUP_SECONDS:-3}
+results=$root/bench/results
+conninfo="host=127.0.0.1 port=$PG_PORT user=postgres dbname=shopstream"
+
+for tool in wrk pgbench; do
+  command -v "$tool" >/dev/null || { echo "bench: $tool not found (make deps)" >&2; exit 1; }
+done
+[ -x "$BIN_DIR/shopstream-bench" ] || { echo "bench: no $BIN_DIR/shopstream-bench (make build)" >&2; exit 1; }
+
+mkdir -p "$results"
+trap '"$root/scripts/stack.sh" down >/dev/null 2>&1 || true' EXIT
+"$root/scripts/stack.sh" up >/dev/null
+# Every run starts from an empty table, so runs pay the same index size.
+psql "$conninfo" -qc "TRUNCATE events"
+
+scenario_flag=()
+[ -n "${BENCH_SCENARIOS:-}" ] && scenario_flag=(--scenarios="$BENCH_SCENARIOS")
+# shellcheck disable=SC2086
+"$BIN_DIR/shopstream-bench" \
+  --ingest_target="127.0.0.1:$INGEST_PORT" \
+  --query_target="127.0.0.1:$QUERY_PORT" \
+  --http_target="127.0.0.1:$HTTP_PORT" \
+  --postgres="$conninfo" \
+  --pid_dir="$DATA_DIR/run" \
+  --seconds="$seconds" --warmup_seconds="$warmup" \
+  --output_json="$results/latest.json" \
+  --output_markdown="$results/latest.md" \
+  "${scenario_flag[@]}" ${BENCH_ARGS:-} \
+  2> >(tee "$results/latest.log" >&2)
+echo
+echo "bench: wrote $results/latest.md and latest.json"
