@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "common/flags.h"
 #include "common/log.h"
+#include "common/service_process.h"
 #include "common/termination.h"
 #include "gateway/gateway_server.h"
 #include "shopstream/v1/analytics.grpc.pb.h"
@@ -24,6 +25,9 @@ ABSL_FLAG(int, http_threads, 0,
           "HTTP io threads; 0 means one per hardware thread.");
 ABSL_FLAG(int, backend_timeout_ms, 10000,
           "Deadline of each backend call, in milliseconds.");
+ABSL_FLAG(bool, multiplex_calls, true,
+          "Carry unary calls over CallMultiplexer streams where a backend "
+          "offers them.");
 ABSL_FLAG(std::string, bench_static_path, "",
           "If set, this path answers 202 without a backend (benchmark ceiling).");
 
@@ -39,9 +43,8 @@ std::string ServiceName(const google::protobuf::FileDescriptor* file,
 }  // namespace
 
 int main(int argc, char** argv) {
-  shopstream::BlockTerminationSignals();
+  shopstream::InitServiceProcess("gateway");
   shopstream::ParseFlagsAndEnvironment(argc, argv);
-  shopstream::SetLogService("gateway");
 
   const int port = absl::GetFlag(FLAGS_http_port);
   if (port < 0 || port > 65535) {
@@ -53,6 +56,7 @@ int main(int argc, char** argv) {
   options.http_port = static_cast<uint16_t>(port);
   options.io_threads = absl::GetFlag(FLAGS_http_threads);
   options.static_accept_path = absl::GetFlag(FLAGS_bench_static_path);
+  options.multiplex_calls = absl::GetFlag(FLAGS_multiplex_calls);
   options.backend_timeout =
       absl::Milliseconds(absl::GetFlag(FLAGS_backend_timeout_ms));
   options.backends[ServiceName(

@@ -6,6 +6,7 @@
 #include "absl/flags/flag.h"
 #include "common/flags.h"
 #include "common/log.h"
+#include "common/service_process.h"
 #include "common/termination.h"
 #include "ingest/ingest_service.h"
 #include "ingest/processor_client.h"
@@ -24,9 +25,8 @@ ABSL_FLAG(int, shutdown_grace_ms, 20000,
           "On SIGTERM, how long accepted events may take to commit.");
 
 int main(int argc, char** argv) {
-  shopstream::BlockTerminationSignals();
+  shopstream::InitServiceProcess("ingest");
   shopstream::ParseFlagsAndEnvironment(argc, argv);
-  shopstream::SetLogService("ingest");
 
   grpc::ChannelArguments args;
   // Keep the processor stream alive through idle periods and notice a dead
@@ -59,12 +59,16 @@ int main(int argc, char** argv) {
   }
   shopstream::ProcessorPool processors(std::move(members));
 
-  shopstream::IngestService service(&processors);
+  shopstream::IngestHandler handler(&processors);
+  shopstream::IngestService service(&handler);
+  shopstream::CallMultiplexerService multiplexer;
+  handler.AddMethodsTo(&multiplexer);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   const std::string address = absl::GetFlag(FLAGS_ingest_address);
   builder.AddListeningPort(address, grpc::InsecureServerCredentials());
   builder.RegisterService(&service);
+  builder.RegisterService(&multiplexer);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr) {
     shopstream::LogError("cannot listen", {{"address", address}});

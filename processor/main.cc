@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/flags.h"
 #include "common/log.h"
+#include "common/service_process.h"
 #include "common/termination.h"
 #include "processor/batch_committer.h"
 #include "processor/event_pipeline_service.h"
@@ -28,9 +29,8 @@ ABSL_FLAG(int, retry_budget_ms, 5000,
 ABSL_FLAG(bool, migrate_only, false, "Apply migrations, then exit.");
 
 int main(int argc, char** argv) {
-  shopstream::BlockTerminationSignals();
+  shopstream::InitServiceProcess("processor");
   shopstream::ParseFlagsAndEnvironment(argc, argv);
-  shopstream::SetLogService("processor");
 
   const std::string conninfo = absl::GetFlag(FLAGS_postgres);
   auto applied =

@@ -5,6 +5,7 @@
 #include "absl/flags/flag.h"
 #include "common/flags.h"
 #include "common/log.h"
+#include "common/service_process.h"
 #include "common/termination.h"
 #include "query/analytics_service.h"
 #include "storage/schema_migrator.h"
@@ -17,9 +18,8 @@ ABSL_FLAG(std::string, postgres,
 ABSL_FLAG(int, postgres_connections, 8, "Size of the connection pool.");
 
 int main(int argc, char** argv) {
-  shopstream::BlockTerminationSignals();
+  shopstream::InitServiceProcess("query");
   shopstream::ParseFlagsAndEnvironment(argc, argv);
-  shopstream::SetLogService("query");
 
   const std::string conninfo = absl::GetFlag(FLAGS_postgres);
   // The schema must exist before the first query; whichever service starts

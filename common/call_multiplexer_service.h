@@ -1,0 +1,69 @@
+#ifndef SHOPSTREAM_COMMON_CALL_MULTIPLEXER_SERVICE_H_
+#define SHOPSTREAM_COMMON_CALL_MULTIPLEXER_SERVICE_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/container/flat_hash_map.h"
+#include "shopstream/internal/v1/multiplex.grpc.pb.h"
+
+namespace shopstream {
+
+using CallMetadata = std::map<std::string, std::string>;
+
+// Initial metadata a CallMultiplexer stream opens with.
+inline constexpr char kMultiplexerReadyKey[] = "shopstream-multiplexer";
+
+// Serves unary methods over CallMultiplexer streams: each stream carries
+// many calls, answered in whatever order they finish.
+class CallMultiplexerService final
+    : public internal::v1::CallMultiplexer::Service {
+ public:
+  // Runs one call; `done` is called exactly once, from any thread.
+  using RawMethod = std::function<void(
+      const std::string& request, const CallMetadata& metadata,
+      std::function<void(const grpc::Status&, std::string response)> done)>;
+
+  // `path` as gRPC names the method: "/shopstream.v1.IngestService/Ingest".
+  void AddMethod(std::string path, RawMethod method);
+
+  // The same for a typed handler, which fills `response` and then calls
+  // `done` once.
+  template <typename Request, typename Response>
+  void AddMethod(std::string path,
+                 std::function<void(const Request& request, Response* response,
+                                    std::function<void(grpc::Status)> done)>
+                     handler) {
+    AddMethod(std::move(path), [handler](const std::string& bytes,
+                                         const CallMetadata&, auto done) {
+      auto request = std::make_shared<Request>();
+      if (!request->ParseFromString(bytes)) {
+        done(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "cannot parse the request"),
+             "");
+        return;
+      }
+      auto response = std::make_shared<Response>();
+      handler(*request, response.get(),
+              [request, response, done = std::move(done)](grpc::Status status) {
+                done(status, status.ok() ? response->SerializeAsString() : "");
+              });
+    });
+  }
+
+  grpc::Status Calls(grpc::ServerContext* context,
+                     grpc::ServerReaderWriter<internal::v1::ResultBatch,
+                                              internal::v1::CallBatch>* stream)
+      override;
+
+ private:
+  absl::flat_hash_map<std::string, RawMethod> methods_;
+};
+
+}  // namespace shopstream
+
+#endif  // SHOPSTREAM_COMMON_CALL_MULTIPLEXER_SERVICE_H_
