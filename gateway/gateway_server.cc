@@ -1,5 +1,7 @@
 #include "gateway/gateway_server.h"
 
+#include "gateway/multiplexed_backend.h"
+
 #include <chrono>
 #include <exception>
 #include <optional>
@@ -233,6 +235,17 @@ class GatewayServer::Impl : public std::enable_shared_from_this<Impl> {
   grpc::GenericStub* StubFor(const Route* route) const {
     return stubs_by_route_.at(route);
   }
+  // The route's backend stream, when it is open.
+  MultiplexedBackend* ReadyMultiplexerFor(const Route* route) const {
+    auto it = multiplexers_by_route_.find(route);
+    if (it == multiplexers_by_route_.end() || !it->second->Ready()) {
+      return nullptr;
+    }
+    return it->second;
+  }
+  void StopMultiplexers() {
+    for (auto& m : multiplexers_) m->Stop();
+  }
 
   absl::Status ConnectBackends();
 
@@ -244,6 +257,8 @@ class GatewayServer::Impl : public std::enable_shared_from_this<Impl> {
   const RestTranscoder transcoder_;
   std::vector<std::unique_ptr<grpc::GenericStub>> stubs_;
   absl::flat_hash_map<const Route*, grpc::GenericStub*> stubs_by_route_;
+  std::vector<std::unique_ptr<MultiplexedBackend>> multiplexers_;
+  absl::flat_hash_map<const Route*, MultiplexedBackend*> multiplexers_by_route_;
 
   absl::Mutex mutex_;
   bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
@@ -367,6 +382,12 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   void CallBackend(BackendRequest backend_request, bool keep_alive) {
+    if (MultiplexedBackend* multiplexer =
+            server_.ReadyMultiplexerFor(backend_request.route)) {
+      CallMultiplexed(*multiplexer, *backend_request.route,
+                      *backend_request.message, keep_alive);
+      return;
+    }
     auto call = std::make_shared<BackendCall>(backend_request.route,
                                               server_.io_context());
     call->context.set_deadline(std::chrono::system_clock::now() +
@@ -418,6 +439,42 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
                     });
               });
             });
+  }
+
+  // No ClientContext and no extra hop: the multiplexer's threads stop
+  // before the io_context goes, so its callback may post to the strand
+  // directly.
+  void CallMultiplexed(MultiplexedBackend& multiplexer, const Route& route,
+                       const Message& request, bool keep_alive) {
+    std::map<std::string, std::string> metadata;
+    const http::request<http::string_body>& http_request = parser_->get();
+    for (const char* header : kForwardedHeaders) {
+      auto it = http_request.find(header);
+      if (it == http_request.end()) continue;
+      const absl::string_view value(it->value().data(), it->value().size());
+      if (IsPrintableAscii(value)) metadata[header] = std::string(value);
+    }
+    stream_.expires_never();
+    // Keeps the io threads running while only the multiplexer holds it.
+    auto work = net::make_work_guard(server_.io_context());
+    multiplexer.Call(
+        route.grpc_method_path, request.SerializeAsString(), std::move(metadata),
+        absl::Now() + server_.options().backend_timeout,
+        [self = shared_from_this(), route = &route, keep_alive,
+         work = std::move(work)](const grpc::Status& status,
+                                 std::string response) mutable {
+          const auto strand = self->stream_.get_executor();
+          net::post(strand, [self = std::move(self), route, keep_alive, status,
+                             response = std::move(response),
+                             work = std::move(work)]() mutable {
+            grpc::Slice slice(std::move(response));
+            grpc::ByteBuffer buffer(&slice, 1);
+            self->SendResponse(
+                self->server_.transcoder().TranscodeResponse(*route, status,
+                                                             &buffer),
+                keep_alive);
+          });
+        });
   }
 
   void SendResponse(RestResponse rest_response, bool keep_alive) {
@@ -500,11 +557,18 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
 absl::Status GatewayServer::Impl::ConnectBackends() {
   absl::flat_hash_map<std::string, grpc::GenericStub*> stubs_by_target;
+  absl::flat_hash_map<std::string, MultiplexedBackend*> multiplexers_by_target;
   for (const auto& [service, target] : options_.backends) {
     if (!stubs_by_target.contains(target)) {
-      stubs_.push_back(std::make_unique<grpc::GenericStub>(
-          grpc::CreateChannel(target, grpc::InsecureChannelCredentials())));
+      auto channel =
+          grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+      stubs_.push_back(std::make_unique<grpc::GenericStub>(channel));
       stubs_by_target[target] = stubs_.back().get();
+      if (options_.multiplex_calls) {
+        multiplexers_.push_back(std::make_unique<MultiplexedBackend>(channel));
+        multiplexers_.back()->Start();
+        multiplexers_by_target[target] = multiplexers_.back().get();
+      }
     }
   }
   for (const Route& route : transcoder_.routes().routes()) {
@@ -515,6 +579,9 @@ absl::Status GatewayServer::Impl::ConnectBackends() {
           absl::StrCat("no backend for ", route.method->full_name()));
     }
     stubs_by_route_[&route] = stubs_by_target.at(backend->second);
+    if (options_.multiplex_calls) {
+      multiplexers_by_route_[&route] = multiplexers_by_target.at(backend->second);
+    }
   }
   return absl::OkStatus();
 }
@@ -625,6 +692,8 @@ void GatewayServer::Impl::Stop() {
   // connection, no backend call in flight.
   for (std::thread& thread : threads_) thread.join();
   threads_.clear();
+  // Nothing is in flight any more: every call held the io_context open.
+  StopMultiplexers();
 }
 
 absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(

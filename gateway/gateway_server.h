@@ -91,6 +91,9 @@ struct GatewayOptions {
   // When set, requests for this path are answered 202 {"status":"accepted"}
   // by the HTTP layer alone: the benchmark's ceiling for the HTTP layer.
   std::string static_accept_path;
+  // Send unary calls over CallMultiplexer streams where the backend offers
+  // them (see multiplexed_backend.h); plain unary calls otherwise.
+  bool multiplex_calls = true;
 };
 
 // HTTP/1.1 JSON front end for gRPC services (Boost.Beast, async, keep-alive).

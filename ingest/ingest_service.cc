@@ -165,57 +165,52 @@ class StreamEventsReactor final : public grpc::ServerReadReactor<v1::Event> {
 
 }  // namespace
 
-grpc::ServerUnaryReactor* IngestService::Ingest(
-    grpc::CallbackServerContext* context, const v1::IngestRequest* request,
-    v1::IngestResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  auto stored = validator_.Validate(request->event());
+void IngestHandler::Ingest(const v1::IngestRequest& request,
+                           v1::IngestResponse* response, Done done) {
+  auto stored = validator_.Validate(request.event());
   if (!stored.ok()) {
-    reactor->Finish(ToGrpcStatus(stored.status()));
-    return reactor;
+    done(ToGrpcStatus(stored.status()));
+    return;
   }
   response->set_event_id(stored->event_id());
   std::vector<internal::v1::StoredEvent> events;
   events.push_back(std::move(*stored));
   publisher_->Publish(std::move(events),
-                      [reactor, response](const absl::Status& status,
+                      [done = std::move(done), response](
+                          const absl::Status& status,
                                           const EventOutcomes& outcomes) {
                         if (!status.ok() || outcomes.empty()) {
-                          reactor->Finish(ToGrpcStatus(
+                          done(ToGrpcStatus(
                               status.ok() ? absl::InternalError("no outcome")
                                           : status));
                           return;
                         }
                         if (outcomes[0].fate == EventFate::kDeadLettered) {
-                          reactor->Finish(grpc::Status(
-                              grpc::StatusCode::INVALID_ARGUMENT,
-                              DeadLetterMessage(outcomes[0])));
+                          done(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                            DeadLetterMessage(outcomes[0])));
                           return;
                         }
                         response->mutable_acceptance()->set_status(kAccepted);
                         response->set_duplicate(outcomes[0].fate ==
                                                 EventFate::kDuplicate);
-                        reactor->Finish(grpc::Status::OK);
+                        done(grpc::Status::OK);
                       });
-  return reactor;
 }
 
-grpc::ServerUnaryReactor* IngestService::IngestBatch(
-    grpc::CallbackServerContext* context, const v1::IngestBatchRequest* request,
-    v1::IngestBatchResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  if (request->events_size() > kMaxEventsPerBatch) {
-    reactor->Finish(grpc::Status(
+void IngestHandler::IngestBatch(const v1::IngestBatchRequest& request,
+                                v1::IngestBatchResponse* response, Done done) {
+  if (request.events_size() > kMaxEventsPerBatch) {
+    done(grpc::Status(
         grpc::StatusCode::INVALID_ARGUMENT,
         absl::StrCat("events: at most ", kMaxEventsPerBatch,
-                     " per batch (got ", request->events_size(), ")")));
-    return reactor;
+                     " per batch (got ", request.events_size(), ")")));
+    return;
   }
   std::vector<internal::v1::StoredEvent> valid;
   std::vector<int> valid_index;  // result slot of each valid event
-  for (int i = 0; i < request->events_size(); ++i) {
+  for (int i = 0; i < request.events_size(); ++i) {
     v1::EventResult* result = response->add_results();
-    auto stored = validator_.Validate(request->events(i));
+    auto stored = validator_.Validate(request.events(i));
     if (!stored.ok()) {
       Reject(result, i, absl::InvalidArgumentError(absl::StrCat(
                             "events[", i, "].", stored.status().message())));
@@ -229,10 +224,10 @@ grpc::ServerUnaryReactor* IngestService::IngestBatch(
   }
   publisher_->Publish(
       std::move(valid),
-      [reactor, response, valid_index = std::move(valid_index)](
+      [done = std::move(done), response, valid_index = std::move(valid_index)](
           const absl::Status& status, const EventOutcomes& outcomes) {
         if (!status.ok() || outcomes.size() != valid_index.size()) {
-          reactor->Finish(ToGrpcStatus(
+          done(ToGrpcStatus(
               status.ok() ? absl::InternalError("outcomes missing") : status));
           return;
         }
@@ -254,28 +249,65 @@ grpc::ServerUnaryReactor* IngestService::IngestBatch(
               break;
           }
         }
-        reactor->Finish(grpc::Status::OK);
+        done(grpc::Status::OK);
       });
+}
+
+grpc::Status IngestHandler::Health(v1::HealthResponse* response) const {
+  // Healthy means events can be taken now, which needs the processor.
+  if (!publisher_->Ready()) {
+    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "processor unavailable");
+  }
+  response->set_status("healthy");
+  return grpc::Status::OK;
+}
+
+void IngestHandler::AddMethodsTo(CallMultiplexerService* multiplexer) {
+  multiplexer->AddMethod<v1::IngestRequest, v1::IngestResponse>(
+      "/shopstream.v1.IngestService/Ingest",
+      [this](const v1::IngestRequest& request, v1::IngestResponse* response,
+             Done done) { Ingest(request, response, std::move(done)); });
+  multiplexer->AddMethod<v1::IngestBatchRequest, v1::IngestBatchResponse>(
+      "/shopstream.v1.IngestService/IngestBatch",
+      [this](const v1::IngestBatchRequest& request,
+             v1::IngestBatchResponse* response,
+             Done done) { IngestBatch(request, response, std::move(done)); });
+  multiplexer->AddMethod<v1::HealthRequest, v1::HealthResponse>(
+      "/shopstream.v1.IngestService/Health",
+      [this](const v1::HealthRequest&, v1::HealthResponse* response,
+             Done done) { done(Health(response)); });
+}
+
+grpc::ServerUnaryReactor* IngestService::Ingest(
+    grpc::CallbackServerContext* context, const v1::IngestRequest* request,
+    v1::IngestResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  handler_->Ingest(*request, response,
+                   [reactor](grpc::Status status) { reactor->Finish(status); });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* IngestService::IngestBatch(
+    grpc::CallbackServerContext* context, const v1::IngestBatchRequest* request,
+    v1::IngestBatchResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  handler_->IngestBatch(*request, response, [reactor](grpc::Status status) {
+    reactor->Finish(status);
+  });
   return reactor;
 }
 
 grpc::ServerReadReactor<v1::Event>* IngestService::StreamEvents(
     grpc::CallbackServerContext* context, v1::StreamEventsResponse* response) {
-  return new StreamEventsReactor(publisher_, &validator_, response);
+  return new StreamEventsReactor(handler_->publisher(), &handler_->validator(),
+                                 response);
 }
 
 grpc::ServerUnaryReactor* IngestService::Health(
     grpc::CallbackServerContext* context, const v1::HealthRequest* request,
     v1::HealthResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  // Healthy means events can be taken now, which needs the processor.
-  if (!publisher_->Ready()) {
-    reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                                 "processor unavailable"));
-    return reactor;
-  }
-  response->set_status("healthy");
-  reactor->Finish(grpc::Status::OK);
+  reactor->Finish(handler_->Health(response));
   return reactor;
 }
 

@@ -1,6 +1,7 @@
 #ifndef SHOPSTREAM_INGEST_INGEST_SERVICE_H_
 #define SHOPSTREAM_INGEST_INGEST_SERVICE_H_
 
+#include "common/call_multiplexer_service.h"
 #include "common/event_validator.h"
 #include "ingest/processor_client.h"
 #include "shopstream/v1/ingest.grpc.pb.h"
@@ -9,11 +10,37 @@ namespace shopstream {
 
 inline constexpr int kMaxEventsPerBatch = 1000;
 
-// Validates events and answers only after the publisher has committed them.
-// Callback handlers: no thread waits while an event is being committed.
+// What ingest does with a call, however it arrived (a gRPC call of its own,
+// or one of many on a CallMultiplexer stream): validate, publish, and answer
+// through `done` only after the publisher has committed the events.
+class IngestHandler {
+ public:
+  using Done = std::function<void(grpc::Status)>;
+
+  explicit IngestHandler(EventPublisher* publisher) : publisher_(publisher) {}
+
+  void Ingest(const v1::IngestRequest& request, v1::IngestResponse* response,
+              Done done);
+  void IngestBatch(const v1::IngestBatchRequest& request,
+                   v1::IngestBatchResponse* response, Done done);
+  grpc::Status Health(v1::HealthResponse* response) const;
+
+  // Offers Ingest, IngestBatch and Health on multiplexed streams too.
+  void AddMethodsTo(CallMultiplexerService* multiplexer);
+
+  EventPublisher* publisher() const { return publisher_; }
+  const EventValidator& validator() const { return validator_; }
+
+ private:
+  EventPublisher* publisher_;
+  EventValidator validator_;
+};
+
+// The gRPC face of IngestHandler. Callback handlers: no thread waits while
+// an event is being committed.
 class IngestService final : public v1::IngestService::CallbackService {
  public:
-  explicit IngestService(EventPublisher* publisher) : publisher_(publisher) {}
+  explicit IngestService(IngestHandler* handler) : handler_(handler) {}
 
   grpc::ServerUnaryReactor* Ingest(grpc::CallbackServerContext* context,
                                    const v1::IngestRequest* request,
@@ -30,8 +57,7 @@ class IngestService final : public v1::IngestService::CallbackService {
                                    v1::HealthResponse* response) override;
 
  private:
-  EventPublisher* publisher_;
-  EventValidator validator_;
+  IngestHandler* handler_;
 };
 
 }  // namespace shopstream

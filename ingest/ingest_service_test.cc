@@ -71,8 +71,10 @@ class RecordingPublisher : public EventPublisher {
 class IngestServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    handler_.AddMethodsTo(&multiplexer_);
     grpc::ServerBuilder builder;
     builder.RegisterService(&service_);
+    builder.RegisterService(&multiplexer_);
     server_ = builder.BuildAndStart();
     stub_ = v1::IngestService::NewStub(
         server_->InProcessChannel(grpc::ChannelArguments()));
@@ -89,7 +91,9 @@ class IngestServiceTest : public ::testing::Test {
   }
 
   RecordingPublisher publisher_;
-  IngestService service_{&publisher_};
+  IngestHandler handler_{&publisher_};
+  IngestService service_{&handler_};
+  CallMultiplexerService multiplexer_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<v1::IngestService::Stub> stub_;
 };
@@ -226,6 +230,49 @@ TEST_F(IngestServiceTest, DeadLetteredEventIsRefusedWithTheReason) {
   EXPECT_EQ(batch_resp.results(1).status(), "rejected");
   EXPECT_THAT(batch_resp.results(1).error(), HasSubstr("refused by storage"));
   EXPECT_EQ(batch_resp.rejected(), 1);
+}
+
+TEST_F(IngestServiceTest, ManyCallsOverOneMultiplexedStream) {
+  auto stub = internal::v1::CallMultiplexer::NewStub(
+      server_->InProcessChannel(grpc::ChannelArguments()));
+  grpc::ClientContext ctx;
+  auto stream = stub->Calls(&ctx);
+  internal::v1::CallBatch batch;
+  v1::IngestRequest good;
+  *good.mutable_event() = PageView("mux-1");
+  v1::IngestRequest bad = good;
+  bad.mutable_event()->set_event_type("click");
+  const std::pair<const char*, std::string> calls[] = {
+      {"/shopstream.v1.IngestService/Ingest", good.SerializeAsString()},
+      {"/shopstream.v1.IngestService/Ingest", bad.SerializeAsString()},
+      {"/shopstream.v1.IngestService/Nope", ""},
+      {"/shopstream.v1.IngestService/Ingest", "not a protobuf \xff"}};
+  uint64_t id = 10;
+  for (const auto& [method, request] : calls) {
+    auto* call = batch.add_calls();
+    call->set_id(id++);
+    call->set_method(method);
+    call->set_request(request);
+  }
+  ASSERT_TRUE(stream->Write(batch));
+  std::map<uint64_t, internal::v1::Result> results;
+  internal::v1::ResultBatch got;
+  while (results.size() < 4 && stream->Read(&got)) {
+    for (const auto& r : got.results()) results[r.id()] = r;
+  }
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+  ASSERT_EQ(results.size(), 4u);
+  EXPECT_EQ(results[10].code(), grpc::StatusCode::OK);
+  v1::IngestResponse response;
+  ASSERT_TRUE(response.ParseFromString(results[10].response()));
+  EXPECT_EQ(response.acceptance().status(), "accepted");
+  EXPECT_EQ(response.event_id(), "mux-1");
+  EXPECT_EQ(results[11].code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(results[11].message(), HasSubstr("event_type"));
+  EXPECT_EQ(results[12].code(), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_EQ(results[13].code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(publisher_.stored().size(), 1u);
 }
 
 TEST_F(IngestServiceTest, HealthSaysHealthy) {

@@ -103,6 +103,17 @@ void ProcessorClient::ServeStream(grpc::ClientContext& context, Stream& stream) 
             return !c->queue_.empty() || c->stream_broken_ || c->stopping_;
           },
           this));
+      if (queue_.size() < static_cast<size_t>(options_.linger_submissions)) {
+        mu_.AwaitWithTimeout(
+            absl::Condition(
+                +[](ProcessorClient* c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(c->mu_) {
+                  return c->queue_.size() >= static_cast<size_t>(
+                                                 c->options_.linger_submissions) ||
+                         c->stream_broken_ || c->stopping_;
+                },
+                this),
+            options_.linger);
+      }
       if (stream_broken_ || stopping_) break;
       int events = 0;
       while (!queue_.empty()) {
