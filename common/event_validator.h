@@ -23,7 +23,7 @@ class EventValidator {
       const v1::Event& event) const;
 };
 
-// A random (version 4) UUID in its lower-case text form.
+// A time-ordered (version 7) UUID in its lower-case text form.
 std::string NewEventId();
 
 // Exact cents for an amount with at most two decimals, as it arrives in a

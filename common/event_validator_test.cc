@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -48,6 +49,20 @@ TEST(EventValidatorTest, KeepsClientIdsAndAssignsFreshOnes) {
   EXPECT_EQ(stored->event_id(), "client-1");
   EXPECT_EQ(stored->shop_id(), "shop-a");
   EXPECT_NE(NewEventId(), NewEventId());
+}
+
+TEST(EventValidatorTest, AssignedIdsAreVersion7UuidsInTimeOrder) {
+  const std::string first = NewEventId();
+  absl::SleepFor(absl::Milliseconds(2));
+  const std::string second = NewEventId();
+  ASSERT_EQ(first.size(), 36u);
+  EXPECT_EQ(first[8], '-');
+  EXPECT_EQ(first[14], '7');  // version
+  EXPECT_NE(std::string("89ab").find(first[19]), std::string::npos);  // variant
+  EXPECT_LT(first, second);  // a later millisecond sorts later
+  // The first 48 bits are this millisecond.
+  const int64_t millis = std::stoll(first.substr(0, 8) + first.substr(9, 4), nullptr, 16);
+  EXPECT_LE(std::llabs(millis - absl::ToUnixMillis(absl::Now())), 60000);
 }
 
 TEST(EventValidatorTest, RejectsUnknownOrMissingType) {
