@@ -1,5 +1,7 @@
 #include "common/service_process.h"
 
+#include <grpcpp/health_check_service_interface.h>
+
 #include "absl/synchronization/mutex.h"
 #include "common/log.h"
 #include "common/termination.h"
@@ -10,6 +12,21 @@ void InitServiceProcess(absl::string_view service_name) {
   BlockTerminationSignals();
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   SetLogService(service_name);
+}
+
+std::unique_ptr<grpc::Server> StartGrpcServer(
+    const std::string& address, const std::vector<grpc::Service*>& services) {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials());
+  for (grpc::Service* service : services) builder.RegisterService(service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr) {
+    LogError("cannot listen", {{"address", address}});
+  } else {
+    LogInfo("serving", {{"address", address}});
+  }
+  return server;
 }
 
 }  // namespace shopstream

@@ -1,6 +1,12 @@
 #ifndef SHOPSTREAM_COMMON_SERVICE_PROCESS_H_
 #define SHOPSTREAM_COMMON_SERVICE_PROCESS_H_
 
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
 #include "absl/strings/string_view.h"
 
 namespace shopstream {
@@ -13,6 +19,11 @@ namespace shopstream {
 // node per mutex and a stack per lock, and gRPC locks absl::Mutex many
 // times per call. It showed as a tenth of the gateway's CPU under load.
 void InitServiceProcess(absl::string_view service_name);
+
+// Starts a gRPC server on `address` with `services` and the standard health
+// service, and logs that it serves; null (logged) when it cannot listen.
+std::unique_ptr<grpc::Server> StartGrpcServer(
+    const std::string& address, const std::vector<grpc::Service*>& services);
 
 }  // namespace shopstream
 

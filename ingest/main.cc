@@ -1,7 +1,6 @@
 // shopstream-ingest: validates events and answers once the processor has
 // committed them.
 #include <grpcpp/grpcpp.h>
-#include <grpcpp/health_check_service_interface.h>
 
 #include "absl/flags/flag.h"
 #include "common/flags.h"
@@ -63,18 +62,9 @@ int main(int argc, char** argv) {
   shopstream::IngestService service(&handler);
   shopstream::CallMultiplexerService multiplexer;
   handler.AddMethodsTo(&multiplexer);
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::ServerBuilder builder;
-  const std::string address = absl::GetFlag(FLAGS_ingest_address);
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials());
-  builder.RegisterService(&service);
-  builder.RegisterService(&multiplexer);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr) {
-    shopstream::LogError("cannot listen", {{"address", address}});
-    return 1;
-  }
-  shopstream::LogInfo("serving", {{"address", address}});
+  std::unique_ptr<grpc::Server> server = shopstream::StartGrpcServer(
+      absl::GetFlag(FLAGS_ingest_address), {&service, &multiplexer});
+  if (server == nullptr) return 1;
 
   const int sig = shopstream::WaitForTerminationSignal();
   shopstream::LogInfo("stopping", {{"signal", std::to_string(sig)}});

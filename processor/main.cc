@@ -1,7 +1,6 @@
 // shopstream-processor: commits batches of events from every ingest to
 // PostgreSQL and acknowledges them after commit.
 #include <grpcpp/grpcpp.h>
-#include <grpcpp/health_check_service_interface.h>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
@@ -33,16 +32,7 @@ int main(int argc, char** argv) {
   shopstream::ParseFlagsAndEnvironment(argc, argv);
 
   const std::string conninfo = absl::GetFlag(FLAGS_postgres);
-  auto applied =
-      shopstream::SchemaMigrator().ApplyWhenReachable(conninfo, absl::Seconds(30));
-  if (!applied.ok()) {
-    shopstream::LogError("migrations failed",
-                         {{"error", std::string(applied.status().message())}});
-    return 1;
-  }
-  for (const auto& name : *applied) {
-    shopstream::LogInfo("migration applied", {{"name", name}});
-  }
+  if (!shopstream::SchemaMigrator::ApplyAtStart(conninfo).ok()) return 1;
   if (absl::GetFlag(FLAGS_migrate_only)) return 0;
 
   shopstream::CommitterOptions options;
@@ -56,17 +46,9 @@ int main(int argc, char** argv) {
   committer.Start();
 
   shopstream::EventPipelineService service(&committer);
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::ServerBuilder builder;
-  const std::string address = absl::GetFlag(FLAGS_processor_address);
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials());
-  builder.RegisterService(&service);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr) {
-    shopstream::LogError("cannot listen", {{"address", address}});
-    return 1;
-  }
-  shopstream::LogInfo("serving", {{"address", address}});
+  std::unique_ptr<grpc::Server> server = shopstream::StartGrpcServer(
+      absl::GetFlag(FLAGS_processor_address), {&service});
+  if (server == nullptr) return 1;
 
   const int sig = shopstream::WaitForTerminationSignal();
   shopstream::LogInfo("stopping", {{"signal", std::to_string(sig)}});

@@ -1,6 +1,5 @@
 // shopstream-query: answers analytics questions from PostgreSQL.
 #include <grpcpp/grpcpp.h>
-#include <grpcpp/health_check_service_interface.h>
 
 #include "absl/flags/flag.h"
 #include "common/flags.h"
@@ -24,29 +23,15 @@ int main(int argc, char** argv) {
   const std::string conninfo = absl::GetFlag(FLAGS_postgres);
   // The schema must exist before the first query; whichever service starts
   // first creates it.
-  auto applied =
-      shopstream::SchemaMigrator().ApplyWhenReachable(conninfo, absl::Seconds(30));
-  if (!applied.ok()) {
-    shopstream::LogError("migrations failed",
-                         {{"error", std::string(applied.status().message())}});
-    return 1;
-  }
+  if (!shopstream::SchemaMigrator::ApplyAtStart(conninfo).ok()) return 1;
 
   shopstream::PgConnectionPool pool(conninfo,
                                     absl::GetFlag(FLAGS_postgres_connections));
   shopstream::SummaryStore summaries(&pool);
   shopstream::AnalyticsService service(&summaries);
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::ServerBuilder builder;
-  const std::string address = absl::GetFlag(FLAGS_query_address);
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials());
-  builder.RegisterService(&service);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr) {
-    shopstream::LogError("cannot listen", {{"address", address}});
-    return 1;
-  }
-  shopstream::LogInfo("serving", {{"address", address}});
+  std::unique_ptr<grpc::Server> server = shopstream::StartGrpcServer(
+      absl::GetFlag(FLAGS_query_address), {&service});
+  if (server == nullptr) return 1;
 
   const int sig = shopstream::WaitForTerminationSignal();
   shopstream::LogInfo("stopping", {{"signal", std::to_string(sig)}});

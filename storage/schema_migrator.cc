@@ -64,4 +64,15 @@ absl::StatusOr<std::vector<std::string>> SchemaMigrator::ApplyWhenReachable(
   }
 }
 
+absl::Status SchemaMigrator::ApplyAtStart(const std::string& conninfo) {
+  auto applied = SchemaMigrator().ApplyWhenReachable(conninfo, absl::Seconds(30));
+  if (!applied.ok()) {
+    LogError("migrations failed",
+             {{"error", std::string(applied.status().message())}});
+    return applied.status();
+  }
+  for (const auto& name : *applied) LogInfo("migration applied", {{"name", name}});
+  return absl::OkStatus();
+}
+
 }  // namespace shopstream

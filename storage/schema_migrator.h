@@ -33,6 +33,10 @@ class SchemaMigrator {
   absl::StatusOr<std::vector<std::string>> ApplyWhenReachable(
       const std::string& conninfo, absl::Duration patience) const;
 
+  // What a service does at start: ApplyWhenReachable with the embedded
+  // migrations, logging each one applied, or why none could be.
+  static absl::Status ApplyAtStart(const std::string& conninfo);
+
  private:
   std::vector<Migration> migrations_;
 };
