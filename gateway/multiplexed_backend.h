@@ -72,6 +72,7 @@ class MultiplexedBackend {
   bool stream_broken_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   absl::Time last_sweep_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  absl::Time last_write_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 
   std::thread connection_thread_;
 };

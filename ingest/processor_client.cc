@@ -103,7 +103,12 @@ void ProcessorClient::ServeStream(grpc::ClientContext& context, Stream& stream) 
             return !c->queue_.empty() || c->stream_broken_ || c->stopping_;
           },
           this));
-      if (queue_.size() < static_cast<size_t>(options_.linger_submissions)) {
+      // Linger only when messages follow each other closely: under light
+      // load a message goes at once, under heavy load they come at most
+      // every `linger`, each carrying what gathered meanwhile.
+      const absl::Time send_at = last_write_ + options_.linger;
+      if (queue_.size() < static_cast<size_t>(options_.linger_submissions) &&
+          absl::Now() < send_at) {
         mu_.AwaitWithTimeout(
             absl::Condition(
                 +[](ProcessorClient* c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(c->mu_) {
@@ -112,8 +117,9 @@ void ProcessorClient::ServeStream(grpc::ClientContext& context, Stream& stream) 
                          c->stream_broken_ || c->stopping_;
                 },
                 this),
-            options_.linger);
+            send_at - absl::Now());
       }
+      last_write_ = absl::Now();
       if (stream_broken_ || stopping_) break;
       int events = 0;
       while (!queue_.empty()) {
