@@ -60,6 +60,13 @@ class BenchReport {
   void SetHttpCeiling(absl::StatusOr<HttpCeilingResult> result,
                       int connections);
   void SetFinalUsage(UsageSnapshot usage) { final_usage_ = std::move(usage); }
+  // REST ingestion under wrk, and the rows the run's shop holds after it.
+  void SetWrkIngest(absl::StatusOr<HttpCeilingResult> result, int connections,
+                    absl::StatusOr<int64_t> stored_rows) {
+    wrk_ingest_ = std::move(result);
+    wrk_ingest_connections_ = connections;
+    wrk_ingest_stored_ = std::move(stored_rows);
+  }
 
   const std::vector<ScenarioReport>& scenarios() const { return scenarios_; }
 
@@ -83,6 +90,9 @@ class BenchReport {
   std::optional<absl::StatusOr<WriteRateResult>> naive_insert_;
   int naive_clients_ = 0;
   std::optional<absl::StatusOr<HttpCeilingResult>> http_ceiling_;
+  std::optional<absl::StatusOr<HttpCeilingResult>> wrk_ingest_;
+  int wrk_ingest_connections_ = 0;
+  absl::StatusOr<int64_t> wrk_ingest_stored_ = 0;
   int http_connections_ = 0;
   UsageSnapshot final_usage_;
 };

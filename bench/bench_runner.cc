@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
@@ -26,7 +28,7 @@ void Progress(const std::string& message) {
 
 // "grpc_unary@30000" -> "grpc_unary_30000": usable in a shop id.
 std::string Slug(const std::string& name) {
-  return absl::StrReplaceAll(name, {{"@", "_"}, {".", "_"}});
+  return absl::StrReplaceAll(name, {{"@", "_"}, {".", "_"}, {":", "_c"}});
 }
 
 constexpr int64_t kMinCopyEvents = 200000;
@@ -51,6 +53,7 @@ ScenarioReport BenchRunner::RunLoadScenario(ScenarioSpec spec) {
       spec.concurrency = config_.rest_connections;
       break;
   }
+  if (spec.concurrency_override > 0) spec.concurrency = spec.concurrency_override;
   if (spec.transport == Transport::kRest) {
     factory = RestSenderFactory(config_.http_target, "/v1/events",
                                 config_.rpc_timeout);
@@ -136,7 +139,8 @@ absl::StatusOr<BenchReport> BenchRunner::Run() {
   // Parse everything first: a typo should not surface ten minutes in.
   std::vector<std::optional<ScenarioSpec>> specs;
   for (const std::string& name : config_.scenarios) {
-    if (name == "pg_copy" || name == "pg_insert" || name == "http_static") {
+    if (name == "pg_copy" || name == "pg_insert" || name == "http_static" ||
+        absl::StartsWith(name, "rest_wrk")) {
       specs.push_back(std::nullopt);
       continue;
     }
@@ -177,6 +181,26 @@ absl::StatusOr<BenchReport> BenchRunner::Run() {
             "  ", static_cast<int64_t>(inserts->events_per_second), " ev/s"));
       }
       report.SetNaiveInsertBaseline(std::move(inserts), config_.insert_clients);
+    } else if (absl::StartsWith(name, "rest_wrk")) {
+      // "rest_wrk" or "rest_wrk:<connections>".
+      int connections = config_.wrk_connections;
+      if (name.size() > 9) (void)absl::SimpleAtoi(name.substr(9), &connections);
+      const std::string shop_id =
+          absl::StrCat("bench-", config_.run_id, "-", Slug(name));
+      Progress(absl::StrCat("REST under wrk, ", connections,
+                            " connections, shop ", shop_id));
+      absl::StatusOr<HttpCeilingResult> wrk = RunWrkIngest(
+          absl::StrCat("http://", config_.http_target, "/v1/events"), shop_id,
+          absl::StrCat(config_.run_id, "-wrk"), connections,
+          std::max(1, static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN))),
+          config_.load.duration);
+      absl::StatusOr<int64_t> stored = postgres.CountShopEvents(shop_id);
+      if (wrk.ok()) {
+        Progress(absl::StrCat("  ", static_cast<int64_t>(wrk->requests_per_second),
+                              " req/s, non-2xx ", wrk->non_2xx, ", stored ",
+                              stored.ok() ? absl::StrCat(*stored) : "?"));
+      }
+      report.SetWrkIngest(std::move(wrk), connections, std::move(stored));
     } else if (name == "http_static") {
       Progress(absl::StrCat("ceiling: wrk, ", config_.wrk_connections,
                             " connections on ", config_.http_static_path));

@@ -116,6 +116,14 @@ absl::StatusOr<HttpCeilingResult> ParseWrkOutput(const std::string& output) {
         absl::StrCat("cannot read wrk output: ", output));
   }
   double value = 0;
+  for (absl::string_view line : absl::StrSplit(output, '\n')) {
+    // "  1234 requests in 8.00s, 1.2MB read"
+    std::vector<absl::string_view> words =
+        absl::StrSplit(line, ' ', absl::SkipWhitespace());
+    if (words.size() >= 3 && words[1] == "requests" && words[2] == "in") {
+      absl::SimpleAtoi(words[0], &result.requests);
+    }
+  }
   if (NumberAfter(output, "Non-2xx or 3xx responses:", &value)) {
     result.non_2xx = static_cast<int64_t>(value);
   }
@@ -168,6 +176,60 @@ absl::StatusOr<WriteRateResult> RunPgbenchInserts(const std::string& conninfo,
   return ParsePgbenchOutput(*output);
 }
 
+namespace {
+
+absl::StatusOr<HttpCeilingResult> RunWrkScript(const std::string& url,
+                                               const std::string& lua,
+                                               int connections, int threads,
+                                               absl::Duration duration) {
+  absl::StatusOr<std::string> script_path = WriteTempFile(".lua", lua);
+  if (!script_path.ok()) return script_path.status();
+  absl::StatusOr<std::string> output =
+      RunCommand(absl::StrCat("wrk --latency -t", threads, " -c", connections,
+                              " -d", absl::ToInt64Seconds(duration), "s -s ",
+                              ShellQuote(*script_path), " ", ShellQuote(url)),
+                 duration + absl::Seconds(60));
+  std::remove(script_path->c_str());
+  if (!output.ok()) return output.status();
+  return ParseWrkOutput(*output);
+}
+
+}  // namespace
+
+absl::StatusOr<HttpCeilingResult> RunWrkIngest(const std::string& url,
+                                               const std::string& shop_id,
+                                               const std::string& id_prefix,
+                                               int connections, int threads,
+                                               absl::Duration duration) {
+  // Shop and prefix are ours (letters, digits, dashes): no escaping needed.
+  const std::string lua = absl::StrCat(R"lua(
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+local n = 0
+local headers = {["Content-Type"] = "application/json"}
+request = function()
+  n = n + 1
+  local kind = '"page_view"'
+  local amount = ''
+  if n % 10 == 0 then
+    kind = '"purchase"'
+    amount = ',"order_amount":19.99'
+  end
+  local body = '{"event_id":")lua",
+                                       id_prefix, R"lua(-' .. tid .. '-' .. n ..
+    '","shop_id":")lua",
+                                       shop_id, R"lua(","event_type":' .. kind ..
+    ',"timestamp":"2025-10-02T10:30:00Z","product_id":"prod-' .. (n % 100) ..
+    '"' .. amount .. '}'
+  return wrk.format("POST", nil, headers, body)
+end
+)lua");
+  return RunWrkScript(url, lua, connections, threads, duration);
+}
+
 absl::StatusOr<HttpCeilingResult> RunWrk(const std::string& url,
                                          const std::string& body,
                                          int connections, int threads,
@@ -180,16 +242,7 @@ absl::StatusOr<HttpCeilingResult> RunWrk(const std::string& url,
   const std::string lua = absl::StrCat(
       "wrk.method = \"POST\"\n", "wrk.body = \"", escaped_body, "\"\n",
       "wrk.headers[\"Content-Type\"] = \"application/json\"\n");
-  absl::StatusOr<std::string> script_path = WriteTempFile(".lua", lua);
-  if (!script_path.ok()) return script_path.status();
-  absl::StatusOr<std::string> output =
-      RunCommand(absl::StrCat("wrk --latency -t", threads, " -c", connections,
-                              " -d", absl::ToInt64Seconds(duration), "s -s ",
-                              ShellQuote(*script_path), " ", ShellQuote(url)),
-                 duration + absl::Seconds(60));
-  std::remove(script_path->c_str());
-  if (!output.ok()) return output.status();
-  return ParseWrkOutput(*output);
+  return RunWrkScript(url, lua, connections, threads, duration);
 }
 
 }  // namespace shopstream::bench

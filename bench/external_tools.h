@@ -16,9 +16,19 @@ struct HttpCeilingResult {
   double p50_ms = 0;
   double p90_ms = 0;
   double p99_ms = 0;
+  int64_t requests = 0;  // completed in the window
   int64_t non_2xx = 0;
   int64_t socket_errors = 0;
 };
+
+// REST ingestion driven by wrk: each request a fresh page_view (every tenth
+// a purchase) for `shop_id`, with ids `id_prefix`-<thread>-<n>, so the run's
+// rows can be counted afterwards.
+absl::StatusOr<HttpCeilingResult> RunWrkIngest(const std::string& url,
+                                               const std::string& shop_id,
+                                               const std::string& id_prefix,
+                                               int connections, int threads,
+                                               absl::Duration duration);
 
 // The naive design: one INSERT (one commit) per event from `clients`
 // pgbench clients into `table`, which must exist and look like `events`.

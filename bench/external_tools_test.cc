@@ -29,6 +29,7 @@ TEST(ExternalToolsTest, ReadsWrkSummaryWithUnits) {
       "     75%    1.10ms\n"
       "     90%    2.50ms\n"
       "     99%    1.20s\n"
+      "  840247 requests in 20.00s, 104.37MB read\n"
       "  Socket errors: connect 0, read 2, write 0, timeout 3\n"
       "  Non-2xx or 3xx responses: 7\n"
       "Requests/sec:  42012.34\n";
@@ -39,6 +40,7 @@ TEST(ExternalToolsTest, ReadsWrkSummaryWithUnits) {
   EXPECT_DOUBLE_EQ(result->p90_ms, 2.5);
   EXPECT_DOUBLE_EQ(result->p99_ms, 1200);
   EXPECT_EQ(result->non_2xx, 7);
+  EXPECT_EQ(result->requests, 840247);
   EXPECT_EQ(result->socket_errors, 5);
 }
 

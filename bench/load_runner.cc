@@ -155,6 +155,15 @@ absl::StatusOr<ScenarioSpec> ParseScenarioName(const std::string& name) {
       absl::StrSplit(name, absl::MaxSplits('@', 1));
   ScenarioSpec spec;
   spec.name = name;
+  std::pair<std::string, std::string> kind =
+      absl::StrSplit(parts.first, absl::MaxSplits(':', 1));
+  if (!kind.second.empty() &&
+      (!absl::SimpleAtoi(kind.second, &spec.concurrency_override) ||
+       spec.concurrency_override <= 0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad concurrency in scenario '", name, "'"));
+  }
+  parts.first = kind.first;
   if (parts.first == "grpc_unary") {
     spec.transport = Transport::kGrpcUnary;
   } else if (parts.first == "grpc_batch") {

@@ -19,8 +19,10 @@ namespace shopstream::bench {
 // One load scenario: how events travel and how hard they are pushed.
 struct ScenarioSpec {
   // "grpc_unary", or "grpc_unary@30000" for an open-loop run at 30,000
-  // events/s.
+  // events/s; "rest:512" sets the concurrency (here: connections) instead of
+  // the flag's.
   std::string name;
+  int concurrency_override = 0;
   Transport transport = Transport::kGrpcUnary;
   // Workers, each with one call in flight at a time (connections for REST).
   int concurrency = 1;

@@ -126,4 +126,18 @@ absl::StatusOr<WriteRateResult> PostgresChecks::MeasureCopyCeiling(
   return result;
 }
 
+absl::StatusOr<int64_t> PostgresChecks::CountShopEvents(
+    const std::string& shop_id) const {
+  int64_t count = 0;
+  absl::Status status = RunPgVoid([&] {
+    pqxx::connection conn(conninfo_);
+    pqxx::work tx(conn);
+    count = tx.exec_params1("SELECT count(*) FROM events WHERE shop_id = $1",
+                            shop_id)[0]
+                .as<int64_t>();
+  });
+  if (!status.ok()) return status;
+  return count;
+}
+
 }  // namespace shopstream::bench

@@ -49,6 +49,7 @@ class PostgresChecks {
   // Creates (empty) a table shaped like `events` for the naive INSERT
   // baseline; DropTable removes it.
   absl::Status CreateEventsLikeTable(const std::string& table) const;
+  absl::StatusOr<int64_t> CountShopEvents(const std::string& shop_id) const;
   absl::Status DropTable(const std::string& table) const;
 
   const std::string& conninfo() const { return conninfo_; }
