@@ -43,6 +43,7 @@ namespace {
 constexpr char kAllowedRequestHeaders[] =
     "Content-Type, Authorization, X-API-Key, X-Request-Id";
 constexpr char kPreflightMaxAgeSeconds[] = "86400";
+constexpr char kRetryAfterSeconds[] = "1";
 // Request headers passed on to the backend as gRPC metadata.
 constexpr const char* kForwardedHeaders[] = {"authorization", "x-api-key",
                                              "x-request-id"};
@@ -190,11 +191,18 @@ RestResponse RestTranscoder::TranscodeResponse(
     grpc::ByteBuffer* payload) const {
   if (!status.ok()) {
     const std::string& message = status.error_message();
-    return ErrorResponse(HttpStatusForGrpcCode(status.error_code()),
-                         message.empty()
-                             ? absl::StrCat("backend failed with gRPC status ",
-                                            status.error_code())
-                             : message);
+    RestResponse error = ErrorResponse(
+        HttpStatusForGrpcCode(status.error_code()),
+        message.empty() ? absl::StrCat("backend failed with gRPC status ",
+                                       status.error_code())
+                        : message);
+    // Both mean "not now": tell the client when to retry (with the same
+    // event_id, which keeps the retry from counting twice).
+    if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+        status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+      error.headers.emplace_back("Retry-After", kRetryAfterSeconds);
+    }
+    return error;
   }
   std::unique_ptr<Message> response(route.response_prototype->New());
   if (!grpc::SerializationTraits<Message>::Deserialize(payload, response.get())

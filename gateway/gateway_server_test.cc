@@ -55,6 +55,9 @@ class TestIngestService final : public shopstream::v1::IngestService::Service {
     if (type == "unavailable") {
       return grpc::Status(grpc::StatusCode::UNAVAILABLE, "storage is down");
     }
+    if (type == "full") {
+      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "queue is full");
+    }
     response->mutable_acceptance()->set_status("accepted");
     response->set_event_id("event-1");
     return grpc::Status::OK;
@@ -305,6 +308,15 @@ TEST_F(GatewayServerTest, BackendUnavailableIs503) {
       Send(http::verb::post, "/v1/events", R"({"event_type":"unavailable"})");
   EXPECT_EQ(response.result_int(), 503);
   EXPECT_EQ(response.body(), R"({"error":"storage is down"})");
+  EXPECT_EQ(response[http::field::retry_after], "1");
+}
+
+TEST_F(GatewayServerTest, BackendFullIs429WithRetryAfter) {
+  const Response response =
+      Send(http::verb::post, "/v1/events", R"({"event_type":"full"})");
+  EXPECT_EQ(response.result_int(), 429);
+  EXPECT_EQ(response.body(), R"({"error":"queue is full"})");
+  EXPECT_EQ(response[http::field::retry_after], "1");
 }
 
 TEST_F(GatewayServerTest, UnreachableBackendIs503) {
