@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 
 namespace shopstream::testing {
 
@@ -67,22 +68,29 @@ std::string Loopback(int port) { return "127.0.0.1:" + std::to_string(port); }
 
 }  // namespace
 
-LocalStack::LocalStack()
+LocalStack::LocalStack(bool second_processor)
     : http_port_(FreePort()),
       ingest_port_(FreePort()),
       query_port_(FreePort()),
       processor_port_(FreePort()) {
   const std::string pg = "--postgres=" + db_.conninfo();
-  processor_ = std::make_unique<ServiceProcess>(
-      "shopstream-processor",
-      std::vector<std::string>{"--processor_address=" + Loopback(processor_port_), pg});
+  RestartProcessor();
+  std::string processor_targets = Loopback(processor_port_);
+  if (second_processor) {
+    second_processor_port_ = FreePort();
+    second_processor_ = std::make_unique<ServiceProcess>(
+        "shopstream-processor",
+        std::vector<std::string>{
+            "--processor_address=" + Loopback(second_processor_port_), pg});
+    absl::StrAppend(&processor_targets, ",", Loopback(second_processor_port_));
+  }
   query_ = std::make_unique<ServiceProcess>(
       "shopstream-query",
       std::vector<std::string>{"--query_address=" + Loopback(query_port_), pg});
   ingest_ = std::make_unique<ServiceProcess>(
       "shopstream-ingest",
       std::vector<std::string>{"--ingest_address=" + Loopback(ingest_port_),
-                               "--processor_target=" + Loopback(processor_port_)});
+                               "--processor_target=" + processor_targets});
   gateway_ = std::make_unique<ServiceProcess>(
       "shopstream-gateway",
       std::vector<std::string>{"--http_address=127.0.0.1",
@@ -102,6 +110,14 @@ LocalStack::~LocalStack() {
   ingest_.reset();
   query_.reset();
   processor_.reset();
+  second_processor_.reset();
+}
+
+void LocalStack::RestartProcessor() {
+  processor_ = std::make_unique<ServiceProcess>(
+      "shopstream-processor",
+      std::vector<std::string>{"--processor_address=" + Loopback(processor_port_),
+                               "--postgres=" + db_.conninfo()});
 }
 
 std::string LocalStack::ingest_target() const { return Loopback(ingest_port_); }

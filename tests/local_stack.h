@@ -25,7 +25,9 @@ HttpResponse HttpRequest(int port, const std::string& method,
 // processor, ingest, query and gateway.
 class LocalStack {
  public:
-  LocalStack();
+  // With `second_processor`, a second processor runs beside the first and
+  // ingest spreads over both.
+  explicit LocalStack(bool second_processor = false);
   ~LocalStack();
 
   const TestDatabase& db() const { return db_; }
@@ -34,6 +36,9 @@ class LocalStack {
   std::string query_target() const;
   int processor_port() const { return processor_port_; }
   ServiceProcess& processor() { return *processor_; }
+  // Starts the processor again on its port, after it was killed or stopped.
+  void RestartProcessor();
+  ServiceProcess& second_processor() { return *second_processor_; }
   ServiceProcess& ingest() { return *ingest_; }
   ServiceProcess& query() { return *query_; }
   ServiceProcess& gateway() { return *gateway_; }
@@ -44,7 +49,9 @@ class LocalStack {
  private:
   TestDatabase db_;
   int http_port_, ingest_port_, query_port_, processor_port_;
-  std::unique_ptr<ServiceProcess> processor_, ingest_, query_, gateway_;
+  int second_processor_port_ = 0;
+  std::unique_ptr<ServiceProcess> processor_, second_processor_, ingest_,
+      query_, gateway_;
 };
 
 }  // namespace shopstream::testing
