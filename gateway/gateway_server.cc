@@ -400,14 +400,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
                                               server_.io_context());
     call->context.set_deadline(std::chrono::system_clock::now() +
                                ToChrono(server_.options().backend_timeout));
-    const http::request<http::string_body>& request = parser_->get();
-    for (const char* header : kForwardedHeaders) {
-      auto it = request.find(header);
-      if (it == request.end()) continue;
-      const absl::string_view value(it->value().data(), it->value().size());
-      if (IsPrintableAscii(value)) {
-        call->context.AddMetadata(header, std::string(value));
-      }
+    for (const auto& [name, value] : ForwardedMetadata()) {
+      call->context.AddMetadata(name, value);
     }
     bool own_buffer = false;
     if (!grpc::SerializationTraits<Message>::Serialize(
@@ -449,19 +443,26 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
             });
   }
 
+  // The request's headers that travel on as gRPC metadata; values that are
+  // not printable ASCII cannot be metadata and are dropped.
+  std::map<std::string, std::string> ForwardedMetadata() const {
+    std::map<std::string, std::string> metadata;
+    const http::request<http::string_body>& request = parser_->get();
+    for (const char* header : kForwardedHeaders) {
+      auto it = request.find(header);
+      if (it == request.end()) continue;
+      const absl::string_view value(it->value().data(), it->value().size());
+      if (IsPrintableAscii(value)) metadata[header] = std::string(value);
+    }
+    return metadata;
+  }
+
   // No ClientContext and no extra hop: the multiplexer's threads stop
   // before the io_context goes, so its callback may post to the strand
   // directly.
   void CallMultiplexed(MultiplexedBackend& multiplexer, const Route& route,
                        const Message& request, bool keep_alive) {
-    std::map<std::string, std::string> metadata;
-    const http::request<http::string_body>& http_request = parser_->get();
-    for (const char* header : kForwardedHeaders) {
-      auto it = http_request.find(header);
-      if (it == http_request.end()) continue;
-      const absl::string_view value(it->value().data(), it->value().size());
-      if (IsPrintableAscii(value)) metadata[header] = std::string(value);
-    }
+    std::map<std::string, std::string> metadata = ForwardedMetadata();
     stream_.expires_never();
     // Keeps the io threads running while only the multiplexer holds it.
     auto work = net::make_work_guard(server_.io_context());

@@ -132,13 +132,14 @@ void ProcessorClient::ServeStream(grpc::ClientContext& context, Stream& stream) 
         queue_.pop_front();
       }
       request.set_sequence(next_sequence_++);
-      // Registered before the write, so the ack cannot outrun it.
-      in_flight_[request.sequence()];
     }
+    // Events move into the message outside the lock; the senders' vectors
+    // keep their sizes, which is all the acks need.
     for (auto& p : batch) {
       for (auto& e : p.events) *request.add_events() = std::move(e);
     }
     {
+      // Registered before the write, so the ack cannot outrun it.
       absl::MutexLock lock(&mu_);
       in_flight_[request.sequence()] = std::move(batch);
     }
