@@ -149,11 +149,13 @@ absl::StatusOr<RouteTable> RouteTable::Build(
       const MethodDescriptor* method = service->method(i);
       const google::protobuf::MethodOptions& options = method->options();
       if (!options.HasExtension(google::api::http)) continue;
-      if (method->client_streaming() || method->server_streaming()) {
+      if (method->client_streaming()) {
         return absl::InvalidArgumentError(absl::StrCat(
             method->full_name(),
-            ": streaming methods cannot have a google.api.http binding"));
+            ": client-streaming methods cannot have a google.api.http binding"));
       }
+      // Server streams are not transcoded yet; their REST form comes later.
+      if (method->server_streaming()) continue;
       const int success_http_code =
           options.HasExtension(shopstream::api::http_success_code)
               ? options.GetExtension(shopstream::api::http_success_code)
