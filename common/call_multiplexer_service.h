@@ -32,14 +32,17 @@ class CallMultiplexerService final
   void AddMethod(std::string path, RawMethod method);
 
   // The same for a typed handler, which fills `response` and then calls
-  // `done` once.
+  // `done` once. `metadata` is the call's own (credentials travel there).
   template <typename Request, typename Response>
   void AddMethod(std::string path,
-                 std::function<void(const Request& request, Response* response,
+                 std::function<void(const Request& request,
+                                    const CallMetadata& metadata,
+                                    Response* response,
                                     std::function<void(grpc::Status)> done)>
                      handler) {
     AddMethod(std::move(path), [handler](const std::string& bytes,
-                                         const CallMetadata&, auto done) {
+                                         const CallMetadata& metadata,
+                                         auto done) {
       auto request = std::make_shared<Request>();
       if (!request->ParseFromString(bytes)) {
         done(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
@@ -48,7 +51,7 @@ class CallMultiplexerService final
         return;
       }
       auto response = std::make_shared<Response>();
-      handler(*request, response.get(),
+      handler(*request, metadata, response.get(),
               [request, response, done = std::move(done)](grpc::Status status) {
                 done(status, status.ok() ? response->SerializeAsString() : "");
               });

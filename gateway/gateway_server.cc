@@ -21,6 +21,7 @@
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
 #include "common/log.h"
+#include "gateway/credentials.h"
 #include "gateway/http_status.h"
 #include "gateway/path_template.h"
 #include "grpcpp/create_channel.h"
@@ -44,9 +45,9 @@ constexpr char kAllowedRequestHeaders[] =
     "Content-Type, Authorization, X-API-Key, X-Request-Id";
 constexpr char kPreflightMaxAgeSeconds[] = "86400";
 constexpr char kRetryAfterSeconds[] = "1";
-// Request headers passed on to the backend as gRPC metadata.
-constexpr const char* kForwardedHeaders[] = {"authorization", "x-api-key",
-                                             "x-request-id"};
+// Request headers passed on to the backend as gRPC metadata as they are;
+// credentials travel as "authorization" (see credentials.h).
+constexpr const char* kForwardedHeaders[] = {"x-request-id"};
 // After a 413 the client may still be sending its body; reading (and
 // dropping) some of it lets the client see the response instead of a reset.
 constexpr size_t kMaxDrainBytes = 8 << 20;
@@ -162,6 +163,8 @@ absl::Status RestTranscoder::FillRequest(const RouteMatch& match,
       const std::pair<absl::string_view, absl::string_view> key_and_value =
           absl::StrSplit(parameter, absl::MaxSplits('=', 1));
       const std::string key = PercentDecode(key_and_value.first, true);
+      // The API key is a credential, not part of the request.
+      if (key == kApiKeyQueryParameter) continue;
       const absl::string_view top_level_key =
           absl::string_view(key).substr(0, key.find('.'));
       if (route.body_field != nullptr &&
@@ -453,6 +456,17 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       if (it == request.end()) continue;
       const absl::string_view value(it->value().data(), it->value().size());
       if (IsPrintableAscii(value)) metadata[header] = std::string(value);
+    }
+    auto header = [&](auto name) -> std::optional<absl::string_view> {
+      auto it = request.find(name);
+      if (it == request.end()) return std::nullopt;
+      return absl::string_view(it->value().data(), it->value().size());
+    };
+    const std::optional<std::string> authorization = AuthorizationFor(
+        header(http::field::authorization), header(beast::string_view("x-api-key")),
+        absl::string_view(request.target().data(), request.target().size()));
+    if (authorization.has_value() && IsPrintableAscii(*authorization)) {
+      metadata["authorization"] = *authorization;
     }
     return metadata;
   }

@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/flags/flag.h"
+#include "auth/service_auth.h"
 #include "common/flags.h"
 #include "common/log.h"
 #include "common/service_process.h"
@@ -20,6 +21,11 @@ ABSL_FLAG(int64_t, max_outstanding_events, 100000,
           "Events waiting for commit before new ones are refused.");
 ABSL_FLAG(int, streams_per_target, 2,
           "Publish streams opened to each processor target.");
+ABSL_FLAG(std::string, postgres,
+          "host=127.0.0.1 port=5432 user=postgres dbname=shopstream",
+          "libpq connection string of the database holding the API keys "
+          "(looked up once per key and --api_key_cache_ttl_ms, never per "
+          "event).");
 ABSL_FLAG(int, shutdown_grace_ms, 20000,
           "On SIGTERM, how long accepted events may take to commit.");
 
@@ -58,7 +64,9 @@ int main(int argc, char** argv) {
   }
   shopstream::ProcessorPool processors(std::move(members));
 
-  shopstream::IngestHandler handler(&processors);
+  std::unique_ptr<shopstream::auth::ServiceAuth> auth =
+      shopstream::auth::ServiceAuth::FromFlags(absl::GetFlag(FLAGS_postgres));
+  shopstream::IngestHandler handler(&processors, &auth->authorizer());
   shopstream::IngestService service(&handler);
   shopstream::CallMultiplexerService multiplexer;
   handler.AddMethodsTo(&multiplexer);

@@ -2,6 +2,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/flags/flag.h"
+#include "auth/service_auth.h"
 #include "common/flags.h"
 #include "common/log.h"
 #include "common/service_process.h"
@@ -28,7 +29,9 @@ int main(int argc, char** argv) {
   shopstream::PgConnectionPool pool(conninfo,
                                     absl::GetFlag(FLAGS_postgres_connections));
   shopstream::SummaryStore summaries(&pool);
-  shopstream::AnalyticsService service(&summaries);
+  std::unique_ptr<shopstream::auth::ServiceAuth> auth =
+      shopstream::auth::ServiceAuth::FromFlags(conninfo);
+  shopstream::AnalyticsService service(&summaries, &auth->authorizer());
   std::unique_ptr<grpc::Server> server = shopstream::StartGrpcServer(
       absl::GetFlag(FLAGS_query_address), {&service});
   if (server == nullptr) return 1;
