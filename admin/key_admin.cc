@@ -14,7 +14,7 @@ constexpr char kUsage[] =
     "       shopstream-admin keys revoke --key_id ID\n"
     "       shopstream-admin keys verify --key K\n";
 
-std::string FormatTime(absl::Time time) {
+std::string IsoTime(absl::Time time) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", time, absl::UTCTimeZone());
 }
 
@@ -72,10 +72,11 @@ int KeyAdmin::List(const KeyCommandOptions& options, std::ostream& out,
   out << "key_id\tshop\tscope\tcreated\trevoked\tdescription\n";
   for (const auth::ApiKeyRecord& r : *records) {
     out << absl::StrJoin(
-               {r.key_id, r.shop_id, std::string(auth::ScopeName(r.scope)),
-                FormatTime(r.created_at),
-                r.revoked_at ? FormatTime(*r.revoked_at) : std::string("-"),
-                r.description},
+               std::vector<std::string>{
+                   r.key_id, r.shop_id, std::string(auth::ScopeName(r.scope)),
+                   IsoTime(r.created_at),
+                   r.revoked_at ? IsoTime(*r.revoked_at) : std::string("-"),
+                   r.description},
                "\t")
         << "\n";
   }

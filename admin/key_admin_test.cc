@@ -30,9 +30,10 @@ class KeyAdminTest : public ::testing::Test {
 };
 
 TEST_F(KeyAdminTest, CreateListVerifyRevoke) {
-  ASSERT_EQ(Run("create", {.shop = "shop-a", .scope = "write",
-                           .description = "checkout"}),
-            0)
+  ASSERT_EQ(
+      Run("create",
+          {.shop = "shop-a", .scope = "write", .description = "checkout"}),
+      0)
       << err_.str();
   const std::string key(absl::StripSuffix(out_.str(), "\n"));
   ASSERT_TRUE(auth::ParseApiKey(key).ok()) << key;

@@ -22,7 +22,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> command(positional.begin() + 1, positional.end());
   const std::string conninfo = absl::GetFlag(FLAGS_postgres);
   // The table may not exist yet when no service has started.
-  if (absl::Status status = shopstream::SchemaMigrator().Apply(conninfo).status();
+  if (absl::Status status =
+          shopstream::SchemaMigrator().Apply(conninfo).status();
       !status.ok()) {
     std::cerr << "shopstream-admin: " << status.message() << "\n";
     return 1;

@@ -1,5 +1,7 @@
 #include "auth/api_key_store.h"
 
+#include <pqxx/pqxx>
+
 #include "auth/api_key_verifier.h"
 #include "gtest/gtest.h"
 #include "storage/schema_migrator.h"
@@ -23,7 +25,8 @@ TEST_F(ApiKeyStoreTest, CreatesListsFindsAndRevokes) {
   absl::StatusOr<CreatedApiKey> write =
       store_.Create("shop-a", Scope::kWrite, "checkout");
   ASSERT_TRUE(write.ok()) << write.status();
-  absl::StatusOr<CreatedApiKey> read = store_.Create("shop-b", Scope::kRead, "");
+  absl::StatusOr<CreatedApiKey> read =
+      store_.Create("shop-b", Scope::kRead, "");
   ASSERT_TRUE(read.ok()) << read.status();
 
   // Only the hash is stored, never the key or its secret.
@@ -65,9 +68,8 @@ TEST_F(ApiKeyStoreTest, CreatesListsFindsAndRevokes) {
 }
 
 TEST_F(ApiKeyStoreTest, ShopIdsAreStoredVerbatimAndChecked) {
-  for (const std::string shop :
-       {"o'brien", "shop\"; DROP TABLE api_keys; --", "магазин-🛒",
-        "$1", "%_"}) {
+  for (const std::string shop : {"o'brien", "shop\"; DROP TABLE api_keys; --",
+                                 "магазин-🛒", "$1", "%_"}) {
     absl::StatusOr<CreatedApiKey> key = store_.Create(shop, Scope::kRead, shop);
     ASSERT_TRUE(key.ok()) << shop << ": " << key.status();
     auto listed = store_.List(shop);
@@ -78,8 +80,9 @@ TEST_F(ApiKeyStoreTest, ShopIdsAreStoredVerbatimAndChecked) {
   }
   EXPECT_EQ(store_.Create("", Scope::kRead, "").status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(store_.Create(std::string(65, 'x'), Scope::kRead, "").status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      store_.Create(std::string(65, 'x'), Scope::kRead, "").status().code(),
+      absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(ApiKeyStoreTest, VerifierReadsTheStore) {

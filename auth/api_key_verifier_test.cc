@@ -137,8 +137,8 @@ TEST(ApiKeyVerifierTest, CacheStaysBounded) {
 TEST(ApiKeyVerifierTest, TokenBucketRefusesBeyondTheBurstAndRefills) {
   KeyTable table;
   const std::string key = table.Add("shop-a", Scope::kWrite);
-  ApiKeyVerifier verifier(table.lookup(),
-                          {.rate_per_second = 10, .burst = 20}, table.clock());
+  ApiKeyVerifier verifier(table.lookup(), {.rate_per_second = 10, .burst = 20},
+                          table.clock());
   Principal principal = *verifier.Verify(key);
   for (int i = 0; i < 20; ++i) {
     ASSERT_TRUE(verifier.Charge(principal, 1).ok()) << i;
@@ -163,7 +163,8 @@ TEST(RequestAuthorizerTest, ShopComesFromTheKey) {
     return std::optional<std::string>("Bearer " + key);
   };
 
-  EXPECT_EQ(*authorizer.Authorize(bearer(write_a), Scope::kWrite, ""), "shop-a");
+  EXPECT_EQ(*authorizer.Authorize(bearer(write_a), Scope::kWrite, ""),
+            "shop-a");
   EXPECT_EQ(*authorizer.Authorize(bearer(write_a), Scope::kWrite, "shop-a"),
             "shop-a");
   EXPECT_EQ(*authorizer.Authorize("bearer  " + read_a, Scope::kRead, ""),
@@ -183,7 +184,8 @@ TEST(RequestAuthorizerTest, ShopComesFromTheKey) {
       << "a key without Bearer";
 
   RequestAuthorizer off(nullptr);
-  EXPECT_EQ(*off.Authorize(std::nullopt, Scope::kWrite, "anything"), "anything");
+  EXPECT_EQ(*off.Authorize(std::nullopt, Scope::kWrite, "anything"),
+            "anything");
 }
 
 }  // namespace

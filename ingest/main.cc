@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "common/service_process.h"
 #include "common/termination.h"
+#include "common/tls_credentials.h"
 #include "ingest/ingest_service.h"
 #include "ingest/processor_client.h"
 #include "ingest/processor_pool.h"
@@ -50,11 +51,18 @@ int main(int argc, char** argv) {
   // The bound is for the whole process, shared by its streams.
   options.max_outstanding_events = std::max<int64_t>(
       1, options.max_outstanding_events / (targets.size() * streams));
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      shopstream::GrpcChannelCredentials();
+  if (!credentials.ok()) {
+    shopstream::LogError("bad TLS flags",
+                         {{"error", std::string(credentials.status().message())}});
+    return 2;
+  }
   std::vector<std::unique_ptr<shopstream::EventPublisher>> members;
   std::vector<shopstream::ProcessorClient*> clients;
   for (const std::string& target : targets) {
     auto channel = grpc::CreateCustomChannel(
-        target, grpc::InsecureChannelCredentials(), args);
+        target, *credentials, args);
     for (int i = 0; i < streams; ++i) {
       auto client = std::make_unique<shopstream::ProcessorClient>(channel, options);
       client->Start();

@@ -4,6 +4,9 @@
 #   scripts/stack.sh up | down | logs | status
 # Ports: HTTP_PORT (8080), INGEST_PORT (50051), QUERY_PORT (50052),
 # PROCESSOR_PORT (50053), PG_PORT (55433). Binaries: BIN_DIR (build/bin).
+# API keys for shop "default" (one write, one read) are kept in
+# $DATA_DIR/keys.env. SHOPSTREAM_AUTH=false turns key checks off (local
+# experiments only).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -50,6 +53,26 @@ wait_until() {
 
 http_ok() { curl -fs -o /dev/null "http://127.0.0.1:$HTTP_PORT$1"; }
 
+admin() { "$BIN_DIR/shopstream-admin" --postgres="$conninfo" "$@"; }
+
+# Reuses the keys of keys.env while they are valid; makes new ones otherwise
+# (a fresh database, a revoked key).
+ensure_keys() {
+  local keys_env="$DATA_DIR/keys.env"
+  if [ -f "$keys_env" ]; then
+    # shellcheck disable=SC1090
+    . "$keys_env"
+    if admin keys verify --key="${SHOPSTREAM_WRITE_KEY:-}" >/dev/null 2>&1 &&
+      admin keys verify --key="${SHOPSTREAM_READ_KEY:-}" >/dev/null 2>&1; then
+      return
+    fi
+  fi
+  SHOPSTREAM_WRITE_KEY=$(admin keys create --shop=default --scope=write --description="make up" 2>/dev/null)
+  SHOPSTREAM_READ_KEY=$(admin keys create --shop=default --scope=read --description="make up" 2>/dev/null)
+  (umask 077 && printf 'SHOPSTREAM_WRITE_KEY=%s\nSHOPSTREAM_READ_KEY=%s\n' \
+    "$SHOPSTREAM_WRITE_KEY" "$SHOPSTREAM_READ_KEY" >"$keys_env")
+}
+
 up() {
   mkdir -p "$DATA_DIR/run" "$DATA_DIR/logs"
   "$root/scripts/pg.sh" start "$DATA_DIR/pg" "$PG_PORT" --durable
@@ -59,18 +82,27 @@ up() {
   fi
   start_service processor --processor_address="127.0.0.1:$PROCESSOR_PORT" --postgres="$conninfo"
   start_service ingest --ingest_address="127.0.0.1:$INGEST_PORT" \
-    --processor_target="127.0.0.1:$PROCESSOR_PORT"
+    --processor_target="127.0.0.1:$PROCESSOR_PORT" --postgres="$conninfo"
   start_service query --query_address="127.0.0.1:$QUERY_PORT" --postgres="$conninfo"
   start_service gateway --http_port="$HTTP_PORT" \
     --ingest_target="127.0.0.1:$INGEST_PORT" --query_target="127.0.0.1:$QUERY_PORT"
   wait_until processor port_open "$PROCESSOR_PORT"
   wait_until ingest http_ok /v1/health
   wait_until query http_ok /api/health
+  ensure_keys
+  local auth_note="every call but health needs a key"
+  [ "${SHOPSTREAM_AUTH:-true}" = false ] && auth_note="AUTH IS OFF (SHOPSTREAM_AUTH=false): keys are not checked"
   cat <<MSG
 
 shopstream is up (state in $DATA_DIR):
   REST API    http://localhost:$HTTP_PORT   (POST /v1/events, GET /api/analytics)
   gRPC        ingest localhost:$INGEST_PORT, analytics localhost:$QUERY_PORT
+  dashboard   http://localhost:$HTTP_PORT/?key=$SHOPSTREAM_READ_KEY
+  API keys    $DATA_DIR/keys.env ($auth_note)
+              SHOPSTREAM_WRITE_KEY=$SHOPSTREAM_WRITE_KEY
+              SHOPSTREAM_READ_KEY=$SHOPSTREAM_READ_KEY
+              more: $BIN_DIR/shopstream-admin --postgres="$conninfo" keys create --shop=S --scope=write|read
+  try         . $DATA_DIR/keys.env && curl -H "Authorization: Bearer \$SHOPSTREAM_READ_KEY" http://localhost:$HTTP_PORT/api/analytics
   PostgreSQL  $conninfo
   logs        make logs    stop: make down
 MSG

@@ -25,9 +25,7 @@ constexpr char kShop[] = "fault-shop";
 // one with the same id until it is acknowledged or a bound is reached.
 class RetryingClients {
  public:
-  RetryingClients(const std::string& ingest_target, int threads) {
-    auto channel =
-        grpc::CreateChannel(ingest_target, grpc::InsecureChannelCredentials());
+  RetryingClients(std::shared_ptr<grpc::Channel> channel, int threads) {
     for (int t = 0; t < threads; ++t) {
       workers_.emplace_back([this, channel, t] { Run(channel, t); });
     }
@@ -113,7 +111,7 @@ void ExpectAckedStoredOnce(const LocalStack& stack, RetryingClients& clients) {
 
 TEST(FaultTest, ProcessorKilledMidLoadLosesNothingAcknowledged) {
   LocalStack stack;
-  RetryingClients clients(stack.ingest_target(), 8);
+  RetryingClients clients(stack.IngestChannel(kShop), 8);
   absl::SleepFor(absl::Seconds(1));
   stack.processor().Kill();  // kill -9: whatever it held in memory is gone
   absl::SleepFor(absl::Milliseconds(700));
@@ -126,7 +124,7 @@ TEST(FaultTest, ProcessorKilledMidLoadLosesNothingAcknowledged) {
 
 TEST(FaultTest, SigtermMidLoadAnswersWhatItTookAndLosesNothing) {
   LocalStack stack;
-  RetryingClients clients(stack.ingest_target(), 8);
+  RetryingClients clients(stack.IngestChannel(kShop), 8);
   absl::SleepFor(absl::Seconds(1));
   const int status = stack.processor().Terminate();
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
@@ -138,7 +136,7 @@ TEST(FaultTest, SigtermMidLoadAnswersWhatItTookAndLosesNothing) {
 
 TEST(FaultTest, OneOfTwoProcessorsKilledMidLoad) {
   LocalStack stack(/*second_processor=*/true);
-  RetryingClients clients(stack.ingest_target(), 8);
+  RetryingClients clients(stack.IngestChannel(kShop), 8);
   absl::SleepFor(absl::Seconds(1));
   stack.second_processor().Kill();
   // Ingest steps around the dead one; the load goes on through the other.

@@ -11,6 +11,9 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "auth/api_key_store.h"
+#include "auth/key_channel.h"
+#include "storage/pg_connection_pool.h"
 
 namespace shopstream::testing {
 
@@ -20,13 +23,17 @@ using tcp = boost::asio::ip::tcp;
 
 HttpResponse HttpRequest(int port, const std::string& method,
                          const std::string& target, const std::string& body,
-                         const std::string& content_type) {
+                         const std::string& content_type,
+                         const HttpHeaders& headers) {
   boost::asio::io_context ioc;
   beast::tcp_stream stream(ioc);
   stream.expires_after(std::chrono::seconds(30));
-  stream.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
-  http::request<http::string_body> req(http::string_to_verb(method), target, 11);
+  stream.connect(
+      tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
+  http::request<http::string_body> req(http::string_to_verb(method), target,
+                                       11);
   req.set(http::field::host, "127.0.0.1");
+  for (const auto& [name, value] : headers) req.set(name, value);
   if (!body.empty()) {
     req.set(http::field::content_type, content_type);
     req.body() = body;
@@ -68,35 +75,58 @@ std::string Loopback(int port) { return "127.0.0.1:" + std::to_string(port); }
 
 }  // namespace
 
+std::shared_ptr<grpc::Channel> ChannelWithKey(const std::string& target,
+                                              const std::string& key) {
+  return auth::CreateChannelWithKey(target, grpc::InsecureChannelCredentials(),
+                                    grpc::ChannelArguments(), key);
+}
+
 LocalStack::LocalStack(bool second_processor)
-    : http_port_(FreePort()),
+    : LocalStack(LocalStackOptions{.second_processor = second_processor}) {}
+
+LocalStack::LocalStack(LocalStackOptions options)
+    : options_(std::move(options)),
+      http_port_(FreePort()),
       ingest_port_(FreePort()),
       query_port_(FreePort()),
       processor_port_(FreePort()) {
+  Start();
+}
+
+void LocalStack::Start() {
   const std::string pg = "--postgres=" + db_.conninfo();
+  const std::string auth = options_.auth ? "--auth=true" : "--auth=false";
+  auto with = [](std::vector<std::string> flags,
+                 const std::vector<std::string>& more) {
+    flags.insert(flags.end(), more.begin(), more.end());
+    return flags;
+  };
   RestartProcessor();
   std::string processor_targets = Loopback(processor_port_);
-  if (second_processor) {
+  if (options_.second_processor) {
     second_processor_port_ = FreePort();
     second_processor_ = std::make_unique<ServiceProcess>(
         "shopstream-processor",
-        std::vector<std::string>{
-            "--processor_address=" + Loopback(second_processor_port_), pg});
+        with({"--processor_address=" + Loopback(second_processor_port_), pg},
+             options_.processor_flags));
     absl::StrAppend(&processor_targets, ",", Loopback(second_processor_port_));
   }
+
   query_ = std::make_unique<ServiceProcess>(
       "shopstream-query",
-      std::vector<std::string>{"--query_address=" + Loopback(query_port_), pg});
+      with({"--query_address=" + Loopback(query_port_), pg, auth},
+           options_.query_flags));
   ingest_ = std::make_unique<ServiceProcess>(
       "shopstream-ingest",
-      std::vector<std::string>{"--ingest_address=" + Loopback(ingest_port_),
-                               "--processor_target=" + processor_targets});
+      with({"--ingest_address=" + Loopback(ingest_port_),
+            "--processor_target=" + processor_targets, pg, auth},
+           options_.ingest_flags));
   gateway_ = std::make_unique<ServiceProcess>(
-      "shopstream-gateway",
-      std::vector<std::string>{"--http_address=127.0.0.1",
-                               "--http_port=" + std::to_string(http_port_),
-                               "--ingest_target=" + Loopback(ingest_port_),
-                               "--query_target=" + Loopback(query_port_)});
+      "shopstream-gateway", with({"--http_address=127.0.0.1",
+                                  "--http_port=" + std::to_string(http_port_),
+                                  "--ingest_target=" + Loopback(ingest_port_),
+                                  "--query_target=" + Loopback(query_port_)},
+                                 options_.gateway_flags));
   // Healthy through the gateway means: gateway up, ingest up with its
   // processor stream open, query up with the schema in place.
   if (!HealthyWithin(http_port_, "/v1/health", 60000) ||
@@ -114,10 +144,58 @@ LocalStack::~LocalStack() {
 }
 
 void LocalStack::RestartProcessor() {
-  processor_ = std::make_unique<ServiceProcess>(
-      "shopstream-processor",
-      std::vector<std::string>{"--processor_address=" + Loopback(processor_port_),
-                               "--postgres=" + db_.conninfo()});
+  std::vector<std::string> flags = {
+      "--processor_address=" + Loopback(processor_port_),
+      "--postgres=" + db_.conninfo()};
+  flags.insert(flags.end(), options_.processor_flags.begin(),
+               options_.processor_flags.end());
+  processor_ = std::make_unique<ServiceProcess>("shopstream-processor", flags);
+}
+
+std::string LocalStack::Key(const std::string& shop, auth::Scope scope) {
+  absl::MutexLock lock(&keys_mu_);
+  auto it = keys_.find({shop, scope});
+  if (it != keys_.end()) return it->second;
+  PgConnectionPool pool(db_.conninfo(), 1);
+  auth::ApiKeyStore store(&pool);
+  absl::StatusOr<auth::CreatedApiKey> key = store.Create(shop, scope, "test");
+  if (!key.ok()) throw std::runtime_error(std::string(key.status().message()));
+  keys_[{shop, scope}] = key->text;
+  return key->text;
+}
+
+std::string LocalStack::RevokedKey(const std::string& shop, auth::Scope scope) {
+  PgConnectionPool pool(db_.conninfo(), 1);
+  auth::ApiKeyStore store(&pool);
+  absl::StatusOr<auth::CreatedApiKey> key =
+      store.Create(shop, scope, "revoked");
+  if (!key.ok() || !store.Revoke(key->record.key_id).ok()) {
+    throw std::runtime_error("cannot create a revoked key");
+  }
+  return key->text;
+}
+
+HttpResponse LocalStack::Post(const std::string& target,
+                              const std::string& body,
+                              const std::string& shop) {
+  return HttpRequest(http_port_, "POST", target, body, "application/json",
+                     {{"Authorization", "Bearer " + WriteKey(shop)}});
+}
+
+HttpResponse LocalStack::Get(const std::string& target,
+                             const std::string& shop) {
+  return HttpRequest(http_port_, "GET", target, "", "application/json",
+                     {{"Authorization", "Bearer " + ReadKey(shop)}});
+}
+
+std::shared_ptr<grpc::Channel> LocalStack::IngestChannel(
+    const std::string& shop) {
+  return ChannelWithKey(ingest_target(), WriteKey(shop));
+}
+
+std::shared_ptr<grpc::Channel> LocalStack::QueryChannel(
+    const std::string& shop) {
+  return ChannelWithKey(query_target(), ReadKey(shop));
 }
 
 std::string LocalStack::ingest_target() const { return Loopback(ingest_port_); }
@@ -126,7 +204,8 @@ std::string LocalStack::query_target() const { return Loopback(query_port_); }
 int64_t LocalStack::StoredEvents(const std::string& where) const {
   pqxx::connection c(db_.conninfo());
   pqxx::work tx(c);
-  return tx.exec("SELECT count(*) FROM events WHERE " + where)[0][0].as<int64_t>();
+  return tx.exec("SELECT count(*) FROM events WHERE " + where)[0][0]
+      .as<int64_t>();
 }
 
 }  // namespace shopstream::testing
