@@ -31,8 +31,8 @@ NewApiKey GenerateApiKey();
 // Splits a key a client sent; UNAUTHENTICATED when it is not shaped like one.
 absl::StatusOr<ApiKeyParts> ParseApiKey(absl::string_view text);
 
-// SHA-256 of the secret, as 64 lower-case hex digits. Keys carry 256 random bits, so a
-// fast hash suffices: there is no password to guess.
+// SHA-256 of the secret, as 64 lower-case hex digits. Keys carry 256 random
+// bits, so a fast hash suffices: there is no password to guess.
 std::string HashSecret(absl::string_view secret);
 
 // Compares without leaking where two equal-length strings differ.

@@ -18,14 +18,15 @@ ApiKeyRecord FromRow(const pqxx::row& row) {
   record.key_id = row[0].as<std::string>();
   record.shop_id = row[1].as<std::string>();
   // The table's CHECK allows only the two names.
-  record.scope = row[2].as<std::string>() == "write" ? Scope::kWrite : Scope::kRead;
+  record.scope =
+      row[2].as<std::string>() == "write" ? Scope::kWrite : Scope::kRead;
   record.secret_sha256 = row[3].as<std::string>();
   record.description = row[4].as<std::string>();
-  record.created_at = absl::FromUnixMicros(
-      static_cast<int64_t>(row[5].as<double>() * 1e6));
+  record.created_at =
+      absl::FromUnixMicros(static_cast<int64_t>(row[5].as<double>() * 1e6));
   if (!row[6].is_null()) {
-    record.revoked_at = absl::FromUnixMicros(
-        static_cast<int64_t>(row[6].as<double>() * 1e6));
+    record.revoked_at =
+        absl::FromUnixMicros(static_cast<int64_t>(row[6].as<double>() * 1e6));
   }
   return record;
 }
@@ -62,12 +63,12 @@ absl::StatusOr<std::vector<ApiKeyRecord>> ApiKeyStore::List(
   std::vector<ApiKeyRecord> records;
   absl::Status status = pool_->Run([&](pqxx::connection& c) {
     pqxx::work tx(c);
-    const std::string sql = absl::StrCat(
-        "SELECT ", kColumns,
-        " FROM api_keys WHERE ($1::text IS NULL OR shop_id = $1) "
-        "ORDER BY created_at, key_id");
-    pqxx::result rows = shop_id ? tx.exec_params(sql, *shop_id)
-                                : tx.exec_params(sql, nullptr);
+    const std::string sql =
+        absl::StrCat("SELECT ", kColumns,
+                     " FROM api_keys WHERE ($1::text IS NULL OR shop_id = $1) "
+                     "ORDER BY created_at, key_id");
+    pqxx::result rows =
+        shop_id ? tx.exec_params(sql, *shop_id) : tx.exec_params(sql, nullptr);
     for (const pqxx::row& row : rows) records.push_back(FromRow(row));
   });
   if (!status.ok()) return status;

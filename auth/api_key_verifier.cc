@@ -9,9 +9,7 @@ namespace shopstream::auth {
 
 ApiKeyVerifier::ApiKeyVerifier(Lookup lookup, VerifierOptions options,
                                Clock clock)
-    : lookup_(std::move(lookup)),
-      options_(options),
-      clock_(std::move(clock)) {}
+    : lookup_(std::move(lookup)), options_(options), clock_(std::move(clock)) {}
 
 absl::StatusOr<Principal> ApiKeyVerifier::Verify(absl::string_view key) {
   absl::StatusOr<ApiKeyParts> parts = ParseApiKey(key);
@@ -53,9 +51,8 @@ absl::StatusOr<Principal> ApiKeyVerifier::Verify(absl::string_view key) {
 
 void ApiKeyVerifier::EvictIfFull(absl::Time now) {
   if (cache_.size() < options_.max_cache_entries) return;
-  absl::erase_if(cache_, [now](const auto& entry) {
-    return entry.second.expires <= now;
-  });
+  absl::erase_if(
+      cache_, [now](const auto& entry) { return entry.second.expires <= now; });
   if (cache_.size() >= options_.max_cache_entries) cache_.clear();
 }
 
@@ -71,8 +68,9 @@ absl::Status ApiKeyVerifier::Charge(const Principal& principal, double cost) {
     bucket.tokens = capacity;
   } else {
     const double elapsed = absl::ToDoubleSeconds(now - bucket.refilled);
-    bucket.tokens = std::min(
-        capacity, bucket.tokens + std::max(0.0, elapsed) * options_.rate_per_second);
+    bucket.tokens =
+        std::min(capacity, bucket.tokens + std::max(0.0, elapsed) *
+                                               options_.rate_per_second);
   }
   bucket.refilled = now;
   // A request larger than the whole bucket could never pass; let it through

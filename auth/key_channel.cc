@@ -12,7 +12,8 @@ class KeyInterceptor : public grpc::experimental::Interceptor {
   explicit KeyInterceptor(const std::string& authorization)
       : authorization_(authorization) {}
 
-  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+  void Intercept(
+      grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(
             grpc::experimental::InterceptionHookPoints::
                 PRE_SEND_INITIAL_METADATA)) {

@@ -34,8 +34,9 @@ std::unique_ptr<ServiceAuth> ServiceAuth::FromFlags(
   options.burst = absl::GetFlag(FLAGS_rate_limit_burst);
   const bool enabled = absl::GetFlag(FLAGS_auth);
   if (!enabled) {
-    LogWarning("authentication is off (--auth=false): any caller may write "
-               "to and read any shop");
+    LogWarning(
+        "authentication is off (--auth=false): any caller may write "
+        "to and read any shop");
   }
   return std::unique_ptr<ServiceAuth>(
       new ServiceAuth(conninfo, enabled, options));

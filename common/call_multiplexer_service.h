@@ -34,12 +34,12 @@ class CallMultiplexerService final
   // The same for a typed handler, which fills `response` and then calls
   // `done` once. `metadata` is the call's own (credentials travel there).
   template <typename Request, typename Response>
-  void AddMethod(std::string path,
-                 std::function<void(const Request& request,
-                                    const CallMetadata& metadata,
-                                    Response* response,
-                                    std::function<void(grpc::Status)> done)>
-                     handler) {
+  void AddMethod(
+      std::string path,
+      std::function<void(const Request& request, const CallMetadata& metadata,
+                         Response* response,
+                         std::function<void(grpc::Status)> done)>
+          handler) {
     AddMethod(std::move(path), [handler](const std::string& bytes,
                                          const CallMetadata& metadata,
                                          auto done) {

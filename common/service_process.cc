@@ -27,8 +27,9 @@ std::unique_ptr<grpc::Server> StartGrpcServer(
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
       GrpcServerCredentials();
   if (!credentials.ok()) {
-    LogError("cannot listen", {{"address", address},
-                               {"error", std::string(credentials.status().message())}});
+    LogError("cannot listen",
+             {{"address", address},
+              {"error", std::string(credentials.status().message())}});
     return nullptr;
   }
   grpc::ServerBuilder builder;

@@ -20,7 +20,8 @@ namespace shopstream {
 //   --tls_client_cert_file, --tls_client_key_file
 //                                     the certificate clients present (mTLS)
 // Errors name the flag whose file cannot be read.
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> GrpcServerCredentials();
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>>
+GrpcServerCredentials();
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>>
 GrpcChannelCredentials();
 

@@ -12,11 +12,12 @@ std::optional<std::string> AuthorizationFor(
   if (authorization_header.has_value()) {
     return std::string(*authorization_header);
   }
-  if (api_key_header.has_value()) return absl::StrCat("Bearer ", *api_key_header);
+  if (api_key_header.has_value())
+    return absl::StrCat("Bearer ", *api_key_header);
   const size_t query_start = target.find('?');
   if (query_start == absl::string_view::npos) return std::nullopt;
-  for (absl::string_view parameter : absl::StrSplit(
-           target.substr(query_start + 1), '&', absl::SkipEmpty())) {
+  for (absl::string_view parameter :
+       absl::StrSplit(target.substr(query_start + 1), '&', absl::SkipEmpty())) {
     const std::pair<absl::string_view, absl::string_view> key_and_value =
         absl::StrSplit(parameter, absl::MaxSplits('=', 1));
     if (PercentDecode(key_and_value.first, true) == kApiKeyQueryParameter) {

@@ -1,7 +1,5 @@
 #include "gateway/gateway_server.h"
 
-#include "gateway/multiplexed_backend.h"
-
 #include <chrono>
 #include <exception>
 #include <optional>
@@ -23,6 +21,7 @@
 #include "common/log.h"
 #include "gateway/credentials.h"
 #include "gateway/http_status.h"
+#include "gateway/multiplexed_backend.h"
 #include "gateway/path_template.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/generic/generic_stub.h"
@@ -432,8 +431,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         absl::string_view(request.method_string().data(),
                           request.method_string().size()),
         absl::string_view(request.target().data(), request.target().size()),
-        request.body(),
-        ContentTypeOf(request)};
+        request.body(), ContentTypeOf(request)};
     const std::string& static_path = server_.options().static_accept_path;
     if (!static_path.empty() && rest_request.target == static_path) {
       SendResponse({202, R"({"status":"accepted"})", {}}, keep_alive);
@@ -519,7 +517,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       return absl::string_view(it->value().data(), it->value().size());
     };
     const std::optional<std::string> authorization = AuthorizationFor(
-        header(http::field::authorization), header(beast::string_view("x-api-key")),
+        header(http::field::authorization),
+        header(beast::string_view("x-api-key")),
         absl::string_view(request.target().data(), request.target().size()));
     if (authorization.has_value() && IsPrintableAscii(*authorization)) {
       metadata["authorization"] = *authorization;
@@ -639,10 +638,10 @@ absl::Status GatewayServer::Impl::ConnectBackends() {
   absl::flat_hash_map<std::string, MultiplexedBackend*> multiplexers_by_target;
   for (const auto& [service, target] : options_.backends) {
     if (!stubs_by_target.contains(target)) {
-      auto channel = grpc::CreateChannel(
-          target, options_.backend_credentials != nullptr
-                      ? options_.backend_credentials
-                      : grpc::InsecureChannelCredentials());
+      auto channel =
+          grpc::CreateChannel(target, options_.backend_credentials != nullptr
+                                          ? options_.backend_credentials
+                                          : grpc::InsecureChannelCredentials());
       stubs_.push_back(std::make_unique<grpc::GenericStub>(channel));
       stubs_by_target[target] = stubs_.back().get();
       if (options_.multiplex_calls) {

@@ -69,12 +69,14 @@ int main(int argc, char** argv) {
   options.io_threads = absl::GetFlag(FLAGS_http_threads);
   options.static_accept_path = absl::GetFlag(FLAGS_bench_static_path);
   options.multiplex_calls = absl::GetFlag(FLAGS_multiplex_calls);
-  options.max_body_bytes =
-      static_cast<size_t>(std::max<int64_t>(0, absl::GetFlag(FLAGS_max_body_bytes)));
+  options.max_body_bytes = static_cast<size_t>(
+      std::max<int64_t>(0, absl::GetFlag(FLAGS_max_body_bytes)));
   options.max_header_bytes = static_cast<size_t>(
       std::max<int64_t>(512, absl::GetFlag(FLAGS_max_header_bytes)));
-  options.idle_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_idle_timeout_ms));
-  options.read_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_read_timeout_ms));
+  options.idle_timeout =
+      absl::Milliseconds(absl::GetFlag(FLAGS_idle_timeout_ms));
+  options.read_timeout =
+      absl::Milliseconds(absl::GetFlag(FLAGS_read_timeout_ms));
   options.max_connections = static_cast<size_t>(
       std::max<int64_t>(1, absl::GetFlag(FLAGS_max_connections)));
   options.backend_timeout =
@@ -89,8 +91,9 @@ int main(int argc, char** argv) {
   absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
       shopstream::GrpcChannelCredentials();
   if (!credentials.ok()) {
-    shopstream::LogError("bad TLS flags",
-                         {{"error", std::string(credentials.status().message())}});
+    shopstream::LogError(
+        "bad TLS flags",
+        {{"error", std::string(credentials.status().message())}});
     return 2;
   }
   options.backend_credentials = *credentials;

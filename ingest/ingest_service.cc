@@ -66,8 +66,9 @@ class StreamEventsReactor final : public grpc::ServerReadReactor<v1::Event> {
  public:
   // `shop`: the authorized shop every event must belong to; empty when
   // authentication is off.
-  StreamEventsReactor(EventPublisher* publisher, const EventValidator* validator,
-                      std::string shop, v1::StreamEventsResponse* response)
+  StreamEventsReactor(EventPublisher* publisher,
+                      const EventValidator* validator, std::string shop,
+                      v1::StreamEventsResponse* response)
       : publisher_(publisher),
         validator_(validator),
         shop_(std::move(shop)),
@@ -349,9 +350,8 @@ void IngestHandler::AddMethodsTo(CallMultiplexerService* multiplexer) {
   multiplexer->AddMethod<v1::HealthRequest, v1::HealthResponse>(
       "/shopstream.v1.IngestService/Health",
       [this](const v1::HealthRequest&, const CallMetadata&,
-             v1::HealthResponse* response, Done done) {
-        done(Health(response));
-      });
+             v1::HealthResponse* response,
+             Done done) { done(Health(response)); });
 }
 
 grpc::ServerUnaryReactor* IngestService::Ingest(
@@ -368,11 +368,9 @@ grpc::ServerUnaryReactor* IngestService::IngestBatch(
     grpc::CallbackServerContext* context, const v1::IngestBatchRequest* request,
     v1::IngestBatchResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  handler_->IngestBatch(*request,
-                        auth::AuthorizationOf(context->client_metadata()),
-                        response, [reactor](grpc::Status status) {
-    reactor->Finish(status);
-  });
+  handler_->IngestBatch(
+      *request, auth::AuthorizationOf(context->client_metadata()), response,
+      [reactor](grpc::Status status) { reactor->Finish(status); });
   return reactor;
 }
 

@@ -54,15 +54,15 @@ int main(int argc, char** argv) {
   absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
       shopstream::GrpcChannelCredentials();
   if (!credentials.ok()) {
-    shopstream::LogError("bad TLS flags",
-                         {{"error", std::string(credentials.status().message())}});
+    shopstream::LogError(
+        "bad TLS flags",
+        {{"error", std::string(credentials.status().message())}});
     return 2;
   }
   std::vector<std::unique_ptr<shopstream::EventPublisher>> members;
   std::vector<shopstream::ProcessorClient*> clients;
   for (const std::string& target : targets) {
-    auto channel = grpc::CreateCustomChannel(
-        target, *credentials, args);
+    auto channel = grpc::CreateCustomChannel(target, *credentials, args);
     for (int i = 0; i < streams; ++i) {
       auto client = std::make_unique<shopstream::ProcessorClient>(channel, options);
       client->Start();

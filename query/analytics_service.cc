@@ -32,14 +32,16 @@ absl::StatusOr<std::string> AnalyticsService::AuthorizedShop(
     const grpc::ServerContext& context,
     absl::string_view requested_shop) const {
   if (authorizer_ == nullptr) return std::string(requested_shop);
-  return authorizer_->Authorize(auth::AuthorizationOf(context.client_metadata()),
-                                auth::Scope::kRead, requested_shop);
+  return authorizer_->Authorize(
+      auth::AuthorizationOf(context.client_metadata()), auth::Scope::kRead,
+      requested_shop);
 }
 
 grpc::Status AnalyticsService::GetSummary(grpc::ServerContext* context,
                                           const v1::GetSummaryRequest* request,
                                           v1::Summary* response) {
-  absl::StatusOr<std::string> shop = AuthorizedShop(*context, request->shop_id());
+  absl::StatusOr<std::string> shop =
+      AuthorizedShop(*context, request->shop_id());
   if (!shop.ok()) return ToGrpcStatus(shop.status());
   v1::GetSummaryRequest authorized = *request;
   authorized.set_shop_id(*shop);

@@ -57,11 +57,12 @@ TEST(EndToEndTest, CaseStudyCurlExamplesThroughTheRestGateway) {
   // An empty shop: zeros and a null top product.
   HttpResponse empty = stack.Get("/api/analytics");
   EXPECT_EQ(empty.status, 200);
-  EXPECT_EQ(empty.body,
-            R"({"total_page_views":0,"total_add_to_carts":0,"total_purchases":0,)"
-            R"("conversion_rate":0.0,"average_purchase_value":0.0,)"
-            R"("max_purchase_value":0.0,"min_purchase_value":0.0,)"
-            R"("top_product_id":null})");
+  EXPECT_EQ(
+      empty.body,
+      R"({"total_page_views":0,"total_add_to_carts":0,"total_purchases":0,)"
+      R"("conversion_rate":0.0,"average_purchase_value":0.0,)"
+      R"("max_purchase_value":0.0,"min_purchase_value":0.0,)"
+      R"("top_product_id":null})");
 
   for (const char* body : {kPageView, kAddToCart, kPurchase}) {
     HttpResponse r = stack.Post("/v1/events", body);
@@ -76,8 +77,7 @@ TEST(EndToEndTest, CaseStudyCurlExamplesThroughTheRestGateway) {
   EXPECT_EQ(bad_type.status, 400);
   EXPECT_THAT(bad_type.body, HasSubstr(R"({"error":"event_type: )"));
   EXPECT_THAT(bad_type.body, HasSubstr("invalid_type"));
-  HttpResponse no_amount =
-      stack.Post("/v1/events", kPurchaseWithoutAmount);
+  HttpResponse no_amount = stack.Post("/v1/events", kPurchaseWithoutAmount);
   EXPECT_EQ(no_amount.status, 400);
   EXPECT_THAT(no_amount.body, HasSubstr(R"({"error":"order_amount: )"));
   EXPECT_EQ(stack.StoredEvents(), 3);
@@ -103,7 +103,8 @@ TEST(EndToEndTest, BadInputIsRefusedNamingTheFieldAndStoresNothing) {
       {R"({"event_type": "page_view"})", "timestamp"},
       {R"({"event_type": "page_view", "timestamp": "yesterday"})", "timestamp"},
       {R"({"event_type": "page_view", "timestamp": 17})", "timestamp"},
-      {R"({"event_type": 3, "timestamp": "2025-10-02T10:30:00Z"})", "event_type"},
+      {R"({"event_type": 3, "timestamp": "2025-10-02T10:30:00Z"})",
+       "event_type"},
       {R"({"event_type": "page_view", "timestamp": "2025-10-02T10:30:00Z",
            "product_id": 123})",
        "product_id"},
@@ -188,7 +189,8 @@ TEST(EndToEndTest, TheSameFlowOverGrpc) {
   {
     grpc::ClientContext ctx;
     v1::Summary summary;
-    ASSERT_TRUE(analytics->GetSummary(&ctx, v1::GetSummaryRequest(), &summary).ok());
+    ASSERT_TRUE(
+        analytics->GetSummary(&ctx, v1::GetSummaryRequest(), &summary).ok());
     EXPECT_EQ(summary.total_page_views(), 1);
     EXPECT_EQ(summary.total_add_to_carts(), 1);
     EXPECT_EQ(summary.total_purchases(), 1);
@@ -205,7 +207,8 @@ TEST(EndToEndTest, TheSameFlowOverGrpc) {
     e.set_event_id("b" + std::to_string(i));
     *batch.add_events() = e;
   }
-  auto batch_ingest = v1::IngestService::NewStub(stack.IngestChannel("batch-shop"));
+  auto batch_ingest =
+      v1::IngestService::NewStub(stack.IngestChannel("batch-shop"));
   for (int attempt = 0; attempt < 2; ++attempt) {
     grpc::ClientContext ctx;
     v1::IngestBatchResponse resp;
