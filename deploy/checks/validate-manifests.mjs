@@ -240,6 +240,33 @@ function checkReferences(objects) {
       }
     }
   }
+  // Ingress reaches processors by the StatefulSet pods' stable names: the
+  // list must name each replica once, and only those.
+  const targetLists = [
+    ...byKind("ConfigMap").map((o) => [o, o.data?.SHOPSTREAM_PROCESSOR_TARGET]),
+    ...templates.flatMap(({ owner, template }) =>
+      (template?.spec?.containers ?? []).flatMap((c) => (c.env ?? [])
+        .filter((e) => e.name === "SHOPSTREAM_PROCESSOR_TARGET")
+        .map((e) => [owner, e.value]))),
+  ].filter(([, list]) => typeof list === "string");
+  for (const [owner, list] of targetLists) {
+    const ordinals = new Map(); // StatefulSet name -> ordinals listed
+    for (const target of list.split(",").map((t) => t.trim()).filter(Boolean)) {
+      const m = /^([a-z0-9-]+)-(\d+)\.([a-z0-9-]+)(\.|:)/.exec(target);
+      const set = m && byKind("StatefulSet").find((o) =>
+        o.metadata.name === m[1] && o.spec?.serviceName === m[3]);
+      if (!set) continue;
+      ordinals.set(set, [...(ordinals.get(set) ?? []), Number(m[2])]);
+    }
+    for (const [set, listed] of ordinals) {
+      const replicas = set.spec?.replicas ?? 1;
+      const want = [...Array(replicas).keys()].join(",");
+      if ([...listed].sort((a, b) => a - b).join(",") !== want) {
+        report(owner, `SHOPSTREAM_PROCESSOR_TARGET lists ${set.metadata.name} pods ` +
+          `${listed.join(",")} but it has ${replicas} replicas`);
+      }
+    }
+  }
   for (const ingress of byKind("Ingress")) {
     for (const rule of ingress.spec?.rules ?? []) {
       for (const path of rule.http?.paths ?? []) {
