@@ -6,7 +6,7 @@
 #   scripts/runtime-packages.sh build/bin/shopstream-gateway ...
 set -euo pipefail
 [ $# -gt 0 ] || { echo "usage: $0 BINARY..." >&2; exit 2; }
-declare -A packages=()
+libs=()
 for binary in "$@"; do
   [ -x "$binary" ] || { echo "runtime-packages: $binary: not an executable" >&2; exit 1; }
   deps=$(ldd "$binary") || { echo "runtime-packages: ldd $binary failed" >&2; exit 1; }
@@ -15,14 +15,34 @@ for binary in "$@"; do
     exit 1
   fi
   # "libx.so.1 => /path (0x...)" and the loader's "/lib64/ld-linux... (0x...)"
-  while read -r path; do
-    owner=""
-    # With merged /usr a file may be registered under /lib or /usr/lib.
-    for candidate in "$path" "$(readlink -f "$path")" "${path#/usr}" "/usr$path"; do
-      owner=$(dpkg-query -S "$candidate" 2>/dev/null | head -n1 | cut -d: -f1) && [ -n "$owner" ] && break
-    done
-    [ -n "$owner" ] || { echo "runtime-packages: $binary: no Debian package holds $path" >&2; exit 1; }
-    packages[$owner]=1
-  done < <(awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' <<<"$deps")
+  mapfile -t -O ${#libs[@]} libs < <(awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' <<<"$deps")
+done
+mapfile -t libs < <(printf '%s\n' "${libs[@]}" | sort -u)
+
+# With merged /usr a file may be registered under /lib or /usr/lib, or only
+# under its real name. One dpkg-query for every candidate: it is slow per call.
+declare -A candidates_of=()
+all=()
+for lib in "${libs[@]}"; do
+  c=$(printf '%s\n' "$lib" "$(readlink -f "$lib")" "${lib#/usr}" "/usr$lib" | sort -u)
+  candidates_of[$lib]=$c
+  mapfile -t -O ${#all[@]} all <<<"$c"
+done
+declare -A owner_of=()
+while IFS= read -r line; do
+  # "pkg:arch: /path" or "pkg: /path"
+  path=${line##*: }
+  owner=${line%%: *}
+  owner_of[$path]=${owner%%:*}
+done < <(dpkg-query -S $(printf '%s\n' "${all[@]}" | sort -u) 2>/dev/null || true)
+
+declare -A packages=()
+for lib in "${libs[@]}"; do
+  owner=""
+  while IFS= read -r c; do
+    [ -n "${owner_of[$c]:-}" ] && { owner=${owner_of[$c]}; break; }
+  done <<<"${candidates_of[$lib]}"
+  [ -n "$owner" ] || { echo "runtime-packages: no Debian package holds $lib" >&2; exit 1; }
+  packages[$owner]=1
 done
 printf '%s\n' "${!packages[@]}" | sort

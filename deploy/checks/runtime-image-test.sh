@@ -34,15 +34,17 @@ make_root() {
   ln -s usr/lib "$dir/lib"
   ln -s usr/lib64 "$dir/lib64"
   ln -s usr/bin "$dir/bin"
-  local pkg file
+  local pkg file dest
   for pkg in "$@"; do
     while IFS= read -r file; do
       case $file in
-        /lib/*|/lib64/*|/usr/lib/*|/usr/lib64/*) ;;
+        /lib/*|/lib64/*) dest=/usr$file ;;
+        /usr/lib/*|/usr/lib64/*) dest=$file ;;
         *) continue ;;
       esac
       [ -f "$file" ] || [ -L "$file" ] || continue
-      cp -a --parents "$file" "$dir/"
+      mkdir -p "$(dirname "$dir$dest")"
+      cp -a "$file" "$dir$dest"
     done < <(dpkg-query -L "$pkg")
   done
   cp "${binaries[@]/#/$bin_dir/}" "$dir/usr/local/bin/"
