@@ -14,6 +14,7 @@ namespace shopstream::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::StartsWith;
 
 // The case study's curl examples, verbatim bodies.
 constexpr char kPageView[] = R"({
@@ -44,11 +45,12 @@ constexpr char kPurchaseWithoutAmount[] = R"({
     "product_id": "prod-123"
   })";
 
+// The case study's eight fields, in its order; later fields are additions.
 constexpr char kExpectedAnalytics[] =
     R"({"total_page_views":1,"total_add_to_carts":1,"total_purchases":1,)"
     R"("conversion_rate":100.0,"average_purchase_value":99.99,)"
     R"("max_purchase_value":99.99,"min_purchase_value":99.99,)"
-    R"("top_product_id":"prod-123"})";
+    R"("top_product_id":"prod-123",)";
 
 TEST(EndToEndTest, CaseStudyCurlExamplesThroughTheRestGateway) {
   LocalStack stack;
@@ -57,12 +59,13 @@ TEST(EndToEndTest, CaseStudyCurlExamplesThroughTheRestGateway) {
   // An empty shop: zeros and a null top product.
   HttpResponse empty = stack.Get("/api/analytics");
   EXPECT_EQ(empty.status, 200);
-  EXPECT_EQ(
+  EXPECT_THAT(
       empty.body,
-      R"({"total_page_views":0,"total_add_to_carts":0,"total_purchases":0,)"
-      R"("conversion_rate":0.0,"average_purchase_value":0.0,)"
-      R"("max_purchase_value":0.0,"min_purchase_value":0.0,)"
-      R"("top_product_id":null})");
+      StartsWith(
+          R"({"total_page_views":0,"total_add_to_carts":0,"total_purchases":0,)"
+          R"("conversion_rate":0.0,"average_purchase_value":0.0,)"
+          R"("max_purchase_value":0.0,"min_purchase_value":0.0,)"
+          R"("top_product_id":null,)"));
 
   for (const char* body : {kPageView, kAddToCart, kPurchase}) {
     HttpResponse r = stack.Post("/v1/events", body);
@@ -84,7 +87,7 @@ TEST(EndToEndTest, CaseStudyCurlExamplesThroughTheRestGateway) {
 
   HttpResponse analytics = stack.Get("/api/analytics");
   EXPECT_EQ(analytics.status, 200);
-  EXPECT_EQ(analytics.body, kExpectedAnalytics);
+  EXPECT_THAT(analytics.body, StartsWith(kExpectedAnalytics));
   EXPECT_EQ(analytics.headers["access-control-allow-origin"], "*");
 
   for (const char* path : {"/v1/health", "/api/health"}) {
