@@ -1,8 +1,10 @@
 #include "gateway/json_transcoder.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
 #include <utility>
 #include <vector>
@@ -14,7 +16,10 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "rapidjson/document.h"
+#include "rapidjson/encodedstream.h"
 #include "rapidjson/error/en.h"
+#include "rapidjson/memorystream.h"
+#include "rapidjson/reader.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
 
@@ -27,10 +32,10 @@ using google::protobuf::Message;
 using google::protobuf::Reflection;
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
-// Full precision so doubles round-trip exactly; iterative so deeply nested
-// input cannot exhaust an io thread's stack; invalid UTF-8 would otherwise
-// reach protobuf string fields.
-constexpr unsigned kParseFlags = rapidjson::kParseFullPrecisionFlag |
+// Numbers as text, converted by ExactNumberHandler; iterative so deeply
+// nested input cannot exhaust an io thread's stack; invalid UTF-8 would
+// otherwise reach protobuf string fields.
+constexpr unsigned kParseFlags = rapidjson::kParseNumbersAsStringsFlag |
                                  rapidjson::kParseIterativeFlag |
                                  rapidjson::kParseValidateEncodingFlag;
 
@@ -619,17 +624,102 @@ bool NestedDeeperThan(absl::string_view json, int limit) {
   return false;
 }
 
+// Builds a Document from the reader's events and converts numbers itself
+// with std::from_chars, which is exact. RapidJSON 1.1.0's full-precision
+// strtod misreads a zero with a large exponent ("0e308" came out as about
+// 1e289, with undefined behaviour inside), found by the json_to_proto fuzzer.
+class ExactNumberHandler {
+ public:
+  explicit ExactNumberHandler(rapidjson::Document& document)
+      : document_(document) {}
+
+  bool Null() { return document_.Null(); }
+  bool Bool(bool value) { return document_.Bool(value); }
+  bool Int(int value) { return document_.Int(value); }
+  bool Uint(unsigned value) { return document_.Uint(value); }
+  bool Int64(int64_t value) { return document_.Int64(value); }
+  bool Uint64(uint64_t value) { return document_.Uint64(value); }
+  bool Double(double value) { return document_.Double(value); }
+  bool String(const char* text, rapidjson::SizeType length, bool copy) {
+    return document_.String(text, length, copy);
+  }
+  bool StartObject() { return document_.StartObject(); }
+  bool Key(const char* text, rapidjson::SizeType length, bool copy) {
+    return document_.Key(text, length, copy);
+  }
+  bool EndObject(rapidjson::SizeType members) {
+    return document_.EndObject(members);
+  }
+  bool StartArray() { return document_.StartArray(); }
+  bool EndArray(rapidjson::SizeType elements) {
+    return document_.EndArray(elements);
+  }
+
+  // `text` is a JSON number, already checked by the reader.
+  bool RawNumber(const char* text, rapidjson::SizeType length, bool) {
+    const char* end = text + length;
+    // Integers stay exact as int64 or uint64 when they fit, as RapidJSON
+    // itself would store them; larger ones become doubles.
+    if (std::find_if(text, end, [](char c) {
+          return c == '.' || c == 'e' || c == 'E';
+        }) == end) {
+      if (*text == '-') {
+        int64_t value;
+        const auto [ptr, ec] = std::from_chars(text, end, value);
+        if (ec == std::errc() && ptr == end) return document_.Int64(value);
+      } else {
+        uint64_t value;
+        const auto [ptr, ec] = std::from_chars(text, end, value);
+        if (ec == std::errc() && ptr == end) return document_.Uint64(value);
+      }
+    }
+    double value;
+    const auto [ptr, ec] = std::from_chars(text, end, value);
+    if (ec == std::errc::result_out_of_range) {
+      // from_chars leaves `value` alone on both overflow and underflow;
+      // strtod tells them apart (the gateway keeps the "C" locale).
+      // Underflow reads as zero, overflow is an error.
+      value = std::strtod(std::string(text, length).c_str(), nullptr);
+      if (std::isinf(value)) {
+        too_big_ = true;
+        return false;
+      }
+    } else if (ec != std::errc() || ptr != end) {
+      return false;
+    }
+    return document_.Double(value);
+  }
+
+  bool too_big() const { return too_big_; }
+
+ private:
+  rapidjson::Document& document_;
+  bool too_big_ = false;
+};
+
 absl::StatusOr<rapidjson::Document> ParseJson(absl::string_view json) {
   if (NestedDeeperThan(json, kMaxMessageDepth)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "malformed JSON: nested deeper than ", kMaxMessageDepth, " levels"));
   }
   rapidjson::Document document;
-  document.Parse<kParseFlags>(json.data(), json.size());
-  if (document.HasParseError()) {
+  ExactNumberHandler handler(document);
+  rapidjson::ParseResult result;
+  auto parse = [&](rapidjson::Document&) {
+    rapidjson::MemoryStream memory(json.data(), json.size());
+    rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream>
+        input(memory);
+    rapidjson::Reader reader;
+    result = reader.Parse<kParseFlags>(input, handler);
+    return !result.IsError();
+  };
+  document.Populate(parse);
+  if (result.IsError()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "malformed JSON at offset ", document.GetErrorOffset(), ": ",
-        rapidjson::GetParseError_En(document.GetParseError())));
+        "malformed JSON at offset ", result.Offset(), ": ",
+        rapidjson::GetParseError_En(handler.too_big()
+                                        ? rapidjson::kParseErrorNumberTooBig
+                                        : result.Code())));
   }
   return document;
 }

@@ -5,6 +5,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/descriptor.pb.h"
 #include "google/protobuf/dynamic_message.h"
@@ -365,6 +366,34 @@ TEST_F(JsonTranscoderTest, IntegersAreChecked) {
             R"(numbers[1]: cannot parse "x" as an integer)");
   EXPECT_EQ(ParseError(R"({"f":1e300})"),
             "f: 1e+300 is out of range for float");
+}
+
+// RapidJSON's own full-precision conversion read "0e308" as about 1e289.
+TEST_F(JsonTranscoderTest, NumbersAreReadExactly) {
+  shopstream::v1::Event event;
+  for (const char* zero : {"0e308", "0.0e309", "-0e300", "0.000e-500"}) {
+    ASSERT_TRUE(transcoder_
+                    .ParseMessage(
+                        absl::StrCat(R"({"order_amount":)", zero, "}"), &event)
+                    .ok())
+        << zero;
+    EXPECT_EQ(event.order_amount(), 0) << zero;
+  }
+  ASSERT_TRUE(
+      transcoder_.ParseMessage(R"({"order_amount":1e-400})", &event).ok());
+  EXPECT_EQ(event.order_amount(), 0);
+  ASSERT_TRUE(
+      transcoder_
+          .ParseMessage(R"({"order_amount":2.2250738585072011e-308})", &event)
+          .ok());
+  EXPECT_EQ(event.order_amount(), 2.2250738585072011e-308);
+  ASSERT_TRUE(
+      transcoder_.ParseMessage(R"({"order_amount":19.99})", &event).ok());
+  EXPECT_EQ(event.order_amount(), 19.99);
+  EXPECT_THAT(ParseError(R"({"d":1.8e308})"),
+              HasSubstr("malformed JSON at offset 5: Number too big"));
+  EXPECT_EQ(RoundTrip(R"({"i64":-9223372036854775808,"d":-0})"),
+            RoundTrip(R"({"i64":"-9223372036854775808","d":0})"));
 }
 
 TEST_F(JsonTranscoderTest, OtherTypeErrors) {
