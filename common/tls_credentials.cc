@@ -8,8 +8,9 @@
 #include "absl/strings/str_cat.h"
 
 ABSL_FLAG(std::string, tls_cert_file, "",
-          "PEM certificate (chain) of this service's gRPC server; with "
-          "--tls_key_file the server accepts only TLS.");
+          "PEM certificate (chain) of this service's gRPC server (the "
+          "gateway: its HTTP listener); with --tls_key_file the server "
+          "accepts only TLS (HTTPS).");
 ABSL_FLAG(std::string, tls_key_file, "", "PEM private key of --tls_cert_file.");
 ABSL_FLAG(std::string, tls_client_ca_file, "",
           "PEM CA bundle; when set, gRPC servers require client certificates "

@@ -5,14 +5,21 @@
 #include <grpcpp/security/server_credentials.h>
 
 #include <memory>
+#include <string>
 
+#include "absl/flags/declare.h"
 #include "absl/status/statusor.h"
+
+// The gateway reads these two for its HTTPS listener.
+ABSL_DECLARE_FLAG(std::string, tls_cert_file);
+ABSL_DECLARE_FLAG(std::string, tls_key_file);
 
 namespace shopstream {
 
 // gRPC credentials from the shared TLS flags (defined in tls_credentials.cc):
 //   --tls_cert_file, --tls_key_file   this server's certificate and key: with
-//                                     both, gRPC servers speak only TLS
+//                                     both, gRPC servers speak only TLS (and
+//                                     the gateway only HTTPS)
 //   --tls_client_ca_file              servers then require client
 //                                     certificates signed by this CA (mTLS)
 //   --tls_ca_file                     clients verify servers against this CA

@@ -19,6 +19,7 @@
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
 #include "common/log.h"
+#include "gateway/client_stream.h"
 #include "gateway/credentials.h"
 #include "gateway/http_status.h"
 #include "gateway/multiplexed_backend.h"
@@ -247,6 +248,7 @@ class GatewayServer::Impl : public std::enable_shared_from_this<Impl> {
         transcoder_(std::move(routes)),
         acceptor_(net::make_strand(io_context_)) {}
 
+  absl::Status LoadTls();
   absl::Status Listen();
   void RunThreads();
   void Stop();
@@ -258,6 +260,8 @@ class GatewayServer::Impl : public std::enable_shared_from_this<Impl> {
   uint16_t port() const { return port_; }
   const GatewayOptions& options() const { return options_; }
   const RestTranscoder& transcoder() const { return transcoder_; }
+  // Null when the gateway speaks plain HTTP.
+  net::ssl::context* tls_context() const { return tls_context_.get(); }
   net::io_context& io_context() { return io_context_; }
   grpc::GenericStub* StubFor(const Route* route) const {
     return stubs_by_route_.at(route);
@@ -282,6 +286,7 @@ class GatewayServer::Impl : public std::enable_shared_from_this<Impl> {
 
   const GatewayOptions options_;
   const RestTranscoder transcoder_;
+  std::shared_ptr<net::ssl::context> tls_context_;
   std::vector<std::unique_ptr<grpc::GenericStub>> stubs_;
   absl::flat_hash_map<const Route*, grpc::GenericStub*> stubs_by_route_;
   std::vector<std::unique_ptr<MultiplexedBackend>> multiplexers_;
@@ -309,7 +314,7 @@ class GatewayServer::Impl : public std::enable_shared_from_this<Impl> {
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
   HttpSession(tcp::socket socket, GatewayServer::Impl& server)
-      : stream_(std::move(socket)), server_(server) {}
+      : stream_(std::move(socket), server.tls_context()), server_(server) {}
 
   ~HttpSession() { server_.Unregister(this); }
 
@@ -319,7 +324,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         self->Close();
         return;
       }
-      self->ReadRequest();
+      if (self->stream_.tls()) {
+        self->Handshake();
+      } else {
+        self->ReadRequest();
+      }
     });
   }
 
@@ -344,6 +353,20 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     // Keeps the io threads running while only gRPC holds the request.
     net::executor_work_guard<net::io_context::executor_type> work;
   };
+
+  // Bounded like reading a request: a client that connects and stays silent
+  // or speaks plain HTTP is disconnected.
+  void Handshake() {
+    stream_.expires_after(ToChrono(server_.options().read_timeout));
+    stream_.async_handshake(
+        [self = shared_from_this()](beast::error_code error) {
+          if (error) {
+            self->Close();
+            return;
+          }
+          self->ReadRequest();
+        });
+  }
 
   // Waits up to the idle timeout for a request to begin, then up to the
   // read timeout for all of it.
@@ -620,7 +643,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     stream_.socket().close(ignored);
   }
 
-  beast::tcp_stream stream_;
+  ClientStream stream_;
   GatewayServer::Impl& server_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -663,6 +686,17 @@ absl::Status GatewayServer::Impl::ConnectBackends() {
       multiplexers_by_route_[&route] = multiplexers_by_target.at(backend->second);
     }
   }
+  return absl::OkStatus();
+}
+
+absl::Status GatewayServer::Impl::LoadTls() {
+  if (options_.tls_cert_file.empty() && options_.tls_key_file.empty()) {
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::shared_ptr<net::ssl::context>> context =
+      ServerTlsContext(options_.tls_cert_file, options_.tls_key_file);
+  if (!context.ok()) return context.status();
+  tls_context_ = *std::move(context);
   return absl::OkStatus();
 }
 
@@ -790,6 +824,7 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   absl::StatusOr<RouteTable> routes = RouteTable::Build(services);
   if (!routes.ok()) return routes.status();
   auto impl = std::make_shared<Impl>(std::move(options), *std::move(routes));
+  if (absl::Status status = impl->LoadTls(); !status.ok()) return status;
   if (absl::Status status = impl->ConnectBackends(); !status.ok()) {
     return status;
   }

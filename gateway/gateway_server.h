@@ -106,6 +106,10 @@ struct GatewayOptions {
   bool multiplex_calls = true;
   // For the backend channels; null: plaintext.
   std::shared_ptr<grpc::ChannelCredentials> backend_credentials;
+  // PEM certificate chain and private key: with both, clients must speak
+  // HTTPS (TLS 1.2 or later); both empty: plain HTTP.
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 // HTTP/1.1 JSON front end for gRPC services (Boost.Beast, async, keep-alive).

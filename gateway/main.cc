@@ -97,6 +97,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.backend_credentials = *credentials;
+  // The TLS flags shared with the gRPC servers: here, the HTTPS listener.
+  options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+  options.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
   auto server = shopstream::gateway::GatewayServer::Start(options);
   if (!server.ok()) {
     shopstream::LogError("cannot start",

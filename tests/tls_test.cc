@@ -1,11 +1,21 @@
-// TLS and mutual TLS between every gRPC hop, with certificates made by the
-// openssl command line for this test only.
+// TLS and mutual TLS between every gRPC hop, and HTTPS on the gateway, with
+// certificates made by the openssl command line for this test only.
 #include <grpcpp/grpcpp.h>
 #include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "auth/key_channel.h"
@@ -51,10 +61,19 @@ class TestCertificates {
   // Every TLS flag: servers present the certificate and require one from
   // clients; clients verify servers and present it too.
   std::vector<std::string> Flags() const {
+    std::vector<std::string> flags = ServerFlags();
+    flags.push_back("--tls_client_ca_file=" + path("ca.pem"));
+    for (std::string& flag : ClientFlags()) flags.push_back(std::move(flag));
+    return flags;
+  }
+  // The certificate a server presents (on the gateway: HTTPS).
+  std::vector<std::string> ServerFlags() const {
     return {"--tls_cert_file=" + path("service.pem"),
-            "--tls_key_file=" + path("service.key"),
-            "--tls_client_ca_file=" + path("ca.pem"),
-            "--tls_ca_file=" + path("ca.pem"),
+            "--tls_key_file=" + path("service.key")};
+  }
+  // A gRPC client's: verify servers, present the certificate.
+  std::vector<std::string> ClientFlags() const {
+    return {"--tls_ca_file=" + path("ca.pem"),
             "--tls_client_cert_file=" + path("service.pem"),
             "--tls_client_key_file=" + path("service.key")};
   }
@@ -86,10 +105,12 @@ grpc::Status IngestOne(std::shared_ptr<grpc::Channel> channel) {
 TEST(TlsTest, EveryHopSpeaksMutualTls) {
   TestCertificates certs;
   const std::vector<std::string> flags = certs.Flags();
+  // The gateway is a gRPC client only; its own certificate would turn its
+  // HTTP side to HTTPS (tested below).
   LocalStack stack(LocalStackOptions{.processor_flags = flags,
                                      .ingest_flags = flags,
                                      .query_flags = flags,
-                                     .gateway_flags = flags});
+                                     .gateway_flags = certs.ClientFlags()});
   // Through the gateway: gateway -> ingest -> processor, gateway -> query.
   EXPECT_EQ(
       stack
@@ -125,6 +146,126 @@ TEST(TlsTest, EveryHopSpeaksMutualTls) {
       grpc::ChannelArguments(), key));
   EXPECT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(stack.StoredEvents(), 2);
+}
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = boost::asio::ssl;
+
+// One HTTPS request to 127.0.0.1:port that trusts only the CA in `ca_file`
+// and expects the name localhost. Throws boost::system::system_error when
+// the connection, the handshake or the exchange fails; no step waits more
+// than 10 s.
+HttpResponse HttpsRequest(int port, const std::string& ca_file,
+                          const std::string& method, const std::string& target,
+                          const std::string& body = "",
+                          const HttpHeaders& headers = {}) {
+  boost::asio::io_context io_context;
+  ssl::context context(ssl::context::tls_client);
+  context.load_verify_file(ca_file);
+  context.set_verify_mode(ssl::verify_peer);
+  beast::ssl_stream<beast::tcp_stream> stream(io_context, context);
+  stream.set_verify_callback(ssl::host_name_verification("localhost"));
+  beast::tcp_stream& tcp = beast::get_lowest_layer(stream);
+  tcp.connect(boost::asio::ip::tcp::endpoint(
+      boost::asio::ip::make_address("127.0.0.1"), port));
+  const timeval timeout{.tv_sec = 10, .tv_usec = 0};
+  setsockopt(tcp.socket().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout,
+             sizeof(timeout));
+  setsockopt(tcp.socket().native_handle(), SOL_SOCKET, SO_SNDTIMEO, &timeout,
+             sizeof(timeout));
+  stream.handshake(ssl::stream_base::client);
+  http::request<http::string_body> request(http::string_to_verb(method), target,
+                                           11);
+  request.set(http::field::host, "localhost");
+  for (const auto& [name, value] : headers) request.set(name, value);
+  if (!body.empty()) {
+    request.set(http::field::content_type, "application/json");
+    request.body() = body;
+  }
+  request.prepare_payload();
+  http::write(stream, request);
+  beast::flat_buffer buffer;
+  http::response<http::string_body> response;
+  http::read(stream, buffer, response);
+  return HttpResponse{.status = response.result_int(), .body = response.body()};
+}
+
+// The message of the error `request` throws; empty when it succeeds.
+std::string FailureOf(const std::function<void()>& request) {
+  try {
+    request();
+  } catch (const std::exception& error) {
+    return error.what();
+  }
+  return "";
+}
+
+TEST(TlsTest, GatewayServesHttpsWithItsCertificate) {
+  TestCertificates certs;
+  TestCertificates other;  // a CA the gateway's certificate does not chain to
+  LocalStack stack;
+  const int port = FreePort();
+  std::vector<std::string> flags = {"--http_address=127.0.0.1",
+                                    "--http_port=" + std::to_string(port),
+                                    "--ingest_target=" + stack.ingest_target(),
+                                    "--query_target=" + stack.query_target()};
+  for (std::string& flag : certs.ServerFlags()) flags.push_back(flag);
+  ServiceProcess gateway("shopstream-gateway", flags);
+  const std::string ca = certs.path("ca.pem");
+
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  std::string last_error;
+  bool healthy = false;
+  while (!healthy && std::chrono::steady_clock::now() < deadline) {
+    last_error = FailureOf([&] {
+      healthy = HttpsRequest(port, ca, "GET", "/v1/health").status == 200;
+    });
+    if (!healthy) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(healthy) << last_error;
+
+  const HttpHeaders write_key = {
+      {"Authorization", "Bearer " + stack.WriteKey()}};
+  const HttpResponse accepted = HttpsRequest(
+      port, ca, "POST", "/v1/events",
+      R"({"event_type": "page_view", "timestamp": "2025-10-02T10:30:00Z"})",
+      write_key);
+  EXPECT_EQ(accepted.status, 202) << accepted.body;
+  EXPECT_EQ(stack.StoredEvents(), 1);
+  // No key: the HTTPS side answers like the plain one.
+  EXPECT_EQ(HttpsRequest(port, ca, "GET", "/api/analytics").status, 401);
+
+  // Plain HTTP gets no answer but a closed connection.
+  EXPECT_NE(FailureOf([&] {
+              HttpRequest(port, "POST", "/v1/events", R"({"event_type":"x"})",
+                          "application/json", write_key);
+            }),
+            "");
+  // A client that trusts another CA refuses the gateway's certificate.
+  EXPECT_THAT(FailureOf([&] {
+                HttpsRequest(port, other.path("ca.pem"), "GET", "/v1/health");
+              }),
+              ::testing::HasSubstr("certificate verify failed"));
+  // Neither stored anything, and the gateway still serves HTTPS.
+  EXPECT_EQ(HttpsRequest(port, ca, "GET", "/v1/health").status, 200);
+  EXPECT_EQ(stack.StoredEvents(), 1);
+}
+
+TEST(TlsTest, GatewayRefusesToStartWithHalfATlsConfiguration) {
+  TestCertificates certs;
+  ServiceProcess gateway(
+      "shopstream-gateway",
+      {"--http_address=127.0.0.1", "--http_port=" + std::to_string(FreePort()),
+       "--tls_cert_file=" + certs.path("service.pem")});
+  // It exits at once (with both files it keeps serving, as above).
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (gateway.running() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_FALSE(gateway.running());
 }
 
 }  // namespace
