@@ -5,6 +5,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "common/request_id.h"
+#include "common/rpc_observer.h"
 
 namespace shopstream {
 
@@ -18,7 +21,8 @@ namespace {
 // the stream's reader keeps dispatching calls.
 class ResultOutbox {
  public:
-  explicit ResultOutbox(grpc::ServerReaderWriter<ResultBatch, CallBatch>* stream)
+  explicit ResultOutbox(
+      grpc::ServerReaderWriter<ResultBatch, CallBatch>* stream)
       : stream_(stream) {}
 
   void CallStarted() {
@@ -70,7 +74,8 @@ class ResultOutbox {
 }  // namespace
 
 void CallMultiplexerService::AddMethod(std::string path, RawMethod method) {
-  methods_[std::move(path)] = std::move(method);
+  RpcMethodMetrics* metrics = &RpcMetricsFor(path);
+  methods_[std::move(path)] = {std::move(method), metrics};
 }
 
 grpc::Status CallMultiplexerService::Calls(
@@ -99,15 +104,20 @@ grpc::Status CallMultiplexerService::Calls(
         continue;
       }
       CallMetadata metadata(call.metadata().begin(), call.metadata().end());
-      it->second(call.request(), metadata,
-                 [outbox, id](const grpc::Status& status, std::string response) {
-                   Result result;
-                   result.set_id(id);
-                   result.set_code(status.error_code());
-                   result.set_message(status.error_message());
-                   result.set_response(std::move(response));
-                   outbox->Add(std::move(result));
-                 });
+      const absl::Time started = absl::Now();
+      it->second.run(call.request(), metadata,
+                     [outbox, id, metrics = it->second.metrics,
+                      request_id = RequestIdOf(metadata), started](
+                         const grpc::Status& status, std::string response) {
+                       ObserveRpc(*metrics, status, absl::Now() - started,
+                                  [&] { return request_id; });
+                       Result result;
+                       result.set_id(id);
+                       result.set_code(status.error_code());
+                       result.set_message(status.error_message());
+                       result.set_response(std::move(response));
+                       outbox->Add(std::move(result));
+                     });
     }
   }
   outbox->ReadingDone();

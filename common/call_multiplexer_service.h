@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
+#include "common/metrics.h"
 #include "shopstream/internal/v1/multiplex.grpc.pb.h"
 
 namespace shopstream {
@@ -19,7 +20,10 @@ using CallMetadata = std::map<std::string, std::string>;
 inline constexpr char kMultiplexerReadyKey[] = "shopstream-multiplexer";
 
 // Serves unary methods over CallMultiplexer streams: each stream carries
-// many calls, answered in whatever order they finish.
+// many calls, answered in whatever order they finish. Each call is counted
+// and logged as the server interceptor (common/rpc_observer.h) counts a
+// call of its own, under the method it names, so metrics and logs do not
+// depend on how a call arrived.
 class CallMultiplexerService final
     : public internal::v1::CallMultiplexer::Service {
  public:
@@ -34,12 +38,15 @@ class CallMultiplexerService final
   // The same for a typed handler, which fills `response` and then calls
   // `done` once.
   template <typename Request, typename Response>
-  void AddMethod(std::string path,
-                 std::function<void(const Request& request, Response* response,
-                                    std::function<void(grpc::Status)> done)>
-                     handler) {
+  void AddMethod(
+      std::string path,
+      std::function<void(const Request& request, const CallMetadata& metadata,
+                         Response* response,
+                         std::function<void(grpc::Status)> done)>
+          handler) {
     AddMethod(std::move(path), [handler](const std::string& bytes,
-                                         const CallMetadata&, auto done) {
+                                         const CallMetadata& metadata,
+                                         auto done) {
       auto request = std::make_shared<Request>();
       if (!request->ParseFromString(bytes)) {
         done(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
@@ -48,20 +55,24 @@ class CallMultiplexerService final
         return;
       }
       auto response = std::make_shared<Response>();
-      handler(*request, response.get(),
+      handler(*request, metadata, response.get(),
               [request, response, done = std::move(done)](grpc::Status status) {
                 done(status, status.ok() ? response->SerializeAsString() : "");
               });
     });
   }
 
-  grpc::Status Calls(grpc::ServerContext* context,
-                     grpc::ServerReaderWriter<internal::v1::ResultBatch,
-                                              internal::v1::CallBatch>* stream)
-      override;
+  grpc::Status Calls(
+      grpc::ServerContext* context,
+      grpc::ServerReaderWriter<internal::v1::ResultBatch,
+                               internal::v1::CallBatch>* stream) override;
 
  private:
-  absl::flat_hash_map<std::string, RawMethod> methods_;
+  struct Method {
+    RawMethod run;
+    RpcMethodMetrics* metrics;
+  };
+  absl::flat_hash_map<std::string, Method> methods_;
 };
 
 }  // namespace shopstream

@@ -1,7 +1,5 @@
 #include "gateway/gateway_server.h"
 
-#include "gateway/multiplexed_backend.h"
-
 #include <chrono>
 #include <exception>
 #include <optional>
@@ -21,7 +19,11 @@
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
 #include "common/log.h"
+#include "common/metrics.h"
+#include "common/request_id.h"
+#include "gateway/backend_health.h"
 #include "gateway/http_status.h"
+#include "gateway/multiplexed_backend.h"
 #include "gateway/path_template.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/generic/generic_stub.h"
@@ -44,9 +46,14 @@ constexpr char kAllowedRequestHeaders[] =
     "Content-Type, Authorization, X-API-Key, X-Request-Id";
 constexpr char kPreflightMaxAgeSeconds[] = "86400";
 constexpr char kRetryAfterSeconds[] = "1";
-// Request headers passed on to the backend as gRPC metadata.
-constexpr const char* kForwardedHeaders[] = {"authorization", "x-api-key",
-                                             "x-request-id"};
+// Request headers passed on to the backend as gRPC metadata; the request id
+// travels too, as the client sent it or as the gateway made it.
+constexpr const char* kForwardedHeaders[] = {"authorization", "x-api-key"};
+// The gateway's own endpoints, answered without a backend call.
+constexpr char kLivenessPath[] = "/healthz";
+constexpr char kReadinessPath[] = "/readyz";
+// The route label of requests no route matched (and of preflights).
+constexpr char kOtherRoute[] = "other";
 // After a 413 the client may still be sending its body; reading (and
 // dropping) some of it lets the client see the response instead of a reset.
 constexpr size_t kMaxDrainBytes = 8 << 20;
@@ -226,7 +233,19 @@ class GatewayServer::Impl : public std::enable_shared_from_this<Impl> {
   Impl(GatewayOptions options, RouteTable routes)
       : options_(std::move(options)),
         transcoder_(std::move(routes)),
-        acceptor_(net::make_strand(io_context_)) {}
+        other_metrics_(kOtherRoute),
+        liveness_metrics_(kLivenessPath),
+        readiness_metrics_(kReadinessPath),
+        acceptor_(net::make_strand(io_context_)) {
+    for (const Route& route : transcoder_.routes().routes()) {
+      metrics_by_route_[&route] =
+          std::make_unique<HttpRouteMetrics>(route.path_template.text());
+    }
+    if (!options_.static_accept_path.empty()) {
+      static_metrics_ =
+          std::make_unique<HttpRouteMetrics>(options_.static_accept_path);
+    }
+  }
 
   absl::Status Listen();
   void RunThreads();
@@ -253,6 +272,29 @@ class GatewayServer::Impl : public std::enable_shared_from_this<Impl> {
   }
   void StopMultiplexers() {
     for (auto& m : multiplexers_) m->Stop();
+    if (backend_health_ != nullptr) backend_health_->Stop();
+  }
+
+  // Series resolved at start, so a request only follows pointers.
+  HttpRouteMetrics& MetricsFor(const Route* route) {
+    return *metrics_by_route_.at(route);
+  }
+  // For answers given without a backend call (errors, preflights): the
+  // route's label when the path and method match one, else "other".
+  HttpRouteMetrics& MetricsFor(absl::string_view method,
+                               absl::string_view target) {
+    const absl::string_view path = target.substr(0, target.find('?'));
+    absl::StatusOr<RouteMatch> match = transcoder_.routes().Match(method, path);
+    return match.ok() ? MetricsFor(match->route) : other_metrics_;
+  }
+  HttpRouteMetrics& other_metrics() { return other_metrics_; }
+  HttpRouteMetrics& liveness_metrics() { return liveness_metrics_; }
+  HttpRouteMetrics& readiness_metrics() { return readiness_metrics_; }
+  HttpRouteMetrics& static_metrics() { return *static_metrics_; }
+
+  // Backend services whose health is not SERVING.
+  std::vector<std::string> NotReadyBackends() const {
+    return backend_health_->NotServing();
   }
 
   absl::Status ConnectBackends();
@@ -267,6 +309,13 @@ class GatewayServer::Impl : public std::enable_shared_from_this<Impl> {
   absl::flat_hash_map<const Route*, grpc::GenericStub*> stubs_by_route_;
   std::vector<std::unique_ptr<MultiplexedBackend>> multiplexers_;
   absl::flat_hash_map<const Route*, MultiplexedBackend*> multiplexers_by_route_;
+  std::unique_ptr<BackendHealth> backend_health_;
+  absl::flat_hash_map<const Route*, std::unique_ptr<HttpRouteMetrics>>
+      metrics_by_route_;
+  HttpRouteMetrics other_metrics_;
+  HttpRouteMetrics liveness_metrics_;
+  HttpRouteMetrics readiness_metrics_;
+  std::unique_ptr<HttpRouteMetrics> static_metrics_;
 
   absl::Mutex mutex_;
   bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
@@ -336,6 +385,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   void OnRead(beast::error_code error, size_t /*bytes*/) {
+    request_started_ = absl::Now();
+    route_metrics_ = &server_.other_metrics();
+    request_id_.clear();
     if (!error) {
       HandleRequest();
       return;
@@ -377,16 +429,68 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         request.body()};
     const std::string& static_path = server_.options().static_accept_path;
     if (!static_path.empty() && rest_request.target == static_path) {
+      route_metrics_ = &server_.static_metrics();
       SendResponse({202, R"({"status":"accepted"})", {}}, keep_alive);
+      return;
+    }
+    auto request_id = request.find(kRequestIdKey);
+    if (request_id != request.end() &&
+        IsUsableRequestId(absl::string_view(request_id->value().data(),
+                                            request_id->value().size()))) {
+      request_id_ = std::string(request_id->value());
+    } else {
+      request_id_ = NewRequestId();
+    }
+    if (std::optional<RestResponse> own = OwnEndpoint(rest_request)) {
+      SendResponse(*std::move(own), keep_alive);
       return;
     }
     std::variant<BackendRequest, RestResponse> transcoded =
         server_.transcoder().TranscodeRequest(rest_request);
     if (auto* response = std::get_if<RestResponse>(&transcoded)) {
+      route_metrics_ =
+          &server_.MetricsFor(rest_request.method, rest_request.target);
       SendResponse(std::move(*response), keep_alive);
       return;
     }
+    route_metrics_ =
+        &server_.MetricsFor(std::get<BackendRequest>(transcoded).route);
     CallBackend(std::move(std::get<BackendRequest>(transcoded)), keep_alive);
+  }
+
+  // /healthz: the gateway runs. /readyz: every backend's health service
+  // says SERVING, so requests can be answered. Plain endpoints of the
+  // gateway, not routes of a backend.
+  std::optional<RestResponse> OwnEndpoint(const RestRequest& request) {
+    const absl::string_view path =
+        request.target.substr(0, request.target.find('?'));
+    if (path != kLivenessPath && path != kReadinessPath) return std::nullopt;
+    if (request.method != "GET" && request.method != "HEAD") {
+      RestResponse response = RestTranscoder::ErrorResponse(
+          405,
+          absl::StrCat("method ", request.method, " not allowed for ", path));
+      response.headers.emplace_back("Allow", "GET, HEAD");
+      return response;
+    }
+    if (path == kLivenessPath) {
+      route_metrics_ = &server_.liveness_metrics();
+      return RestResponse{200, R"({"status":"alive"})", {}};
+    }
+    route_metrics_ = &server_.readiness_metrics();
+    const std::vector<std::string> waiting = server_.NotReadyBackends();
+    if (waiting.empty()) return RestResponse{200, R"({"status":"ready"})", {}};
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+    writer.StartObject();
+    writer.Key("status");
+    writer.String("not ready");
+    writer.Key("not_serving");
+    writer.StartArray();
+    for (const std::string& service : waiting) writer.String(service.c_str());
+    writer.EndArray();
+    writer.EndObject();
+    return RestResponse{
+        503, buffer.GetString(), {{"Retry-After", kRetryAfterSeconds}}};
   }
 
   void CallBackend(BackendRequest backend_request, bool keep_alive) {
@@ -454,6 +558,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       const absl::string_view value(it->value().data(), it->value().size());
       if (IsPrintableAscii(value)) metadata[header] = std::string(value);
     }
+    metadata[kRequestIdKey] = request_id_;
     return metadata;
   }
 
@@ -467,8 +572,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     // Keeps the io threads running while only the multiplexer holds it.
     auto work = net::make_work_guard(server_.io_context());
     multiplexer.Call(
-        route.grpc_method_path, request.SerializeAsString(), std::move(metadata),
-        absl::Now() + server_.options().backend_timeout,
+        route.grpc_method_path, request.SerializeAsString(),
+        std::move(metadata), absl::Now() + server_.options().backend_timeout,
         [self = shared_from_this(), route = &route, keep_alive,
          work = std::move(work)](const grpc::Status& status,
                                  std::string response) mutable {
@@ -478,10 +583,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
                              work = std::move(work)]() mutable {
             grpc::Slice slice(std::move(response));
             grpc::ByteBuffer buffer(&slice, 1);
-            self->SendResponse(
-                self->server_.transcoder().TranscodeResponse(*route, status,
-                                                             &buffer),
-                keep_alive);
+            self->SendResponse(self->server_.transcoder().TranscodeResponse(
+                                   *route, status, &buffer),
+                               keep_alive);
           });
         });
   }
@@ -492,9 +596,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     response_.result(rest_response.status);
     response_.set(http::field::content_type, "application/json");
     response_.set(http::field::access_control_allow_origin, "*");
+    if (!request_id_.empty()) response_.set(kRequestIdKey, request_id_);
     for (auto& [name, value] : rest_response.headers) {
       response_.set(name, value);
     }
+    Observe(rest_response.status);
     response_.body() = std::move(rest_response.body);
     response_.keep_alive(keep_alive && !stopping_);
     response_.prepare_payload();
@@ -502,6 +608,26 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     http::async_write(
         stream_, response_,
         beast::bind_front_handler(&HttpSession::OnWrite, shared_from_this()));
+  }
+
+  // Counts the answer under its route and logs it when asked to (or when
+  // the gateway or a backend failed).
+  void Observe(int status) {
+    const absl::Duration elapsed = absl::Now() - request_started_;
+    const http::request<http::string_body>& request = parser_->get();
+    const absl::string_view method(request.method_string().data(),
+                                   request.method_string().size());
+    route_metrics_->Record(method, status, elapsed);
+    if (LogRequests() || status >= 500) {
+      const absl::string_view target(request.target().data(),
+                                     request.target().size());
+      Log(status >= 500 ? LogLevel::kWarning : LogLevel::kInfo, "http",
+          {{"request_id", request_id_},
+           {"method", std::string(method)},
+           {"path", std::string(target.substr(0, target.find('?')))},
+           {"status", absl::StrCat(status)},
+           {"duration_ms", absl::StrCat(absl::ToDoubleMilliseconds(elapsed))}});
+    }
   }
 
   void OnWrite(beast::error_code error, size_t /*bytes*/) {
@@ -557,7 +683,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
   unsigned request_version_ = 11;
-  bool busy_ = false;  // from a complete request until its response is out
+  absl::Time request_started_;
+  HttpRouteMetrics* route_metrics_ = nullptr;
+  std::string request_id_;  // empty until the request's headers are read
+  bool busy_ = false;       // from a complete request until its response is out
   bool stopping_ = false;
   bool drain_after_write_ = false;
   size_t drained_bytes_ = 0;
@@ -567,10 +696,13 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 absl::Status GatewayServer::Impl::ConnectBackends() {
   absl::flat_hash_map<std::string, grpc::GenericStub*> stubs_by_target;
   absl::flat_hash_map<std::string, MultiplexedBackend*> multiplexers_by_target;
+  absl::flat_hash_map<std::string, std::shared_ptr<grpc::Channel>>
+      channels_by_target;
   for (const auto& [service, target] : options_.backends) {
     if (!stubs_by_target.contains(target)) {
       auto channel =
           grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+      channels_by_target[target] = channel;
       stubs_.push_back(std::make_unique<grpc::GenericStub>(channel));
       stubs_by_target[target] = stubs_.back().get();
       if (options_.multiplex_calls) {
@@ -580,6 +712,11 @@ absl::Status GatewayServer::Impl::ConnectBackends() {
       }
     }
   }
+  std::vector<std::pair<std::string, std::shared_ptr<grpc::Channel>>> health;
+  for (const auto& [service, target] : options_.backends) {
+    health.emplace_back(service, channels_by_target.at(target));
+  }
+  backend_health_ = std::make_unique<BackendHealth>(std::move(health));
   for (const Route& route : transcoder_.routes().routes()) {
     const auto backend =
         options_.backends.find(route.method->service()->full_name());
@@ -589,7 +726,8 @@ absl::Status GatewayServer::Impl::ConnectBackends() {
     }
     stubs_by_route_[&route] = stubs_by_target.at(backend->second);
     if (options_.multiplex_calls) {
-      multiplexers_by_route_[&route] = multiplexers_by_target.at(backend->second);
+      multiplexers_by_route_[&route] =
+          multiplexers_by_target.at(backend->second);
     }
   }
   return absl::OkStatus();

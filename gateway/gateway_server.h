@@ -99,7 +99,11 @@ struct GatewayOptions {
 // HTTP/1.1 JSON front end for gRPC services (Boost.Beast, async, keep-alive).
 // Each request is transcoded and sent with a generic stub; the io thread is
 // free while the backend works, and the connection resumes from the gRPC
-// callback. Every response is JSON and carries CORS headers.
+// callback. Every response is JSON and carries CORS headers and the
+// request's X-Request-Id (the client's, or a fresh one), which also goes to
+// the backend as gRPC metadata. Besides the routes: GET /healthz (the
+// gateway runs) and GET /readyz (every backend's gRPC health service says
+// SERVING; 503 naming the others).
 class GatewayServer {
  public:
   // Builds the routes, opens one channel per distinct target, listens and

@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "common/flags.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/service_process.h"
 #include "common/termination.h"
 #include "gateway/gateway_server.h"
@@ -28,8 +29,11 @@ ABSL_FLAG(int, backend_timeout_ms, 10000,
 ABSL_FLAG(bool, multiplex_calls, true,
           "Carry unary calls over CallMultiplexer streams where a backend "
           "offers them.");
-ABSL_FLAG(std::string, bench_static_path, "",
-          "If set, this path answers 202 without a backend (benchmark ceiling).");
+ABSL_FLAG(int, metrics_port, 9100,
+          "Port of the Prometheus /metrics endpoint; 0 disables it.");
+ABSL_FLAG(
+    std::string, bench_static_path, "",
+    "If set, this path answers 202 without a backend (benchmark ceiling).");
 
 namespace {
 
@@ -46,6 +50,13 @@ int main(int argc, char** argv) {
   shopstream::InitServiceProcess("gateway");
   shopstream::ParseFlagsAndEnvironment(argc, argv);
 
+  auto metrics =
+      shopstream::ServeMetrics("gateway", absl::GetFlag(FLAGS_metrics_port));
+  if (!metrics.ok()) {
+    shopstream::LogError("cannot start",
+                         {{"error", std::string(metrics.status().message())}});
+    return 1;
+  }
   const int port = absl::GetFlag(FLAGS_http_port);
   if (port < 0 || port > 65535) {
     shopstream::LogError("bad --http_port", {{"port", absl::StrCat(port)}});

@@ -5,6 +5,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/grpc_status.h"
+#include "common/metrics.h"
+#include "common/request_id.h"
 
 namespace shopstream {
 namespace {
@@ -35,9 +37,11 @@ void Reject(v1::EventResult* result, int index, const absl::Status& status) {
 // counting twice.
 class StreamEventsReactor final : public grpc::ServerReadReactor<v1::Event> {
  public:
-  StreamEventsReactor(EventPublisher* publisher, const EventValidator* validator,
+  StreamEventsReactor(IngestHandler* handler, std::string request_id,
                       v1::StreamEventsResponse* response)
-      : publisher_(publisher), validator_(validator), response_(response) {
+      : handler_(handler),
+        request_id_(std::move(request_id)),
+        response_(response) {
     StartRead(&event_);
   }
 
@@ -54,7 +58,7 @@ class StreamEventsReactor final : public grpc::ServerReadReactor<v1::Event> {
         full.swap(chunk_);
         full_index.swap(chunk_index_);
       } else {
-        Take(validator_->Validate(event_));
+        Take(handler_->validator().Validate(event_));
         if (chunk_.size() >= kStreamChunkEvents) {
           full.swap(chunk_);
           full_index.swap(chunk_index_);
@@ -88,6 +92,7 @@ class StreamEventsReactor final : public grpc::ServerReadReactor<v1::Event> {
       chunk_.push_back(std::move(*stored));
       chunk_index_.push_back(index_);
     } else {
+      IngestHandler::CountRejected(event_);
       RecordRejection(index_, stored.status());
     }
     ++index_;
@@ -112,43 +117,45 @@ class StreamEventsReactor final : public grpc::ServerReadReactor<v1::Event> {
 
   void Publish(std::vector<internal::v1::StoredEvent> chunk,
                std::vector<int> indices) {
-    publisher_->Publish(std::move(chunk), [this, indices = std::move(indices)](
-                                              const absl::Status& status,
-                                              const EventOutcomes& outcomes) {
-      bool resume = false;
-      grpc::Status finish;
-      bool finish_now = false;
-      {
-        absl::MutexLock lock(&mu_);
-        --chunks_in_flight_;
-        if (!status.ok() && error_.ok()) error_ = status;
-        for (size_t i = 0; i < outcomes.size(); ++i) {
-          switch (outcomes[i].fate) {
-            case EventFate::kStored:
-              response_->set_accepted(response_->accepted() + 1);
-              break;
-            case EventFate::kDuplicate:
-              response_->set_duplicates(response_->duplicates() + 1);
-              break;
-            case EventFate::kDeadLettered:
-              RecordRejection(indices[i], absl::InvalidArgumentError(
-                                              DeadLetterMessage(outcomes[i])));
-              break;
+    handler_->Publish(
+        std::move(chunk), request_id_,
+        [this, indices = std::move(indices)](const absl::Status& status,
+                                             const EventOutcomes& outcomes) {
+          bool resume = false;
+          grpc::Status finish;
+          bool finish_now = false;
+          {
+            absl::MutexLock lock(&mu_);
+            --chunks_in_flight_;
+            if (!status.ok() && error_.ok()) error_ = status;
+            for (size_t i = 0; i < outcomes.size(); ++i) {
+              switch (outcomes[i].fate) {
+                case EventFate::kStored:
+                  response_->set_accepted(response_->accepted() + 1);
+                  break;
+                case EventFate::kDuplicate:
+                  response_->set_duplicates(response_->duplicates() + 1);
+                  break;
+                case EventFate::kDeadLettered:
+                  RecordRejection(indices[i],
+                                  absl::InvalidArgumentError(
+                                      DeadLetterMessage(outcomes[i])));
+                  break;
+              }
+            }
+            if (read_paused_ && !reading_done_) {
+              read_paused_ = false;
+              resume = true;
+            }
+            finish_now = FinishDue(&finish);
           }
-        }
-        if (read_paused_ && !reading_done_) {
-          read_paused_ = false;
-          resume = true;
-        }
-        finish_now = FinishDue(&finish);
-      }
-      if (resume) StartRead(&event_);
-      if (finish_now) Finish(finish);
-    });
+          if (resume) StartRead(&event_);
+          if (finish_now) Finish(finish);
+        });
   }
 
-  EventPublisher* publisher_;
-  const EventValidator* validator_;
+  IngestHandler* const handler_;
+  const std::string request_id_;
   v1::StreamEventsResponse* response_;
   v1::Event event_;
 
@@ -165,45 +172,79 @@ class StreamEventsReactor final : public grpc::ServerReadReactor<v1::Event> {
 
 }  // namespace
 
+void IngestHandler::Publish(std::vector<internal::v1::StoredEvent> events,
+                            std::string request_id, EventPublisher::Done done) {
+  std::vector<internal::v1::EventType> types;
+  types.reserve(events.size());
+  for (const auto& e : events) types.push_back(e.event_type());
+  publisher_->Publish(
+      std::move(events), std::move(request_id),
+      [types = std::move(types), done = std::move(done)](
+          const absl::Status& status, const EventOutcomes& outcomes) {
+        // Events that were not settled are not counted: their senders were
+        // told to retry, and the retry is counted.
+        if (status.ok() && outcomes.size() == types.size()) {
+          for (size_t i = 0; i < types.size(); ++i) {
+            EventsCounter(EventCountOf(outcomes[i].fate), types[i]).Increment();
+          }
+        }
+        done(status, outcomes);
+      });
+}
+
+void IngestHandler::CountRejected(const v1::Event& event) {
+  const std::string& type = event.event_type();
+  internal::v1::EventType counted = internal::v1::EVENT_TYPE_UNSPECIFIED;
+  if (type == "page_view") {
+    counted = internal::v1::PAGE_VIEW;
+  } else if (type == "add_to_cart") {
+    counted = internal::v1::ADD_TO_CART;
+  } else if (type == "purchase") {
+    counted = internal::v1::PURCHASE;
+  }
+  EventsCounter(EventCount::kRejected, counted).Increment();
+}
+
 void IngestHandler::Ingest(const v1::IngestRequest& request,
-                           v1::IngestResponse* response, Done done) {
+                           std::string request_id, v1::IngestResponse* response,
+                           Done done) {
   auto stored = validator_.Validate(request.event());
   if (!stored.ok()) {
+    CountRejected(request.event());
     done(ToGrpcStatus(stored.status()));
     return;
   }
   response->set_event_id(stored->event_id());
   std::vector<internal::v1::StoredEvent> events;
   events.push_back(std::move(*stored));
-  publisher_->Publish(std::move(events),
-                      [done = std::move(done), response](
-                          const absl::Status& status,
-                                          const EventOutcomes& outcomes) {
-                        if (!status.ok() || outcomes.empty()) {
-                          done(ToGrpcStatus(
-                              status.ok() ? absl::InternalError("no outcome")
-                                          : status));
-                          return;
-                        }
-                        if (outcomes[0].fate == EventFate::kDeadLettered) {
-                          done(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                            DeadLetterMessage(outcomes[0])));
-                          return;
-                        }
-                        response->mutable_acceptance()->set_status(kAccepted);
-                        response->set_duplicate(outcomes[0].fate ==
-                                                EventFate::kDuplicate);
-                        done(grpc::Status::OK);
-                      });
+  Publish(std::move(events), std::move(request_id),
+          [done = std::move(done), response](const absl::Status& status,
+                                             const EventOutcomes& outcomes) {
+            if (!status.ok() || outcomes.empty()) {
+              done(ToGrpcStatus(status.ok() ? absl::InternalError("no outcome")
+                                            : status));
+              return;
+            }
+            if (outcomes[0].fate == EventFate::kDeadLettered) {
+              done(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                DeadLetterMessage(outcomes[0])));
+              return;
+            }
+            response->mutable_acceptance()->set_status(kAccepted);
+            response->set_duplicate(outcomes[0].fate == EventFate::kDuplicate);
+            done(grpc::Status::OK);
+          });
 }
 
 void IngestHandler::IngestBatch(const v1::IngestBatchRequest& request,
+                                std::string request_id,
                                 v1::IngestBatchResponse* response, Done done) {
   if (request.events_size() > kMaxEventsPerBatch) {
+    for (const v1::Event& event : request.events()) CountRejected(event);
     done(grpc::Status(
         grpc::StatusCode::INVALID_ARGUMENT,
-        absl::StrCat("events: at most ", kMaxEventsPerBatch,
-                     " per batch (got ", request.events_size(), ")")));
+        absl::StrCat("events: at most ", kMaxEventsPerBatch, " per batch (got ",
+                     request.events_size(), ")")));
     return;
   }
   std::vector<internal::v1::StoredEvent> valid;
@@ -212,8 +253,10 @@ void IngestHandler::IngestBatch(const v1::IngestBatchRequest& request,
     v1::EventResult* result = response->add_results();
     auto stored = validator_.Validate(request.events(i));
     if (!stored.ok()) {
-      Reject(result, i, absl::InvalidArgumentError(absl::StrCat(
-                            "events[", i, "].", stored.status().message())));
+      CountRejected(request.events(i));
+      Reject(result, i,
+             absl::InvalidArgumentError(
+                 absl::StrCat("events[", i, "].", stored.status().message())));
       response->set_rejected(response->rejected() + 1);
       continue;
     }
@@ -222,8 +265,8 @@ void IngestHandler::IngestBatch(const v1::IngestBatchRequest& request,
     valid.push_back(std::move(*stored));
     valid_index.push_back(i);
   }
-  publisher_->Publish(
-      std::move(valid),
+  Publish(
+      std::move(valid), std::move(request_id),
       [done = std::move(done), response, valid_index = std::move(valid_index)](
           const absl::Status& status, const EventOutcomes& outcomes) {
         if (!status.ok() || outcomes.size() != valid_index.size()) {
@@ -243,8 +286,9 @@ void IngestHandler::IngestBatch(const v1::IngestBatchRequest& request,
               response->set_duplicates(response->duplicates() + 1);
               break;
             case EventFate::kDeadLettered:
-              Reject(result, valid_index[k],
-                     absl::InvalidArgumentError(DeadLetterMessage(outcomes[k])));
+              Reject(
+                  result, valid_index[k],
+                  absl::InvalidArgumentError(DeadLetterMessage(outcomes[k])));
               response->set_rejected(response->rejected() + 1);
               break;
           }
@@ -265,16 +309,21 @@ grpc::Status IngestHandler::Health(v1::HealthResponse* response) const {
 void IngestHandler::AddMethodsTo(CallMultiplexerService* multiplexer) {
   multiplexer->AddMethod<v1::IngestRequest, v1::IngestResponse>(
       "/shopstream.v1.IngestService/Ingest",
-      [this](const v1::IngestRequest& request, v1::IngestResponse* response,
-             Done done) { Ingest(request, response, std::move(done)); });
+      [this](const v1::IngestRequest& request, const CallMetadata& metadata,
+             v1::IngestResponse* response, Done done) {
+        Ingest(request, RequestIdOf(metadata), response, std::move(done));
+      });
   multiplexer->AddMethod<v1::IngestBatchRequest, v1::IngestBatchResponse>(
       "/shopstream.v1.IngestService/IngestBatch",
       [this](const v1::IngestBatchRequest& request,
-             v1::IngestBatchResponse* response,
-             Done done) { IngestBatch(request, response, std::move(done)); });
+             const CallMetadata& metadata, v1::IngestBatchResponse* response,
+             Done done) {
+        IngestBatch(request, RequestIdOf(metadata), response, std::move(done));
+      });
   multiplexer->AddMethod<v1::HealthRequest, v1::HealthResponse>(
       "/shopstream.v1.IngestService/Health",
-      [this](const v1::HealthRequest&, v1::HealthResponse* response,
+      [this](const v1::HealthRequest&, const CallMetadata&,
+             v1::HealthResponse* response,
              Done done) { done(Health(response)); });
 }
 
@@ -282,7 +331,7 @@ grpc::ServerUnaryReactor* IngestService::Ingest(
     grpc::CallbackServerContext* context, const v1::IngestRequest* request,
     v1::IngestResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  handler_->Ingest(*request, response,
+  handler_->Ingest(*request, RequestIdOf(*context), response,
                    [reactor](grpc::Status status) { reactor->Finish(status); });
   return reactor;
 }
@@ -291,16 +340,15 @@ grpc::ServerUnaryReactor* IngestService::IngestBatch(
     grpc::CallbackServerContext* context, const v1::IngestBatchRequest* request,
     v1::IngestBatchResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  handler_->IngestBatch(*request, response, [reactor](grpc::Status status) {
-    reactor->Finish(status);
-  });
+  handler_->IngestBatch(
+      *request, RequestIdOf(*context), response,
+      [reactor](grpc::Status status) { reactor->Finish(status); });
   return reactor;
 }
 
 grpc::ServerReadReactor<v1::Event>* IngestService::StreamEvents(
     grpc::CallbackServerContext* context, v1::StreamEventsResponse* response) {
-  return new StreamEventsReactor(handler_->publisher(), &handler_->validator(),
-                                 response);
+  return new StreamEventsReactor(handler_, RequestIdOf(*context), response);
 }
 
 grpc::ServerUnaryReactor* IngestService::Health(

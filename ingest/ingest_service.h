@@ -19,14 +19,24 @@ class IngestHandler {
 
   explicit IngestHandler(EventPublisher* publisher) : publisher_(publisher) {}
 
-  void Ingest(const v1::IngestRequest& request, v1::IngestResponse* response,
-              Done done);
+  // `request_id` is the caller's x-request-id (or empty); it travels with
+  // the events to the processor.
+  void Ingest(const v1::IngestRequest& request, std::string request_id,
+              v1::IngestResponse* response, Done done);
   void IngestBatch(const v1::IngestBatchRequest& request,
-                   v1::IngestBatchResponse* response, Done done);
+                   std::string request_id, v1::IngestBatchResponse* response,
+                   Done done);
   grpc::Status Health(v1::HealthResponse* response) const;
 
   // Offers Ingest, IngestBatch and Health on multiplexed streams too.
   void AddMethodsTo(CallMultiplexerService* multiplexer);
+
+  // Publishes valid events and counts what became of each in
+  // shopstream_events_total.
+  void Publish(std::vector<internal::v1::StoredEvent> events,
+               std::string request_id, EventPublisher::Done done);
+  // Counts an event that failed validation.
+  static void CountRejected(const v1::Event& event);
 
   EventPublisher* publisher() const { return publisher_; }
   const EventValidator& validator() const { return validator_; }

@@ -4,7 +4,9 @@
 
 #include "absl/flags/flag.h"
 #include "common/flags.h"
+#include "common/health_reporter.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/service_process.h"
 #include "common/termination.h"
 #include "ingest/ingest_service.h"
@@ -22,10 +24,20 @@ ABSL_FLAG(int, streams_per_target, 2,
           "Publish streams opened to each processor target.");
 ABSL_FLAG(int, shutdown_grace_ms, 20000,
           "On SIGTERM, how long accepted events may take to commit.");
+ABSL_FLAG(int, metrics_port, 9101,
+          "Port of the Prometheus /metrics endpoint; 0 disables it.");
 
 int main(int argc, char** argv) {
   shopstream::InitServiceProcess("ingest");
   shopstream::ParseFlagsAndEnvironment(argc, argv);
+  auto metrics =
+      shopstream::ServeMetrics("ingest", absl::GetFlag(FLAGS_metrics_port));
+  if (!metrics.ok()) {
+    shopstream::LogError("cannot start",
+                         {{"error", std::string(metrics.status().message())}});
+    return 1;
+  }
+  shopstream::DeclareIngestMetrics();
 
   grpc::ChannelArguments args;
   // Keep the processor stream alive through idle periods and notice a dead
@@ -50,7 +62,8 @@ int main(int argc, char** argv) {
     auto channel = grpc::CreateCustomChannel(
         target, grpc::InsecureChannelCredentials(), args);
     for (int i = 0; i < streams; ++i) {
-      auto client = std::make_unique<shopstream::ProcessorClient>(channel, options);
+      auto client =
+          std::make_unique<shopstream::ProcessorClient>(channel, options);
       client->Start();
       clients.push_back(client.get());
       members.push_back(std::move(client));
@@ -65,10 +78,19 @@ int main(int argc, char** argv) {
   std::unique_ptr<grpc::Server> server = shopstream::StartGrpcServer(
       absl::GetFlag(FLAGS_ingest_address), {&service, &multiplexer});
   if (server == nullptr) return 1;
+  // Without an open processor stream no event can be taken.
+  shopstream::HealthReporter health(
+      server.get(), {shopstream::v1::IngestService::service_full_name()},
+      [&processors] {
+        return processors.Ready()
+                   ? absl::OkStatus()
+                   : absl::UnavailableError("no processor stream is open");
+      });
 
   const int sig = shopstream::WaitForTerminationSignal();
   shopstream::LogInfo("stopping", {{"signal", std::to_string(sig)}});
-  const auto grace = std::chrono::milliseconds(absl::GetFlag(FLAGS_shutdown_grace_ms));
+  const auto grace =
+      std::chrono::milliseconds(absl::GetFlag(FLAGS_shutdown_grace_ms));
   // In-flight calls finish (their events commit) before the stream closes.
   server->Shutdown(std::chrono::system_clock::now() + grace);
   for (auto* client : clients) client->Stop(absl::Seconds(2));

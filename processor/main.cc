@@ -5,11 +5,14 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "common/flags.h"
+#include "common/health_reporter.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/service_process.h"
 #include "common/termination.h"
 #include "processor/batch_committer.h"
 #include "processor/event_pipeline_service.h"
+#include "storage/pg_probe.h"
 #include "storage/schema_migrator.h"
 
 ABSL_FLAG(std::string, processor_address, "0.0.0.0:50053",
@@ -26,6 +29,8 @@ ABSL_FLAG(int64_t, max_pending_events, 200000,
 ABSL_FLAG(int, retry_budget_ms, 5000,
           "How long a batch is retried through PostgreSQL failures.");
 ABSL_FLAG(bool, migrate_only, false, "Apply migrations, then exit.");
+ABSL_FLAG(int, metrics_port, 9103,
+          "Port of the Prometheus /metrics endpoint; 0 disables it.");
 
 int main(int argc, char** argv) {
   shopstream::InitServiceProcess("processor");
@@ -34,14 +39,25 @@ int main(int argc, char** argv) {
   const std::string conninfo = absl::GetFlag(FLAGS_postgres);
   if (!shopstream::SchemaMigrator::ApplyAtStart(conninfo).ok()) return 1;
   if (absl::GetFlag(FLAGS_migrate_only)) return 0;
+  auto metrics =
+      shopstream::ServeMetrics("processor", absl::GetFlag(FLAGS_metrics_port));
+  if (!metrics.ok()) {
+    shopstream::LogError("cannot start",
+                         {{"error", std::string(metrics.status().message())}});
+    return 1;
+  }
+  shopstream::DeclareProcessorMetrics();
+  shopstream::DeclarePostgresMetrics();
 
   shopstream::CommitterOptions options;
   options.conninfo = conninfo;
   options.writers = absl::GetFlag(FLAGS_writers);
   options.batch.max_batch_events = absl::GetFlag(FLAGS_batch_max_events);
-  options.batch.max_wait = absl::Milliseconds(absl::GetFlag(FLAGS_batch_max_wait_ms));
+  options.batch.max_wait =
+      absl::Milliseconds(absl::GetFlag(FLAGS_batch_max_wait_ms));
   options.batch.max_pending_events = absl::GetFlag(FLAGS_max_pending_events);
-  options.retry_budget = absl::Milliseconds(absl::GetFlag(FLAGS_retry_budget_ms));
+  options.retry_budget =
+      absl::Milliseconds(absl::GetFlag(FLAGS_retry_budget_ms));
   shopstream::BatchCommitter committer(options);
   committer.Start();
 
@@ -49,6 +65,11 @@ int main(int argc, char** argv) {
   std::unique_ptr<grpc::Server> server = shopstream::StartGrpcServer(
       absl::GetFlag(FLAGS_processor_address), {&service});
   if (server == nullptr) return 1;
+  shopstream::PgProbe database(conninfo);
+  shopstream::HealthReporter health(
+      server.get(),
+      {shopstream::internal::v1::EventPipeline::service_full_name()},
+      [&database] { return database.Check(); });
 
   const int sig = shopstream::WaitForTerminationSignal();
   shopstream::LogInfo("stopping", {{"signal", std::to_string(sig)}});

@@ -3,7 +3,9 @@
 # services, all state under $DATA_DIR (default ./.data).
 #   scripts/stack.sh up | down | logs | status
 # Ports: HTTP_PORT (8080), INGEST_PORT (50051), QUERY_PORT (50052),
-# PROCESSOR_PORT (50053), PG_PORT (55433). Binaries: BIN_DIR (build/bin).
+# PROCESSOR_PORT (50053), PG_PORT (55433); /metrics on GATEWAY_METRICS_PORT
+# (9100), INGEST_METRICS_PORT (9101), QUERY_METRICS_PORT (9102),
+# PROCESSOR_METRICS_PORT (9103). Binaries: BIN_DIR (build/bin).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,6 +18,10 @@ INGEST_PORT=${INGEST_PORT:-50051}
 QUERY_PORT=${QUERY_PORT:-50052}
 PROCESSOR_PORT=${PROCESSOR_PORT:-50053}
 PG_PORT=${PG_PORT:-55433}
+GATEWAY_METRICS_PORT=${GATEWAY_METRICS_PORT:-9100}
+INGEST_METRICS_PORT=${INGEST_METRICS_PORT:-9101}
+QUERY_METRICS_PORT=${QUERY_METRICS_PORT:-9102}
+PROCESSOR_METRICS_PORT=${PROCESSOR_METRICS_PORT:-9103}
 services=(processor ingest query gateway)
 conninfo="host=127.0.0.1 port=$PG_PORT user=postgres dbname=shopstream"
 
@@ -57,12 +63,15 @@ up() {
       "SELECT 1 FROM pg_database WHERE datname = 'shopstream'" | grep -q 1; then
     psql "host=127.0.0.1 port=$PG_PORT user=postgres dbname=postgres" -qc "CREATE DATABASE shopstream"
   fi
-  start_service processor --processor_address="127.0.0.1:$PROCESSOR_PORT" --postgres="$conninfo"
+  start_service processor --processor_address="127.0.0.1:$PROCESSOR_PORT" --postgres="$conninfo" \
+    --metrics_port="$PROCESSOR_METRICS_PORT"
   start_service ingest --ingest_address="127.0.0.1:$INGEST_PORT" \
-    --processor_target="127.0.0.1:$PROCESSOR_PORT"
-  start_service query --query_address="127.0.0.1:$QUERY_PORT" --postgres="$conninfo"
+    --processor_target="127.0.0.1:$PROCESSOR_PORT" --metrics_port="$INGEST_METRICS_PORT"
+  start_service query --query_address="127.0.0.1:$QUERY_PORT" --postgres="$conninfo" \
+    --metrics_port="$QUERY_METRICS_PORT"
   start_service gateway --http_port="$HTTP_PORT" \
-    --ingest_target="127.0.0.1:$INGEST_PORT" --query_target="127.0.0.1:$QUERY_PORT"
+    --ingest_target="127.0.0.1:$INGEST_PORT" --query_target="127.0.0.1:$QUERY_PORT" \
+    --metrics_port="$GATEWAY_METRICS_PORT"
   wait_until processor port_open "$PROCESSOR_PORT"
   wait_until ingest http_ok /v1/health
   wait_until query http_ok /api/health
@@ -70,6 +79,8 @@ up() {
 
 shopstream is up (state in $DATA_DIR):
   REST API    http://localhost:$HTTP_PORT   (POST /v1/events, GET /api/analytics)
+  /metrics    gateway :$GATEWAY_METRICS_PORT, ingest :$INGEST_METRICS_PORT, query :$QUERY_METRICS_PORT, processor :$PROCESSOR_METRICS_PORT
+  health      http://localhost:$HTTP_PORT/healthz, /readyz
   gRPC        ingest localhost:$INGEST_PORT, analytics localhost:$QUERY_PORT
   PostgreSQL  $conninfo
   logs        make logs    stop: make down
