@@ -5,6 +5,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <fstream>
 #include <pqxx/pqxx>
 #include <stdexcept>
 #include <thread>
@@ -20,13 +21,17 @@ using tcp = boost::asio::ip::tcp;
 
 HttpResponse HttpRequest(int port, const std::string& method,
                          const std::string& target, const std::string& body,
-                         const std::string& content_type) {
+                         const std::string& content_type,
+                         const std::map<std::string, std::string>& headers) {
   boost::asio::io_context ioc;
   beast::tcp_stream stream(ioc);
   stream.expires_after(std::chrono::seconds(30));
-  stream.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
-  http::request<http::string_body> req(http::string_to_verb(method), target, 11);
+  stream.connect(
+      tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
+  http::request<http::string_body> req(http::string_to_verb(method), target,
+                                       11);
   req.set(http::field::host, "127.0.0.1");
+  for (const auto& [name, value] : headers) req.set(name, value);
   if (!body.empty()) {
     req.set(http::field::content_type, content_type);
     req.body() = body;
@@ -69,34 +74,50 @@ std::string Loopback(int port) { return "127.0.0.1:" + std::to_string(port); }
 }  // namespace
 
 LocalStack::LocalStack(bool second_processor)
-    : http_port_(FreePort()),
+    : LocalStack(LocalStackOptions{.second_processor = second_processor}) {}
+
+LocalStack::LocalStack(LocalStackOptions options)
+    : options_(std::move(options)),
+      http_port_(FreePort()),
       ingest_port_(FreePort()),
       query_port_(FreePort()),
       processor_port_(FreePort()) {
+  // Free ports for /metrics too: the defaults (9100-9103) would collide
+  // between stacks of tests running side by side.
+  for (const char* service :
+       {"gateway", "ingest", "query", "processor", "processor2"}) {
+    metrics_ports_[service] = FreePort();
+  }
   const std::string pg = "--postgres=" + db_.conninfo();
   RestartProcessor();
   std::string processor_targets = Loopback(processor_port_);
-  if (second_processor) {
+  if (options_.second_processor) {
     second_processor_port_ = FreePort();
+    std::vector<std::string> args = CommonArgs("processor2");
+    args.push_back("--processor_address=" + Loopback(second_processor_port_));
+    args.push_back(pg);
     second_processor_ = std::make_unique<ServiceProcess>(
-        "shopstream-processor",
-        std::vector<std::string>{
-            "--processor_address=" + Loopback(second_processor_port_), pg});
+        "shopstream-processor", std::move(args), LogFile("processor2"));
     absl::StrAppend(&processor_targets, ",", Loopback(second_processor_port_));
   }
+  std::vector<std::string> query_args = CommonArgs("query");
+  query_args.push_back("--query_address=" + Loopback(query_port_));
+  query_args.push_back(pg);
   query_ = std::make_unique<ServiceProcess>(
-      "shopstream-query",
-      std::vector<std::string>{"--query_address=" + Loopback(query_port_), pg});
+      "shopstream-query", std::move(query_args), LogFile("query"));
+  std::vector<std::string> ingest_args = CommonArgs("ingest");
+  ingest_args.push_back("--ingest_address=" + Loopback(ingest_port_));
+  ingest_args.push_back("--processor_target=" + processor_targets);
   ingest_ = std::make_unique<ServiceProcess>(
-      "shopstream-ingest",
-      std::vector<std::string>{"--ingest_address=" + Loopback(ingest_port_),
-                               "--processor_target=" + processor_targets});
+      "shopstream-ingest", std::move(ingest_args), LogFile("ingest"));
+  std::vector<std::string> gateway_args = CommonArgs("gateway");
+  gateway_args.insert(gateway_args.end(),
+                      {"--http_address=127.0.0.1",
+                       "--http_port=" + std::to_string(http_port_),
+                       "--ingest_target=" + Loopback(ingest_port_),
+                       "--query_target=" + Loopback(query_port_)});
   gateway_ = std::make_unique<ServiceProcess>(
-      "shopstream-gateway",
-      std::vector<std::string>{"--http_address=127.0.0.1",
-                               "--http_port=" + std::to_string(http_port_),
-                               "--ingest_target=" + Loopback(ingest_port_),
-                               "--query_target=" + Loopback(query_port_)});
+      "shopstream-gateway", std::move(gateway_args), LogFile("gateway"));
   // Healthy through the gateway means: gateway up, ingest up with its
   // processor stream open, query up with the schema in place.
   if (!HealthyWithin(http_port_, "/v1/health", 60000) ||
@@ -114,10 +135,32 @@ LocalStack::~LocalStack() {
 }
 
 void LocalStack::RestartProcessor() {
+  std::vector<std::string> args = CommonArgs("processor");
+  args.push_back("--processor_address=" + Loopback(processor_port_));
+  args.push_back("--postgres=" + db_.conninfo());
   processor_ = std::make_unique<ServiceProcess>(
-      "shopstream-processor",
-      std::vector<std::string>{"--processor_address=" + Loopback(processor_port_),
-                               "--postgres=" + db_.conninfo()});
+      "shopstream-processor", std::move(args), LogFile("processor"));
+}
+
+std::vector<std::string> LocalStack::CommonArgs(
+    const std::string& service) const {
+  std::vector<std::string> args = {"--metrics_port=" +
+                                   std::to_string(metrics_ports_.at(service))};
+  if (options_.log_requests) args.push_back("--log_requests");
+  return args;
+}
+
+std::string LocalStack::LogFile(const std::string& service) const {
+  if (options_.log_dir.empty()) return "";
+  return options_.log_dir + "/" + service + ".log";
+}
+
+std::string LocalStack::Log(const std::string& service) const {
+  const std::string file = LogFile(service);
+  if (file.empty()) return "";
+  std::ifstream in(file);
+  return std::string((std::istreambuf_iterator<char>(in)),
+                     std::istreambuf_iterator<char>());
 }
 
 std::string LocalStack::ingest_target() const { return Loopback(ingest_port_); }
@@ -126,7 +169,8 @@ std::string LocalStack::query_target() const { return Loopback(query_port_); }
 int64_t LocalStack::StoredEvents(const std::string& where) const {
   pqxx::connection c(db_.conninfo());
   pqxx::work tx(c);
-  return tx.exec("SELECT count(*) FROM events WHERE " + where)[0][0].as<int64_t>();
+  return tx.exec("SELECT count(*) FROM events WHERE " + where)[0][0]
+      .as<int64_t>();
 }
 
 }  // namespace shopstream::testing

@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "storage/test_database.h"
 #include "tests/service_process.h"
@@ -17,17 +18,27 @@ struct HttpResponse {
 };
 
 // One HTTP/1.1 request to 127.0.0.1:port on a fresh connection.
-HttpResponse HttpRequest(int port, const std::string& method,
-                         const std::string& target, const std::string& body = "",
-                         const std::string& content_type = "application/json");
+HttpResponse HttpRequest(
+    int port, const std::string& method, const std::string& target,
+    const std::string& body = "",
+    const std::string& content_type = "application/json",
+    const std::map<std::string, std::string>& headers = {});
+
+struct LocalStackOptions {
+  // A second processor runs beside the first and ingest spreads over both.
+  bool second_processor = false;
+  // Every service logs each request (--log_requests).
+  bool log_requests = false;
+  // When set, each service's log goes to <log_dir>/<service>.log.
+  std::string log_dir;
+};
 
 // The whole pipeline as real processes on free ports over a fresh database:
-// processor, ingest, query and gateway.
+// processor, ingest, query and gateway, each with /metrics on a free port.
 class LocalStack {
  public:
-  // With `second_processor`, a second processor runs beside the first and
-  // ingest spreads over both.
   explicit LocalStack(bool second_processor = false);
+  explicit LocalStack(LocalStackOptions options);
   ~LocalStack();
 
   const TestDatabase& db() const { return db_; }
@@ -42,13 +53,24 @@ class LocalStack {
   ServiceProcess& ingest() { return *ingest_; }
   ServiceProcess& query() { return *query_; }
   ServiceProcess& gateway() { return *gateway_; }
+  // The /metrics port of "gateway", "ingest", "query" or "processor".
+  int metrics_port(const std::string& service) const {
+    return metrics_ports_.at(service);
+  }
+  // What `service` has logged so far (empty without options.log_dir).
+  std::string Log(const std::string& service) const;
 
   // Rows in the events table right now.
   int64_t StoredEvents(const std::string& where = "true") const;
 
  private:
+  std::vector<std::string> CommonArgs(const std::string& service) const;
+  std::string LogFile(const std::string& service) const;
+
+  LocalStackOptions options_;
   TestDatabase db_;
   int http_port_, ingest_port_, query_port_, processor_port_;
+  std::map<std::string, int> metrics_ports_;
   int second_processor_port_ = 0;
   std::unique_ptr<ServiceProcess> processor_, second_processor_, ingest_,
       query_, gateway_;

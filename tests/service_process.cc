@@ -1,6 +1,7 @@
 #include "tests/service_process.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
@@ -32,15 +33,24 @@ std::string BinaryDir() {
 }  // namespace
 
 ServiceProcess::ServiceProcess(const std::string& binary,
-                               std::vector<std::string> args) {
-  const std::string path = BinaryDir() + "/" + binary;
+                               std::vector<std::string> args,
+                               const std::string& log_file) {
+  const std::string path =
+      binary.front() == '/' ? binary : BinaryDir() + "/" + binary;
   std::vector<char*> argv;
   argv.push_back(const_cast<char*>(path.c_str()));
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  if (posix_spawn(&pid_, path.c_str(), nullptr, nullptr, argv.data(), environ) != 0) {
-    throw std::runtime_error("cannot start " + path);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  if (!log_file.empty()) {
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log_file.c_str(),
+                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
   }
+  const int error =
+      posix_spawn(&pid_, path.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (error != 0) throw std::runtime_error("cannot start " + path);
 }
 
 ServiceProcess::~ServiceProcess() {

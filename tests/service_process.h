@@ -12,8 +12,11 @@ namespace shopstream::testing {
 // (SIGTERM, then SIGKILL), so no test leaves a process behind.
 class ServiceProcess {
  public:
-  // `binary` is a file name in $SHOPSTREAM_BIN_DIR.
-  ServiceProcess(const std::string& binary, std::vector<std::string> args);
+  // `binary` is a file name in $SHOPSTREAM_BIN_DIR, or an absolute path
+  // (a tool the tests use, such as a Prometheus server). With `log_file`, the
+  // process's stderr (its log) is appended there instead of the test's.
+  ServiceProcess(const std::string& binary, std::vector<std::string> args,
+                 const std::string& log_file = "");
   ~ServiceProcess();
   ServiceProcess(const ServiceProcess&) = delete;
   ServiceProcess& operator=(const ServiceProcess&) = delete;
