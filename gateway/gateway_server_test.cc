@@ -8,11 +8,13 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "boost/asio/connect.hpp"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
 #include "gmock/gmock.h"
+#include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
@@ -56,7 +58,8 @@ class TestIngestService final : public shopstream::v1::IngestService::Service {
       return grpc::Status(grpc::StatusCode::UNAVAILABLE, "storage is down");
     }
     if (type == "full") {
-      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "queue is full");
+      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                          "queue is full");
     }
     response->mutable_acceptance()->set_status("accepted");
     response->set_event_id("event-1");
@@ -189,6 +192,8 @@ rapidjson::Document ParseJson(const std::string& text) {
 class GatewayServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    // The backends' standard health service, which /readyz asks.
+    grpc::EnableDefaultHealthCheckService(true);
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
                              &backend_port_);
@@ -259,6 +264,69 @@ TEST_F(GatewayServerTest, PostEventIsAcceptedWith202) {
   EXPECT_EQ(ingest_service_.last_request_id(), "req-42");
 }
 
+TEST_F(GatewayServerTest, RequestIdIsAnsweredAndMadeWhenMissing) {
+  HttpClient client(gateway_->port());
+  const Response given =
+      client.Send(http::verb::post, "/v1/events", kCaseStudyEvent,
+                  {{"X-Request-Id", "req-7"}});
+  EXPECT_EQ(given["X-Request-Id"], "req-7");
+
+  const Response made = Send(http::verb::post, "/v1/events", kCaseStudyEvent);
+  EXPECT_EQ(made.result_int(), 202);
+  const std::string id(made["X-Request-Id"]);
+  EXPECT_EQ(id.size(), 32u) << id;
+  EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos) << id;
+  EXPECT_EQ(ingest_service_.last_request_id(), id);
+}
+
+// Polls /readyz for up to 10 s until it answers `status`.
+bool ReadinessBecomes(int port, int status) {
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < give_up) {
+    HttpClient client(port);
+    if (client.Send(http::verb::get, "/readyz", "").result_int() == status) {
+      return true;
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return false;
+}
+
+TEST_F(GatewayServerTest, ReadyOnlyWhileEveryBackendIsServing) {
+  grpc::HealthCheckServiceInterface* health = backend_->GetHealthCheckService();
+  ASSERT_NE(health, nullptr);
+  health->SetServingStatus("shopstream.v1.IngestService", true);
+  health->SetServingStatus("shopstream.v1.AnalyticsService", true);
+  EXPECT_TRUE(ReadinessBecomes(gateway_->port(), 200));
+  EXPECT_EQ(Send(http::verb::get, "/readyz").body(), R"({"status":"ready"})");
+
+  health->SetServingStatus("shopstream.v1.IngestService", false);
+  EXPECT_TRUE(ReadinessBecomes(gateway_->port(), 503));
+  const Response not_ready = Send(http::verb::get, "/readyz");
+  EXPECT_EQ(
+      not_ready.body(),
+      R"({"status":"not ready","not_serving":["shopstream.v1.IngestService"]})");
+  // Alive all the same.
+  const Response alive = Send(http::verb::get, "/healthz");
+  EXPECT_EQ(alive.result_int(), 200);
+  EXPECT_EQ(alive.body(), R"({"status":"alive"})");
+
+  health->SetServingStatus("shopstream.v1.IngestService", true);
+  EXPECT_TRUE(ReadinessBecomes(gateway_->port(), 200));
+  EXPECT_EQ(Send(http::verb::post, "/readyz").result_int(), 405);
+}
+
+TEST_F(GatewayServerTest, NotReadyWithoutBackends) {
+  std::unique_ptr<GatewayServer> gateway =
+      StartGateway("127.0.0.1:1", "127.0.0.1:1");
+  ASSERT_NE(gateway, nullptr);
+  HttpClient client(gateway->port());
+  EXPECT_EQ(client.Send(http::verb::get, "/healthz", "").result_int(), 200);
+  HttpClient again(gateway->port());
+  EXPECT_EQ(again.Send(http::verb::get, "/readyz", "").result_int(), 503);
+  gateway->Stop();
+}
+
 TEST_F(GatewayServerTest, StaticPathAnswersWithoutTheBackend) {
   std::unique_ptr<GatewayServer> gateway =
       StartGateway("127.0.0.1:1", "127.0.0.1:1", "/bench/static");
@@ -269,9 +337,9 @@ TEST_F(GatewayServerTest, StaticPathAnswersWithoutTheBackend) {
   EXPECT_EQ(response.result_int(), 202);
   EXPECT_EQ(response.body(), R"({"status":"accepted"})");
   // Other paths still go to the (unreachable) backend.
-  EXPECT_EQ(client.Send(http::verb::post, "/v1/events", kCaseStudyEvent)
-                .result_int(),
-            503);
+  EXPECT_EQ(
+      client.Send(http::verb::post, "/v1/events", kCaseStudyEvent).result_int(),
+      503);
   gateway->Stop();
 }
 
