@@ -69,7 +69,11 @@ int main(int argc, char** argv) {
   const int sig = shopstream::WaitForTerminationSignal();
   shopstream::LogInfo("stopping", {{"signal", std::to_string(sig)}});
   const auto grace = std::chrono::milliseconds(absl::GetFlag(FLAGS_shutdown_grace_ms));
-  // In-flight calls finish (their events commit) before the stream closes.
+  // New calls are refused, also on the gateway's multiplexed streams, which
+  // close once their calls are answered; calls in flight finish (their
+  // events commit) before the processor streams close.
+  handler.StopTaking();
+  multiplexer.Shutdown();
   server->Shutdown(std::chrono::system_clock::now() + grace);
   for (auto* client : clients) client->Stop(absl::Seconds(2));
   shopstream::LogInfo("stopped");
