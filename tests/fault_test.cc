@@ -375,8 +375,8 @@ void ExpectAckedStoredExactlyOnce(const LocalStack& stack,
   tx.commit();
 
   std::cout << "acked " << acked.size() << ", abandoned " << abandoned.size()
-            << ", stored " << stored.size() << "; answers: "
-            << clients.AnswersText() << "; slowest answer "
+            << ", stored " << stored.size()
+            << "; answers: " << clients.AnswersText() << "; slowest answer "
             << clients.slowest_answer() << std::endl;
 
   const v1::Summary summary = SummaryFromQueryService(stack);
@@ -643,8 +643,8 @@ TEST_F(FaultTest, OverloadIsRefusedWithBoundedMemoryAndLosesNothing) {
   EXPECT_GT(memory.samples(), 50u);
   for (size_t i = 0; i < growth.size(); ++i) {
     const auto [warm, peak] = growth[i];
-    std::cout << names[i] << ": " << warm << " KiB after warm-up, peak "
-              << peak << " KiB" << std::endl;
+    std::cout << names[i] << ": " << warm << " KiB after warm-up, peak " << peak
+              << " KiB" << std::endl;
     EXPECT_GT(warm, 0) << names[i] << " died";
     // Queues are bounded, so memory is too: after warm-up it may move by
     // allocator noise, not with the load offered.
