@@ -25,6 +25,11 @@ std::string DeadLetterMessage(const EventOutcome& outcome) {
                       outcome.reason);
 }
 
+grpc::Status ShuttingDown() {
+  return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                      "ingest is shutting down; retry with the same event_id");
+}
+
 void Reject(v1::EventResult* result, int index, const absl::Status& status) {
   result->set_index(index);
   result->set_status(kRejected);
@@ -208,6 +213,10 @@ void IngestHandler::CountRejected(const v1::Event& event) {
 void IngestHandler::Ingest(const v1::IngestRequest& request,
                            std::string request_id, v1::IngestResponse* response,
                            Done done) {
+  if (!taking_) {
+    done(ShuttingDown());
+    return;
+  }
   auto stored = validator_.Validate(request.event());
   if (!stored.ok()) {
     CountRejected(request.event());
@@ -239,6 +248,10 @@ void IngestHandler::Ingest(const v1::IngestRequest& request,
 void IngestHandler::IngestBatch(const v1::IngestBatchRequest& request,
                                 std::string request_id,
                                 v1::IngestBatchResponse* response, Done done) {
+  if (!taking_) {
+    done(ShuttingDown());
+    return;
+  }
   if (request.events_size() > kMaxEventsPerBatch) {
     for (const v1::Event& event : request.events()) CountRejected(event);
     done(grpc::Status(
@@ -299,6 +312,7 @@ void IngestHandler::IngestBatch(const v1::IngestBatchRequest& request,
 
 grpc::Status IngestHandler::Health(v1::HealthResponse* response) const {
   // Healthy means events can be taken now, which needs the processor.
+  if (!taking_) return ShuttingDown();
   if (!publisher_->Ready()) {
     return grpc::Status(grpc::StatusCode::UNAVAILABLE, "processor unavailable");
   }

@@ -16,8 +16,8 @@
 ABSL_FLAG(std::string, ingest_address, "0.0.0.0:50051",
           "gRPC listen address of the ingest service.");
 ABSL_FLAG(std::string, processor_target, "localhost:50053",
-          "gRPC addresses of the processors, comma-separated; a DNS name "
-          "with several addresses (a headless Service) is balanced too.");
+          "gRPC addresses of the processors, comma-separated, one per "
+          "processor (a DNS name with several addresses is not balanced).");
 ABSL_FLAG(int64_t, max_outstanding_events, 100000,
           "Events waiting for commit before new ones are refused.");
 ABSL_FLAG(int, streams_per_target, 2,
@@ -78,20 +78,26 @@ int main(int argc, char** argv) {
   std::unique_ptr<grpc::Server> server = shopstream::StartGrpcServer(
       absl::GetFlag(FLAGS_ingest_address), {&service, &multiplexer});
   if (server == nullptr) return 1;
-  // Without an open processor stream no event can be taken.
+  // Serving while events can be taken: a processor stream is open and
+  // shutdown has not begun.
   shopstream::HealthReporter health(
       server.get(), {shopstream::v1::IngestService::service_full_name()},
-      [&processors] {
-        return processors.Ready()
-                   ? absl::OkStatus()
-                   : absl::UnavailableError("no processor stream is open");
+      [&handler] {
+        shopstream::v1::HealthResponse response;
+        const grpc::Status status = handler.Health(&response);
+        return status.ok() ? absl::OkStatus()
+                           : absl::UnavailableError(status.error_message());
       });
 
   const int sig = shopstream::WaitForTerminationSignal();
   shopstream::LogInfo("stopping", {{"signal", std::to_string(sig)}});
   const auto grace =
       std::chrono::milliseconds(absl::GetFlag(FLAGS_shutdown_grace_ms));
-  // In-flight calls finish (their events commit) before the stream closes.
+  // New calls are refused, also on the gateway's multiplexed streams, which
+  // close once their calls are answered; calls in flight finish (their
+  // events commit) before the processor streams close.
+  handler.StopTaking();
+  multiplexer.Shutdown();
   server->Shutdown(std::chrono::system_clock::now() + grace);
   for (auto* client : clients) client->Stop(absl::Seconds(2));
   shopstream::LogInfo("stopped");

@@ -63,7 +63,11 @@ void BatchCommitter::Submit(Submission submission) {
   if (!status.ok()) done(status, {});
 }
 
-void BatchCommitter::Stop() {
+void BatchCommitter::Stop(absl::Duration grace) {
+  {
+    absl::MutexLock lock(&stop_mu_);
+    stop_by_ = std::min(stop_by_, absl::Now() + grace);
+  }
   batcher_.Close();
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
@@ -80,6 +84,11 @@ void BatchCommitter::WriterLoop(int index) {
   }
 }
 
+absl::Time BatchCommitter::StopBy() const {
+  absl::MutexLock lock(&stop_mu_);
+  return stop_by_;
+}
+
 absl::StatusOr<std::vector<bool>> BatchCommitter::WriteWithRetry(
     BatchWriter& writer,
     const std::vector<const internal::v1::StoredEvent*>& events) {
@@ -88,7 +97,8 @@ absl::StatusOr<std::vector<bool>> BatchCommitter::WriteWithRetry(
   while (true) {
     auto result = writer.Write(events);
     if (result.ok() || !IsTransientPgStatus(result.status())) return result;
-    if (absl::Now() + pause > give_up) {
+    // Stop may shorten the budget while this batch is being retried.
+    if (absl::Now() + pause > std::min(give_up, StopBy())) {
       return absl::UnavailableError(absl::StrCat("cannot commit to postgres: ",
                                                  result.status().message()));
     }
@@ -103,6 +113,13 @@ absl::StatusOr<std::vector<bool>> BatchCommitter::WriteWithRetry(
 
 void BatchCommitter::Commit(BatchWriter& writer,
                             std::vector<Submission>& batch) {
+  if (absl::Now() >= StopBy()) {
+    Answer(batch,
+           absl::UnavailableError(
+               "processor is shutting down; retry with the same event_id"),
+           {});
+    return;
+  }
   const absl::Time started = absl::Now();
   const auto events = EventsOf(batch);
   ProcessorBatchSize().Observe(static_cast<double>(events.size()));
@@ -150,7 +167,8 @@ absl::Status BatchCommitter::CommitRange(
   const std::string reason(written.status().message());
   const absl::Time give_up = absl::Now() + options_.retry_budget;
   absl::Status kept = writer.DeadLetter(*range[0], reason);
-  while (!kept.ok() && IsTransientPgStatus(kept) && absl::Now() < give_up) {
+  while (!kept.ok() && IsTransientPgStatus(kept) &&
+         absl::Now() < std::min(give_up, StopBy())) {
     PostgresRetries().Increment();
     absl::SleepFor(absl::Milliseconds(50));
     kept = writer.DeadLetter(*range[0], reason);

@@ -5,6 +5,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <pqxx/pqxx>
 #include <stdexcept>
@@ -71,6 +72,22 @@ bool HealthyWithin(int port, const std::string& path, int timeout_ms) {
 
 std::string Loopback(int port) { return "127.0.0.1:" + std::to_string(port); }
 
+std::string ServerOf(const LocalStackOptions& options) {
+  if (!options.postgres_server.empty()) return options.postgres_server;
+  const char* server = std::getenv("SHOPSTREAM_TEST_PG");
+  if (server == nullptr) {
+    throw std::runtime_error(
+        "SHOPSTREAM_TEST_PG is not set; run this test through ctest");
+  }
+  return server;
+}
+
+std::vector<std::string> With(std::vector<std::string> flags,
+                              const std::vector<std::string>& extra) {
+  flags.insert(flags.end(), extra.begin(), extra.end());
+  return flags;
+}
+
 }  // namespace
 
 LocalStack::LocalStack(bool second_processor)
@@ -78,6 +95,7 @@ LocalStack::LocalStack(bool second_processor)
 
 LocalStack::LocalStack(LocalStackOptions options)
     : options_(std::move(options)),
+      db_(ServerOf(options_)),
       http_port_(FreePort()),
       ingest_port_(FreePort()),
       query_port_(FreePort()),
@@ -90,34 +108,34 @@ LocalStack::LocalStack(LocalStackOptions options)
   }
   const std::string pg = "--postgres=" + db_.conninfo();
   RestartProcessor();
-  std::string processor_targets = Loopback(processor_port_);
+  processor_targets_ = Loopback(processor_port_);
   if (options_.second_processor) {
     second_processor_port_ = FreePort();
-    std::vector<std::string> args = CommonArgs("processor2");
-    args.push_back("--processor_address=" + Loopback(second_processor_port_));
-    args.push_back(pg);
     second_processor_ = std::make_unique<ServiceProcess>(
-        "shopstream-processor", std::move(args), LogFile("processor2"));
-    absl::StrAppend(&processor_targets, ",", Loopback(second_processor_port_));
+        "shopstream-processor",
+        With(With(CommonArgs("processor2"),
+                  {"--processor_address=" + Loopback(second_processor_port_),
+                   pg}),
+             options_.processor_flags),
+        LogFile("processor2"));
+    absl::StrAppend(&processor_targets_, ",", Loopback(second_processor_port_));
   }
-  std::vector<std::string> query_args = CommonArgs("query");
-  query_args.push_back("--query_address=" + Loopback(query_port_));
-  query_args.push_back(pg);
   query_ = std::make_unique<ServiceProcess>(
-      "shopstream-query", std::move(query_args), LogFile("query"));
-  std::vector<std::string> ingest_args = CommonArgs("ingest");
-  ingest_args.push_back("--ingest_address=" + Loopback(ingest_port_));
-  ingest_args.push_back("--processor_target=" + processor_targets);
-  ingest_ = std::make_unique<ServiceProcess>(
-      "shopstream-ingest", std::move(ingest_args), LogFile("ingest"));
-  std::vector<std::string> gateway_args = CommonArgs("gateway");
-  gateway_args.insert(gateway_args.end(),
-                      {"--http_address=127.0.0.1",
-                       "--http_port=" + std::to_string(http_port_),
-                       "--ingest_target=" + Loopback(ingest_port_),
-                       "--query_target=" + Loopback(query_port_)});
+      "shopstream-query",
+      With(With(CommonArgs("query"),
+                {"--query_address=" + Loopback(query_port_), pg}),
+           options_.query_flags),
+      LogFile("query"));
+  RestartIngest();
   gateway_ = std::make_unique<ServiceProcess>(
-      "shopstream-gateway", std::move(gateway_args), LogFile("gateway"));
+      "shopstream-gateway",
+      With(With(CommonArgs("gateway"),
+                {"--http_address=127.0.0.1",
+                 "--http_port=" + std::to_string(http_port_),
+                 "--ingest_target=" + Loopback(ingest_port_),
+                 "--query_target=" + Loopback(query_port_)}),
+           options_.gateway_flags),
+      LogFile("gateway"));
   // Healthy through the gateway means: gateway up, ingest up with its
   // processor stream open, query up with the schema in place.
   if (!HealthyWithin(http_port_, "/v1/health", 60000) ||
@@ -135,11 +153,23 @@ LocalStack::~LocalStack() {
 }
 
 void LocalStack::RestartProcessor() {
-  std::vector<std::string> args = CommonArgs("processor");
-  args.push_back("--processor_address=" + Loopback(processor_port_));
-  args.push_back("--postgres=" + db_.conninfo());
   processor_ = std::make_unique<ServiceProcess>(
-      "shopstream-processor", std::move(args), LogFile("processor"));
+      "shopstream-processor",
+      With(With(CommonArgs("processor"),
+                {"--processor_address=" + Loopback(processor_port_),
+                 "--postgres=" + db_.conninfo()}),
+           options_.processor_flags),
+      LogFile("processor"));
+}
+
+void LocalStack::RestartIngest() {
+  ingest_ = std::make_unique<ServiceProcess>(
+      "shopstream-ingest",
+      With(With(CommonArgs("ingest"),
+                {"--ingest_address=" + Loopback(ingest_port_),
+                 "--processor_target=" + processor_targets_}),
+           options_.ingest_flags),
+      LogFile("ingest"));
 }
 
 std::vector<std::string> LocalStack::CommonArgs(

@@ -27,6 +27,15 @@ HttpResponse HttpRequest(
 struct LocalStackOptions {
   // A second processor runs beside the first and ingest spreads over both.
   bool second_processor = false;
+  // Connection string of the PostgreSQL server to make the database on;
+  // empty: the test server of the ctest run.
+  std::string postgres_server;
+  // Extra flags for the services, after the stack's own.
+  std::vector<std::string> processor_flags;
+  std::vector<std::string> ingest_flags;
+  // Extra flags for the query service and the gateway.
+  std::vector<std::string> query_flags;
+  std::vector<std::string> gateway_flags;
   // Every service logs each request (--log_requests).
   bool log_requests = false;
   // When set, each service's log goes to <log_dir>/<service>.log.
@@ -51,6 +60,8 @@ class LocalStack {
   void RestartProcessor();
   ServiceProcess& second_processor() { return *second_processor_; }
   ServiceProcess& ingest() { return *ingest_; }
+  // Starts ingest again on its port, after it was killed or stopped.
+  void RestartIngest();
   ServiceProcess& query() { return *query_; }
   ServiceProcess& gateway() { return *gateway_; }
   // The /metrics port of "gateway", "ingest", "query" or "processor".
@@ -67,11 +78,12 @@ class LocalStack {
   std::vector<std::string> CommonArgs(const std::string& service) const;
   std::string LogFile(const std::string& service) const;
 
-  LocalStackOptions options_;
+  const LocalStackOptions options_;
   TestDatabase db_;
   int http_port_, ingest_port_, query_port_, processor_port_;
   std::map<std::string, int> metrics_ports_;
   int second_processor_port_ = 0;
+  std::string processor_targets_;
   std::unique_ptr<ServiceProcess> processor_, second_processor_, ingest_,
       query_, gateway_;
 };

@@ -4,7 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -41,16 +41,29 @@ ServiceProcess::ServiceProcess(const std::string& binary,
   argv.push_back(const_cast<char*>(path.c_str()));
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
+  // Opened before fork: the child may only make async-signal-safe calls.
+  int log_fd = -1;
   if (!log_file.empty()) {
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, log_file.c_str(),
-                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
+    log_fd =
+        open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (log_fd < 0) throw std::runtime_error("cannot open " + log_file);
   }
-  const int error =
-      posix_spawn(&pid_, path.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (error != 0) throw std::runtime_error("cannot start " + path);
+  const pid_t parent = getpid();
+  pid_ = fork();
+  if (pid_ < 0) {
+    if (log_fd >= 0) close(log_fd);
+    throw std::runtime_error("cannot start " + path);
+  }
+  if (pid_ == 0) {
+    // Only async-signal-safe calls here. If the test dies (a crash, a ctest
+    // timeout), the kernel kills the service too, so none outlives it.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
+    if (log_fd >= 0 && dup2(log_fd, STDERR_FILENO) < 0) _exit(127);
+    execve(path.c_str(), argv.data(), environ);
+    _exit(127);
+  }
+  if (log_fd >= 0) close(log_fd);
 }
 
 ServiceProcess::~ServiceProcess() {
