@@ -32,9 +32,10 @@ struct RestRequest {
 
 struct RestResponse {
   int status = 200;
-  std::string body;  // always JSON (or empty for 204)
+  std::string body;  // JSON, except for static files (or empty for 204)
   // Headers beyond Content-Type and CORS origin, e.g. Allow on a 405.
   std::vector<std::pair<std::string, std::string>> headers;
+  std::string content_type = "application/json";
 };
 
 // The gRPC call a REST request becomes.
@@ -94,6 +95,9 @@ struct GatewayOptions {
   // Send unary calls over CallMultiplexer streams where the backend offers
   // them (see multiplexed_backend.h); plain unary calls otherwise.
   bool multiplex_calls = true;
+  // When set, GET and HEAD of paths that no route claims are answered
+  // from the files under this directory (see static_files.h).
+  std::string static_dir;
 };
 
 // HTTP/1.1 JSON front end for gRPC services (Boost.Beast, async, keep-alive).

@@ -68,7 +68,8 @@ std::string Loopback(int port) { return "127.0.0.1:" + std::to_string(port); }
 
 }  // namespace
 
-LocalStack::LocalStack(bool second_processor)
+LocalStack::LocalStack(bool second_processor,
+                       std::vector<std::string> gateway_args)
     : http_port_(FreePort()),
       ingest_port_(FreePort()),
       query_port_(FreePort()),
@@ -91,12 +92,14 @@ LocalStack::LocalStack(bool second_processor)
       "shopstream-ingest",
       std::vector<std::string>{"--ingest_address=" + Loopback(ingest_port_),
                                "--processor_target=" + processor_targets});
-  gateway_ = std::make_unique<ServiceProcess>(
-      "shopstream-gateway",
-      std::vector<std::string>{"--http_address=127.0.0.1",
-                               "--http_port=" + std::to_string(http_port_),
-                               "--ingest_target=" + Loopback(ingest_port_),
-                               "--query_target=" + Loopback(query_port_)});
+  std::vector<std::string> gateway_command = {
+      "--http_address=127.0.0.1", "--http_port=" + std::to_string(http_port_),
+      "--ingest_target=" + Loopback(ingest_port_),
+      "--query_target=" + Loopback(query_port_)};
+  gateway_command.insert(gateway_command.end(), gateway_args.begin(),
+                         gateway_args.end());
+  gateway_ = std::make_unique<ServiceProcess>("shopstream-gateway",
+                                              std::move(gateway_command));
   // Healthy through the gateway means: gateway up, ingest up with its
   // processor stream open, query up with the schema in place.
   if (!HealthyWithin(http_port_, "/v1/health", 60000) ||

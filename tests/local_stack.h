@@ -4,6 +4,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "storage/test_database.h"
 #include "tests/service_process.h"
@@ -26,8 +27,10 @@ HttpResponse HttpRequest(int port, const std::string& method,
 class LocalStack {
  public:
   // With `second_processor`, a second processor runs beside the first and
-  // ingest spreads over both.
-  explicit LocalStack(bool second_processor = false);
+  // ingest spreads over both. `gateway_args` are added to the gateway's
+  // command line (e.g. --static_dir).
+  explicit LocalStack(bool second_processor = false,
+                      std::vector<std::string> gateway_args = {});
   ~LocalStack();
 
   const TestDatabase& db() const { return db_; }
