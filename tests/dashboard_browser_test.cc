@@ -67,8 +67,9 @@ TEST(DashboardBrowserTest, PageStaysLiveSwitchesRangeAndDownloadsCsv) {
   const std::filesystem::path artifacts = SHOPSTREAM_ARTIFACT_DIR;
   std::filesystem::remove_all(artifacts);
 
-  LocalStack stack(/*second_processor=*/false,
-                   {"--static_dir=" + (dashboard / "dist").string()});
+  LocalStackOptions options;
+  options.gateway_flags = {"--static_dir=" + (dashboard / "dist").string()};
+  LocalStack stack(options);
   const std::string base =
       "http://127.0.0.1:" + std::to_string(stack.http_port());
   const int exit_code = RunBounded(

@@ -68,8 +68,10 @@ std::string Loopback(int port) { return "127.0.0.1:" + std::to_string(port); }
 
 }  // namespace
 
-LocalStack::LocalStack(bool second_processor,
-                       std::vector<std::string> gateway_args)
+LocalStack::LocalStack(bool second_processor)
+    : LocalStack(LocalStackOptions{.second_processor = second_processor}) {}
+
+LocalStack::LocalStack(const LocalStackOptions& options)
     : http_port_(FreePort()),
       ingest_port_(FreePort()),
       query_port_(FreePort()),
@@ -77,7 +79,7 @@ LocalStack::LocalStack(bool second_processor,
   const std::string pg = "--postgres=" + db_.conninfo();
   RestartProcessor();
   std::string processor_targets = Loopback(processor_port_);
-  if (second_processor) {
+  if (options.second_processor) {
     second_processor_port_ = FreePort();
     second_processor_ = std::make_unique<ServiceProcess>(
         "shopstream-processor",
@@ -85,21 +87,23 @@ LocalStack::LocalStack(bool second_processor,
             "--processor_address=" + Loopback(second_processor_port_), pg});
     absl::StrAppend(&processor_targets, ",", Loopback(second_processor_port_));
   }
-  query_ = std::make_unique<ServiceProcess>(
-      "shopstream-query",
-      std::vector<std::string>{"--query_address=" + Loopback(query_port_), pg});
+  std::vector<std::string> query_args = {
+      "--query_address=" + Loopback(query_port_), pg};
+  query_args.insert(query_args.end(), options.query_flags.begin(),
+                    options.query_flags.end());
+  query_ = std::make_unique<ServiceProcess>("shopstream-query", query_args);
   ingest_ = std::make_unique<ServiceProcess>(
       "shopstream-ingest",
       std::vector<std::string>{"--ingest_address=" + Loopback(ingest_port_),
                                "--processor_target=" + processor_targets});
-  std::vector<std::string> gateway_command = {
+  std::vector<std::string> gateway_args = {
       "--http_address=127.0.0.1", "--http_port=" + std::to_string(http_port_),
       "--ingest_target=" + Loopback(ingest_port_),
       "--query_target=" + Loopback(query_port_)};
-  gateway_command.insert(gateway_command.end(), gateway_args.begin(),
-                         gateway_args.end());
-  gateway_ = std::make_unique<ServiceProcess>("shopstream-gateway",
-                                              std::move(gateway_command));
+  gateway_args.insert(gateway_args.end(), options.gateway_flags.begin(),
+                      options.gateway_flags.end());
+  gateway_ =
+      std::make_unique<ServiceProcess>("shopstream-gateway", gateway_args);
   // Healthy through the gateway means: gateway up, ingest up with its
   // processor stream open, query up with the schema in place.
   if (!HealthyWithin(http_port_, "/v1/health", 60000) ||

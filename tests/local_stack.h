@@ -22,15 +22,20 @@ HttpResponse HttpRequest(int port, const std::string& method,
                          const std::string& target, const std::string& body = "",
                          const std::string& content_type = "application/json");
 
+struct LocalStackOptions {
+  // A second processor runs beside the first and ingest spreads over both.
+  bool second_processor = false;
+  // Extra flags for the query service and the gateway.
+  std::vector<std::string> query_flags;
+  std::vector<std::string> gateway_flags;
+};
+
 // The whole pipeline as real processes on free ports over a fresh database:
 // processor, ingest, query and gateway.
 class LocalStack {
  public:
-  // With `second_processor`, a second processor runs beside the first and
-  // ingest spreads over both. `gateway_args` are added to the gateway's
-  // command line (e.g. --static_dir).
-  explicit LocalStack(bool second_processor = false,
-                      std::vector<std::string> gateway_args = {});
+  explicit LocalStack(bool second_processor = false);
+  explicit LocalStack(const LocalStackOptions& options);
   ~LocalStack();
 
   const TestDatabase& db() const { return db_; }
