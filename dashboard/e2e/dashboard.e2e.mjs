@@ -1,6 +1,9 @@
 // End-to-end check of the dashboard in Debian's Chromium against a running
 // shopstream stack (tests/dashboard_browser_test.cc starts one):
-//   node e2e/dashboard.e2e.mjs --base-url http://127.0.0.1:8080 --out DIR
+//   node e2e/dashboard.e2e.mjs --base-url http://127.0.0.1:8080 --out DIR \
+//     [--shop ID] [--read-key KEY] [--write-key KEY]
+// The keys (also SHOPSTREAM_READ_KEY, SHOPSTREAM_WRITE_KEY) are needed when
+// the server requires API keys; the read key goes into the page's URL.
 // Parts of the API that the server does not offer yet (404/501) are
 // detected first; the page must then show that, and everything else must
 // still work. Exits 0 when every check passed.
@@ -15,6 +18,9 @@ const { values: args } = parseArgs({
     out: { type: "string", default: "dashboard-e2e" },
     "timeout-ms": { type: "string", default: "120000" },
     chromium: { type: "string", default: "/usr/bin/chromium" },
+    shop: { type: "string" },
+    "read-key": { type: "string" },
+    "write-key": { type: "string" },
   },
 });
 const base = args["base-url"];
@@ -24,9 +30,9 @@ if (!base) {
 }
 const out = args.out;
 mkdirSync(out, { recursive: true });
-const readKey = process.env.SHOPSTREAM_READ_KEY ?? "";
-const writeKey = process.env.SHOPSTREAM_WRITE_KEY ?? "";
-const shop = `e2e-${Date.now().toString(36)}`;
+const readKey = args["read-key"] ?? process.env.SHOPSTREAM_READ_KEY ?? "";
+const writeKey = args["write-key"] ?? process.env.SHOPSTREAM_WRITE_KEY ?? "";
+const shop = args.shop ?? `e2e-${Date.now().toString(36)}`;
 const LIVE_DEADLINE_MS = 2_000;
 
 let browser = null;
@@ -203,11 +209,16 @@ async function main() {
   step(`range switched to 24 hours: ${rangeText?.trim()}`);
   check(new URL(page.url()).searchParams.get("range") === "24h", "the URL keeps the range");
 
-  // Shop selector, by keyboard.
+  // Shop selector, by keyboard. Another shop is empty, or, where keys are
+  // per shop, not readable with this key: the page must say so.
   await page.focus("#shop");
   await page.fill("#shop", `${shop}-other`);
   await page.keyboard.press("Enter");
-  await waitForCard(page, "total_page_views", "0", 5_000);
+  await page.waitForSelector(
+    `[data-metric="total_page_views"][data-value="0"], section[aria-labelledby="summary-title"] [role="alert"]`,
+    { timeout: 5_000 },
+  );
+  check(new URL(page.url()).searchParams.get("shop") === `${shop}-other`, "the URL keeps the shop");
   await page.fill("#shop", shop);
   await page.keyboard.press("Enter");
   await waitForCard(page, "total_page_views", "3", 5_000);
