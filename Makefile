@@ -1,11 +1,12 @@
 # The two commands of the README: `make up` and `make test`. Both install
-# missing Debian packages (root or sudo) and build first.
+# missing Debian packages (root or sudo) and deploy/'s npm packages, and
+# build first.
 BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 CTEST_ARGS ?=
 
-.PHONY: all deps build up down logs status test test-unit test-integration test-e2e test-browser clean format
+.PHONY: all deps build up down logs status test test-unit test-integration test-e2e test-browser test-deploy clean format
 
 all: build
 
@@ -46,6 +47,9 @@ test-e2e: build
 # $(BUILD_DIR)/test-artifacts/dashboard.
 test-browser: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -L browser
+
+test-deploy: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L deploy
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')
