@@ -593,10 +593,10 @@ TEST_F(GatewayServerTest, ServesTheDashboardBesideTheApi) {
   std::ofstream(root / "assets" / "index-1a2b3c4d.js") << "export {}";
   // A file where an API route is: the route must win.
   std::ofstream(root / "api" / "analytics") << "not the API";
-  std::unique_ptr<GatewayServer> gateway = StartGateway(
-      "127.0.0.1:" + std::to_string(backend_port_),
-      "127.0.0.1:" + std::to_string(backend_port_), "", absl::Seconds(15),
-      root.string());
+  std::unique_ptr<GatewayServer> gateway =
+      StartGateway("127.0.0.1:" + std::to_string(backend_port_),
+                   "127.0.0.1:" + std::to_string(backend_port_), "",
+                   absl::Seconds(15), root.string());
   ASSERT_NE(gateway, nullptr);
   HttpClient client(gateway->port());
   ASSERT_TRUE(client.connected());
