@@ -2,13 +2,18 @@
 // PostgreSQL and acknowledges them after commit.
 #include <grpcpp/grpcpp.h>
 
+#include <thread>
+
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "common/flags.h"
 #include "common/log.h"
 #include "common/service_process.h"
 #include "common/termination.h"
 #include "processor/batch_committer.h"
+#include "processor/event_partitions.h"
 #include "processor/event_pipeline_service.h"
 #include "storage/schema_migrator.h"
 
@@ -26,6 +31,9 @@ ABSL_FLAG(int64_t, max_pending_events, 200000,
 ABSL_FLAG(int, retry_budget_ms, 5000,
           "How long a batch is retried through PostgreSQL failures.");
 ABSL_FLAG(bool, migrate_only, false, "Apply migrations, then exit.");
+ABSL_FLAG(int, raw_retention_days, 0,
+          "Drop raw events (whole UTC months) older than this many days, "
+          "checked hourly; rollups stay. 0: keep every raw event.");
 
 int main(int argc, char** argv) {
   shopstream::InitServiceProcess("processor");
@@ -39,9 +47,11 @@ int main(int argc, char** argv) {
   options.conninfo = conninfo;
   options.writers = absl::GetFlag(FLAGS_writers);
   options.batch.max_batch_events = absl::GetFlag(FLAGS_batch_max_events);
-  options.batch.max_wait = absl::Milliseconds(absl::GetFlag(FLAGS_batch_max_wait_ms));
+  options.batch.max_wait =
+      absl::Milliseconds(absl::GetFlag(FLAGS_batch_max_wait_ms));
   options.batch.max_pending_events = absl::GetFlag(FLAGS_max_pending_events);
-  options.retry_budget = absl::Milliseconds(absl::GetFlag(FLAGS_retry_budget_ms));
+  options.retry_budget =
+      absl::Milliseconds(absl::GetFlag(FLAGS_retry_budget_ms));
   shopstream::BatchCommitter committer(options);
   committer.Start();
 
@@ -50,8 +60,25 @@ int main(int argc, char** argv) {
       absl::GetFlag(FLAGS_processor_address), {&service});
   if (server == nullptr) return 1;
 
+  absl::Notification stopping;
+  std::thread retention;
+  if (const int days = absl::GetFlag(FLAGS_raw_retention_days); days > 0) {
+    retention = std::thread([&stopping, conninfo, days] {
+      do {
+        absl::Status s = shopstream::ApplyRawEventRetention(
+            conninfo, absl::Now(), absl::Hours(24) * days);
+        if (!s.ok()) {
+          shopstream::LogError("raw event retention failed",
+                               {{"error", std::string(s.message())}});
+        }
+      } while (!stopping.WaitForNotificationWithTimeout(absl::Hours(1)));
+    });
+  }
+
   const int sig = shopstream::WaitForTerminationSignal();
   shopstream::LogInfo("stopping", {{"signal", std::to_string(sig)}});
+  stopping.Notify();
+  if (retention.joinable()) retention.join();
   // Commit and answer everything taken, then end the streams.
   committer.Stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));

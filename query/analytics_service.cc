@@ -1,42 +1,47 @@
 #include "query/analytics_service.h"
 
-#include "absl/strings/str_cat.h"
-#include "common/event_validator.h"
 #include "common/grpc_status.h"
 
 namespace shopstream {
 namespace {
 
-absl::Time ToTime(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+template <typename T>
+grpc::Status Answer(absl::StatusOr<T> result, T* response) {
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  *response = std::move(*result);
+  return grpc::Status::OK;
 }
 
 }  // namespace
 
-absl::StatusOr<SummaryScope> ScopeOf(const v1::GetSummaryRequest& request) {
-  SummaryScope scope;
-  if (request.shop_id().size() > kMaxShopIdBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("shop_id: at most ", kMaxShopIdBytes, " bytes"));
-  }
-  scope.shop_id = request.shop_id();
-  if (request.has_from()) scope.from = ToTime(request.from());
-  if (request.has_to()) scope.to = ToTime(request.to());
-  if (scope.from && scope.to && *scope.to < *scope.from) {
-    return absl::InvalidArgumentError("to: must not be before from");
-  }
-  return scope;
-}
-
 grpc::Status AnalyticsService::GetSummary(grpc::ServerContext* context,
                                           const v1::GetSummaryRequest* request,
                                           v1::Summary* response) {
-  auto scope = ScopeOf(*request);
-  if (!scope.ok()) return ToGrpcStatus(scope.status());
-  auto counts = summaries_->Load(*scope);
-  if (!counts.ok()) return ToGrpcStatus(counts.status());
-  *response = BuildSummary(*counts);
-  return grpc::Status::OK;
+  return Answer(queries_->Summary(*request), response);
+}
+
+grpc::Status AnalyticsService::GetTimeSeries(
+    grpc::ServerContext* context, const v1::GetTimeSeriesRequest* request,
+    v1::TimeSeries* response) {
+  return Answer(queries_->TimeSeries(*request), response);
+}
+
+grpc::Status AnalyticsService::GetTopProducts(
+    grpc::ServerContext* context, const v1::GetTopProductsRequest* request,
+    v1::TopProducts* response) {
+  return Answer(queries_->TopProducts(*request), response);
+}
+
+grpc::Status AnalyticsService::GetFunnel(grpc::ServerContext* context,
+                                         const v1::GetFunnelRequest* request,
+                                         v1::Funnel* response) {
+  return Answer(queries_->Funnel(*request), response);
+}
+
+grpc::Status AnalyticsService::ListEvents(grpc::ServerContext* context,
+                                          const v1::ListEventsRequest* request,
+                                          v1::ListEventsResponse* response) {
+  return Answer(queries_->ListEvents(*request), response);
 }
 
 grpc::Status AnalyticsService::Health(grpc::ServerContext* context,

@@ -7,6 +7,7 @@
 #include "common/service_process.h"
 #include "common/termination.h"
 #include "query/analytics_service.h"
+#include "query/rollup_analytics.h"
 #include "storage/schema_migrator.h"
 
 ABSL_FLAG(std::string, query_address, "0.0.0.0:50052",
@@ -27,8 +28,8 @@ int main(int argc, char** argv) {
 
   shopstream::PgConnectionPool pool(conninfo,
                                     absl::GetFlag(FLAGS_postgres_connections));
-  shopstream::SummaryStore summaries(&pool);
-  shopstream::AnalyticsService service(&summaries);
+  shopstream::RollupAnalytics queries(&pool);
+  shopstream::AnalyticsService service(&queries);
   std::unique_ptr<grpc::Server> server = shopstream::StartGrpcServer(
       absl::GetFlag(FLAGS_query_address), {&service});
   if (server == nullptr) return 1;
