@@ -78,11 +78,8 @@ std::vector<internal::v1::StoredEvent> MakeAnalyticsBatch(
   const int64_t begin = absl::ToUnixMicros(shape.end - shape.span);
   const int64_t span = absl::ToInt64Microseconds(shape.span);
   const int64_t jitter = 5 * 60 * 1000000LL;
-  const int64_t sessions =
-      std::max<int64_t>(1, total / std::max(1, shape.events_per_session));
   std::uniform_int_distribution<int> percent(0, 99);
   std::uniform_int_distribution<int64_t> shift(-jitter, jitter);
-  std::uniform_int_distribution<int64_t> session(0, sessions - 1);
   std::uniform_int_distribution<int64_t> cents(100, 50000);
   // Popular products get most views: the square of a uniform draw.
   std::uniform_real_distribution<double> unit(0, 1);
@@ -91,7 +88,9 @@ std::vector<internal::v1::StoredEvent> MakeAnalyticsBatch(
   const int64_t last = std::min(total, first + batch_events);
   for (int64_t i = first; i < last; ++i) {
     internal::v1::StoredEvent e;
-    const int shop_roll = percent(random);
+    // A session's events follow each other, all in one shop.
+    const int64_t session = i / std::max(1, shape.events_per_session);
+    const int shop_roll = static_cast<int>((session * 2654435761u) % 100);
     const int shop = shop_roll < shape.main_shop_percent
                          ? 0
                          : 1 + shop_roll % std::max(1, shape.shops - 1);
@@ -109,7 +108,7 @@ std::vector<internal::v1::StoredEvent> MakeAnalyticsBatch(
     const double u = unit(random);
     e.set_product_id(
         absl::StrCat("prod-", static_cast<int>(u * u * shape.products)));
-    e.set_session_id(absl::StrCat("sess-", stage, "-", session(random)));
+    e.set_session_id(absl::StrCat("sess-", stage, "-", session));
     if (e.event_type() == internal::v1::PURCHASE)
       e.set_order_amount_cents(cents(random));
     events.push_back(std::move(e));

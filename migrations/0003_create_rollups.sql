@@ -44,7 +44,12 @@ CREATE TABLE shop_totals (
   max_purchase_cents bigint,
   min_purchase_cents bigint,
   -- Rows of shop_sessions for the shop.
-  sessions           bigint      NOT NULL
+  sessions           bigint      NOT NULL,
+  -- The most viewed product (ties to the smallest id in byte order) and
+  -- its views. Counts only grow, so each batch offers its most viewed
+  -- product, with that product's new total, and the larger pair wins.
+  top_product_id     text,
+  top_product_views  bigint      NOT NULL DEFAULT 0
 );
 
 CREATE TABLE product_totals (
@@ -111,5 +116,10 @@ SELECT e.shop_id, min(occurred_at), max(occurred_at),
        coalesce(sum(order_amount_cents) FILTER (WHERE event_type = 3), 0),
        max(order_amount_cents) FILTER (WHERE event_type = 3),
        min(order_amount_cents) FILTER (WHERE event_type = 3),
-       (SELECT count(*) FROM shop_sessions s WHERE s.shop_id = e.shop_id)
+       (SELECT count(*) FROM shop_sessions s WHERE s.shop_id = e.shop_id),
+       (SELECT product_id FROM product_totals p WHERE p.shop_id = e.shop_id
+        AND p.page_views > 0
+        ORDER BY p.page_views DESC, p.product_id COLLATE "C" LIMIT 1),
+       coalesce((SELECT max(page_views) FROM product_totals p
+                 WHERE p.shop_id = e.shop_id), 0)
 FROM events e GROUP BY e.shop_id;

@@ -65,15 +65,21 @@ const std::vector<std::string>& RollupStatements() {
           " GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
           " ON CONFLICT (shop_id, bucket_start, product_id) DO UPDATE SET ",
           kAddCounts),
+      // Product totals, sessions and shop totals in one statement: the
+      // shop's top product is offered from the product rows just updated.
       absl::StrCat(
-          "INSERT INTO product_totals AS r SELECT shop_id, product_id, ",
+          "WITH products AS (INSERT INTO product_totals AS r"
+          " SELECT shop_id, product_id, ",
           kCounts,
           " FROM inserted_events WHERE product_id IS NOT NULL"
           " GROUP BY 1, 2 ORDER BY 1, 2"
           " ON CONFLICT (shop_id, product_id) DO UPDATE SET ",
-          kAddCounts),
-      absl::StrCat(
-          "WITH new_sessions AS ("
+          kAddCounts,
+          " RETURNING shop_id, product_id, page_views),"
+          " leaders AS (SELECT DISTINCT ON (shop_id) shop_id, product_id,"
+          " page_views FROM products WHERE page_views > 0"
+          " ORDER BY shop_id, page_views DESC, product_id COLLATE \"C\"),"
+          " new_sessions AS ("
           " INSERT INTO shop_sessions SELECT DISTINCT shop_id, session_id"
           " FROM inserted_events WHERE session_id IS NOT NULL ORDER BY 1, 2"
           " ON CONFLICT DO NOTHING RETURNING shop_id),"
@@ -83,13 +89,22 @@ const std::vector<std::string>& RollupStatements() {
           " max(occurred_at) AS last_at, ",
           kCounts, kExtremes,
           " FROM inserted_events GROUP BY shop_id)"
-          " INSERT INTO shop_totals AS r SELECT t.*, coalesce(s.n, 0)"
+          " INSERT INTO shop_totals AS r SELECT t.*, coalesce(s.n, 0),"
+          " l.product_id, coalesce(l.page_views, 0)"
           " FROM totals t LEFT JOIN session_counts s USING (shop_id)"
+          " LEFT JOIN leaders l USING (shop_id)"
           " ORDER BY t.shop_id"
           " ON CONFLICT (shop_id) DO UPDATE SET"
           " first_event_at = least(r.first_event_at, excluded.first_event_at),"
           " last_event_at = greatest(r.last_event_at, excluded.last_event_at),"
-          " sessions = r.sessions + excluded.sessions, ",
+          " sessions = r.sessions + excluded.sessions,"
+          " top_product_id = CASE WHEN excluded.top_product_views >"
+          " r.top_product_views OR (excluded.top_product_views ="
+          " r.top_product_views AND excluded.top_product_id COLLATE \"C\" <"
+          " r.top_product_id COLLATE \"C\") THEN excluded.top_product_id"
+          " ELSE r.top_product_id END,"
+          " top_product_views ="
+          " greatest(r.top_product_views, excluded.top_product_views), ",
           kAddCounts, kMergeExtremes),
   };
   return statements;

@@ -68,6 +68,8 @@ struct Totals {
   int64_t sessions = 0;
   // Raw events before this were dropped by retention.
   std::optional<int64_t> horizon;
+  // Of a single shop: its most viewed product of all time.
+  std::optional<std::string> top_product_id;
 };
 
 // Raw events are needed from `begin` on; FAILED_PRECONDITION when
@@ -95,11 +97,13 @@ Totals LoadTotals(pqxx::work& tx, const OptText& shop) {
       " max(max_purchase_cents), min(min_purchase_cents),"
       " coalesce(sum(sessions), 0)::bigint, (SELECT ",
       MicrosOf("horizon"),
-      " FROM event_retention)"
+      " FROM event_retention), CASE WHEN $1::text IS NOT NULL"
+      " THEN max(top_product_id) END"
       " FROM shop_totals WHERE ($1::text IS NULL OR shop_id = $1)");
   pqxx::row row = tx.exec_params1(sql, shop);
   Totals totals;
   totals.horizon = OptInt(row[10]);
+  if (!row[11].is_null()) totals.top_product_id = row[11].as<std::string>();
   totals.any = row[0].as<int64_t>() > 0;
   if (!totals.any) return totals;
   totals.first = row[1].as<int64_t>();
@@ -358,7 +362,12 @@ absl::StatusOr<v1::Summary> RollupAnalytics::Summary(
     const std::optional<Clipped> clipped = Clip(totals, *range);
     if (clipped) {
       auto loaded = LoadRangeCounts(tx, shop, totals, *clipped);
-      auto top = LoadTopProducts(tx, shop, totals, *clipped, v1::PAGE_VIEWS, 1);
+      // One shop's all-time leader is kept with its totals.
+      const bool kept_leader = clipped->everything && shop.has_value();
+      auto top = kept_leader ? absl::StatusOr<std::vector<ProductRow>>(
+                                   std::vector<ProductRow>())
+                             : LoadTopProducts(tx, shop, totals, *clipped,
+                                               v1::PAGE_VIEWS, 1);
       auto sessions = LoadUniqueSessions(tx, shop, totals, *clipped);
       for (const absl::Status& s :
            {loaded.status(), top.status(), sessions.status()}) {
@@ -372,7 +381,9 @@ absl::StatusOr<v1::Summary> RollupAnalytics::Summary(
       counts.revenue_cents = c.revenue_cents;
       counts.max_purchase_cents = c.max_cents.value_or(0);
       counts.min_purchase_cents = c.min_cents.value_or(0);
-      if (!top->empty() && (*top)[0].page_views > 0) {
+      if (kept_leader) {
+        counts.top_product_id = totals.top_product_id;
+      } else if (!top->empty() && (*top)[0].page_views > 0) {
         counts.top_product_id = (*top)[0].product_id;
       }
       counts.unique_sessions = *sessions;
