@@ -249,7 +249,7 @@ absl::StatusOr<AnalyticsBenchReport> RunAnalyticsBench(
       QueryMeasurement m;
       m.stored_events = stored;
       m.query = c.name;
-      auto ours = Time(c.shopstream, config.iterations, 10, absl::Minutes(5));
+      auto ours = Time(c.shopstream, config.iterations, 10, absl::Seconds(60));
       if (!ours.ok()) return ours.status();
       m.shopstream = *ours;
       if (c.full_scan) {

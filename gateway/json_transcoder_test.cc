@@ -423,10 +423,12 @@ TEST_F(JsonTranscoderTest, PrintsSummaryWithNullTopProduct) {
             R"({"total_page_views":150,"total_add_to_carts":45,)"
             R"("total_purchases":12,"conversion_rate":8.0,)"
             R"("average_purchase_value":299.99,"max_purchase_value":1000.0,)"
-            R"("min_purchase_value":75.5,"top_product_id":null})");
+            R"("min_purchase_value":75.5,"top_product_id":null,)"
+            R"("revenue":0.0,"unique_sessions":0,"add_to_cart_rate":0.0,)"
+            R"("as_of":null})");
   summary.set_top_product_id("prod-1");
   EXPECT_THAT(transcoder_.Print(summary),
-              HasSubstr(R"("top_product_id":"prod-1"})"));
+              HasSubstr(R"("top_product_id":"prod-1",)"));
 }
 
 TEST_F(JsonTranscoderTest, PrintsNonFiniteDoublesAsStrings) {

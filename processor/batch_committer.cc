@@ -77,17 +77,19 @@ absl::StatusOr<std::vector<bool>> BatchCommitter::WriteWithRetry(
     auto result = writer.Write(events);
     if (result.ok() || !IsTransientPgStatus(result.status())) return result;
     if (absl::Now() + pause > give_up) {
-      return absl::UnavailableError(
-          absl::StrCat("cannot commit to postgres: ", result.status().message()));
+      return absl::UnavailableError(absl::StrCat("cannot commit to postgres: ",
+                                                 result.status().message()));
     }
-    LogWarning("retrying batch", {{"events", std::to_string(events.size())},
-                                  {"error", std::string(result.status().message())}});
+    LogWarning("retrying batch",
+               {{"events", std::to_string(events.size())},
+                {"error", std::string(result.status().message())}});
     absl::SleepFor(pause);
     pause = std::min(pause * 2, absl::Seconds(1));
   }
 }
 
-void BatchCommitter::Commit(BatchWriter& writer, std::vector<Submission>& batch) {
+void BatchCommitter::Commit(BatchWriter& writer,
+                            std::vector<Submission>& batch) {
   const auto events = EventsOf(batch);
   EventOutcomes outcomes(events.size());
   absl::Status status = CommitRange(writer, events, 0, events.size(), outcomes);
@@ -99,8 +101,9 @@ void BatchCommitter::Commit(BatchWriter& writer, std::vector<Submission>& batch)
 }
 
 absl::Status BatchCommitter::CommitRange(
-    BatchWriter& writer, const std::vector<const internal::v1::StoredEvent*>& events,
-    size_t begin, size_t end, EventOutcomes& outcomes) {
+    BatchWriter& writer,
+    const std::vector<const internal::v1::StoredEvent*>& events, size_t begin,
+    size_t end, EventOutcomes& outcomes) {
   std::vector<const internal::v1::StoredEvent*> range(events.begin() + begin,
                                                       events.begin() + end);
   auto written = WriteWithRetry(writer, range);

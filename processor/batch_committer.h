@@ -47,9 +47,10 @@ class BatchCommitter {
   void Commit(BatchWriter& writer, std::vector<Submission>& batch);
   // Commits events[begin, end); where PostgreSQL refuses the content, halves
   // the range until the refused events stand alone and dead-letters them.
-  absl::Status CommitRange(BatchWriter& writer,
-                           const std::vector<const internal::v1::StoredEvent*>& events,
-                           size_t begin, size_t end, EventOutcomes& outcomes);
+  absl::Status CommitRange(
+      BatchWriter& writer,
+      const std::vector<const internal::v1::StoredEvent*>& events, size_t begin,
+      size_t end, EventOutcomes& outcomes);
   absl::StatusOr<std::vector<bool>> WriteWithRetry(
       BatchWriter& writer,
       const std::vector<const internal::v1::StoredEvent*>& events);

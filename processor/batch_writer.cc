@@ -171,7 +171,11 @@ absl::StatusOr<std::vector<bool>> BatchWriter::Write(
     tx.exec(
         "WITH candidates AS MATERIALIZED ("
         " SELECT DISTINCT ON (shop_id, event_id) shop_id, event_id, event_type,"
-        " 'epoch'::timestamptz + occurred_at_micros * interval '1 microsecond'"
+        // bigint * interval goes through a double: seconds and microseconds
+        // apart stay exact for every year 1 to 9999.
+        " 'epoch'::timestamptz + (occurred_at_micros / 1000000) * interval '1 "
+        "second'"
+        " + (occurred_at_micros % 1000000) * interval '1 microsecond'"
         " AS occurred_at, product_id, session_id, order_amount_cents"
         " FROM staging_events ORDER BY shop_id, event_id),"
         " claimed AS (INSERT INTO event_keys (shop_id, event_id, occurred_at)"

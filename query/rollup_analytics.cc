@@ -16,9 +16,12 @@ namespace {
 using OptText = std::optional<std::string>;
 
 // SQL for "the instant `param` microseconds after the epoch", and back.
+// bigint * interval goes through a double: split into seconds and
+// microseconds, each product stays exact for every year 1 to 9999.
 std::string At(const char* param) {
-  return absl::StrCat("('epoch'::timestamptz + ", param,
-                      " * interval '1 microsecond')");
+  return absl::StrCat("('epoch'::timestamptz + (", param,
+                      "::bigint / 1000000) * interval '1 second' + (", param,
+                      "::bigint % 1000000) * interval '1 microsecond')");
 }
 std::string MicrosOf(const char* column) {
   return absl::StrCat("(extract(epoch FROM ", column, ") * 1000000)::bigint");
@@ -72,11 +75,11 @@ struct Totals {
   std::optional<std::string> top_product_id;
 };
 
-// Raw events are needed from `begin` on; FAILED_PRECONDITION when
+// Raw events are needed from `begin` on; INVALID_ARGUMENT (naming from) when
 // retention dropped some of them.
 absl::Status CheckRawKept(const Totals& totals, int64_t begin) {
   if (!totals.horizon || begin >= *totals.horizon) return absl::OkStatus();
-  return absl::FailedPreconditionError(absl::StrCat(
+  return absl::InvalidArgumentError(absl::StrCat(
       "from: raw events before ",
       absl::FormatTime(absl::RFC3339_full,
                        absl::FromUnixMicros(*totals.horizon),
@@ -86,7 +89,7 @@ absl::Status CheckRawKept(const Totals& totals, int64_t begin) {
       "events)"));
 }
 
-Totals LoadTotals(pqxx::work& tx, const OptText& shop) {
+Totals LoadTotals(pqxx::transaction_base& tx, const OptText& shop) {
   static const std::string sql = absl::StrCat(
       "SELECT count(*), ", MicrosOf("min(first_event_at)"), ", ",
       MicrosOf("max(last_event_at)"),
@@ -152,7 +155,7 @@ const char* RollupTable(Source source) {
 // Sums per bucket over the plan's pieces. `starts`: each bucket's first
 // microsecond, ascending, to place rollup rows.
 absl::StatusOr<std::vector<Counts>> LoadShopCounts(
-    pqxx::work& tx, const OptText& shop, const Totals& totals,
+    pqxx::transaction_base& tx, const OptText& shop, const Totals& totals,
     const RangePlan& plan, const std::vector<int64_t>& starts) {
   std::vector<Counts> buckets(starts.size());
   for (Source source : {Source::kMinute, Source::kHour, Source::kDay}) {
@@ -211,7 +214,8 @@ absl::StatusOr<std::vector<Counts>> LoadShopCounts(
   return buckets;
 }
 
-absl::StatusOr<Counts> LoadRangeCounts(pqxx::work& tx, const OptText& shop,
+absl::StatusOr<Counts> LoadRangeCounts(pqxx::transaction_base& tx,
+                                       const OptText& shop,
                                        const Totals& totals,
                                        const Clipped& range) {
   if (range.everything) return totals.counts;
@@ -245,7 +249,7 @@ const char* SumColumn(v1::ProductMetric metric) {
 
 // Products ordered by `metric` descending, ties by id in byte order.
 absl::StatusOr<std::vector<ProductRow>> LoadTopProducts(
-    pqxx::work& tx, const OptText& shop, const Totals& totals,
+    pqxx::transaction_base& tx, const OptText& shop, const Totals& totals,
     const Clipped& range, v1::ProductMetric metric, int limit) {
   const std::string order =
       absl::StrCat(" GROUP BY product_id ORDER BY ", SumColumn(metric),
@@ -308,7 +312,8 @@ absl::StatusOr<std::vector<ProductRow>> LoadTopProducts(
   return products;
 }
 
-absl::StatusOr<int64_t> LoadUniqueSessions(pqxx::work& tx, const OptText& shop,
+absl::StatusOr<int64_t> LoadUniqueSessions(pqxx::transaction_base& tx,
+                                           const OptText& shop,
                                            const Totals& totals,
                                            const Clipped& range) {
   if (range.everything) return totals.sessions;
@@ -324,7 +329,7 @@ absl::StatusOr<int64_t> LoadUniqueSessions(pqxx::work& tx, const OptText& shop,
 }
 
 // One consistent snapshot per answer.
-void BeginSnapshot(pqxx::work& tx) {
+void BeginSnapshot(pqxx::transaction_base& tx) {
   tx.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY");
 }
 
@@ -356,6 +361,29 @@ absl::StatusOr<v1::Summary> RollupAnalytics::Summary(
   SummaryCounts counts;
   absl::Status refused;
   absl::Status status = pool_->Run([&](pqxx::connection& conn) {
+    // One statement answers a shop's summary over everything it stored
+    // (one statement is one snapshot); other ranges read more, in a
+    // transaction.
+    Totals quick;
+    {
+      pqxx::nontransaction once(conn);
+      quick = LoadTotals(once, shop);
+    }
+    const std::optional<Clipped> quick_range = Clip(quick, *range);
+    if (!quick_range || (quick_range->everything && shop.has_value())) {
+      if (quick_range) {
+        const Counts& c = quick.counts;
+        counts.page_views = c.page_views;
+        counts.add_to_carts = c.add_to_carts;
+        counts.purchases = c.purchases;
+        counts.revenue_cents = c.revenue_cents;
+        counts.max_purchase_cents = c.max_cents.value_or(0);
+        counts.min_purchase_cents = c.min_cents.value_or(0);
+        counts.top_product_id = quick.top_product_id;
+        counts.unique_sessions = quick.sessions;
+      }
+      return;
+    }
     pqxx::work tx(conn);
     BeginSnapshot(tx);
     const Totals totals = LoadTotals(tx, shop);
@@ -416,11 +444,22 @@ absl::StatusOr<v1::TimeSeries> RollupAnalytics::TimeSeries(
     starts.push_back(begin);
     plan.Add(begin, std::min((*edges)[i + 1], to), static_cast<int>(i));
   }
+  int sources = 0;
+  for (int i = 0; i < kSourceCount; ++i) {
+    sources += !plan.segments(static_cast<Source>(i)).empty();
+  }
   absl::StatusOr<std::vector<Counts>> loaded;
   absl::Status status = pool_->Run([&](pqxx::connection& conn) {
+    const OptText shop = request.shop_id();
+    if (sources == 1 && plan.segments(Source::kRaw).empty()) {
+      // One rollup answers (whole UTC hours, say): one statement, one
+      // snapshot, no retention horizon to respect.
+      pqxx::nontransaction once(conn);
+      loaded = LoadShopCounts(once, shop, Totals(), plan, starts);
+      return;
+    }
     pqxx::work tx(conn);
     BeginSnapshot(tx);
-    const OptText shop = request.shop_id();
     loaded = LoadShopCounts(tx, shop, LoadTotals(tx, shop), plan, starts);
     tx.commit();
   });
@@ -447,7 +486,22 @@ absl::StatusOr<v1::TopProducts> RollupAnalytics::TopProducts(
   if (!query.ok()) return query.status();
   const OptText shop = request.shop_id();
   absl::StatusOr<std::vector<ProductRow>> loaded = std::vector<ProductRow>();
+  bool whole_days = false;
+  if (query->range.from && query->range.to) {
+    RangePlan plan({true, false, false, true});
+    plan.Add(*query->range.from, *query->range.to, 0);
+    whole_days = plan.segments(Source::kRaw).empty();
+  }
   absl::Status status = pool_->Run([&](pqxx::connection& conn) {
+    if (whole_days) {
+      // Whole UTC days need only the day rollup: one statement.
+      pqxx::nontransaction once(conn);
+      loaded =
+          LoadTopProducts(once, shop, Totals(),
+                          Clipped{*query->range.from, *query->range.to, false},
+                          query->order_by, query->limit);
+      return;
+    }
     pqxx::work tx(conn);
     BeginSnapshot(tx);
     const Totals totals = LoadTotals(tx, shop);

@@ -161,7 +161,7 @@ TEST_F(RollupAnalyticsTest,
   // events.
   *r.mutable_to() = Ts("2025-03-10T00:00:00Z");
   EXPECT_EQ(queries_.Summary(r).status().code(),
-            absl::StatusCode::kFailedPrecondition);
+            absl::StatusCode::kInvalidArgument);
   v1::GetTimeSeriesRequest series;
   series.set_shop_id("s");
   series.set_bucket(v1::DAY);
@@ -172,13 +172,45 @@ TEST_F(RollupAnalyticsTest,
   EXPECT_EQ(got->points(9).page_views(), 1);
   *series.mutable_from() = Ts("2025-01-01T00:00:01Z");
   EXPECT_EQ(queries_.TimeSeries(series).status().code(),
-            absl::StatusCode::kFailedPrecondition);
+            absl::StatusCode::kInvalidArgument);
   v1::GetTopProductsRequest top;
   top.set_shop_id("s");
   *top.mutable_from() = Ts("2025-01-01T00:00:00Z");
   auto products = queries_.TopProducts(top);
   ASSERT_TRUE(products.ok()) << products.status();
   EXPECT_EQ(products->products_size(), 2);
+}
+
+TEST_F(RollupAnalyticsTest, TimesAtTheEndsOfTheTimestampRangeStayExact) {
+  for (const auto& [id, at] : std::vector<std::pair<std::string, std::string>>{
+           {"first", "0001-01-01T00:00:00Z"},
+           {"last", "9999-12-31T23:59:59Z"}}) {
+    internal::v1::StoredEvent e;
+    e.set_shop_id("s");
+    e.set_event_id(id);
+    e.set_event_type(internal::v1::PAGE_VIEW);
+    // One microsecond before the next second, where a double would round.
+    e.set_occurred_at_micros(Ts(at).seconds() * 1000000 + 999999);
+    ASSERT_TRUE(writer_.Write({&e}).ok());
+  }
+  v1::ListEventsRequest list;
+  list.set_shop_id("s");
+  auto events = queries_.ListEvents(list);
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->events_size(), 2);
+  EXPECT_EQ(events->events(0).timestamp().seconds(),
+            Ts("9999-12-31T23:59:59Z").seconds());
+  EXPECT_EQ(events->events(0).timestamp().nanos(), 999999000);
+  EXPECT_EQ(events->events(1).timestamp().nanos(), 999999000);
+  v1::GetSummaryRequest r;
+  r.set_shop_id("s");
+  *r.mutable_from() = Ts("9999-12-31T23:59:59Z");
+  r.mutable_from()->set_nanos(999999000);
+  auto last = queries_.Summary(r);
+  ASSERT_TRUE(last.ok()) << last.status();
+  EXPECT_EQ(last->total_page_views(), 1);
+  r.mutable_from()->set_nanos(999999001);
+  EXPECT_EQ(queries_.Summary(r)->total_page_views(), 0);
 }
 
 TEST_F(RollupAnalyticsTest, UnreachableDatabaseIsUnavailable) {
