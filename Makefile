@@ -1,11 +1,12 @@
 # The two commands of the README: `make up` and `make test`. Both install
-# missing Debian packages (root or sudo) and build first.
+# missing Debian packages (root or sudo) and deploy/'s npm packages, and
+# build first.
 BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 CTEST_ARGS ?=
 
-.PHONY: all deps build up down logs status test test-unit test-integration test-e2e clean format
+.PHONY: all deps build up down logs status test test-unit test-integration test-e2e test-deploy clean format
 
 all: build
 
@@ -41,6 +42,9 @@ test-integration: build
 
 test-e2e: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L e2e
+
+test-deploy: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L deploy
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')

@@ -339,7 +339,9 @@ TEST_F(GatewayServerTest, PathVariableReachesTheBackend) {
             R"({"total_page_views":0,"total_add_to_carts":0,)"
             R"("total_purchases":0,"conversion_rate":0.0,)"
             R"("average_purchase_value":299.99,"max_purchase_value":0.0,)"
-            R"("min_purchase_value":0.0,"top_product_id":"abc"})");
+            R"("min_purchase_value":0.0,"top_product_id":"abc",)"
+            R"("revenue":0.0,"unique_sessions":0,"add_to_cart_rate":0.0,)"
+            R"("as_of":null})");
 }
 
 TEST_F(GatewayServerTest, QueryParametersReachTheBackend) {
@@ -357,7 +359,7 @@ TEST_F(GatewayServerTest, QueryParametersReachTheBackend) {
 TEST_F(GatewayServerTest, WithoutShopTheTopProductIsNull) {
   const Response response = Send(http::verb::get, "/api/analytics");
   EXPECT_EQ(response.result_int(), 200);
-  EXPECT_THAT(response.body(), HasSubstr(R"("top_product_id":null})"));
+  EXPECT_THAT(response.body(), HasSubstr(R"("top_product_id":null,)"));
 }
 
 TEST_F(GatewayServerTest, BadQueryParameterIs400) {

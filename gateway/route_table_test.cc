@@ -90,8 +90,9 @@ TEST(RouteTableTest, EachServiceHasItsHealthRoute) {
 
 TEST(RouteTableTest, UnannotatedStreamingMethodIsNotRouted) {
   const RouteTable table = BuildPublicRoutes();
-  // Ingest x1 + batch + health, summary x2 + health.
-  EXPECT_EQ(table.routes().size(), 6u);
+  // Ingest x1 + batch + health; summary x2, time series and its CSV, top
+  // products and their CSV, funnel, events, health.
+  EXPECT_EQ(table.routes().size(), 12u);
   for (const Route& route : table.routes()) {
     EXPECT_NE(route.method->name(), "StreamEvents");
   }

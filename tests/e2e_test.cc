@@ -14,6 +14,7 @@ namespace shopstream::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::StartsWith;
 
 // The case study's curl examples, verbatim bodies.
 constexpr char kPageView[] = R"({
@@ -44,11 +45,12 @@ constexpr char kPurchaseWithoutAmount[] = R"({
     "product_id": "prod-123"
   })";
 
+// The case study's eight fields, in its order; later fields are additions.
 constexpr char kExpectedAnalytics[] =
     R"({"total_page_views":1,"total_add_to_carts":1,"total_purchases":1,)"
     R"("conversion_rate":100.0,"average_purchase_value":99.99,)"
     R"("max_purchase_value":99.99,"min_purchase_value":99.99,)"
-    R"("top_product_id":"prod-123"})";
+    R"("top_product_id":"prod-123",)";
 
 TEST(EndToEndTest, CaseStudyCurlExamplesThroughTheRestGateway) {
   LocalStack stack;
@@ -57,11 +59,13 @@ TEST(EndToEndTest, CaseStudyCurlExamplesThroughTheRestGateway) {
   // An empty shop: zeros and a null top product.
   HttpResponse empty = HttpRequest(port, "GET", "/api/analytics");
   EXPECT_EQ(empty.status, 200);
-  EXPECT_EQ(empty.body,
-            R"({"total_page_views":0,"total_add_to_carts":0,"total_purchases":0,)"
-            R"("conversion_rate":0.0,"average_purchase_value":0.0,)"
-            R"("max_purchase_value":0.0,"min_purchase_value":0.0,)"
-            R"("top_product_id":null})");
+  EXPECT_THAT(
+      empty.body,
+      StartsWith(
+          R"({"total_page_views":0,"total_add_to_carts":0,"total_purchases":0,)"
+          R"("conversion_rate":0.0,"average_purchase_value":0.0,)"
+          R"("max_purchase_value":0.0,"min_purchase_value":0.0,)"
+          R"("top_product_id":null,)"));
 
   for (const char* body : {kPageView, kAddToCart, kPurchase}) {
     HttpResponse r = HttpRequest(port, "POST", "/v1/events", body);
@@ -84,7 +88,7 @@ TEST(EndToEndTest, CaseStudyCurlExamplesThroughTheRestGateway) {
 
   HttpResponse analytics = HttpRequest(port, "GET", "/api/analytics");
   EXPECT_EQ(analytics.status, 200);
-  EXPECT_EQ(analytics.body, kExpectedAnalytics);
+  EXPECT_THAT(analytics.body, StartsWith(kExpectedAnalytics));
   EXPECT_EQ(analytics.headers["access-control-allow-origin"], "*");
 
   for (const char* path : {"/v1/health", "/api/health"}) {
@@ -104,7 +108,8 @@ TEST(EndToEndTest, BadInputIsRefusedNamingTheFieldAndStoresNothing) {
       {R"({"event_type": "page_view"})", "timestamp"},
       {R"({"event_type": "page_view", "timestamp": "yesterday"})", "timestamp"},
       {R"({"event_type": "page_view", "timestamp": 17})", "timestamp"},
-      {R"({"event_type": 3, "timestamp": "2025-10-02T10:30:00Z"})", "event_type"},
+      {R"({"event_type": 3, "timestamp": "2025-10-02T10:30:00Z"})",
+       "event_type"},
       {R"({"event_type": "page_view", "timestamp": "2025-10-02T10:30:00Z",
            "product_id": 123})",
        "product_id"},
@@ -146,8 +151,8 @@ TEST(EndToEndTest, RetriedEventIdIsCountedOnceOverRest) {
       HttpRequest(stack.http_port(), "GET", "/v1/shops/shop-a/summary");
   EXPECT_EQ(shop.status, 200);
   EXPECT_THAT(shop.body, HasSubstr(R"("total_page_views":1,)"));
-  HttpResponse other = HttpRequest(stack.http_port(), "GET",
-                                   "/api/analytics?shop_id=shop-b");
+  HttpResponse other =
+      HttpRequest(stack.http_port(), "GET", "/api/analytics?shop_id=shop-b");
   EXPECT_THAT(other.body, HasSubstr(R"("total_page_views":0,)"));
 }
 
@@ -163,10 +168,10 @@ v1::Event CaseStudyEvent(const std::string& type, int64_t seconds,
 
 TEST(EndToEndTest, TheSameFlowOverGrpc) {
   LocalStack stack;
-  auto ingest = v1::IngestService::NewStub(
-      grpc::CreateChannel(stack.ingest_target(), grpc::InsecureChannelCredentials()));
-  auto analytics = v1::AnalyticsService::NewStub(
-      grpc::CreateChannel(stack.query_target(), grpc::InsecureChannelCredentials()));
+  auto ingest = v1::IngestService::NewStub(grpc::CreateChannel(
+      stack.ingest_target(), grpc::InsecureChannelCredentials()));
+  auto analytics = v1::AnalyticsService::NewStub(grpc::CreateChannel(
+      stack.query_target(), grpc::InsecureChannelCredentials()));
 
   // 2025-10-02T10:30:00Z and the minutes after it, as in the case study.
   const int64_t t = 1759401000;
@@ -194,7 +199,8 @@ TEST(EndToEndTest, TheSameFlowOverGrpc) {
   {
     grpc::ClientContext ctx;
     v1::Summary summary;
-    ASSERT_TRUE(analytics->GetSummary(&ctx, v1::GetSummaryRequest(), &summary).ok());
+    ASSERT_TRUE(
+        analytics->GetSummary(&ctx, v1::GetSummaryRequest(), &summary).ok());
     EXPECT_EQ(summary.total_page_views(), 1);
     EXPECT_EQ(summary.total_add_to_carts(), 1);
     EXPECT_EQ(summary.total_purchases(), 1);
@@ -254,8 +260,9 @@ TEST(EndToEndTest, TheSameFlowOverGrpc) {
 
 TEST(EndToEndTest, SigtermStopsEveryServiceCleanly) {
   LocalStack stack;
-  EXPECT_EQ(HttpRequest(stack.http_port(), "POST", "/v1/events", kPageView).status,
-            202);
+  EXPECT_EQ(
+      HttpRequest(stack.http_port(), "POST", "/v1/events", kPageView).status,
+      202);
   for (ServiceProcess* service : {&stack.gateway(), &stack.ingest(),
                                   &stack.query(), &stack.processor()}) {
     const int status = service->Terminate();

@@ -1,0 +1,39 @@
+# One image with every shopstream binary; the container's command picks the
+# service (see docker-compose.yml and deploy/k8s/).
+#   docker build -t shopstream:dev .
+
+# Build stage: the same Debian packages as `make build`, from the one list
+# in scripts/debian-packages.txt (--build-only leaves out test tools).
+FROM debian:bookworm AS build
+WORKDIR /src
+COPY scripts/debian-packages.txt scripts/install-deps.sh scripts/
+RUN ./scripts/install-deps.sh --build-only && rm -rf /var/lib/apt/lists/*
+COPY . .
+RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+ && cmake --build /build -j"$(nproc)" --target \
+      shopstream-gateway shopstream-ingest shopstream-query \
+      shopstream-processor shopstream-health-probe \
+ && mkdir -p /out/bin \
+ && cp /build/bin/shopstream-gateway /build/bin/shopstream-ingest \
+      /build/bin/shopstream-query /build/bin/shopstream-processor \
+      /build/bin/shopstream-health-probe /out/bin/ \
+ && strip --strip-debug /out/bin/* \
+ && ./scripts/runtime-packages.sh /out/bin/* > /out/runtime-packages.txt
+
+# Runtime stage: only the packages that hold the libraries the binaries
+# load, as found by scripts/runtime-packages.sh on the binaries themselves.
+FROM debian:bookworm-slim AS runtime
+COPY --from=build /out/runtime-packages.txt /usr/share/shopstream/runtime-packages.txt
+# tzdata: the query service loads IANA time zones for analytics buckets
+# from files, not libraries, so ldd cannot see it.
+RUN apt-get update \
+ && xargs -a /usr/share/shopstream/runtime-packages.txt \
+      apt-get install -y --no-install-recommends tzdata \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --user-group --no-create-home \
+      --home-dir /nonexistent --shell /usr/sbin/nologin shopstream
+COPY --from=build /out/bin/ /usr/local/bin/
+# Numeric, so Kubernetes' runAsNonRoot can check it.
+USER 10001:10001
+EXPOSE 8080 50051 50052 50053 9100 9101 9102 9103
+CMD ["shopstream-gateway"]

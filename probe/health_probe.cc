@@ -1,0 +1,90 @@
+#include "probe/health_probe.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+
+namespace shopstream::probe {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+using grpc::health::v1::HealthCheckRequest;
+using grpc::health::v1::HealthCheckResponse;
+
+absl::Status CheckGrpcHealth(const std::string& target,
+                             const std::string& service,
+                             absl::Duration timeout) {
+  auto stub = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       absl::ToChronoMilliseconds(timeout));
+  HealthCheckRequest request;
+  request.set_service(service);
+  HealthCheckResponse response;
+  const grpc::Status status = stub->Check(&context, request, &response);
+  const std::string asked =
+      service.empty() ? target : absl::StrCat(target, " service ", service);
+  if (!status.ok()) {
+    return absl::UnavailableError(absl::StrCat(
+        asked, ": health check failed: ", status.error_message(),
+        " (gRPC code ", static_cast<int>(status.error_code()), ")"));
+  }
+  if (response.status() != HealthCheckResponse::SERVING) {
+    return absl::UnavailableError(absl::StrCat(
+        asked, ": ",
+        HealthCheckResponse::ServingStatus_Name(response.status())));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckHttpGet(const std::string& host_port_path,
+                          absl::Duration timeout) {
+  const size_t slash = host_port_path.find('/');
+  const std::string authority = host_port_path.substr(0, slash);
+  const std::string path =
+      slash == std::string::npos ? "/" : host_port_path.substr(slash);
+  const size_t colon = authority.rfind(':');
+  if (colon == std::string::npos || colon == 0 ||
+      colon + 1 == authority.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "http_get: want host:port/path, got \"", host_port_path, "\""));
+  }
+  const std::string host = authority.substr(0, colon);
+  const std::string port = authority.substr(colon + 1);
+  try {
+    boost::asio::io_context io;
+    boost::asio::ip::tcp::resolver resolver(io);
+    beast::tcp_stream stream(io);
+    stream.expires_after(absl::ToChronoMilliseconds(timeout));
+    stream.connect(resolver.resolve(host, port));
+    http::request<http::empty_body> request(http::verb::get, path, 11);
+    request.set(http::field::host, authority);
+    http::write(stream, request);
+    beast::flat_buffer buffer;
+    http::response<http::string_body> response;
+    http::read(stream, buffer, response);
+    beast::error_code ignored;
+    stream.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both,
+                             ignored);
+    const unsigned code = response.result_int();
+    if (code < 200 || code >= 300) {
+      return absl::UnavailableError(absl::StrCat(
+          "GET ", host_port_path, ": HTTP ", code, " ", response.body()));
+    }
+    return absl::OkStatus();
+  } catch (const boost::system::system_error& e) {
+    return absl::UnavailableError(
+        absl::StrCat("GET ", host_port_path, ": ", e.what()));
+  }
+}
+
+}  // namespace shopstream::probe
