@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <functional>
 #include <optional>
 #include <pqxx/pqxx>
@@ -137,6 +138,10 @@ absl::StatusOr<AnalyticsBenchReport> RunAnalyticsBench(
                                     WritePath::kBatchWriter);
     if (!with.ok()) return with.status();
     report.ingest_with_rollups = *with;
+    std::fprintf(stderr,
+                 "ingest %s events: %.0f/s without rollups, %.0f/s with\n",
+                 Count(config.ingest_events).c_str(),
+                 without->events_per_second(), with->events_per_second());
     for (const char* name : {"shopstream_ingest_without_rollups",
                              "shopstream_ingest_with_rollups"}) {
       RunPgVoid([&] {
@@ -179,6 +184,8 @@ absl::StatusOr<AnalyticsBenchReport> RunAnalyticsBench(
     if (!load.ok()) return load.status();
     stored = size;
     report.loads.emplace_back(stored, *load);
+    std::fprintf(stderr, "loaded %s events (%.0f/s)\n", Count(stored).c_str(),
+                 load->events_per_second());
     if (absl::Status s = Analyze(conninfo); !s.ok()) return s;
 
     struct Case {

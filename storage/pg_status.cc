@@ -1,7 +1,6 @@
 #include "storage/pg_status.h"
 
 #include <pqxx/except>
-
 #include <string>
 
 #include "absl/strings/match.h"
@@ -17,9 +16,15 @@ absl::Status StatusFromPgException(const std::exception& e) {
     return absl::UnavailableError(
         absl::StrCat("postgres: commit outcome unknown: ", e.what()));
   }
+  // libpqxx 6.4 throws deadlock_detected and serialization_failure (both
+  // transaction_rollback) without their SQLSTATE, so the type decides.
+  if (dynamic_cast<const pqxx::transaction_rollback*>(&e) != nullptr) {
+    return absl::AbortedError(absl::StrCat("postgres: ", e.what()));
+  }
   if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) {
     const std::string state = sql->sqlstate();
-    const std::string message = absl::StrCat("postgres ", state, ": ", e.what());
+    const std::string message =
+        absl::StrCat("postgres ", state, ": ", e.what());
     // Class 08: connection exception; 57P0x: server shutting down; 53:
     // insufficient resources.
     if (absl::StartsWith(state, "08") || absl::StartsWith(state, "57P") ||
