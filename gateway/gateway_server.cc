@@ -3,8 +3,10 @@
 #include "gateway/multiplexed_backend.h"
 
 #include <chrono>
+#include <deque>
 #include <exception>
 #include <optional>
+#include <sstream>
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"
@@ -17,12 +19,16 @@
 #include "boost/asio/dispatch.hpp"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/post.hpp"
+#include "boost/asio/steady_timer.hpp"
 #include "boost/asio/strand.hpp"
+#include "boost/asio/write.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
 #include "common/log.h"
+#include "gateway/event_stream.h"
 #include "gateway/http_status.h"
 #include "gateway/path_template.h"
+#include "google/api/httpbody.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
@@ -204,6 +210,9 @@ RestResponse RestTranscoder::TranscodeResponse(
     }
     return error;
   }
+  if (route.http_body_response && route.response_body_field == nullptr) {
+    return HttpBodyResponse(route, payload);
+  }
   std::unique_ptr<Message> response(route.response_prototype->New());
   if (!grpc::SerializationTraits<Message>::Deserialize(payload, response.get())
            .ok()) {
@@ -215,6 +224,51 @@ RestResponse RestTranscoder::TranscodeResponse(
           ? json_.PrintField(*response, route.response_body_field)
           : json_.Print(*response),
       {}};
+}
+
+// The backend chose the bytes and their type; the route names the file.
+RestResponse RestTranscoder::HttpBodyResponse(const Route& route,
+                                              grpc::ByteBuffer* payload) {
+  google::api::HttpBody body;
+  if (!grpc::SerializationTraits<Message>::Deserialize(payload, &body).ok()) {
+    return ErrorResponse(500, "cannot parse the backend's response");
+  }
+  RestResponse response{route.success_http_code,
+                        std::move(*body.mutable_data()),
+                        {},
+                        body.content_type().empty() ? "application/octet-stream"
+                                                    : body.content_type()};
+  if (!route.download_filename.empty()) {
+    response.headers.emplace_back(
+        "Content-Disposition",
+        absl::StrCat("attachment; filename=\"", route.download_filename, "\""));
+  }
+  return response;
+}
+
+absl::StatusOr<std::string> RestTranscoder::EventStreamMessage(
+    const Route& route, grpc::ByteBuffer* payload) const {
+  std::unique_ptr<Message> message(route.response_prototype->New());
+  if (!grpc::SerializationTraits<Message>::Deserialize(payload, message.get())
+           .ok()) {
+    return absl::InternalError("cannot parse the backend's message");
+  }
+  return EventStreamEvent(
+      "", route.response_body_field != nullptr
+              ? json_.PrintField(*message, route.response_body_field)
+              : json_.Print(*message));
+}
+
+std::string RestTranscoder::EventStreamError(const grpc::Status& status) {
+  const std::string& message = status.error_message();
+  return EventStreamEvent(
+      "error",
+      ErrorResponse(HttpStatusForGrpcCode(status.error_code()),
+                    message.empty()
+                        ? absl::StrCat("backend failed with gRPC status ",
+                                       status.error_code())
+                        : message)
+          .body);
 }
 
 // ---- GatewayServer ----
@@ -309,7 +363,12 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void Shutdown() {
     net::post(stream_.get_executor(), [self = shared_from_this()] {
       self->stopping_ = true;
-      if (!self->busy_) self->Close();
+      // An event stream would never end by itself.
+      if (self->event_stream_ != nullptr) {
+        self->event_stream_->context.TryCancel();
+      } else if (!self->busy_) {
+        self->Close();
+      }
     });
   }
 
@@ -386,7 +445,12 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       SendResponse(std::move(*response), keep_alive);
       return;
     }
-    CallBackend(std::move(std::get<BackendRequest>(transcoded)), keep_alive);
+    BackendRequest& backend_request = std::get<BackendRequest>(transcoded);
+    if (backend_request.route->server_streaming) {
+      StartEventStream(std::move(backend_request));
+      return;
+    }
+    CallBackend(std::move(backend_request), keep_alive);
   }
 
   void CallBackend(BackendRequest backend_request, bool keep_alive) {
@@ -486,11 +550,260 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         });
   }
 
+  // ---- Server-Sent Events for server-streaming routes ----
+  //
+  // The HTTP status waits for the stream's first message (or the first
+  // keep-alive), so a stream refused at once (bad request, too many
+  // watchers) gets a plain error response with its HTTP status. After that
+  // each message is one "data:" event; the next message is read from the
+  // backend only once the previous one is written, so a slow client slows
+  // the stream instead of filling memory. The connection is not reused.
+
+  // One backend stream. Its callbacks hop onto the session's strand; it
+  // keeps the session (and the io threads) alive until gRPC is done with it.
+  class EventStreamCall
+      : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+   public:
+    EventStreamCall(std::shared_ptr<HttpSession> session, const Route* route)
+        : route(route),
+          session_(std::move(session)),
+          work_(session_->server_.io_context().get_executor()) {}
+
+    void OnReadDone(bool ok) override {
+      // The stream ended: no more reads, so the hold goes and OnDone can
+      // follow.
+      if (!ok) {
+        RemoveHold();
+        return;
+      }
+      grpc::ByteBuffer message;
+      message.Swap(&response);
+      Hop([message = std::move(message)](HttpSession& session) mutable {
+        session.OnEventStreamMessage(&message);
+      });
+    }
+
+    void OnDone(const grpc::Status& status) override {
+      // Keeps this object alive until OnDone returns, whoever lets go last.
+      std::shared_ptr<EventStreamCall> self = std::move(self_);
+      Hop([status, work = std::move(work_)](HttpSession& session) {
+        session.OnEventStreamDone(status);
+      });
+      session_.reset();
+    }
+
+    grpc::ClientContext context;
+    grpc::ByteBuffer request;
+    grpc::ByteBuffer response;
+    const Route* const route;
+    std::shared_ptr<EventStreamCall> self_;
+
+   private:
+    // As for unary calls: post through the io_context, then onto the
+    // strand, so nothing gRPC's thread keeps refers to a strand.
+    template <typename Fn>
+    void Hop(Fn fn) {
+      net::io_context& io_context = session_->server_.io_context();
+      net::post(io_context, [session = session_, fn = std::move(fn)]() mutable {
+        const auto strand = session->stream_.get_executor();
+        net::dispatch(strand, [session = std::move(session),
+                               fn = std::move(fn)]() mutable { fn(*session); });
+      });
+    }
+
+    std::shared_ptr<HttpSession> session_;
+    net::executor_work_guard<net::io_context::executor_type> work_;
+  };
+
+  void StartEventStream(BackendRequest backend_request) {
+    const Route* route = backend_request.route;
+    auto call = std::make_shared<EventStreamCall>(shared_from_this(), route);
+    for (const auto& [name, value] : ForwardedMetadata()) {
+      call->context.AddMetadata(name, value);
+    }
+    bool own_buffer = false;
+    if (!grpc::SerializationTraits<Message>::Serialize(
+             *backend_request.message, &call->request, &own_buffer)
+             .ok()) {
+      SendResponse(
+          RestTranscoder::ErrorResponse(500, "cannot serialize the request"),
+          /*keep_alive=*/false);
+      return;
+    }
+    call->self_ = call;
+    event_stream_ = call;
+    // A stream may stay quiet for long; that is not idle time.
+    stream_.expires_never();
+    server_.StubFor(route)->PrepareBidiStreamingCall(
+        &call->context, route->grpc_method_path, grpc::StubOptions(),
+        call.get());
+    call->StartWriteLast(&call->request, grpc::WriteOptions());
+    // Reads are started from the strand, outside gRPC's reactions; the hold
+    // keeps OnDone away until the last read has failed.
+    call->AddHold();
+    call->StartRead(&call->response);
+    call->StartCall();
+    WatchForClientGone();
+    ScheduleKeepAlive();
+  }
+
+  // The client sends nothing more on an event stream; a read that ends
+  // means it went away, and the backend call goes with it.
+  void WatchForClientGone() {
+    client_probe_.resize(512);
+    stream_.socket().async_read_some(
+        net::buffer(client_probe_),
+        net::bind_executor(
+            stream_.get_executor(),
+            [self = shared_from_this()](beast::error_code error, size_t) {
+              if (!error) {
+                self->WatchForClientGone();
+                return;
+              }
+              self->AbandonEventStream();
+            }));
+  }
+
+  // Every message read must be followed by one more read, even on a call
+  // that is being cancelled (it fails at once), or the hold never goes.
+  void ReadNextMessage() {
+    if (event_stream_ != nullptr) {
+      event_stream_->StartRead(&event_stream_->response);
+    }
+  }
+
+  // The client is gone or cannot be written to: cancel the backend call and
+  // drop what was waiting to be written.
+  void AbandonEventStream() {
+    client_gone_ = true;
+    if (event_stream_ != nullptr) event_stream_->context.TryCancel();
+    for (const EventStreamChunk& chunk : event_stream_outbox_) {
+      if (chunk.then_read) ReadNextMessage();
+    }
+    event_stream_outbox_.clear();
+    Close();
+  }
+
+  void ScheduleKeepAlive() {
+    if (!keep_alive_timer_) keep_alive_timer_.emplace(stream_.get_executor());
+    keep_alive_timer_->expires_after(
+        ToChrono(server_.options().event_stream_keep_alive));
+    keep_alive_timer_->async_wait([self = shared_from_this()](
+                                      beast::error_code error) {
+      if (error || self->event_stream_ == nullptr) return;
+      if (!self->event_stream_writing_ && self->event_stream_outbox_.empty()) {
+        self->QueueEventStreamText(kEventStreamKeepAlive,
+                                   /*then_read=*/false);
+      }
+      self->ScheduleKeepAlive();
+    });
+  }
+
+  void OnEventStreamMessage(grpc::ByteBuffer* message) {
+    if (client_gone_ || stream_failure_) {
+      ReadNextMessage();
+      return;
+    }
+    absl::StatusOr<std::string> event =
+        server_.transcoder().EventStreamMessage(*event_stream_->route, message);
+    if (!event.ok()) {
+      stream_failure_ = grpc::Status(grpc::StatusCode::INTERNAL,
+                                     std::string(event.status().message()));
+      event_stream_->context.TryCancel();
+      ReadNextMessage();
+      return;
+    }
+    QueueEventStreamText(*std::move(event), /*then_read=*/true);
+  }
+
+  void OnEventStreamDone(grpc::Status status) {
+    const Route* route = event_stream_->route;
+    event_stream_.reset();
+    if (keep_alive_timer_) keep_alive_timer_->cancel();
+    if (client_gone_) return;
+    if (stream_failure_) status = *stream_failure_;
+    if (stopping_ && status.error_code() == grpc::StatusCode::CANCELLED) {
+      status = grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                            "the gateway is shutting down");
+    }
+    if (!event_stream_started_ && !status.ok()) {
+      SendResponse(
+          server_.transcoder().TranscodeResponse(*route, status, nullptr),
+          /*keep_alive=*/false);
+      return;
+    }
+    if (!status.ok()) {
+      QueueEventStreamText(RestTranscoder::EventStreamError(status),
+                           /*then_read=*/false);
+    } else if (!event_stream_started_) {
+      QueueEventStreamText("", /*then_read=*/false);  // just the headers
+    }
+    event_stream_closing_ = true;
+    if (!event_stream_writing_) EndEventStream();
+  }
+
+  void QueueEventStreamText(std::string text, bool then_read) {
+    if (!event_stream_started_) {
+      event_stream_started_ = true;
+      event_stream_outbox_.push_back({EventStreamHeaders(), false});
+    }
+    if (!text.empty() || then_read) {
+      event_stream_outbox_.push_back({std::move(text), then_read});
+    }
+    WriteEventStream();
+  }
+
+  std::string EventStreamHeaders() const {
+    http::response<http::empty_body> headers;
+    headers.version(request_version_);
+    headers.result(http::status::ok);
+    headers.set(http::field::content_type, kEventStreamContentType);
+    headers.set(http::field::cache_control, "no-cache");
+    headers.set(http::field::access_control_allow_origin, "*");
+    // Tells nginx-style proxies not to buffer the stream.
+    headers.set("X-Accel-Buffering", "no");
+    // The stream ends with the connection, so no length or chunking.
+    headers.keep_alive(false);
+    std::ostringstream text;
+    text << headers.base();
+    return text.str();
+  }
+
+  void WriteEventStream() {
+    if (event_stream_writing_ || client_gone_) return;
+    if (event_stream_outbox_.empty()) {
+      if (event_stream_closing_) EndEventStream();
+      return;
+    }
+    event_stream_writing_ = true;
+    event_stream_in_flight_ = std::move(event_stream_outbox_.front());
+    event_stream_outbox_.pop_front();
+    stream_.expires_after(kWriteTimeout);
+    net::async_write(
+        stream_, net::buffer(event_stream_in_flight_.text),
+        [self = shared_from_this()](beast::error_code error, size_t) {
+          self->event_stream_writing_ = false;
+          if (self->event_stream_in_flight_.then_read) self->ReadNextMessage();
+          self->event_stream_in_flight_ = {};
+          if (error) {
+            self->AbandonEventStream();
+            return;
+          }
+          self->WriteEventStream();
+        });
+  }
+
+  void EndEventStream() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    Close();
+  }
+
   void SendResponse(RestResponse rest_response, bool keep_alive) {
     response_ = {};
     response_.version(request_version_);
     response_.result(rest_response.status);
-    response_.set(http::field::content_type, "application/json");
+    response_.set(http::field::content_type, rest_response.content_type);
     response_.set(http::field::access_control_allow_origin, "*");
     for (auto& [name, value] : rest_response.headers) {
       response_.set(name, value);
@@ -562,6 +875,22 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   bool drain_after_write_ = false;
   size_t drained_bytes_ = 0;
   std::vector<char> drain_buffer_;
+
+  // Event streams only.
+  struct EventStreamChunk {
+    std::string text;
+    bool then_read = false;  // read the next message once this is written
+  };
+  std::shared_ptr<EventStreamCall> event_stream_;
+  std::deque<EventStreamChunk> event_stream_outbox_;
+  EventStreamChunk event_stream_in_flight_;
+  bool event_stream_started_ = false;  // headers queued
+  bool event_stream_writing_ = false;
+  bool event_stream_closing_ = false;
+  bool client_gone_ = false;
+  std::optional<grpc::Status> stream_failure_;
+  std::optional<net::steady_timer> keep_alive_timer_;
+  std::vector<char> client_probe_;
 };
 
 absl::Status GatewayServer::Impl::ConnectBackends() {

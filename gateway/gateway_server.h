@@ -32,9 +32,11 @@ struct RestRequest {
 
 struct RestResponse {
   int status = 200;
-  std::string body;  // always JSON (or empty for 204)
+  std::string body;  // JSON (or empty for 204) unless content_type says else
   // Headers beyond Content-Type and CORS origin, e.g. Allow on a 405.
   std::vector<std::pair<std::string, std::string>> headers;
+  // Other than JSON only for google.api.HttpBody responses.
+  std::string content_type = "application/json";
 };
 
 // The gRPC call a REST request becomes.
@@ -65,6 +67,14 @@ class RestTranscoder {
   // {"error": message} with `http_status`.
   static RestResponse ErrorResponse(int http_status, absl::string_view message);
 
+  // For server-streaming routes: the Server-Sent Event of one message of
+  // the stream ("data: <json>"); an error when it does not parse.
+  absl::StatusOr<std::string> EventStreamMessage(
+      const Route& route, grpc::ByteBuffer* payload) const;
+  // The "error" event that ends a stream that failed after it started:
+  // the same JSON as an error response.
+  static std::string EventStreamError(const grpc::Status& status);
+
   const RouteTable& routes() const { return routes_; }
 
  private:
@@ -72,6 +82,8 @@ class RestTranscoder {
                            absl::string_view body,
                            google::protobuf::Message* message) const;
   RestResponse Preflight(absl::string_view path) const;
+  static RestResponse HttpBodyResponse(const Route& route,
+                                       grpc::ByteBuffer* payload);
 
   RouteTable routes_;
   JsonTranscoder json_;
@@ -85,6 +97,9 @@ struct GatewayOptions {
   size_t max_body_bytes = 1 << 20;
   // A connection with no request for this long is closed.
   absl::Duration idle_timeout = absl::Seconds(60);
+  // An event stream with nothing to say sends a comment this often, so
+  // proxies and clients do not take it for dead.
+  absl::Duration event_stream_keep_alive = absl::Seconds(15);
   // gRPC service full name ("shopstream.v1.IngestService") -> backend
   // target ("localhost:50051"). Routes come from these services.
   std::map<std::string, std::string> backends;
@@ -99,7 +114,9 @@ struct GatewayOptions {
 // HTTP/1.1 JSON front end for gRPC services (Boost.Beast, async, keep-alive).
 // Each request is transcoded and sent with a generic stub; the io thread is
 // free while the backend works, and the connection resumes from the gRPC
-// callback. Every response is JSON and carries CORS headers.
+// callback. Every response is JSON (or a google.api.HttpBody's own content)
+// and carries CORS headers. Server-streaming methods answer as Server-Sent
+// Events, one event per message, until the stream or the client ends.
 class GatewayServer {
  public:
   // Builds the routes, opens one channel per distinct target, listens and

@@ -1,5 +1,8 @@
 #include "gateway/gateway_server.h"
 
+#include <sys/socket.h>
+#include <sys/time.h>
+
 #include <memory>
 #include <string>
 #include <thread>
@@ -8,8 +11,10 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "boost/asio/connect.hpp"
 #include "boost/asio/ip/tcp.hpp"
+#include "boost/asio/write.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
 #include "gmock/gmock.h"
@@ -126,12 +131,113 @@ class TestAnalyticsService final
     return grpc::Status::OK;
   }
 
+  // CSV as the query service sends it.
+  grpc::Status ExportTimeSeries(
+      grpc::ServerContext* /*context*/,
+      const shopstream::v1::GetTimeSeriesRequest* request,
+      google::api::HttpBody* response) override {
+    response->set_content_type("text/csv; charset=utf-8");
+    response->set_data("shop,n\r\n\"" + request->shop_id() + "\",1\r\n");
+    return grpc::Status::OK;
+  }
+
+  // Shop "refused": RESOURCE_EXHAUSTED at once. "two-then-fail": page
+  // views 1 and 2, then UNAVAILABLE. "forever": page views 1, then waits to
+  // be cancelled. Any other: page views 1, then OK.
+  grpc::Status WatchSummary(
+      grpc::ServerContext* context,
+      const shopstream::v1::GetSummaryRequest* request,
+      grpc::ServerWriter<shopstream::v1::Summary>* writer) override {
+    const std::string& shop = request->shop_id();
+    if (shop == "refused") {
+      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                          "too many watchers");
+    }
+    shopstream::v1::Summary summary;
+    summary.set_top_product_id(shop);
+    summary.set_total_page_views(1);
+    writer->Write(summary);
+    if (shop == "two-then-fail") {
+      summary.set_total_page_views(2);
+      writer->Write(summary);
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "backend went away");
+    }
+    if (shop == "forever") {
+      watch_started_.Notify();
+      const absl::Time deadline = absl::Now() + absl::Seconds(30);
+      while (!context->IsCancelled() && absl::Now() < deadline) {
+        absl::SleepFor(absl::Milliseconds(5));
+      }
+      if (context->IsCancelled()) watch_cancelled_.Notify();
+      return grpc::Status::CANCELLED;
+    }
+    return grpc::Status::OK;
+  }
+
+  bool WaitForWatchCancelled() {
+    return watch_cancelled_.WaitForNotificationWithTimeout(absl::Seconds(20));
+  }
+
   void WaitForSlowRequest() { slow_request_arrived_.WaitForNotification(); }
   void ReleaseSlowRequest() { release_slow_request_.Notify(); }
 
  private:
   absl::Notification slow_request_arrived_;
   absl::Notification release_slow_request_;
+  absl::Notification watch_started_;
+  absl::Notification watch_cancelled_;
+};
+
+// A raw client for event streams: sends one GET, then reads what arrives.
+class EventStreamClient {
+ public:
+  EventStreamClient(uint16_t port, const std::string& target)
+      : socket_(io_context_) {
+    socket_.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+    const std::string request = "GET " + target +
+                                " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                "Accept: text/event-stream\r\n\r\n";
+    net::write(socket_, net::buffer(request));
+    timeval timeout{20, 0};
+    setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout,
+               sizeof(timeout));
+  }
+
+  // Reads until `text` has arrived (true) or the server closed (false). The
+  // receive timeout keeps a broken gateway from hanging the test.
+  bool ReadUntil(const std::string& text) {
+    while (received_.find(text) == std::string::npos) {
+      if (!ReadSome()) return false;
+    }
+    return true;
+  }
+
+  // Everything up to the server's close.
+  const std::string& ReadAll() {
+    while (ReadSome()) {
+    }
+    return received_;
+  }
+
+  const std::string& received() const { return received_; }
+  void Close() {
+    beast::error_code ignored;
+    socket_.close(ignored);
+  }
+
+ private:
+  bool ReadSome() {
+    char buffer[4096];
+    beast::error_code error;
+    const size_t n = socket_.read_some(net::buffer(buffer), error);
+    if (error) return false;
+    received_.append(buffer, n);
+    return true;
+  }
+
+  net::io_context io_context_;
+  tcp::socket socket_;
+  std::string received_;
 };
 
 // A blocking HTTP/1.1 client on one keep-alive connection.
@@ -210,8 +316,10 @@ class GatewayServerTest : public ::testing::Test {
 
   static std::unique_ptr<GatewayServer> StartGateway(
       const std::string& ingest_target, const std::string& query_target,
-      const std::string& static_accept_path = "") {
+      const std::string& static_accept_path = "",
+      absl::Duration keep_alive = absl::Seconds(15)) {
     GatewayOptions options;
+    options.event_stream_keep_alive = keep_alive;
     options.static_accept_path = static_accept_path;
     options.http_address = "127.0.0.1";
     options.http_port = 0;
@@ -467,6 +575,91 @@ TEST_F(GatewayServerTest, StopLetsInFlightRequestsFinish) {
   EXPECT_EQ(slow_response.result_int(), 200);
   EXPECT_THAT(slow_response.body(), HasSubstr(R"("top_product_id":"slow")"));
   EXPECT_FALSE(HttpClient(gateway_->port()).connected());
+}
+
+TEST_F(GatewayServerTest, HttpBodyIsSentAsItsOwnContentType) {
+  HttpClient client(gateway_->port());
+  Response response =
+      client.Send(http::verb::get, "/v1/shops/a,b/timeseries.csv");
+  EXPECT_EQ(response.result_int(), 200);
+  EXPECT_EQ(response[http::field::content_type], "text/csv; charset=utf-8");
+  EXPECT_EQ(response[http::field::content_disposition],
+            "attachment; filename=\"timeseries.csv\"");
+  EXPECT_EQ(response[http::field::access_control_allow_origin], "*");
+  EXPECT_EQ(response.body(), "shop,n\r\n\"a,b\",1\r\n");
+  // The connection stays usable for JSON afterwards.
+  Response json = client.Send(http::verb::get, "/api/health");
+  EXPECT_EQ(json[http::field::content_type], "application/json");
+}
+
+TEST_F(GatewayServerTest, EventStreamSendsEachMessageThenTheError) {
+  EventStreamClient client(gateway_->port(),
+                           "/v1/shops/two-then-fail/summary:watch");
+  const std::string& text = client.ReadAll();
+  EXPECT_THAT(text, ::testing::StartsWith("HTTP/1.1 200 OK\r\n"));
+  EXPECT_THAT(text, HasSubstr("Content-Type: text/event-stream\r\n"));
+  EXPECT_THAT(text, HasSubstr("Access-Control-Allow-Origin: *\r\n"));
+  EXPECT_THAT(text, HasSubstr("Cache-Control: no-cache\r\n"));
+  const size_t body = text.find("\r\n\r\n");
+  ASSERT_NE(body, std::string::npos);
+  const std::string events = text.substr(body + 4);
+  const size_t first = events.find("data: {\"total_page_views\":1,");
+  const size_t second = events.find("data: {\"total_page_views\":2,");
+  const size_t error =
+      events.find("event: error\ndata: {\"error\":\"backend went away\"}\n\n");
+  ASSERT_NE(first, std::string::npos) << events;
+  ASSERT_NE(second, std::string::npos) << events;
+  ASSERT_NE(error, std::string::npos) << events;
+  EXPECT_LT(first, second);
+  EXPECT_LT(second, error);
+  EXPECT_THAT(events, HasSubstr("\"top_product_id\":\"two-then-fail\""));
+}
+
+TEST_F(GatewayServerTest, EventStreamThatEndsWellJustCloses) {
+  EventStreamClient client(gateway_->port(), "/v1/shops/once/summary:watch");
+  const std::string& text = client.ReadAll();
+  EXPECT_THAT(text, HasSubstr("data: {\"total_page_views\":1,"));
+  EXPECT_THAT(text, ::testing::Not(HasSubstr("event: error")));
+}
+
+TEST_F(GatewayServerTest, RefusedEventStreamIsAPlainErrorResponse) {
+  HttpClient client(gateway_->port());
+  Response response =
+      client.Send(http::verb::get, "/v1/shops/refused/summary:watch");
+  EXPECT_EQ(response.result_int(), 429);
+  EXPECT_EQ(response[http::field::content_type], "application/json");
+  EXPECT_EQ(response["Retry-After"], "1");
+  EXPECT_EQ(response.body(), R"({"error":"too many watchers"})");
+}
+
+TEST_F(GatewayServerTest, ClientThatGoesAwayCancelsTheBackendStream) {
+  EventStreamClient client(gateway_->port(), "/v1/shops/forever/summary:watch");
+  ASSERT_TRUE(client.ReadUntil("data: "));
+  client.Close();
+  EXPECT_TRUE(analytics_service_.WaitForWatchCancelled());
+}
+
+TEST_F(GatewayServerTest, QuietEventStreamGetsKeepAliveComments) {
+  const std::string target = "127.0.0.1:" + std::to_string(backend_port_);
+  std::unique_ptr<GatewayServer> gateway =
+      StartGateway(target, target, "", absl::Milliseconds(20));
+  ASSERT_NE(gateway, nullptr);
+  EventStreamClient client(gateway->port(), "/v1/shops/forever/summary:watch");
+  ASSERT_TRUE(client.ReadUntil("data: "));
+  EXPECT_TRUE(client.ReadUntil("\n\n: keep-alive\n\n"));
+  client.Close();
+  EXPECT_TRUE(analytics_service_.WaitForWatchCancelled());
+}
+
+TEST_F(GatewayServerTest, StopEndsOpenEventStreams) {
+  EventStreamClient client(gateway_->port(), "/v1/shops/forever/summary:watch");
+  ASSERT_TRUE(client.ReadUntil("data: "));
+  std::thread stopper([&] { gateway_->Stop(); });
+  const std::string& text = client.ReadAll();
+  stopper.join();
+  EXPECT_THAT(text, HasSubstr("event: error\ndata: {\"error\":\"the gateway is "
+                              "shutting down\"}\n\n"));
+  EXPECT_TRUE(analytics_service_.WaitForWatchCancelled());
 }
 
 }  // namespace

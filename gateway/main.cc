@@ -1,6 +1,7 @@
 // shopstream-gateway: REST/JSON in front of the ingest and query gRPC
 // services. The routes come from the services' google.api.http annotations.
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 
@@ -25,6 +26,8 @@ ABSL_FLAG(int, http_threads, 0,
           "HTTP io threads; 0 means one per hardware thread.");
 ABSL_FLAG(int, backend_timeout_ms, 10000,
           "Deadline of each backend call, in milliseconds.");
+ABSL_FLAG(int, event_stream_keep_alive_ms, 15000,
+          "How often a quiet Server-Sent Events stream gets a comment line.");
 ABSL_FLAG(bool, multiplex_calls, true,
           "Carry unary calls over CallMultiplexer streams where a backend "
           "offers them.");
@@ -59,6 +62,8 @@ int main(int argc, char** argv) {
   options.multiplex_calls = absl::GetFlag(FLAGS_multiplex_calls);
   options.backend_timeout =
       absl::Milliseconds(absl::GetFlag(FLAGS_backend_timeout_ms));
+  options.event_stream_keep_alive = absl::Milliseconds(
+      std::max(1, absl::GetFlag(FLAGS_event_stream_keep_alive_ms)));
   options.backends[ServiceName(
       shopstream::v1::IngestRequest::descriptor()->file(), "IngestService")] =
       absl::GetFlag(FLAGS_ingest_target);

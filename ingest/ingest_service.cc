@@ -23,6 +23,11 @@ std::string DeadLetterMessage(const EventOutcome& outcome) {
                       outcome.reason);
 }
 
+grpc::Status ShuttingDown() {
+  return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                      "ingest is shutting down; retry with the same event_id");
+}
+
 void Reject(v1::EventResult* result, int index, const absl::Status& status) {
   result->set_index(index);
   result->set_status(kRejected);
@@ -167,6 +172,10 @@ class StreamEventsReactor final : public grpc::ServerReadReactor<v1::Event> {
 
 void IngestHandler::Ingest(const v1::IngestRequest& request,
                            v1::IngestResponse* response, Done done) {
+  if (!taking_) {
+    done(ShuttingDown());
+    return;
+  }
   auto stored = validator_.Validate(request.event());
   if (!stored.ok()) {
     done(ToGrpcStatus(stored.status()));
@@ -199,6 +208,10 @@ void IngestHandler::Ingest(const v1::IngestRequest& request,
 
 void IngestHandler::IngestBatch(const v1::IngestBatchRequest& request,
                                 v1::IngestBatchResponse* response, Done done) {
+  if (!taking_) {
+    done(ShuttingDown());
+    return;
+  }
   if (request.events_size() > kMaxEventsPerBatch) {
     done(grpc::Status(
         grpc::StatusCode::INVALID_ARGUMENT,
@@ -255,6 +268,7 @@ void IngestHandler::IngestBatch(const v1::IngestBatchRequest& request,
 
 grpc::Status IngestHandler::Health(v1::HealthResponse* response) const {
   // Healthy means events can be taken now, which needs the processor.
+  if (!taking_) return ShuttingDown();
   if (!publisher_->Ready()) {
     return grpc::Status(grpc::StatusCode::UNAVAILABLE, "processor unavailable");
   }

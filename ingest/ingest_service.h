@@ -1,6 +1,8 @@
 #ifndef SHOPSTREAM_INGEST_INGEST_SERVICE_H_
 #define SHOPSTREAM_INGEST_INGEST_SERVICE_H_
 
+#include <atomic>
+
 #include "common/call_multiplexer_service.h"
 #include "common/event_validator.h"
 #include "ingest/processor_client.h"
@@ -28,12 +30,19 @@ class IngestHandler {
   // Offers Ingest, IngestBatch and Health on multiplexed streams too.
   void AddMethodsTo(CallMultiplexerService* multiplexer);
 
+  // On shutdown: new calls are answered UNAVAILABLE (so callers retry
+  // elsewhere or later) and health turns unhealthy; calls already taken
+  // finish. The gRPC server refuses new calls by itself, but calls on a
+  // multiplexed stream reach the handler.
+  void StopTaking() { taking_ = false; }
+
   EventPublisher* publisher() const { return publisher_; }
   const EventValidator& validator() const { return validator_; }
 
  private:
   EventPublisher* publisher_;
   EventValidator validator_;
+  std::atomic<bool> taking_{true};
 };
 
 // The gRPC face of IngestHandler. Callback handlers: no thread waits while

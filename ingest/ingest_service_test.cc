@@ -290,5 +290,45 @@ TEST_F(IngestServiceTest, UnhealthyWithoutTheProcessor) {
             grpc::StatusCode::UNAVAILABLE);
 }
 
+TEST_F(IngestServiceTest, AfterStopTakingCallsAreRefusedAndStreamsEnd) {
+  auto multiplexed = internal::v1::CallMultiplexer::NewStub(
+      server_->InProcessChannel(grpc::ChannelArguments()));
+  grpc::ClientContext stream_context;
+  auto stream = multiplexed->Calls(&stream_context);
+  internal::v1::CallBatch batch;
+  internal::v1::Call* call = batch.add_calls();
+  call->set_id(1);
+  call->set_method("/shopstream.v1.IngestService/Ingest");
+  v1::IngestRequest request;
+  *request.mutable_event() = PageView("before");
+  call->set_request(request.SerializeAsString());
+  ASSERT_TRUE(stream->Write(batch));
+  internal::v1::ResultBatch results;
+  ASSERT_TRUE(stream->Read(&results));
+  ASSERT_EQ(results.results_size(), 1);
+  EXPECT_EQ(results.results(0).code(), grpc::StatusCode::OK);
+
+  handler_.StopTaking();
+  multiplexer_.Shutdown();
+  grpc::ClientContext ctx;
+  *request.mutable_event() = PageView("after");
+  v1::IngestResponse resp;
+  grpc::Status status = stub_->Ingest(&ctx, request, &resp);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(status.error_message(), HasSubstr("shutting down"));
+  grpc::ClientContext health_ctx;
+  v1::HealthResponse health;
+  EXPECT_EQ(
+      stub_->Health(&health_ctx, v1::HealthRequest(), &health).error_code(),
+      grpc::StatusCode::UNAVAILABLE);
+  // Nothing is in flight on the multiplexed stream, so the server ends it:
+  // a server shutting down need not wait for its caller to.
+  while (stream->Read(&results)) {
+  }
+  EXPECT_FALSE(stream->Finish().ok());
+  ASSERT_EQ(publisher_.stored().size(), 1u);
+  EXPECT_EQ(publisher_.stored()[0].event_id(), "before");
+}
+
 }  // namespace
 }  // namespace shopstream

@@ -14,8 +14,8 @@
 ABSL_FLAG(std::string, ingest_address, "0.0.0.0:50051",
           "gRPC listen address of the ingest service.");
 ABSL_FLAG(std::string, processor_target, "localhost:50053",
-          "gRPC addresses of the processors, comma-separated; a DNS name "
-          "with several addresses (a headless Service) is balanced too.");
+          "gRPC addresses of the processors, comma-separated, one per "
+          "processor (a DNS name with several addresses is not balanced).");
 ABSL_FLAG(int64_t, max_outstanding_events, 100000,
           "Events waiting for commit before new ones are refused.");
 ABSL_FLAG(int, streams_per_target, 2,
@@ -69,7 +69,11 @@ int main(int argc, char** argv) {
   const int sig = shopstream::WaitForTerminationSignal();
   shopstream::LogInfo("stopping", {{"signal", std::to_string(sig)}});
   const auto grace = std::chrono::milliseconds(absl::GetFlag(FLAGS_shutdown_grace_ms));
-  // In-flight calls finish (their events commit) before the stream closes.
+  // New calls are refused, also on the gateway's multiplexed streams, which
+  // close once their calls are answered; calls in flight finish (their
+  // events commit) before the processor streams close.
+  handler.StopTaking();
+  multiplexer.Shutdown();
   server->Shutdown(std::chrono::system_clock::now() + grace);
   for (auto* client : clients) client->Stop(absl::Seconds(2));
   shopstream::LogInfo("stopped");

@@ -51,7 +51,11 @@ void BatchCommitter::Submit(Submission submission) {
   if (!status.ok()) done(status, {});
 }
 
-void BatchCommitter::Stop() {
+void BatchCommitter::Stop(absl::Duration grace) {
+  {
+    absl::MutexLock lock(&stop_mu_);
+    stop_by_ = std::min(stop_by_, absl::Now() + grace);
+  }
   batcher_.Close();
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
@@ -68,6 +72,11 @@ void BatchCommitter::WriterLoop(int index) {
   }
 }
 
+absl::Time BatchCommitter::StopBy() const {
+  absl::MutexLock lock(&stop_mu_);
+  return stop_by_;
+}
+
 absl::StatusOr<std::vector<bool>> BatchCommitter::WriteWithRetry(
     BatchWriter& writer,
     const std::vector<const internal::v1::StoredEvent*>& events) {
@@ -76,7 +85,8 @@ absl::StatusOr<std::vector<bool>> BatchCommitter::WriteWithRetry(
   while (true) {
     auto result = writer.Write(events);
     if (result.ok() || !IsTransientPgStatus(result.status())) return result;
-    if (absl::Now() + pause > give_up) {
+    // Stop may shorten the budget while this batch is being retried.
+    if (absl::Now() + pause > std::min(give_up, StopBy())) {
       return absl::UnavailableError(absl::StrCat("cannot commit to postgres: ",
                                                  result.status().message()));
     }
@@ -90,6 +100,13 @@ absl::StatusOr<std::vector<bool>> BatchCommitter::WriteWithRetry(
 
 void BatchCommitter::Commit(BatchWriter& writer,
                             std::vector<Submission>& batch) {
+  if (absl::Now() >= StopBy()) {
+    Answer(batch,
+           absl::UnavailableError(
+               "processor is shutting down; retry with the same event_id"),
+           {});
+    return;
+  }
   const auto events = EventsOf(batch);
   EventOutcomes outcomes(events.size());
   absl::Status status = CommitRange(writer, events, 0, events.size(), outcomes);
@@ -126,7 +143,8 @@ absl::Status BatchCommitter::CommitRange(
   const std::string reason(written.status().message());
   const absl::Time give_up = absl::Now() + options_.retry_budget;
   absl::Status kept = writer.DeadLetter(*range[0], reason);
-  while (!kept.ok() && IsTransientPgStatus(kept) && absl::Now() < give_up) {
+  while (!kept.ok() && IsTransientPgStatus(kept) &&
+         absl::Now() < std::min(give_up, StopBy())) {
     absl::SleepFor(absl::Milliseconds(50));
     kept = writer.DeadLetter(*range[0], reason);
   }

@@ -112,6 +112,21 @@ TEST(BatchCommitterTest, UnreachableDatabaseAnswersUnavailableWithinBudget) {
   EXPECT_EQ(o.status.code(), absl::StatusCode::kUnavailable) << o.status;
 }
 
+TEST(BatchCommitterTest, StopGivesUpRetryingAfterItsGrace) {
+  // PostgreSQL is unreachable and the retry budget endless: only the grace
+  // of Stop can end the retries.
+  BatchCommitter committer(
+      {.conninfo = "host=127.0.0.1 port=1 user=postgres connect_timeout=1",
+       .writers = 1,
+       .retry_budget = absl::InfiniteDuration()});
+  committer.Start();
+  Outcome o;
+  committer.Submit(Make({"x"}, &o));
+  committer.Stop(absl::Milliseconds(200));
+  ASSERT_TRUE(o.done.HasBeenNotified());
+  EXPECT_EQ(o.status.code(), absl::StatusCode::kUnavailable) << o.status;
+}
+
 TEST(BatchCommitterTest, StopCommitsWhatWasTaken) {
   TestDatabase db;
   ASSERT_TRUE(SchemaMigrator().Apply(db.conninfo()).ok());

@@ -5,8 +5,10 @@
 #include <tuple>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/commit_notice.h"
 #include "processor/event_partitions.h"
 #include "storage/pg_status.h"
 
@@ -194,12 +196,21 @@ absl::StatusOr<std::vector<bool>> BatchWriter::Write(
     if (!rows.empty()) {
       for (const std::string& sql : RollupStatements()) tx.exec(sql);
     }
-    tx.commit();
     absl::flat_hash_map<std::string, int> fresh;
     fresh.reserve(rows.size());
+    absl::flat_hash_set<std::string> shops;
     for (const auto& row : rows) {
-      ++fresh[Key(row[0].as<std::string>(), row[1].as<std::string>())];
+      std::string shop_id = row[0].as<std::string>();
+      ++fresh[Key(shop_id, row[1].as<std::string>())];
+      shops.insert(std::move(shop_id));
     }
+    // Watchers of these shops hear of it once the batch is committed, and
+    // not at all if it is not; duplicates change nothing worth announcing.
+    for (const std::string& payload : EncodeCommitNotices(
+             std::vector<std::string>(shops.begin(), shops.end()))) {
+      tx.exec_params("SELECT pg_notify($1, $2)", kCommitNoticeChannel, payload);
+    }
+    tx.commit();
     return fresh;
   });
   if (!inserted.ok()) {

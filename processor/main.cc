@@ -30,6 +30,9 @@ ABSL_FLAG(int64_t, max_pending_events, 200000,
           "Events waiting for a writer before new ones are refused.");
 ABSL_FLAG(int, retry_budget_ms, 5000,
           "How long a batch is retried through PostgreSQL failures.");
+ABSL_FLAG(int, shutdown_grace_ms, 15000,
+          "On SIGTERM, how long taken events may take to commit; what is "
+          "left is answered UNAVAILABLE; 2 s more close the streams.");
 ABSL_FLAG(bool, migrate_only, false, "Apply migrations, then exit.");
 ABSL_FLAG(int, raw_retention_days, 0,
           "Drop raw events (whole UTC months) older than this many days, "
@@ -80,7 +83,7 @@ int main(int argc, char** argv) {
   stopping.Notify();
   if (retention.joinable()) retention.join();
   // Commit and answer everything taken, then end the streams.
-  committer.Stop();
+  committer.Stop(absl::Milliseconds(absl::GetFlag(FLAGS_shutdown_grace_ms)));
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   shopstream::LogInfo("stopped");
   return 0;

@@ -1,6 +1,8 @@
 #include "query/analytics_service.h"
 
 #include "common/grpc_status.h"
+#include "query/analytics_requests.h"
+#include "query/csv_export.h"
 
 namespace shopstream {
 namespace {
@@ -14,10 +16,24 @@ grpc::Status Answer(absl::StatusOr<T> result, T* response) {
 
 }  // namespace
 
+AnalyticsService::AnalyticsService(const AnalyticsQueries* queries,
+                                   WatchOptions watch_options)
+    : queries_(queries),
+      watchers_(
+          [this](const v1::GetSummaryRequest& request) {
+            return Summarize(request);
+          },
+          watch_options) {}
+
+absl::StatusOr<v1::Summary> AnalyticsService::Summarize(
+    const v1::GetSummaryRequest& request) const {
+  return queries_->Summary(request);
+}
+
 grpc::Status AnalyticsService::GetSummary(grpc::ServerContext* context,
                                           const v1::GetSummaryRequest* request,
                                           v1::Summary* response) {
-  return Answer(queries_->Summary(*request), response);
+  return Answer(Summarize(*request), response);
 }
 
 grpc::Status AnalyticsService::GetTimeSeries(
@@ -42,6 +58,41 @@ grpc::Status AnalyticsService::ListEvents(grpc::ServerContext* context,
                                           const v1::ListEventsRequest* request,
                                           v1::ListEventsResponse* response) {
   return Answer(queries_->ListEvents(*request), response);
+}
+
+// The exports answer from the same queries as their JSON twins, so the two
+// never disagree.
+grpc::Status AnalyticsService::ExportTimeSeries(
+    grpc::ServerContext* context, const v1::GetTimeSeriesRequest* request,
+    google::api::HttpBody* response) {
+  absl::StatusOr<v1::TimeSeries> series = queries_->TimeSeries(*request);
+  if (!series.ok()) return ToGrpcStatus(series.status());
+  response->set_content_type(kCsvContentType);
+  response->set_data(TimeSeriesCsv(*series));
+  return grpc::Status::OK;
+}
+
+grpc::Status AnalyticsService::ExportTopProducts(
+    grpc::ServerContext* context, const v1::GetTopProductsRequest* request,
+    google::api::HttpBody* response) {
+  absl::StatusOr<v1::TopProducts> top = queries_->TopProducts(*request);
+  if (!top.ok()) return ToGrpcStatus(top.status());
+  response->set_content_type(kCsvContentType);
+  response->set_data(TopProductsCsv(*top));
+  return grpc::Status::OK;
+}
+
+grpc::ServerWriteReactor<v1::Summary>* AnalyticsService::WatchSummary(
+    grpc::CallbackServerContext* context,
+    const v1::GetSummaryRequest* request) {
+  // Bad input is refused before a stream exists, as GetSummary refuses it.
+  if (auto range = CheckScope(request->shop_id(), /*required=*/false,
+                              request->has_from() ? &request->from() : nullptr,
+                              request->has_to() ? &request->to() : nullptr);
+      !range.ok()) {
+    return SummaryWatchers::Refuse(ToGrpcStatus(range.status()));
+  }
+  return watchers_.Watch(*request);
 }
 
 grpc::Status AnalyticsService::Health(grpc::ServerContext* context,

@@ -2,16 +2,21 @@
 #define SHOPSTREAM_QUERY_ANALYTICS_SERVICE_H_
 
 #include "query/analytics_queries.h"
+#include "query/summary_watchers.h"
 #include "shopstream/v1/analytics.grpc.pb.h"
 
 namespace shopstream {
 
 // The gRPC face of the analytics queries. Queries block on PostgreSQL, so
-// this is a synchronous service: gRPC's thread pool carries them.
-class AnalyticsService : public v1::AnalyticsService::Service {
+// the unary methods are synchronous and gRPC's thread pool carries them;
+// WatchSummary is a callback stream, since watchers wait far longer than
+// any thread should (see summary_watchers.h).
+class AnalyticsService final
+    : public v1::AnalyticsService::WithCallbackMethod_WatchSummary<
+          v1::AnalyticsService::Service> {
  public:
-  explicit AnalyticsService(const AnalyticsQueries* queries)
-      : queries_(queries) {}
+  explicit AnalyticsService(const AnalyticsQueries* queries,
+                            WatchOptions watch_options = {});
 
   grpc::Status GetSummary(grpc::ServerContext* context,
                           const v1::GetSummaryRequest* request,
@@ -28,15 +33,29 @@ class AnalyticsService : public v1::AnalyticsService::Service {
   grpc::Status ListEvents(grpc::ServerContext* context,
                           const v1::ListEventsRequest* request,
                           v1::ListEventsResponse* response) override;
+  grpc::Status ExportTimeSeries(grpc::ServerContext* context,
+                                const v1::GetTimeSeriesRequest* request,
+                                google::api::HttpBody* response) override;
+  grpc::Status ExportTopProducts(grpc::ServerContext* context,
+                                 const v1::GetTopProductsRequest* request,
+                                 google::api::HttpBody* response) override;
+  grpc::ServerWriteReactor<v1::Summary>* WatchSummary(
+      grpc::CallbackServerContext* context,
+      const v1::GetSummaryRequest* request) override;
   grpc::Status Health(grpc::ServerContext* context,
                       const v1::HealthRequest* request,
                       v1::HealthResponse* response) override;
 
- protected:
-  const AnalyticsQueries* queries() const { return queries_; }
+  // What GetSummary answers; WatchSummary pushes the same.
+  absl::StatusOr<v1::Summary> Summarize(
+      const v1::GetSummaryRequest& request) const;
+
+  // Commit notices go here; stop them before the server shuts down.
+  SummaryWatchers& watchers() { return watchers_; }
 
  private:
   const AnalyticsQueries* queries_;
+  SummaryWatchers watchers_;
 };
 
 }  // namespace shopstream

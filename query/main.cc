@@ -7,6 +7,7 @@
 #include "common/service_process.h"
 #include "common/termination.h"
 #include "query/analytics_service.h"
+#include "query/commit_listener.h"
 #include "query/rollup_analytics.h"
 #include "storage/schema_migrator.h"
 
@@ -16,6 +17,12 @@ ABSL_FLAG(std::string, postgres,
           "host=127.0.0.1 port=5432 user=postgres dbname=shopstream",
           "libpq connection string of the events database.");
 ABSL_FLAG(int, postgres_connections, 8, "Size of the connection pool.");
+ABSL_FLAG(int, max_watchers, 1000,
+          "WatchSummary streams served at once; more are refused with "
+          "RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int, watch_min_interval_ms, 250,
+          "Least time between two pushes to one WatchSummary stream; commits "
+          "in between are coalesced.");
 
 int main(int argc, char** argv) {
   shopstream::InitServiceProcess("query");
@@ -29,14 +36,30 @@ int main(int argc, char** argv) {
   shopstream::PgConnectionPool pool(conninfo,
                                     absl::GetFlag(FLAGS_postgres_connections));
   shopstream::RollupAnalytics queries(&pool);
-  shopstream::AnalyticsService service(&queries);
+  shopstream::WatchOptions watch_options;
+  watch_options.max_watchers = absl::GetFlag(FLAGS_max_watchers);
+  watch_options.min_interval =
+      absl::Milliseconds(absl::GetFlag(FLAGS_watch_min_interval_ms));
+  shopstream::AnalyticsService service(&queries, watch_options);
+  shopstream::SummaryWatchers& watchers = service.watchers();
+  shopstream::CommitListener listener(
+      conninfo,
+      [&watchers](const std::vector<std::string>& shops) {
+        watchers.OnCommit(shops);
+      },
+      [&watchers] { watchers.OnGap(); });
+  listener.Start();
   std::unique_ptr<grpc::Server> server = shopstream::StartGrpcServer(
       absl::GetFlag(FLAGS_query_address), {&service});
   if (server == nullptr) return 1;
 
   const int sig = shopstream::WaitForTerminationSignal();
   shopstream::LogInfo("stopping", {{"signal", std::to_string(sig)}});
+  // Watch streams never end by themselves; end them first so that the
+  // server's shutdown only waits for unary calls.
+  watchers.Stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  listener.Stop();
   shopstream::LogInfo("stopped");
   return 0;
 }

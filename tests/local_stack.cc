@@ -5,6 +5,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <pqxx/pqxx>
 #include <stdexcept>
 #include <thread>
@@ -24,8 +25,10 @@ HttpResponse HttpRequest(int port, const std::string& method,
   boost::asio::io_context ioc;
   beast::tcp_stream stream(ioc);
   stream.expires_after(std::chrono::seconds(30));
-  stream.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
-  http::request<http::string_body> req(http::string_to_verb(method), target, 11);
+  stream.connect(
+      tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
+  http::request<http::string_body> req(http::string_to_verb(method), target,
+                                       11);
   req.set(http::field::host, "127.0.0.1");
   if (!body.empty()) {
     req.set(http::field::content_type, content_type);
@@ -66,37 +69,57 @@ bool HealthyWithin(int port, const std::string& path, int timeout_ms) {
 
 std::string Loopback(int port) { return "127.0.0.1:" + std::to_string(port); }
 
+std::string ServerOf(const LocalStackOptions& options) {
+  if (!options.postgres_server.empty()) return options.postgres_server;
+  const char* server = std::getenv("SHOPSTREAM_TEST_PG");
+  if (server == nullptr) {
+    throw std::runtime_error(
+        "SHOPSTREAM_TEST_PG is not set; run this test through ctest");
+  }
+  return server;
+}
+
+std::vector<std::string> With(std::vector<std::string> flags,
+                              const std::vector<std::string>& extra) {
+  flags.insert(flags.end(), extra.begin(), extra.end());
+  return flags;
+}
+
 }  // namespace
 
 LocalStack::LocalStack(bool second_processor)
-    : http_port_(FreePort()),
+    : LocalStack(LocalStackOptions{.second_processor = second_processor}) {}
+
+LocalStack::LocalStack(LocalStackOptions options)
+    : options_(std::move(options)),
+      db_(ServerOf(options_)),
+      http_port_(FreePort()),
       ingest_port_(FreePort()),
       query_port_(FreePort()),
       processor_port_(FreePort()) {
   const std::string pg = "--postgres=" + db_.conninfo();
   RestartProcessor();
-  std::string processor_targets = Loopback(processor_port_);
-  if (second_processor) {
+  processor_targets_ = Loopback(processor_port_);
+  if (options_.second_processor) {
     second_processor_port_ = FreePort();
     second_processor_ = std::make_unique<ServiceProcess>(
         "shopstream-processor",
-        std::vector<std::string>{
-            "--processor_address=" + Loopback(second_processor_port_), pg});
-    absl::StrAppend(&processor_targets, ",", Loopback(second_processor_port_));
+        With({"--processor_address=" + Loopback(second_processor_port_), pg},
+             options_.processor_flags));
+    absl::StrAppend(&processor_targets_, ",", Loopback(second_processor_port_));
   }
   query_ = std::make_unique<ServiceProcess>(
       "shopstream-query",
-      std::vector<std::string>{"--query_address=" + Loopback(query_port_), pg});
-  ingest_ = std::make_unique<ServiceProcess>(
-      "shopstream-ingest",
-      std::vector<std::string>{"--ingest_address=" + Loopback(ingest_port_),
-                               "--processor_target=" + processor_targets});
+      With({"--query_address=" + Loopback(query_port_), pg},
+           options_.query_flags));
+  RestartIngest();
   gateway_ = std::make_unique<ServiceProcess>(
       "shopstream-gateway",
-      std::vector<std::string>{"--http_address=127.0.0.1",
-                               "--http_port=" + std::to_string(http_port_),
-                               "--ingest_target=" + Loopback(ingest_port_),
-                               "--query_target=" + Loopback(query_port_)});
+      With({"--http_address=127.0.0.1",
+            "--http_port=" + std::to_string(http_port_),
+            "--ingest_target=" + Loopback(ingest_port_),
+            "--query_target=" + Loopback(query_port_)},
+           options_.gateway_flags));
   // Healthy through the gateway means: gateway up, ingest up with its
   // processor stream open, query up with the schema in place.
   if (!HealthyWithin(http_port_, "/v1/health", 60000) ||
@@ -116,8 +139,16 @@ LocalStack::~LocalStack() {
 void LocalStack::RestartProcessor() {
   processor_ = std::make_unique<ServiceProcess>(
       "shopstream-processor",
-      std::vector<std::string>{"--processor_address=" + Loopback(processor_port_),
-                               "--postgres=" + db_.conninfo()});
+      With({"--processor_address=" + Loopback(processor_port_),
+            "--postgres=" + db_.conninfo()},
+           options_.processor_flags));
+}
+
+void LocalStack::RestartIngest() {
+  ingest_ = std::make_unique<ServiceProcess>(
+      "shopstream-ingest", With({"--ingest_address=" + Loopback(ingest_port_),
+                                 "--processor_target=" + processor_targets_},
+                                options_.ingest_flags));
 }
 
 std::string LocalStack::ingest_target() const { return Loopback(ingest_port_); }
@@ -126,7 +157,8 @@ std::string LocalStack::query_target() const { return Loopback(query_port_); }
 int64_t LocalStack::StoredEvents(const std::string& where) const {
   pqxx::connection c(db_.conninfo());
   pqxx::work tx(c);
-  return tx.exec("SELECT count(*) FROM events WHERE " + where)[0][0].as<int64_t>();
+  return tx.exec("SELECT count(*) FROM events WHERE " + where)[0][0]
+      .as<int64_t>();
 }
 
 }  // namespace shopstream::testing

@@ -3,7 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -38,8 +38,16 @@ ServiceProcess::ServiceProcess(const std::string& binary,
   argv.push_back(const_cast<char*>(path.c_str()));
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  if (posix_spawn(&pid_, path.c_str(), nullptr, nullptr, argv.data(), environ) != 0) {
-    throw std::runtime_error("cannot start " + path);
+  const pid_t parent = getpid();
+  pid_ = fork();
+  if (pid_ < 0) throw std::runtime_error("cannot start " + path);
+  if (pid_ == 0) {
+    // Only async-signal-safe calls here. If the test dies (a crash, a ctest
+    // timeout), the kernel kills the service too, so none outlives it.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
+    execve(path.c_str(), argv.data(), environ);
+    _exit(127);
   }
 }
 

@@ -9,7 +9,10 @@
 namespace shopstream::testing {
 
 // A shopstream binary run as a real child process. The destructor stops it
-// (SIGTERM, then SIGKILL), so no test leaves a process behind.
+// (SIGTERM, then SIGKILL), so no test leaves a process behind; should the
+// test process die first, the kernel kills the child. That death signal
+// follows the thread that started the child, so start services from the
+// test's main thread.
 class ServiceProcess {
  public:
   // `binary` is a file name in $SHOPSTREAM_BIN_DIR.
