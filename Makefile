@@ -6,7 +6,7 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 CTEST_ARGS ?=
 
-.PHONY: all deps build up down logs status test test-unit test-integration test-e2e test-deploy clean format
+.PHONY: all deps build up down logs status test test-unit test-integration test-e2e test-browser test-deploy clean format
 
 all: build
 
@@ -42,6 +42,11 @@ test-integration: build
 
 test-e2e: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L e2e
+
+# The dashboard in headless Chromium against a real stack; screenshots in
+# $(BUILD_DIR)/test-artifacts/dashboard.
+test-browser: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -L browser
 
 test-deploy: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L deploy

@@ -28,6 +28,7 @@
 #include "gateway/event_stream.h"
 #include "gateway/http_status.h"
 #include "gateway/path_template.h"
+#include "gateway/static_files.h"
 #include "google/api/httpbody.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/generic/generic_stub.h"
@@ -277,9 +278,11 @@ class HttpSession;
 
 class GatewayServer::Impl : public std::enable_shared_from_this<Impl> {
  public:
-  Impl(GatewayOptions options, RouteTable routes)
+  Impl(GatewayOptions options, RouteTable routes,
+       std::optional<StaticFiles> static_files)
       : options_(std::move(options)),
         transcoder_(std::move(routes)),
+        static_files_(std::move(static_files)),
         acceptor_(net::make_strand(io_context_)) {}
 
   absl::Status Listen();
@@ -293,6 +296,9 @@ class GatewayServer::Impl : public std::enable_shared_from_this<Impl> {
   uint16_t port() const { return port_; }
   const GatewayOptions& options() const { return options_; }
   const RestTranscoder& transcoder() const { return transcoder_; }
+  const StaticFiles* static_files() const {
+    return static_files_.has_value() ? &*static_files_ : nullptr;
+  }
   net::io_context& io_context() { return io_context_; }
   grpc::GenericStub* StubFor(const Route* route) const {
     return stubs_by_route_.at(route);
@@ -317,6 +323,7 @@ class GatewayServer::Impl : public std::enable_shared_from_this<Impl> {
 
   const GatewayOptions options_;
   const RestTranscoder transcoder_;
+  const std::optional<StaticFiles> static_files_;
   std::vector<std::unique_ptr<grpc::GenericStub>> stubs_;
   absl::flat_hash_map<const Route*, grpc::GenericStub*> stubs_by_route_;
   std::vector<std::unique_ptr<MultiplexedBackend>> multiplexers_;
@@ -428,6 +435,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     busy_ = true;
     const http::request<http::string_body>& request = parser_->get();
     request_version_ = request.version();
+    head_request_ = request.method() == http::verb::head;
     const bool keep_alive = request.keep_alive();
     const RestRequest rest_request{
         absl::string_view(request.method_string().data(),
@@ -437,6 +445,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     const std::string& static_path = server_.options().static_accept_path;
     if (!static_path.empty() && rest_request.target == static_path) {
       SendResponse({202, R"({"status":"accepted"})", {}}, keep_alive);
+      return;
+    }
+    if (std::optional<RestResponse> file = StaticFile(rest_request)) {
+      SendResponse(*std::move(file), keep_alive);
       return;
     }
     std::variant<BackendRequest, RestResponse> transcoded =
@@ -505,6 +517,29 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
                     });
               });
             });
+  }
+
+  // API routes come first: a file answers only for paths no route claims.
+  std::optional<RestResponse> StaticFile(const RestRequest& rest_request) {
+    const StaticFiles* files = server_.static_files();
+    if (files == nullptr) return std::nullopt;
+    const absl::string_view path =
+        rest_request.target.substr(0, rest_request.target.find('?'));
+    if (!server_.transcoder().routes().AllowedMethods(path).empty()) {
+      return std::nullopt;
+    }
+    const http::request<http::string_body>& request = parser_->get();
+    auto if_none_match = request.find(http::field::if_none_match);
+    std::optional<StaticResponse> file =
+        files->Respond(rest_request.method, path,
+                       if_none_match == request.end()
+                           ? absl::string_view()
+                           : absl::string_view(if_none_match->value().data(),
+                                               if_none_match->value().size()));
+    if (!file.has_value()) return std::nullopt;
+    return RestResponse{file->status, std::move(file->body),
+                        std::move(file->headers),
+                        std::move(file->content_type)};
   }
 
   // The request's headers that travel on as gRPC metadata; values that are
@@ -811,6 +846,12 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     response_.body() = std::move(rest_response.body);
     response_.keep_alive(keep_alive && !stopping_);
     response_.prepare_payload();
+    if (head_request_) {
+      // HEAD: the length of what GET would send, and no body.
+      const size_t length = response_.body().size();
+      response_.body().clear();
+      response_.content_length(length);
+    }
     stream_.expires_after(kWriteTimeout);
     http::async_write(
         stream_, response_,
@@ -870,6 +911,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
   unsigned request_version_ = 11;
+  bool head_request_ = false;
   bool busy_ = false;  // from a complete request until its response is out
   bool stopping_ = false;
   bool drain_after_write_ = false;
@@ -918,7 +960,8 @@ absl::Status GatewayServer::Impl::ConnectBackends() {
     }
     stubs_by_route_[&route] = stubs_by_target.at(backend->second);
     if (options_.multiplex_calls) {
-      multiplexers_by_route_[&route] = multiplexers_by_target.at(backend->second);
+      multiplexers_by_route_[&route] =
+          multiplexers_by_target.at(backend->second);
     }
   }
   return absl::OkStatus();
@@ -1042,7 +1085,14 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   }
   absl::StatusOr<RouteTable> routes = RouteTable::Build(services);
   if (!routes.ok()) return routes.status();
-  auto impl = std::make_shared<Impl>(std::move(options), *std::move(routes));
+  std::optional<StaticFiles> static_files;
+  if (!options.static_dir.empty()) {
+    absl::StatusOr<StaticFiles> opened = StaticFiles::Open(options.static_dir);
+    if (!opened.ok()) return opened.status();
+    static_files = *std::move(opened);
+  }
+  auto impl = std::make_shared<Impl>(std::move(options), *std::move(routes),
+                                     std::move(static_files));
   if (absl::Status status = impl->ConnectBackends(); !status.ok()) {
     return status;
   }

@@ -35,7 +35,7 @@ struct RestResponse {
   std::string body;  // JSON (or empty for 204) unless content_type says else
   // Headers beyond Content-Type and CORS origin, e.g. Allow on a 405.
   std::vector<std::pair<std::string, std::string>> headers;
-  // Other than JSON only for google.api.HttpBody responses.
+  // Other than JSON for google.api.HttpBody responses and static files.
   std::string content_type = "application/json";
 };
 
@@ -109,6 +109,9 @@ struct GatewayOptions {
   // Send unary calls over CallMultiplexer streams where the backend offers
   // them (see multiplexed_backend.h); plain unary calls otherwise.
   bool multiplex_calls = true;
+  // When set, GET and HEAD of paths that no route claims are answered
+  // from the files under this directory (see static_files.h).
+  std::string static_dir;
 };
 
 // HTTP/1.1 JSON front end for gRPC services (Boost.Beast, async, keep-alive).

@@ -2,7 +2,10 @@
 
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -317,10 +320,12 @@ class GatewayServerTest : public ::testing::Test {
   static std::unique_ptr<GatewayServer> StartGateway(
       const std::string& ingest_target, const std::string& query_target,
       const std::string& static_accept_path = "",
-      absl::Duration keep_alive = absl::Seconds(15)) {
+      absl::Duration keep_alive = absl::Seconds(15),
+      const std::string& static_dir = "") {
     GatewayOptions options;
     options.event_stream_keep_alive = keep_alive;
     options.static_accept_path = static_accept_path;
+    options.static_dir = static_dir;
     options.http_address = "127.0.0.1";
     options.http_port = 0;
     options.io_threads = 2;
@@ -575,6 +580,104 @@ TEST_F(GatewayServerTest, StopLetsInFlightRequestsFinish) {
   EXPECT_EQ(slow_response.result_int(), 200);
   EXPECT_THAT(slow_response.body(), HasSubstr(R"("top_product_id":"slow")"));
   EXPECT_FALSE(HttpClient(gateway_->port()).connected());
+}
+
+TEST_F(GatewayServerTest, ServesTheDashboardBesideTheApi) {
+  namespace fs = std::filesystem;
+  const fs::path root = fs::path(::testing::TempDir()) /
+                        ("gateway_static_" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  fs::create_directories(root / "assets");
+  fs::create_directories(root / "api");
+  std::ofstream(root / "index.html") << "<!doctype html><p>dashboard</p>";
+  std::ofstream(root / "assets" / "index-1a2b3c4d.js") << "export {}";
+  // A file where an API route is: the route must win.
+  std::ofstream(root / "api" / "analytics") << "not the API";
+  std::unique_ptr<GatewayServer> gateway =
+      StartGateway("127.0.0.1:" + std::to_string(backend_port_),
+                   "127.0.0.1:" + std::to_string(backend_port_), "",
+                   absl::Seconds(15), root.string());
+  ASSERT_NE(gateway, nullptr);
+  HttpClient client(gateway->port());
+  ASSERT_TRUE(client.connected());
+
+  const Response index = client.Send(http::verb::get, "/?key=abc");
+  EXPECT_EQ(index.result_int(), 200);
+  EXPECT_EQ(index.body(), "<!doctype html><p>dashboard</p>");
+  EXPECT_EQ(index[http::field::content_type], "text/html; charset=utf-8");
+  EXPECT_EQ(index[http::field::cache_control], "no-cache");
+  const std::string etag(index[http::field::etag]);
+  EXPECT_FALSE(etag.empty());
+
+  const Response revalidated = client.Send(http::verb::get, "/index.html", "",
+                                           {{"If-None-Match", etag}});
+  EXPECT_EQ(revalidated.result_int(), 304);
+  EXPECT_TRUE(revalidated.body().empty());
+
+  const Response asset =
+      client.Send(http::verb::get, "/assets/index-1a2b3c4d.js");
+  EXPECT_EQ(asset.result_int(), 200);
+  EXPECT_EQ(asset.body(), "export {}");
+  EXPECT_EQ(asset[http::field::content_type], "text/javascript; charset=utf-8");
+  EXPECT_EQ(asset[http::field::cache_control],
+            "public, max-age=31536000, immutable");
+
+  const Response api = client.Send(http::verb::get, "/api/analytics");
+  EXPECT_EQ(api.result_int(), 200);
+  EXPECT_EQ(api[http::field::content_type], "application/json");
+  EXPECT_THAT(api.body(), HasSubstr("average_purchase_value"));
+
+  const Response posted = client.Send(http::verb::post, "/index.html", "{}");
+  EXPECT_EQ(posted.result_int(), 405);
+  EXPECT_EQ(posted[http::field::allow], "GET, HEAD");
+
+  EXPECT_EQ(client.Send(http::verb::get, "/../etc/passwd").result_int(), 404);
+  EXPECT_EQ(client.Send(http::verb::get, "/%2e%2e/etc/passwd").result_int(),
+            404);
+  const Response missing = client.Send(http::verb::get, "/missing.js");
+  EXPECT_EQ(missing.result_int(), 404);
+  EXPECT_EQ(missing[http::field::content_type], "application/json");
+
+  // HEAD: GET's headers and length, no body; the connection stays usable.
+  {
+    net::io_context io_context;
+    tcp::socket socket(io_context);
+    socket.connect(
+        tcp::endpoint(net::ip::make_address("127.0.0.1"), gateway->port()));
+    http::request<http::empty_body> head(http::verb::head, "/", 11);
+    head.set(http::field::host, "127.0.0.1");
+    http::write(socket, head);
+    beast::flat_buffer buffer;
+    http::response_parser<http::empty_body> parser;
+    parser.skip(true);
+    http::read(socket, buffer, parser);
+    EXPECT_EQ(parser.get().result_int(), 200);
+    EXPECT_EQ(
+        parser.get()[http::field::content_length],
+        std::to_string(std::string("<!doctype html><p>dashboard</p>").size()));
+    http::request<http::empty_body> get(http::verb::get, "/api/health", 11);
+    get.set(http::field::host, "127.0.0.1");
+    http::write(socket, get);
+    Response health;
+    http::read(socket, buffer, health);
+    EXPECT_EQ(health.result_int(), 200);
+    EXPECT_THAT(health.body(), HasSubstr("serving"));
+  }
+  gateway->Stop();
+  fs::remove_all(root);
+}
+
+TEST_F(GatewayServerTest, RefusesAStaticDirThatIsNotADirectory) {
+  GatewayOptions options;
+  options.http_address = "127.0.0.1";
+  options.http_port = 0;
+  options.static_dir = "/nonexistent/shopstream/dist";
+  options.backends["shopstream.v1.AnalyticsService"] =
+      "127.0.0.1:" + std::to_string(backend_port_);
+  absl::StatusOr<std::unique_ptr<GatewayServer>> gateway =
+      GatewayServer::Start(options);
+  ASSERT_FALSE(gateway.ok());
+  EXPECT_THAT(std::string(gateway.status().message()), HasSubstr("static_dir"));
 }
 
 TEST_F(GatewayServerTest, HttpBodyIsSentAsItsOwnContentType) {

@@ -31,6 +31,9 @@ ABSL_FLAG(int, event_stream_keep_alive_ms, 15000,
 ABSL_FLAG(bool, multiplex_calls, true,
           "Carry unary calls over CallMultiplexer streams where a backend "
           "offers them.");
+ABSL_FLAG(std::string, static_dir, "",
+          "Directory whose files are served for GET and HEAD of paths no API "
+          "route claims (the dashboard's build); empty: none.");
 ABSL_FLAG(std::string, bench_static_path, "",
           "If set, this path answers 202 without a backend (benchmark ceiling).");
 
@@ -60,6 +63,7 @@ int main(int argc, char** argv) {
   options.io_threads = absl::GetFlag(FLAGS_http_threads);
   options.static_accept_path = absl::GetFlag(FLAGS_bench_static_path);
   options.multiplex_calls = absl::GetFlag(FLAGS_multiplex_calls);
+  options.static_dir = absl::GetFlag(FLAGS_static_dir);
   options.backend_timeout =
       absl::Milliseconds(absl::GetFlag(FLAGS_backend_timeout_ms));
   options.event_stream_keep_alive = absl::Milliseconds(

@@ -61,14 +61,28 @@ up() {
   start_service ingest --ingest_address="127.0.0.1:$INGEST_PORT" \
     --processor_target="127.0.0.1:$PROCESSOR_PORT"
   start_service query --query_address="127.0.0.1:$QUERY_PORT" --postgres="$conninfo"
+  # The dashboard's build, served at / beside the API.
+  local static_dir="$root/dashboard/dist" static_args=()
+  if [ -f "$static_dir/index.html" ]; then
+    static_args=(--static_dir="$static_dir")
+  else
+    echo "stack: no dashboard build in $static_dir; the gateway serves the API only" >&2
+  fi
   start_service gateway --http_port="$HTTP_PORT" \
-    --ingest_target="127.0.0.1:$INGEST_PORT" --query_target="127.0.0.1:$QUERY_PORT"
+    --ingest_target="127.0.0.1:$INGEST_PORT" --query_target="127.0.0.1:$QUERY_PORT" \
+    "${static_args[@]}"
   wait_until processor port_open "$PROCESSOR_PORT"
   wait_until ingest http_ok /v1/health
   wait_until query http_ok /api/health
+  local dashboard="http://localhost:$HTTP_PORT/"
+  # With API keys on, the page reads with the read key from its own URL.
+  if [ -f "$DATA_DIR/keys.env" ]; then
+    dashboard="$dashboard?key=$(. "$DATA_DIR/keys.env" && echo "${SHOPSTREAM_READ_KEY:-}")"
+  fi
   cat <<MSG
 
 shopstream is up (state in $DATA_DIR):
+  dashboard   $dashboard
   REST API    http://localhost:$HTTP_PORT   (POST /v1/events, GET /api/analytics)
   gRPC        ingest localhost:$INGEST_PORT, analytics localhost:$QUERY_PORT
   PostgreSQL  $conninfo
