@@ -60,6 +60,13 @@ clean:
 # Load and ceilings on a private stack (ports of its own, state in
 # .data/bench); writes bench/results/latest.{json,md}. Longer runs:
 # make bench BENCH_SECONDS=60.
-.PHONY: bench
+.PHONY: bench bench-analytics
 bench: build
 	BIN_DIR=$(CURDIR)/$(BUILD_DIR)/bin ./bench/run.sh
+
+# Analytics query latency at growing sizes against the full-scan baseline,
+# on a private PostgreSQL; writes bench/results/analytics.{json,md}.
+# Smaller runs: make bench-analytics ANALYTICS_SIZES=100000,1000000.
+ANALYTICS_SIZES ?= 100000,1000000,10000000
+bench-analytics: build
+	BIN_DIR=$(CURDIR)/$(BUILD_DIR)/bin ANALYTICS_SIZES=$(ANALYTICS_SIZES) ./bench/run.sh analytics

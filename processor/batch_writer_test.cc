@@ -39,7 +39,8 @@ class BatchWriterTest : public ::testing::Test {
   int64_t Count(const std::string& where = "true") {
     pqxx::connection c(db_.conninfo());
     pqxx::work tx(c);
-    return tx.exec("SELECT count(*) FROM events WHERE " + where)[0][0].as<int64_t>();
+    return tx.exec("SELECT count(*) FROM events WHERE " + where)[0][0]
+        .as<int64_t>();
   }
   TestDatabase db_;
 };

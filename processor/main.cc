@@ -2,8 +2,12 @@
 // PostgreSQL and acknowledges them after commit.
 #include <grpcpp/grpcpp.h>
 
+#include <thread>
+
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "common/flags.h"
 #include "common/health_reporter.h"
 #include "common/log.h"
@@ -11,6 +15,7 @@
 #include "common/service_process.h"
 #include "common/termination.h"
 #include "processor/batch_committer.h"
+#include "processor/event_partitions.h"
 #include "processor/event_pipeline_service.h"
 #include "storage/pg_probe.h"
 #include "storage/schema_migrator.h"
@@ -34,6 +39,9 @@ ABSL_FLAG(int, shutdown_grace_ms, 15000,
 ABSL_FLAG(bool, migrate_only, false, "Apply migrations, then exit.");
 ABSL_FLAG(int, metrics_port, 9103,
           "Port of the Prometheus /metrics endpoint; 0 disables it.");
+ABSL_FLAG(int, raw_retention_days, 0,
+          "Drop raw events (whole UTC months) older than this many days, "
+          "checked hourly; rollups stay. 0: keep every raw event.");
 
 int main(int argc, char** argv) {
   shopstream::InitServiceProcess("processor");
@@ -74,8 +82,25 @@ int main(int argc, char** argv) {
       {shopstream::internal::v1::EventPipeline::service_full_name()},
       [&database] { return database.Check(); });
 
+  absl::Notification stopping;
+  std::thread retention;
+  if (const int days = absl::GetFlag(FLAGS_raw_retention_days); days > 0) {
+    retention = std::thread([&stopping, conninfo, days] {
+      do {
+        absl::Status s = shopstream::ApplyRawEventRetention(
+            conninfo, absl::Now(), absl::Hours(24) * days);
+        if (!s.ok()) {
+          shopstream::LogError("raw event retention failed",
+                               {{"error", std::string(s.message())}});
+        }
+      } while (!stopping.WaitForNotificationWithTimeout(absl::Hours(1)));
+    });
+  }
+
   const int sig = shopstream::WaitForTerminationSignal();
   shopstream::LogInfo("stopping", {{"signal", std::to_string(sig)}});
+  stopping.Notify();
+  if (retention.joinable()) retention.join();
   // Commit and answer everything taken, then end the streams.
   committer.Stop(absl::Milliseconds(absl::GetFlag(FLAGS_shutdown_grace_ms)));
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));

@@ -1,37 +1,24 @@
 #include "query/analytics_service.h"
 
-#include "absl/strings/str_cat.h"
-#include "common/event_validator.h"
 #include "common/grpc_status.h"
+#include "query/analytics_requests.h"
 #include "query/csv_export.h"
 
 namespace shopstream {
 namespace {
 
-absl::Time ToTime(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+template <typename T>
+grpc::Status Answer(absl::StatusOr<T> result, T* response) {
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  *response = std::move(*result);
+  return grpc::Status::OK;
 }
 
 }  // namespace
 
-absl::StatusOr<SummaryScope> ScopeOf(const v1::GetSummaryRequest& request) {
-  SummaryScope scope;
-  if (request.shop_id().size() > kMaxShopIdBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("shop_id: at most ", kMaxShopIdBytes, " bytes"));
-  }
-  scope.shop_id = request.shop_id();
-  if (request.has_from()) scope.from = ToTime(request.from());
-  if (request.has_to()) scope.to = ToTime(request.to());
-  if (scope.from && scope.to && *scope.to < *scope.from) {
-    return absl::InvalidArgumentError("to: must not be before from");
-  }
-  return scope;
-}
-
-AnalyticsService::AnalyticsService(const SummaryStore* summaries,
+AnalyticsService::AnalyticsService(const AnalyticsQueries* queries,
                                    WatchOptions watch_options)
-    : summaries_(summaries),
+    : queries_(queries),
       watchers_(
           [this](const v1::GetSummaryRequest& request) {
             return Summarize(request);
@@ -40,55 +27,70 @@ AnalyticsService::AnalyticsService(const SummaryStore* summaries,
 
 absl::StatusOr<v1::Summary> AnalyticsService::Summarize(
     const v1::GetSummaryRequest& request) const {
-  auto scope = ScopeOf(request);
-  if (!scope.ok()) return scope.status();
-  auto counts = summaries_->Load(*scope);
-  if (!counts.ok()) return counts.status();
-  return BuildSummary(*counts);
+  return queries_->Summary(request);
 }
 
 grpc::Status AnalyticsService::GetSummary(grpc::ServerContext* context,
                                           const v1::GetSummaryRequest* request,
                                           v1::Summary* response) {
-  absl::StatusOr<v1::Summary> summary = Summarize(*request);
-  if (!summary.ok()) return ToGrpcStatus(summary.status());
-  *response = *std::move(summary);
-  return grpc::Status::OK;
+  return Answer(Summarize(*request), response);
 }
 
-// The exports answer from the same handlers as their JSON twins, so the two
+grpc::Status AnalyticsService::GetTimeSeries(
+    grpc::ServerContext* context, const v1::GetTimeSeriesRequest* request,
+    v1::TimeSeries* response) {
+  return Answer(queries_->TimeSeries(*request), response);
+}
+
+grpc::Status AnalyticsService::GetTopProducts(
+    grpc::ServerContext* context, const v1::GetTopProductsRequest* request,
+    v1::TopProducts* response) {
+  return Answer(queries_->TopProducts(*request), response);
+}
+
+grpc::Status AnalyticsService::GetFunnel(grpc::ServerContext* context,
+                                         const v1::GetFunnelRequest* request,
+                                         v1::Funnel* response) {
+  return Answer(queries_->Funnel(*request), response);
+}
+
+grpc::Status AnalyticsService::ListEvents(grpc::ServerContext* context,
+                                          const v1::ListEventsRequest* request,
+                                          v1::ListEventsResponse* response) {
+  return Answer(queries_->ListEvents(*request), response);
+}
+
+// The exports answer from the same queries as their JSON twins, so the two
 // never disagree.
 grpc::Status AnalyticsService::ExportTimeSeries(
     grpc::ServerContext* context, const v1::GetTimeSeriesRequest* request,
     google::api::HttpBody* response) {
-  v1::TimeSeries series;
-  if (grpc::Status status = GetTimeSeries(context, request, &series);
-      !status.ok()) {
-    return status;
-  }
+  absl::StatusOr<v1::TimeSeries> series = queries_->TimeSeries(*request);
+  if (!series.ok()) return ToGrpcStatus(series.status());
   response->set_content_type(kCsvContentType);
-  response->set_data(TimeSeriesCsv(series));
+  response->set_data(TimeSeriesCsv(*series));
   return grpc::Status::OK;
 }
 
 grpc::Status AnalyticsService::ExportTopProducts(
     grpc::ServerContext* context, const v1::GetTopProductsRequest* request,
     google::api::HttpBody* response) {
-  v1::TopProducts top;
-  if (grpc::Status status = GetTopProducts(context, request, &top);
-      !status.ok()) {
-    return status;
-  }
+  absl::StatusOr<v1::TopProducts> top = queries_->TopProducts(*request);
+  if (!top.ok()) return ToGrpcStatus(top.status());
   response->set_content_type(kCsvContentType);
-  response->set_data(TopProductsCsv(top));
+  response->set_data(TopProductsCsv(*top));
   return grpc::Status::OK;
 }
 
 grpc::ServerWriteReactor<v1::Summary>* AnalyticsService::WatchSummary(
     grpc::CallbackServerContext* context,
     const v1::GetSummaryRequest* request) {
-  if (absl::StatusOr<SummaryScope> scope = ScopeOf(*request); !scope.ok()) {
-    return SummaryWatchers::Refuse(ToGrpcStatus(scope.status()));
+  // Bad input is refused before a stream exists, as GetSummary refuses it.
+  if (auto range = CheckScope(request->shop_id(), /*required=*/false,
+                              request->has_from() ? &request->from() : nullptr,
+                              request->has_to() ? &request->to() : nullptr);
+      !range.ok()) {
+    return SummaryWatchers::Refuse(ToGrpcStatus(range.status()));
   }
   return watchers_.Watch(*request);
 }

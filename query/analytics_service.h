@@ -1,7 +1,7 @@
 #ifndef SHOPSTREAM_QUERY_ANALYTICS_SERVICE_H_
 #define SHOPSTREAM_QUERY_ANALYTICS_SERVICE_H_
 
-#include "query/summary_store.h"
+#include "query/analytics_queries.h"
 #include "query/summary_watchers.h"
 #include "shopstream/v1/analytics.grpc.pb.h"
 
@@ -15,12 +15,24 @@ class AnalyticsService final
     : public v1::AnalyticsService::WithCallbackMethod_WatchSummary<
           v1::AnalyticsService::Service> {
  public:
-  explicit AnalyticsService(const SummaryStore* summaries,
+  explicit AnalyticsService(const AnalyticsQueries* queries,
                             WatchOptions watch_options = {});
 
   grpc::Status GetSummary(grpc::ServerContext* context,
                           const v1::GetSummaryRequest* request,
                           v1::Summary* response) override;
+  grpc::Status GetTimeSeries(grpc::ServerContext* context,
+                             const v1::GetTimeSeriesRequest* request,
+                             v1::TimeSeries* response) override;
+  grpc::Status GetTopProducts(grpc::ServerContext* context,
+                              const v1::GetTopProductsRequest* request,
+                              v1::TopProducts* response) override;
+  grpc::Status GetFunnel(grpc::ServerContext* context,
+                         const v1::GetFunnelRequest* request,
+                         v1::Funnel* response) override;
+  grpc::Status ListEvents(grpc::ServerContext* context,
+                          const v1::ListEventsRequest* request,
+                          v1::ListEventsResponse* response) override;
   grpc::Status ExportTimeSeries(grpc::ServerContext* context,
                                 const v1::GetTimeSeriesRequest* request,
                                 google::api::HttpBody* response) override;
@@ -42,12 +54,9 @@ class AnalyticsService final
   SummaryWatchers& watchers() { return watchers_; }
 
  private:
-  const SummaryStore* summaries_;
+  const AnalyticsQueries* queries_;
   SummaryWatchers watchers_;
 };
-
-// The scope a request asks for, or why it cannot be answered.
-absl::StatusOr<SummaryScope> ScopeOf(const v1::GetSummaryRequest& request);
 
 }  // namespace shopstream
 

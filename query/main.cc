@@ -10,6 +10,7 @@
 #include "common/termination.h"
 #include "query/analytics_service.h"
 #include "query/commit_listener.h"
+#include "query/rollup_analytics.h"
 #include "storage/pg_probe.h"
 #include "storage/schema_migrator.h"
 
@@ -47,12 +48,12 @@ int main(int argc, char** argv) {
 
   shopstream::PgConnectionPool pool(conninfo,
                                     absl::GetFlag(FLAGS_postgres_connections));
-  shopstream::SummaryStore summaries(&pool);
+  shopstream::RollupAnalytics queries(&pool);
   shopstream::WatchOptions watch_options;
   watch_options.max_watchers = absl::GetFlag(FLAGS_max_watchers);
   watch_options.min_interval =
       absl::Milliseconds(absl::GetFlag(FLAGS_watch_min_interval_ms));
-  shopstream::AnalyticsService service(&summaries, watch_options);
+  shopstream::AnalyticsService service(&queries, watch_options);
   shopstream::SummaryWatchers& watchers = service.watchers();
   shopstream::CommitListener listener(
       conninfo,

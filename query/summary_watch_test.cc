@@ -11,6 +11,7 @@
 #include "processor/batch_writer.h"
 #include "query/analytics_service.h"
 #include "query/commit_listener.h"
+#include "query/rollup_analytics.h"
 #include "storage/schema_migrator.h"
 #include "storage/test_database.h"
 
@@ -29,7 +30,7 @@ class SummaryWatchTest : public ::testing::Test {
     WatchOptions options;
     options.max_watchers = 2;
     options.min_interval = absl::Milliseconds(50);
-    service_ = std::make_unique<AnalyticsService>(&store_, options);
+    service_ = std::make_unique<AnalyticsService>(&queries_, options);
     listener_ = std::make_unique<CommitListener>(
         db_.conninfo(),
         [this](const std::vector<std::string>& shops) {
@@ -102,7 +103,7 @@ class SummaryWatchTest : public ::testing::Test {
 
   TestDatabase db_;
   PgConnectionPool pool_{db_.conninfo(), 2};
-  SummaryStore store_{&pool_};
+  RollupAnalytics queries_{&pool_};
   BatchWriter writer_{db_.conninfo()};
   std::unique_ptr<AnalyticsService> service_;
   std::unique_ptr<CommitListener> listener_;

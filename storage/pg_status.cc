@@ -19,6 +19,11 @@ absl::Status Classify(const std::exception& e) {
     return absl::UnavailableError(
         absl::StrCat("postgres: commit outcome unknown: ", e.what()));
   }
+  // libpqxx 6.4 throws deadlock_detected and serialization_failure (both
+  // transaction_rollback) without their SQLSTATE, so the type decides.
+  if (dynamic_cast<const pqxx::transaction_rollback*>(&e) != nullptr) {
+    return absl::AbortedError(absl::StrCat("postgres: ", e.what()));
+  }
   if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) {
     const std::string state = sql->sqlstate();
     const std::string message =

@@ -360,7 +360,8 @@ void ExpectAckedStoredExactlyOnce(const LocalStack& stack,
       " count(*) FILTER (WHERE event_type = 3),"
       " coalesce(sum(order_amount_cents) FILTER (WHERE event_type = 3), 0),"
       " coalesce(max(order_amount_cents) FILTER (WHERE event_type = 3), 0),"
-      " coalesce(min(order_amount_cents) FILTER (WHERE event_type = 3), 0)"
+      " coalesce(min(order_amount_cents) FILTER (WHERE event_type = 3), 0),"
+      " count(DISTINCT session_id)"
       " FROM events WHERE shop_id = $1",
       kShop);
   const int64_t views = counts[0].as<int64_t>();
@@ -393,6 +394,8 @@ void ExpectAckedStoredExactlyOnce(const LocalStack& stack,
             counts[4].as<int64_t>());
   EXPECT_EQ(std::llround(summary.min_purchase_value() * 100),
             counts[5].as<int64_t>());
+  EXPECT_EQ(std::llround(summary.revenue() * 100), revenue_cents);
+  EXPECT_EQ(summary.unique_sessions(), counts[6].as<int64_t>());
   ASSERT_EQ(top.size(), 1u);
   EXPECT_EQ(summary.top_product_id(), top[0][0].as<std::string>());
 }

@@ -308,18 +308,6 @@ TEST(StreamingTest, CsvDownloadsMatchTheirJsonTwins) {
          Event("csv", "buy", "purchase", "a,b", R"(,"order_amount":12.5)"));
 
   const std::string range = "from=2025-10-02T00:00:00Z&to=2025-10-03T00:00:00Z";
-  {
-    // The exports are only as complete as the handlers they reuse.
-    grpc::ClientContext context;
-    v1::GetTopProductsRequest request;
-    request.set_shop_id("csv");
-    v1::TopProducts unused;
-    if (QueryStub(stack)
-            ->GetTopProducts(&context, request, &unused)
-            .error_code() == grpc::StatusCode::UNIMPLEMENTED) {
-      GTEST_SKIP() << "GetTopProducts is not implemented in this build";
-    }
-  }
   HttpResponse top_json =
       HttpRequest(port, "GET", "/v1/shops/csv/products/top?" + range);
   ASSERT_EQ(top_json.status, 200) << top_json.body;
