@@ -24,9 +24,11 @@ RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 # load, as found by scripts/runtime-packages.sh on the binaries themselves.
 FROM debian:bookworm-slim AS runtime
 COPY --from=build /out/runtime-packages.txt /usr/share/shopstream/runtime-packages.txt
+# tzdata: the query service loads IANA time zones for analytics buckets
+# from files, not libraries, so ldd cannot see it.
 RUN apt-get update \
  && xargs -a /usr/share/shopstream/runtime-packages.txt \
-      apt-get install -y --no-install-recommends \
+      apt-get install -y --no-install-recommends tzdata \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --user-group --no-create-home \
       --home-dir /nonexistent --shell /usr/sbin/nologin shopstream

@@ -6,7 +6,7 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 CTEST_ARGS ?=
 
-.PHONY: all deps build up down logs status test test-unit test-integration test-e2e test-deploy clean format
+.PHONY: all deps build up down logs status test test-unit test-integration test-e2e test-browser test-deploy clean format
 
 all: build
 
@@ -43,6 +43,11 @@ test-integration: build
 test-e2e: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L e2e
 
+# The dashboard in headless Chromium against a real stack; screenshots in
+# $(BUILD_DIR)/test-artifacts/dashboard.
+test-browser: build
+	cd $(BUILD_DIR) && ctest --output-on-failure -L browser
+
 test-deploy: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) -L deploy
 
@@ -55,6 +60,13 @@ clean:
 # Load and ceilings on a private stack (ports of its own, state in
 # .data/bench); writes bench/results/latest.{json,md}. Longer runs:
 # make bench BENCH_SECONDS=60.
-.PHONY: bench
+.PHONY: bench bench-analytics
 bench: build
 	BIN_DIR=$(CURDIR)/$(BUILD_DIR)/bin ./bench/run.sh
+
+# Analytics query latency at growing sizes against the full-scan baseline,
+# on a private PostgreSQL; writes bench/results/analytics.{json,md}.
+# Smaller runs: make bench-analytics ANALYTICS_SIZES=100000,1000000.
+ANALYTICS_SIZES ?= 100000,1000000,10000000
+bench-analytics: build
+	BIN_DIR=$(CURDIR)/$(BUILD_DIR)/bin ANALYTICS_SIZES=$(ANALYTICS_SIZES) ./bench/run.sh analytics

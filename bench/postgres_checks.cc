@@ -54,10 +54,11 @@ absl::Status PostgresChecks::CreateEventsLikeTable(
     pqxx::connection connection(conninfo_);
     pqxx::work tx(connection);
     tx.exec0("DROP TABLE IF EXISTS " + tx.quote_name(table));
-    // INCLUDING ALL copies the primary key and the (shop_id, occurred_at)
-    // index, so the ceiling pays the same index maintenance as `events`.
+    // INCLUDING ALL copies the (shop_id, occurred_at) index; the key that
+    // event_keys holds for the partitioned `events` is added here, so the
+    // ceiling pays the same index maintenance as storing an event.
     tx.exec0("CREATE TABLE " + tx.quote_name(table) +
-             " (LIKE events INCLUDING ALL)");
+             " (LIKE events INCLUDING ALL, PRIMARY KEY (shop_id, event_id))");
     tx.commit();
   });
 }

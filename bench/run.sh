@@ -7,9 +7,42 @@
 #   BENCH_SCENARIOS        comma list, see shopstream-bench --help
 #   BENCH_ARGS             more shopstream-bench flags
 #   BIN_DIR                where the binaries are (build/bin)
+#
+# bench/run.sh analytics (make bench-analytics): only a private PostgreSQL
+# (durable, on the first free port from 55480, state in .data/bench-analytics)
+# and shopstream-analytics-bench; leaves bench/results/analytics.{json,md,log}.
+#   ANALYTICS_SIZES        stored-event counts (100000,1000000,10000000)
+#   ANALYTICS_ARGS         more shopstream-analytics-bench flags
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
+
+if [ "${1:-}" = analytics ]; then
+  BIN_DIR=${BIN_DIR:-$root/build/bin}
+  [ -x "$BIN_DIR/shopstream-analytics-bench" ] \
+    || { echo "bench: no $BIN_DIR/shopstream-analytics-bench (make build)" >&2; exit 1; }
+  data=${BENCH_DATA_DIR:-$root/.data/bench-analytics}
+  port=55480
+  while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+  results=$root/bench/results
+  mkdir -p "$results"
+  # A fresh cluster each run: the port is in its configuration.
+  "$root/scripts/pg.sh" stop "$data" "$port" >/dev/null 2>&1 || true
+  rm -rf "$data" "$(readlink -f "$data" 2>/dev/null || true)"
+  trap '"$root/scripts/pg.sh" stop "$data" "$port" >/dev/null 2>&1 || true' EXIT
+  "$root/scripts/pg.sh" start "$data" "$port" --durable
+  # shellcheck disable=SC2086
+  "$BIN_DIR/shopstream-analytics-bench" \
+    --postgres="host=127.0.0.1 port=$port user=postgres" \
+    --sizes="${ANALYTICS_SIZES:-100000,1000000,10000000}" \
+    --output_json="$results/analytics.json" \
+    --output_markdown="$results/analytics.md" \
+    ${ANALYTICS_ARGS:-} 2> >(tee "$results/analytics.log" >&2)
+  echo
+  echo "bench: wrote $results/analytics.md and analytics.json"
+  exit 0
+fi
+
 export DATA_DIR=${BENCH_DATA_DIR:-$root/.data/bench}
 export BIN_DIR=${BIN_DIR:-$root/build/bin}
 # Ports of their own, so a `make up` stack or the test PostgreSQL can keep
@@ -19,6 +52,10 @@ export INGEST_PORT=${BENCH_INGEST_PORT:-15451}
 export QUERY_PORT=${BENCH_QUERY_PORT:-15452}
 export PROCESSOR_PORT=${BENCH_PROCESSOR_PORT:-15453}
 export PG_PORT=${BENCH_PG_PORT:-55471}
+export GATEWAY_METRICS_PORT=${BENCH_GATEWAY_METRICS_PORT:-18490}
+export INGEST_METRICS_PORT=${BENCH_INGEST_METRICS_PORT:-18491}
+export QUERY_METRICS_PORT=${BENCH_QUERY_METRICS_PORT:-18492}
+export PROCESSOR_METRICS_PORT=${BENCH_PROCESSOR_METRICS_PORT:-18493}
 # The services take flags from SHOPSTREAM_* variables: this gives the
 # gateway its static 202 route, the HTTP ceiling wrk measures.
 export SHOPSTREAM_BENCH_STATIC_PATH=/bench/static
@@ -36,7 +73,8 @@ mkdir -p "$results"
 trap '"$root/scripts/stack.sh" down >/dev/null 2>&1 || true' EXIT
 "$root/scripts/stack.sh" up >/dev/null
 # Every run starts from an empty table, so runs pay the same index size.
-psql "$conninfo" -qc "TRUNCATE events"
+psql "$conninfo" -qc "TRUNCATE events, event_keys, shop_minute_rollup, shop_hour_rollup,
+  shop_day_rollup, product_day_rollup, product_totals, shop_totals, shop_sessions"
 
 scenario_flag=()
 [ -n "${BENCH_SCENARIOS:-}" ] && scenario_flag=(--scenarios="$BENCH_SCENARIOS")

@@ -5,6 +5,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "common/request_id.h"
+#include "common/rpc_observer.h"
 
 namespace shopstream {
 
@@ -12,14 +15,13 @@ using internal::v1::CallBatch;
 using internal::v1::Result;
 using internal::v1::ResultBatch;
 
-namespace {
-
 // Results of one stream, written back in batches by one writer thread while
 // the stream's reader keeps dispatching calls.
 class ResultOutbox {
  public:
-  explicit ResultOutbox(grpc::ServerReaderWriter<ResultBatch, CallBatch>* stream)
-      : stream_(stream) {}
+  ResultOutbox(grpc::ServerContext* context,
+               grpc::ServerReaderWriter<ResultBatch, CallBatch>* stream)
+      : context_(context), stream_(stream) {}
 
   void CallStarted() {
     absl::MutexLock lock(&mu_);
@@ -37,6 +39,12 @@ class ResultOutbox {
     reading_done_ = true;
   }
 
+  // The stream ends once every call started so far is answered.
+  void EndWhenIdle() {
+    absl::MutexLock lock(&mu_);
+    ending_ = true;
+  }
+
   // Until every started call is answered and reading has ended.
   void WriteLoop() {
     bool writable = true;
@@ -47,9 +55,17 @@ class ResultOutbox {
         mu_.Await(absl::Condition(
             +[](ResultOutbox* o) ABSL_EXCLUSIVE_LOCKS_REQUIRED(o->mu_) {
               return !o->results_.empty() ||
-                     (o->reading_done_ && o->outstanding_ == 0);
+                     o->outstanding_ == 0 &&
+                         (o->reading_done_ || (o->ending_ && !o->cancelled_));
             },
             this));
+        if (results_.empty() && !reading_done_) {
+          // Everything answered has been written: cancelling ends the
+          // reader's Read, and the caller sees the stream close.
+          cancelled_ = true;
+          context_->TryCancel();
+          continue;
+        }
         if (results_.empty()) return;
         for (auto& r : results_) *batch.add_results() = std::move(r);
         results_.clear();
@@ -60,17 +76,19 @@ class ResultOutbox {
   }
 
  private:
+  grpc::ServerContext* context_;
   grpc::ServerReaderWriter<ResultBatch, CallBatch>* stream_;
   absl::Mutex mu_;
   std::deque<Result> results_ ABSL_GUARDED_BY(mu_);
   int64_t outstanding_ ABSL_GUARDED_BY(mu_) = 0;
   bool reading_done_ ABSL_GUARDED_BY(mu_) = false;
+  bool ending_ ABSL_GUARDED_BY(mu_) = false;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
 };
 
-}  // namespace
-
 void CallMultiplexerService::AddMethod(std::string path, RawMethod method) {
-  methods_[std::move(path)] = std::move(method);
+  RpcMethodMetrics* metrics = &RpcMetricsFor(path);
+  methods_[std::move(path)] = {std::move(method), metrics};
 }
 
 grpc::Status CallMultiplexerService::Calls(
@@ -82,7 +100,12 @@ grpc::Status CallMultiplexerService::Calls(
   // sends any (a server without this service answers UNIMPLEMENTED instead).
   context->AddInitialMetadata(kMultiplexerReadyKey, "1");
   stream->SendInitialMetadata();
-  auto outbox = std::make_shared<ResultOutbox>(stream);
+  auto outbox = std::make_shared<ResultOutbox>(context, stream);
+  {
+    absl::MutexLock lock(&mu_);
+    if (shutting_down_) outbox->EndWhenIdle();
+    open_.insert(outbox);
+  }
   std::thread writer([outbox] { outbox->WriteLoop(); });
   CallBatch batch;
   while (stream->Read(&batch)) {
@@ -99,20 +122,35 @@ grpc::Status CallMultiplexerService::Calls(
         continue;
       }
       CallMetadata metadata(call.metadata().begin(), call.metadata().end());
-      it->second(call.request(), metadata,
-                 [outbox, id](const grpc::Status& status, std::string response) {
-                   Result result;
-                   result.set_id(id);
-                   result.set_code(status.error_code());
-                   result.set_message(status.error_message());
-                   result.set_response(std::move(response));
-                   outbox->Add(std::move(result));
-                 });
+      const absl::Time started = absl::Now();
+      it->second.run(call.request(), metadata,
+                     [outbox, id, metrics = it->second.metrics,
+                      request_id = RequestIdOf(metadata), started](
+                         const grpc::Status& status, std::string response) {
+                       ObserveRpc(*metrics, status, absl::Now() - started,
+                                  [&] { return request_id; });
+                       Result result;
+                       result.set_id(id);
+                       result.set_code(status.error_code());
+                       result.set_message(status.error_message());
+                       result.set_response(std::move(response));
+                       outbox->Add(std::move(result));
+                     });
     }
   }
   outbox->ReadingDone();
   writer.join();
+  {
+    absl::MutexLock lock(&mu_);
+    open_.erase(outbox);
+  }
   return grpc::Status::OK;
+}
+
+void CallMultiplexerService::Shutdown() {
+  absl::MutexLock lock(&mu_);
+  shutting_down_ = true;
+  for (const auto& outbox : open_) outbox->EndWhenIdle();
 }
 
 }  // namespace shopstream

@@ -9,6 +9,9 @@
 #include <string>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/synchronization/mutex.h"
+#include "common/metrics.h"
 #include "shopstream/internal/v1/multiplex.grpc.pb.h"
 
 namespace shopstream {
@@ -18,8 +21,13 @@ using CallMetadata = std::map<std::string, std::string>;
 // Initial metadata a CallMultiplexer stream opens with.
 inline constexpr char kMultiplexerReadyKey[] = "shopstream-multiplexer";
 
+class ResultOutbox;
+
 // Serves unary methods over CallMultiplexer streams: each stream carries
-// many calls, answered in whatever order they finish.
+// many calls, answered in whatever order they finish. Each call is counted
+// and logged as the server interceptor (common/rpc_observer.h) counts a
+// call of its own, under the method it names, so metrics and logs do not
+// depend on how a call arrived.
 class CallMultiplexerService final
     : public internal::v1::CallMultiplexer::Service {
  public:
@@ -58,13 +66,26 @@ class CallMultiplexerService final
     });
   }
 
-  grpc::Status Calls(grpc::ServerContext* context,
-                     grpc::ServerReaderWriter<internal::v1::ResultBatch,
-                                              internal::v1::CallBatch>* stream)
-      override;
+  grpc::Status Calls(
+      grpc::ServerContext* context,
+      grpc::ServerReaderWriter<internal::v1::ResultBatch,
+                               internal::v1::CallBatch>* stream) override;
+
+  // Ends every open stream as soon as the calls it carries are answered.
+  // Callers hold these streams open for good, so a server that is shutting
+  // down would otherwise wait out its whole deadline for them. Calls that
+  // arrive meanwhile still reach their methods, which should refuse them.
+  void Shutdown();
 
  private:
-  absl::flat_hash_map<std::string, RawMethod> methods_;
+  struct Method {
+    RawMethod run;
+    RpcMethodMetrics* metrics;
+  };
+  absl::flat_hash_map<std::string, Method> methods_;
+  absl::Mutex mu_;
+  bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+  absl::flat_hash_set<std::shared_ptr<ResultOutbox>> open_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace shopstream

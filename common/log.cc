@@ -3,10 +3,15 @@
 #include <cstdio>
 #include <mutex>
 
+#include "absl/flags/flag.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
+
+ABSL_FLAG(bool, log_requests, false,
+          "Log one line per request (with its x-request-id) in every service "
+          "it touches; failures are logged either way.");
 
 namespace shopstream {
 namespace {
@@ -38,6 +43,8 @@ void WriteString(rapidjson::Writer<rapidjson::StringBuffer>& w,
 }
 
 }  // namespace
+
+bool LogRequests() { return absl::GetFlag(FLAGS_log_requests); }
 
 void SetLogService(absl::string_view service) {
   std::lock_guard<std::mutex> lock(ServiceMutex());

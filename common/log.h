@@ -17,7 +17,13 @@ enum class LogLevel { kInfo, kWarning, kError };
 using LogFields = std::vector<std::pair<std::string, std::string>>;
 
 void SetLogService(absl::string_view service);
-void Log(LogLevel level, absl::string_view message, const LogFields& fields = {});
+void Log(LogLevel level, absl::string_view message,
+         const LogFields& fields = {});
+
+// Whether every request gets a log line (flag --log_requests). Off by
+// default: at tens of thousands of requests a second the lines would cost
+// more than the requests. Failures are logged either way.
+bool LogRequests();
 
 inline void LogInfo(absl::string_view m, const LogFields& f = {}) {
   Log(LogLevel::kInfo, m, f);

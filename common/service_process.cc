@@ -1,10 +1,12 @@
 #include "common/service_process.h"
 
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 
 #include "absl/flags/flag.h"
 #include "absl/synchronization/mutex.h"
 #include "common/log.h"
+#include "common/rpc_observer.h"
 #include "common/termination.h"
 #include "common/tls_credentials.h"
 
@@ -24,6 +26,7 @@ void InitServiceProcess(absl::string_view service_name) {
 std::unique_ptr<grpc::Server> StartGrpcServer(
     const std::string& address, const std::vector<grpc::Service*>& services) {
   grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
       GrpcServerCredentials();
   if (!credentials.ok()) {
@@ -38,6 +41,11 @@ std::unique_ptr<grpc::Server> StartGrpcServer(
   builder.SetMaxReceiveMessageSize(absl::GetFlag(FLAGS_grpc_max_message_bytes));
   builder.AddListeningPort(address, *credentials);
   for (grpc::Service* service : services) builder.RegisterService(service);
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(std::make_unique<RpcObserverFactory>());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr) {
     LogError("cannot listen", {{"address", address}});

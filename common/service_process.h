@@ -20,8 +20,10 @@ namespace shopstream {
 // times per call. It showed as a tenth of the gateway's CPU under load.
 void InitServiceProcess(absl::string_view service_name);
 
-// Starts a gRPC server on `address` with `services` and the standard health
-// service, and logs that it serves; null (logged) when it cannot listen.
+// Starts a gRPC server on `address` with `services`, the standard health
+// service, server reflection, and the interceptor that counts and logs every
+// call (common/rpc_observer.h); logs that it serves; null (logged) when it
+// cannot listen.
 std::unique_ptr<grpc::Server> StartGrpcServer(
     const std::string& address, const std::vector<grpc::Service*>& services);
 

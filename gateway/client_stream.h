@@ -56,6 +56,13 @@ class ClientStream {
                           std::forward<Handler>(handler));
   }
 
+  // Only when tls(): sends close_notify and waits (bounded by the expiry)
+  // for the client's, for streams whose end is the connection's end.
+  template <class Handler>
+  void async_shutdown(Handler&& handler) {
+    tls_->async_shutdown(std::forward<Handler>(handler));
+  }
+
   template <class MutableBuffers, class Handler>
   void async_read_some(const MutableBuffers& buffers, Handler&& handler) {
     if (tls_ != nullptr) {

@@ -1,8 +1,10 @@
 #include "gateway/gateway_server.h"
 
 #include <chrono>
+#include <deque>
 #include <exception>
 #include <optional>
+#include <sstream>
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"
@@ -15,15 +17,23 @@
 #include "boost/asio/dispatch.hpp"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/post.hpp"
+#include "boost/asio/steady_timer.hpp"
 #include "boost/asio/strand.hpp"
+#include "boost/asio/write.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
 #include "common/log.h"
+#include "common/metrics.h"
+#include "common/request_id.h"
+#include "gateway/backend_health.h"
 #include "gateway/client_stream.h"
 #include "gateway/credentials.h"
+#include "gateway/event_stream.h"
 #include "gateway/http_status.h"
 #include "gateway/multiplexed_backend.h"
 #include "gateway/path_template.h"
+#include "gateway/static_files.h"
+#include "google/api/httpbody.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
@@ -45,9 +55,11 @@ constexpr char kAllowedRequestHeaders[] =
     "Content-Type, Authorization, X-API-Key, X-Request-Id";
 constexpr char kPreflightMaxAgeSeconds[] = "86400";
 constexpr char kRetryAfterSeconds[] = "1";
-// Request headers passed on to the backend as gRPC metadata as they are;
-// credentials travel as "authorization" (see credentials.h).
-constexpr const char* kForwardedHeaders[] = {"x-request-id"};
+// The gateway's own endpoints, answered without a backend call.
+constexpr char kLivenessPath[] = "/healthz";
+constexpr char kReadinessPath[] = "/readyz";
+// The route label of requests no route matched (and of preflights).
+constexpr char kOtherRoute[] = "other";
 // After a 413 the client may still be sending its body; reading (and
 // dropping) some of it lets the client see the response instead of a reset.
 constexpr size_t kMaxDrainBytes = 8 << 20;
@@ -224,6 +236,9 @@ RestResponse RestTranscoder::TranscodeResponse(
     }
     return error;
   }
+  if (route.http_body_response && route.response_body_field == nullptr) {
+    return HttpBodyResponse(route, payload);
+  }
   std::unique_ptr<Message> response(route.response_prototype->New());
   if (!grpc::SerializationTraits<Message>::Deserialize(payload, response.get())
            .ok()) {
@@ -237,16 +252,75 @@ RestResponse RestTranscoder::TranscodeResponse(
       {}};
 }
 
+// The backend chose the bytes and their type; the route names the file.
+RestResponse RestTranscoder::HttpBodyResponse(const Route& route,
+                                              grpc::ByteBuffer* payload) {
+  google::api::HttpBody body;
+  if (!grpc::SerializationTraits<Message>::Deserialize(payload, &body).ok()) {
+    return ErrorResponse(500, "cannot parse the backend's response");
+  }
+  RestResponse response{route.success_http_code,
+                        std::move(*body.mutable_data()),
+                        {},
+                        body.content_type().empty() ? "application/octet-stream"
+                                                    : body.content_type()};
+  if (!route.download_filename.empty()) {
+    response.headers.emplace_back(
+        "Content-Disposition",
+        absl::StrCat("attachment; filename=\"", route.download_filename, "\""));
+  }
+  return response;
+}
+
+absl::StatusOr<std::string> RestTranscoder::EventStreamMessage(
+    const Route& route, grpc::ByteBuffer* payload) const {
+  std::unique_ptr<Message> message(route.response_prototype->New());
+  if (!grpc::SerializationTraits<Message>::Deserialize(payload, message.get())
+           .ok()) {
+    return absl::InternalError("cannot parse the backend's message");
+  }
+  return EventStreamEvent(
+      "", route.response_body_field != nullptr
+              ? json_.PrintField(*message, route.response_body_field)
+              : json_.Print(*message));
+}
+
+std::string RestTranscoder::EventStreamError(const grpc::Status& status) {
+  const std::string& message = status.error_message();
+  return EventStreamEvent(
+      "error",
+      ErrorResponse(HttpStatusForGrpcCode(status.error_code()),
+                    message.empty()
+                        ? absl::StrCat("backend failed with gRPC status ",
+                                       status.error_code())
+                        : message)
+          .body);
+}
+
 // ---- GatewayServer ----
 
 class HttpSession;
 
 class GatewayServer::Impl : public std::enable_shared_from_this<Impl> {
  public:
-  Impl(GatewayOptions options, RouteTable routes)
+  Impl(GatewayOptions options, RouteTable routes,
+       std::optional<StaticFiles> static_files)
       : options_(std::move(options)),
         transcoder_(std::move(routes)),
-        acceptor_(net::make_strand(io_context_)) {}
+        static_files_(std::move(static_files)),
+        other_metrics_(kOtherRoute),
+        liveness_metrics_(kLivenessPath),
+        readiness_metrics_(kReadinessPath),
+        acceptor_(net::make_strand(io_context_)) {
+    for (const Route& route : transcoder_.routes().routes()) {
+      metrics_by_route_[&route] =
+          std::make_unique<HttpRouteMetrics>(route.path_template.text());
+    }
+    if (!options_.static_accept_path.empty()) {
+      static_metrics_ =
+          std::make_unique<HttpRouteMetrics>(options_.static_accept_path);
+    }
+  }
 
   absl::Status LoadTls();
   absl::Status Listen();
@@ -260,6 +334,9 @@ class GatewayServer::Impl : public std::enable_shared_from_this<Impl> {
   uint16_t port() const { return port_; }
   const GatewayOptions& options() const { return options_; }
   const RestTranscoder& transcoder() const { return transcoder_; }
+  const StaticFiles* static_files() const {
+    return static_files_.has_value() ? &*static_files_ : nullptr;
+  }
   // Null when the gateway speaks plain HTTP.
   net::ssl::context* tls_context() const { return tls_context_.get(); }
   net::io_context& io_context() { return io_context_; }
@@ -276,6 +353,29 @@ class GatewayServer::Impl : public std::enable_shared_from_this<Impl> {
   }
   void StopMultiplexers() {
     for (auto& m : multiplexers_) m->Stop();
+    if (backend_health_ != nullptr) backend_health_->Stop();
+  }
+
+  // Series resolved at start, so a request only follows pointers.
+  HttpRouteMetrics& MetricsFor(const Route* route) {
+    return *metrics_by_route_.at(route);
+  }
+  // For answers given without a backend call (errors, preflights): the
+  // route's label when the path and method match one, else "other".
+  HttpRouteMetrics& MetricsFor(absl::string_view method,
+                               absl::string_view target) {
+    const absl::string_view path = target.substr(0, target.find('?'));
+    absl::StatusOr<RouteMatch> match = transcoder_.routes().Match(method, path);
+    return match.ok() ? MetricsFor(match->route) : other_metrics_;
+  }
+  HttpRouteMetrics& other_metrics() { return other_metrics_; }
+  HttpRouteMetrics& liveness_metrics() { return liveness_metrics_; }
+  HttpRouteMetrics& readiness_metrics() { return readiness_metrics_; }
+  HttpRouteMetrics& static_metrics() { return *static_metrics_; }
+
+  // Backend services whose health is not SERVING.
+  std::vector<std::string> NotReadyBackends() const {
+    return backend_health_->NotServing();
   }
 
   absl::Status ConnectBackends();
@@ -286,11 +386,19 @@ class GatewayServer::Impl : public std::enable_shared_from_this<Impl> {
 
   const GatewayOptions options_;
   const RestTranscoder transcoder_;
+  const std::optional<StaticFiles> static_files_;
   std::shared_ptr<net::ssl::context> tls_context_;
   std::vector<std::unique_ptr<grpc::GenericStub>> stubs_;
   absl::flat_hash_map<const Route*, grpc::GenericStub*> stubs_by_route_;
   std::vector<std::unique_ptr<MultiplexedBackend>> multiplexers_;
   absl::flat_hash_map<const Route*, MultiplexedBackend*> multiplexers_by_route_;
+  std::unique_ptr<BackendHealth> backend_health_;
+  absl::flat_hash_map<const Route*, std::unique_ptr<HttpRouteMetrics>>
+      metrics_by_route_;
+  HttpRouteMetrics other_metrics_;
+  HttpRouteMetrics liveness_metrics_;
+  HttpRouteMetrics readiness_metrics_;
+  std::unique_ptr<HttpRouteMetrics> static_metrics_;
 
   absl::Mutex mutex_;
   bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
@@ -337,7 +445,12 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void Shutdown() {
     net::post(stream_.get_executor(), [self = shared_from_this()] {
       self->stopping_ = true;
-      if (!self->busy_) self->Close();
+      // An event stream would never end by itself.
+      if (self->event_stream_ != nullptr) {
+        self->event_stream_->context.TryCancel();
+      } else if (!self->busy_) {
+        self->Close();
+      }
     });
   }
 
@@ -400,6 +513,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   void OnRead(beast::error_code error, size_t /*bytes*/) {
+    request_started_ = absl::Now();
+    observed_ = false;
+    route_metrics_ = &server_.other_metrics();
+    request_id_.clear();
     if (!error) {
       HandleRequest();
       return;
@@ -449,6 +566,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     busy_ = true;
     const http::request<http::string_body>& request = parser_->get();
     request_version_ = request.version();
+    head_request_ = request.method() == http::verb::head;
     const bool keep_alive = request.keep_alive();
     const RestRequest rest_request{
         absl::string_view(request.method_string().data(),
@@ -457,16 +575,76 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         request.body(), ContentTypeOf(request)};
     const std::string& static_path = server_.options().static_accept_path;
     if (!static_path.empty() && rest_request.target == static_path) {
+      route_metrics_ = &server_.static_metrics();
       SendResponse({202, R"({"status":"accepted"})", {}}, keep_alive);
+      return;
+    }
+    auto request_id = request.find(kRequestIdKey);
+    if (request_id != request.end() &&
+        IsUsableRequestId(absl::string_view(request_id->value().data(),
+                                            request_id->value().size()))) {
+      request_id_ = std::string(request_id->value());
+    } else {
+      request_id_ = NewRequestId();
+    }
+    if (std::optional<RestResponse> own = OwnEndpoint(rest_request)) {
+      SendResponse(*std::move(own), keep_alive);
+      return;
+    }
+    if (std::optional<RestResponse> file = StaticFile(rest_request)) {
+      SendResponse(*std::move(file), keep_alive);
       return;
     }
     std::variant<BackendRequest, RestResponse> transcoded =
         server_.transcoder().TranscodeRequest(rest_request);
     if (auto* response = std::get_if<RestResponse>(&transcoded)) {
+      route_metrics_ =
+          &server_.MetricsFor(rest_request.method, rest_request.target);
       SendResponse(std::move(*response), keep_alive);
       return;
     }
-    CallBackend(std::move(std::get<BackendRequest>(transcoded)), keep_alive);
+    BackendRequest& backend_request = std::get<BackendRequest>(transcoded);
+    route_metrics_ = &server_.MetricsFor(backend_request.route);
+    if (backend_request.route->server_streaming) {
+      StartEventStream(std::move(backend_request));
+      return;
+    }
+    CallBackend(std::move(backend_request), keep_alive);
+  }
+
+  // /healthz: the gateway runs. /readyz: every backend's health service
+  // says SERVING, so requests can be answered. Plain endpoints of the
+  // gateway, not routes of a backend.
+  std::optional<RestResponse> OwnEndpoint(const RestRequest& request) {
+    const absl::string_view path =
+        request.target.substr(0, request.target.find('?'));
+    if (path != kLivenessPath && path != kReadinessPath) return std::nullopt;
+    if (request.method != "GET" && request.method != "HEAD") {
+      RestResponse response = RestTranscoder::ErrorResponse(
+          405,
+          absl::StrCat("method ", request.method, " not allowed for ", path));
+      response.headers.emplace_back("Allow", "GET, HEAD");
+      return response;
+    }
+    if (path == kLivenessPath) {
+      route_metrics_ = &server_.liveness_metrics();
+      return RestResponse{200, R"({"status":"alive"})", {}};
+    }
+    route_metrics_ = &server_.readiness_metrics();
+    const std::vector<std::string> waiting = server_.NotReadyBackends();
+    if (waiting.empty()) return RestResponse{200, R"({"status":"ready"})", {}};
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+    writer.StartObject();
+    writer.Key("status");
+    writer.String("not ready");
+    writer.Key("not_serving");
+    writer.StartArray();
+    for (const std::string& service : waiting) writer.String(service.c_str());
+    writer.EndArray();
+    writer.EndObject();
+    return RestResponse{
+        503, buffer.GetString(), {{"Retry-After", kRetryAfterSeconds}}};
   }
 
   void CallBackend(BackendRequest backend_request, bool keep_alive) {
@@ -523,17 +701,35 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
             });
   }
 
+  // API routes come first: a file answers only for paths no route claims.
+  std::optional<RestResponse> StaticFile(const RestRequest& rest_request) {
+    const StaticFiles* files = server_.static_files();
+    if (files == nullptr) return std::nullopt;
+    const absl::string_view path =
+        rest_request.target.substr(0, rest_request.target.find('?'));
+    if (!server_.transcoder().routes().AllowedMethods(path).empty()) {
+      return std::nullopt;
+    }
+    const http::request<http::string_body>& request = parser_->get();
+    auto if_none_match = request.find(http::field::if_none_match);
+    std::optional<StaticResponse> file =
+        files->Respond(rest_request.method, path,
+                       if_none_match == request.end()
+                           ? absl::string_view()
+                           : absl::string_view(if_none_match->value().data(),
+                                               if_none_match->value().size()));
+    if (!file.has_value()) return std::nullopt;
+    return RestResponse{file->status, std::move(file->body),
+                        std::move(file->headers),
+                        std::move(file->content_type)};
+  }
+
   // The request's headers that travel on as gRPC metadata; values that are
   // not printable ASCII cannot be metadata and are dropped.
   std::map<std::string, std::string> ForwardedMetadata() const {
     std::map<std::string, std::string> metadata;
     const http::request<http::string_body>& request = parser_->get();
-    for (const char* header : kForwardedHeaders) {
-      auto it = request.find(header);
-      if (it == request.end()) continue;
-      const absl::string_view value(it->value().data(), it->value().size());
-      if (IsPrintableAscii(value)) metadata[header] = std::string(value);
-    }
+    metadata[kRequestIdKey] = request_id_;
     auto header = [&](auto name) -> std::optional<absl::string_view> {
       auto it = request.find(name);
       if (it == request.end()) return std::nullopt;
@@ -559,8 +755,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     // Keeps the io threads running while only the multiplexer holds it.
     auto work = net::make_work_guard(server_.io_context());
     multiplexer.Call(
-        route.grpc_method_path, request.SerializeAsString(), std::move(metadata),
-        absl::Now() + server_.options().backend_timeout,
+        route.grpc_method_path, request.SerializeAsString(),
+        std::move(metadata), absl::Now() + server_.options().backend_timeout,
         [self = shared_from_this(), route = &route, keep_alive,
          work = std::move(work)](const grpc::Status& status,
                                  std::string response) mutable {
@@ -570,30 +766,323 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
                              work = std::move(work)]() mutable {
             grpc::Slice slice(std::move(response));
             grpc::ByteBuffer buffer(&slice, 1);
-            self->SendResponse(
-                self->server_.transcoder().TranscodeResponse(*route, status,
-                                                             &buffer),
-                keep_alive);
+            self->SendResponse(self->server_.transcoder().TranscodeResponse(
+                                   *route, status, &buffer),
+                               keep_alive);
           });
         });
+  }
+
+  // ---- Server-Sent Events for server-streaming routes ----
+  //
+  // The HTTP status waits for the stream's first message (or the first
+  // keep-alive), so a stream refused at once (bad request, too many
+  // watchers) gets a plain error response with its HTTP status. After that
+  // each message is one "data:" event; the next message is read from the
+  // backend only once the previous one is written, so a slow client slows
+  // the stream instead of filling memory. The connection is not reused.
+
+  // One backend stream. Its callbacks hop onto the session's strand; it
+  // keeps the session (and the io threads) alive until gRPC is done with it.
+  class EventStreamCall
+      : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+   public:
+    EventStreamCall(std::shared_ptr<HttpSession> session, const Route* route)
+        : route(route),
+          session_(std::move(session)),
+          work_(session_->server_.io_context().get_executor()) {}
+
+    void OnReadDone(bool ok) override {
+      // The stream ended: no more reads, so the hold goes and OnDone can
+      // follow.
+      if (!ok) {
+        RemoveHold();
+        return;
+      }
+      grpc::ByteBuffer message;
+      message.Swap(&response);
+      Hop([message = std::move(message)](HttpSession& session) mutable {
+        session.OnEventStreamMessage(&message);
+      });
+    }
+
+    void OnDone(const grpc::Status& status) override {
+      // Keeps this object alive until OnDone returns, whoever lets go last.
+      std::shared_ptr<EventStreamCall> self = std::move(self_);
+      Hop([status, work = std::move(work_)](HttpSession& session) {
+        session.OnEventStreamDone(status);
+      });
+      session_.reset();
+    }
+
+    grpc::ClientContext context;
+    grpc::ByteBuffer request;
+    grpc::ByteBuffer response;
+    const Route* const route;
+    std::shared_ptr<EventStreamCall> self_;
+
+   private:
+    // As for unary calls: post through the io_context, then onto the
+    // strand, so nothing gRPC's thread keeps refers to a strand.
+    template <typename Fn>
+    void Hop(Fn fn) {
+      net::io_context& io_context = session_->server_.io_context();
+      net::post(io_context, [session = session_, fn = std::move(fn)]() mutable {
+        const auto strand = session->stream_.get_executor();
+        net::dispatch(strand, [session = std::move(session),
+                               fn = std::move(fn)]() mutable { fn(*session); });
+      });
+    }
+
+    std::shared_ptr<HttpSession> session_;
+    net::executor_work_guard<net::io_context::executor_type> work_;
+  };
+
+  void StartEventStream(BackendRequest backend_request) {
+    const Route* route = backend_request.route;
+    auto call = std::make_shared<EventStreamCall>(shared_from_this(), route);
+    for (const auto& [name, value] : ForwardedMetadata()) {
+      call->context.AddMetadata(name, value);
+    }
+    bool own_buffer = false;
+    if (!grpc::SerializationTraits<Message>::Serialize(
+             *backend_request.message, &call->request, &own_buffer)
+             .ok()) {
+      SendResponse(
+          RestTranscoder::ErrorResponse(500, "cannot serialize the request"),
+          /*keep_alive=*/false);
+      return;
+    }
+    call->self_ = call;
+    event_stream_ = call;
+    // A stream may stay quiet for long; that is not idle time.
+    stream_.expires_never();
+    server_.StubFor(route)->PrepareBidiStreamingCall(
+        &call->context, route->grpc_method_path, grpc::StubOptions(),
+        call.get());
+    call->StartWriteLast(&call->request, grpc::WriteOptions());
+    // Reads are started from the strand, outside gRPC's reactions; the hold
+    // keeps OnDone away until the last read has failed.
+    call->AddHold();
+    call->StartRead(&call->response);
+    call->StartCall();
+    WatchForClientGone();
+    ScheduleKeepAlive();
+  }
+
+  // The client sends nothing more on an event stream; a read that ends
+  // means it went away, and the backend call goes with it.
+  void WatchForClientGone() {
+    client_probe_.resize(512);
+    stream_.async_read_some(
+        net::buffer(client_probe_),
+        net::bind_executor(
+            stream_.get_executor(),
+            [self = shared_from_this()](beast::error_code error, size_t) {
+              if (!error) {
+                self->WatchForClientGone();
+                return;
+              }
+              self->AbandonEventStream();
+            }));
+  }
+
+  // Every message read must be followed by one more read, even on a call
+  // that is being cancelled (it fails at once), or the hold never goes.
+  void ReadNextMessage() {
+    if (event_stream_ != nullptr) {
+      event_stream_->StartRead(&event_stream_->response);
+    }
+  }
+
+  // The client is gone or cannot be written to: cancel the backend call and
+  // drop what was waiting to be written.
+  void AbandonEventStream() {
+    // A client that left before the stream opened got no status; it is
+    // counted as nginx logs it, 499.
+    if (!event_stream_started_) Observe(499);
+    client_gone_ = true;
+    if (event_stream_ != nullptr) event_stream_->context.TryCancel();
+    for (const EventStreamChunk& chunk : event_stream_outbox_) {
+      if (chunk.then_read) ReadNextMessage();
+    }
+    event_stream_outbox_.clear();
+    Close();
+  }
+
+  void ScheduleKeepAlive() {
+    if (!keep_alive_timer_) keep_alive_timer_.emplace(stream_.get_executor());
+    keep_alive_timer_->expires_after(
+        ToChrono(server_.options().event_stream_keep_alive));
+    keep_alive_timer_->async_wait([self = shared_from_this()](
+                                      beast::error_code error) {
+      if (error || self->event_stream_ == nullptr) return;
+      if (!self->event_stream_writing_ && self->event_stream_outbox_.empty()) {
+        self->QueueEventStreamText(kEventStreamKeepAlive,
+                                   /*then_read=*/false);
+      }
+      self->ScheduleKeepAlive();
+    });
+  }
+
+  void OnEventStreamMessage(grpc::ByteBuffer* message) {
+    if (client_gone_ || stream_failure_) {
+      ReadNextMessage();
+      return;
+    }
+    absl::StatusOr<std::string> event =
+        server_.transcoder().EventStreamMessage(*event_stream_->route, message);
+    if (!event.ok()) {
+      stream_failure_ = grpc::Status(grpc::StatusCode::INTERNAL,
+                                     std::string(event.status().message()));
+      event_stream_->context.TryCancel();
+      ReadNextMessage();
+      return;
+    }
+    QueueEventStreamText(*std::move(event), /*then_read=*/true);
+  }
+
+  void OnEventStreamDone(grpc::Status status) {
+    const Route* route = event_stream_->route;
+    event_stream_.reset();
+    if (keep_alive_timer_) keep_alive_timer_->cancel();
+    if (client_gone_) return;
+    if (stream_failure_) status = *stream_failure_;
+    if (stopping_ && status.error_code() == grpc::StatusCode::CANCELLED) {
+      status = grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                            "the gateway is shutting down");
+    }
+    if (!event_stream_started_ && !status.ok()) {
+      SendResponse(
+          server_.transcoder().TranscodeResponse(*route, status, nullptr),
+          /*keep_alive=*/false);
+      return;
+    }
+    if (!status.ok()) {
+      QueueEventStreamText(RestTranscoder::EventStreamError(status),
+                           /*then_read=*/false);
+    } else if (!event_stream_started_) {
+      QueueEventStreamText("", /*then_read=*/false);  // just the headers
+    }
+    event_stream_closing_ = true;
+    if (!event_stream_writing_) EndEventStream();
+  }
+
+  void QueueEventStreamText(std::string text, bool then_read) {
+    if (!event_stream_started_) {
+      event_stream_started_ = true;
+      // Counted once, as the 200 goes out: the duration is the time to open
+      // the stream, not its open-ended life.
+      Observe(200);
+      event_stream_outbox_.push_back({EventStreamHeaders(), false});
+    }
+    if (!text.empty() || then_read) {
+      event_stream_outbox_.push_back({std::move(text), then_read});
+    }
+    WriteEventStream();
+  }
+
+  std::string EventStreamHeaders() const {
+    http::response<http::empty_body> headers;
+    headers.version(request_version_);
+    headers.result(http::status::ok);
+    headers.set(http::field::content_type, kEventStreamContentType);
+    headers.set(http::field::cache_control, "no-cache");
+    headers.set(http::field::access_control_allow_origin, "*");
+    if (!request_id_.empty()) headers.set(kRequestIdKey, request_id_);
+    // Tells nginx-style proxies not to buffer the stream.
+    headers.set("X-Accel-Buffering", "no");
+    // The stream ends with the connection, so no length or chunking.
+    headers.keep_alive(false);
+    std::ostringstream text;
+    text << headers.base();
+    return text.str();
+  }
+
+  void WriteEventStream() {
+    if (event_stream_writing_ || client_gone_) return;
+    if (event_stream_outbox_.empty()) {
+      if (event_stream_closing_) EndEventStream();
+      return;
+    }
+    event_stream_writing_ = true;
+    event_stream_in_flight_ = std::move(event_stream_outbox_.front());
+    event_stream_outbox_.pop_front();
+    stream_.expires_after(kWriteTimeout);
+    net::async_write(
+        stream_, net::buffer(event_stream_in_flight_.text),
+        [self = shared_from_this()](beast::error_code error, size_t) {
+          self->event_stream_writing_ = false;
+          if (self->event_stream_in_flight_.then_read) self->ReadNextMessage();
+          self->event_stream_in_flight_ = {};
+          if (error) {
+            self->AbandonEventStream();
+            return;
+          }
+          self->WriteEventStream();
+        });
+  }
+
+  void EndEventStream() {
+    if (stream_.tls()) {
+      // Over TLS the end needs a close_notify, or clients see a truncation.
+      stream_.expires_after(kWriteTimeout);
+      stream_.async_shutdown(
+          [self = shared_from_this()](beast::error_code) { self->Close(); });
+      return;
+    }
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    Close();
   }
 
   void SendResponse(RestResponse rest_response, bool keep_alive) {
     response_ = {};
     response_.version(request_version_);
     response_.result(rest_response.status);
-    response_.set(http::field::content_type, "application/json");
+    response_.set(http::field::content_type, rest_response.content_type);
     response_.set(http::field::access_control_allow_origin, "*");
+    if (!request_id_.empty()) response_.set(kRequestIdKey, request_id_);
     for (auto& [name, value] : rest_response.headers) {
       response_.set(name, value);
     }
+    Observe(rest_response.status);
     response_.body() = std::move(rest_response.body);
     response_.keep_alive(keep_alive && !stopping_);
     response_.prepare_payload();
+    if (head_request_) {
+      // HEAD: the length of what GET would send, and no body.
+      const size_t length = response_.body().size();
+      response_.body().clear();
+      response_.content_length(length);
+    }
     stream_.expires_after(kWriteTimeout);
     http::async_write(
         stream_, response_,
         beast::bind_front_handler(&HttpSession::OnWrite, shared_from_this()));
+  }
+
+  // Counts the answer under its route and logs it when asked to (or when
+  // the gateway or a backend failed).
+  void Observe(int status) {
+    // An event stream's end may race its error response; count one.
+    if (observed_) return;
+    observed_ = true;
+    const absl::Duration elapsed = absl::Now() - request_started_;
+    const http::request<http::string_body>& request = parser_->get();
+    const absl::string_view method(request.method_string().data(),
+                                   request.method_string().size());
+    route_metrics_->Record(method, status, elapsed);
+    if (LogRequests() || status >= 500) {
+      const absl::string_view target(request.target().data(),
+                                     request.target().size());
+      Log(status >= 500 ? LogLevel::kWarning : LogLevel::kInfo, "http",
+          {{"request_id", request_id_},
+           {"method", std::string(method)},
+           {"path", std::string(target.substr(0, target.find('?')))},
+           {"status", absl::StrCat(status)},
+           {"duration_ms", absl::StrCat(absl::ToDoubleMilliseconds(elapsed))}});
+    }
   }
 
   void OnWrite(beast::error_code error, size_t /*bytes*/) {
@@ -649,22 +1138,46 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
   unsigned request_version_ = 11;
+  absl::Time request_started_;
+  HttpRouteMetrics* route_metrics_ = nullptr;
+  bool observed_ = false;   // the current request is counted
+  std::string request_id_;  // empty until the request's headers are read
+  bool head_request_ = false;
   bool busy_ = false;  // from a complete request until its response is out
   bool stopping_ = false;
   bool drain_after_write_ = false;
   size_t drained_bytes_ = 0;
   std::vector<char> drain_buffer_;
+
+  // Event streams only.
+  struct EventStreamChunk {
+    std::string text;
+    bool then_read = false;  // read the next message once this is written
+  };
+  std::shared_ptr<EventStreamCall> event_stream_;
+  std::deque<EventStreamChunk> event_stream_outbox_;
+  EventStreamChunk event_stream_in_flight_;
+  bool event_stream_started_ = false;  // headers queued
+  bool event_stream_writing_ = false;
+  bool event_stream_closing_ = false;
+  bool client_gone_ = false;
+  std::optional<grpc::Status> stream_failure_;
+  std::optional<net::steady_timer> keep_alive_timer_;
+  std::vector<char> client_probe_;
 };
 
 absl::Status GatewayServer::Impl::ConnectBackends() {
   absl::flat_hash_map<std::string, grpc::GenericStub*> stubs_by_target;
   absl::flat_hash_map<std::string, MultiplexedBackend*> multiplexers_by_target;
+  absl::flat_hash_map<std::string, std::shared_ptr<grpc::Channel>>
+      channels_by_target;
   for (const auto& [service, target] : options_.backends) {
     if (!stubs_by_target.contains(target)) {
       auto channel =
           grpc::CreateChannel(target, options_.backend_credentials != nullptr
                                           ? options_.backend_credentials
                                           : grpc::InsecureChannelCredentials());
+      channels_by_target[target] = channel;
       stubs_.push_back(std::make_unique<grpc::GenericStub>(channel));
       stubs_by_target[target] = stubs_.back().get();
       if (options_.multiplex_calls) {
@@ -674,6 +1187,11 @@ absl::Status GatewayServer::Impl::ConnectBackends() {
       }
     }
   }
+  std::vector<std::pair<std::string, std::shared_ptr<grpc::Channel>>> health;
+  for (const auto& [service, target] : options_.backends) {
+    health.emplace_back(service, channels_by_target.at(target));
+  }
+  backend_health_ = std::make_unique<BackendHealth>(std::move(health));
   for (const Route& route : transcoder_.routes().routes()) {
     const auto backend =
         options_.backends.find(route.method->service()->full_name());
@@ -683,7 +1201,8 @@ absl::Status GatewayServer::Impl::ConnectBackends() {
     }
     stubs_by_route_[&route] = stubs_by_target.at(backend->second);
     if (options_.multiplex_calls) {
-      multiplexers_by_route_[&route] = multiplexers_by_target.at(backend->second);
+      multiplexers_by_route_[&route] =
+          multiplexers_by_target.at(backend->second);
     }
   }
   return absl::OkStatus();
@@ -823,7 +1342,14 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   }
   absl::StatusOr<RouteTable> routes = RouteTable::Build(services);
   if (!routes.ok()) return routes.status();
-  auto impl = std::make_shared<Impl>(std::move(options), *std::move(routes));
+  std::optional<StaticFiles> static_files;
+  if (!options.static_dir.empty()) {
+    absl::StatusOr<StaticFiles> opened = StaticFiles::Open(options.static_dir);
+    if (!opened.ok()) return opened.status();
+    static_files = *std::move(opened);
+  }
+  auto impl = std::make_shared<Impl>(std::move(options), *std::move(routes),
+                                     std::move(static_files));
   if (absl::Status status = impl->LoadTls(); !status.ok()) return status;
   if (absl::Status status = impl->ConnectBackends(); !status.ok()) {
     return status;

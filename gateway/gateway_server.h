@@ -35,9 +35,11 @@ struct RestRequest {
 
 struct RestResponse {
   int status = 200;
-  std::string body;  // always JSON (or empty for 204)
+  std::string body;  // JSON (or empty for 204) unless content_type says else
   // Headers beyond Content-Type and CORS origin, e.g. Allow on a 405.
   std::vector<std::pair<std::string, std::string>> headers;
+  // Other than JSON for google.api.HttpBody responses and static files.
+  std::string content_type = "application/json";
 };
 
 // The gRPC call a REST request becomes.
@@ -68,6 +70,14 @@ class RestTranscoder {
   // {"error": message} with `http_status`.
   static RestResponse ErrorResponse(int http_status, absl::string_view message);
 
+  // For server-streaming routes: the Server-Sent Event of one message of
+  // the stream ("data: <json>"); an error when it does not parse.
+  absl::StatusOr<std::string> EventStreamMessage(
+      const Route& route, grpc::ByteBuffer* payload) const;
+  // The "error" event that ends a stream that failed after it started:
+  // the same JSON as an error response.
+  static std::string EventStreamError(const grpc::Status& status);
+
   const RouteTable& routes() const { return routes_; }
 
  private:
@@ -75,6 +85,8 @@ class RestTranscoder {
                            absl::string_view body,
                            google::protobuf::Message* message) const;
   RestResponse Preflight(absl::string_view path) const;
+  static RestResponse HttpBodyResponse(const Route& route,
+                                       grpc::ByteBuffer* payload);
 
   RouteTable routes_;
   JsonTranscoder json_;
@@ -90,6 +102,9 @@ struct GatewayOptions {
   size_t max_header_bytes = 16 << 10;
   // A connection with no request for this long is closed.
   absl::Duration idle_timeout = absl::Seconds(60);
+  // An event stream with nothing to say sends a comment this often, so
+  // proxies and clients do not take it for dead.
+  absl::Duration event_stream_keep_alive = absl::Seconds(15);
   // From a request's first byte to its last; a client that drips it slower
   // is disconnected.
   absl::Duration read_timeout = absl::Seconds(30);
@@ -104,6 +119,9 @@ struct GatewayOptions {
   // Send unary calls over CallMultiplexer streams where the backend offers
   // them (see multiplexed_backend.h); plain unary calls otherwise.
   bool multiplex_calls = true;
+  // When set, GET and HEAD of paths that no route claims are answered
+  // from the files under this directory (see static_files.h).
+  std::string static_dir;
   // For the backend channels; null: plaintext.
   std::shared_ptr<grpc::ChannelCredentials> backend_credentials;
   // PEM certificate chain and private key: with both, clients must speak
@@ -115,7 +133,13 @@ struct GatewayOptions {
 // HTTP/1.1 JSON front end for gRPC services (Boost.Beast, async, keep-alive).
 // Each request is transcoded and sent with a generic stub; the io thread is
 // free while the backend works, and the connection resumes from the gRPC
-// callback. Every response is JSON and carries CORS headers.
+// callback. Every response is JSON (or a google.api.HttpBody's own content)
+// and carries CORS headers and the request's X-Request-Id (the client's, or a
+// fresh one), which also goes to the backend as gRPC metadata.
+// Server-streaming methods answer as Server-Sent Events, one event per
+// message, until the stream or the client ends. Besides the routes: GET
+// /healthz (the gateway runs) and GET /readyz (every backend's gRPC health
+// service says SERVING; 503 naming the others).
 class GatewayServer {
  public:
   // Builds the routes, opens one channel per distinct target, listens and

@@ -1,5 +1,11 @@
 #include "gateway/gateway_server.h"
 
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -8,11 +14,14 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "boost/asio/connect.hpp"
 #include "boost/asio/ip/tcp.hpp"
+#include "boost/asio/write.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
 #include "gmock/gmock.h"
+#include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "gtest/gtest.h"
@@ -56,7 +65,8 @@ class TestIngestService final : public shopstream::v1::IngestService::Service {
       return grpc::Status(grpc::StatusCode::UNAVAILABLE, "storage is down");
     }
     if (type == "full") {
-      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "queue is full");
+      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                          "queue is full");
     }
     response->mutable_acceptance()->set_status("accepted");
     response->set_event_id("event-1");
@@ -126,12 +136,113 @@ class TestAnalyticsService final
     return grpc::Status::OK;
   }
 
+  // CSV as the query service sends it.
+  grpc::Status ExportTimeSeries(
+      grpc::ServerContext* /*context*/,
+      const shopstream::v1::GetTimeSeriesRequest* request,
+      google::api::HttpBody* response) override {
+    response->set_content_type("text/csv; charset=utf-8");
+    response->set_data("shop,n\r\n\"" + request->shop_id() + "\",1\r\n");
+    return grpc::Status::OK;
+  }
+
+  // Shop "refused": RESOURCE_EXHAUSTED at once. "two-then-fail": page
+  // views 1 and 2, then UNAVAILABLE. "forever": page views 1, then waits to
+  // be cancelled. Any other: page views 1, then OK.
+  grpc::Status WatchSummary(
+      grpc::ServerContext* context,
+      const shopstream::v1::GetSummaryRequest* request,
+      grpc::ServerWriter<shopstream::v1::Summary>* writer) override {
+    const std::string& shop = request->shop_id();
+    if (shop == "refused") {
+      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                          "too many watchers");
+    }
+    shopstream::v1::Summary summary;
+    summary.set_top_product_id(shop);
+    summary.set_total_page_views(1);
+    writer->Write(summary);
+    if (shop == "two-then-fail") {
+      summary.set_total_page_views(2);
+      writer->Write(summary);
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "backend went away");
+    }
+    if (shop == "forever") {
+      watch_started_.Notify();
+      const absl::Time deadline = absl::Now() + absl::Seconds(30);
+      while (!context->IsCancelled() && absl::Now() < deadline) {
+        absl::SleepFor(absl::Milliseconds(5));
+      }
+      if (context->IsCancelled()) watch_cancelled_.Notify();
+      return grpc::Status::CANCELLED;
+    }
+    return grpc::Status::OK;
+  }
+
+  bool WaitForWatchCancelled() {
+    return watch_cancelled_.WaitForNotificationWithTimeout(absl::Seconds(20));
+  }
+
   void WaitForSlowRequest() { slow_request_arrived_.WaitForNotification(); }
   void ReleaseSlowRequest() { release_slow_request_.Notify(); }
 
  private:
   absl::Notification slow_request_arrived_;
   absl::Notification release_slow_request_;
+  absl::Notification watch_started_;
+  absl::Notification watch_cancelled_;
+};
+
+// A raw client for event streams: sends one GET, then reads what arrives.
+class EventStreamClient {
+ public:
+  EventStreamClient(uint16_t port, const std::string& target)
+      : socket_(io_context_) {
+    socket_.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+    const std::string request = "GET " + target +
+                                " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                "Accept: text/event-stream\r\n\r\n";
+    net::write(socket_, net::buffer(request));
+    timeval timeout{20, 0};
+    setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout,
+               sizeof(timeout));
+  }
+
+  // Reads until `text` has arrived (true) or the server closed (false). The
+  // receive timeout keeps a broken gateway from hanging the test.
+  bool ReadUntil(const std::string& text) {
+    while (received_.find(text) == std::string::npos) {
+      if (!ReadSome()) return false;
+    }
+    return true;
+  }
+
+  // Everything up to the server's close.
+  const std::string& ReadAll() {
+    while (ReadSome()) {
+    }
+    return received_;
+  }
+
+  const std::string& received() const { return received_; }
+  void Close() {
+    beast::error_code ignored;
+    socket_.close(ignored);
+  }
+
+ private:
+  bool ReadSome() {
+    char buffer[4096];
+    beast::error_code error;
+    const size_t n = socket_.read_some(net::buffer(buffer), error);
+    if (error) return false;
+    received_.append(buffer, n);
+    return true;
+  }
+
+  net::io_context io_context_;
+  tcp::socket socket_;
+  std::string received_;
 };
 
 // A blocking HTTP/1.1 client on one keep-alive connection.
@@ -191,6 +302,8 @@ rapidjson::Document ParseJson(const std::string& text) {
 class GatewayServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    // The backends' standard health service, which /readyz asks.
+    grpc::EnableDefaultHealthCheckService(true);
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
                              &backend_port_);
@@ -212,9 +325,13 @@ class GatewayServerTest : public ::testing::Test {
 
   static std::unique_ptr<GatewayServer> StartGateway(
       const std::string& ingest_target, const std::string& query_target,
-      const std::string& static_accept_path = "") {
+      const std::string& static_accept_path = "",
+      absl::Duration keep_alive = absl::Seconds(15),
+      const std::string& static_dir = "") {
     GatewayOptions options;
+    options.event_stream_keep_alive = keep_alive;
     options.static_accept_path = static_accept_path;
+    options.static_dir = static_dir;
     options.http_address = "127.0.0.1";
     options.http_port = 0;
     options.io_threads = 2;
@@ -261,6 +378,69 @@ TEST_F(GatewayServerTest, PostEventIsAcceptedWith202) {
   EXPECT_EQ(ingest_service_.last_request_id(), "req-42");
 }
 
+TEST_F(GatewayServerTest, RequestIdIsAnsweredAndMadeWhenMissing) {
+  HttpClient client(gateway_->port());
+  const Response given =
+      client.Send(http::verb::post, "/v1/events", kCaseStudyEvent,
+                  {{"X-Request-Id", "req-7"}});
+  EXPECT_EQ(given["X-Request-Id"], "req-7");
+
+  const Response made = Send(http::verb::post, "/v1/events", kCaseStudyEvent);
+  EXPECT_EQ(made.result_int(), 202);
+  const std::string id(made["X-Request-Id"]);
+  EXPECT_EQ(id.size(), 32u) << id;
+  EXPECT_EQ(id.find_first_not_of("0123456789abcdef"), std::string::npos) << id;
+  EXPECT_EQ(ingest_service_.last_request_id(), id);
+}
+
+// Polls /readyz for up to 10 s until it answers `status`.
+bool ReadinessBecomes(int port, int status) {
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while (absl::Now() < give_up) {
+    HttpClient client(port);
+    if (client.Send(http::verb::get, "/readyz", "").result_int() == status) {
+      return true;
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return false;
+}
+
+TEST_F(GatewayServerTest, ReadyOnlyWhileEveryBackendIsServing) {
+  grpc::HealthCheckServiceInterface* health = backend_->GetHealthCheckService();
+  ASSERT_NE(health, nullptr);
+  health->SetServingStatus("shopstream.v1.IngestService", true);
+  health->SetServingStatus("shopstream.v1.AnalyticsService", true);
+  EXPECT_TRUE(ReadinessBecomes(gateway_->port(), 200));
+  EXPECT_EQ(Send(http::verb::get, "/readyz").body(), R"({"status":"ready"})");
+
+  health->SetServingStatus("shopstream.v1.IngestService", false);
+  EXPECT_TRUE(ReadinessBecomes(gateway_->port(), 503));
+  const Response not_ready = Send(http::verb::get, "/readyz");
+  EXPECT_EQ(
+      not_ready.body(),
+      R"({"status":"not ready","not_serving":["shopstream.v1.IngestService"]})");
+  // Alive all the same.
+  const Response alive = Send(http::verb::get, "/healthz");
+  EXPECT_EQ(alive.result_int(), 200);
+  EXPECT_EQ(alive.body(), R"({"status":"alive"})");
+
+  health->SetServingStatus("shopstream.v1.IngestService", true);
+  EXPECT_TRUE(ReadinessBecomes(gateway_->port(), 200));
+  EXPECT_EQ(Send(http::verb::post, "/readyz").result_int(), 405);
+}
+
+TEST_F(GatewayServerTest, NotReadyWithoutBackends) {
+  std::unique_ptr<GatewayServer> gateway =
+      StartGateway("127.0.0.1:1", "127.0.0.1:1");
+  ASSERT_NE(gateway, nullptr);
+  HttpClient client(gateway->port());
+  EXPECT_EQ(client.Send(http::verb::get, "/healthz", "").result_int(), 200);
+  HttpClient again(gateway->port());
+  EXPECT_EQ(again.Send(http::verb::get, "/readyz", "").result_int(), 503);
+  gateway->Stop();
+}
+
 TEST_F(GatewayServerTest, StaticPathAnswersWithoutTheBackend) {
   std::unique_ptr<GatewayServer> gateway =
       StartGateway("127.0.0.1:1", "127.0.0.1:1", "/bench/static");
@@ -271,9 +451,9 @@ TEST_F(GatewayServerTest, StaticPathAnswersWithoutTheBackend) {
   EXPECT_EQ(response.result_int(), 202);
   EXPECT_EQ(response.body(), R"({"status":"accepted"})");
   // Other paths still go to the (unreachable) backend.
-  EXPECT_EQ(client.Send(http::verb::post, "/v1/events", kCaseStudyEvent)
-                .result_int(),
-            503);
+  EXPECT_EQ(
+      client.Send(http::verb::post, "/v1/events", kCaseStudyEvent).result_int(),
+      503);
   gateway->Stop();
 }
 
@@ -484,6 +664,189 @@ TEST_F(GatewayServerTest, StopLetsInFlightRequestsFinish) {
   EXPECT_EQ(slow_response.result_int(), 200);
   EXPECT_THAT(slow_response.body(), HasSubstr(R"("top_product_id":"slow")"));
   EXPECT_FALSE(HttpClient(gateway_->port()).connected());
+}
+
+TEST_F(GatewayServerTest, ServesTheDashboardBesideTheApi) {
+  namespace fs = std::filesystem;
+  const fs::path root = fs::path(::testing::TempDir()) /
+                        ("gateway_static_" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  fs::create_directories(root / "assets");
+  fs::create_directories(root / "api");
+  std::ofstream(root / "index.html") << "<!doctype html><p>dashboard</p>";
+  std::ofstream(root / "assets" / "index-1a2b3c4d.js") << "export {}";
+  // A file where an API route is: the route must win.
+  std::ofstream(root / "api" / "analytics") << "not the API";
+  std::unique_ptr<GatewayServer> gateway =
+      StartGateway("127.0.0.1:" + std::to_string(backend_port_),
+                   "127.0.0.1:" + std::to_string(backend_port_), "",
+                   absl::Seconds(15), root.string());
+  ASSERT_NE(gateway, nullptr);
+  HttpClient client(gateway->port());
+  ASSERT_TRUE(client.connected());
+
+  const Response index = client.Send(http::verb::get, "/?key=abc");
+  EXPECT_EQ(index.result_int(), 200);
+  EXPECT_EQ(index.body(), "<!doctype html><p>dashboard</p>");
+  EXPECT_EQ(index[http::field::content_type], "text/html; charset=utf-8");
+  EXPECT_EQ(index[http::field::cache_control], "no-cache");
+  const std::string etag(index[http::field::etag]);
+  EXPECT_FALSE(etag.empty());
+
+  const Response revalidated = client.Send(http::verb::get, "/index.html", "",
+                                           {{"If-None-Match", etag}});
+  EXPECT_EQ(revalidated.result_int(), 304);
+  EXPECT_TRUE(revalidated.body().empty());
+
+  const Response asset =
+      client.Send(http::verb::get, "/assets/index-1a2b3c4d.js");
+  EXPECT_EQ(asset.result_int(), 200);
+  EXPECT_EQ(asset.body(), "export {}");
+  EXPECT_EQ(asset[http::field::content_type], "text/javascript; charset=utf-8");
+  EXPECT_EQ(asset[http::field::cache_control],
+            "public, max-age=31536000, immutable");
+
+  const Response api = client.Send(http::verb::get, "/api/analytics");
+  EXPECT_EQ(api.result_int(), 200);
+  EXPECT_EQ(api[http::field::content_type], "application/json");
+  EXPECT_THAT(api.body(), HasSubstr("average_purchase_value"));
+
+  const Response posted = client.Send(http::verb::post, "/index.html", "{}");
+  EXPECT_EQ(posted.result_int(), 405);
+  EXPECT_EQ(posted[http::field::allow], "GET, HEAD");
+
+  EXPECT_EQ(client.Send(http::verb::get, "/../etc/passwd").result_int(), 404);
+  EXPECT_EQ(client.Send(http::verb::get, "/%2e%2e/etc/passwd").result_int(),
+            404);
+  const Response missing = client.Send(http::verb::get, "/missing.js");
+  EXPECT_EQ(missing.result_int(), 404);
+  EXPECT_EQ(missing[http::field::content_type], "application/json");
+
+  // HEAD: GET's headers and length, no body; the connection stays usable.
+  {
+    net::io_context io_context;
+    tcp::socket socket(io_context);
+    socket.connect(
+        tcp::endpoint(net::ip::make_address("127.0.0.1"), gateway->port()));
+    http::request<http::empty_body> head(http::verb::head, "/", 11);
+    head.set(http::field::host, "127.0.0.1");
+    http::write(socket, head);
+    beast::flat_buffer buffer;
+    http::response_parser<http::empty_body> parser;
+    parser.skip(true);
+    http::read(socket, buffer, parser);
+    EXPECT_EQ(parser.get().result_int(), 200);
+    EXPECT_EQ(
+        parser.get()[http::field::content_length],
+        std::to_string(std::string("<!doctype html><p>dashboard</p>").size()));
+    http::request<http::empty_body> get(http::verb::get, "/api/health", 11);
+    get.set(http::field::host, "127.0.0.1");
+    http::write(socket, get);
+    Response health;
+    http::read(socket, buffer, health);
+    EXPECT_EQ(health.result_int(), 200);
+    EXPECT_THAT(health.body(), HasSubstr("serving"));
+  }
+  gateway->Stop();
+  fs::remove_all(root);
+}
+
+TEST_F(GatewayServerTest, RefusesAStaticDirThatIsNotADirectory) {
+  GatewayOptions options;
+  options.http_address = "127.0.0.1";
+  options.http_port = 0;
+  options.static_dir = "/nonexistent/shopstream/dist";
+  options.backends["shopstream.v1.AnalyticsService"] =
+      "127.0.0.1:" + std::to_string(backend_port_);
+  absl::StatusOr<std::unique_ptr<GatewayServer>> gateway =
+      GatewayServer::Start(options);
+  ASSERT_FALSE(gateway.ok());
+  EXPECT_THAT(std::string(gateway.status().message()), HasSubstr("static_dir"));
+}
+
+TEST_F(GatewayServerTest, HttpBodyIsSentAsItsOwnContentType) {
+  HttpClient client(gateway_->port());
+  Response response =
+      client.Send(http::verb::get, "/v1/shops/a,b/timeseries.csv");
+  EXPECT_EQ(response.result_int(), 200);
+  EXPECT_EQ(response[http::field::content_type], "text/csv; charset=utf-8");
+  EXPECT_EQ(response[http::field::content_disposition],
+            "attachment; filename=\"timeseries.csv\"");
+  EXPECT_EQ(response[http::field::access_control_allow_origin], "*");
+  EXPECT_EQ(response.body(), "shop,n\r\n\"a,b\",1\r\n");
+  // The connection stays usable for JSON afterwards.
+  Response json = client.Send(http::verb::get, "/api/health");
+  EXPECT_EQ(json[http::field::content_type], "application/json");
+}
+
+TEST_F(GatewayServerTest, EventStreamSendsEachMessageThenTheError) {
+  EventStreamClient client(gateway_->port(),
+                           "/v1/shops/two-then-fail/summary:watch");
+  const std::string& text = client.ReadAll();
+  EXPECT_THAT(text, ::testing::StartsWith("HTTP/1.1 200 OK\r\n"));
+  EXPECT_THAT(text, HasSubstr("Content-Type: text/event-stream\r\n"));
+  EXPECT_THAT(text, HasSubstr("Access-Control-Allow-Origin: *\r\n"));
+  EXPECT_THAT(text, HasSubstr("Cache-Control: no-cache\r\n"));
+  const size_t body = text.find("\r\n\r\n");
+  ASSERT_NE(body, std::string::npos);
+  const std::string events = text.substr(body + 4);
+  const size_t first = events.find("data: {\"total_page_views\":1,");
+  const size_t second = events.find("data: {\"total_page_views\":2,");
+  const size_t error =
+      events.find("event: error\ndata: {\"error\":\"backend went away\"}\n\n");
+  ASSERT_NE(first, std::string::npos) << events;
+  ASSERT_NE(second, std::string::npos) << events;
+  ASSERT_NE(error, std::string::npos) << events;
+  EXPECT_LT(first, second);
+  EXPECT_LT(second, error);
+  EXPECT_THAT(events, HasSubstr("\"top_product_id\":\"two-then-fail\""));
+}
+
+TEST_F(GatewayServerTest, EventStreamThatEndsWellJustCloses) {
+  EventStreamClient client(gateway_->port(), "/v1/shops/once/summary:watch");
+  const std::string& text = client.ReadAll();
+  EXPECT_THAT(text, HasSubstr("data: {\"total_page_views\":1,"));
+  EXPECT_THAT(text, ::testing::Not(HasSubstr("event: error")));
+}
+
+TEST_F(GatewayServerTest, RefusedEventStreamIsAPlainErrorResponse) {
+  HttpClient client(gateway_->port());
+  Response response =
+      client.Send(http::verb::get, "/v1/shops/refused/summary:watch");
+  EXPECT_EQ(response.result_int(), 429);
+  EXPECT_EQ(response[http::field::content_type], "application/json");
+  EXPECT_EQ(response["Retry-After"], "1");
+  EXPECT_EQ(response.body(), R"({"error":"too many watchers"})");
+}
+
+TEST_F(GatewayServerTest, ClientThatGoesAwayCancelsTheBackendStream) {
+  EventStreamClient client(gateway_->port(), "/v1/shops/forever/summary:watch");
+  ASSERT_TRUE(client.ReadUntil("data: "));
+  client.Close();
+  EXPECT_TRUE(analytics_service_.WaitForWatchCancelled());
+}
+
+TEST_F(GatewayServerTest, QuietEventStreamGetsKeepAliveComments) {
+  const std::string target = "127.0.0.1:" + std::to_string(backend_port_);
+  std::unique_ptr<GatewayServer> gateway =
+      StartGateway(target, target, "", absl::Milliseconds(20));
+  ASSERT_NE(gateway, nullptr);
+  EventStreamClient client(gateway->port(), "/v1/shops/forever/summary:watch");
+  ASSERT_TRUE(client.ReadUntil("data: "));
+  EXPECT_TRUE(client.ReadUntil("\n\n: keep-alive\n\n"));
+  client.Close();
+  EXPECT_TRUE(analytics_service_.WaitForWatchCancelled());
+}
+
+TEST_F(GatewayServerTest, StopEndsOpenEventStreams) {
+  EventStreamClient client(gateway_->port(), "/v1/shops/forever/summary:watch");
+  ASSERT_TRUE(client.ReadUntil("data: "));
+  std::thread stopper([&] { gateway_->Stop(); });
+  const std::string& text = client.ReadAll();
+  stopper.join();
+  EXPECT_THAT(text, HasSubstr("event: error\ndata: {\"error\":\"the gateway is "
+                              "shutting down\"}\n\n"));
+  EXPECT_TRUE(analytics_service_.WaitForWatchCancelled());
 }
 
 }  // namespace

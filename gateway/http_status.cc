@@ -16,6 +16,10 @@ int HttpStatusForGrpcCode(grpc::StatusCode code, int success_http_code) {
       return 404;
     case grpc::StatusCode::RESOURCE_EXHAUSTED:
       return 429;
+    // A method declared in the API that this backend does not implement
+    // yet: clients can tell "not here" from "broken".
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return 501;
     case grpc::StatusCode::UNAVAILABLE:
       return 503;
     case grpc::StatusCode::DEADLINE_EXCEEDED:

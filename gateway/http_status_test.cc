@@ -16,6 +16,7 @@ TEST(HttpStatusTest, MapsClientErrors) {
 TEST(HttpStatusTest, MapsServerErrors) {
   EXPECT_EQ(HttpStatusForGrpcCode(grpc::StatusCode::UNAVAILABLE), 503);
   EXPECT_EQ(HttpStatusForGrpcCode(grpc::StatusCode::DEADLINE_EXCEEDED), 504);
+  EXPECT_EQ(HttpStatusForGrpcCode(grpc::StatusCode::UNIMPLEMENTED), 501);
 }
 
 TEST(HttpStatusTest, EverythingElseIsInternalServerError) {
@@ -23,8 +24,7 @@ TEST(HttpStatusTest, EverythingElseIsInternalServerError) {
        {grpc::StatusCode::UNKNOWN, grpc::StatusCode::INTERNAL,
         grpc::StatusCode::ALREADY_EXISTS, grpc::StatusCode::ABORTED,
         grpc::StatusCode::FAILED_PRECONDITION, grpc::StatusCode::OUT_OF_RANGE,
-        grpc::StatusCode::UNIMPLEMENTED, grpc::StatusCode::DATA_LOSS,
-        grpc::StatusCode::CANCELLED}) {
+        grpc::StatusCode::DATA_LOSS, grpc::StatusCode::CANCELLED}) {
     EXPECT_EQ(HttpStatusForGrpcCode(code), 500) << code;
   }
 }

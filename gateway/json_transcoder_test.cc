@@ -538,6 +538,46 @@ TEST_F(JsonTranscoderTest, SetFieldFromStringErrors) {
       transcoder_.SetFieldFromString("text_value", "\xff", message.get())));
 }
 
+// The analytics API's REST query parameters: timestamps as RFC 3339,
+// enums by name, ints and strings as text.
+TEST_F(JsonTranscoderTest, AnalyticsQueryParametersFillTheirRequests) {
+  v1::GetTimeSeriesRequest series;
+  for (const auto& [key, value] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"shop_id", "s"},
+           {"from", "2025-10-01T00:00:00+02:00"},
+           {"to", "2025-10-02T00:00:00.5Z"},
+           {"bucket", "DAY"},
+           {"time_zone", "Europe/Paris"}}) {
+    ASSERT_TRUE(transcoder_.SetFieldFromString(key, value, &series).ok())
+        << key;
+  }
+  EXPECT_EQ(series.from().seconds(), 1759269600);
+  EXPECT_EQ(series.to().seconds(), 1759363200);
+  EXPECT_EQ(series.to().nanos(), 500000000);
+  EXPECT_EQ(series.bucket(), v1::DAY);
+  EXPECT_EQ(series.time_zone(), "Europe/Paris");
+  EXPECT_EQ(
+      transcoder_.SetFieldFromString("bucket", "WEEK", &series).message(),
+      R"(bucket: unknown value "WEEK" for enum shopstream.v1.BucketSize)");
+
+  v1::GetTopProductsRequest top;
+  ASSERT_TRUE(transcoder_.SetFieldFromString("order_by", "REVENUE", &top).ok());
+  ASSERT_TRUE(transcoder_.SetFieldFromString("limit", "5", &top).ok());
+  EXPECT_EQ(top.order_by(), v1::REVENUE);
+  EXPECT_EQ(top.limit(), 5);
+
+  v1::ListEventsRequest list;
+  ASSERT_TRUE(
+      transcoder_.SetFieldFromString("event_type", "purchase", &list).ok());
+  ASSERT_TRUE(transcoder_.SetFieldFromString("page_size", "20", &list).ok());
+  ASSERT_TRUE(
+      transcoder_.SetFieldFromString("page_token", "MTox_-A", &list).ok());
+  EXPECT_EQ(list.event_type(), "purchase");
+  EXPECT_EQ(list.page_size(), 20);
+  EXPECT_EQ(list.page_token(), "MTox_-A");
+}
+
 TEST_F(JsonTranscoderTest, IsSafeToShareBetweenThreads) {
   std::vector<std::thread> threads;
   std::vector<std::string> printed(4);

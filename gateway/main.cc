@@ -1,6 +1,7 @@
 // shopstream-gateway: REST/JSON in front of the ingest and query gRPC
 // services. The routes come from the services' google.api.http annotations.
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 
@@ -9,6 +10,7 @@
 #include "absl/time/time.h"
 #include "common/flags.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/service_process.h"
 #include "common/termination.h"
 #include "common/tls_credentials.h"
@@ -26,6 +28,8 @@ ABSL_FLAG(int, http_threads, 0,
           "HTTP io threads; 0 means one per hardware thread.");
 ABSL_FLAG(int, backend_timeout_ms, 10000,
           "Deadline of each backend call, in milliseconds.");
+ABSL_FLAG(int, event_stream_keep_alive_ms, 15000,
+          "How often a quiet Server-Sent Events stream gets a comment line.");
 ABSL_FLAG(int64_t, max_body_bytes, 1 << 20,
           "Largest request body; 413 beyond.");
 ABSL_FLAG(int64_t, max_header_bytes, 16 << 10,
@@ -40,8 +44,14 @@ ABSL_FLAG(int64_t, max_connections, 10000,
 ABSL_FLAG(bool, multiplex_calls, true,
           "Carry unary calls over CallMultiplexer streams where a backend "
           "offers them.");
-ABSL_FLAG(std::string, bench_static_path, "",
-          "If set, this path answers 202 without a backend (benchmark ceiling).");
+ABSL_FLAG(int, metrics_port, 9100,
+          "Port of the Prometheus /metrics endpoint; 0 disables it.");
+ABSL_FLAG(std::string, static_dir, "",
+          "Directory whose files are served for GET and HEAD of paths no API "
+          "route claims (the dashboard's build); empty: none.");
+ABSL_FLAG(
+    std::string, bench_static_path, "",
+    "If set, this path answers 202 without a backend (benchmark ceiling).");
 
 namespace {
 
@@ -58,6 +68,13 @@ int main(int argc, char** argv) {
   shopstream::InitServiceProcess("gateway");
   shopstream::ParseFlagsAndEnvironment(argc, argv);
 
+  auto metrics =
+      shopstream::ServeMetrics("gateway", absl::GetFlag(FLAGS_metrics_port));
+  if (!metrics.ok()) {
+    shopstream::LogError("cannot start",
+                         {{"error", std::string(metrics.status().message())}});
+    return 1;
+  }
   const int port = absl::GetFlag(FLAGS_http_port);
   if (port < 0 || port > 65535) {
     shopstream::LogError("bad --http_port", {{"port", absl::StrCat(port)}});
@@ -69,6 +86,7 @@ int main(int argc, char** argv) {
   options.io_threads = absl::GetFlag(FLAGS_http_threads);
   options.static_accept_path = absl::GetFlag(FLAGS_bench_static_path);
   options.multiplex_calls = absl::GetFlag(FLAGS_multiplex_calls);
+  options.static_dir = absl::GetFlag(FLAGS_static_dir);
   options.max_body_bytes = static_cast<size_t>(
       std::max<int64_t>(0, absl::GetFlag(FLAGS_max_body_bytes)));
   options.max_header_bytes = static_cast<size_t>(
@@ -81,6 +99,8 @@ int main(int argc, char** argv) {
       std::max<int64_t>(1, absl::GetFlag(FLAGS_max_connections)));
   options.backend_timeout =
       absl::Milliseconds(absl::GetFlag(FLAGS_backend_timeout_ms));
+  options.event_stream_keep_alive = absl::Milliseconds(
+      std::max(1, absl::GetFlag(FLAGS_event_stream_keep_alive_ms)));
   options.backends[ServiceName(
       shopstream::v1::IngestRequest::descriptor()->file(), "IngestService")] =
       absl::GetFlag(FLAGS_ingest_target);

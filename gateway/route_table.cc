@@ -63,6 +63,20 @@ absl::Status CheckVariableFieldPath(const Descriptor* request,
   return absl::OkStatus();
 }
 
+constexpr char kHttpBodyType[] = "google.api.HttpBody";
+
+// "/v1/shops/{shop_id}/timeseries.csv" -> "timeseries.csv": a last segment
+// that is a literal with an extension names the download.
+std::string DownloadFilename(absl::string_view path_template) {
+  absl::string_view last = path_template.substr(path_template.rfind('/') + 1);
+  last = last.substr(0, last.find(':'));
+  if (last.find_first_of("{}*") != absl::string_view::npos ||
+      last.find('.') == absl::string_view::npos) {
+    return "";
+  }
+  return std::string(last);
+}
+
 absl::StatusOr<Route> MakeRoute(const MethodDescriptor* method,
                                 const google::api::HttpRule& rule,
                                 int success_http_code) {
@@ -93,6 +107,11 @@ absl::StatusOr<Route> MakeRoute(const MethodDescriptor* method,
       .request_prototype = factory->GetPrototype(request),
       .response_prototype = factory->GetPrototype(response),
   };
+  route.server_streaming = method->server_streaming();
+  route.http_body_response = response->full_name() == kHttpBodyType;
+  if (route.http_body_response) {
+    route.download_filename = DownloadFilename(route.path_template.text());
+  }
   if (route.http_method.empty()) return error("custom pattern without kind");
   if (route.request_prototype == nullptr ||
       route.response_prototype == nullptr) {
@@ -154,8 +173,6 @@ absl::StatusOr<RouteTable> RouteTable::Build(
             method->full_name(),
             ": client-streaming methods cannot have a google.api.http binding"));
       }
-      // Server streams are not transcoded yet; their REST form comes later.
-      if (method->server_streaming()) continue;
       const int success_http_code =
           options.HasExtension(shopstream::api::http_success_code)
               ? options.GetExtension(shopstream::api::http_success_code)

@@ -28,6 +28,14 @@ struct Route {
   const google::protobuf::MethodDescriptor* method = nullptr;
   // "/shopstream.v1.IngestService/Ingest".
   std::string grpc_method_path;
+  // Answered as Server-Sent Events, a `data:` event per message.
+  bool server_streaming = false;
+  // The response is a google.api.HttpBody: its data goes out as the body,
+  // with its content type, instead of JSON.
+  bool http_body_response = false;
+  // For HttpBody responses: the template's last segment when it is a file
+  // name ("timeseries.csv"), offered in Content-Disposition; else empty.
+  std::string download_filename;
 
   // Resolved once so requests need no lookups by name.
   const google::protobuf::FieldDescriptor* body_field = nullptr;
@@ -46,7 +54,8 @@ class RouteTable {
  public:
   // `service_names` are full names ("shopstream.v1.IngestService") looked up
   // in `pool`, whose messages must have generated classes. Methods without
-  // google.api.http are not routed.
+  // google.api.http are not routed; server-streaming methods are routed as
+  // event streams; client-streaming methods with a binding are an error.
   static absl::StatusOr<RouteTable> Build(
       const std::vector<std::string>& service_names,
       const google::protobuf::DescriptorPool* pool =

@@ -91,11 +91,55 @@ TEST(RouteTableTest, EachServiceHasItsHealthRoute) {
 TEST(RouteTableTest, UnannotatedStreamingMethodIsNotRouted) {
   const RouteTable table = BuildPublicRoutes();
   // Ingest x1 + batch + health; summary x2, time series and its CSV, top
-  // products and their CSV, funnel, events, health.
-  EXPECT_EQ(table.routes().size(), 12u);
+  // products and their CSV, funnel, events, summary watch, health.
+  EXPECT_EQ(table.routes().size(), 13u);
   for (const Route& route : table.routes()) {
     EXPECT_NE(route.method->name(), "StreamEvents");
   }
+}
+
+TEST(RouteTableTest, ServerStreamingMethodIsAnEventStreamRoute) {
+  const RouteTable table = BuildPublicRoutes();
+  absl::StatusOr<RouteMatch> watch =
+      table.Match("GET", "/v1/shops/shop-7/summary:watch");
+  ASSERT_TRUE(watch.ok()) << watch.status();
+  EXPECT_EQ(watch->route->grpc_method_path,
+            "/shopstream.v1.AnalyticsService/WatchSummary");
+  EXPECT_TRUE(watch->route->server_streaming);
+  EXPECT_FALSE(watch->route->http_body_response);
+  EXPECT_THAT(watch->variables, ElementsAre(PathVariable{"shop_id", "shop-7"}));
+
+  // The plain summary beside it stays unary.
+  absl::StatusOr<RouteMatch> summary =
+      table.Match("GET", "/v1/shops/shop-7/summary");
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  EXPECT_FALSE(summary->route->server_streaming);
+}
+
+TEST(RouteTableTest, HttpBodyResponsesAreDownloadsNamedByTheirPath) {
+  const RouteTable table = BuildPublicRoutes();
+  absl::StatusOr<RouteMatch> series =
+      table.Match("GET", "/v1/shops/s/timeseries.csv");
+  ASSERT_TRUE(series.ok()) << series.status();
+  EXPECT_EQ(series->route->grpc_method_path,
+            "/shopstream.v1.AnalyticsService/ExportTimeSeries");
+  EXPECT_TRUE(series->route->http_body_response);
+  EXPECT_EQ(series->route->download_filename, "timeseries.csv");
+
+  absl::StatusOr<RouteMatch> top =
+      table.Match("GET", "/v1/shops/s/products/top.csv");
+  ASSERT_TRUE(top.ok()) << top.status();
+  EXPECT_TRUE(top->route->http_body_response);
+  EXPECT_EQ(top->route->download_filename, "top.csv");
+
+  // Its JSON twin is neither.
+  absl::StatusOr<RouteMatch> json =
+      table.Match("GET", "/v1/shops/s/timeseries");
+  ASSERT_TRUE(json.ok()) << json.status();
+  EXPECT_EQ(json->route->grpc_method_path,
+            "/shopstream.v1.AnalyticsService/GetTimeSeries");
+  EXPECT_FALSE(json->route->http_body_response);
+  EXPECT_EQ(json->route->download_filename, "");
 }
 
 TEST(RouteTableTest, UnknownPathOrMethodIsNotFound) {
@@ -125,7 +169,9 @@ TEST(RouteTableTest, UnknownServiceIsAnError) {
 // bad bindings.
 class CustomPoolTest : public ::testing::Test {
  protected:
-  absl::StatusOr<RouteTable> BuildFrom(absl::string_view rule_text) {
+  absl::StatusOr<RouteTable> BuildFrom(
+      absl::string_view rule_text, bool server_streaming = false,
+      const std::string& output_type = ".shopstream.v1.Summary") {
     google::protobuf::FileDescriptorProto file;
     file.set_name("custom_pool_test.proto");
     file.set_package("test");
@@ -133,12 +179,14 @@ class CustomPoolTest : public ::testing::Test {
     // Reuse generated messages so prototypes exist.
     file.add_dependency("shopstream/v1/analytics.proto");
     file.add_dependency("google/api/annotations.proto");
+    file.add_dependency("google/api/httpbody.proto");
     google::protobuf::ServiceDescriptorProto* service = file.add_service();
     service->set_name("Custom");
     google::protobuf::MethodDescriptorProto* method = service->add_method();
     method->set_name("Get");
     method->set_input_type(".shopstream.v1.GetSummaryRequest");
-    method->set_output_type(".shopstream.v1.Summary");
+    method->set_output_type(output_type);
+    method->set_server_streaming(server_streaming);
     google::api::HttpRule rule;
     EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(
         std::string(rule_text), &rule));
@@ -198,6 +246,37 @@ TEST_F(CustomPoolTest, BadTemplateIsAnError) {
   EXPECT_TRUE(absl::IsInvalidArgument(table.status()));
   EXPECT_THAT(std::string(table.status().message()),
               ::testing::HasSubstr("test.Custom.Get"));
+}
+
+TEST_F(CustomPoolTest, AnyAnnotatedServerStreamIsRoutedWithEachBinding) {
+  absl::StatusOr<RouteTable> table =
+      BuildFrom(R"pb(
+                  get: "/v1/things/{shop_id}:watch"
+                  additional_bindings { post: "/v1/watch" body: "*" }
+                )pb",
+                /*server_streaming=*/true);
+  ASSERT_TRUE(table.ok()) << table.status();
+  ASSERT_EQ(table->routes().size(), 2u);
+  for (const Route& route : table->routes()) {
+    EXPECT_TRUE(route.server_streaming) << route.path_template.text();
+  }
+}
+
+TEST_F(CustomPoolTest, HttpBodyWithoutAFileNameHasNoDownloadName) {
+  absl::StatusOr<RouteTable> table =
+      BuildFrom(R"pb(
+                  get: "/v1/things/{shop_id}"
+                  additional_bindings { get: "/v1/report.txt:render" }
+                )pb",
+                false, ".google.api.HttpBody");
+  ASSERT_TRUE(table.ok()) << table.status();
+  for (const Route& route : table->routes()) {
+    EXPECT_TRUE(route.http_body_response);
+    EXPECT_EQ(route.download_filename,
+              route.path_template.text() == "/v1/report.txt:render"
+                  ? "report.txt"
+                  : "");
+  }
 }
 
 }  // namespace

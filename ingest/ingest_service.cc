@@ -5,6 +5,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/grpc_status.h"
+#include "common/metrics.h"
+#include "common/request_id.h"
 
 namespace shopstream {
 namespace {
@@ -21,6 +23,11 @@ constexpr int kMaxReportedRejections = 100;
 std::string DeadLetterMessage(const EventOutcome& outcome) {
   return absl::StrCat("event refused by storage and kept for operators: ",
                       outcome.reason);
+}
+
+grpc::Status ShuttingDown() {
+  return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                      "ingest is shutting down; retry with the same event_id");
 }
 
 void Reject(v1::EventResult* result, int index, const absl::Status& status) {
@@ -66,12 +73,12 @@ class StreamEventsReactor final : public grpc::ServerReadReactor<v1::Event> {
  public:
   // `shop`: the authorized shop every event must belong to; empty when
   // authentication is off.
-  StreamEventsReactor(EventPublisher* publisher,
-                      const EventValidator* validator, std::string shop,
+  StreamEventsReactor(IngestHandler* handler, std::string shop,
+                      std::string request_id,
                       v1::StreamEventsResponse* response)
-      : publisher_(publisher),
-        validator_(validator),
+      : handler_(handler),
         shop_(std::move(shop)),
+        request_id_(std::move(request_id)),
         response_(response) {
     StartRead(&event_);
   }
@@ -89,7 +96,7 @@ class StreamEventsReactor final : public grpc::ServerReadReactor<v1::Event> {
         full.swap(chunk_);
         full_index.swap(chunk_index_);
       } else {
-        Take(ValidateForShop(*validator_, event_, shop_));
+        Take(ValidateForShop(handler_->validator(), event_, shop_));
         if (chunk_.size() >= kStreamChunkEvents) {
           full.swap(chunk_);
           full_index.swap(chunk_index_);
@@ -123,6 +130,7 @@ class StreamEventsReactor final : public grpc::ServerReadReactor<v1::Event> {
       chunk_.push_back(std::move(*stored));
       chunk_index_.push_back(index_);
     } else {
+      IngestHandler::CountRejected(event_);
       RecordRejection(index_, stored.status());
     }
     ++index_;
@@ -147,44 +155,46 @@ class StreamEventsReactor final : public grpc::ServerReadReactor<v1::Event> {
 
   void Publish(std::vector<internal::v1::StoredEvent> chunk,
                std::vector<int> indices) {
-    publisher_->Publish(std::move(chunk), [this, indices = std::move(indices)](
-                                              const absl::Status& status,
-                                              const EventOutcomes& outcomes) {
-      bool resume = false;
-      grpc::Status finish;
-      bool finish_now = false;
-      {
-        absl::MutexLock lock(&mu_);
-        --chunks_in_flight_;
-        if (!status.ok() && error_.ok()) error_ = status;
-        for (size_t i = 0; i < outcomes.size(); ++i) {
-          switch (outcomes[i].fate) {
-            case EventFate::kStored:
-              response_->set_accepted(response_->accepted() + 1);
-              break;
-            case EventFate::kDuplicate:
-              response_->set_duplicates(response_->duplicates() + 1);
-              break;
-            case EventFate::kDeadLettered:
-              RecordRejection(indices[i], absl::InvalidArgumentError(
-                                              DeadLetterMessage(outcomes[i])));
-              break;
+    handler_->Publish(
+        std::move(chunk), request_id_,
+        [this, indices = std::move(indices)](const absl::Status& status,
+                                             const EventOutcomes& outcomes) {
+          bool resume = false;
+          grpc::Status finish;
+          bool finish_now = false;
+          {
+            absl::MutexLock lock(&mu_);
+            --chunks_in_flight_;
+            if (!status.ok() && error_.ok()) error_ = status;
+            for (size_t i = 0; i < outcomes.size(); ++i) {
+              switch (outcomes[i].fate) {
+                case EventFate::kStored:
+                  response_->set_accepted(response_->accepted() + 1);
+                  break;
+                case EventFate::kDuplicate:
+                  response_->set_duplicates(response_->duplicates() + 1);
+                  break;
+                case EventFate::kDeadLettered:
+                  RecordRejection(indices[i],
+                                  absl::InvalidArgumentError(
+                                      DeadLetterMessage(outcomes[i])));
+                  break;
+              }
+            }
+            if (read_paused_ && !reading_done_) {
+              read_paused_ = false;
+              resume = true;
+            }
+            finish_now = FinishDue(&finish);
           }
-        }
-        if (read_paused_ && !reading_done_) {
-          read_paused_ = false;
-          resume = true;
-        }
-        finish_now = FinishDue(&finish);
-      }
-      if (resume) StartRead(&event_);
-      if (finish_now) Finish(finish);
-    });
+          if (resume) StartRead(&event_);
+          if (finish_now) Finish(finish);
+        });
   }
 
-  EventPublisher* publisher_;
-  const EventValidator* validator_;
+  IngestHandler* const handler_;
   const std::string shop_;
+  const std::string request_id_;
   v1::StreamEventsResponse* response_;
   v1::Event event_;
 
@@ -201,6 +211,39 @@ class StreamEventsReactor final : public grpc::ServerReadReactor<v1::Event> {
 
 }  // namespace
 
+void IngestHandler::Publish(std::vector<internal::v1::StoredEvent> events,
+                            std::string request_id, EventPublisher::Done done) {
+  std::vector<internal::v1::EventType> types;
+  types.reserve(events.size());
+  for (const auto& e : events) types.push_back(e.event_type());
+  publisher_->Publish(
+      std::move(events), std::move(request_id),
+      [types = std::move(types), done = std::move(done)](
+          const absl::Status& status, const EventOutcomes& outcomes) {
+        // Events that were not settled are not counted: their senders were
+        // told to retry, and the retry is counted.
+        if (status.ok() && outcomes.size() == types.size()) {
+          for (size_t i = 0; i < types.size(); ++i) {
+            EventsCounter(EventCountOf(outcomes[i].fate), types[i]).Increment();
+          }
+        }
+        done(status, outcomes);
+      });
+}
+
+void IngestHandler::CountRejected(const v1::Event& event) {
+  const std::string& type = event.event_type();
+  internal::v1::EventType counted = internal::v1::EVENT_TYPE_UNSPECIFIED;
+  if (type == "page_view") {
+    counted = internal::v1::PAGE_VIEW;
+  } else if (type == "add_to_cart") {
+    counted = internal::v1::ADD_TO_CART;
+  } else if (type == "purchase") {
+    counted = internal::v1::PURCHASE;
+  }
+  EventsCounter(EventCount::kRejected, counted).Increment();
+}
+
 absl::StatusOr<std::string> IngestHandler::Authorize(
     const Authorization& authorization, absl::string_view requested_shop,
     double cost) const {
@@ -211,7 +254,12 @@ absl::StatusOr<std::string> IngestHandler::Authorize(
 
 void IngestHandler::Ingest(const v1::IngestRequest& request,
                            const Authorization& authorization,
-                           v1::IngestResponse* response, Done done) {
+                           std::string request_id, v1::IngestResponse* response,
+                           Done done) {
+  if (!taking_) {
+    done(ShuttingDown());
+    return;
+  }
   absl::StatusOr<std::string> shop =
       Authorize(authorization, request.event().shop_id(), 1);
   if (!shop.ok()) {
@@ -220,37 +268,40 @@ void IngestHandler::Ingest(const v1::IngestRequest& request,
   }
   auto stored = ValidateForShop(validator_, request.event(), *shop);
   if (!stored.ok()) {
+    CountRejected(request.event());
     done(ToGrpcStatus(stored.status()));
     return;
   }
   response->set_event_id(stored->event_id());
   std::vector<internal::v1::StoredEvent> events;
   events.push_back(std::move(*stored));
-  publisher_->Publish(std::move(events),
-                      [done = std::move(done), response](
-                          const absl::Status& status,
-                                          const EventOutcomes& outcomes) {
-                        if (!status.ok() || outcomes.empty()) {
-                          done(ToGrpcStatus(
-                              status.ok() ? absl::InternalError("no outcome")
-                                          : status));
-                          return;
-                        }
-                        if (outcomes[0].fate == EventFate::kDeadLettered) {
-                          done(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                            DeadLetterMessage(outcomes[0])));
-                          return;
-                        }
-                        response->mutable_acceptance()->set_status(kAccepted);
-                        response->set_duplicate(outcomes[0].fate ==
-                                                EventFate::kDuplicate);
-                        done(grpc::Status::OK);
-                      });
+  Publish(std::move(events), std::move(request_id),
+          [done = std::move(done), response](const absl::Status& status,
+                                             const EventOutcomes& outcomes) {
+            if (!status.ok() || outcomes.empty()) {
+              done(ToGrpcStatus(status.ok() ? absl::InternalError("no outcome")
+                                            : status));
+              return;
+            }
+            if (outcomes[0].fate == EventFate::kDeadLettered) {
+              done(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                DeadLetterMessage(outcomes[0])));
+              return;
+            }
+            response->mutable_acceptance()->set_status(kAccepted);
+            response->set_duplicate(outcomes[0].fate == EventFate::kDuplicate);
+            done(grpc::Status::OK);
+          });
 }
 
 void IngestHandler::IngestBatch(const v1::IngestBatchRequest& request,
                                 const Authorization& authorization,
+                                std::string request_id,
                                 v1::IngestBatchResponse* response, Done done) {
+  if (!taking_) {
+    done(ShuttingDown());
+    return;
+  }
   // The rate limit counts events, so a batch costs what its events would.
   absl::StatusOr<std::string> shop =
       Authorize(authorization, "", std::max(1, request.events_size()));
@@ -259,10 +310,11 @@ void IngestHandler::IngestBatch(const v1::IngestBatchRequest& request,
     return;
   }
   if (request.events_size() > kMaxEventsPerBatch) {
+    for (const v1::Event& event : request.events()) CountRejected(event);
     done(grpc::Status(
         grpc::StatusCode::INVALID_ARGUMENT,
-        absl::StrCat("events: at most ", kMaxEventsPerBatch,
-                     " per batch (got ", request.events_size(), ")")));
+        absl::StrCat("events: at most ", kMaxEventsPerBatch, " per batch (got ",
+                     request.events_size(), ")")));
     return;
   }
   // An event for another shop refuses the whole batch: the caller is
@@ -281,8 +333,10 @@ void IngestHandler::IngestBatch(const v1::IngestBatchRequest& request,
     v1::EventResult* result = response->add_results();
     auto stored = ValidateForShop(validator_, request.events(i), *shop);
     if (!stored.ok()) {
-      Reject(result, i, absl::InvalidArgumentError(absl::StrCat(
-                            "events[", i, "].", stored.status().message())));
+      CountRejected(request.events(i));
+      Reject(result, i,
+             absl::InvalidArgumentError(
+                 absl::StrCat("events[", i, "].", stored.status().message())));
       response->set_rejected(response->rejected() + 1);
       continue;
     }
@@ -291,8 +345,8 @@ void IngestHandler::IngestBatch(const v1::IngestBatchRequest& request,
     valid.push_back(std::move(*stored));
     valid_index.push_back(i);
   }
-  publisher_->Publish(
-      std::move(valid),
+  Publish(
+      std::move(valid), std::move(request_id),
       [done = std::move(done), response, valid_index = std::move(valid_index)](
           const absl::Status& status, const EventOutcomes& outcomes) {
         if (!status.ok() || outcomes.size() != valid_index.size()) {
@@ -312,8 +366,9 @@ void IngestHandler::IngestBatch(const v1::IngestBatchRequest& request,
               response->set_duplicates(response->duplicates() + 1);
               break;
             case EventFate::kDeadLettered:
-              Reject(result, valid_index[k],
-                     absl::InvalidArgumentError(DeadLetterMessage(outcomes[k])));
+              Reject(
+                  result, valid_index[k],
+                  absl::InvalidArgumentError(DeadLetterMessage(outcomes[k])));
               response->set_rejected(response->rejected() + 1);
               break;
           }
@@ -324,6 +379,7 @@ void IngestHandler::IngestBatch(const v1::IngestBatchRequest& request,
 
 grpc::Status IngestHandler::Health(v1::HealthResponse* response) const {
   // Healthy means events can be taken now, which needs the processor.
+  if (!taking_) return ShuttingDown();
   if (!publisher_->Ready()) {
     return grpc::Status(grpc::StatusCode::UNAVAILABLE, "processor unavailable");
   }
@@ -336,16 +392,16 @@ void IngestHandler::AddMethodsTo(CallMultiplexerService* multiplexer) {
       "/shopstream.v1.IngestService/Ingest",
       [this](const v1::IngestRequest& request, const CallMetadata& metadata,
              v1::IngestResponse* response, Done done) {
-        Ingest(request, auth::AuthorizationOf(metadata), response,
-               std::move(done));
+        Ingest(request, auth::AuthorizationOf(metadata), RequestIdOf(metadata),
+               response, std::move(done));
       });
   multiplexer->AddMethod<v1::IngestBatchRequest, v1::IngestBatchResponse>(
       "/shopstream.v1.IngestService/IngestBatch",
       [this](const v1::IngestBatchRequest& request,
              const CallMetadata& metadata, v1::IngestBatchResponse* response,
              Done done) {
-        IngestBatch(request, auth::AuthorizationOf(metadata), response,
-                    std::move(done));
+        IngestBatch(request, auth::AuthorizationOf(metadata),
+                    RequestIdOf(metadata), response, std::move(done));
       });
   multiplexer->AddMethod<v1::HealthRequest, v1::HealthResponse>(
       "/shopstream.v1.IngestService/Health",
@@ -359,7 +415,7 @@ grpc::ServerUnaryReactor* IngestService::Ingest(
     v1::IngestResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   handler_->Ingest(*request, auth::AuthorizationOf(context->client_metadata()),
-                   response,
+                   RequestIdOf(*context), response,
                    [reactor](grpc::Status status) { reactor->Finish(status); });
   return reactor;
 }
@@ -369,7 +425,8 @@ grpc::ServerUnaryReactor* IngestService::IngestBatch(
     v1::IngestBatchResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   handler_->IngestBatch(
-      *request, auth::AuthorizationOf(context->client_metadata()), response,
+      *request, auth::AuthorizationOf(context->client_metadata()),
+      RequestIdOf(*context), response,
       [reactor](grpc::Status status) { reactor->Finish(status); });
   return reactor;
 }
@@ -379,8 +436,8 @@ grpc::ServerReadReactor<v1::Event>* IngestService::StreamEvents(
   absl::StatusOr<std::string> shop = handler_->Authorize(
       auth::AuthorizationOf(context->client_metadata()), "", 1);
   if (!shop.ok()) return new RefusedStreamReactor(ToGrpcStatus(shop.status()));
-  return new StreamEventsReactor(handler_->publisher(), &handler_->validator(),
-                                 *std::move(shop), response);
+  return new StreamEventsReactor(handler_, *std::move(shop),
+                                 RequestIdOf(*context), response);
 }
 
 grpc::ServerUnaryReactor* IngestService::Health(

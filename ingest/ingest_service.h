@@ -1,6 +1,7 @@
 #ifndef SHOPSTREAM_INGEST_INGEST_SERVICE_H_
 #define SHOPSTREAM_INGEST_INGEST_SERVICE_H_
 
+#include <atomic>
 #include <optional>
 #include <string>
 
@@ -32,17 +33,31 @@ class IngestHandler {
                          const auth::RequestAuthorizer* authorizer = nullptr)
       : publisher_(publisher), authorizer_(authorizer) {}
 
-  // `authorization` is the call's "authorization" metadata.
+  // `authorization` is the call's "authorization" metadata; `request_id`
+  // the caller's x-request-id (or empty), which travels with the events to
+  // the processor.
   void Ingest(const v1::IngestRequest& request,
-              const Authorization& authorization, v1::IngestResponse* response,
-              Done done);
+              const Authorization& authorization, std::string request_id,
+              v1::IngestResponse* response, Done done);
   void IngestBatch(const v1::IngestBatchRequest& request,
-                   const Authorization& authorization,
+                   const Authorization& authorization, std::string request_id,
                    v1::IngestBatchResponse* response, Done done);
   grpc::Status Health(v1::HealthResponse* response) const;
 
   // Offers Ingest, IngestBatch and Health on multiplexed streams too.
   void AddMethodsTo(CallMultiplexerService* multiplexer);
+
+  // Publishes valid events and counts what became of each in
+  // shopstream_events_total.
+  void Publish(std::vector<internal::v1::StoredEvent> events,
+               std::string request_id, EventPublisher::Done done);
+  // Counts an event that failed validation.
+  static void CountRejected(const v1::Event& event);
+  // On shutdown: new calls are answered UNAVAILABLE (so callers retry
+  // elsewhere or later) and health turns unhealthy; calls already taken
+  // finish. The gRPC server refuses new calls by itself, but calls on a
+  // multiplexed stream reach the handler.
+  void StopTaking() { taking_ = false; }
 
   EventPublisher* publisher() const { return publisher_; }
   const EventValidator& validator() const { return validator_; }
@@ -55,6 +70,7 @@ class IngestHandler {
   EventPublisher* publisher_;
   const auth::RequestAuthorizer* authorizer_;
   EventValidator validator_;
+  std::atomic<bool> taking_{true};
 };
 
 // The gRPC face of IngestHandler. Callback handlers: no thread waits while

@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/synchronization/mutex.h"
+#include "common/metrics.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -16,13 +17,14 @@ using ::testing::HasSubstr;
 class RecordingPublisher : public EventPublisher {
  public:
   void Publish(std::vector<internal::v1::StoredEvent> events,
-               Done done) override {
+               std::string request_id, Done done) override {
     absl::Status status;
     EventOutcomes outcomes;
     {
       absl::MutexLock lock(&mu_);
       status = status_;
       ++calls_;
+      request_ids_.push_back(std::move(request_id));
       if (status.ok()) {
         for (auto& e : events) {
           EventOutcome o;
@@ -58,6 +60,10 @@ class RecordingPublisher : public EventPublisher {
     absl::MutexLock lock(&mu_);
     return calls_;
   }
+  std::vector<std::string> request_ids() {
+    absl::MutexLock lock(&mu_);
+    return request_ids_;
+  }
 
  private:
   mutable absl::Mutex mu_;
@@ -65,6 +71,7 @@ class RecordingPublisher : public EventPublisher {
   absl::Status status_;
   std::set<std::string> seen_;
   std::vector<internal::v1::StoredEvent> stored_;
+  std::vector<std::string> request_ids_;
   int calls_ = 0;
 };
 
@@ -275,6 +282,70 @@ TEST_F(IngestServiceTest, ManyCallsOverOneMultiplexedStream) {
   EXPECT_EQ(publisher_.stored().size(), 1u);
 }
 
+TEST_F(IngestServiceTest, RequestIdTravelsWithTheEvents) {
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("x-request-id", "req-direct");
+  v1::IngestRequest req;
+  *req.mutable_event() = PageView();
+  v1::IngestResponse resp;
+  ASSERT_TRUE(stub_->Ingest(&ctx, req, &resp).ok());
+
+  auto stub = internal::v1::CallMultiplexer::NewStub(
+      server_->InProcessChannel(grpc::ChannelArguments()));
+  grpc::ClientContext mux_ctx;
+  auto stream = stub->Calls(&mux_ctx);
+  internal::v1::CallBatch batch;
+  auto* call = batch.add_calls();
+  call->set_id(1);
+  call->set_method("/shopstream.v1.IngestService/Ingest");
+  call->set_request(req.SerializeAsString());
+  (*call->mutable_metadata())["x-request-id"] = "req-multiplexed";
+  ASSERT_TRUE(stream->Write(batch));
+  internal::v1::ResultBatch got;
+  ASSERT_TRUE(stream->Read(&got));
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+
+  EXPECT_EQ(publisher_.request_ids(),
+            (std::vector<std::string>{"req-direct", "req-multiplexed"}));
+}
+
+TEST_F(IngestServiceTest, EventsAreCountedByOutcomeAndType) {
+  auto count = [](EventCount outcome, internal::v1::EventType type) {
+    return EventsCounter(outcome, type).Value();
+  };
+  const double accepted = count(EventCount::kAccepted, internal::v1::PAGE_VIEW);
+  const double duplicate =
+      count(EventCount::kDuplicate, internal::v1::PAGE_VIEW);
+  const double rejected = count(EventCount::kRejected, internal::v1::PURCHASE);
+  const double unknown =
+      count(EventCount::kRejected, internal::v1::EVENT_TYPE_UNSPECIFIED);
+  const double dead = count(EventCount::kDeadLettered, internal::v1::PAGE_VIEW);
+
+  grpc::ClientContext ctx;
+  v1::IngestBatchRequest req;
+  *req.add_events() = PageView("count-1");
+  *req.add_events() = PageView("count-1");
+  *req.add_events() = PageView("count-2");
+  req.mutable_events(2)->set_event_type("purchase");  // without an amount
+  *req.add_events() = PageView("count-3");
+  req.mutable_events(3)->set_event_type("click");
+  *req.add_events() = PageView("count-4");
+  req.mutable_events(4)->set_product_id("poison");
+  v1::IngestBatchResponse resp;
+  ASSERT_TRUE(stub_->IngestBatch(&ctx, req, &resp).ok());
+
+  EXPECT_EQ(count(EventCount::kAccepted, internal::v1::PAGE_VIEW),
+            accepted + 1);
+  EXPECT_EQ(count(EventCount::kDuplicate, internal::v1::PAGE_VIEW),
+            duplicate + 1);
+  EXPECT_EQ(count(EventCount::kRejected, internal::v1::PURCHASE), rejected + 1);
+  EXPECT_EQ(count(EventCount::kRejected, internal::v1::EVENT_TYPE_UNSPECIFIED),
+            unknown + 1);
+  EXPECT_EQ(count(EventCount::kDeadLettered, internal::v1::PAGE_VIEW),
+            dead + 1);
+}
+
 TEST_F(IngestServiceTest, HealthSaysHealthy) {
   grpc::ClientContext ctx;
   v1::HealthResponse resp;
@@ -288,6 +359,46 @@ TEST_F(IngestServiceTest, UnhealthyWithoutTheProcessor) {
   v1::HealthResponse resp;
   EXPECT_EQ(stub_->Health(&ctx, v1::HealthRequest(), &resp).error_code(),
             grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(IngestServiceTest, AfterStopTakingCallsAreRefusedAndStreamsEnd) {
+  auto multiplexed = internal::v1::CallMultiplexer::NewStub(
+      server_->InProcessChannel(grpc::ChannelArguments()));
+  grpc::ClientContext stream_context;
+  auto stream = multiplexed->Calls(&stream_context);
+  internal::v1::CallBatch batch;
+  internal::v1::Call* call = batch.add_calls();
+  call->set_id(1);
+  call->set_method("/shopstream.v1.IngestService/Ingest");
+  v1::IngestRequest request;
+  *request.mutable_event() = PageView("before");
+  call->set_request(request.SerializeAsString());
+  ASSERT_TRUE(stream->Write(batch));
+  internal::v1::ResultBatch results;
+  ASSERT_TRUE(stream->Read(&results));
+  ASSERT_EQ(results.results_size(), 1);
+  EXPECT_EQ(results.results(0).code(), grpc::StatusCode::OK);
+
+  handler_.StopTaking();
+  multiplexer_.Shutdown();
+  grpc::ClientContext ctx;
+  *request.mutable_event() = PageView("after");
+  v1::IngestResponse resp;
+  grpc::Status status = stub_->Ingest(&ctx, request, &resp);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(status.error_message(), HasSubstr("shutting down"));
+  grpc::ClientContext health_ctx;
+  v1::HealthResponse health;
+  EXPECT_EQ(
+      stub_->Health(&health_ctx, v1::HealthRequest(), &health).error_code(),
+      grpc::StatusCode::UNAVAILABLE);
+  // Nothing is in flight on the multiplexed stream, so the server ends it:
+  // a server shutting down need not wait for its caller to.
+  while (stream->Read(&results)) {
+  }
+  EXPECT_FALSE(stream->Finish().ok());
+  ASSERT_EQ(publisher_.stored().size(), 1u);
+  EXPECT_EQ(publisher_.stored()[0].event_id(), "before");
 }
 
 }  // namespace

@@ -5,7 +5,9 @@
 #include "absl/flags/flag.h"
 #include "auth/service_auth.h"
 #include "common/flags.h"
+#include "common/health_reporter.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/service_process.h"
 #include "common/termination.h"
 #include "common/tls_credentials.h"
@@ -16,8 +18,8 @@
 ABSL_FLAG(std::string, ingest_address, "0.0.0.0:50051",
           "gRPC listen address of the ingest service.");
 ABSL_FLAG(std::string, processor_target, "localhost:50053",
-          "gRPC addresses of the processors, comma-separated; a DNS name "
-          "with several addresses (a headless Service) is balanced too.");
+          "gRPC addresses of the processors, comma-separated, one per "
+          "processor (a DNS name with several addresses is not balanced).");
 ABSL_FLAG(int64_t, max_outstanding_events, 100000,
           "Events waiting for commit before new ones are refused.");
 ABSL_FLAG(int, streams_per_target, 2,
@@ -29,10 +31,20 @@ ABSL_FLAG(std::string, postgres,
           "event).");
 ABSL_FLAG(int, shutdown_grace_ms, 20000,
           "On SIGTERM, how long accepted events may take to commit.");
+ABSL_FLAG(int, metrics_port, 9101,
+          "Port of the Prometheus /metrics endpoint; 0 disables it.");
 
 int main(int argc, char** argv) {
   shopstream::InitServiceProcess("ingest");
   shopstream::ParseFlagsAndEnvironment(argc, argv);
+  auto metrics =
+      shopstream::ServeMetrics("ingest", absl::GetFlag(FLAGS_metrics_port));
+  if (!metrics.ok()) {
+    shopstream::LogError("cannot start",
+                         {{"error", std::string(metrics.status().message())}});
+    return 1;
+  }
+  shopstream::DeclareIngestMetrics();
 
   grpc::ChannelArguments args;
   // Keep the processor stream alive through idle periods and notice a dead
@@ -64,7 +76,8 @@ int main(int argc, char** argv) {
   for (const std::string& target : targets) {
     auto channel = grpc::CreateCustomChannel(target, *credentials, args);
     for (int i = 0; i < streams; ++i) {
-      auto client = std::make_unique<shopstream::ProcessorClient>(channel, options);
+      auto client =
+          std::make_unique<shopstream::ProcessorClient>(channel, options);
       client->Start();
       clients.push_back(client.get());
       members.push_back(std::move(client));
@@ -81,11 +94,26 @@ int main(int argc, char** argv) {
   std::unique_ptr<grpc::Server> server = shopstream::StartGrpcServer(
       absl::GetFlag(FLAGS_ingest_address), {&service, &multiplexer});
   if (server == nullptr) return 1;
+  // Serving while events can be taken: a processor stream is open and
+  // shutdown has not begun.
+  shopstream::HealthReporter health(
+      server.get(), {shopstream::v1::IngestService::service_full_name()},
+      [&handler] {
+        shopstream::v1::HealthResponse response;
+        const grpc::Status status = handler.Health(&response);
+        return status.ok() ? absl::OkStatus()
+                           : absl::UnavailableError(status.error_message());
+      });
 
   const int sig = shopstream::WaitForTerminationSignal();
   shopstream::LogInfo("stopping", {{"signal", std::to_string(sig)}});
-  const auto grace = std::chrono::milliseconds(absl::GetFlag(FLAGS_shutdown_grace_ms));
-  // In-flight calls finish (their events commit) before the stream closes.
+  const auto grace =
+      std::chrono::milliseconds(absl::GetFlag(FLAGS_shutdown_grace_ms));
+  // New calls are refused, also on the gateway's multiplexed streams, which
+  // close once their calls are answered; calls in flight finish (their
+  // events commit) before the processor streams close.
+  handler.StopTaking();
+  multiplexer.Shutdown();
   server->Shutdown(std::chrono::system_clock::now() + grace);
   for (auto* client : clients) client->Stop(absl::Seconds(2));
   shopstream::LogInfo("stopped");

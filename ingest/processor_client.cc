@@ -2,6 +2,7 @@
 
 #include "absl/time/clock.h"
 #include "common/log.h"
+#include "common/metrics.h"
 
 namespace shopstream {
 
@@ -25,8 +26,13 @@ bool ProcessorClient::Ready() const {
   return connected_;
 }
 
+void ProcessorClient::AddOutstanding(int64_t events) {
+  outstanding_events_ += events;
+  IngestOutstandingEvents().Increment(static_cast<double>(events));
+}
+
 void ProcessorClient::Publish(std::vector<internal::v1::StoredEvent> events,
-                              Done done) {
+                              std::string request_id, Done done) {
   if (events.empty()) {
     done(absl::OkStatus(), {});
     return;
@@ -45,8 +51,9 @@ void ProcessorClient::Publish(std::vector<internal::v1::StoredEvent> events,
       refusal = absl::ResourceExhaustedError(
           "ingest queue is full; retry after a pause");
     } else {
-      outstanding_events_ += events.size();
-      queue_.push_back({std::move(events), std::move(done)});
+      AddOutstanding(events.size());
+      queue_.push_back(
+          {std::move(events), std::move(request_id), std::move(done)});
       return;
     }
   }
@@ -91,7 +98,8 @@ void ProcessorClient::ConnectionLoop() {
   }
 }
 
-void ProcessorClient::ServeStream(grpc::ClientContext& context, Stream& stream) {
+void ProcessorClient::ServeStream(grpc::ClientContext& context,
+                                  Stream& stream) {
   std::thread reader([this, &stream] { ReadAcks(&stream); });
   while (true) {
     PublishRequest request;
@@ -112,8 +120,9 @@ void ProcessorClient::ServeStream(grpc::ClientContext& context, Stream& stream) 
         mu_.AwaitWithTimeout(
             absl::Condition(
                 +[](ProcessorClient* c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(c->mu_) {
-                  return c->queue_.size() >= static_cast<size_t>(
-                                                 c->options_.linger_submissions) ||
+                  return c->queue_.size() >=
+                             static_cast<size_t>(
+                                 c->options_.linger_submissions) ||
                          c->stream_broken_ || c->stopping_;
                 },
                 this),
@@ -137,6 +146,7 @@ void ProcessorClient::ServeStream(grpc::ClientContext& context, Stream& stream) 
     // keep their sizes, which is all the acks need.
     for (auto& p : batch) {
       for (auto& e : p.events) *request.add_events() = std::move(e);
+      if (!p.request_id.empty()) request.add_request_ids(p.request_id);
     }
     {
       // Registered before the write, so the ack cannot outrun it.
@@ -178,7 +188,7 @@ void ProcessorClient::ReadAcks(Stream* stream) {
       in_flight_.erase(it);
       int64_t events = 0;
       for (const auto& p : answered) events += p.events.size();
-      outstanding_events_ -= events;
+      AddOutstanding(-events);
     }
     const absl::Status status(static_cast<absl::StatusCode>(ack.code()),
                               ack.message());
@@ -228,7 +238,9 @@ void ProcessorClient::FailInFlight(const absl::Status& status) {
     // What never left is refused too: the client retries elsewhere or later.
     for (auto& p : queue_) failed.push_back(std::move(p));
     queue_.clear();
-    for (const auto& p : failed) outstanding_events_ -= p.events.size();
+    for (const auto& p : failed) {
+      AddOutstanding(-static_cast<int64_t>(p.events.size()));
+    }
   }
   for (auto& p : failed) p.done(status, {});
 }

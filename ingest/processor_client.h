@@ -18,15 +18,18 @@
 
 namespace shopstream {
 
-// Something that commits validated events and says what became of each. Ingest's handlers talk to this, not to gRPC.
+// Something that commits validated events and says what became of each.
+// Ingest's handlers talk to this, not to gRPC.
 class EventPublisher {
  public:
   using Done = std::function<void(const absl::Status& status,
                                   const EventOutcomes& outcomes)>;
   virtual ~EventPublisher() = default;
   // `done` runs exactly once, on any thread, possibly before Publish returns.
+  // `request_id` (may be empty) travels with the events so the processor's
+  // log of their commit names it.
   virtual void Publish(std::vector<internal::v1::StoredEvent> events,
-                       Done done) = 0;
+                       std::string request_id, Done done) = 0;
   // Whether Publish can succeed now; health checks report it.
   virtual bool Ready() const = 0;
 };
@@ -62,15 +65,19 @@ class ProcessorClient final : public EventPublisher {
   void Stop(absl::Duration grace = absl::Seconds(10));
 
   void Publish(std::vector<internal::v1::StoredEvent> events,
-               Done done) override;
+               std::string request_id, Done done) override;
 
   bool Ready() const override;
 
  private:
   struct Pending {
     std::vector<internal::v1::StoredEvent> events;
+    std::string request_id;
     Done done;
   };
+  // Keeps outstanding_events_ and its gauge (summed over every client of
+  // the process) in step.
+  void AddOutstanding(int64_t events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   using Stream = grpc::ClientReaderWriter<internal::v1::PublishRequest,
                                           internal::v1::PublishAck>;
 

@@ -22,7 +22,8 @@ struct Outcome {
   EventOutcomes outcomes;
 };
 
-std::vector<internal::v1::StoredEvent> Events(const std::vector<std::string>& ids) {
+std::vector<internal::v1::StoredEvent> Events(
+    const std::vector<std::string>& ids) {
   std::vector<internal::v1::StoredEvent> out;
   for (const auto& id : ids) {
     internal::v1::StoredEvent e;
@@ -71,21 +72,21 @@ bool WaitConnected(ProcessorClient& client) {
 
 void Publish(ProcessorClient& client, const std::vector<std::string>& ids,
              Outcome* out) {
-  client.Publish(Events(ids), [out](const absl::Status& s,
-                                    const EventOutcomes& o) {
-    out->status = s;
-    out->outcomes = o;
-    out->done.Notify();
-  });
+  client.Publish(Events(ids), "",
+                 [out](const absl::Status& s, const EventOutcomes& o) {
+                   out->status = s;
+                   out->outcomes = o;
+                   out->done.Notify();
+                 });
 }
 
 TEST(ProcessorClientTest, PublishesOverTheStreamAndReportsDuplicates) {
   TestDatabase db;
   ASSERT_TRUE(SchemaMigrator().Apply(db.conninfo()).ok());
   Processor processor(db.conninfo());
-  ProcessorClient client(grpc::CreateChannel(
-      "127.0.0.1:" + std::to_string(processor.port()),
-      grpc::InsecureChannelCredentials()));
+  ProcessorClient client(
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(processor.port()),
+                          grpc::InsecureChannelCredentials()));
   client.Start();
   ASSERT_TRUE(WaitConnected(client));
 
@@ -112,8 +113,8 @@ TEST(ProcessorClientTest, PublishesOverTheStreamAndReportsDuplicates) {
 }
 
 TEST(ProcessorClientTest, WithoutAProcessorPublishFailsFastAsUnavailable) {
-  ProcessorClient client(grpc::CreateChannel("127.0.0.1:1",
-                                             grpc::InsecureChannelCredentials()));
+  ProcessorClient client(
+      grpc::CreateChannel("127.0.0.1:1", grpc::InsecureChannelCredentials()));
   client.Start();
   Outcome o;
   Publish(client, {"x"}, &o);

@@ -6,13 +6,14 @@
 namespace shopstream {
 
 void ProcessorPool::Publish(std::vector<internal::v1::StoredEvent> events,
-                            Done done) {
+                            std::string request_id, Done done) {
   const size_t n = members_.size();
   const uint64_t start = next_.fetch_add(1, std::memory_order_relaxed);
   for (size_t i = 0; i < n; ++i) {
     EventPublisher* member = members_[(start + i) % n].get();
     if (member->Ready()) {
-      member->Publish(std::move(events), std::move(done));
+      member->Publish(std::move(events), std::move(request_id),
+                      std::move(done));
       return;
     }
   }
@@ -30,7 +31,8 @@ bool ProcessorPool::Ready() const {
 
 std::vector<std::string> SplitTargets(const std::string& targets) {
   std::vector<std::string> out;
-  for (absl::string_view t : absl::StrSplit(targets, ',', absl::SkipWhitespace())) {
+  for (absl::string_view t :
+       absl::StrSplit(targets, ',', absl::SkipWhitespace())) {
     out.emplace_back(absl::StripAsciiWhitespace(t));
   }
   return out;

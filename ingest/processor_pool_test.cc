@@ -13,7 +13,7 @@ class CountingPublisher : public EventPublisher {
  public:
   explicit CountingPublisher(bool ready) : ready_(ready) {}
   void Publish(std::vector<internal::v1::StoredEvent> events,
-               Done done) override {
+               std::string request_id, Done done) override {
     ++calls;
     done(absl::OkStatus(), EventOutcomes(events.size()));
   }
@@ -24,8 +24,9 @@ class CountingPublisher : public EventPublisher {
 
 absl::Status PublishOne(ProcessorPool& pool) {
   absl::Status result = absl::UnknownError("not answered");
-  pool.Publish({internal::v1::StoredEvent()},
-               [&](const absl::Status& s, const EventOutcomes&) { result = s; });
+  pool.Publish(
+      {internal::v1::StoredEvent()}, "",
+      [&](const absl::Status& s, const EventOutcomes&) { result = s; });
   return result;
 }
 

@@ -1,7 +1,10 @@
 #include "processor/batch_committer.h"
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "processor/batch_writer.h"
 #include "storage/pg_status.h"
 
@@ -15,6 +18,15 @@ std::vector<const internal::v1::StoredEvent*> EventsOf(
     for (const auto& e : s.request.events()) events.push_back(&e);
   }
   return events;
+}
+
+// The x-request-id of every call whose events are in the batch.
+std::string RequestIdsOf(const std::vector<Submission>& batch) {
+  std::vector<absl::string_view> ids;
+  for (const auto& s : batch) {
+    for (const auto& id : s.request.request_ids()) ids.push_back(id);
+  }
+  return absl::StrJoin(ids, ",");
 }
 
 void Answer(std::vector<Submission>& batch, const absl::Status& status,
@@ -51,7 +63,11 @@ void BatchCommitter::Submit(Submission submission) {
   if (!status.ok()) done(status, {});
 }
 
-void BatchCommitter::Stop() {
+void BatchCommitter::Stop(absl::Duration grace) {
+  {
+    absl::MutexLock lock(&stop_mu_);
+    stop_by_ = std::min(stop_by_, absl::Now() + grace);
+  }
   batcher_.Close();
   for (auto& t : threads_) {
     if (t.joinable()) t.join();
@@ -68,6 +84,11 @@ void BatchCommitter::WriterLoop(int index) {
   }
 }
 
+absl::Time BatchCommitter::StopBy() const {
+  absl::MutexLock lock(&stop_mu_);
+  return stop_by_;
+}
+
 absl::StatusOr<std::vector<bool>> BatchCommitter::WriteWithRetry(
     BatchWriter& writer,
     const std::vector<const internal::v1::StoredEvent*>& events) {
@@ -76,31 +97,54 @@ absl::StatusOr<std::vector<bool>> BatchCommitter::WriteWithRetry(
   while (true) {
     auto result = writer.Write(events);
     if (result.ok() || !IsTransientPgStatus(result.status())) return result;
-    if (absl::Now() + pause > give_up) {
-      return absl::UnavailableError(
-          absl::StrCat("cannot commit to postgres: ", result.status().message()));
+    // Stop may shorten the budget while this batch is being retried.
+    if (absl::Now() + pause > std::min(give_up, StopBy())) {
+      return absl::UnavailableError(absl::StrCat("cannot commit to postgres: ",
+                                                 result.status().message()));
     }
-    LogWarning("retrying batch", {{"events", std::to_string(events.size())},
-                                  {"error", std::string(result.status().message())}});
+    LogWarning("retrying batch",
+               {{"events", std::to_string(events.size())},
+                {"error", std::string(result.status().message())}});
+    PostgresRetries().Increment();
     absl::SleepFor(pause);
     pause = std::min(pause * 2, absl::Seconds(1));
   }
 }
 
-void BatchCommitter::Commit(BatchWriter& writer, std::vector<Submission>& batch) {
+void BatchCommitter::Commit(BatchWriter& writer,
+                            std::vector<Submission>& batch) {
+  if (absl::Now() >= StopBy()) {
+    Answer(batch,
+           absl::UnavailableError(
+               "processor is shutting down; retry with the same event_id"),
+           {});
+    return;
+  }
+  const absl::Time started = absl::Now();
   const auto events = EventsOf(batch);
+  ProcessorBatchSize().Observe(static_cast<double>(events.size()));
   EventOutcomes outcomes(events.size());
   absl::Status status = CommitRange(writer, events, 0, events.size(), outcomes);
+  const absl::Duration elapsed = absl::Now() - started;
+  ProcessorFlushDuration().Observe(absl::ToDoubleSeconds(elapsed));
   if (!status.ok()) {
     // Parts may have been committed; the senders' retries are deduplicated.
-    LogError("batch not committed", {{"error", std::string(status.message())}});
+    LogError("batch not committed", {{"error", std::string(status.message())},
+                                     {"events", absl::StrCat(events.size())},
+                                     {"request_ids", RequestIdsOf(batch)}});
+  } else if (LogRequests()) {
+    LogInfo("batch committed",
+            {{"events", absl::StrCat(events.size())},
+             {"duration_ms", absl::StrCat(absl::ToDoubleMilliseconds(elapsed))},
+             {"request_ids", RequestIdsOf(batch)}});
   }
   Answer(batch, status, outcomes);
 }
 
 absl::Status BatchCommitter::CommitRange(
-    BatchWriter& writer, const std::vector<const internal::v1::StoredEvent*>& events,
-    size_t begin, size_t end, EventOutcomes& outcomes) {
+    BatchWriter& writer,
+    const std::vector<const internal::v1::StoredEvent*>& events, size_t begin,
+    size_t end, EventOutcomes& outcomes) {
   std::vector<const internal::v1::StoredEvent*> range(events.begin() + begin,
                                                       events.begin() + end);
   auto written = WriteWithRetry(writer, range);
@@ -123,7 +167,9 @@ absl::Status BatchCommitter::CommitRange(
   const std::string reason(written.status().message());
   const absl::Time give_up = absl::Now() + options_.retry_budget;
   absl::Status kept = writer.DeadLetter(*range[0], reason);
-  while (!kept.ok() && IsTransientPgStatus(kept) && absl::Now() < give_up) {
+  while (!kept.ok() && IsTransientPgStatus(kept) &&
+         absl::Now() < std::min(give_up, StopBy())) {
+    PostgresRetries().Increment();
     absl::SleepFor(absl::Milliseconds(50));
     kept = writer.DeadLetter(*range[0], reason);
   }

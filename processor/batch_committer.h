@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "processor/event_batcher.h"
 
@@ -37,8 +38,10 @@ class BatchCommitter {
   // Submission::done is called exactly once, possibly before Submit returns
   // (when refused).
   void Submit(Submission submission);
-  // Stops taking submissions, commits what was taken, then returns.
-  void Stop();
+  // Stops taking submissions, commits what was taken, then returns. What
+  // is not committed within `grace` (PostgreSQL down, say) is answered
+  // UNAVAILABLE instead of retried further, so a shutdown ends in time.
+  void Stop(absl::Duration grace = absl::InfiniteDuration());
 
   int64_t pending_events() const { return batcher_.pending_events(); }
 
@@ -47,15 +50,21 @@ class BatchCommitter {
   void Commit(BatchWriter& writer, std::vector<Submission>& batch);
   // Commits events[begin, end); where PostgreSQL refuses the content, halves
   // the range until the refused events stand alone and dead-letters them.
-  absl::Status CommitRange(BatchWriter& writer,
-                           const std::vector<const internal::v1::StoredEvent*>& events,
-                           size_t begin, size_t end, EventOutcomes& outcomes);
+  absl::Status CommitRange(
+      BatchWriter& writer,
+      const std::vector<const internal::v1::StoredEvent*>& events, size_t begin,
+      size_t end, EventOutcomes& outcomes);
   absl::StatusOr<std::vector<bool>> WriteWithRetry(
       BatchWriter& writer,
       const std::vector<const internal::v1::StoredEvent*>& events);
 
+  // When Stop's grace ends; retries end there too.
+  absl::Time StopBy() const;
+
   const CommitterOptions options_;
   EventBatcher batcher_;
+  mutable absl::Mutex stop_mu_;
+  absl::Time stop_by_ ABSL_GUARDED_BY(stop_mu_) = absl::InfiniteFuture();
   std::vector<std::thread> threads_;
 };
 

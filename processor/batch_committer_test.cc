@@ -64,10 +64,10 @@ TEST(BatchCommitterTest, APoisonEventIsDeadLetteredAndTheRestCommit) {
   TestDatabase db;
   ASSERT_TRUE(SchemaMigrator().Apply(db.conninfo()).ok());
   // One writer and a long wait put all three submissions in one batch.
-  BatchCommitter committer({.conninfo = db.conninfo(),
-                            .writers = 1,
-                            .batch = {.max_batch_events = 7,
-                                      .max_wait = absl::Seconds(10)}});
+  BatchCommitter committer(
+      {.conninfo = db.conninfo(),
+       .writers = 1,
+       .batch = {.max_batch_events = 7, .max_wait = absl::Seconds(10)}});
   Outcome good1, mixed, good2;
   committer.Submit(Make({"g1", "g2"}, &good1));
   Submission poisoned = Make({"m1", "poison", "m2"}, &mixed);
@@ -85,12 +85,14 @@ TEST(BatchCommitterTest, APoisonEventIsDeadLetteredAndTheRestCommit) {
   ASSERT_EQ(mixed.outcomes.size(), 3u);
   EXPECT_EQ(mixed.outcomes[0].fate, EventFate::kStored);
   EXPECT_EQ(mixed.outcomes[1].fate, EventFate::kDeadLettered);
-  EXPECT_THAT(mixed.outcomes[1].reason, ::testing::HasSubstr("order_amount_cents"));
+  EXPECT_THAT(mixed.outcomes[1].reason,
+              ::testing::HasSubstr("order_amount_cents"));
   EXPECT_EQ(mixed.outcomes[2].fate, EventFate::kStored);
   pqxx::connection c(db.conninfo());
   pqxx::work tx(c);
   EXPECT_EQ(tx.exec("SELECT count(*) FROM events")[0][0].as<int>(), 6);
-  auto dead = tx.exec("SELECT event_id, reason, payload FROM dead_letter_events");
+  auto dead =
+      tx.exec("SELECT event_id, reason, payload FROM dead_letter_events");
   ASSERT_EQ(dead.size(), 1u);
   EXPECT_EQ(dead[0][0].as<std::string>(), "poison");
   internal::v1::StoredEvent kept;
@@ -110,13 +112,28 @@ TEST(BatchCommitterTest, UnreachableDatabaseAnswersUnavailableWithinBudget) {
   EXPECT_EQ(o.status.code(), absl::StatusCode::kUnavailable) << o.status;
 }
 
+TEST(BatchCommitterTest, StopGivesUpRetryingAfterItsGrace) {
+  // PostgreSQL is unreachable and the retry budget endless: only the grace
+  // of Stop can end the retries.
+  BatchCommitter committer(
+      {.conninfo = "host=127.0.0.1 port=1 user=postgres connect_timeout=1",
+       .writers = 1,
+       .retry_budget = absl::InfiniteDuration()});
+  committer.Start();
+  Outcome o;
+  committer.Submit(Make({"x"}, &o));
+  committer.Stop(absl::Milliseconds(200));
+  ASSERT_TRUE(o.done.HasBeenNotified());
+  EXPECT_EQ(o.status.code(), absl::StatusCode::kUnavailable) << o.status;
+}
+
 TEST(BatchCommitterTest, StopCommitsWhatWasTaken) {
   TestDatabase db;
   ASSERT_TRUE(SchemaMigrator().Apply(db.conninfo()).ok());
-  BatchCommitter committer({.conninfo = db.conninfo(),
-                            .writers = 1,
-                            .batch = {.max_batch_events = 1000,
-                                      .max_wait = absl::Hours(1)}});
+  BatchCommitter committer(
+      {.conninfo = db.conninfo(),
+       .writers = 1,
+       .batch = {.max_batch_events = 1000, .max_wait = absl::Hours(1)}});
   committer.Start();
   Outcome o;
   committer.Submit(Make({"late"}, &o));

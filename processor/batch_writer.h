@@ -6,14 +6,17 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "shopstream/internal/v1/pipeline.pb.h"
 
 namespace shopstream {
 
 // Writes batches of events to PostgreSQL over one connection: COPY into a
-// session-local staging table, then one INSERT ... ON CONFLICT DO NOTHING
-// into events, in one transaction. A batch is all stored or not at all.
+// session-local staging table, then in one transaction claim each event's
+// key in event_keys (INSERT ... ON CONFLICT DO NOTHING RETURNING), store
+// the claimed events in their monthly partition of events, and add exactly
+// those rows to the rollups. A batch is all stored or not at all.
 class BatchWriter {
  public:
   explicit BatchWriter(std::string conninfo);
@@ -35,6 +38,8 @@ class BatchWriter {
 
   const std::string conninfo_;
   std::unique_ptr<pqxx::connection> conn_;
+  // Month starts whose partition this writer has made sure of.
+  absl::flat_hash_set<int64_t> partitions_;
 };
 
 }  // namespace shopstream

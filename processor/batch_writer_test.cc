@@ -2,6 +2,7 @@
 
 #include <pqxx/pqxx>
 
+#include "common/commit_notice.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/schema_migrator.h"
@@ -12,6 +13,7 @@ namespace {
 
 using internal::v1::StoredEvent;
 using ::testing::ElementsAre;
+using ::testing::UnorderedElementsAre;
 
 StoredEvent Event(const std::string& id, internal::v1::EventType type,
                   int64_t micros = 1759401000123456) {
@@ -37,7 +39,8 @@ class BatchWriterTest : public ::testing::Test {
   int64_t Count(const std::string& where = "true") {
     pqxx::connection c(db_.conninfo());
     pqxx::work tx(c);
-    return tx.exec("SELECT count(*) FROM events WHERE " + where)[0][0].as<int64_t>();
+    return tx.exec("SELECT count(*) FROM events WHERE " + where)[0][0]
+        .as<int64_t>();
   }
   TestDatabase db_;
 };
@@ -136,6 +139,46 @@ TEST_F(BatchWriterTest, ReconnectsAfterTheServerDropsIt) {
       << broken.status();
   ASSERT_TRUE(writer.Write(Ptrs(next)).ok());
   EXPECT_EQ(Count(), 2);
+}
+
+// Collects the shop ids announced on the commit channel.
+class CommitNoticeCollector : public pqxx::notification_receiver {
+ public:
+  explicit CommitNoticeCollector(pqxx::connection_base& conn)
+      : pqxx::notification_receiver(conn, kCommitNoticeChannel) {}
+  void operator()(const std::string& payload, int /*backend_pid*/) override {
+    auto ids = DecodeCommitNotice(payload);
+    ASSERT_TRUE(ids.ok()) << ids.status();
+    shops.insert(shops.end(), ids->begin(), ids->end());
+  }
+  std::vector<std::string> shops;
+};
+
+TEST_F(BatchWriterTest, AnnouncesTheShopsOfNewEventsOnCommit) {
+  pqxx::connection listener(db_.conninfo());
+  CommitNoticeCollector collector(listener);
+  BatchWriter writer(db_.conninfo());
+  std::vector<StoredEvent> events = {Event("a", internal::v1::PAGE_VIEW),
+                                     Event("b", internal::v1::PAGE_VIEW),
+                                     Event("c", internal::v1::PAGE_VIEW)};
+  events[1].set_shop_id("other, \"shop\"");
+  ASSERT_TRUE(writer.Write(Ptrs(events)).ok());
+  // Notices of a committed transaction are queued for the listener before
+  // the commit returns; a bounded wait covers the network hop.
+  for (int i = 0; i < 50 && collector.shops.size() < 2; ++i) {
+    listener.await_notification(0, 100000);
+  }
+  EXPECT_THAT(collector.shops, UnorderedElementsAre("shop", "other, \"shop\""));
+
+  // A batch of duplicates stores nothing, so it announces nothing.
+  collector.shops.clear();
+  ASSERT_TRUE(writer.Write(Ptrs(events)).ok());
+  std::vector<StoredEvent> fresh = {Event("d", internal::v1::PAGE_VIEW)};
+  ASSERT_TRUE(writer.Write(Ptrs(fresh)).ok());
+  for (int i = 0; i < 50 && collector.shops.empty(); ++i) {
+    listener.await_notification(0, 100000);
+  }
+  EXPECT_THAT(collector.shops, ElementsAre("shop"));
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "processor/event_batcher.h"
 
 #include "absl/time/clock.h"
+#include "common/metrics.h"
 
 namespace shopstream {
 
@@ -14,6 +15,7 @@ absl::Status EventBatcher::Submit(Submission submission) {
   }
   submission.arrived = absl::Now();
   pending_events_ += n;
+  ProcessorPendingEvents().Set(static_cast<double>(pending_events_));
   queue_.push_back(std::move(submission));
   return absl::OkStatus();
 }
@@ -58,6 +60,7 @@ std::vector<Submission> EventBatcher::NextBatch() {
     queue_.pop_front();
   }
   pending_events_ -= events;
+  ProcessorPendingEvents().Set(static_cast<double>(pending_events_));
   return batch;
 }
 

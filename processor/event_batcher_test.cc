@@ -71,7 +71,8 @@ TEST(EventBatcherTest, CloseDrainsThenEnds) {
   waiter.join();
   EXPECT_EQ(EventsIn(got), 2);
   EXPECT_TRUE(batcher.NextBatch().empty());
-  EXPECT_EQ(batcher.Submit(WithEvents(1)).code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(batcher.Submit(WithEvents(1)).code(),
+            absl::StatusCode::kUnavailable);
 }
 
 }  // namespace

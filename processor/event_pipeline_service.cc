@@ -66,7 +66,8 @@ grpc::Status EventPipelineService::Publish(
   }
   absl::MutexLock lock(&state->mu);
   state->mu.Await(absl::Condition(
-      +[](int* outstanding) { return *outstanding == 0; }, &state->outstanding));
+      +[](int* outstanding) { return *outstanding == 0; },
+      &state->outstanding));
   return grpc::Status::OK;
 }
 

@@ -2,14 +2,22 @@
 // PostgreSQL and acknowledges them after commit.
 #include <grpcpp/grpcpp.h>
 
+#include <thread>
+
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "common/flags.h"
+#include "common/health_reporter.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/service_process.h"
 #include "common/termination.h"
 #include "processor/batch_committer.h"
+#include "processor/event_partitions.h"
 #include "processor/event_pipeline_service.h"
+#include "storage/pg_probe.h"
 #include "storage/schema_migrator.h"
 
 ABSL_FLAG(std::string, processor_address, "0.0.0.0:50053",
@@ -25,7 +33,15 @@ ABSL_FLAG(int64_t, max_pending_events, 200000,
           "Events waiting for a writer before new ones are refused.");
 ABSL_FLAG(int, retry_budget_ms, 5000,
           "How long a batch is retried through PostgreSQL failures.");
+ABSL_FLAG(int, shutdown_grace_ms, 15000,
+          "On SIGTERM, how long taken events may take to commit; what is "
+          "left is answered UNAVAILABLE; 2 s more close the streams.");
 ABSL_FLAG(bool, migrate_only, false, "Apply migrations, then exit.");
+ABSL_FLAG(int, metrics_port, 9103,
+          "Port of the Prometheus /metrics endpoint; 0 disables it.");
+ABSL_FLAG(int, raw_retention_days, 0,
+          "Drop raw events (whole UTC months) older than this many days, "
+          "checked hourly; rollups stay. 0: keep every raw event.");
 
 int main(int argc, char** argv) {
   shopstream::InitServiceProcess("processor");
@@ -34,14 +50,25 @@ int main(int argc, char** argv) {
   const std::string conninfo = absl::GetFlag(FLAGS_postgres);
   if (!shopstream::SchemaMigrator::ApplyAtStart(conninfo).ok()) return 1;
   if (absl::GetFlag(FLAGS_migrate_only)) return 0;
+  auto metrics =
+      shopstream::ServeMetrics("processor", absl::GetFlag(FLAGS_metrics_port));
+  if (!metrics.ok()) {
+    shopstream::LogError("cannot start",
+                         {{"error", std::string(metrics.status().message())}});
+    return 1;
+  }
+  shopstream::DeclareProcessorMetrics();
+  shopstream::DeclarePostgresMetrics();
 
   shopstream::CommitterOptions options;
   options.conninfo = conninfo;
   options.writers = absl::GetFlag(FLAGS_writers);
   options.batch.max_batch_events = absl::GetFlag(FLAGS_batch_max_events);
-  options.batch.max_wait = absl::Milliseconds(absl::GetFlag(FLAGS_batch_max_wait_ms));
+  options.batch.max_wait =
+      absl::Milliseconds(absl::GetFlag(FLAGS_batch_max_wait_ms));
   options.batch.max_pending_events = absl::GetFlag(FLAGS_max_pending_events);
-  options.retry_budget = absl::Milliseconds(absl::GetFlag(FLAGS_retry_budget_ms));
+  options.retry_budget =
+      absl::Milliseconds(absl::GetFlag(FLAGS_retry_budget_ms));
   shopstream::BatchCommitter committer(options);
   committer.Start();
 
@@ -49,11 +76,33 @@ int main(int argc, char** argv) {
   std::unique_ptr<grpc::Server> server = shopstream::StartGrpcServer(
       absl::GetFlag(FLAGS_processor_address), {&service});
   if (server == nullptr) return 1;
+  shopstream::PgProbe database(conninfo);
+  shopstream::HealthReporter health(
+      server.get(),
+      {shopstream::internal::v1::EventPipeline::service_full_name()},
+      [&database] { return database.Check(); });
+
+  absl::Notification stopping;
+  std::thread retention;
+  if (const int days = absl::GetFlag(FLAGS_raw_retention_days); days > 0) {
+    retention = std::thread([&stopping, conninfo, days] {
+      do {
+        absl::Status s = shopstream::ApplyRawEventRetention(
+            conninfo, absl::Now(), absl::Hours(24) * days);
+        if (!s.ok()) {
+          shopstream::LogError("raw event retention failed",
+                               {{"error", std::string(s.message())}});
+        }
+      } while (!stopping.WaitForNotificationWithTimeout(absl::Hours(1)));
+    });
+  }
 
   const int sig = shopstream::WaitForTerminationSignal();
   shopstream::LogInfo("stopping", {{"signal", std::to_string(sig)}});
+  stopping.Notify();
+  if (retention.joinable()) retention.join();
   // Commit and answer everything taken, then end the streams.
-  committer.Stop();
+  committer.Stop(absl::Milliseconds(absl::GetFlag(FLAGS_shutdown_grace_ms)));
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   shopstream::LogInfo("stopped");
   return 0;

@@ -1,56 +1,132 @@
 #include "query/analytics_service.h"
 
-#include "absl/strings/str_cat.h"
-#include "common/event_validator.h"
 #include "common/grpc_status.h"
+#include "query/analytics_requests.h"
+#include "query/csv_export.h"
 
 namespace shopstream {
 namespace {
 
-absl::Time ToTime(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+template <typename T>
+grpc::Status Answer(absl::StatusOr<T> result, T* response) {
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  *response = std::move(*result);
+  return grpc::Status::OK;
 }
 
 }  // namespace
 
-absl::StatusOr<SummaryScope> ScopeOf(const v1::GetSummaryRequest& request) {
-  SummaryScope scope;
-  if (request.shop_id().size() > kMaxShopIdBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("shop_id: at most ", kMaxShopIdBytes, " bytes"));
-  }
-  scope.shop_id = request.shop_id();
-  if (request.has_from()) scope.from = ToTime(request.from());
-  if (request.has_to()) scope.to = ToTime(request.to());
-  if (scope.from && scope.to && *scope.to < *scope.from) {
-    return absl::InvalidArgumentError("to: must not be before from");
-  }
-  return scope;
+AnalyticsService::AnalyticsService(const AnalyticsQueries* queries,
+                                   WatchOptions watch_options,
+                                   const auth::RequestAuthorizer* authorizer)
+    : queries_(queries),
+      authorizer_(authorizer),
+      watchers_(
+          [this](const v1::GetSummaryRequest& request) {
+            return Summarize(request);
+          },
+          watch_options) {}
+
+template <typename Request>
+absl::StatusOr<Request> AnalyticsService::Authorized(
+    const grpc::ServerContextBase& context, const Request& request) const {
+  if (authorizer_ == nullptr) return request;
+  absl::StatusOr<std::string> shop =
+      authorizer_->Authorize(auth::AuthorizationOf(context.client_metadata()),
+                             auth::Scope::kRead, request.shop_id());
+  if (!shop.ok()) return shop.status();
+  Request authorized = request;
+  authorized.set_shop_id(*std::move(shop));
+  return authorized;
 }
 
-absl::StatusOr<std::string> AnalyticsService::AuthorizedShop(
-    const grpc::ServerContext& context,
-    absl::string_view requested_shop) const {
-  if (authorizer_ == nullptr) return std::string(requested_shop);
-  return authorizer_->Authorize(
-      auth::AuthorizationOf(context.client_metadata()), auth::Scope::kRead,
-      requested_shop);
+absl::StatusOr<v1::Summary> AnalyticsService::Summarize(
+    const v1::GetSummaryRequest& request) const {
+  return queries_->Summary(request);
 }
 
 grpc::Status AnalyticsService::GetSummary(grpc::ServerContext* context,
                                           const v1::GetSummaryRequest* request,
                                           v1::Summary* response) {
-  absl::StatusOr<std::string> shop =
-      AuthorizedShop(*context, request->shop_id());
-  if (!shop.ok()) return ToGrpcStatus(shop.status());
-  v1::GetSummaryRequest authorized = *request;
-  authorized.set_shop_id(*shop);
-  auto scope = ScopeOf(authorized);
-  if (!scope.ok()) return ToGrpcStatus(scope.status());
-  auto counts = summaries_->Load(*scope);
-  if (!counts.ok()) return ToGrpcStatus(counts.status());
-  *response = BuildSummary(*counts);
+  auto authorized = Authorized(*context, *request);
+  if (!authorized.ok()) return ToGrpcStatus(authorized.status());
+  return Answer(Summarize(*authorized), response);
+}
+
+grpc::Status AnalyticsService::GetTimeSeries(
+    grpc::ServerContext* context, const v1::GetTimeSeriesRequest* request,
+    v1::TimeSeries* response) {
+  auto authorized = Authorized(*context, *request);
+  if (!authorized.ok()) return ToGrpcStatus(authorized.status());
+  return Answer(queries_->TimeSeries(*authorized), response);
+}
+
+grpc::Status AnalyticsService::GetTopProducts(
+    grpc::ServerContext* context, const v1::GetTopProductsRequest* request,
+    v1::TopProducts* response) {
+  auto authorized = Authorized(*context, *request);
+  if (!authorized.ok()) return ToGrpcStatus(authorized.status());
+  return Answer(queries_->TopProducts(*authorized), response);
+}
+
+grpc::Status AnalyticsService::GetFunnel(grpc::ServerContext* context,
+                                         const v1::GetFunnelRequest* request,
+                                         v1::Funnel* response) {
+  auto authorized = Authorized(*context, *request);
+  if (!authorized.ok()) return ToGrpcStatus(authorized.status());
+  return Answer(queries_->Funnel(*authorized), response);
+}
+
+grpc::Status AnalyticsService::ListEvents(grpc::ServerContext* context,
+                                          const v1::ListEventsRequest* request,
+                                          v1::ListEventsResponse* response) {
+  auto authorized = Authorized(*context, *request);
+  if (!authorized.ok()) return ToGrpcStatus(authorized.status());
+  return Answer(queries_->ListEvents(*authorized), response);
+}
+
+// The exports answer from the same queries as their JSON twins, so the two
+// never disagree.
+grpc::Status AnalyticsService::ExportTimeSeries(
+    grpc::ServerContext* context, const v1::GetTimeSeriesRequest* request,
+    google::api::HttpBody* response) {
+  auto authorized = Authorized(*context, *request);
+  if (!authorized.ok()) return ToGrpcStatus(authorized.status());
+  absl::StatusOr<v1::TimeSeries> series = queries_->TimeSeries(*authorized);
+  if (!series.ok()) return ToGrpcStatus(series.status());
+  response->set_content_type(kCsvContentType);
+  response->set_data(TimeSeriesCsv(*series));
   return grpc::Status::OK;
+}
+
+grpc::Status AnalyticsService::ExportTopProducts(
+    grpc::ServerContext* context, const v1::GetTopProductsRequest* request,
+    google::api::HttpBody* response) {
+  auto authorized = Authorized(*context, *request);
+  if (!authorized.ok()) return ToGrpcStatus(authorized.status());
+  absl::StatusOr<v1::TopProducts> top = queries_->TopProducts(*authorized);
+  if (!top.ok()) return ToGrpcStatus(top.status());
+  response->set_content_type(kCsvContentType);
+  response->set_data(TopProductsCsv(*top));
+  return grpc::Status::OK;
+}
+
+grpc::ServerWriteReactor<v1::Summary>* AnalyticsService::WatchSummary(
+    grpc::CallbackServerContext* context,
+    const v1::GetSummaryRequest* request) {
+  auto authorized = Authorized(*context, *request);
+  if (!authorized.ok()) {
+    return SummaryWatchers::Refuse(ToGrpcStatus(authorized.status()));
+  }
+  // Bad input is refused before a stream exists, as GetSummary refuses it.
+  if (auto range =
+          CheckScope(authorized->shop_id(), /*required=*/false,
+                     authorized->has_from() ? &authorized->from() : nullptr,
+                     authorized->has_to() ? &authorized->to() : nullptr);
+      !range.ok()) {
+    return SummaryWatchers::Refuse(ToGrpcStatus(range.status()));
+  }
+  return watchers_.Watch(*authorized);
 }
 
 grpc::Status AnalyticsService::Health(grpc::ServerContext* context,

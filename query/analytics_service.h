@@ -2,44 +2,75 @@
 #define SHOPSTREAM_QUERY_ANALYTICS_SERVICE_H_
 
 #include "auth/request_authorizer.h"
-#include "query/summary_store.h"
+#include "query/analytics_queries.h"
+#include "query/summary_watchers.h"
 #include "shopstream/v1/analytics.grpc.pb.h"
 
 namespace shopstream {
 
 // The gRPC face of the analytics queries. Queries block on PostgreSQL, so
-// this is a synchronous service: gRPC's thread pool carries them.
+// the unary methods are synchronous and gRPC's thread pool carries them;
+// WatchSummary is a callback stream, since watchers wait far longer than
+// any thread should (see summary_watchers.h).
 //
 // With an authorizer every method but Health needs a read key and answers
 // for the key's shop only: a request naming no shop gets the key's shop,
 // one naming another shop PERMISSION_DENIED.
-class AnalyticsService final : public v1::AnalyticsService::Service {
+class AnalyticsService final
+    : public v1::AnalyticsService::WithCallbackMethod_WatchSummary<
+          v1::AnalyticsService::Service> {
  public:
   // A null authorizer means authentication is off.
-  explicit AnalyticsService(const SummaryStore* summaries,
-                            const auth::RequestAuthorizer* authorizer = nullptr)
-      : summaries_(summaries), authorizer_(authorizer) {}
+  explicit AnalyticsService(
+      const AnalyticsQueries* queries, WatchOptions watch_options = {},
+      const auth::RequestAuthorizer* authorizer = nullptr);
 
   grpc::Status GetSummary(grpc::ServerContext* context,
                           const v1::GetSummaryRequest* request,
                           v1::Summary* response) override;
+  grpc::Status GetTimeSeries(grpc::ServerContext* context,
+                             const v1::GetTimeSeriesRequest* request,
+                             v1::TimeSeries* response) override;
+  grpc::Status GetTopProducts(grpc::ServerContext* context,
+                              const v1::GetTopProductsRequest* request,
+                              v1::TopProducts* response) override;
+  grpc::Status GetFunnel(grpc::ServerContext* context,
+                         const v1::GetFunnelRequest* request,
+                         v1::Funnel* response) override;
+  grpc::Status ListEvents(grpc::ServerContext* context,
+                          const v1::ListEventsRequest* request,
+                          v1::ListEventsResponse* response) override;
+  grpc::Status ExportTimeSeries(grpc::ServerContext* context,
+                                const v1::GetTimeSeriesRequest* request,
+                                google::api::HttpBody* response) override;
+  grpc::Status ExportTopProducts(grpc::ServerContext* context,
+                                 const v1::GetTopProductsRequest* request,
+                                 google::api::HttpBody* response) override;
+  grpc::ServerWriteReactor<v1::Summary>* WatchSummary(
+      grpc::CallbackServerContext* context,
+      const v1::GetSummaryRequest* request) override;
   grpc::Status Health(grpc::ServerContext* context,
                       const v1::HealthRequest* request,
                       v1::HealthResponse* response) override;
 
+  // What GetSummary answers; WatchSummary pushes the same.
+  absl::StatusOr<v1::Summary> Summarize(
+      const v1::GetSummaryRequest& request) const;
+
+  // Commit notices go here; stop them before the server shuts down.
+  SummaryWatchers& watchers() { return watchers_; }
+
  private:
-  // The shop the call may read: `requested_shop` or, when that is empty,
-  // the key's shop (still empty when authentication is off).
-  absl::StatusOr<std::string> AuthorizedShop(
-      const grpc::ServerContext& context,
-      absl::string_view requested_shop) const;
+  // `request` with its shop_id set to the shop the call may read: the one
+  // it names or, when it names none, the key's shop.
+  template <typename Request>
+  absl::StatusOr<Request> Authorized(const grpc::ServerContextBase& context,
+                                     const Request& request) const;
 
-  const SummaryStore* summaries_;
+  const AnalyticsQueries* queries_;
   const auth::RequestAuthorizer* authorizer_;
+  SummaryWatchers watchers_;
 };
-
-// The scope a request asks for, or why it cannot be answered.
-absl::StatusOr<SummaryScope> ScopeOf(const v1::GetSummaryRequest& request);
 
 }  // namespace shopstream
 

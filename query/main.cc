@@ -4,10 +4,15 @@
 #include "absl/flags/flag.h"
 #include "auth/service_auth.h"
 #include "common/flags.h"
+#include "common/health_reporter.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/service_process.h"
 #include "common/termination.h"
 #include "query/analytics_service.h"
+#include "query/commit_listener.h"
+#include "query/rollup_analytics.h"
+#include "storage/pg_probe.h"
 #include "storage/schema_migrator.h"
 
 ABSL_FLAG(std::string, query_address, "0.0.0.0:50052",
@@ -16,11 +21,27 @@ ABSL_FLAG(std::string, postgres,
           "host=127.0.0.1 port=5432 user=postgres dbname=shopstream",
           "libpq connection string of the events database.");
 ABSL_FLAG(int, postgres_connections, 8, "Size of the connection pool.");
+ABSL_FLAG(int, metrics_port, 9102,
+          "Port of the Prometheus /metrics endpoint; 0 disables it.");
+ABSL_FLAG(int, max_watchers, 1000,
+          "WatchSummary streams served at once; more are refused with "
+          "RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int, watch_min_interval_ms, 250,
+          "Least time between two pushes to one WatchSummary stream; commits "
+          "in between are coalesced.");
 
 int main(int argc, char** argv) {
   shopstream::InitServiceProcess("query");
   shopstream::ParseFlagsAndEnvironment(argc, argv);
 
+  auto metrics =
+      shopstream::ServeMetrics("query", absl::GetFlag(FLAGS_metrics_port));
+  if (!metrics.ok()) {
+    shopstream::LogError("cannot start",
+                         {{"error", std::string(metrics.status().message())}});
+    return 1;
+  }
+  shopstream::DeclarePostgresMetrics();
   const std::string conninfo = absl::GetFlag(FLAGS_postgres);
   // The schema must exist before the first query; whichever service starts
   // first creates it.
@@ -28,17 +49,38 @@ int main(int argc, char** argv) {
 
   shopstream::PgConnectionPool pool(conninfo,
                                     absl::GetFlag(FLAGS_postgres_connections));
-  shopstream::SummaryStore summaries(&pool);
+  shopstream::RollupAnalytics queries(&pool);
+  shopstream::WatchOptions watch_options;
+  watch_options.max_watchers = absl::GetFlag(FLAGS_max_watchers);
+  watch_options.min_interval =
+      absl::Milliseconds(absl::GetFlag(FLAGS_watch_min_interval_ms));
   std::unique_ptr<shopstream::auth::ServiceAuth> auth =
       shopstream::auth::ServiceAuth::FromFlags(conninfo);
-  shopstream::AnalyticsService service(&summaries, &auth->authorizer());
+  shopstream::AnalyticsService service(&queries, watch_options,
+                                       &auth->authorizer());
+  shopstream::SummaryWatchers& watchers = service.watchers();
+  shopstream::CommitListener listener(
+      conninfo,
+      [&watchers](const std::vector<std::string>& shops) {
+        watchers.OnCommit(shops);
+      },
+      [&watchers] { watchers.OnGap(); });
+  listener.Start();
   std::unique_ptr<grpc::Server> server = shopstream::StartGrpcServer(
       absl::GetFlag(FLAGS_query_address), {&service});
   if (server == nullptr) return 1;
+  shopstream::PgProbe database(conninfo);
+  shopstream::HealthReporter health(
+      server.get(), {shopstream::v1::AnalyticsService::service_full_name()},
+      [&database] { return database.Check(); });
 
   const int sig = shopstream::WaitForTerminationSignal();
   shopstream::LogInfo("stopping", {{"signal", std::to_string(sig)}});
+  // Watch streams never end by themselves; end them first so that the
+  // server's shutdown only waits for unary calls.
+  watchers.Stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  listener.Stop();
   shopstream::LogInfo("stopped");
   return 0;
 }

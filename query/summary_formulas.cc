@@ -30,7 +30,8 @@ v1::Summary BuildSummary(const SummaryCounts& counts) {
   s.set_total_page_views(counts.page_views);
   s.set_total_add_to_carts(counts.add_to_carts);
   s.set_total_purchases(counts.purchases);
-  s.set_conversion_rate(ConversionRatePercent(counts.purchases, counts.page_views));
+  s.set_conversion_rate(
+      ConversionRatePercent(counts.purchases, counts.page_views));
   s.set_average_purchase_value(
       AveragePurchaseValue(counts.revenue_cents, counts.purchases));
   if (counts.purchases > 0) {
@@ -40,6 +41,10 @@ v1::Summary BuildSummary(const SummaryCounts& counts) {
   if (counts.top_product_id.has_value()) {
     s.set_top_product_id(*counts.top_product_id);
   }
+  s.set_revenue(Cents(counts.revenue_cents));
+  s.set_unique_sessions(counts.unique_sessions);
+  s.set_add_to_cart_rate(
+      ConversionRatePercent(counts.add_to_carts, counts.page_views));
   return s;
 }
 

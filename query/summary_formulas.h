@@ -19,6 +19,7 @@ struct SummaryCounts {
   int64_t max_purchase_cents = 0;  // meaningful when purchases > 0
   int64_t min_purchase_cents = 0;
   std::optional<std::string> top_product_id;
+  int64_t unique_sessions = 0;
 };
 
 // a / b rounded half up to a whole number; a >= 0, b > 0.

@@ -43,11 +43,15 @@ done
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 $build_only && exit 0
 
+# npm for deploy/ and dashboard/ (the build runs the dashboard's npm ci).
+# Node.js builds that bundle npm conflict with Debian's npm package: ask
+# for it only when no npm is there.
+command -v npm >/dev/null || apt_install nodejs npm
+
 # deploy/node_modules from deploy/package-lock.json, again whenever the lock
 # file is newer than the last install.
 deploy_dir="$here/../deploy"
 if [ -f "$deploy_dir/package-lock.json" ]; then
-  command -v npm >/dev/null || apt_install nodejs npm
   stamp="$deploy_dir/node_modules/.package-lock.json"
   if [ ! -f "$stamp" ] || [ "$deploy_dir/package-lock.json" -nt "$stamp" ]; then
     (cd "$deploy_dir" && npm ci --no-audit --no-fund --loglevel=error)

@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # Starts or stops a private PostgreSQL cluster for shopstream.
 #   scripts/pg.sh start DIR PORT [--durable]   initialise if needed, start
-#   scripts/pg.sh stop DIR PORT
+#   scripts/pg.sh stop DIR PORT [--immediate]
 # PostgreSQL refuses to run as root, so as root the cluster belongs to the
 # `postgres` system user. Where that user cannot reach DIR (a checkout under
 # /root, say), the cluster lives under /var/tmp and DIR is a link to it.
 # Without --durable (the tests) fsync is off: a test never survives a power
-# cut, and it makes the suite faster.
+# cut, and it makes the suite faster. `stop --immediate` stops as a crash
+# would (fault tests); the next start recovers from the write-ahead log.
 set -euo pipefail
 
 action=${1:?start|stop}
 dir=${2:?directory}
 port=${3:?port}
 durable=${4:-}
+stop_mode=fast
+[ "${4:-}" = "--immediate" ] && stop_mode=immediate
 
 pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 [ -x "$pgbin/pg_ctl" ] || { echo "pg.sh: PostgreSQL server binaries not found (install postgresql)" >&2; exit 1; }
@@ -61,11 +64,11 @@ stop)
   [ -e "$dir" ] || exit 0
   data=$(realpath "$dir")
   if [ -f "$data/postmaster.pid" ]; then
-    as_owner "$pgbin/pg_ctl" -D "$data" -m fast -w -t 60 stop >/dev/null || true
+    as_owner "$pgbin/pg_ctl" -D "$data" -m "$stop_mode" -w -t 60 stop >/dev/null || true
   fi
   ;;
 *)
-  echo "usage: $0 start|stop DIR PORT [--durable]" >&2
+  echo "usage: $0 start DIR PORT [--durable] | stop DIR PORT [--immediate]" >&2
   exit 2
   ;;
 esac

@@ -3,7 +3,9 @@
 # services, all state under $DATA_DIR (default ./.data).
 #   scripts/stack.sh up | down | logs | status
 # Ports: HTTP_PORT (8080), INGEST_PORT (50051), QUERY_PORT (50052),
-# PROCESSOR_PORT (50053), PG_PORT (55433). Binaries: BIN_DIR (build/bin).
+# PROCESSOR_PORT (50053), PG_PORT (55433); /metrics on GATEWAY_METRICS_PORT
+# (9100), INGEST_METRICS_PORT (9101), QUERY_METRICS_PORT (9102),
+# PROCESSOR_METRICS_PORT (9103). Binaries: BIN_DIR (build/bin).
 # API keys for shop "default" (one write, one read) are kept in
 # $DATA_DIR/keys.env. SHOPSTREAM_AUTH=false turns key checks off (local
 # experiments only).
@@ -19,6 +21,10 @@ INGEST_PORT=${INGEST_PORT:-50051}
 QUERY_PORT=${QUERY_PORT:-50052}
 PROCESSOR_PORT=${PROCESSOR_PORT:-50053}
 PG_PORT=${PG_PORT:-55433}
+GATEWAY_METRICS_PORT=${GATEWAY_METRICS_PORT:-9100}
+INGEST_METRICS_PORT=${INGEST_METRICS_PORT:-9101}
+QUERY_METRICS_PORT=${QUERY_METRICS_PORT:-9102}
+PROCESSOR_METRICS_PORT=${PROCESSOR_METRICS_PORT:-9103}
 services=(processor ingest query gateway)
 conninfo="host=127.0.0.1 port=$PG_PORT user=postgres dbname=shopstream"
 
@@ -80,24 +86,39 @@ up() {
       "SELECT 1 FROM pg_database WHERE datname = 'shopstream'" | grep -q 1; then
     psql "host=127.0.0.1 port=$PG_PORT user=postgres dbname=postgres" -qc "CREATE DATABASE shopstream"
   fi
-  start_service processor --processor_address="127.0.0.1:$PROCESSOR_PORT" --postgres="$conninfo"
+  start_service processor --processor_address="127.0.0.1:$PROCESSOR_PORT" --postgres="$conninfo" \
+    --metrics_port="$PROCESSOR_METRICS_PORT"
   start_service ingest --ingest_address="127.0.0.1:$INGEST_PORT" \
-    --processor_target="127.0.0.1:$PROCESSOR_PORT" --postgres="$conninfo"
-  start_service query --query_address="127.0.0.1:$QUERY_PORT" --postgres="$conninfo"
+    --processor_target="127.0.0.1:$PROCESSOR_PORT" --postgres="$conninfo" \
+    --metrics_port="$INGEST_METRICS_PORT"
+  start_service query --query_address="127.0.0.1:$QUERY_PORT" --postgres="$conninfo" \
+    --metrics_port="$QUERY_METRICS_PORT"
+  # The dashboard's build, served at / beside the API.
+  local static_dir="$root/dashboard/dist" static_args=()
+  if [ -f "$static_dir/index.html" ]; then
+    static_args=(--static_dir="$static_dir")
+  else
+    echo "stack: no dashboard build in $static_dir; the gateway serves the API only" >&2
+  fi
   start_service gateway --http_port="$HTTP_PORT" \
-    --ingest_target="127.0.0.1:$INGEST_PORT" --query_target="127.0.0.1:$QUERY_PORT"
+    --ingest_target="127.0.0.1:$INGEST_PORT" --query_target="127.0.0.1:$QUERY_PORT" \
+    --metrics_port="$GATEWAY_METRICS_PORT" "${static_args[@]}"
   wait_until processor port_open "$PROCESSOR_PORT"
   wait_until ingest http_ok /v1/health
   wait_until query http_ok /api/health
   ensure_keys
   local auth_note="every call but health needs a key"
   [ "${SHOPSTREAM_AUTH:-true}" = false ] && auth_note="AUTH IS OFF (SHOPSTREAM_AUTH=false): keys are not checked"
+  # The page reads with the read key from its own URL.
+  local dashboard="http://localhost:$HTTP_PORT/?key=$SHOPSTREAM_READ_KEY"
   cat <<MSG
 
 shopstream is up (state in $DATA_DIR):
+  dashboard   $dashboard
   REST API    http://localhost:$HTTP_PORT   (POST /v1/events, GET /api/analytics)
+  /metrics    gateway :$GATEWAY_METRICS_PORT, ingest :$INGEST_METRICS_PORT, query :$QUERY_METRICS_PORT, processor :$PROCESSOR_METRICS_PORT
+  health      http://localhost:$HTTP_PORT/healthz, /readyz
   gRPC        ingest localhost:$INGEST_PORT, analytics localhost:$QUERY_PORT
-  dashboard   http://localhost:$HTTP_PORT/?key=$SHOPSTREAM_READ_KEY
   API keys    $DATA_DIR/keys.env ($auth_note)
               SHOPSTREAM_WRITE_KEY=$SHOPSTREAM_WRITE_KEY
               SHOPSTREAM_READ_KEY=$SHOPSTREAM_READ_KEY

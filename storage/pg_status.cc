@@ -1,15 +1,17 @@
 #include "storage/pg_status.h"
 
 #include <pqxx/except>
-
 #include <string>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/metrics.h"
 
 namespace shopstream {
 
-absl::Status StatusFromPgException(const std::exception& e) {
+namespace {
+
+absl::Status Classify(const std::exception& e) {
   if (dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr) {
     return absl::UnavailableError(absl::StrCat("postgres: ", e.what()));
   }
@@ -17,9 +19,15 @@ absl::Status StatusFromPgException(const std::exception& e) {
     return absl::UnavailableError(
         absl::StrCat("postgres: commit outcome unknown: ", e.what()));
   }
+  // libpqxx 6.4 throws deadlock_detected and serialization_failure (both
+  // transaction_rollback) without their SQLSTATE, so the type decides.
+  if (dynamic_cast<const pqxx::transaction_rollback*>(&e) != nullptr) {
+    return absl::AbortedError(absl::StrCat("postgres: ", e.what()));
+  }
   if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) {
     const std::string state = sql->sqlstate();
-    const std::string message = absl::StrCat("postgres ", state, ": ", e.what());
+    const std::string message =
+        absl::StrCat("postgres ", state, ": ", e.what());
     // Class 08: connection exception; 57P0x: server shutting down; 53:
     // insufficient resources.
     if (absl::StartsWith(state, "08") || absl::StartsWith(state, "57P") ||
@@ -40,6 +48,15 @@ absl::Status StatusFromPgException(const std::exception& e) {
     return absl::UnavailableError(absl::StrCat("postgres: ", e.what()));
   }
   return absl::InternalError(absl::StrCat("postgres: ", e.what()));
+}
+
+}  // namespace
+
+absl::Status StatusFromPgException(const std::exception& e) {
+  absl::Status status = Classify(e);
+  // Every libpqxx failure passes here, so this is where they are counted.
+  PostgresErrors(status.code()).Increment();
+  return status;
 }
 
 bool IsTransientPgStatus(const absl::Status& status) {

@@ -11,14 +11,26 @@
 
 namespace shopstream {
 
-TestDatabase::TestDatabase() {
+namespace {
+
+std::string TestServer() {
   const char* server = std::getenv("SHOPSTREAM_TEST_PG");
   if (server == nullptr) {
     throw std::runtime_error(
         "SHOPSTREAM_TEST_PG is not set; run this test through ctest");
   }
-  server_conninfo_ = server;
-  std::string suffix = NewEventId().substr(0, 8);
+  return server;
+}
+
+}  // namespace
+
+TestDatabase::TestDatabase() : TestDatabase(TestServer()) {}
+
+TestDatabase::TestDatabase(std::string server_conninfo)
+    : server_conninfo_(std::move(server_conninfo)) {
+  // The random tail: the head of a version 7 id is the clock, the same for
+  // every database a process makes within a minute.
+  std::string suffix = NewEventId().substr(24);
   name_ = absl::StrCat("test_", getpid(), "_", suffix);
   pqxx::connection conn(server_conninfo_);
   pqxx::nontransaction tx(conn);

@@ -11,6 +11,8 @@ namespace shopstream {
 class TestDatabase {
  public:
   TestDatabase();
+  // The same on another server, given by its connection string.
+  explicit TestDatabase(std::string server_conninfo);
   ~TestDatabase();
   TestDatabase(const TestDatabase&) = delete;
   TestDatabase& operator=(const TestDatabase&) = delete;

@@ -5,6 +5,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
 #include <pqxx/pqxx>
 #include <stdexcept>
 #include <thread>
@@ -73,6 +75,22 @@ bool HealthyWithin(int port, const std::string& path, int timeout_ms) {
 
 std::string Loopback(int port) { return "127.0.0.1:" + std::to_string(port); }
 
+std::string ServerOf(const LocalStackOptions& options) {
+  if (!options.postgres_server.empty()) return options.postgres_server;
+  const char* server = std::getenv("SHOPSTREAM_TEST_PG");
+  if (server == nullptr) {
+    throw std::runtime_error(
+        "SHOPSTREAM_TEST_PG is not set; run this test through ctest");
+  }
+  return server;
+}
+
+std::vector<std::string> With(std::vector<std::string> flags,
+                              const std::vector<std::string>& extra) {
+  flags.insert(flags.end(), extra.begin(), extra.end());
+  return flags;
+}
+
 }  // namespace
 
 std::shared_ptr<grpc::Channel> ChannelWithKey(const std::string& target,
@@ -86,47 +104,48 @@ LocalStack::LocalStack(bool second_processor)
 
 LocalStack::LocalStack(LocalStackOptions options)
     : options_(std::move(options)),
+      db_(ServerOf(options_)),
       http_port_(FreePort()),
       ingest_port_(FreePort()),
       query_port_(FreePort()),
       processor_port_(FreePort()) {
-  Start();
-}
-
-void LocalStack::Start() {
+  // Free ports for /metrics too: the defaults (9100-9103) would collide
+  // between stacks of tests running side by side.
+  for (const char* service :
+       {"gateway", "ingest", "query", "processor", "processor2"}) {
+    metrics_ports_[service] = FreePort();
+  }
   const std::string pg = "--postgres=" + db_.conninfo();
-  const std::string auth = options_.auth ? "--auth=true" : "--auth=false";
-  auto with = [](std::vector<std::string> flags,
-                 const std::vector<std::string>& more) {
-    flags.insert(flags.end(), more.begin(), more.end());
-    return flags;
-  };
   RestartProcessor();
-  std::string processor_targets = Loopback(processor_port_);
+  processor_targets_ = Loopback(processor_port_);
   if (options_.second_processor) {
     second_processor_port_ = FreePort();
     second_processor_ = std::make_unique<ServiceProcess>(
         "shopstream-processor",
-        with({"--processor_address=" + Loopback(second_processor_port_), pg},
-             options_.processor_flags));
-    absl::StrAppend(&processor_targets, ",", Loopback(second_processor_port_));
+        With(With(CommonArgs("processor2"),
+                  {"--processor_address=" + Loopback(second_processor_port_),
+                   pg}),
+             options_.processor_flags),
+        LogFile("processor2"));
+    absl::StrAppend(&processor_targets_, ",", Loopback(second_processor_port_));
   }
 
   query_ = std::make_unique<ServiceProcess>(
       "shopstream-query",
-      with({"--query_address=" + Loopback(query_port_), pg, auth},
-           options_.query_flags));
-  ingest_ = std::make_unique<ServiceProcess>(
-      "shopstream-ingest",
-      with({"--ingest_address=" + Loopback(ingest_port_),
-            "--processor_target=" + processor_targets, pg, auth},
-           options_.ingest_flags));
+      With(With(CommonArgs("query"),
+                {"--query_address=" + Loopback(query_port_), pg, AuthFlag()}),
+           options_.query_flags),
+      LogFile("query"));
+  RestartIngest();
   gateway_ = std::make_unique<ServiceProcess>(
-      "shopstream-gateway", with({"--http_address=127.0.0.1",
-                                  "--http_port=" + std::to_string(http_port_),
-                                  "--ingest_target=" + Loopback(ingest_port_),
-                                  "--query_target=" + Loopback(query_port_)},
-                                 options_.gateway_flags));
+      "shopstream-gateway",
+      With(With(CommonArgs("gateway"),
+                {"--http_address=127.0.0.1",
+                 "--http_port=" + std::to_string(http_port_),
+                 "--ingest_target=" + Loopback(ingest_port_),
+                 "--query_target=" + Loopback(query_port_)}),
+           options_.gateway_flags),
+      LogFile("gateway"));
   // Healthy through the gateway means: gateway up, ingest up with its
   // processor stream open, query up with the schema in place.
   if (!HealthyWithin(http_port_, "/v1/health", 60000) ||
@@ -144,12 +163,49 @@ LocalStack::~LocalStack() {
 }
 
 void LocalStack::RestartProcessor() {
-  std::vector<std::string> flags = {
-      "--processor_address=" + Loopback(processor_port_),
-      "--postgres=" + db_.conninfo()};
-  flags.insert(flags.end(), options_.processor_flags.begin(),
-               options_.processor_flags.end());
-  processor_ = std::make_unique<ServiceProcess>("shopstream-processor", flags);
+  processor_ = std::make_unique<ServiceProcess>(
+      "shopstream-processor",
+      With(With(CommonArgs("processor"),
+                {"--processor_address=" + Loopback(processor_port_),
+                 "--postgres=" + db_.conninfo()}),
+           options_.processor_flags),
+      LogFile("processor"));
+}
+
+void LocalStack::RestartIngest() {
+  ingest_ = std::make_unique<ServiceProcess>(
+      "shopstream-ingest",
+      With(With(CommonArgs("ingest"),
+                {"--ingest_address=" + Loopback(ingest_port_),
+                 "--processor_target=" + processor_targets_,
+                 "--postgres=" + db_.conninfo(), AuthFlag()}),
+           options_.ingest_flags),
+      LogFile("ingest"));
+}
+
+std::vector<std::string> LocalStack::CommonArgs(
+    const std::string& service) const {
+  std::vector<std::string> args = {"--metrics_port=" +
+                                   std::to_string(metrics_ports_.at(service))};
+  if (options_.log_requests) args.push_back("--log_requests");
+  return args;
+}
+
+std::string LocalStack::LogFile(const std::string& service) const {
+  if (options_.log_dir.empty()) return "";
+  return options_.log_dir + "/" + service + ".log";
+}
+
+std::string LocalStack::Log(const std::string& service) const {
+  const std::string file = LogFile(service);
+  if (file.empty()) return "";
+  std::ifstream in(file);
+  return std::string((std::istreambuf_iterator<char>(in)),
+                     std::istreambuf_iterator<char>());
+}
+
+std::string LocalStack::AuthFlag() const {
+  return options_.auth ? "--auth=true" : "--auth=false";
 }
 
 std::string LocalStack::Key(const std::string& shop, auth::Scope scope) {

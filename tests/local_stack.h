@@ -39,18 +39,27 @@ std::shared_ptr<grpc::Channel> ChannelWithKey(const std::string& target,
 struct LocalStackOptions {
   // A second processor runs beside the first and ingest spreads over both.
   bool second_processor = false;
+  // Connection string of the PostgreSQL server to make the database on;
+  // empty: the test server of the ctest run.
+  std::string postgres_server;
+  // Extra flags for the services, after the stack's own.
+  std::vector<std::string> processor_flags;
+  std::vector<std::string> ingest_flags;
+  // Extra flags for the query service and the gateway.
+  std::vector<std::string> query_flags;
+  std::vector<std::string> gateway_flags;
+  // Every service logs each request (--log_requests).
+  bool log_requests = false;
+  // When set, each service's log goes to <log_dir>/<service>.log.
+  std::string log_dir;
   // API keys required (the services' default); false passes --auth=false.
   bool auth = true;
-  std::vector<std::string> processor_flags, ingest_flags, query_flags,
-      gateway_flags;
 };
 
 // The whole pipeline as real processes on free ports over a fresh database:
-// processor, ingest, query and gateway.
+// processor, ingest, query and gateway, each with /metrics on a free port.
 class LocalStack {
  public:
-  // With `second_processor`, a second processor runs beside the first and
-  // ingest spreads over both.
   explicit LocalStack(bool second_processor = false);
   explicit LocalStack(LocalStackOptions options);
   ~LocalStack();
@@ -90,22 +99,34 @@ class LocalStack {
   void RestartProcessor();
   ServiceProcess& second_processor() { return *second_processor_; }
   ServiceProcess& ingest() { return *ingest_; }
+  // Starts ingest again on its port, after it was killed or stopped.
+  void RestartIngest();
   ServiceProcess& query() { return *query_; }
   ServiceProcess& gateway() { return *gateway_; }
+  // The /metrics port of "gateway", "ingest", "query" or "processor".
+  int metrics_port(const std::string& service) const {
+    return metrics_ports_.at(service);
+  }
+  // What `service` has logged so far (empty without options.log_dir).
+  std::string Log(const std::string& service) const;
 
   // Rows in the events table right now.
   int64_t StoredEvents(const std::string& where = "true") const;
 
  private:
-  void Start();
+  std::vector<std::string> CommonArgs(const std::string& service) const;
+  std::string LogFile(const std::string& service) const;
+  std::string AuthFlag() const;
 
-  LocalStackOptions options_;
+  const LocalStackOptions options_;
   absl::Mutex keys_mu_;
   std::map<std::pair<std::string, auth::Scope>, std::string> keys_
       ABSL_GUARDED_BY(keys_mu_);
   TestDatabase db_;
   int http_port_, ingest_port_, query_port_, processor_port_;
+  std::map<std::string, int> metrics_ports_;
   int second_processor_port_ = 0;
+  std::string processor_targets_;
   std::unique_ptr<ServiceProcess> processor_, second_processor_, ingest_,
       query_, gateway_;
 };

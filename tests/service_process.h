@@ -9,11 +9,17 @@
 namespace shopstream::testing {
 
 // A shopstream binary run as a real child process. The destructor stops it
-// (SIGTERM, then SIGKILL), so no test leaves a process behind.
+// (SIGTERM, then SIGKILL), so no test leaves a process behind; should the
+// test process die first, the kernel kills the child. That death signal
+// follows the thread that started the child, so start services from the
+// test's main thread.
 class ServiceProcess {
  public:
-  // `binary` is a file name in $SHOPSTREAM_BIN_DIR.
-  ServiceProcess(const std::string& binary, std::vector<std::string> args);
+  // `binary` is a file name in $SHOPSTREAM_BIN_DIR, or an absolute path
+  // (a tool the tests use, such as a Prometheus server). With `log_file`, the
+  // process's stderr (its log) is appended there instead of the test's.
+  ServiceProcess(const std::string& binary, std::vector<std::string> args,
+                 const std::string& log_file = "");
   ~ServiceProcess();
   ServiceProcess(const ServiceProcess&) = delete;
   ServiceProcess& operator=(const ServiceProcess&) = delete;

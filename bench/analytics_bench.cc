@@ -1,0 +1,404 @@
+#include "bench/analytics_bench.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <functional>
+#include <optional>
+#include <pqxx/pqxx>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "bench/full_scan_queries.h"
+#include "query/analytics_service.h"
+#include "query/rollup_analytics.h"
+#include "storage/pg_status.h"
+#include "storage/schema_migrator.h"
+
+namespace shopstream::bench {
+namespace {
+
+constexpr char kShop[] = "shop-0";
+
+LatencySummary Summarize(std::vector<double> ms) {
+  LatencySummary s;
+  if (ms.empty()) return s;
+  std::sort(ms.begin(), ms.end());
+  auto at = [&](double q) {
+    size_t i = static_cast<size_t>(q * ms.size());
+    return ms[std::min(i, ms.size() - 1)];
+  };
+  s.samples = static_cast<int>(ms.size());
+  s.p50_ms = at(0.50);
+  s.p99_ms = at(0.99);
+  s.max_ms = ms.back();
+  return s;
+}
+
+// Times `fn` `iterations` times (or until `budget` runs out) after a few
+// unmeasured calls.
+absl::StatusOr<LatencySummary> Time(const std::function<absl::Status()>& fn,
+                                    int iterations, int warmup,
+                                    absl::Duration budget) {
+  for (int i = 0; i < warmup; ++i) {
+    if (absl::Status s = fn(); !s.ok()) return s;
+  }
+  std::vector<double> ms;
+  const absl::Time give_up = absl::Now() + budget;
+  for (int i = 0; i < iterations && (i == 0 || absl::Now() < give_up); ++i) {
+    const absl::Time start = absl::Now();
+    if (absl::Status s = fn(); !s.ok()) return s;
+    ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
+  }
+  return Summarize(std::move(ms));
+}
+
+absl::Status ToStatus(const grpc::Status& s) {
+  if (s.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
+                      s.error_message());
+}
+
+std::string DatabaseConninfo(const std::string& server,
+                             const std::string& name) {
+  return absl::StrCat(server, " dbname=", name);
+}
+
+absl::Status RecreateDatabase(const std::string& server,
+                              const std::string& name) {
+  return RunPgVoid([&] {
+    pqxx::connection conn(server);
+    pqxx::nontransaction tx(conn);
+    tx.exec("DROP DATABASE IF EXISTS " + tx.quote_name(name) + " WITH (FORCE)");
+    tx.exec("CREATE DATABASE " + tx.quote_name(name));
+  });
+}
+
+absl::Status Analyze(const std::string& conninfo) {
+  return RunPgVoid([&] {
+    pqxx::connection conn(conninfo);
+    pqxx::nontransaction tx(conn);
+    tx.exec("VACUUM ANALYZE");
+  });
+}
+
+google::protobuf::Timestamp Ts(absl::Time t) {
+  google::protobuf::Timestamp ts;
+  ts.set_seconds(absl::ToUnixSeconds(t));
+  return ts;
+}
+
+std::string Count(int64_t n) {
+  std::string digits = absl::StrCat(n), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<AnalyticsBenchReport> RunAnalyticsBench(
+    const AnalyticsBenchConfig& config) {
+  AnalyticsBenchReport report;
+  const AnalyticsDataShape& shape = config.shape;
+
+  if (config.ingest_events > 0) {
+    // The same events into fresh databases: one with the pre-rollup schema
+    // (migrations 0001-0002) and statements, one through BatchWriter.
+    const std::string before = DatabaseConninfo(
+        config.server_conninfo, "shopstream_ingest_without_rollups");
+    if (absl::Status s = RecreateDatabase(config.server_conninfo,
+                                          "shopstream_ingest_without_rollups");
+        !s.ok()) {
+      return s;
+    }
+    std::vector<Migration> old_schema(EmbeddedMigrations().begin(),
+                                      EmbeddedMigrations().begin() + 2);
+    if (auto s = SchemaMigrator(old_schema).Apply(before); !s.ok())
+      return s.status();
+    auto without = LoadAnalyticsEvents(before, shape, 0, config.ingest_events,
+                                       config.batch_events, config.writers,
+                                       WritePath::kWithoutRollups);
+    if (!without.ok()) return without.status();
+    report.ingest_without_rollups = *without;
+    const std::string after = DatabaseConninfo(
+        config.server_conninfo, "shopstream_ingest_with_rollups");
+    if (absl::Status s = RecreateDatabase(config.server_conninfo,
+                                          "shopstream_ingest_with_rollups");
+        !s.ok()) {
+      return s;
+    }
+    if (auto s = SchemaMigrator().Apply(after); !s.ok()) return s.status();
+    auto with = LoadAnalyticsEvents(after, shape, 0, config.ingest_events,
+                                    config.batch_events, config.writers,
+                                    WritePath::kBatchWriter);
+    if (!with.ok()) return with.status();
+    report.ingest_with_rollups = *with;
+    std::fprintf(stderr,
+                 "ingest %s events: %.0f/s without rollups, %.0f/s with\n",
+                 Count(config.ingest_events).c_str(),
+                 without->events_per_second(), with->events_per_second());
+    for (const char* name : {"shopstream_ingest_without_rollups",
+                             "shopstream_ingest_with_rollups"}) {
+      RunPgVoid([&] {
+        pqxx::connection conn(config.server_conninfo);
+        pqxx::nontransaction tx(conn);
+        tx.exec("DROP DATABASE IF EXISTS " + tx.quote_name(name));
+      }).IgnoreError();
+    }
+  }
+
+  const std::string conninfo =
+      DatabaseConninfo(config.server_conninfo, "shopstream_analytics");
+  if (absl::Status s =
+          RecreateDatabase(config.server_conninfo, "shopstream_analytics");
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = SchemaMigrator().Apply(conninfo); !s.ok()) return s.status();
+  PgConnectionPool pool(conninfo, 2);
+  RollupAnalytics queries(&pool);
+  AnalyticsService service(&queries);
+  grpc::ServerBuilder builder;
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  auto stub = v1::AnalyticsService::NewStub(server->InProcessChannel({}));
+  FullScanQueries baseline(&pool);
+
+  const absl::Time to = shape.end;
+  const absl::Time from = to - absl::Hours(24 * 30);
+  // The same 30 days, shifted off every rollup edge.
+  const absl::Time odd_to = to - absl::Minutes(97) - absl::Seconds(13);
+  const absl::Time odd_from = odd_to - absl::Hours(24 * 30);
+  int64_t stored = 0;
+  int stage = 1;
+  for (int64_t size : config.sizes) {
+    if (size <= stored) continue;
+    auto load = LoadAnalyticsEvents(conninfo, shape, stage++, size - stored,
+                                    config.batch_events, config.writers,
+                                    WritePath::kBatchWriter);
+    if (!load.ok()) return load.status();
+    stored = size;
+    report.loads.emplace_back(stored, *load);
+    std::fprintf(stderr, "loaded %s events (%.0f/s)\n", Count(stored).c_str(),
+                 load->events_per_second());
+    if (absl::Status s = Analyze(conninfo); !s.ok()) return s;
+
+    struct Case {
+      std::string name;
+      std::function<absl::Status()> shopstream;
+      std::function<absl::Status()> full_scan;
+    };
+    auto summary = [&](std::optional<absl::Time> a,
+                       std::optional<absl::Time> b) {
+      return [&stub, a, b] {
+        v1::GetSummaryRequest r;
+        r.set_shop_id(kShop);
+        if (a) *r.mutable_from() = Ts(*a);
+        if (b) *r.mutable_to() = Ts(*b);
+        v1::Summary out;
+        grpc::ClientContext ctx;
+        return ToStatus(stub->GetSummary(&ctx, r, &out));
+      };
+    };
+    auto series = [&](absl::Time a, absl::Time b, const char* zone) {
+      return [&stub, a, b, zone] {
+        v1::GetTimeSeriesRequest r;
+        r.set_shop_id(kShop);
+        *r.mutable_from() = Ts(a);
+        *r.mutable_to() = Ts(b);
+        r.set_bucket(v1::HOUR);
+        r.set_time_zone(zone);
+        v1::TimeSeries out;
+        grpc::ClientContext ctx;
+        return ToStatus(stub->GetTimeSeries(&ctx, r, &out));
+      };
+    };
+    auto top = [&](absl::Time a, absl::Time b) {
+      return [&stub, a, b] {
+        v1::GetTopProductsRequest r;
+        r.set_shop_id(kShop);
+        *r.mutable_from() = Ts(a);
+        *r.mutable_to() = Ts(b);
+        r.set_limit(10);
+        v1::TopProducts out;
+        grpc::ClientContext ctx;
+        return ToStatus(stub->GetTopProducts(&ctx, r, &out));
+      };
+    };
+    const int64_t from_us = absl::ToUnixMicros(from),
+                  to_us = absl::ToUnixMicros(to);
+    const int64_t odd_from_us = absl::ToUnixMicros(odd_from);
+    const int64_t odd_to_us = absl::ToUnixMicros(odd_to);
+    std::vector<Case> cases = {
+        {"summary, whole range", summary(std::nullopt, std::nullopt),
+         [&] { return baseline.Summary(kShop); }},
+        {"summary, 30 days (UTC days)", summary(from, to), nullptr},
+        {"time series, 30 days hourly (UTC)", series(from, to, "UTC"),
+         [&] { return baseline.HourlySeries(kShop, from_us, to_us); }},
+        {"time series, 30 days hourly (Europe/Paris)",
+         series(from, to, "Europe/Paris"), nullptr},
+        {"time series, 30 days hourly, edges off the minute",
+         series(odd_from, odd_to, "UTC"),
+         [&] { return baseline.HourlySeries(kShop, odd_from_us, odd_to_us); }},
+        {"top 10 products, 30 days (UTC days)", top(from, to),
+         [&] { return baseline.TopProducts(kShop, from_us, to_us, 10); }},
+        {"top 10 products, 30 days, edges off the day", top(odd_from, odd_to),
+         [&] {
+           return baseline.TopProducts(kShop, odd_from_us, odd_to_us, 10);
+         }},
+    };
+    for (const Case& c : cases) {
+      QueryMeasurement m;
+      m.stored_events = stored;
+      m.query = c.name;
+      auto ours = Time(c.shopstream, config.iterations, 10, absl::Seconds(60));
+      if (!ours.ok()) return ours.status();
+      m.shopstream = *ours;
+      if (c.full_scan) {
+        auto theirs = Time(c.full_scan, config.baseline_iterations, 1,
+                           absl::Seconds(config.baseline_seconds));
+        if (!theirs.ok()) return theirs.status();
+        m.baseline = *theirs;
+      }
+      std::fprintf(
+          stderr,
+          "%s events, %s: p50 %.2f ms, p99 %.2f ms; full scan p99 %.2f ms\n",
+          Count(stored).c_str(), c.name.c_str(), m.shopstream.p50_ms,
+          m.shopstream.p99_ms, m.baseline.p99_ms);
+      report.queries.push_back(m);
+    }
+  }
+  server->Shutdown();
+  return report;
+}
+
+std::string AnalyticsBenchReport::ToMarkdown(
+    const AnalyticsBenchConfig& config) const {
+  std::string md = "### Queries (p50 / p99 / max ms)\n\n";
+  absl::StrAppend(&md,
+                  "| stored events | query | shopstream (rollups) | samples |"
+                  " full-scan baseline | samples | p99 speed-up |\n"
+                  "|---:|---|---:|---:|---:|---:|---:|\n");
+  for (const auto& q : queries) {
+    const std::string ours =
+        absl::StrFormat("%.2f / %.2f / %.2f", q.shopstream.p50_ms,
+                        q.shopstream.p99_ms, q.shopstream.max_ms);
+    std::string theirs = "-", speedup = "-", samples = "-";
+    if (q.baseline.samples > 0) {
+      theirs = absl::StrFormat("%.1f / %.1f / %.1f", q.baseline.p50_ms,
+                               q.baseline.p99_ms, q.baseline.max_ms);
+      speedup =
+          absl::StrFormat("%.0fx", q.baseline.p99_ms / q.shopstream.p99_ms);
+      samples = absl::StrCat(q.baseline.samples);
+    }
+    absl::StrAppend(&md, "| ", Count(q.stored_events), " | ", q.query, " | ",
+                    ours, " | ", q.shopstream.samples, " | ", theirs, " | ",
+                    samples, " | ", speedup, " |\n");
+  }
+  absl::StrAppend(
+      &md, "\n### Loading (BatchWriter, rollups maintained)\n\n",
+      "| stored events after | events loaded | seconds | events/s |\n"
+      "|---:|---:|---:|---:|\n");
+  for (const auto& [after, load] : loads) {
+    absl::StrAppend(&md, "| ", Count(after), " | ", Count(load.events), " | ",
+                    absl::StrFormat("%.1f", load.seconds), " | ",
+                    Count(static_cast<int64_t>(load.events_per_second())),
+                    " |\n");
+  }
+  if (ingest_with_rollups.events > 0) {
+    const double ratio = ingest_with_rollups.events_per_second() /
+                         ingest_without_rollups.events_per_second();
+    absl::StrAppend(
+        &md, "\n### What rollup maintenance costs ingestion\n\n",
+        "| write path (fresh database, same ",
+        Count(ingest_with_rollups.events), " events, ", config.writers,
+        " writers, ", Count(config.batch_events),
+        " per batch) | events/s |\n|---|---:|\n",
+        "| before: COPY + INSERT ... ON CONFLICT DO NOTHING RETURNING | ",
+        Count(static_cast<int64_t>(ingest_without_rollups.events_per_second())),
+        " |\n", "| after: BatchWriter, the same plus rollups | ",
+        Count(static_cast<int64_t>(ingest_with_rollups.events_per_second())),
+        " |\n", "| after / before | ", absl::StrFormat("%.2f", ratio), " |\n");
+  }
+  // Targets.
+  auto find = [&](int64_t size,
+                  const std::string& name) -> const QueryMeasurement* {
+    for (const auto& q : queries) {
+      if (q.stored_events == size && q.query == name) return &q;
+    }
+    return nullptr;
+  };
+  absl::StrAppend(
+      &md, "\n### Targets\n\n| target | measured | result |\n|---|---|---|\n");
+  auto check = [&](const std::string& target, const std::string& name,
+                   double limit) {
+    std::string measured;
+    bool pass = true;
+    for (int64_t size : config.sizes) {
+      const QueryMeasurement* q = find(size, name);
+      if (q == nullptr) continue;
+      absl::StrAppend(&measured, measured.empty() ? "" : ", ", Count(size),
+                      ": ", absl::StrFormat("%.2f", q->shopstream.p99_ms));
+      pass = pass && q->shopstream.p99_ms <= limit;
+    }
+    absl::StrAppend(&md, "| ", target, " | ", measured, " | ",
+                    pass ? "pass" : "**FAIL**", " |\n");
+  };
+  check("summary, whole range: p99 <= 5 ms", "summary, whole range", 5);
+  const QueryMeasurement* small =
+      find(config.sizes.front(), "summary, whole range");
+  const QueryMeasurement* large =
+      find(config.sizes.back(), "summary, whole range");
+  if (small != nullptr && large != nullptr && small != large) {
+    const double ratio = large->shopstream.p99_ms / small->shopstream.p99_ms;
+    absl::StrAppend(&md, "| summary, whole range: p99 at ",
+                    Count(config.sizes.back()), " within 1.5x of ",
+                    Count(config.sizes.front()), " | ",
+                    absl::StrFormat("%.2fx", ratio), " | ",
+                    ratio <= 1.5 ? "pass" : "**FAIL**", " |\n");
+  }
+  check("time series, 30 days hourly: p99 <= 10 ms",
+        "time series, 30 days hourly (UTC)", 10);
+  check("top 10 products, 30 days: p99 <= 20 ms",
+        "top 10 products, 30 days (UTC days)", 20);
+  return md;
+}
+
+std::string AnalyticsBenchReport::ToJson() const {
+  std::string json = "{\"queries\":[";
+  for (size_t i = 0; i < queries.size(); ++i) {
+    const auto& q = queries[i];
+    absl::StrAppend(
+        &json, i ? "," : "",
+        absl::StrFormat(
+            "{\"stored_events\":%d,\"query\":\"%s\",\"p50_ms\":%.3f,\"p99_ms\":"
+            "%.3f,"
+            "\"max_ms\":%.3f,\"samples\":%d,\"baseline_p50_ms\":%.3f,"
+            "\"baseline_p99_ms\":%.3f,\"baseline_samples\":%d}",
+            q.stored_events, q.query, q.shopstream.p50_ms, q.shopstream.p99_ms,
+            q.shopstream.max_ms, q.shopstream.samples, q.baseline.p50_ms,
+            q.baseline.p99_ms, q.baseline.samples));
+  }
+  absl::StrAppend(&json, "],\"loads\":[");
+  for (size_t i = 0; i < loads.size(); ++i) {
+    absl::StrAppend(
+        &json, i ? "," : "",
+        absl::StrFormat("{\"stored_events\":%d,\"events\":%d,\"seconds\":%.3f}",
+                        loads[i].first, loads[i].second.events,
+                        loads[i].second.seconds));
+  }
+  absl::StrAppend(
+      &json, "],",
+      absl::StrFormat("\"ingest_events_per_second_without_rollups\":%.0f,"
+                      "\"ingest_events_per_second_with_rollups\":%.0f}\n",
+                      ingest_without_rollups.events_per_second(),
+                      ingest_with_rollups.events_per_second()));
+  return json;
+}
+
+}  // namespace shopstream::bench

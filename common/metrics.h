@@ -1,0 +1,117 @@
+#ifndef SHOPSTREAM_COMMON_METRICS_H_
+#define SHOPSTREAM_COMMON_METRICS_H_
+
+#include <grpcpp/grpcpp.h>
+#include <prometheus/counter.h>
+#include <prometheus/exposer.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <array>
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "common/event_outcome.h"
+#include "shopstream/internal/v1/pipeline.pb.h"
+
+// Every metric family of shopstream is declared here, so names, labels and
+// buckets are in one place. prometheus-cpp does the counting and the
+// exposition; this module only names things and keeps label-resolved series
+// at hand, so that hot paths touch an atomic and never look a series up.
+// A family appears in a process's /metrics once that process first uses it.
+namespace shopstream {
+
+// The process-wide registry that /metrics exposes.
+prometheus::Registry& MetricsRegistry();
+
+// Serves MetricsRegistry() at http://0.0.0.0:`port`/metrics and sets
+// shopstream_build_info{service,version} to 1. Null for port 0 (disabled).
+absl::StatusOr<std::unique_ptr<prometheus::Exposer>> ServeMetrics(
+    absl::string_view service, int port);
+
+// The version the binaries were built as (CMake's project version).
+absl::string_view BuildVersion();
+
+// shopstream_grpc_server_requests_total{service,method,code} and
+// shopstream_grpc_server_request_duration_seconds{service,method} for one
+// gRPC method; the series of each status code are resolved on first use.
+class RpcMethodMetrics {
+ public:
+  // `path` as gRPC names the method: "/shopstream.v1.IngestService/Ingest".
+  explicit RpcMethodMetrics(absl::string_view path);
+
+  void Record(grpc::StatusCode code, absl::Duration elapsed);
+
+  const std::string& path() const { return path_; }
+
+ private:
+  static constexpr int kCodes = 17;  // grpc::StatusCode 0..16
+  const std::string path_;
+  std::string service_, method_;
+  prometheus::Histogram* duration_;
+  std::array<std::atomic<prometheus::Counter*>, kCodes + 1> requests_{};
+};
+
+// The metrics of method `path`, created on first use and kept for the life
+// of the process.
+RpcMethodMetrics& RpcMetricsFor(absl::string_view path);
+
+// shopstream_http_requests_total{route,method,status} and
+// shopstream_http_request_duration_seconds{route} for one gateway route.
+class HttpRouteMetrics {
+ public:
+  // `route` is the path template ("/v1/shops/{shop_id}/summary") or a fixed
+  // name ("other"), never a raw path, so the label stays bounded.
+  explicit HttpRouteMetrics(absl::string_view route);
+
+  void Record(absl::string_view http_method, int status,
+              absl::Duration elapsed);
+
+ private:
+  static constexpr int kMethods = 8;     // GET ... PATCH, then "other"
+  static constexpr int kStatuses = 500;  // 100..599
+  const std::string route_;
+  prometheus::Histogram* duration_;
+  std::unique_ptr<std::atomic<prometheus::Counter*>[]> requests_;
+};
+
+// shopstream_events_total{outcome,event_type}.
+enum class EventCount { kAccepted, kRejected, kDuplicate, kDeadLettered };
+prometheus::Counter& EventsCounter(EventCount outcome,
+                                   internal::v1::EventType type);
+// The count an outcome of the processor stands for.
+EventCount EventCountOf(EventFate fate);
+
+// Queue depths.
+prometheus::Gauge& IngestOutstandingEvents();
+prometheus::Gauge& ProcessorPendingEvents();
+
+// Batches as the processor commits them.
+prometheus::Histogram& ProcessorBatchSize();
+prometheus::Histogram& ProcessorFlushDuration();
+
+// shopstream_postgres_errors_total{kind}: kind is the status code a libpqxx
+// exception became (unavailable, aborted, invalid_argument, internal).
+prometheus::Counter& PostgresErrors(absl::StatusCode code);
+prometheus::Counter& PostgresRetries();
+
+// Create a service's series at zero when it starts, so they are scraped
+// before anything happens (rates and absent() alerts need them), instead of
+// appearing with the first event or error.
+void DeclareIngestMetrics();
+void DeclareProcessorMetrics();
+void DeclarePostgresMetrics();
+
+// shopstream_serving: 1 while the process reports SERVING on its health
+// service, 0 while a dependency it needs is unreachable.
+prometheus::Gauge& ServingGauge();
+
+}  // namespace shopstream
+
+#endif  // SHOPSTREAM_COMMON_METRICS_H_

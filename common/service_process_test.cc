@@ -1,0 +1,231 @@
+// A server as every shopstream binary starts it: the interceptor counts
+// each call, reflection lists the services, and the health service follows
+// what HealthReporter is told.
+#include "common/service_process.h"
+
+#include <grpcpp/generic/generic_stub.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "absl/time/clock.h"
+#include "common/call_multiplexer_service.h"
+#include "common/health_reporter.h"
+#include "common/metrics.h"
+#include "gmock/gmock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "gtest/gtest.h"
+
+namespace shopstream {
+namespace {
+
+using ::testing::HasSubstr;
+
+// The value of a counter series as the registry exposes it; -1 if absent.
+double CounterValue(const std::string& name,
+                    const std::map<std::string, std::string>& labels) {
+  for (const auto& family : MetricsRegistry().Collect()) {
+    if (family.name != name) continue;
+    for (const auto& metric : family.metric) {
+      std::map<std::string, std::string> got;
+      for (const auto& label : metric.label) got[label.name] = label.value;
+      bool match = true;
+      for (const auto& [k, v] : labels) match = match && got[k] == v;
+      if (match) return metric.counter.value;
+    }
+  }
+  return -1;
+}
+
+class ServiceProcessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    multiplexer_.AddMethod("/shopstream.test.Echo/Say",
+                           [](const std::string& request, const CallMetadata&,
+                              auto done) { done(grpc::Status::OK, request); });
+    multiplexer_.AddMethod(
+        "/shopstream.test.Echo/Fail",
+        [](const std::string&, const CallMetadata&, auto done) {
+          done(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "no"), "");
+        });
+    server_ = StartGrpcServer("127.0.0.1:0", {&multiplexer_});
+    ASSERT_NE(server_, nullptr);
+    channel_ = server_->InProcessChannel(grpc::ChannelArguments());
+  }
+  void TearDown() override { server_->Shutdown(); }
+
+  grpc::health::v1::HealthCheckResponse::ServingStatus Health(
+      const std::string& service) {
+    auto stub = grpc::health::v1::Health::NewStub(channel_);
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(5));
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service(service);
+    grpc::health::v1::HealthCheckResponse response;
+    if (!stub->Check(&context, request, &response).ok()) {
+      return grpc::health::v1::HealthCheckResponse::UNKNOWN;
+    }
+    return response.status();
+  }
+
+  CallMultiplexerService multiplexer_;
+  std::unique_ptr<grpc::Server> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+};
+
+TEST_F(ServiceProcessTest, EveryCallIsCountedByTheInterceptor) {
+  const std::map<std::string, std::string> ok = {
+      {"service", "grpc.health.v1.Health"},
+      {"method", "Check"},
+      {"code", "OK"}};
+  const double before =
+      std::max(0.0, CounterValue("shopstream_grpc_server_requests_total", ok));
+  EXPECT_EQ(Health(""), grpc::health::v1::HealthCheckResponse::SERVING);
+  EXPECT_EQ(Health(""), grpc::health::v1::HealthCheckResponse::SERVING);
+  EXPECT_EQ(CounterValue("shopstream_grpc_server_requests_total", ok),
+            before + 2);
+  // An unknown service is answered NOT_FOUND, and counted as such.
+  Health("no.such.Service");
+  EXPECT_GE(CounterValue("shopstream_grpc_server_requests_total",
+                         {{"service", "grpc.health.v1.Health"},
+                          {"method", "Check"},
+                          {"code", "NOT_FOUND"}}),
+            1);
+}
+
+TEST_F(ServiceProcessTest, MultiplexedCallsAreCountedUnderTheirOwnMethod) {
+  auto stub = internal::v1::CallMultiplexer::NewStub(channel_);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(10));
+  auto stream = stub->Calls(&context);
+  internal::v1::CallBatch batch;
+  for (int i = 0; i < 3; ++i) {
+    auto* call = batch.add_calls();
+    call->set_id(i);
+    call->set_method(i == 2 ? "/shopstream.test.Echo/Fail"
+                            : "/shopstream.test.Echo/Say");
+    (*call->mutable_metadata())["x-request-id"] = "req-1";
+  }
+  ASSERT_TRUE(stream->Write(batch));
+  int answered = 0;
+  internal::v1::ResultBatch results;
+  while (answered < 3 && stream->Read(&results))
+    answered += results.results_size();
+  stream->WritesDone();
+  ASSERT_TRUE(stream->Finish().ok());
+  ASSERT_EQ(answered, 3);
+  EXPECT_EQ(CounterValue("shopstream_grpc_server_requests_total",
+                         {{"service", "shopstream.test.Echo"},
+                          {"method", "Say"},
+                          {"code", "OK"}}),
+            2);
+  EXPECT_EQ(CounterValue("shopstream_grpc_server_requests_total",
+                         {{"service", "shopstream.test.Echo"},
+                          {"method", "Fail"},
+                          {"code", "FAILED_PRECONDITION"}}),
+            1);
+  // The stream itself is a call of its own, counted when it ends.
+  EXPECT_GE(CounterValue("shopstream_grpc_server_requests_total",
+                         {{"service", "shopstream.internal.v1.CallMultiplexer"},
+                          {"method", "Calls"},
+                          {"code", "OK"}}),
+            1);
+}
+
+// Asks the reflection service to list the services, with the request and
+// response as raw bytes: the reflection protocol's generated code lives in
+// gRPC's reflection library, which this binary links for the server side.
+class ListServices final
+    : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+ public:
+  explicit ListServices(grpc::GenericStub* stub) {
+    context_.set_deadline(std::chrono::system_clock::now() +
+                          std::chrono::seconds(10));
+    // ServerReflectionRequest{list_services: ""}: field 7, length 0.
+    const std::string request("\x3a\x00", 2);
+    grpc::Slice slice(request);
+    request_ = grpc::ByteBuffer(&slice, 1);
+    stub->PrepareBidiStreamingCall(
+        &context_,
+        "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+        grpc::StubOptions(), this);
+    StartWrite(&request_);
+    StartRead(&response_);
+    StartCall();
+  }
+  void OnWriteDone(bool) override { StartWritesDone(); }
+  void OnReadDone(bool ok) override {
+    if (ok) {
+      std::vector<grpc::Slice> slices;
+      if (response_.Dump(&slices).ok()) {
+        for (const auto& s : slices)
+          text_.append(reinterpret_cast<const char*>(s.begin()), s.size());
+      }
+    }
+  }
+  void OnDone(const grpc::Status& status) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    status_ = status;
+    done_ = true;
+    cv_.notify_all();
+  }
+  std::string Await() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return done_; });
+    return status_.ok() ? text_ : "error: " + status_.error_message();
+  }
+
+ private:
+  grpc::ClientContext context_;
+  grpc::ByteBuffer request_, response_;
+  std::string text_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  grpc::Status status_;
+};
+
+TEST_F(ServiceProcessTest, ReflectionListsTheServices) {
+  grpc::GenericStub stub(channel_);
+  ListServices call(&stub);
+  const std::string answer = call.Await();
+  EXPECT_THAT(answer, HasSubstr("shopstream.internal.v1.CallMultiplexer"));
+  EXPECT_THAT(answer, HasSubstr("grpc.health.v1.Health"));
+}
+
+TEST_F(ServiceProcessTest, HealthFollowsTheDependencyCheck) {
+  std::atomic<bool> reachable{false};
+  HealthReporter reporter(
+      server_.get(), {"shopstream.test.Echo"},
+      [&] {
+        return reachable ? absl::OkStatus()
+                         : absl::UnavailableError("dependency down");
+      },
+      absl::Milliseconds(20));
+  using Status = grpc::health::v1::HealthCheckResponse;
+  // Polls up to 10 s for `service` to report `want`.
+  auto reaches = [&](const std::string& service, Status::ServingStatus want) {
+    const absl::Time give_up = absl::Now() + absl::Seconds(10);
+    while (absl::Now() < give_up) {
+      if (Health(service) == want) return true;
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    return false;
+  };
+  EXPECT_TRUE(reaches("", Status::NOT_SERVING));
+  EXPECT_TRUE(reaches("shopstream.test.Echo", Status::NOT_SERVING));
+  EXPECT_EQ(ServingGauge().Value(), 0);
+  reachable = true;
+  EXPECT_TRUE(reaches("", Status::SERVING));
+  EXPECT_TRUE(reaches("shopstream.test.Echo", Status::SERVING));
+  EXPECT_EQ(ServingGauge().Value(), 1);
+  reachable = false;
+  EXPECT_TRUE(reaches("shopstream.test.Echo", Status::NOT_SERVING));
+}
+
+}  // namespace
+}  // namespace shopstream

@@ -1,0 +1,74 @@
+#include "processor/event_partitions.h"
+
+#include <pqxx/pqxx>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "common/log.h"
+#include "storage/pg_status.h"
+
+namespace shopstream {
+
+int64_t MonthStartMicros(int64_t micros) {
+  const absl::CivilMonth month(
+      absl::ToCivilSecond(absl::FromUnixMicros(micros), absl::UTCTimeZone()));
+  return absl::ToUnixMicros(absl::FromCivil(month, absl::UTCTimeZone()));
+}
+
+void EnsureEventPartition(pqxx::connection& conn, int64_t month_start) {
+  pqxx::work tx(conn);
+  tx.exec_params("SELECT pg_advisory_xact_lock($1)", kEventPartitionLock);
+  tx.exec_params(
+      "SELECT create_event_partition("
+      "'epoch'::timestamptz + $1 * interval '1 microsecond')"
+      " FROM event_retention WHERE horizon IS NULL"
+      " OR horizon <= 'epoch'::timestamptz + $1 * interval '1 microsecond'",
+      month_start);
+  tx.commit();
+}
+
+absl::Status ApplyRawEventRetention(const std::string& conninfo, absl::Time now,
+                                    absl::Duration keep) {
+  const int64_t horizon = MonthStartMicros(absl::ToUnixMicros(now - keep));
+  return RunPgVoid([&] {
+    pqxx::connection conn(conninfo);
+    pqxx::work tx(conn);
+    tx.exec_params("SELECT pg_advisory_xact_lock($1)", kEventPartitionLock);
+    tx.exec_params(
+        "UPDATE event_retention SET horizon = greatest(horizon,"
+        " 'epoch'::timestamptz + $1 * interval '1 microsecond')",
+        horizon);
+    pqxx::result partitions = tx.exec(
+        "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = "
+        "i.inhrelid"
+        " WHERE i.inhparent = 'events'::regclass");
+    int dropped = 0;
+    for (const pqxx::row& row : partitions) {
+      const std::string name = row[0].as<std::string>();
+      int64_t yyyymm = 0;
+      if (name.rfind("events_", 0) != 0 ||
+          !absl::SimpleAtoi(name.substr(7), &yyyymm)) {
+        continue;
+      }
+      const absl::CivilMonth next =
+          absl::CivilMonth(yyyymm / 100, yyyymm % 100) + 1;
+      if (absl::ToUnixMicros(absl::FromCivil(next, absl::UTCTimeZone())) <=
+          horizon) {
+        tx.exec("DROP TABLE " + tx.quote_name(name));
+        ++dropped;
+      }
+    }
+    // Their keys may go: an event for that time can no longer be stored.
+    tx.exec_params(
+        "DELETE FROM event_keys WHERE occurred_at <"
+        " 'epoch'::timestamptz + $1 * interval '1 microsecond'",
+        horizon);
+    tx.commit();
+    if (dropped > 0) {
+      LogInfo("raw events dropped", {{"partitions", std::to_string(dropped)}});
+    }
+  });
+}
+
+}  // namespace shopstream

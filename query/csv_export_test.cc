@@ -1,0 +1,137 @@
+#include "query/csv_export.h"
+
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace shopstream {
+namespace {
+
+using ::testing::ElementsAre;
+
+// A strict RFC 4180 reader, independent of the writer, so the tests check
+// that what is written reads back, not how it is spelled.
+std::vector<std::vector<std::string>> ParseCsv(const std::string& csv) {
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> row;
+  std::string field;
+  bool quoted = false;
+  for (size_t i = 0; i < csv.size(); ++i) {
+    const char c = csv[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < csv.size() && csv[i + 1] == '"') {
+        field += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        field += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      row.push_back(std::move(field));
+      field.clear();
+    } else if (c == '\r' && i + 1 < csv.size() && csv[i + 1] == '\n') {
+      row.push_back(std::move(field));
+      field.clear();
+      rows.push_back(std::move(row));
+      row.clear();
+      ++i;
+    } else {
+      field += c;
+    }
+  }
+  EXPECT_TRUE(field.empty() && row.empty()) << "CSV must end with CRLF";
+  return rows;
+}
+
+TEST(CsvExportTest, FieldsAreQuotedOnlyWhenTheyMustBe) {
+  EXPECT_EQ(CsvField("prod-123"), "prod-123");
+  EXPECT_EQ(CsvField(""), "");
+  EXPECT_EQ(CsvField("a,b"), "\"a,b\"");
+  EXPECT_EQ(CsvField("say \"hi\""), "\"say \"\"hi\"\"\"");
+  EXPECT_EQ(CsvField("two\nlines"), "\"two\nlines\"");
+  EXPECT_EQ(CsvField("cr\rhere"), "\"cr\rhere\"");
+  EXPECT_EQ(CsvField("ünï ✓"), "ünï ✓");
+}
+
+TEST(CsvExportTest, MoneyHasTwoDecimals) {
+  EXPECT_EQ(TwoDecimals(0), "0.00");
+  EXPECT_EQ(TwoDecimals(99.99), "99.99");
+  EXPECT_EQ(TwoDecimals(0.1 + 0.2), "0.30");
+  EXPECT_EQ(TwoDecimals(5), "5.00");
+  EXPECT_EQ(TwoDecimals(33.333333), "33.33");
+  EXPECT_EQ(TwoDecimals(66.666667), "66.67");
+  EXPECT_EQ(TwoDecimals(123456789012.34), "123456789012.34");
+  EXPECT_EQ(TwoDecimals(-1.5), "-1.50");
+}
+
+TEST(CsvExportTest, TimeSeriesHasAHeaderAndARowPerBucket) {
+  v1::TimeSeries series;
+  series.set_bucket(v1::HOUR);
+  auto* first = series.add_points();
+  first->mutable_start()->set_seconds(1759399200);  // 2025-10-02T10:00:00Z
+  first->set_page_views(3);
+  first->set_add_to_carts(2);
+  first->set_purchases(1);
+  first->set_revenue(99.99);
+  auto* second = series.add_points();
+  second->mutable_start()->set_seconds(1759402800);
+  EXPECT_EQ(TimeSeriesCsv(series),
+            "bucket_start,page_views,add_to_carts,purchases,revenue\r\n"
+            "2025-10-02T10:00:00Z,3,2,1,99.99\r\n"
+            "2025-10-02T11:00:00Z,0,0,0,0.00\r\n");
+}
+
+TEST(CsvExportTest, TimestampsBeforeTheEpochAndWithFractionsAreRfc3339) {
+  v1::TimeSeries series;
+  auto* point = series.add_points();
+  point->mutable_start()->set_seconds(-3600);
+  auto* fractional = series.add_points();
+  fractional->mutable_start()->set_seconds(1759399200);
+  fractional->mutable_start()->set_nanos(500000000);
+  const auto rows = ParseCsv(TimeSeriesCsv(series));
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[1][0], "1969-12-31T23:00:00Z");
+  EXPECT_EQ(rows[2][0], "2025-10-02T10:00:00.5Z");
+}
+
+TEST(CsvExportTest, EmptyAnswersAreJustTheHeader) {
+  EXPECT_EQ(TimeSeriesCsv(v1::TimeSeries()),
+            "bucket_start,page_views,add_to_carts,purchases,revenue\r\n");
+  EXPECT_EQ(TopProductsCsv(v1::TopProducts()),
+            "product_id,page_views,add_to_carts,purchases,revenue,conversion_"
+            "rate\r\n");
+}
+
+TEST(CsvExportTest, ProductIdsWithCommasQuotesAndNewlinesSurvive) {
+  const std::vector<std::string> ids = {
+      "plain", "a,b", "say \"hi\"", "two\r\nlines", "\"", ",", "", "=1+2"};
+  v1::TopProducts top;
+  top.set_order_by(v1::REVENUE);
+  int64_t views = 100;
+  for (const std::string& id : ids) {
+    auto* product = top.add_products();
+    product->set_product_id(id);
+    product->set_page_views(views--);
+    product->set_add_to_carts(7);
+    product->set_purchases(3);
+    product->set_revenue(12.5);
+    product->set_conversion_rate(3.03);
+  }
+  const auto rows = ParseCsv(TopProductsCsv(top));
+  ASSERT_EQ(rows.size(), ids.size() + 1);
+  EXPECT_THAT(rows[0], ElementsAre("product_id", "page_views", "add_to_carts",
+                                   "purchases", "revenue", "conversion_rate"));
+  for (size_t i = 0; i < ids.size(); ++i) {
+    EXPECT_THAT(rows[i + 1], ElementsAre(ids[i], std::to_string(100 - i), "7",
+                                         "3", "12.50", "3.03"))
+        << "row " << i + 1;
+  }
+}
+
+}  // namespace
+}  // namespace shopstream

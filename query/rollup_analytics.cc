@@ -1,0 +1,659 @@
+#include "query/rollup_analytics.h"
+
+#include <algorithm>
+#include <pqxx/pqxx>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "query/analytics_requests.h"
+#include "query/summary_formulas.h"
+#include "query/time_buckets.h"
+
+namespace shopstream {
+namespace {
+
+using OptText = std::optional<std::string>;
+
+// SQL for "the instant `param` microseconds after the epoch", and back.
+// bigint * interval goes through a double: split into seconds and
+// microseconds, each product stays exact for every year 1 to 9999.
+std::string At(const char* param) {
+  return absl::StrCat("('epoch'::timestamptz + (", param,
+                      "::bigint / 1000000) * interval '1 second' + (", param,
+                      "::bigint % 1000000) * interval '1 microsecond')");
+}
+std::string MicrosOf(const char* column) {
+  return absl::StrCat("(extract(epoch FROM ", column, ") * 1000000)::bigint");
+}
+
+std::string ArrayOf(const std::vector<int64_t>& values) {
+  return absl::StrCat("{", absl::StrJoin(values, ","), "}");
+}
+
+double Units(int64_t cents) { return static_cast<double>(cents) / 100.0; }
+
+std::optional<int64_t> OptInt(const pqxx::field& f) {
+  if (f.is_null()) return std::nullopt;
+  return f.as<int64_t>();
+}
+
+struct Counts {
+  int64_t page_views = 0;
+  int64_t add_to_carts = 0;
+  int64_t purchases = 0;
+  int64_t revenue_cents = 0;
+  std::optional<int64_t> max_cents;
+  std::optional<int64_t> min_cents;
+
+  // Adds a row laid out as page_views, add_to_carts, purchases,
+  // revenue_cents, max, min from column `first` on.
+  void Add(const pqxx::row& row, int first) {
+    page_views += row[first].as<int64_t>();
+    add_to_carts += row[first + 1].as<int64_t>();
+    purchases += row[first + 2].as<int64_t>();
+    revenue_cents += row[first + 3].as<int64_t>();
+    if (auto max = OptInt(row[first + 4])) {
+      max_cents = max_cents ? std::max(*max_cents, *max) : *max;
+    }
+    if (auto min = OptInt(row[first + 5])) {
+      min_cents = min_cents ? std::min(*min_cents, *min) : *min;
+    }
+  }
+};
+
+// What shop_totals knows about the scope (one shop, or every shop).
+struct Totals {
+  bool any = false;
+  int64_t first = 0;  // earliest event, microseconds
+  int64_t last = 0;   // latest event
+  Counts counts;
+  int64_t sessions = 0;
+  // Raw events before this were dropped by retention.
+  std::optional<int64_t> horizon;
+  // Of a single shop: its most viewed product of all time.
+  std::optional<std::string> top_product_id;
+};
+
+// Raw events are needed from `begin` on; INVALID_ARGUMENT (naming from) when
+// retention dropped some of them.
+absl::Status CheckRawKept(const Totals& totals, int64_t begin) {
+  if (!totals.horizon || begin >= *totals.horizon) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "from: raw events before ",
+      absl::FormatTime(absl::RFC3339_full,
+                       absl::FromUnixMicros(*totals.horizon),
+                       absl::UTCTimeZone()),
+      " are no longer kept; this answer needs them (ranges there must start and"
+      " end on whole UTC days, and unique sessions and funnels need kept "
+      "events)"));
+}
+
+Totals LoadTotals(pqxx::transaction_base& tx, const OptText& shop) {
+  static const std::string sql = absl::StrCat(
+      "SELECT count(*), ", MicrosOf("min(first_event_at)"), ", ",
+      MicrosOf("max(last_event_at)"),
+      ", coalesce(sum(page_views), 0)::bigint,"
+      " coalesce(sum(add_to_carts), 0)::bigint,"
+      " coalesce(sum(purchases), 0)::bigint,"
+      " coalesce(sum(revenue_cents), 0)::bigint,"
+      " max(max_purchase_cents), min(min_purchase_cents),"
+      " coalesce(sum(sessions), 0)::bigint, (SELECT ",
+      MicrosOf("horizon"),
+      " FROM event_retention), CASE WHEN $1::text IS NOT NULL"
+      " THEN max(top_product_id) END"
+      " FROM shop_totals WHERE ($1::text IS NULL OR shop_id = $1)");
+  pqxx::row row = tx.exec_params1(sql, shop);
+  Totals totals;
+  totals.horizon = OptInt(row[10]);
+  if (!row[11].is_null()) totals.top_product_id = row[11].as<std::string>();
+  totals.any = row[0].as<int64_t>() > 0;
+  if (!totals.any) return totals;
+  totals.first = row[1].as<int64_t>();
+  totals.last = row[2].as<int64_t>();
+  totals.counts.Add(row, 3);
+  totals.sessions = row[9].as<int64_t>();
+  return totals;
+}
+
+// A range narrowed to the UTC days that hold stored events (open ends
+// become those days' edges, so they stay aligned to the day rollups), and
+// whether it holds every stored event.
+struct Clipped {
+  int64_t from = 0;
+  int64_t to = 0;
+  bool everything = false;
+};
+
+std::optional<Clipped> Clip(const Totals& totals, const MicrosRange& range) {
+  if (!totals.any) return std::nullopt;
+  constexpr int64_t kDay = 86'400'000'000;
+  auto floor_day = [](int64_t t) {
+    return t / kDay * kDay - (t % kDay < 0 ? kDay : 0);
+  };
+  const int64_t first_day = floor_day(totals.first);
+  const int64_t end_day = floor_day(totals.last) + kDay;
+  Clipped c;
+  c.from = range.from ? std::max(*range.from, first_day) : first_day;
+  c.to = range.to ? std::min(*range.to, end_day) : end_day;
+  if (c.from >= c.to) return std::nullopt;
+  c.everything = c.from <= totals.first && c.to > totals.last;
+  return c;
+}
+
+const char* RollupTable(Source source) {
+  switch (source) {
+    case Source::kMinute:
+      return "shop_minute_rollup";
+    case Source::kHour:
+      return "shop_hour_rollup";
+    default:
+      return "shop_day_rollup";
+  }
+}
+
+// Sums per bucket over the plan's pieces. `starts`: each bucket's first
+// microsecond, ascending, to place rollup rows.
+absl::StatusOr<std::vector<Counts>> LoadShopCounts(
+    pqxx::transaction_base& tx, const OptText& shop, const Totals& totals,
+    const RangePlan& plan, const std::vector<int64_t>& starts) {
+  std::vector<Counts> buckets(starts.size());
+  for (Source source : {Source::kMinute, Source::kHour, Source::kDay}) {
+    const auto& segments = plan.segments(source);
+    if (segments.empty()) continue;
+    std::vector<int64_t> lo, hi;
+    for (const Segment& s : segments) {
+      lo.push_back(s.begin);
+      hi.push_back(s.end);
+    }
+    const std::string sql = absl::StrCat(
+        "SELECT ", MicrosOf("r.bucket_start"),
+        ", r.page_views, r.add_to_carts, r.purchases, r.revenue_cents,"
+        " r.max_purchase_cents, r.min_purchase_cents"
+        " FROM unnest($2::bigint[], $3::bigint[]) AS s(lo, hi)"
+        " JOIN shop_totals t ON ($1::text IS NULL OR t.shop_id = $1)"
+        " JOIN ",
+        RollupTable(source),
+        " r ON r.shop_id = t.shop_id AND r.bucket_start >= ", At("s.lo"),
+        " AND r.bucket_start < ", At("s.hi"));
+    for (const pqxx::row& row :
+         tx.exec_params(sql, shop, ArrayOf(lo), ArrayOf(hi))) {
+      const int64_t start = row[0].as<int64_t>();
+      const auto it = std::upper_bound(starts.begin(), starts.end(), start);
+      buckets[it - starts.begin() - 1].Add(row, 1);
+    }
+  }
+  const auto& raw = plan.segments(Source::kRaw);
+  if (!raw.empty()) {
+    if (absl::Status s = CheckRawKept(totals, raw.front().begin); !s.ok())
+      return s;
+    std::vector<int64_t> lo, hi, index;
+    for (const Segment& s : raw) {
+      lo.push_back(s.begin);
+      hi.push_back(s.end);
+      index.push_back(s.bucket);
+    }
+    static const std::string sql = absl::StrCat(
+        "SELECT s.idx, count(*) FILTER (WHERE e.event_type = 1),"
+        " count(*) FILTER (WHERE e.event_type = 2),"
+        " count(*) FILTER (WHERE e.event_type = 3),"
+        " coalesce(sum(e.order_amount_cents) FILTER (WHERE e.event_type = 3), "
+        "0),"
+        " max(e.order_amount_cents) FILTER (WHERE e.event_type = 3),"
+        " min(e.order_amount_cents) FILTER (WHERE e.event_type = 3)"
+        " FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS s(lo, hi, "
+        "idx)"
+        " JOIN shop_totals t ON ($1::text IS NULL OR t.shop_id = $1)"
+        " JOIN events e ON e.shop_id = t.shop_id AND e.occurred_at >= ",
+        At("s.lo"), " AND e.occurred_at < ", At("s.hi"), " GROUP BY s.idx");
+    for (const pqxx::row& row :
+         tx.exec_params(sql, shop, ArrayOf(lo), ArrayOf(hi), ArrayOf(index))) {
+      buckets[row[0].as<int64_t>()].Add(row, 1);
+    }
+  }
+  return buckets;
+}
+
+absl::StatusOr<Counts> LoadRangeCounts(pqxx::transaction_base& tx,
+                                       const OptText& shop,
+                                       const Totals& totals,
+                                       const Clipped& range) {
+  if (range.everything) return totals.counts;
+  RangePlan plan({true, true, true, true});
+  plan.Add(range.from, range.to, 0);
+  auto buckets = LoadShopCounts(tx, shop, totals, plan, {range.from});
+  if (!buckets.ok()) return buckets.status();
+  return (*buckets)[0];
+}
+
+struct ProductRow {
+  std::string product_id;
+  int64_t page_views = 0;
+  int64_t add_to_carts = 0;
+  int64_t purchases = 0;
+  int64_t revenue_cents = 0;
+};
+
+const char* SumColumn(v1::ProductMetric metric) {
+  switch (metric) {
+    case v1::ADD_TO_CARTS:
+      return "3";
+    case v1::PURCHASES:
+      return "4";
+    case v1::REVENUE:
+      return "5";
+    default:
+      return "2";
+  }
+}
+
+// Products ordered by `metric` descending, ties by id in byte order.
+absl::StatusOr<std::vector<ProductRow>> LoadTopProducts(
+    pqxx::transaction_base& tx, const OptText& shop, const Totals& totals,
+    const Clipped& range, v1::ProductMetric metric, int limit) {
+  const std::string order =
+      absl::StrCat(" GROUP BY product_id ORDER BY ", SumColumn(metric),
+                   " DESC, product_id COLLATE \"C\" LIMIT ", limit);
+  constexpr char kSums[] =
+      "SELECT product_id, sum(page_views)::bigint, sum(add_to_carts)::bigint,"
+      " sum(purchases)::bigint, sum(revenue_cents)::bigint FROM ";
+  pqxx::result result;
+  if (range.everything) {
+    result = tx.exec_params(
+        absl::StrCat(kSums,
+                     "product_totals WHERE ($1::text IS NULL OR shop_id = $1)",
+                     order),
+        shop);
+  } else {
+    RangePlan plan({true, false, false, true});
+    plan.Add(range.from, range.to, 0);
+    std::vector<int64_t> day_lo, day_hi, raw_lo, raw_hi;
+    for (const Segment& s : plan.segments(Source::kDay)) {
+      day_lo.push_back(s.begin);
+      day_hi.push_back(s.end);
+    }
+    for (const Segment& s : plan.segments(Source::kRaw)) {
+      raw_lo.push_back(s.begin);
+      raw_hi.push_back(s.end);
+    }
+    if (!raw_lo.empty()) {
+      if (absl::Status s = CheckRawKept(totals, raw_lo.front()); !s.ok())
+        return s;
+    }
+    const std::string sql = absl::StrCat(
+        "WITH p AS ("
+        " SELECT r.product_id, r.page_views, r.add_to_carts, r.purchases,"
+        " r.revenue_cents"
+        " FROM unnest($2::bigint[], $3::bigint[]) AS s(lo, hi)"
+        " JOIN shop_totals t ON ($1::text IS NULL OR t.shop_id = $1)"
+        " JOIN product_day_rollup r ON r.shop_id = t.shop_id"
+        " AND r.bucket_start >= ",
+        At("s.lo"), " AND r.bucket_start < ", At("s.hi"),
+        " UNION ALL"
+        " SELECT e.product_id, (e.event_type = 1)::int, (e.event_type = "
+        "2)::int,"
+        " (e.event_type = 3)::int,"
+        " CASE WHEN e.event_type = 3 THEN coalesce(e.order_amount_cents, 0)"
+        " ELSE 0 END"
+        " FROM unnest($4::bigint[], $5::bigint[]) AS s(lo, hi)"
+        " JOIN shop_totals t ON ($1::text IS NULL OR t.shop_id = $1)"
+        " JOIN events e ON e.shop_id = t.shop_id AND e.occurred_at >= ",
+        At("s.lo"), " AND e.occurred_at < ", At("s.hi"),
+        " AND e.product_id IS NOT NULL) ", kSums, "p", order);
+    result = tx.exec_params(sql, shop, ArrayOf(day_lo), ArrayOf(day_hi),
+                            ArrayOf(raw_lo), ArrayOf(raw_hi));
+  }
+  std::vector<ProductRow> products;
+  for (const pqxx::row& row : result) {
+    products.push_back({row[0].as<std::string>(), row[1].as<int64_t>(),
+                        row[2].as<int64_t>(), row[3].as<int64_t>(),
+                        row[4].as<int64_t>()});
+  }
+  return products;
+}
+
+absl::StatusOr<int64_t> LoadUniqueSessions(pqxx::transaction_base& tx,
+                                           const OptText& shop,
+                                           const Totals& totals,
+                                           const Clipped& range) {
+  if (range.everything) return totals.sessions;
+  if (absl::Status s = CheckRawKept(totals, range.from); !s.ok()) return s;
+  static const std::string sql = absl::StrCat(
+      "SELECT count(*) FROM (SELECT DISTINCT e.shop_id, e.session_id"
+      " FROM shop_totals t JOIN events e ON e.shop_id = t.shop_id"
+      " AND e.occurred_at >= ",
+      At("$2"), " AND e.occurred_at < ", At("$3"),
+      " WHERE ($1::text IS NULL OR t.shop_id = $1)"
+      " AND e.session_id IS NOT NULL) AS s");
+  return tx.exec_params1(sql, shop, range.from, range.to)[0].as<int64_t>();
+}
+
+// One consistent snapshot per answer.
+void BeginSnapshot(pqxx::transaction_base& tx) {
+  tx.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY");
+}
+
+OptText ShopOf(const std::string& shop_id) {
+  if (shop_id.empty()) return std::nullopt;
+  return shop_id;
+}
+
+void SetTimestamp(int64_t micros, google::protobuf::Timestamp* ts) {
+  int64_t seconds = micros / 1000000;
+  int64_t rest = micros % 1000000;
+  if (rest < 0) {
+    rest += 1000000;
+    --seconds;
+  }
+  ts->set_seconds(seconds);
+  ts->set_nanos(static_cast<int32_t>(rest * 1000));
+}
+
+}  // namespace
+
+absl::StatusOr<v1::Summary> RollupAnalytics::Summary(
+    const v1::GetSummaryRequest& request) const {
+  auto range = CheckScope(request.shop_id(), false,
+                          request.has_from() ? &request.from() : nullptr,
+                          request.has_to() ? &request.to() : nullptr);
+  if (!range.ok()) return range.status();
+  const OptText shop = ShopOf(request.shop_id());
+  SummaryCounts counts;
+  absl::Status refused;
+  absl::Status status = pool_->Run([&](pqxx::connection& conn) {
+    // One statement answers a shop's summary over everything it stored
+    // (one statement is one snapshot); other ranges read more, in a
+    // transaction.
+    Totals quick;
+    {
+      pqxx::nontransaction once(conn);
+      quick = LoadTotals(once, shop);
+    }
+    const std::optional<Clipped> quick_range = Clip(quick, *range);
+    if (!quick_range || (quick_range->everything && shop.has_value())) {
+      if (quick_range) {
+        const Counts& c = quick.counts;
+        counts.page_views = c.page_views;
+        counts.add_to_carts = c.add_to_carts;
+        counts.purchases = c.purchases;
+        counts.revenue_cents = c.revenue_cents;
+        counts.max_purchase_cents = c.max_cents.value_or(0);
+        counts.min_purchase_cents = c.min_cents.value_or(0);
+        counts.top_product_id = quick.top_product_id;
+        counts.unique_sessions = quick.sessions;
+      }
+      return;
+    }
+    pqxx::work tx(conn);
+    BeginSnapshot(tx);
+    const Totals totals = LoadTotals(tx, shop);
+    const std::optional<Clipped> clipped = Clip(totals, *range);
+    if (clipped) {
+      auto loaded = LoadRangeCounts(tx, shop, totals, *clipped);
+      // One shop's all-time leader is kept with its totals.
+      const bool kept_leader = clipped->everything && shop.has_value();
+      auto top = kept_leader ? absl::StatusOr<std::vector<ProductRow>>(
+                                   std::vector<ProductRow>())
+                             : LoadTopProducts(tx, shop, totals, *clipped,
+                                               v1::PAGE_VIEWS, 1);
+      auto sessions = LoadUniqueSessions(tx, shop, totals, *clipped);
+      for (const absl::Status& s :
+           {loaded.status(), top.status(), sessions.status()}) {
+        if (!s.ok()) refused = s;
+      }
+      if (!refused.ok()) return;
+      const Counts& c = *loaded;
+      counts.page_views = c.page_views;
+      counts.add_to_carts = c.add_to_carts;
+      counts.purchases = c.purchases;
+      counts.revenue_cents = c.revenue_cents;
+      counts.max_purchase_cents = c.max_cents.value_or(0);
+      counts.min_purchase_cents = c.min_cents.value_or(0);
+      if (kept_leader) {
+        counts.top_product_id = totals.top_product_id;
+      } else if (!top->empty() && (*top)[0].page_views > 0) {
+        counts.top_product_id = (*top)[0].product_id;
+      }
+      counts.unique_sessions = *sessions;
+    }
+    tx.commit();
+  });
+  if (!status.ok()) return status;
+  if (!refused.ok()) return refused;
+  v1::Summary summary = BuildSummary(counts);
+  SetTimestamp(absl::ToUnixMicros(absl::Now()), summary.mutable_as_of());
+  return summary;
+}
+
+absl::StatusOr<v1::TimeSeries> RollupAnalytics::TimeSeries(
+    const v1::GetTimeSeriesRequest& request) const {
+  auto query = CheckTimeSeries(request);
+  if (!query.ok()) return query.status();
+  const int64_t from = *query->range.from;
+  const int64_t to = *query->range.to;
+  auto edges = BucketEdges(from, to, query->bucket, query->zone, kMaxBuckets);
+  if (!edges.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "to: at most ", kMaxBuckets, " buckets between from and to"));
+  }
+  // Each bucket clipped to [from, to); the first and last may be partial.
+  RangePlan plan({true, true, true, true});
+  std::vector<int64_t> starts;
+  for (size_t i = 0; i + 1 < edges->size(); ++i) {
+    const int64_t begin = std::max((*edges)[i], from);
+    starts.push_back(begin);
+    plan.Add(begin, std::min((*edges)[i + 1], to), static_cast<int>(i));
+  }
+  int sources = 0;
+  for (int i = 0; i < kSourceCount; ++i) {
+    sources += !plan.segments(static_cast<Source>(i)).empty();
+  }
+  absl::StatusOr<std::vector<Counts>> loaded;
+  absl::Status status = pool_->Run([&](pqxx::connection& conn) {
+    const OptText shop = request.shop_id();
+    if (sources == 1 && plan.segments(Source::kRaw).empty()) {
+      // One rollup answers (whole UTC hours, say): one statement, one
+      // snapshot, no retention horizon to respect.
+      pqxx::nontransaction once(conn);
+      loaded = LoadShopCounts(once, shop, Totals(), plan, starts);
+      return;
+    }
+    pqxx::work tx(conn);
+    BeginSnapshot(tx);
+    loaded = LoadShopCounts(tx, shop, LoadTotals(tx, shop), plan, starts);
+    tx.commit();
+  });
+  if (!status.ok()) return status;
+  if (!loaded.ok()) return loaded.status();
+  const std::vector<Counts>& buckets = *loaded;
+  v1::TimeSeries series;
+  series.set_bucket(query->bucket);
+  series.set_time_zone(query->zone_name);
+  for (size_t i = 0; i < buckets.size(); ++i) {
+    v1::TimeSeriesPoint* point = series.add_points();
+    SetTimestamp((*edges)[i], point->mutable_start());
+    point->set_page_views(buckets[i].page_views);
+    point->set_add_to_carts(buckets[i].add_to_carts);
+    point->set_purchases(buckets[i].purchases);
+    point->set_revenue(Units(buckets[i].revenue_cents));
+  }
+  return series;
+}
+
+absl::StatusOr<v1::TopProducts> RollupAnalytics::TopProducts(
+    const v1::GetTopProductsRequest& request) const {
+  auto query = CheckTopProducts(request);
+  if (!query.ok()) return query.status();
+  const OptText shop = request.shop_id();
+  absl::StatusOr<std::vector<ProductRow>> loaded = std::vector<ProductRow>();
+  bool whole_days = false;
+  if (query->range.from && query->range.to) {
+    RangePlan plan({true, false, false, true});
+    plan.Add(*query->range.from, *query->range.to, 0);
+    whole_days = plan.segments(Source::kRaw).empty();
+  }
+  absl::Status status = pool_->Run([&](pqxx::connection& conn) {
+    if (whole_days) {
+      // Whole UTC days need only the day rollup: one statement.
+      pqxx::nontransaction once(conn);
+      loaded =
+          LoadTopProducts(once, shop, Totals(),
+                          Clipped{*query->range.from, *query->range.to, false},
+                          query->order_by, query->limit);
+      return;
+    }
+    pqxx::work tx(conn);
+    BeginSnapshot(tx);
+    const Totals totals = LoadTotals(tx, shop);
+    if (auto clipped = Clip(totals, query->range)) {
+      loaded = LoadTopProducts(tx, shop, totals, *clipped, query->order_by,
+                               query->limit);
+    }
+    tx.commit();
+  });
+  if (!status.ok()) return status;
+  if (!loaded.ok()) return loaded.status();
+  const std::vector<ProductRow>& rows = *loaded;
+  v1::TopProducts top;
+  top.set_order_by(query->order_by);
+  for (const ProductRow& row : rows) {
+    v1::ProductStats* p = top.add_products();
+    p->set_product_id(row.product_id);
+    p->set_page_views(row.page_views);
+    p->set_add_to_carts(row.add_to_carts);
+    p->set_purchases(row.purchases);
+    p->set_revenue(Units(row.revenue_cents));
+    p->set_conversion_rate(
+        ConversionRatePercent(row.purchases, row.page_views));
+  }
+  return top;
+}
+
+absl::StatusOr<v1::Funnel> RollupAnalytics::Funnel(
+    const v1::GetFunnelRequest& request) const {
+  auto range = CheckScope(request.shop_id(), true,
+                          request.has_from() ? &request.from() : nullptr,
+                          request.has_to() ? &request.to() : nullptr);
+  if (!range.ok()) return range.status();
+  const OptText shop = request.shop_id();
+  Counts events;
+  std::array<int64_t, 3> sessions = {0, 0, 0};
+  // A session reaches a step when an event of the step's type follows (at
+  // the same instant or later) the earliest time it reached the previous
+  // step; earliest times keep every later chance open.
+  static const std::string sessions_sql = absl::StrCat(
+      "WITH e AS (SELECT session_id, event_type, occurred_at FROM events"
+      " WHERE shop_id = $1 AND session_id IS NOT NULL"
+      " AND occurred_at >= ",
+      At("$2"), " AND occurred_at < ", At("$3"),
+      "),"
+      " viewed AS (SELECT session_id, min(occurred_at) AS t FROM e"
+      " WHERE event_type = 1 GROUP BY session_id),"
+      " carted AS (SELECT e.session_id, min(e.occurred_at) AS t"
+      " FROM e JOIN viewed v USING (session_id)"
+      " WHERE e.event_type = 2 AND e.occurred_at >= v.t GROUP BY e.session_id),"
+      " bought AS (SELECT DISTINCT e.session_id"
+      " FROM e JOIN carted c USING (session_id)"
+      " WHERE e.event_type = 3 AND e.occurred_at >= c.t)"
+      " SELECT (SELECT count(*) FROM viewed), (SELECT count(*) FROM carted),"
+      " (SELECT count(*) FROM bought)");
+  absl::Status refused;
+  absl::Status status = pool_->Run([&](pqxx::connection& conn) {
+    pqxx::work tx(conn);
+    BeginSnapshot(tx);
+    const Totals totals = LoadTotals(tx, shop);
+    if (auto clipped = Clip(totals, *range)) {
+      auto loaded = LoadRangeCounts(tx, shop, totals, *clipped);
+      refused = loaded.status();
+      if (refused.ok()) refused = CheckRawKept(totals, clipped->from);
+      if (!refused.ok()) return;
+      events = *loaded;
+      pqxx::row row =
+          tx.exec_params1(sessions_sql, shop, clipped->from, clipped->to);
+      for (int i = 0; i < 3; ++i) sessions[i] = row[i].as<int64_t>();
+    }
+    tx.commit();
+  });
+  if (!status.ok()) return status;
+  if (!refused.ok()) return refused;
+  v1::Funnel funnel;
+  const std::array<int64_t, 3> counts = {events.page_views, events.add_to_carts,
+                                         events.purchases};
+  for (int i = 0; i < 3; ++i) {
+    v1::FunnelStep* step = funnel.add_steps();
+    step->set_event_type(EventTypeName(i + 1));
+    step->set_events(counts[i]);
+    step->set_sessions(sessions[i]);
+    if (i == 0) {
+      step->set_conversion_from_previous(sessions[0] > 0 ? 100 : 0);
+    } else {
+      step->set_conversion_from_previous(
+          ConversionRatePercent(sessions[i], sessions[i - 1]));
+    }
+  }
+  funnel.set_overall_conversion(
+      ConversionRatePercent(sessions[2], sessions[0]));
+  return funnel;
+}
+
+absl::StatusOr<v1::ListEventsResponse> RollupAnalytics::ListEvents(
+    const v1::ListEventsRequest& request) const {
+  auto query = CheckListEvents(request);
+  if (!query.ok()) return query.status();
+  static const std::string sql = absl::StrCat(
+      "SELECT event_id, shop_id, event_type, ", MicrosOf("occurred_at"),
+      ", product_id, session_id, order_amount_cents, ", MicrosOf("received_at"),
+      " FROM events WHERE shop_id = $1"
+      " AND ($2::bigint IS NULL OR occurred_at >= ",
+      At("$2"),
+      ")"
+      " AND ($3::bigint IS NULL OR occurred_at < ",
+      At("$3"),
+      ")"
+      " AND ($4::smallint IS NULL OR event_type = $4)"
+      " AND ($5::text IS NULL OR product_id = $5)"
+      " AND ($6::text IS NULL OR session_id = $6)"
+      " AND ($7::bigint IS NULL OR (occurred_at, event_id COLLATE \"C\") < (",
+      At("$7"),
+      ", $8::text COLLATE \"C\"))"
+      " ORDER BY occurred_at DESC, event_id COLLATE \"C\" DESC LIMIT $9");
+  std::optional<int64_t> after_time;
+  std::optional<std::string> after_id;
+  if (query->after) {
+    after_time = query->after->occurred_at_micros;
+    after_id = query->after->event_id;
+  }
+  v1::ListEventsResponse response;
+  absl::Status status = pool_->Run([&](pqxx::connection& conn) {
+    pqxx::work tx(conn);
+    BeginSnapshot(tx);
+    pqxx::result rows = tx.exec_params(
+        sql, request.shop_id(), query->range.from, query->range.to,
+        query->event_type, query->product_id, query->session_id, after_time,
+        after_id, query->page_size + 1);
+    tx.commit();
+    for (const pqxx::row& row : rows) {
+      if (response.events_size() == query->page_size) {
+        const v1::StoredEventView& last = response.events(query->page_size - 1);
+        response.set_next_page_token(
+            EncodeCursor({last.timestamp().seconds() * 1000000 +
+                              last.timestamp().nanos() / 1000,
+                          last.event_id()}));
+        break;
+      }
+      v1::StoredEventView* e = response.add_events();
+      e->set_event_id(row[0].as<std::string>());
+      e->set_shop_id(row[1].as<std::string>());
+      e->set_event_type(EventTypeName(row[2].as<int>()));
+      SetTimestamp(row[3].as<int64_t>(), e->mutable_timestamp());
+      if (!row[4].is_null()) e->set_product_id(row[4].as<std::string>());
+      if (!row[5].is_null()) e->set_session_id(row[5].as<std::string>());
+      if (!row[6].is_null()) e->set_order_amount(Units(row[6].as<int64_t>()));
+      SetTimestamp(row[7].as<int64_t>(), e->mutable_received_at());
+    }
+  });
+  if (!status.ok()) return status;
+  return response;
+}
+
+}  // namespace shopstream

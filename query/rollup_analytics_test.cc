@@ -1,0 +1,225 @@
+#include "query/rollup_analytics.h"
+
+#include <pqxx/pqxx>
+
+#include "gtest/gtest.h"
+#include "processor/batch_writer.h"
+#include "processor/event_partitions.h"
+#include "storage/schema_migrator.h"
+#include "storage/test_database.h"
+
+namespace shopstream {
+namespace {
+
+google::protobuf::Timestamp Ts(const std::string& rfc3339) {
+  absl::Time t;
+  std::string err;
+  EXPECT_TRUE(absl::ParseTime(absl::RFC3339_full, rfc3339, &t, &err)) << err;
+  google::protobuf::Timestamp ts;
+  ts.set_seconds(absl::ToUnixSeconds(t));
+  return ts;
+}
+
+class RollupAnalyticsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(SchemaMigrator().Apply(db_.conninfo()).ok());
+  }
+
+  // Stored the way the processor stores events, rollups included.
+  void Insert(const std::string& shop, const std::string& id, int type,
+              const std::string& at, const char* product,
+              std::optional<int64_t> cents = std::nullopt,
+              const char* session = nullptr) {
+    internal::v1::StoredEvent e;
+    e.set_shop_id(shop);
+    e.set_event_id(id);
+    e.set_event_type(static_cast<internal::v1::EventType>(type));
+    const google::protobuf::Timestamp ts = Ts(at);
+    e.set_occurred_at_micros(ts.seconds() * 1000000);
+    if (product != nullptr) e.set_product_id(product);
+    if (session != nullptr) e.set_session_id(session);
+    if (cents) e.set_order_amount_cents(*cents);
+    auto written = writer_.Write({&e});
+    ASSERT_TRUE(written.ok()) << written.status();
+  }
+
+  v1::Summary Load(const std::string& shop = "", const char* from = nullptr,
+                   const char* to = nullptr) {
+    v1::GetSummaryRequest r;
+    r.set_shop_id(shop);
+    if (from != nullptr) *r.mutable_from() = Ts(from);
+    if (to != nullptr) *r.mutable_to() = Ts(to);
+    auto summary = queries_.Summary(r);
+    EXPECT_TRUE(summary.ok()) << summary.status();
+    return summary.value_or(v1::Summary());
+  }
+
+  TestDatabase db_;
+  BatchWriter writer_{db_.conninfo()};
+  PgConnectionPool pool_{db_.conninfo(), 2};
+  RollupAnalytics queries_{&pool_};
+};
+
+TEST_F(RollupAnalyticsTest, EmptyDatabaseHasNoTopProduct) {
+  v1::Summary s = Load();
+  EXPECT_EQ(s.total_page_views(), 0);
+  EXPECT_EQ(s.total_purchases(), 0);
+  EXPECT_FALSE(s.has_top_product_id());
+  EXPECT_TRUE(s.has_as_of());
+}
+
+TEST_F(RollupAnalyticsTest, CountsSumsExtremesSessionsAndRates) {
+  Insert("s", "1", 1, "2025-10-02T10:30:00Z", "prod-123", std::nullopt, "a");
+  Insert("s", "2", 2, "2025-10-02T10:35:00Z", "prod-123", std::nullopt, "a");
+  Insert("s", "3", 3, "2025-10-02T10:40:00Z", "prod-123", 9999, "b");
+  Insert("s", "4", 3, "2025-10-02T10:41:00Z", "prod-9", 999);
+  Insert("s", "5", 3, "2025-10-02T10:42:00Z", nullptr, 29999);
+  Insert("s", "5", 3, "2025-10-02T10:42:00Z", nullptr, 29999);  // retry
+  v1::Summary s = Load();
+  EXPECT_EQ(s.total_page_views(), 1);
+  EXPECT_EQ(s.total_add_to_carts(), 1);
+  EXPECT_EQ(s.total_purchases(), 3);
+  EXPECT_DOUBLE_EQ(s.revenue(), 409.97);
+  EXPECT_DOUBLE_EQ(s.average_purchase_value(), 136.66);
+  EXPECT_DOUBLE_EQ(s.max_purchase_value(), 299.99);
+  EXPECT_DOUBLE_EQ(s.min_purchase_value(), 9.99);
+  EXPECT_EQ(s.top_product_id(), "prod-123");
+  EXPECT_EQ(s.unique_sessions(), 2);
+  EXPECT_DOUBLE_EQ(s.conversion_rate(), 300.0);
+  EXPECT_DOUBLE_EQ(s.add_to_cart_rate(), 100.0);
+  // The same numbers for a range that is not everything.
+  v1::Summary part = Load("s", "2025-10-02T10:35:00Z", "2025-10-02T10:42:00Z");
+  EXPECT_EQ(part.total_purchases(), 2);
+  EXPECT_EQ(part.unique_sessions(), 2);
+  EXPECT_DOUBLE_EQ(part.revenue(), 109.98);
+  EXPECT_FALSE(part.has_top_product_id());
+}
+
+TEST_F(RollupAnalyticsTest, TopProductIsMostViewedWithTiesToTheSmallestId) {
+  // Byte order: "B" < "a", whatever the collation says.
+  Insert("s", "1", 1, "2025-10-02T10:00:00Z", "a");
+  Insert("s", "2", 1, "2025-10-02T10:00:00Z", "B");
+  Insert("s", "3", 2, "2025-10-02T10:00:00Z", "z");  // carts do not count
+  Insert("s", "4", 2, "2025-10-02T10:00:00Z", "z");
+  EXPECT_EQ(Load().top_product_id(), "B");
+  Insert("s", "5", 1, "2025-10-02T10:00:00Z", "a");
+  EXPECT_EQ(Load().top_product_id(), "a");
+}
+
+TEST_F(RollupAnalyticsTest, ScopesByShopAndHalfOpenTimeRange) {
+  Insert("a", "1", 1, "2025-10-02T00:00:00Z", "p");
+  Insert("a", "2", 1, "2025-10-02T23:59:59Z", "p");
+  Insert("a", "3", 1, "2025-10-03T00:00:00Z", "p");
+  Insert("b", "1", 1, "2025-10-02T12:00:00Z", "q");
+  EXPECT_EQ(Load().total_page_views(), 4);
+  EXPECT_EQ(Load("a").total_page_views(), 3);
+  EXPECT_EQ(Load("b").top_product_id(), "q");
+  EXPECT_EQ(Load("nobody").total_page_views(), 0);
+  EXPECT_EQ(Load("a", "2025-10-02T00:00:00Z", "2025-10-03T00:00:00Z")
+                .total_page_views(),
+            2);
+  EXPECT_EQ(Load("", "2025-10-02T12:00:00Z").total_page_views(), 3);
+  EXPECT_EQ(Load("", nullptr, "2025-10-02T12:00:00Z").total_page_views(), 1);
+}
+
+TEST_F(RollupAnalyticsTest, RollupsCountOnlyInsertedRows) {
+  Insert("s", "1", 3, "2025-10-02T10:00:00Z", "p", 100);
+  Insert("s", "1", 3, "2025-10-02T10:00:00Z", "p", 100);
+  pqxx::connection c(db_.conninfo());
+  pqxx::work tx(c);
+  for (const char* table :
+       {"shop_minute_rollup", "shop_hour_rollup", "shop_day_rollup",
+        "product_day_rollup", "product_totals", "shop_totals"}) {
+    EXPECT_EQ(tx.exec1(std::string("SELECT sum(purchases) FROM ") + table)[0]
+                  .as<int>(),
+              1)
+        << table;
+  }
+}
+
+TEST_F(RollupAnalyticsTest,
+       AfterRetentionRollupsAnswerAndRawOnlyAnswersAreRefused) {
+  Insert("s", "1", 1, "2025-01-10T10:00:00Z", "old", std::nullopt, "a");
+  Insert("s", "2", 1, "2025-03-10T10:00:00Z", "new", std::nullopt, "b");
+  ASSERT_TRUE(ApplyRawEventRetention(
+                  db_.conninfo(),
+                  absl::FromUnixSeconds(Ts("2025-03-15T00:00:00Z").seconds()),
+                  absl::Hours(24 * 30))
+                  .ok());
+  v1::Summary all = Load("s");
+  EXPECT_EQ(all.total_page_views(), 2);
+  EXPECT_EQ(all.unique_sessions(), 2);
+  // A range around everything stored is answered from the totals.
+  v1::GetSummaryRequest r;
+  r.set_shop_id("s");
+  *r.mutable_from() = Ts("2025-01-01T00:00:00Z");
+  *r.mutable_to() = Ts("2025-03-31T00:00:00Z");
+  ASSERT_TRUE(queries_.Summary(r).ok());
+  EXPECT_EQ(queries_.Summary(r)->unique_sessions(), 2);
+  // Else whole UTC days come from rollups, but unique sessions need raw
+  // events.
+  *r.mutable_to() = Ts("2025-03-10T00:00:00Z");
+  EXPECT_EQ(queries_.Summary(r).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  v1::GetTimeSeriesRequest series;
+  series.set_shop_id("s");
+  series.set_bucket(v1::DAY);
+  *series.mutable_from() = Ts("2025-01-01T00:00:00Z");
+  *series.mutable_to() = Ts("2025-03-31T00:00:00Z");
+  auto got = queries_.TimeSeries(series);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->points(9).page_views(), 1);
+  *series.mutable_from() = Ts("2025-01-01T00:00:01Z");
+  EXPECT_EQ(queries_.TimeSeries(series).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  v1::GetTopProductsRequest top;
+  top.set_shop_id("s");
+  *top.mutable_from() = Ts("2025-01-01T00:00:00Z");
+  auto products = queries_.TopProducts(top);
+  ASSERT_TRUE(products.ok()) << products.status();
+  EXPECT_EQ(products->products_size(), 2);
+}
+
+TEST_F(RollupAnalyticsTest, TimesAtTheEndsOfTheTimestampRangeStayExact) {
+  for (const auto& [id, at] : std::vector<std::pair<std::string, std::string>>{
+           {"first", "0001-01-01T00:00:00Z"},
+           {"last", "9999-12-31T23:59:59Z"}}) {
+    internal::v1::StoredEvent e;
+    e.set_shop_id("s");
+    e.set_event_id(id);
+    e.set_event_type(internal::v1::PAGE_VIEW);
+    // One microsecond before the next second, where a double would round.
+    e.set_occurred_at_micros(Ts(at).seconds() * 1000000 + 999999);
+    ASSERT_TRUE(writer_.Write({&e}).ok());
+  }
+  v1::ListEventsRequest list;
+  list.set_shop_id("s");
+  auto events = queries_.ListEvents(list);
+  ASSERT_TRUE(events.ok()) << events.status();
+  ASSERT_EQ(events->events_size(), 2);
+  EXPECT_EQ(events->events(0).timestamp().seconds(),
+            Ts("9999-12-31T23:59:59Z").seconds());
+  EXPECT_EQ(events->events(0).timestamp().nanos(), 999999000);
+  EXPECT_EQ(events->events(1).timestamp().nanos(), 999999000);
+  v1::GetSummaryRequest r;
+  r.set_shop_id("s");
+  *r.mutable_from() = Ts("9999-12-31T23:59:59Z");
+  r.mutable_from()->set_nanos(999999000);
+  auto last = queries_.Summary(r);
+  ASSERT_TRUE(last.ok()) << last.status();
+  EXPECT_EQ(last->total_page_views(), 1);
+  r.mutable_from()->set_nanos(999999001);
+  EXPECT_EQ(queries_.Summary(r)->total_page_views(), 0);
+}
+
+TEST_F(RollupAnalyticsTest, UnreachableDatabaseIsUnavailable) {
+  PgConnectionPool dead("host=127.0.0.1 port=1 user=postgres connect_timeout=1",
+                        1);
+  RollupAnalytics queries(&dead);
+  EXPECT_EQ(queries.Summary({}).status().code(),
+            absl::StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace shopstream

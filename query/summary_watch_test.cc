@@ -1,0 +1,216 @@
+// WatchSummary against a real PostgreSQL: the processor's BatchWriter
+// stores events and announces them, the CommitListener hears it, and a real
+// gRPC client sees the pushes.
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <pqxx/pqxx>
+
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "processor/batch_writer.h"
+#include "query/analytics_service.h"
+#include "query/commit_listener.h"
+#include "query/rollup_analytics.h"
+#include "storage/schema_migrator.h"
+#include "storage/test_database.h"
+
+namespace shopstream {
+namespace {
+
+using internal::v1::StoredEvent;
+
+// Generous: the pushes arrive within a fraction of this on an idle machine.
+constexpr auto kDeadline = std::chrono::seconds(30);
+
+class SummaryWatchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(SchemaMigrator().Apply(db_.conninfo()).ok());
+    WatchOptions options;
+    options.max_watchers = 2;
+    options.min_interval = absl::Milliseconds(50);
+    service_ = std::make_unique<AnalyticsService>(&queries_, options);
+    listener_ = std::make_unique<CommitListener>(
+        db_.conninfo(),
+        [this](const std::vector<std::string>& shops) {
+          service_->watchers().OnCommit(shops);
+        },
+        [this] { service_->watchers().OnGap(); });
+    listener_->Start();
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                             &port);
+    builder.RegisterService(service_.get());
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    stub_ = v1::AnalyticsService::NewStub(
+        grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
+                            grpc::InsecureChannelCredentials()));
+    // Watchers only hear commits made after LISTEN is in effect.
+    for (int i = 0; i < 300 && !listener_->listening(); ++i) {
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    ASSERT_TRUE(listener_->listening());
+  }
+
+  void TearDown() override {
+    if (service_ != nullptr) service_->watchers().Stop();
+    if (server_ != nullptr) server_->Shutdown();
+    if (listener_ != nullptr) listener_->Stop();
+  }
+
+  void Store(const std::string& shop, const std::string& id) {
+    StoredEvent e;
+    e.set_shop_id(shop);
+    e.set_event_id(id);
+    e.set_event_type(internal::v1::PAGE_VIEW);
+    e.set_occurred_at_micros(1759401000000000);
+    e.set_product_id("p1");
+    ASSERT_TRUE(writer_.Write({&e}).ok());
+  }
+
+  struct Watcher {
+    grpc::ClientContext context;
+    std::unique_ptr<grpc::ClientReader<v1::Summary>> reader;
+  };
+  std::unique_ptr<Watcher> Watch(const std::string& shop) {
+    auto watcher = std::make_unique<Watcher>();
+    watcher->context.set_deadline(std::chrono::system_clock::now() + kDeadline);
+    v1::GetSummaryRequest request;
+    request.set_shop_id(shop);
+    watcher->reader = stub_->WatchSummary(&watcher->context, request);
+    return watcher;
+  }
+
+  // Reads until a summary with `page_views` arrives; false on stream end.
+  static bool ReadUntil(Watcher& watcher, int64_t page_views) {
+    v1::Summary summary;
+    while (watcher.reader->Read(&summary)) {
+      if (summary.total_page_views() == page_views) return true;
+    }
+    return false;
+  }
+
+  bool WaitForWatchers(int count) {
+    for (int i = 0; i < 500; ++i) {
+      if (service_->watchers().size() == count) return true;
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    return false;
+  }
+
+  TestDatabase db_;
+  PgConnectionPool pool_{db_.conninfo(), 2};
+  RollupAnalytics queries_{&pool_};
+  BatchWriter writer_{db_.conninfo()};
+  std::unique_ptr<AnalyticsService> service_;
+  std::unique_ptr<CommitListener> listener_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<v1::AnalyticsService::Stub> stub_;
+};
+
+TEST_F(SummaryWatchTest, SendsTheSummaryAtOnceAndAgainAfterCommits) {
+  Store("shop", "e1");
+  auto watcher = Watch("shop");
+  v1::Summary first;
+  ASSERT_TRUE(watcher->reader->Read(&first));
+  EXPECT_EQ(first.total_page_views(), 1);
+  EXPECT_TRUE(first.has_as_of());
+
+  Store("shop", "e2");
+  EXPECT_TRUE(ReadUntil(*watcher, 2));
+  Store("shop", "e3");
+  EXPECT_TRUE(ReadUntil(*watcher, 3));
+}
+
+TEST_F(SummaryWatchTest, AWatcherOfEveryShopHearsEachShop) {
+  auto all = Watch("");
+  auto other = Watch("other");
+  v1::Summary summary;
+  ASSERT_TRUE(all->reader->Read(&summary));
+  EXPECT_EQ(summary.total_page_views(), 0);
+  ASSERT_TRUE(other->reader->Read(&summary));
+  Store("shop", "e1");
+  EXPECT_TRUE(ReadUntil(*all, 1));
+  Store("other", "e1");
+  EXPECT_TRUE(ReadUntil(*all, 2));
+  // The watcher of "other" was not pushed for "shop": its next message is
+  // already the one for its own commit.
+  ASSERT_TRUE(other->reader->Read(&summary));
+  EXPECT_EQ(summary.total_page_views(), 1);
+}
+
+TEST_F(SummaryWatchTest, RefusesWatchersPastTheLimitAndFreesSlotsOnCancel) {
+  auto first = Watch("shop");
+  auto second = Watch("shop");
+  v1::Summary summary;
+  ASSERT_TRUE(first->reader->Read(&summary));
+  ASSERT_TRUE(second->reader->Read(&summary));
+
+  auto third = Watch("shop");
+  EXPECT_FALSE(third->reader->Read(&summary));
+  grpc::Status refused = third->reader->Finish();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << refused.error_message();
+
+  first->context.TryCancel();
+  EXPECT_FALSE(first->reader->Read(&summary));
+  EXPECT_EQ(first->reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
+  ASSERT_TRUE(WaitForWatchers(1));
+  auto fourth = Watch("shop");
+  EXPECT_TRUE(fourth->reader->Read(&summary));
+}
+
+TEST_F(SummaryWatchTest, RefusesABadRangeNamingTheField) {
+  grpc::ClientContext context;
+  v1::GetSummaryRequest request;
+  request.mutable_from()->set_seconds(200);
+  request.mutable_to()->set_seconds(100);
+  auto reader = stub_->WatchSummary(&context, request);
+  v1::Summary summary;
+  EXPECT_FALSE(reader->Read(&summary));
+  grpc::Status status = reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "to: must not be before from");
+  EXPECT_TRUE(WaitForWatchers(0));
+}
+
+TEST_F(SummaryWatchTest, KeepsPushingAfterTheListenConnectionIsKilled) {
+  auto watcher = Watch("shop");
+  ASSERT_TRUE(ReadUntil(*watcher, 0));
+  {
+    pqxx::connection admin(db_.conninfo());
+    pqxx::work tx(admin);
+    const pqxx::result killed = tx.exec(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND query LIKE 'LISTEN%'");
+    ASSERT_EQ(killed.size(), 1u);
+    tx.commit();
+  }
+  for (int i = 0; i < 500 && listener_->connections_opened() < 2; ++i) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_EQ(listener_->connections_opened(), 2);
+  Store("shop", "e1");
+  EXPECT_TRUE(ReadUntil(*watcher, 1));
+}
+
+TEST_F(SummaryWatchTest, StopEndsStreamsAsUnavailable) {
+  auto watcher = Watch("shop");
+  ASSERT_TRUE(ReadUntil(*watcher, 0));
+  service_->watchers().Stop();
+  v1::Summary summary;
+  while (watcher->reader->Read(&summary)) {
+  }
+  EXPECT_EQ(watcher->reader->Finish().error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(service_->watchers().size(), 0);
+  auto late = Watch("shop");
+  EXPECT_FALSE(late->reader->Read(&summary));
+  EXPECT_EQ(late->reader->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+}  // namespace
+}  // namespace shopstream

@@ -1,0 +1,83 @@
+#ifndef SHOPSTREAM_QUERY_SUMMARY_WATCHERS_H_
+#define SHOPSTREAM_QUERY_SUMMARY_WATCHERS_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "grpcpp/support/server_callback.h"
+#include "shopstream/v1/analytics.pb.h"
+
+namespace shopstream {
+
+struct WatchOptions {
+  // More watchers than this are refused with RESOURCE_EXHAUSTED.
+  int max_watchers = 1000;
+  // Pushes to one watcher are at least this far apart; commits in between
+  // are coalesced into the next push.
+  absl::Duration min_interval = absl::Milliseconds(250);
+  // After a failed recomputation the watcher is tried again this much later.
+  absl::Duration retry_after_error = absl::Seconds(1);
+};
+
+// The WatchSummary streams of the query service. Each stream gets its
+// summary at once, then again whenever a commit touches its shop (or any
+// shop, for a watcher of every shop), no more often than min_interval.
+// Summaries are computed on one thread of its own, once per distinct
+// request per round, so gRPC's callback threads never wait on PostgreSQL.
+class SummaryWatchers {
+ public:
+  using ComputeSummary =
+      std::function<absl::StatusOr<v1::Summary>(const v1::GetSummaryRequest&)>;
+
+  SummaryWatchers(ComputeSummary compute, WatchOptions options);
+  ~SummaryWatchers();  // Stop()s
+  SummaryWatchers(const SummaryWatchers&) = delete;
+  SummaryWatchers& operator=(const SummaryWatchers&) = delete;
+
+  // The reactor for a new WatchSummary call; gRPC owns it until OnDone.
+  // `request` must be valid (the caller checked it).
+  grpc::ServerWriteReactor<v1::Summary>* Watch(
+      const v1::GetSummaryRequest& request);
+
+  // A reactor that ends its call at once with `status`.
+  static grpc::ServerWriteReactor<v1::Summary>* Refuse(grpc::Status status);
+
+  // New events committed for these shops.
+  void OnCommit(const std::vector<std::string>& shops);
+  // Commits may have gone unheard: every watcher is refreshed.
+  void OnGap();
+
+  // Ends every stream with UNAVAILABLE, refuses new ones, and waits up to
+  // `grace` for gRPC to be done with them.
+  void Stop(absl::Duration grace = absl::Seconds(2));
+
+  int size() const;
+
+  class WatchStream;
+
+ private:
+  void Run();
+  void Remove(WatchStream* watch);
+  void MarkDirty(const std::function<bool(const WatchStream&)>& matches);
+
+  const ComputeSummary compute_;
+  const WatchOptions options_;
+
+  mutable absl::Mutex mu_;
+  absl::CondVar wake_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  absl::flat_hash_map<WatchStream*, std::shared_ptr<WatchStream>> watches_
+      ABSL_GUARDED_BY(mu_);
+  std::thread worker_;
+};
+
+}  // namespace shopstream
+
+#endif  // SHOPSTREAM_QUERY_SUMMARY_WATCHERS_H_
