@@ -72,12 +72,15 @@ class RefusedStreamReactor final : public grpc::ServerReadReactor<v1::Event> {
 class StreamEventsReactor final : public grpc::ServerReadReactor<v1::Event> {
  public:
   // `shop`: the authorized shop every event must belong to; empty when
-  // authentication is off.
+  // authentication is off. `authorization`: the stream's key, charged once
+  // per event.
   StreamEventsReactor(IngestHandler* handler, std::string shop,
+                      IngestHandler::Authorization authorization,
                       std::string request_id,
                       v1::StreamEventsResponse* response)
       : handler_(handler),
         shop_(std::move(shop)),
+        authorization_(std::move(authorization)),
         request_id_(std::move(request_id)),
         response_(response) {
     StartRead(&event_);
@@ -89,6 +92,12 @@ class StreamEventsReactor final : public grpc::ServerReadReactor<v1::Event> {
     bool keep_reading = ok;
     grpc::Status finish;
     bool finish_now = false;
+    // Each event costs what it would in a batch; one over the key's rate
+    // limit (or read after the key was revoked) is rejected, and the stream
+    // goes on.
+    const absl::Status charged =
+        ok ? handler_->Authorize(authorization_, shop_, 1).status()
+           : absl::OkStatus();
     {
       absl::MutexLock lock(&mu_);
       if (!ok) {
@@ -96,7 +105,9 @@ class StreamEventsReactor final : public grpc::ServerReadReactor<v1::Event> {
         full.swap(chunk_);
         full_index.swap(chunk_index_);
       } else {
-        Take(ValidateForShop(handler_->validator(), event_, shop_));
+        Take(charged.ok()
+                 ? ValidateForShop(handler_->validator(), event_, shop_)
+                 : absl::StatusOr<internal::v1::StoredEvent>(charged));
         if (chunk_.size() >= kStreamChunkEvents) {
           full.swap(chunk_);
           full_index.swap(chunk_index_);
@@ -194,6 +205,7 @@ class StreamEventsReactor final : public grpc::ServerReadReactor<v1::Event> {
 
   IngestHandler* const handler_;
   const std::string shop_;
+  const IngestHandler::Authorization authorization_;
   const std::string request_id_;
   v1::StreamEventsResponse* response_;
   v1::Event event_;
@@ -433,10 +445,13 @@ grpc::ServerUnaryReactor* IngestService::IngestBatch(
 
 grpc::ServerReadReactor<v1::Event>* IngestService::StreamEvents(
     grpc::CallbackServerContext* context, v1::StreamEventsResponse* response) {
-  absl::StatusOr<std::string> shop = handler_->Authorize(
-      auth::AuthorizationOf(context->client_metadata()), "", 1);
+  // Opening costs nothing: the events are charged as they arrive.
+  IngestHandler::Authorization authorization =
+      auth::AuthorizationOf(context->client_metadata());
+  absl::StatusOr<std::string> shop = handler_->Authorize(authorization, "", 0);
   if (!shop.ok()) return new RefusedStreamReactor(ToGrpcStatus(shop.status()));
   return new StreamEventsReactor(handler_, *std::move(shop),
+                                 std::move(authorization),
                                  RequestIdOf(*context), response);
 }
 

@@ -390,6 +390,32 @@ TEST(AuthTest, RateLimitAnswers429WithRetryAfter) {
       202);
 }
 
+TEST(AuthTest, RateLimitCountsStreamedEventsOneByOne) {
+  LocalStack stack(LocalStackOptions{
+      .ingest_flags = {"--rate_limit_per_key=1", "--rate_limit_burst=5"}});
+  auto stub = v1::IngestService::NewStub(stack.IngestChannel());
+  grpc::ClientContext context;
+  v1::StreamEventsResponse response;
+  auto writer = stub->StreamEvents(&context, &response);
+  constexpr int kEvents = 20;
+  for (int i = 0; i < kEvents; ++i) {
+    v1::Event e;
+    e.set_event_type("page_view");
+    e.mutable_timestamp()->set_seconds(1759401000);
+    ASSERT_TRUE(writer->Write(e));
+  }
+  writer->WritesDone();
+  ASSERT_TRUE(writer->Finish().ok());
+  // The burst of five, and at most a few more as the bucket refills at 1/s;
+  // the rest are rejected one by one, and the stream still ends well.
+  EXPECT_GE(response.accepted(), 5);
+  EXPECT_GE(response.rejected(), 1);
+  EXPECT_EQ(response.accepted() + response.rejected(), kEvents);
+  ASSERT_GE(response.rejections_size(), 1);
+  EXPECT_THAT(response.rejections(0).error(), HasSubstr("rate limit"));
+  EXPECT_EQ(stack.StoredEvents(), response.accepted());
+}
+
 TEST(AuthTest, AuthCanBeTurnedOffExplicitly) {
   LocalStack stack(LocalStackOptions{.auth = false});
   EXPECT_EQ(HttpRequest(stack.http_port(), "POST", "/v1/events",
