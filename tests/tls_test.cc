@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -156,25 +157,40 @@ namespace ssl = boost::asio::ssl;
 // and expects the name localhost. Throws boost::system::system_error when
 // the connection, the handshake or the exchange fails; no step waits more
 // than 10 s.
+// A verified HTTPS connection to 127.0.0.1:port.
+class HttpsConnection {
+ public:
+  HttpsConnection(int port, const std::string& ca_file)
+      : context_(ssl::context::tls_client) {
+    context_.load_verify_file(ca_file);
+    context_.set_verify_mode(ssl::verify_peer);
+    stream_.emplace(io_context_, context_);
+    stream_->set_verify_callback(ssl::host_name_verification("localhost"));
+    beast::tcp_stream& tcp = beast::get_lowest_layer(*stream_);
+    tcp.connect(boost::asio::ip::tcp::endpoint(
+        boost::asio::ip::make_address("127.0.0.1"), port));
+    const timeval timeout{.tv_sec = 10, .tv_usec = 0};
+    setsockopt(tcp.socket().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout,
+               sizeof(timeout));
+    setsockopt(tcp.socket().native_handle(), SOL_SOCKET, SO_SNDTIMEO, &timeout,
+               sizeof(timeout));
+    stream_->handshake(ssl::stream_base::client);
+  }
+
+  beast::ssl_stream<beast::tcp_stream>& stream() { return *stream_; }
+
+ private:
+  boost::asio::io_context io_context_;
+  ssl::context context_;
+  std::optional<beast::ssl_stream<beast::tcp_stream>> stream_;
+};
+
 HttpResponse HttpsRequest(int port, const std::string& ca_file,
                           const std::string& method, const std::string& target,
                           const std::string& body = "",
                           const HttpHeaders& headers = {}) {
-  boost::asio::io_context io_context;
-  ssl::context context(ssl::context::tls_client);
-  context.load_verify_file(ca_file);
-  context.set_verify_mode(ssl::verify_peer);
-  beast::ssl_stream<beast::tcp_stream> stream(io_context, context);
-  stream.set_verify_callback(ssl::host_name_verification("localhost"));
-  beast::tcp_stream& tcp = beast::get_lowest_layer(stream);
-  tcp.connect(boost::asio::ip::tcp::endpoint(
-      boost::asio::ip::make_address("127.0.0.1"), port));
-  const timeval timeout{.tv_sec = 10, .tv_usec = 0};
-  setsockopt(tcp.socket().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout,
-             sizeof(timeout));
-  setsockopt(tcp.socket().native_handle(), SOL_SOCKET, SO_SNDTIMEO, &timeout,
-             sizeof(timeout));
-  stream.handshake(ssl::stream_base::client);
+  HttpsConnection connection(port, ca_file);
+  beast::ssl_stream<beast::tcp_stream>& stream = connection.stream();
   http::request<http::string_body> request(http::string_to_verb(method), target,
                                            11);
   request.set(http::field::host, "localhost");
@@ -189,6 +205,27 @@ HttpResponse HttpsRequest(int port, const std::string& ca_file,
   http::response<http::string_body> response;
   http::read(stream, buffer, response);
   return HttpResponse{.status = response.result_int(), .body = response.body()};
+}
+
+// What a Server-Sent Events response sends over HTTPS up to the end of its
+// first event, headers included.
+std::string HttpsFirstEvent(int port, const std::string& ca_file,
+                            const std::string& target) {
+  HttpsConnection connection(port, ca_file);
+  const std::string request =
+      absl::StrCat("GET ", target, " HTTP/1.1\r\nHost: localhost\r\n\r\n");
+  boost::asio::write(connection.stream(), boost::asio::buffer(request));
+  std::string received;
+  char chunk[4096];
+  for (;;) {
+    const size_t data = received.find("data: ");
+    if (data != std::string::npos &&
+        received.find("\n\n", data) != std::string::npos) {
+      return received;
+    }
+    received.append(chunk,
+                    connection.stream().read_some(boost::asio::buffer(chunk)));
+  }
 }
 
 // The message of the error `request` throws; empty when it succeeds.
@@ -236,6 +273,11 @@ TEST(TlsTest, GatewayServesHttpsWithItsCertificate) {
   EXPECT_EQ(stack.StoredEvents(), 1);
   // No key: the HTTPS side answers like the plain one.
   EXPECT_EQ(HttpsRequest(port, ca, "GET", "/api/analytics").status, 401);
+  // Server-Sent Events work over HTTPS too.
+  const std::string events = HttpsFirstEvent(
+      port, ca, "/v1/shops/default/summary:watch?key=" + stack.ReadKey());
+  EXPECT_THAT(events, ::testing::HasSubstr("text/event-stream"));
+  EXPECT_THAT(events, ::testing::HasSubstr(R"("total_page_views":1,)"));
 
   // Plain HTTP gets no answer but a closed connection.
   EXPECT_NE(FailureOf([&] {
