@@ -13,9 +13,52 @@
 namespace shopstream {
 namespace {
 
-std::optional<std::string> NullIfEmpty(const std::string& s) {
-  if (s.empty()) return std::nullopt;
-  return s;
+// Appends `text` as an element of a PostgreSQL array literal.
+void AppendQuoted(std::string& array, const std::string& text) {
+  array += '"';
+  for (char c : text) {
+    if (c == '"' || c == '\\') array += '\\';
+    array += c;
+  }
+  array += '"';
+}
+
+// The array literal of one text column of the batch; `nullable` columns
+// store an empty string as NULL.
+template <typename Field>
+std::string TextArray(
+    const std::vector<const internal::v1::StoredEvent*>& events, Field field,
+    bool nullable) {
+  std::string array = "{";
+  for (const auto* e : events) {
+    if (array.size() > 1) array += ',';
+    const std::string& text = field(*e);
+    if (nullable && text.empty()) {
+      array += "NULL";
+    } else {
+      AppendQuoted(array, text);
+    }
+  }
+  array += '}';
+  return array;
+}
+
+// The array literal of one integer column; nullopt is NULL.
+template <typename Field>
+std::string IntegerArray(
+    const std::vector<const internal::v1::StoredEvent*>& events, Field field) {
+  std::string array = "{";
+  for (const auto* e : events) {
+    if (array.size() > 1) array += ',';
+    const std::optional<int64_t> value = field(*e);
+    if (value.has_value()) {
+      absl::StrAppend(&array, *value);
+    } else {
+      array += "NULL";
+    }
+  }
+  array += '}';
+  return array;
 }
 
 constexpr char kCounts[] =
@@ -57,10 +100,10 @@ std::string CoarserBuckets(const char* stride) {
                       " FROM minutes GROUP BY 1, 2 ORDER BY 1, 2");
 }
 
-// The whole batch after the COPY, as one statement so it is planned once
-// per connection and costs one round trip: claim each key, store the
+// The whole batch as one statement, so it is planned once per connection,
+// costs one round trip and commits on its own: claim each key, store the
 // claimed events, add them to every rollup, announce their shops on commit,
-// and return the batch batch_indexs that were not stored (duplicates).
+// and return the batch positions (from 1) that were not stored: duplicates.
 //
 // The events are aggregated once per (shop, minute) and per (shop, day,
 // product); hours, days, product totals and shop totals are summed from
@@ -70,9 +113,15 @@ std::string CoarserBuckets(const char* stride) {
 // statement being the same.
 std::string WriteBatchStatement() {
   return absl::StrCat(
+      // $2..$8: the batch's columns as arrays, one element per event.
+      "WITH batch AS MATERIALIZED (SELECT * FROM unnest($2::text[],"
+      " $3::text[], $4::smallint[], $5::bigint[], $6::text[], $7::text[],"
+      " $8::bigint[]) WITH ORDINALITY AS b(shop_id, event_id, event_type,"
+      " occurred_at_micros, product_id, session_id, order_amount_cents,"
+      " batch_index)),"
       // One row per key (retries in one batch are the same event): the
       // first in the batch.
-      "WITH candidates AS MATERIALIZED ("
+      " candidates AS MATERIALIZED ("
       " SELECT DISTINCT ON (shop_id, event_id) batch_index, shop_id, event_id,"
       " event_type,"
       // bigint * interval goes through a double: seconds and microseconds
@@ -81,7 +130,7 @@ std::string WriteBatchStatement() {
       "second'"
       " + (occurred_at_micros % 1000000) * interval '1 microsecond'"
       " AS occurred_at, product_id, session_id, order_amount_cents"
-      " FROM staging_events ORDER BY shop_id, event_id, batch_index),"
+      " FROM batch ORDER BY shop_id, event_id, batch_index),"
       " claimed AS (INSERT INTO event_keys (shop_id, event_id, occurred_at)"
       " SELECT shop_id, event_id, occurred_at FROM candidates"
       " ORDER BY shop_id, event_id"
@@ -170,7 +219,7 @@ std::string WriteBatchStatement() {
       " notices AS (SELECT pg_notify($1, octet_length(shop_id) || ':' ||"
       " shop_id) FROM (SELECT DISTINCT shop_id FROM minutes) s)"
       // The uncorrelated count runs once, before any row is returned.
-      " SELECT s.batch_index FROM staging_events s"
+      " SELECT s.batch_index FROM batch s"
       " WHERE (SELECT count(*) FROM notices) >= 0"
       " AND NOT EXISTS (SELECT 1 FROM fresh f WHERE f.batch_index = "
       "s.batch_index)");
@@ -189,14 +238,10 @@ void BatchWriter::EnsureConnected() {
   if (conn_ != nullptr && conn_->is_open()) return;
   conn_.reset();
   auto conn = std::make_unique<pqxx::connection>(conninfo_);
+  // The batch statement's plan does not depend on the arrays' contents:
+  // plan it once, not at every call.
   pqxx::nontransaction tx(*conn);
-  // Timestamps travel as whole microseconds so nothing is lost on the way;
-  // batch_index is the event's place in the batch.
-  tx.exec(
-      "CREATE TEMP TABLE IF NOT EXISTS staging_events ("
-      " batch_index integer, shop_id text, event_id text, event_type smallint,"
-      " occurred_at_micros bigint, product_id text, session_id text,"
-      " order_amount_cents bigint) ON COMMIT DELETE ROWS");
+  tx.exec("SET plan_cache_mode = force_generic_plan");
   tx.commit();
   conn->prepare(kWriteBatch, WriteBatchStatement());
   conn_ = std::move(conn);
@@ -205,36 +250,58 @@ void BatchWriter::EnsureConnected() {
 absl::StatusOr<std::vector<bool>> BatchWriter::Write(
     const std::vector<const internal::v1::StoredEvent*>& events) {
   if (events.empty()) return std::vector<bool>();
+  using internal::v1::StoredEvent;
   auto duplicates = RunPg([&] {
     EnsureConnected();
     for (const auto* e : events) {
       const int64_t month = MonthStartMicros(e->occurred_at_micros());
       if (partitions_.insert(month).second) EnsureEventPartition(*conn_, month);
     }
-    pqxx::work tx(*conn_);
-    {
-      pqxx::stream_to copy(tx, "staging_events",
-                           std::vector<std::string>{
-                               "batch_index", "shop_id", "event_id",
-                               "event_type", "occurred_at_micros", "product_id",
-                               "session_id", "order_amount_cents"});
-      int index = 0;
-      for (const auto* e : events) {
-        std::optional<int64_t> cents;
-        if (e->has_order_amount_cents()) cents = e->order_amount_cents();
-        copy << std::make_tuple(
-            index++, e->shop_id(), e->event_id(),
-            static_cast<int>(e->event_type()), e->occurred_at_micros(),
-            NullIfEmpty(e->product_id()), NullIfEmpty(e->session_id()), cents);
-      }
-      copy.complete();
-    }
-    pqxx::result rows = tx.exec_prepared(kWriteBatch, kCommitNoticeChannel);
-    tx.commit();
-    std::vector<int> indices;
-    indices.reserve(rows.size());
-    for (const auto& row : rows) indices.push_back(row[0].as<int>());
-    return indices;
+    // One statement, so it is one transaction without BEGIN and COMMIT.
+    pqxx::nontransaction tx(*conn_);
+    pqxx::result rows = tx.exec_prepared(
+        kWriteBatch, kCommitNoticeChannel,
+        TextArray(
+            events,
+            [](const StoredEvent& e) -> const std::string& {
+              return e.shop_id();
+            },
+            false),
+        TextArray(
+            events,
+            [](const StoredEvent& e) -> const std::string& {
+              return e.event_id();
+            },
+            false),
+        IntegerArray(events,
+                     [](const StoredEvent& e) -> std::optional<int64_t> {
+                       return static_cast<int64_t>(e.event_type());
+                     }),
+        IntegerArray(events,
+                     [](const StoredEvent& e) -> std::optional<int64_t> {
+                       return e.occurred_at_micros();
+                     }),
+        TextArray(
+            events,
+            [](const StoredEvent& e) -> const std::string& {
+              return e.product_id();
+            },
+            true),
+        TextArray(
+            events,
+            [](const StoredEvent& e) -> const std::string& {
+              return e.session_id();
+            },
+            true),
+        IntegerArray(events,
+                     [](const StoredEvent& e) -> std::optional<int64_t> {
+                       if (!e.has_order_amount_cents()) return std::nullopt;
+                       return e.order_amount_cents();
+                     }));
+    std::vector<int64_t> positions;
+    positions.reserve(rows.size());
+    for (const auto& row : rows) positions.push_back(row[0].as<int64_t>());
+    return positions;
   });
   if (!duplicates.ok()) {
     if (duplicates.status().code() == absl::StatusCode::kUnavailable) {
@@ -245,7 +312,7 @@ absl::StatusOr<std::vector<bool>> BatchWriter::Write(
     return duplicates.status();
   }
   std::vector<bool> duplicate(events.size(), false);
-  for (int i : *duplicates) duplicate[i] = true;
+  for (int64_t position : *duplicates) duplicate[position - 1] = true;
   return duplicate;
 }
 
