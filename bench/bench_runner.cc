@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
+#include "auth/api_key_store.h"
 #include "bench/event_factory.h"
 #include "bench/external_tools.h"
 #include "bench/postgres_checks.h"
@@ -53,19 +54,22 @@ ScenarioReport BenchRunner::RunLoadScenario(ScenarioSpec spec) {
       spec.concurrency = config_.rest_connections;
       break;
   }
-  if (spec.concurrency_override > 0) spec.concurrency = spec.concurrency_override;
+  if (spec.concurrency_override > 0)
+    spec.concurrency = spec.concurrency_override;
+  const std::string slug = Slug(spec.name);
+  const std::string shop_id = absl::StrCat("bench-", config_.run_id, "-", slug);
+  const std::string write_key = Key(shop_id, auth::Scope::kWrite);
   if (spec.transport == Transport::kRest) {
     factory = RestSenderFactory(config_.http_target, "/v1/events",
-                                config_.rpc_timeout);
+                                config_.rpc_timeout, write_key);
   } else {
     factory = GrpcSenderFactory(
         spec.transport,
-        MakeIndependentChannels(config_.ingest_target, config_.grpc_channels),
+        MakeIndependentChannels(config_.ingest_target, config_.grpc_channels,
+                                write_key),
         config_.rpc_timeout);
   }
 
-  const std::string slug = Slug(spec.name);
-  const std::string shop_id = absl::StrCat("bench-", config_.run_id, "-", slug);
   const std::string id_prefix = absl::StrCat(config_.run_id, "-", slug);
   Progress(absl::StrCat("scenario ", spec.name, ": ", spec.concurrency,
                         " workers x ", spec.events_per_call,
@@ -78,9 +82,12 @@ ScenarioReport BenchRunner::RunLoadScenario(ScenarioSpec spec) {
     options.probes = config_.visibility_probes;
     options.interval = config_.load.duration / config_.visibility_probes;
     probe = std::make_unique<VisibilityProbe>(
-        MakeIndependentChannels(config_.ingest_target, 1)[0],
-        MakeIndependentChannels(config_.query_target, 1)[0], shop_id + "-probe",
-        id_prefix + "-probe", options);
+        MakeIndependentChannels(
+            config_.ingest_target, 1,
+            Key(shop_id + "-probe", auth::Scope::kWrite))[0],
+        MakeIndependentChannels(config_.query_target, 1,
+                                Key(shop_id + "-probe", auth::Scope::kRead))[0],
+        shop_id + "-probe", id_prefix + "-probe", options);
   }
   LoadRunner runner(spec, config_.load, std::move(factory));
   report.load = runner.Run(shop_id, id_prefix, [&] {
@@ -193,10 +200,11 @@ absl::StatusOr<BenchReport> BenchRunner::Run() {
           absl::StrCat("http://", config_.http_target, "/v1/events"), shop_id,
           absl::StrCat(config_.run_id, "-wrk"), connections,
           std::max(1, static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN))),
-          config_.load.duration);
+          config_.load.duration, Key(shop_id, auth::Scope::kWrite));
       absl::StatusOr<int64_t> stored = postgres.CountShopEvents(shop_id);
       if (wrk.ok()) {
-        Progress(absl::StrCat("  ", static_cast<int64_t>(wrk->requests_per_second),
+        Progress(absl::StrCat("  ",
+                              static_cast<int64_t>(wrk->requests_per_second),
                               " req/s, non-2xx ", wrk->non_2xx, ", stored ",
                               stored.ok() ? absl::StrCat(*stored) : "?"));
       }
@@ -223,6 +231,19 @@ absl::StatusOr<BenchReport> BenchRunner::Run() {
   }
   report.SetFinalUsage(TakeUsageSnapshot(config_.pid_dir));
   return report;
+}
+
+std::string BenchRunner::Key(const std::string& shop_id, auth::Scope scope) {
+  PgConnectionPool pool(config_.postgres, 1);
+  auth::ApiKeyStore store(&pool);
+  absl::StatusOr<auth::CreatedApiKey> key =
+      store.Create(shop_id, scope, "shopstream-bench");
+  if (!key.ok()) {
+    Progress(absl::StrCat("cannot create an API key for ", shop_id, ": ",
+                          key.status().message()));
+    return "";
+  }
+  return key->text;
 }
 
 }  // namespace shopstream::bench

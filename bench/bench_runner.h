@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "auth/api_key.h"
 #include "bench/bench_report.h"
 #include "bench/load_runner.h"
 
@@ -50,6 +51,9 @@ class BenchRunner {
   // Rows for the COPY ceiling: the same number of events the best batched
   // or streamed scenario stored, so both pay for the same index size.
   int64_t CopyCeilingEvents(const BenchReport& report) const;
+  // A key of the benchmark's own for a shop it writes to or reads from,
+  // created in the events database; empty (and reported) when that fails.
+  std::string Key(const std::string& shop_id, auth::Scope scope);
 
   BenchConfig config_;
 };

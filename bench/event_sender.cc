@@ -13,6 +13,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "auth/key_channel.h"
 #include "bench/event_factory.h"
 #include "shopstream/v1/ingest.grpc.pb.h"
 
@@ -174,8 +175,11 @@ absl::StatusOr<tcp::endpoint> ParseEndpoint(const std::string& host_port) {
 // gives every step a timeout (blocking socket calls would have none).
 class HttpConnection {
  public:
-  HttpConnection(std::string host_port, absl::Duration timeout)
+  // `key`: the API key sent with every request (none when empty).
+  HttpConnection(std::string host_port, absl::Duration timeout,
+                 std::string key = "")
       : host_port_(std::move(host_port)),
+        authorization_(key.empty() ? "" : "Bearer " + key),
         timeout_(absl::ToChronoMilliseconds(timeout)) {}
 
   // The response status, or the transport error.
@@ -186,6 +190,9 @@ class HttpConnection {
     http::request<http::string_body> request{http::verb::post, path, 11};
     request.set(http::field::host, host_port_);
     request.set(http::field::content_type, "application/json");
+    if (!authorization_.empty()) {
+      request.set(http::field::authorization, authorization_);
+    }
     request.keep_alive(true);
     request.body() = body;
     request.prepare_payload();
@@ -239,6 +246,7 @@ class HttpConnection {
   }
 
   std::string host_port_;
+  std::string authorization_;
   std::chrono::milliseconds timeout_;
   asio::io_context io_{1};
   std::optional<beast::tcp_stream> stream_;
@@ -247,8 +255,10 @@ class HttpConnection {
 
 class RestSender : public EventSender {
  public:
-  RestSender(std::string host_port, std::string path, absl::Duration timeout)
-      : connection_(std::move(host_port), timeout), path_(std::move(path)) {}
+  RestSender(std::string host_port, std::string path, absl::Duration timeout,
+             std::string key)
+      : connection_(std::move(host_port), timeout, std::move(key)),
+        path_(std::move(path)) {}
 
   void Send(const std::vector<v1::Event>& events,
             SendOutcome* outcome) override {
@@ -290,14 +300,14 @@ absl::string_view TransportName(Transport transport) {
 }
 
 std::vector<std::shared_ptr<grpc::Channel>> MakeIndependentChannels(
-    const std::string& target, int count) {
+    const std::string& target, int count, const std::string& key) {
   std::vector<std::shared_ptr<grpc::Channel>> channels;
   for (int i = 0; i < std::max(1, count); ++i) {
     grpc::ChannelArguments args;
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     args.SetInt("shopstream.bench.channel", i);
-    channels.push_back(grpc::CreateCustomChannel(
-        target, grpc::InsecureChannelCredentials(), args));
+    channels.push_back(auth::CreateChannelWithKey(
+        target, grpc::InsecureChannelCredentials(), args, key));
   }
   return channels;
 }
@@ -321,17 +331,17 @@ SenderFactory GrpcSenderFactory(
 }
 
 SenderFactory RestSenderFactory(std::string host_port, std::string path,
-                                absl::Duration timeout) {
-  return [host_port = std::move(host_port), path = std::move(path),
-          timeout](int) -> std::unique_ptr<EventSender> {
-    return std::make_unique<RestSender>(host_port, path, timeout);
+                                absl::Duration timeout, std::string key) {
+  return [host_port = std::move(host_port), path = std::move(path), timeout,
+          key = std::move(key)](int) -> std::unique_ptr<EventSender> {
+    return std::make_unique<RestSender>(host_port, path, timeout, key);
   };
 }
 
 absl::StatusOr<int> PostOnce(const std::string& host_port,
                              const std::string& path, const std::string& body,
-                             absl::Duration timeout) {
-  HttpConnection connection(host_port, timeout);
+                             absl::Duration timeout, const std::string& key) {
+  HttpConnection connection(host_port, timeout, key);
   return connection.Post(path, body);
 }
 

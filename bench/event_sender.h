@@ -53,7 +53,7 @@ using SenderFactory = std::function<std::unique_ptr<EventSender>(int worker)>;
 // gRPC channels that do not share a TCP connection: one HTTP/2 connection
 // for every caller would measure that connection, not the service.
 std::vector<std::shared_ptr<grpc::Channel>> MakeIndependentChannels(
-    const std::string& target, int count);
+    const std::string& target, int count, const std::string& key = "");
 
 // Workers are spread over `channels` round-robin.
 SenderFactory GrpcSenderFactory(
@@ -63,12 +63,13 @@ SenderFactory GrpcSenderFactory(
 // One HTTP/1.1 keep-alive connection per worker to `host_port`, POSTing each
 // event to `path` (normally /v1/events).
 SenderFactory RestSenderFactory(std::string host_port, std::string path,
-                                absl::Duration timeout);
+                                absl::Duration timeout, std::string key = "");
 
 // One POST to `path` on a fresh connection; the HTTP status or an error.
 absl::StatusOr<int> PostOnce(const std::string& host_port,
                              const std::string& path, const std::string& body,
-                             absl::Duration timeout);
+                             absl::Duration timeout,
+                             const std::string& key = "");
 
 }  // namespace shopstream::bench
 

@@ -200,9 +200,12 @@ absl::StatusOr<HttpCeilingResult> RunWrkIngest(const std::string& url,
                                                const std::string& shop_id,
                                                const std::string& id_prefix,
                                                int connections, int threads,
-                                               absl::Duration duration) {
-  // Shop and prefix are ours (letters, digits, dashes): no escaping needed.
-  const std::string lua = absl::StrCat(R"lua(
+                                               absl::Duration duration,
+                                               const std::string& key) {
+  // Shop, prefix and key are ours (letters, digits, dashes, underscores): no
+  // escaping needed.
+  const std::string lua =
+      absl::StrCat(R"lua(
 local threads = 0
 function setup(thread)
   threads = threads + 1
@@ -210,6 +213,11 @@ function setup(thread)
 end
 local n = 0
 local headers = {["Content-Type"] = "application/json"}
+if ")lua",
+                   key, R"lua(" ~= "" then
+  headers["Authorization"] = "Bearer )lua",
+                   key, R"lua("
+end
 request = function()
   n = n + 1
   local kind = '"page_view"'
@@ -219,9 +227,9 @@ request = function()
     amount = ',"order_amount":19.99'
   end
   local body = '{"event_id":")lua",
-                                       id_prefix, R"lua(-' .. tid .. '-' .. n ..
+                   id_prefix, R"lua(-' .. tid .. '-' .. n ..
     '","shop_id":")lua",
-                                       shop_id, R"lua(","event_type":' .. kind ..
+                   shop_id, R"lua(","event_type":' .. kind ..
     ',"timestamp":"2025-10-02T10:30:00Z","product_id":"prod-' .. (n % 100) ..
     '"' .. amount .. '}'
   return wrk.format("POST", nil, headers, body)

@@ -23,12 +23,13 @@ struct HttpCeilingResult {
 
 // REST ingestion driven by wrk: each request a fresh page_view (every tenth
 // a purchase) for `shop_id`, with ids `id_prefix`-<thread>-<n>, so the run's
-// rows can be counted afterwards.
+// rows can be counted afterwards. `key`: the shop's write key.
 absl::StatusOr<HttpCeilingResult> RunWrkIngest(const std::string& url,
                                                const std::string& shop_id,
                                                const std::string& id_prefix,
                                                int connections, int threads,
-                                               absl::Duration duration);
+                                               absl::Duration duration,
+                                               const std::string& key = "");
 
 // The naive design: one INSERT (one commit) per event from `clients`
 // pgbench clients into `table`, which must exist and look like `events`.

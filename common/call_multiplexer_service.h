@@ -40,7 +40,7 @@ class CallMultiplexerService final
   void AddMethod(std::string path, RawMethod method);
 
   // The same for a typed handler, which fills `response` and then calls
-  // `done` once.
+  // `done` once. `metadata` is the call's own (credentials travel there).
   template <typename Request, typename Response>
   void AddMethod(
       std::string path,

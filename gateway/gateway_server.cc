@@ -26,6 +26,7 @@
 #include "common/metrics.h"
 #include "common/request_id.h"
 #include "gateway/backend_health.h"
+#include "gateway/credentials.h"
 #include "gateway/event_stream.h"
 #include "gateway/http_status.h"
 #include "gateway/multiplexed_backend.h"
@@ -53,9 +54,6 @@ constexpr char kAllowedRequestHeaders[] =
     "Content-Type, Authorization, X-API-Key, X-Request-Id";
 constexpr char kPreflightMaxAgeSeconds[] = "86400";
 constexpr char kRetryAfterSeconds[] = "1";
-// Request headers passed on to the backend as gRPC metadata; the request id
-// travels too, as the client sent it or as the gateway made it.
-constexpr const char* kForwardedHeaders[] = {"authorization", "x-api-key"};
 // The gateway's own endpoints, answered without a backend call.
 constexpr char kLivenessPath[] = "/healthz";
 constexpr char kReadinessPath[] = "/readyz";
@@ -66,6 +64,7 @@ constexpr char kOtherRoute[] = "other";
 constexpr size_t kMaxDrainBytes = 8 << 20;
 constexpr auto kDrainTimeout = std::chrono::seconds(5);
 constexpr auto kWriteTimeout = std::chrono::seconds(30);
+constexpr size_t kFirstReadBytes = 4096;
 
 std::chrono::steady_clock::duration ToChrono(absl::Duration duration) {
   return absl::ToChronoNanoseconds(duration);
@@ -73,6 +72,14 @@ std::chrono::steady_clock::duration ToChrono(absl::Duration duration) {
 
 bool IsBlank(absl::string_view text) {
   return absl::StripAsciiWhitespace(text).empty();
+}
+
+// "application/json", "application/json; charset=utf-8", or empty.
+bool IsJsonContentType(absl::string_view content_type) {
+  const absl::string_view media_type = absl::StripAsciiWhitespace(
+      content_type.substr(0, content_type.find(';')));
+  return media_type.empty() ||
+         absl::EqualsIgnoreCase(media_type, "application/json");
 }
 
 // gRPC refuses metadata values with control or non-ASCII characters.
@@ -137,6 +144,14 @@ std::variant<BackendRequest, RestResponse> RestTranscoder::TranscodeRequest(
     return response;
   }
 
+  // A body in another format is refused rather than misread; a missing
+  // Content-Type is taken as JSON, as the case study's clients expect.
+  if (!IsBlank(request.body) && !match->route->body_field_name.empty() &&
+      !IsJsonContentType(request.content_type)) {
+    return ErrorResponse(
+        415, absl::StrCat("Content-Type: expected application/json, got \"",
+                          request.content_type, "\""));
+  }
   BackendRequest backend_request{
       match->route,
       std::unique_ptr<Message>(match->route->request_prototype->New())};
@@ -176,6 +191,8 @@ absl::Status RestTranscoder::FillRequest(const RouteMatch& match,
       const std::pair<absl::string_view, absl::string_view> key_and_value =
           absl::StrSplit(parameter, absl::MaxSplits('=', 1));
       const std::string key = PercentDecode(key_and_value.first, true);
+      // The API key is a credential, not part of the request.
+      if (key == kApiKeyQueryParameter) continue;
       const absl::string_view top_level_key =
           absl::string_view(key).substr(0, key.find('.'));
       if (route.body_field != nullptr &&
@@ -441,10 +458,32 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     net::executor_work_guard<net::io_context::executor_type> work;
   };
 
+  // Waits up to the idle timeout for a request to begin, then up to the
+  // read timeout for all of it.
   void ReadRequest() {
     parser_.emplace();
     parser_->body_limit(server_.options().max_body_bytes);
+    parser_->header_limit(
+        static_cast<std::uint32_t>(server_.options().max_header_bytes));
+    if (buffer_.size() > 0) {  // pipelined: the next request has begun
+      ReadRestOfRequest();
+      return;
+    }
     stream_.expires_after(ToChrono(server_.options().idle_timeout));
+    stream_.async_read_some(
+        buffer_.prepare(kFirstReadBytes),
+        [self = shared_from_this()](beast::error_code error, size_t bytes) {
+          self->buffer_.commit(bytes);
+          if (error) {
+            self->OnRead(error, 0);
+            return;
+          }
+          self->ReadRestOfRequest();
+        });
+  }
+
+  void ReadRestOfRequest() {
+    stream_.expires_after(ToChrono(server_.options().read_timeout));
     http::async_read(
         stream_, buffer_, *parser_,
         beast::bind_front_handler(&HttpSession::OnRead, shared_from_this()));
@@ -457,6 +496,15 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     request_id_.clear();
     if (!error) {
       HandleRequest();
+      return;
+    }
+    if (error == http::error::header_limit) {
+      busy_ = true;
+      SendResponse(
+          RestTranscoder::ErrorResponse(
+              431, absl::StrCat("request headers are larger than ",
+                                server_.options().max_header_bytes, " bytes")),
+          /*keep_alive=*/false);
       return;
     }
     if (error == http::error::body_limit) {
@@ -484,6 +532,13 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         /*keep_alive=*/false);
   }
 
+  static absl::string_view ContentTypeOf(
+      const http::request<http::string_body>& request) {
+    auto it = request.find(http::field::content_type);
+    if (it == request.end()) return {};
+    return absl::string_view(it->value().data(), it->value().size());
+  }
+
   void HandleRequest() {
     busy_ = true;
     const http::request<http::string_body>& request = parser_->get();
@@ -494,7 +549,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         absl::string_view(request.method_string().data(),
                           request.method_string().size()),
         absl::string_view(request.target().data(), request.target().size()),
-        request.body()};
+        request.body(), ContentTypeOf(request)};
     const std::string& static_path = server_.options().static_accept_path;
     if (!static_path.empty() && rest_request.target == static_path) {
       route_metrics_ = &server_.static_metrics();
@@ -651,13 +706,19 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::map<std::string, std::string> ForwardedMetadata() const {
     std::map<std::string, std::string> metadata;
     const http::request<http::string_body>& request = parser_->get();
-    for (const char* header : kForwardedHeaders) {
-      auto it = request.find(header);
-      if (it == request.end()) continue;
-      const absl::string_view value(it->value().data(), it->value().size());
-      if (IsPrintableAscii(value)) metadata[header] = std::string(value);
-    }
     metadata[kRequestIdKey] = request_id_;
+    auto header = [&](auto name) -> std::optional<absl::string_view> {
+      auto it = request.find(name);
+      if (it == request.end()) return std::nullopt;
+      return absl::string_view(it->value().data(), it->value().size());
+    };
+    const std::optional<std::string> authorization = AuthorizationFor(
+        header(http::field::authorization),
+        header(beast::string_view("x-api-key")),
+        absl::string_view(request.target().data(), request.target().size()));
+    if (authorization.has_value() && IsPrintableAscii(*authorization)) {
+      metadata["authorization"] = *authorization;
+    }
     return metadata;
   }
 
@@ -1083,7 +1144,9 @@ absl::Status GatewayServer::Impl::ConnectBackends() {
   for (const auto& [service, target] : options_.backends) {
     if (!stubs_by_target.contains(target)) {
       auto channel =
-          grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+          grpc::CreateChannel(target, options_.backend_credentials != nullptr
+                                          ? options_.backend_credentials
+                                          : grpc::InsecureChannelCredentials());
       channels_by_target[target] = channel;
       stubs_.push_back(std::make_unique<grpc::GenericStub>(channel));
       stubs_by_target[target] = stubs_.back().get();
@@ -1186,6 +1249,11 @@ bool GatewayServer::Impl::Register(
     const std::shared_ptr<HttpSession>& session) {
   absl::MutexLock lock(&mutex_);
   if (stopping_) return false;
+  if (sessions_.size() >= options_.max_connections) {
+    LogWarning("too many connections; closing a new one",
+               {{"limit", absl::StrCat(options_.max_connections)}});
+    return false;
+  }
   sessions_[session.get()] = session;
   return true;
 }

@@ -17,6 +17,7 @@
 #include "gateway/json_transcoder.h"
 #include "gateway/route_table.h"
 #include "google/protobuf/message.h"
+#include "grpcpp/security/credentials.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/status.h"
 
@@ -28,6 +29,8 @@ struct RestRequest {
   absl::string_view method;  // "GET"
   absl::string_view target;  // "/v1/shops/abc/summary?from=..."
   absl::string_view body;
+  // The Content-Type header; empty when absent.
+  absl::string_view content_type;
 };
 
 struct RestResponse {
@@ -95,11 +98,18 @@ struct GatewayOptions {
   int io_threads = 0;         // 0: one per hardware thread
   absl::Duration backend_timeout = absl::Seconds(10);
   size_t max_body_bytes = 1 << 20;
+  // Request line plus headers; 431 beyond.
+  size_t max_header_bytes = 16 << 10;
   // A connection with no request for this long is closed.
   absl::Duration idle_timeout = absl::Seconds(60);
   // An event stream with nothing to say sends a comment this often, so
   // proxies and clients do not take it for dead.
   absl::Duration event_stream_keep_alive = absl::Seconds(15);
+  // From a request's first byte to its last; a client that drips it slower
+  // is disconnected.
+  absl::Duration read_timeout = absl::Seconds(30);
+  // Open client connections; more are closed as soon as they are accepted.
+  size_t max_connections = 10000;
   // gRPC service full name ("shopstream.v1.IngestService") -> backend
   // target ("localhost:50051"). Routes come from these services.
   std::map<std::string, std::string> backends;
@@ -112,6 +122,8 @@ struct GatewayOptions {
   // When set, GET and HEAD of paths that no route claims are answered
   // from the files under this directory (see static_files.h).
   std::string static_dir;
+  // For the backend channels; null: plaintext.
+  std::shared_ptr<grpc::ChannelCredentials> backend_credentials;
 };
 
 // HTTP/1.1 JSON front end for gRPC services (Boost.Beast, async, keep-alive).

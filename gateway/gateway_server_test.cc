@@ -262,8 +262,10 @@ class HttpClient {
     http::request<http::string_body> request(method, target, 11);
     request.set(http::field::host, "127.0.0.1");
     for (const auto& [name, value] : headers) request.set(name, value);
-    if (!body.empty())
+    if (!body.empty() &&
+        request.find(http::field::content_type) == request.end()) {
       request.set(http::field::content_type, "application/json");
+    }
     request.body() = body;
     request.prepare_payload();
     beast::error_code write_error;
@@ -623,6 +625,21 @@ TEST_F(GatewayServerTest, OversizedBodyIs413AndServingGoesOn) {
     EXPECT_FALSE(response.keep_alive());
   }
   EXPECT_EQ(Send(http::verb::post, "/v1/events", kCaseStudyEvent).result_int(),
+            202);
+}
+
+TEST_F(GatewayServerTest, BodiesThatAreNotJsonAre415) {
+  HttpClient client(gateway_->port());
+  const Response response =
+      client.Send(http::verb::post, "/v1/events", kCaseStudyEvent,
+                  {{"Content-Type", "text/plain"}});
+  EXPECT_EQ(response.result_int(), 415);
+  EXPECT_NE(response.body().find("Content-Type"), std::string::npos);
+  HttpClient charset(gateway_->port());
+  EXPECT_EQ(charset
+                .Send(http::verb::post, "/v1/events", kCaseStudyEvent,
+                      {{"Content-Type", "application/json; charset=utf-8"}})
+                .result_int(),
             202);
 }
 

@@ -595,7 +595,35 @@ class JsonToMessage {
   int depth_ = 0;
 };
 
+// Deeper than `limit` arrays and objects, anywhere (ignored fields too)?
+// Checked before parsing, so no parser work or memory goes into such input.
+bool NestedDeeperThan(absl::string_view json, int limit) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < json.size(); ++i) {
+    const char c = json[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit) return true;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return false;
+}
+
 absl::StatusOr<rapidjson::Document> ParseJson(absl::string_view json) {
+  if (NestedDeeperThan(json, kMaxMessageDepth)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "malformed JSON: nested deeper than ", kMaxMessageDepth, " levels"));
+  }
   rapidjson::Document document;
   document.Parse<kParseFlags>(json.data(), json.size());
   if (document.HasParseError()) {

@@ -13,6 +13,7 @@
 #include "common/metrics.h"
 #include "common/service_process.h"
 #include "common/termination.h"
+#include "common/tls_credentials.h"
 #include "gateway/gateway_server.h"
 #include "shopstream/v1/analytics.grpc.pb.h"
 #include "shopstream/v1/ingest.grpc.pb.h"
@@ -29,6 +30,17 @@ ABSL_FLAG(int, backend_timeout_ms, 10000,
           "Deadline of each backend call, in milliseconds.");
 ABSL_FLAG(int, event_stream_keep_alive_ms, 15000,
           "How often a quiet Server-Sent Events stream gets a comment line.");
+ABSL_FLAG(int64_t, max_body_bytes, 1 << 20,
+          "Largest request body; 413 beyond.");
+ABSL_FLAG(int64_t, max_header_bytes, 16 << 10,
+          "Largest request line plus headers; 431 beyond.");
+ABSL_FLAG(int, idle_timeout_ms, 60000,
+          "A keep-alive connection waiting this long for a request is closed.");
+ABSL_FLAG(int, read_timeout_ms, 30000,
+          "Longest a client may take to send one request, from its first "
+          "byte; slower connections are closed.");
+ABSL_FLAG(int64_t, max_connections, 10000,
+          "Open client connections; more are closed at accept.");
 ABSL_FLAG(bool, multiplex_calls, true,
           "Carry unary calls over CallMultiplexer streams where a backend "
           "offers them.");
@@ -75,6 +87,16 @@ int main(int argc, char** argv) {
   options.static_accept_path = absl::GetFlag(FLAGS_bench_static_path);
   options.multiplex_calls = absl::GetFlag(FLAGS_multiplex_calls);
   options.static_dir = absl::GetFlag(FLAGS_static_dir);
+  options.max_body_bytes = static_cast<size_t>(
+      std::max<int64_t>(0, absl::GetFlag(FLAGS_max_body_bytes)));
+  options.max_header_bytes = static_cast<size_t>(
+      std::max<int64_t>(512, absl::GetFlag(FLAGS_max_header_bytes)));
+  options.idle_timeout =
+      absl::Milliseconds(absl::GetFlag(FLAGS_idle_timeout_ms));
+  options.read_timeout =
+      absl::Milliseconds(absl::GetFlag(FLAGS_read_timeout_ms));
+  options.max_connections = static_cast<size_t>(
+      std::max<int64_t>(1, absl::GetFlag(FLAGS_max_connections)));
   options.backend_timeout =
       absl::Milliseconds(absl::GetFlag(FLAGS_backend_timeout_ms));
   options.event_stream_keep_alive = absl::Milliseconds(
@@ -86,6 +108,15 @@ int main(int argc, char** argv) {
       shopstream::v1::GetSummaryRequest::descriptor()->file(),
       "AnalyticsService")] = absl::GetFlag(FLAGS_query_target);
 
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      shopstream::GrpcChannelCredentials();
+  if (!credentials.ok()) {
+    shopstream::LogError(
+        "bad TLS flags",
+        {{"error", std::string(credentials.status().message())}});
+    return 2;
+  }
+  options.backend_credentials = *credentials;
   auto server = shopstream::gateway::GatewayServer::Start(options);
   if (!server.ok()) {
     shopstream::LogError("cannot start",

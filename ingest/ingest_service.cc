@@ -36,15 +36,48 @@ void Reject(v1::EventResult* result, int index, const absl::Status& status) {
   result->set_error(std::string(status.message()));
 }
 
+// PERMISSION_DENIED when the event names a shop other than the authorized
+// `shop` (empty: authentication off, any shop).
+absl::Status CheckShop(const v1::Event& event, const std::string& shop) {
+  if (shop.empty() || event.shop_id().empty() || event.shop_id() == shop) {
+    return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(absl::StrCat(
+      "shop_id: the API key is not for shop \"", event.shop_id(), "\""));
+}
+
+// The event as stored, under the authorized shop when there is one.
+absl::StatusOr<internal::v1::StoredEvent> ValidateForShop(
+    const EventValidator& validator, const v1::Event& event,
+    const std::string& shop) {
+  if (absl::Status allowed = CheckShop(event, shop); !allowed.ok()) {
+    return allowed;
+  }
+  absl::StatusOr<internal::v1::StoredEvent> stored = validator.Validate(event);
+  if (stored.ok() && !shop.empty()) stored->set_shop_id(shop);
+  return stored;
+}
+
+// A stream refused before its first read.
+class RefusedStreamReactor final : public grpc::ServerReadReactor<v1::Event> {
+ public:
+  explicit RefusedStreamReactor(const grpc::Status& status) { Finish(status); }
+  void OnDone() override { delete this; }
+};
+
 // Reads a client stream, publishing valid events in chunks, and answers
 // once the last chunk is committed. Any chunk that fails fails the stream:
 // the client resends it all, and event ids keep the resent ones from
 // counting twice.
 class StreamEventsReactor final : public grpc::ServerReadReactor<v1::Event> {
  public:
-  StreamEventsReactor(IngestHandler* handler, std::string request_id,
+  // `shop`: the authorized shop every event must belong to; empty when
+  // authentication is off.
+  StreamEventsReactor(IngestHandler* handler, std::string shop,
+                      std::string request_id,
                       v1::StreamEventsResponse* response)
       : handler_(handler),
+        shop_(std::move(shop)),
         request_id_(std::move(request_id)),
         response_(response) {
     StartRead(&event_);
@@ -63,7 +96,7 @@ class StreamEventsReactor final : public grpc::ServerReadReactor<v1::Event> {
         full.swap(chunk_);
         full_index.swap(chunk_index_);
       } else {
-        Take(handler_->validator().Validate(event_));
+        Take(ValidateForShop(handler_->validator(), event_, shop_));
         if (chunk_.size() >= kStreamChunkEvents) {
           full.swap(chunk_);
           full_index.swap(chunk_index_);
@@ -160,6 +193,7 @@ class StreamEventsReactor final : public grpc::ServerReadReactor<v1::Event> {
   }
 
   IngestHandler* const handler_;
+  const std::string shop_;
   const std::string request_id_;
   v1::StreamEventsResponse* response_;
   v1::Event event_;
@@ -210,14 +244,29 @@ void IngestHandler::CountRejected(const v1::Event& event) {
   EventsCounter(EventCount::kRejected, counted).Increment();
 }
 
+absl::StatusOr<std::string> IngestHandler::Authorize(
+    const Authorization& authorization, absl::string_view requested_shop,
+    double cost) const {
+  if (authorizer_ == nullptr) return std::string();
+  return authorizer_->Authorize(authorization, auth::Scope::kWrite,
+                                requested_shop, cost);
+}
+
 void IngestHandler::Ingest(const v1::IngestRequest& request,
+                           const Authorization& authorization,
                            std::string request_id, v1::IngestResponse* response,
                            Done done) {
   if (!taking_) {
     done(ShuttingDown());
     return;
   }
-  auto stored = validator_.Validate(request.event());
+  absl::StatusOr<std::string> shop =
+      Authorize(authorization, request.event().shop_id(), 1);
+  if (!shop.ok()) {
+    done(ToGrpcStatus(shop.status()));
+    return;
+  }
+  auto stored = ValidateForShop(validator_, request.event(), *shop);
   if (!stored.ok()) {
     CountRejected(request.event());
     done(ToGrpcStatus(stored.status()));
@@ -246,10 +295,18 @@ void IngestHandler::Ingest(const v1::IngestRequest& request,
 }
 
 void IngestHandler::IngestBatch(const v1::IngestBatchRequest& request,
+                                const Authorization& authorization,
                                 std::string request_id,
                                 v1::IngestBatchResponse* response, Done done) {
   if (!taking_) {
     done(ShuttingDown());
+    return;
+  }
+  // The rate limit counts events, so a batch costs what its events would.
+  absl::StatusOr<std::string> shop =
+      Authorize(authorization, "", std::max(1, request.events_size()));
+  if (!shop.ok()) {
+    done(ToGrpcStatus(shop.status()));
     return;
   }
   if (request.events_size() > kMaxEventsPerBatch) {
@@ -260,11 +317,21 @@ void IngestHandler::IngestBatch(const v1::IngestBatchRequest& request,
                      request.events_size(), ")")));
     return;
   }
+  // An event for another shop refuses the whole batch: the caller is
+  // confused about which key it holds, not sending one bad event.
+  for (int i = 0; i < request.events_size(); ++i) {
+    if (absl::Status allowed = CheckShop(request.events(i), *shop);
+        !allowed.ok()) {
+      done(grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                        absl::StrCat("events[", i, "].", allowed.message())));
+      return;
+    }
+  }
   std::vector<internal::v1::StoredEvent> valid;
   std::vector<int> valid_index;  // result slot of each valid event
   for (int i = 0; i < request.events_size(); ++i) {
     v1::EventResult* result = response->add_results();
-    auto stored = validator_.Validate(request.events(i));
+    auto stored = ValidateForShop(validator_, request.events(i), *shop);
     if (!stored.ok()) {
       CountRejected(request.events(i));
       Reject(result, i,
@@ -325,14 +392,16 @@ void IngestHandler::AddMethodsTo(CallMultiplexerService* multiplexer) {
       "/shopstream.v1.IngestService/Ingest",
       [this](const v1::IngestRequest& request, const CallMetadata& metadata,
              v1::IngestResponse* response, Done done) {
-        Ingest(request, RequestIdOf(metadata), response, std::move(done));
+        Ingest(request, auth::AuthorizationOf(metadata), RequestIdOf(metadata),
+               response, std::move(done));
       });
   multiplexer->AddMethod<v1::IngestBatchRequest, v1::IngestBatchResponse>(
       "/shopstream.v1.IngestService/IngestBatch",
       [this](const v1::IngestBatchRequest& request,
              const CallMetadata& metadata, v1::IngestBatchResponse* response,
              Done done) {
-        IngestBatch(request, RequestIdOf(metadata), response, std::move(done));
+        IngestBatch(request, auth::AuthorizationOf(metadata),
+                    RequestIdOf(metadata), response, std::move(done));
       });
   multiplexer->AddMethod<v1::HealthRequest, v1::HealthResponse>(
       "/shopstream.v1.IngestService/Health",
@@ -345,7 +414,8 @@ grpc::ServerUnaryReactor* IngestService::Ingest(
     grpc::CallbackServerContext* context, const v1::IngestRequest* request,
     v1::IngestResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  handler_->Ingest(*request, RequestIdOf(*context), response,
+  handler_->Ingest(*request, auth::AuthorizationOf(context->client_metadata()),
+                   RequestIdOf(*context), response,
                    [reactor](grpc::Status status) { reactor->Finish(status); });
   return reactor;
 }
@@ -355,14 +425,19 @@ grpc::ServerUnaryReactor* IngestService::IngestBatch(
     v1::IngestBatchResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   handler_->IngestBatch(
-      *request, RequestIdOf(*context), response,
+      *request, auth::AuthorizationOf(context->client_metadata()),
+      RequestIdOf(*context), response,
       [reactor](grpc::Status status) { reactor->Finish(status); });
   return reactor;
 }
 
 grpc::ServerReadReactor<v1::Event>* IngestService::StreamEvents(
     grpc::CallbackServerContext* context, v1::StreamEventsResponse* response) {
-  return new StreamEventsReactor(handler_, RequestIdOf(*context), response);
+  absl::StatusOr<std::string> shop = handler_->Authorize(
+      auth::AuthorizationOf(context->client_metadata()), "", 1);
+  if (!shop.ok()) return new RefusedStreamReactor(ToGrpcStatus(shop.status()));
+  return new StreamEventsReactor(handler_, *std::move(shop),
+                                 RequestIdOf(*context), response);
 }
 
 grpc::ServerUnaryReactor* IngestService::Health(

@@ -2,7 +2,10 @@
 #define SHOPSTREAM_INGEST_INGEST_SERVICE_H_
 
 #include <atomic>
+#include <optional>
+#include <string>
 
+#include "auth/request_authorizer.h"
 #include "common/call_multiplexer_service.h"
 #include "common/event_validator.h"
 #include "ingest/processor_client.h"
@@ -15,19 +18,30 @@ inline constexpr int kMaxEventsPerBatch = 1000;
 // What ingest does with a call, however it arrived (a gRPC call of its own,
 // or one of many on a CallMultiplexer stream): validate, publish, and answer
 // through `done` only after the publisher has committed the events.
+//
+// With an authorizer, every call but Health needs a write key, and events
+// are stored under the key's shop: an event naming no shop gets it, an
+// event naming another shop is refused (PERMISSION_DENIED for Ingest and
+// IngestBatch, a rejected event in StreamEvents).
 class IngestHandler {
  public:
   using Done = std::function<void(grpc::Status)>;
+  using Authorization = std::optional<std::string>;
 
-  explicit IngestHandler(EventPublisher* publisher) : publisher_(publisher) {}
+  // A null authorizer means authentication is off.
+  explicit IngestHandler(EventPublisher* publisher,
+                         const auth::RequestAuthorizer* authorizer = nullptr)
+      : publisher_(publisher), authorizer_(authorizer) {}
 
-  // `request_id` is the caller's x-request-id (or empty); it travels with
-  // the events to the processor.
-  void Ingest(const v1::IngestRequest& request, std::string request_id,
+  // `authorization` is the call's "authorization" metadata; `request_id`
+  // the caller's x-request-id (or empty), which travels with the events to
+  // the processor.
+  void Ingest(const v1::IngestRequest& request,
+              const Authorization& authorization, std::string request_id,
               v1::IngestResponse* response, Done done);
   void IngestBatch(const v1::IngestBatchRequest& request,
-                   std::string request_id, v1::IngestBatchResponse* response,
-                   Done done);
+                   const Authorization& authorization, std::string request_id,
+                   v1::IngestBatchResponse* response, Done done);
   grpc::Status Health(v1::HealthResponse* response) const;
 
   // Offers Ingest, IngestBatch and Health on multiplexed streams too.
@@ -47,9 +61,14 @@ class IngestHandler {
 
   EventPublisher* publisher() const { return publisher_; }
   const EventValidator& validator() const { return validator_; }
+  // The shop a write call acts for ("" when authentication is off).
+  absl::StatusOr<std::string> Authorize(const Authorization& authorization,
+                                        absl::string_view requested_shop,
+                                        double cost) const;
 
  private:
   EventPublisher* publisher_;
+  const auth::RequestAuthorizer* authorizer_;
   EventValidator validator_;
   std::atomic<bool> taking_{true};
 };

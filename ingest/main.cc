@@ -3,12 +3,14 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/flags/flag.h"
+#include "auth/service_auth.h"
 #include "common/flags.h"
 #include "common/health_reporter.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/service_process.h"
 #include "common/termination.h"
+#include "common/tls_credentials.h"
 #include "ingest/ingest_service.h"
 #include "ingest/processor_client.h"
 #include "ingest/processor_pool.h"
@@ -22,6 +24,11 @@ ABSL_FLAG(int64_t, max_outstanding_events, 100000,
           "Events waiting for commit before new ones are refused.");
 ABSL_FLAG(int, streams_per_target, 2,
           "Publish streams opened to each processor target.");
+ABSL_FLAG(std::string, postgres,
+          "host=127.0.0.1 port=5432 user=postgres dbname=shopstream",
+          "libpq connection string of the database holding the API keys "
+          "(looked up once per key and --api_key_cache_ttl_ms, never per "
+          "event).");
 ABSL_FLAG(int, shutdown_grace_ms, 20000,
           "On SIGTERM, how long accepted events may take to commit.");
 ABSL_FLAG(int, metrics_port, 9101,
@@ -56,11 +63,18 @@ int main(int argc, char** argv) {
   // The bound is for the whole process, shared by its streams.
   options.max_outstanding_events = std::max<int64_t>(
       1, options.max_outstanding_events / (targets.size() * streams));
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      shopstream::GrpcChannelCredentials();
+  if (!credentials.ok()) {
+    shopstream::LogError(
+        "bad TLS flags",
+        {{"error", std::string(credentials.status().message())}});
+    return 2;
+  }
   std::vector<std::unique_ptr<shopstream::EventPublisher>> members;
   std::vector<shopstream::ProcessorClient*> clients;
   for (const std::string& target : targets) {
-    auto channel = grpc::CreateCustomChannel(
-        target, grpc::InsecureChannelCredentials(), args);
+    auto channel = grpc::CreateCustomChannel(target, *credentials, args);
     for (int i = 0; i < streams; ++i) {
       auto client =
           std::make_unique<shopstream::ProcessorClient>(channel, options);
@@ -71,7 +85,9 @@ int main(int argc, char** argv) {
   }
   shopstream::ProcessorPool processors(std::move(members));
 
-  shopstream::IngestHandler handler(&processors);
+  std::unique_ptr<shopstream::auth::ServiceAuth> auth =
+      shopstream::auth::ServiceAuth::FromFlags(absl::GetFlag(FLAGS_postgres));
+  shopstream::IngestHandler handler(&processors, &auth->authorizer());
   shopstream::IngestService service(&handler);
   shopstream::CallMultiplexerService multiplexer;
   handler.AddMethodsTo(&multiplexer);

@@ -17,13 +17,28 @@ grpc::Status Answer(absl::StatusOr<T> result, T* response) {
 }  // namespace
 
 AnalyticsService::AnalyticsService(const AnalyticsQueries* queries,
-                                   WatchOptions watch_options)
+                                   WatchOptions watch_options,
+                                   const auth::RequestAuthorizer* authorizer)
     : queries_(queries),
+      authorizer_(authorizer),
       watchers_(
           [this](const v1::GetSummaryRequest& request) {
             return Summarize(request);
           },
           watch_options) {}
+
+template <typename Request>
+absl::StatusOr<Request> AnalyticsService::Authorized(
+    const grpc::ServerContextBase& context, const Request& request) const {
+  if (authorizer_ == nullptr) return request;
+  absl::StatusOr<std::string> shop =
+      authorizer_->Authorize(auth::AuthorizationOf(context.client_metadata()),
+                             auth::Scope::kRead, request.shop_id());
+  if (!shop.ok()) return shop.status();
+  Request authorized = request;
+  authorized.set_shop_id(*std::move(shop));
+  return authorized;
+}
 
 absl::StatusOr<v1::Summary> AnalyticsService::Summarize(
     const v1::GetSummaryRequest& request) const {
@@ -33,31 +48,41 @@ absl::StatusOr<v1::Summary> AnalyticsService::Summarize(
 grpc::Status AnalyticsService::GetSummary(grpc::ServerContext* context,
                                           const v1::GetSummaryRequest* request,
                                           v1::Summary* response) {
-  return Answer(Summarize(*request), response);
+  auto authorized = Authorized(*context, *request);
+  if (!authorized.ok()) return ToGrpcStatus(authorized.status());
+  return Answer(Summarize(*authorized), response);
 }
 
 grpc::Status AnalyticsService::GetTimeSeries(
     grpc::ServerContext* context, const v1::GetTimeSeriesRequest* request,
     v1::TimeSeries* response) {
-  return Answer(queries_->TimeSeries(*request), response);
+  auto authorized = Authorized(*context, *request);
+  if (!authorized.ok()) return ToGrpcStatus(authorized.status());
+  return Answer(queries_->TimeSeries(*authorized), response);
 }
 
 grpc::Status AnalyticsService::GetTopProducts(
     grpc::ServerContext* context, const v1::GetTopProductsRequest* request,
     v1::TopProducts* response) {
-  return Answer(queries_->TopProducts(*request), response);
+  auto authorized = Authorized(*context, *request);
+  if (!authorized.ok()) return ToGrpcStatus(authorized.status());
+  return Answer(queries_->TopProducts(*authorized), response);
 }
 
 grpc::Status AnalyticsService::GetFunnel(grpc::ServerContext* context,
                                          const v1::GetFunnelRequest* request,
                                          v1::Funnel* response) {
-  return Answer(queries_->Funnel(*request), response);
+  auto authorized = Authorized(*context, *request);
+  if (!authorized.ok()) return ToGrpcStatus(authorized.status());
+  return Answer(queries_->Funnel(*authorized), response);
 }
 
 grpc::Status AnalyticsService::ListEvents(grpc::ServerContext* context,
                                           const v1::ListEventsRequest* request,
                                           v1::ListEventsResponse* response) {
-  return Answer(queries_->ListEvents(*request), response);
+  auto authorized = Authorized(*context, *request);
+  if (!authorized.ok()) return ToGrpcStatus(authorized.status());
+  return Answer(queries_->ListEvents(*authorized), response);
 }
 
 // The exports answer from the same queries as their JSON twins, so the two
@@ -65,7 +90,9 @@ grpc::Status AnalyticsService::ListEvents(grpc::ServerContext* context,
 grpc::Status AnalyticsService::ExportTimeSeries(
     grpc::ServerContext* context, const v1::GetTimeSeriesRequest* request,
     google::api::HttpBody* response) {
-  absl::StatusOr<v1::TimeSeries> series = queries_->TimeSeries(*request);
+  auto authorized = Authorized(*context, *request);
+  if (!authorized.ok()) return ToGrpcStatus(authorized.status());
+  absl::StatusOr<v1::TimeSeries> series = queries_->TimeSeries(*authorized);
   if (!series.ok()) return ToGrpcStatus(series.status());
   response->set_content_type(kCsvContentType);
   response->set_data(TimeSeriesCsv(*series));
@@ -75,7 +102,9 @@ grpc::Status AnalyticsService::ExportTimeSeries(
 grpc::Status AnalyticsService::ExportTopProducts(
     grpc::ServerContext* context, const v1::GetTopProductsRequest* request,
     google::api::HttpBody* response) {
-  absl::StatusOr<v1::TopProducts> top = queries_->TopProducts(*request);
+  auto authorized = Authorized(*context, *request);
+  if (!authorized.ok()) return ToGrpcStatus(authorized.status());
+  absl::StatusOr<v1::TopProducts> top = queries_->TopProducts(*authorized);
   if (!top.ok()) return ToGrpcStatus(top.status());
   response->set_content_type(kCsvContentType);
   response->set_data(TopProductsCsv(*top));
@@ -85,14 +114,19 @@ grpc::Status AnalyticsService::ExportTopProducts(
 grpc::ServerWriteReactor<v1::Summary>* AnalyticsService::WatchSummary(
     grpc::CallbackServerContext* context,
     const v1::GetSummaryRequest* request) {
+  auto authorized = Authorized(*context, *request);
+  if (!authorized.ok()) {
+    return SummaryWatchers::Refuse(ToGrpcStatus(authorized.status()));
+  }
   // Bad input is refused before a stream exists, as GetSummary refuses it.
-  if (auto range = CheckScope(request->shop_id(), /*required=*/false,
-                              request->has_from() ? &request->from() : nullptr,
-                              request->has_to() ? &request->to() : nullptr);
+  if (auto range =
+          CheckScope(authorized->shop_id(), /*required=*/false,
+                     authorized->has_from() ? &authorized->from() : nullptr,
+                     authorized->has_to() ? &authorized->to() : nullptr);
       !range.ok()) {
     return SummaryWatchers::Refuse(ToGrpcStatus(range.status()));
   }
-  return watchers_.Watch(*request);
+  return watchers_.Watch(*authorized);
 }
 
 grpc::Status AnalyticsService::Health(grpc::ServerContext* context,

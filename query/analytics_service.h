@@ -1,6 +1,7 @@
 #ifndef SHOPSTREAM_QUERY_ANALYTICS_SERVICE_H_
 #define SHOPSTREAM_QUERY_ANALYTICS_SERVICE_H_
 
+#include "auth/request_authorizer.h"
 #include "query/analytics_queries.h"
 #include "query/summary_watchers.h"
 #include "shopstream/v1/analytics.grpc.pb.h"
@@ -11,12 +12,18 @@ namespace shopstream {
 // the unary methods are synchronous and gRPC's thread pool carries them;
 // WatchSummary is a callback stream, since watchers wait far longer than
 // any thread should (see summary_watchers.h).
+//
+// With an authorizer every method but Health needs a read key and answers
+// for the key's shop only: a request naming no shop gets the key's shop,
+// one naming another shop PERMISSION_DENIED.
 class AnalyticsService final
     : public v1::AnalyticsService::WithCallbackMethod_WatchSummary<
           v1::AnalyticsService::Service> {
  public:
-  explicit AnalyticsService(const AnalyticsQueries* queries,
-                            WatchOptions watch_options = {});
+  // A null authorizer means authentication is off.
+  explicit AnalyticsService(
+      const AnalyticsQueries* queries, WatchOptions watch_options = {},
+      const auth::RequestAuthorizer* authorizer = nullptr);
 
   grpc::Status GetSummary(grpc::ServerContext* context,
                           const v1::GetSummaryRequest* request,
@@ -54,7 +61,14 @@ class AnalyticsService final
   SummaryWatchers& watchers() { return watchers_; }
 
  private:
+  // `request` with its shop_id set to the shop the call may read: the one
+  // it names or, when it names none, the key's shop.
+  template <typename Request>
+  absl::StatusOr<Request> Authorized(const grpc::ServerContextBase& context,
+                                     const Request& request) const;
+
   const AnalyticsQueries* queries_;
+  const auth::RequestAuthorizer* authorizer_;
   SummaryWatchers watchers_;
 };
 

@@ -2,6 +2,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/flags/flag.h"
+#include "auth/service_auth.h"
 #include "common/flags.h"
 #include "common/health_reporter.h"
 #include "common/log.h"
@@ -53,7 +54,10 @@ int main(int argc, char** argv) {
   watch_options.max_watchers = absl::GetFlag(FLAGS_max_watchers);
   watch_options.min_interval =
       absl::Milliseconds(absl::GetFlag(FLAGS_watch_min_interval_ms));
-  shopstream::AnalyticsService service(&queries, watch_options);
+  std::unique_ptr<shopstream::auth::ServiceAuth> auth =
+      shopstream::auth::ServiceAuth::FromFlags(conninfo);
+  shopstream::AnalyticsService service(&queries, watch_options,
+                                       &auth->authorizer());
   shopstream::SummaryWatchers& watchers = service.watchers();
   shopstream::CommitListener listener(
       conninfo,

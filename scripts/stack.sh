@@ -6,6 +6,9 @@
 # PROCESSOR_PORT (50053), PG_PORT (55433); /metrics on GATEWAY_METRICS_PORT
 # (9100), INGEST_METRICS_PORT (9101), QUERY_METRICS_PORT (9102),
 # PROCESSOR_METRICS_PORT (9103). Binaries: BIN_DIR (build/bin).
+# API keys for shop "default" (one write, one read) are kept in
+# $DATA_DIR/keys.env. SHOPSTREAM_AUTH=false turns key checks off (local
+# experiments only).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -56,6 +59,26 @@ wait_until() {
 
 http_ok() { curl -fs -o /dev/null "http://127.0.0.1:$HTTP_PORT$1"; }
 
+admin() { "$BIN_DIR/shopstream-admin" --postgres="$conninfo" "$@"; }
+
+# Reuses the keys of keys.env while they are valid; makes new ones otherwise
+# (a fresh database, a revoked key).
+ensure_keys() {
+  local keys_env="$DATA_DIR/keys.env"
+  if [ -f "$keys_env" ]; then
+    # shellcheck disable=SC1090
+    . "$keys_env"
+    if admin keys verify --key="${SHOPSTREAM_WRITE_KEY:-}" >/dev/null 2>&1 &&
+      admin keys verify --key="${SHOPSTREAM_READ_KEY:-}" >/dev/null 2>&1; then
+      return
+    fi
+  fi
+  SHOPSTREAM_WRITE_KEY=$(admin keys create --shop=default --scope=write --description="make up" 2>/dev/null)
+  SHOPSTREAM_READ_KEY=$(admin keys create --shop=default --scope=read --description="make up" 2>/dev/null)
+  (umask 077 && printf 'SHOPSTREAM_WRITE_KEY=%s\nSHOPSTREAM_READ_KEY=%s\n' \
+    "$SHOPSTREAM_WRITE_KEY" "$SHOPSTREAM_READ_KEY" >"$keys_env")
+}
+
 up() {
   mkdir -p "$DATA_DIR/run" "$DATA_DIR/logs"
   "$root/scripts/pg.sh" start "$DATA_DIR/pg" "$PG_PORT" --durable
@@ -66,7 +89,8 @@ up() {
   start_service processor --processor_address="127.0.0.1:$PROCESSOR_PORT" --postgres="$conninfo" \
     --metrics_port="$PROCESSOR_METRICS_PORT"
   start_service ingest --ingest_address="127.0.0.1:$INGEST_PORT" \
-    --processor_target="127.0.0.1:$PROCESSOR_PORT" --metrics_port="$INGEST_METRICS_PORT"
+    --processor_target="127.0.0.1:$PROCESSOR_PORT" --postgres="$conninfo" \
+    --metrics_port="$INGEST_METRICS_PORT"
   start_service query --query_address="127.0.0.1:$QUERY_PORT" --postgres="$conninfo" \
     --metrics_port="$QUERY_METRICS_PORT"
   # The dashboard's build, served at / beside the API.
@@ -82,11 +106,11 @@ up() {
   wait_until processor port_open "$PROCESSOR_PORT"
   wait_until ingest http_ok /v1/health
   wait_until query http_ok /api/health
-  local dashboard="http://localhost:$HTTP_PORT/"
-  # With API keys on, the page reads with the read key from its own URL.
-  if [ -f "$DATA_DIR/keys.env" ]; then
-    dashboard="$dashboard?key=$(. "$DATA_DIR/keys.env" && echo "${SHOPSTREAM_READ_KEY:-}")"
-  fi
+  ensure_keys
+  local auth_note="every call but health needs a key"
+  [ "${SHOPSTREAM_AUTH:-true}" = false ] && auth_note="AUTH IS OFF (SHOPSTREAM_AUTH=false): keys are not checked"
+  # The page reads with the read key from its own URL.
+  local dashboard="http://localhost:$HTTP_PORT/?key=$SHOPSTREAM_READ_KEY"
   cat <<MSG
 
 shopstream is up (state in $DATA_DIR):
@@ -95,6 +119,11 @@ shopstream is up (state in $DATA_DIR):
   /metrics    gateway :$GATEWAY_METRICS_PORT, ingest :$INGEST_METRICS_PORT, query :$QUERY_METRICS_PORT, processor :$PROCESSOR_METRICS_PORT
   health      http://localhost:$HTTP_PORT/healthz, /readyz
   gRPC        ingest localhost:$INGEST_PORT, analytics localhost:$QUERY_PORT
+  API keys    $DATA_DIR/keys.env ($auth_note)
+              SHOPSTREAM_WRITE_KEY=$SHOPSTREAM_WRITE_KEY
+              SHOPSTREAM_READ_KEY=$SHOPSTREAM_READ_KEY
+              more: $BIN_DIR/shopstream-admin --postgres="$conninfo" keys create --shop=S --scope=write|read
+  try         . $DATA_DIR/keys.env && curl -H "Authorization: Bearer \$SHOPSTREAM_READ_KEY" http://localhost:$HTTP_PORT/api/analytics
   PostgreSQL  $conninfo
   logs        make logs    stop: make down
 MSG

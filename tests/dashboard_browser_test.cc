@@ -58,6 +58,8 @@ int RunBounded(std::vector<std::string> args,
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+constexpr char kShop[] = "browser-shop";
+
 TEST(DashboardBrowserTest, PageStaysLiveSwitchesRangeAndDownloadsCsv) {
   const std::filesystem::path dashboard = SHOPSTREAM_DASHBOARD_DIR;
   ASSERT_TRUE(std::filesystem::exists(dashboard / "dist" / "index.html"))
@@ -74,7 +76,9 @@ TEST(DashboardBrowserTest, PageStaysLiveSwitchesRangeAndDownloadsCsv) {
       "http://127.0.0.1:" + std::to_string(stack.http_port());
   const int exit_code = RunBounded(
       {SHOPSTREAM_NODE, (dashboard / "e2e" / "dashboard.e2e.mjs").string(),
-       "--base-url", base, "--out", artifacts.string()},
+       "--base-url", base, "--out", artifacts.string(), "--shop", kShop,
+       "--read-key", stack.ReadKey(kShop), "--write-key",
+       stack.WriteKey(kShop)},
       kScriptTimeout);
   EXPECT_EQ(exit_code, 0) << "dashboard e2e script failed; see its output "
                              "above and the screenshots in "

@@ -57,7 +57,7 @@ TEST(EndToEndTest, CaseStudyCurlExamplesThroughTheRestGateway) {
   const int port = stack.http_port();
 
   // An empty shop: zeros and a null top product.
-  HttpResponse empty = HttpRequest(port, "GET", "/api/analytics");
+  HttpResponse empty = stack.Get("/api/analytics");
   EXPECT_EQ(empty.status, 200);
   EXPECT_THAT(
       empty.body,
@@ -68,7 +68,7 @@ TEST(EndToEndTest, CaseStudyCurlExamplesThroughTheRestGateway) {
           R"("top_product_id":null,)"));
 
   for (const char* body : {kPageView, kAddToCart, kPurchase}) {
-    HttpResponse r = HttpRequest(port, "POST", "/v1/events", body);
+    HttpResponse r = stack.Post("/v1/events", body);
     EXPECT_EQ(r.status, 202) << r.body;
     EXPECT_EQ(r.body, R"({"status":"accepted"})");
     EXPECT_EQ(r.headers["content-type"], "application/json");
@@ -76,17 +76,16 @@ TEST(EndToEndTest, CaseStudyCurlExamplesThroughTheRestGateway) {
   // Acknowledged means committed: the rows are there before any wait.
   EXPECT_EQ(stack.StoredEvents(), 3);
 
-  HttpResponse bad_type = HttpRequest(port, "POST", "/v1/events", kUnknownType);
+  HttpResponse bad_type = stack.Post("/v1/events", kUnknownType);
   EXPECT_EQ(bad_type.status, 400);
   EXPECT_THAT(bad_type.body, HasSubstr(R"({"error":"event_type: )"));
   EXPECT_THAT(bad_type.body, HasSubstr("invalid_type"));
-  HttpResponse no_amount =
-      HttpRequest(port, "POST", "/v1/events", kPurchaseWithoutAmount);
+  HttpResponse no_amount = stack.Post("/v1/events", kPurchaseWithoutAmount);
   EXPECT_EQ(no_amount.status, 400);
   EXPECT_THAT(no_amount.body, HasSubstr(R"({"error":"order_amount: )"));
   EXPECT_EQ(stack.StoredEvents(), 3);
 
-  HttpResponse analytics = HttpRequest(port, "GET", "/api/analytics");
+  HttpResponse analytics = stack.Get("/api/analytics");
   EXPECT_EQ(analytics.status, 200);
   EXPECT_THAT(analytics.body, StartsWith(kExpectedAnalytics));
   EXPECT_EQ(analytics.headers["access-control-allow-origin"], "*");
@@ -100,7 +99,6 @@ TEST(EndToEndTest, CaseStudyCurlExamplesThroughTheRestGateway) {
 
 TEST(EndToEndTest, BadInputIsRefusedNamingTheFieldAndStoresNothing) {
   LocalStack stack;
-  const int port = stack.http_port();
   struct Case {
     const char* body;
     const char* field;
@@ -126,14 +124,14 @@ TEST(EndToEndTest, BadInputIsRefusedNamingTheFieldAndStoresNothing) {
       {R"([1, 2])", "object"},
   };
   for (const Case& c : cases) {
-    HttpResponse r = HttpRequest(port, "POST", "/v1/events", c.body);
+    HttpResponse r = stack.Post("/v1/events", c.body);
     EXPECT_EQ(r.status, 400) << c.body << " -> " << r.body;
     EXPECT_THAT(r.body, HasSubstr(R"({"error":")")) << c.body;
     EXPECT_THAT(r.body, HasSubstr(c.field)) << c.body << " -> " << r.body;
   }
   EXPECT_EQ(stack.StoredEvents(), 0);
   // And it keeps serving.
-  EXPECT_EQ(HttpRequest(port, "POST", "/v1/events", kPageView).status, 202);
+  EXPECT_EQ(stack.Post("/v1/events", kPageView).status, 202);
   EXPECT_EQ(stack.StoredEvents(), 1);
 }
 
@@ -143,16 +141,13 @@ TEST(EndToEndTest, RetriedEventIdIsCountedOnceOverRest) {
       "event_type": "page_view", "timestamp": "2025-10-02T10:30:00Z",
       "product_id": "prod-1"})";
   for (int i = 0; i < 3; ++i) {
-    EXPECT_EQ(HttpRequest(stack.http_port(), "POST", "/v1/events", body).status,
-              202);
+    EXPECT_EQ(stack.Post("/v1/events", body, "shop-a").status, 202);
   }
   EXPECT_EQ(stack.StoredEvents(), 1);
-  HttpResponse shop =
-      HttpRequest(stack.http_port(), "GET", "/v1/shops/shop-a/summary");
+  HttpResponse shop = stack.Get("/v1/shops/shop-a/summary", "shop-a");
   EXPECT_EQ(shop.status, 200);
   EXPECT_THAT(shop.body, HasSubstr(R"("total_page_views":1,)"));
-  HttpResponse other =
-      HttpRequest(stack.http_port(), "GET", "/api/analytics?shop_id=shop-b");
+  HttpResponse other = stack.Get("/api/analytics?shop_id=shop-b", "shop-b");
   EXPECT_THAT(other.body, HasSubstr(R"("total_page_views":0,)"));
 }
 
@@ -168,10 +163,8 @@ v1::Event CaseStudyEvent(const std::string& type, int64_t seconds,
 
 TEST(EndToEndTest, TheSameFlowOverGrpc) {
   LocalStack stack;
-  auto ingest = v1::IngestService::NewStub(grpc::CreateChannel(
-      stack.ingest_target(), grpc::InsecureChannelCredentials()));
-  auto analytics = v1::AnalyticsService::NewStub(grpc::CreateChannel(
-      stack.query_target(), grpc::InsecureChannelCredentials()));
+  auto ingest = v1::IngestService::NewStub(stack.IngestChannel());
+  auto analytics = v1::AnalyticsService::NewStub(stack.QueryChannel());
 
   // 2025-10-02T10:30:00Z and the minutes after it, as in the case study.
   const int64_t t = 1759401000;
@@ -217,10 +210,12 @@ TEST(EndToEndTest, TheSameFlowOverGrpc) {
     e.set_event_id("b" + std::to_string(i));
     *batch.add_events() = e;
   }
+  auto batch_ingest =
+      v1::IngestService::NewStub(stack.IngestChannel("batch-shop"));
   for (int attempt = 0; attempt < 2; ++attempt) {
     grpc::ClientContext ctx;
     v1::IngestBatchResponse resp;
-    ASSERT_TRUE(ingest->IngestBatch(&ctx, batch, &resp).ok());
+    ASSERT_TRUE(batch_ingest->IngestBatch(&ctx, batch, &resp).ok());
     EXPECT_EQ(resp.accepted(), attempt == 0 ? 10 : 0);
     EXPECT_EQ(resp.duplicates(), attempt == 0 ? 0 : 10);
   }
@@ -229,7 +224,9 @@ TEST(EndToEndTest, TheSameFlowOverGrpc) {
   {
     grpc::ClientContext ctx;
     v1::StreamEventsResponse resp;
-    auto writer = ingest->StreamEvents(&ctx, &resp);
+    auto stream_ingest =
+        v1::IngestService::NewStub(stack.IngestChannel("stream-shop"));
+    auto writer = stream_ingest->StreamEvents(&ctx, &resp);
     for (int i = 0; i < 2000; ++i) {
       v1::Event e = CaseStudyEvent("purchase", t + i, i == 5 ? -1 : 10.5);
       e.set_shop_id("stream-shop");
@@ -251,7 +248,9 @@ TEST(EndToEndTest, TheSameFlowOverGrpc) {
     v1::GetSummaryRequest req;
     req.set_shop_id("stream-shop");
     v1::Summary summary;
-    ASSERT_TRUE(analytics->GetSummary(&ctx, req, &summary).ok());
+    ASSERT_TRUE(v1::AnalyticsService::NewStub(stack.QueryChannel("stream-shop"))
+                    ->GetSummary(&ctx, req, &summary)
+                    .ok());
     EXPECT_EQ(summary.total_purchases(), 1999);
     EXPECT_DOUBLE_EQ(summary.average_purchase_value(), 10.5);
     EXPECT_FALSE(summary.has_top_product_id());
@@ -260,9 +259,7 @@ TEST(EndToEndTest, TheSameFlowOverGrpc) {
 
 TEST(EndToEndTest, SigtermStopsEveryServiceCleanly) {
   LocalStack stack;
-  EXPECT_EQ(
-      HttpRequest(stack.http_port(), "POST", "/v1/events", kPageView).status,
-      202);
+  EXPECT_EQ(stack.Post("/v1/events", kPageView).status, 202);
   for (ServiceProcess* service : {&stack.gateway(), &stack.ingest(),
                                   &stack.query(), &stack.processor()}) {
     const int status = service->Terminate();

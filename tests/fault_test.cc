@@ -88,10 +88,11 @@ struct ClientOptions {
 // answer would; those must come back as duplicates.
 class RetryingClients {
  public:
-  RetryingClients(const LocalStack& stack, ClientOptions options)
-      : options_(options), http_port_(stack.http_port()) {
-    auto channel = grpc::CreateChannel(stack.ingest_target(),
-                                       grpc::InsecureChannelCredentials());
+  RetryingClients(LocalStack& stack, ClientOptions options)
+      : options_(options),
+        http_port_(stack.http_port()),
+        write_key_(stack.WriteKey(kShop)) {
+    auto channel = stack.IngestChannel(kShop);
     for (int t = 0; t < options_.grpc_threads; ++t) {
       workers_.emplace_back([this, channel, t] { RunGrpc(channel, t); });
     }
@@ -239,7 +240,9 @@ class RetryingClients {
         const absl::Time start = absl::Now();
         HttpResponse response;
         try {
-          response = HttpRequest(http_port_, "POST", "/v1/events", body);
+          response = HttpRequest(http_port_, "POST", "/v1/events", body,
+                                 "application/json",
+                                 {{"Authorization", "Bearer " + write_key_}});
         } catch (const std::exception&) {
           Count("http connection failed", absl::Now() - start);
           return false;
@@ -284,6 +287,7 @@ class RetryingClients {
 
   const ClientOptions options_;
   const int http_port_;
+  const std::string write_key_;
   std::atomic<bool> stop_{false};
   std::vector<std::thread> workers_;
   mutable absl::Mutex mu_;
@@ -300,9 +304,8 @@ int64_t RoundedQuotient(int64_t a, int64_t b) { return (2 * a + b) / (2 * b); }
 
 // GetSummary from the query service, retried a little: a PostgreSQL restart
 // may cost a query or two while its connections are renewed.
-v1::Summary SummaryFromQueryService(const LocalStack& stack) {
-  auto stub = v1::AnalyticsService::NewStub(grpc::CreateChannel(
-      stack.query_target(), grpc::InsecureChannelCredentials()));
+v1::Summary SummaryFromQueryService(LocalStack& stack) {
+  auto stub = v1::AnalyticsService::NewStub(stack.QueryChannel(kShop));
   grpc::Status status;
   for (int attempt = 0; attempt < 50; ++attempt) {
     v1::GetSummaryRequest request;
@@ -323,7 +326,7 @@ v1::Summary SummaryFromQueryService(const LocalStack& stack) {
 // never sent, and the query service's summary equals a recount of the raw
 // rows (so aggregates kept elsewhere, such as rollups, counted each event
 // once too).
-void ExpectAckedStoredExactlyOnce(const LocalStack& stack,
+void ExpectAckedStoredExactlyOnce(LocalStack& stack,
                                   const RetryingClients& clients) {
   const std::set<std::string> acked = clients.acked();
   const std::set<std::string> abandoned = clients.abandoned();

@@ -13,6 +13,9 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "auth/api_key_store.h"
+#include "auth/key_channel.h"
+#include "storage/pg_connection_pool.h"
 
 namespace shopstream::testing {
 
@@ -23,7 +26,7 @@ using tcp = boost::asio::ip::tcp;
 HttpResponse HttpRequest(int port, const std::string& method,
                          const std::string& target, const std::string& body,
                          const std::string& content_type,
-                         const std::map<std::string, std::string>& headers) {
+                         const HttpHeaders& headers) {
   boost::asio::io_context ioc;
   beast::tcp_stream stream(ioc);
   stream.expires_after(std::chrono::seconds(30));
@@ -90,6 +93,12 @@ std::vector<std::string> With(std::vector<std::string> flags,
 
 }  // namespace
 
+std::shared_ptr<grpc::Channel> ChannelWithKey(const std::string& target,
+                                              const std::string& key) {
+  return auth::CreateChannelWithKey(target, grpc::InsecureChannelCredentials(),
+                                    grpc::ChannelArguments(), key);
+}
+
 LocalStack::LocalStack(bool second_processor)
     : LocalStack(LocalStackOptions{.second_processor = second_processor}) {}
 
@@ -120,10 +129,11 @@ LocalStack::LocalStack(LocalStackOptions options)
         LogFile("processor2"));
     absl::StrAppend(&processor_targets_, ",", Loopback(second_processor_port_));
   }
+
   query_ = std::make_unique<ServiceProcess>(
       "shopstream-query",
       With(With(CommonArgs("query"),
-                {"--query_address=" + Loopback(query_port_), pg}),
+                {"--query_address=" + Loopback(query_port_), pg, AuthFlag()}),
            options_.query_flags),
       LogFile("query"));
   RestartIngest();
@@ -167,7 +177,8 @@ void LocalStack::RestartIngest() {
       "shopstream-ingest",
       With(With(CommonArgs("ingest"),
                 {"--ingest_address=" + Loopback(ingest_port_),
-                 "--processor_target=" + processor_targets_}),
+                 "--processor_target=" + processor_targets_,
+                 "--postgres=" + db_.conninfo(), AuthFlag()}),
            options_.ingest_flags),
       LogFile("ingest"));
 }
@@ -191,6 +202,56 @@ std::string LocalStack::Log(const std::string& service) const {
   std::ifstream in(file);
   return std::string((std::istreambuf_iterator<char>(in)),
                      std::istreambuf_iterator<char>());
+}
+
+std::string LocalStack::AuthFlag() const {
+  return options_.auth ? "--auth=true" : "--auth=false";
+}
+
+std::string LocalStack::Key(const std::string& shop, auth::Scope scope) {
+  absl::MutexLock lock(&keys_mu_);
+  auto it = keys_.find({shop, scope});
+  if (it != keys_.end()) return it->second;
+  PgConnectionPool pool(db_.conninfo(), 1);
+  auth::ApiKeyStore store(&pool);
+  absl::StatusOr<auth::CreatedApiKey> key = store.Create(shop, scope, "test");
+  if (!key.ok()) throw std::runtime_error(std::string(key.status().message()));
+  keys_[{shop, scope}] = key->text;
+  return key->text;
+}
+
+std::string LocalStack::RevokedKey(const std::string& shop, auth::Scope scope) {
+  PgConnectionPool pool(db_.conninfo(), 1);
+  auth::ApiKeyStore store(&pool);
+  absl::StatusOr<auth::CreatedApiKey> key =
+      store.Create(shop, scope, "revoked");
+  if (!key.ok() || !store.Revoke(key->record.key_id).ok()) {
+    throw std::runtime_error("cannot create a revoked key");
+  }
+  return key->text;
+}
+
+HttpResponse LocalStack::Post(const std::string& target,
+                              const std::string& body,
+                              const std::string& shop) {
+  return HttpRequest(http_port_, "POST", target, body, "application/json",
+                     {{"Authorization", "Bearer " + WriteKey(shop)}});
+}
+
+HttpResponse LocalStack::Get(const std::string& target,
+                             const std::string& shop) {
+  return HttpRequest(http_port_, "GET", target, "", "application/json",
+                     {{"Authorization", "Bearer " + ReadKey(shop)}});
+}
+
+std::shared_ptr<grpc::Channel> LocalStack::IngestChannel(
+    const std::string& shop) {
+  return ChannelWithKey(ingest_target(), WriteKey(shop));
+}
+
+std::shared_ptr<grpc::Channel> LocalStack::QueryChannel(
+    const std::string& shop) {
+  return ChannelWithKey(query_target(), ReadKey(shop));
 }
 
 std::string LocalStack::ingest_target() const { return Loopback(ingest_port_); }

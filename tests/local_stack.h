@@ -1,11 +1,15 @@
 #ifndef SHOPSTREAM_TESTS_LOCAL_STACK_H_
 #define SHOPSTREAM_TESTS_LOCAL_STACK_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
+#include "auth/api_key.h"
 #include "storage/test_database.h"
 #include "tests/service_process.h"
 
@@ -17,12 +21,20 @@ struct HttpResponse {
   std::map<std::string, std::string> headers;  // lower-case names
 };
 
-// One HTTP/1.1 request to 127.0.0.1:port on a fresh connection.
-HttpResponse HttpRequest(
-    int port, const std::string& method, const std::string& target,
-    const std::string& body = "",
-    const std::string& content_type = "application/json",
-    const std::map<std::string, std::string>& headers = {});
+using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
+
+// One HTTP/1.1 request to 127.0.0.1:port on a fresh connection, with no
+// credentials unless `headers` carry them.
+HttpResponse HttpRequest(int port, const std::string& method,
+                         const std::string& target,
+                         const std::string& body = "",
+                         const std::string& content_type = "application/json",
+                         const HttpHeaders& headers = {});
+
+// A channel whose calls carry "authorization: Bearer <key>" (none when
+// `key` is empty).
+std::shared_ptr<grpc::Channel> ChannelWithKey(const std::string& target,
+                                              const std::string& key);
 
 struct LocalStackOptions {
   // A second processor runs beside the first and ingest spreads over both.
@@ -40,6 +52,8 @@ struct LocalStackOptions {
   bool log_requests = false;
   // When set, each service's log goes to <log_dir>/<service>.log.
   std::string log_dir;
+  // API keys required (the services' default); false passes --auth=false.
+  bool auth = true;
 };
 
 // The whole pipeline as real processes on free ports over a fresh database:
@@ -49,6 +63,31 @@ class LocalStack {
   explicit LocalStack(bool second_processor = false);
   explicit LocalStack(LocalStackOptions options);
   ~LocalStack();
+
+  // A key for `shop` and `scope`, created on first use and kept for the
+  // stack's life (the shop of events and queries that name none is
+  // "default", as it is without authentication).
+  std::string Key(const std::string& shop, auth::Scope scope);
+  std::string WriteKey(const std::string& shop = "default") {
+    return Key(shop, auth::Scope::kWrite);
+  }
+  std::string ReadKey(const std::string& shop = "default") {
+    return Key(shop, auth::Scope::kRead);
+  }
+  // A fresh key that is revoked at once.
+  std::string RevokedKey(const std::string& shop, auth::Scope scope);
+
+  // REST calls to the gateway with the shop's write key (Post) or read key
+  // (Get), as that shop's clients would make them.
+  HttpResponse Post(const std::string& target, const std::string& body,
+                    const std::string& shop = "default");
+  HttpResponse Get(const std::string& target,
+                   const std::string& shop = "default");
+  // gRPC channels carrying the shop's write key (ingest) or read key (query).
+  std::shared_ptr<grpc::Channel> IngestChannel(
+      const std::string& shop = "default");
+  std::shared_ptr<grpc::Channel> QueryChannel(
+      const std::string& shop = "default");
 
   const TestDatabase& db() const { return db_; }
   int http_port() const { return http_port_; }
@@ -77,8 +116,12 @@ class LocalStack {
  private:
   std::vector<std::string> CommonArgs(const std::string& service) const;
   std::string LogFile(const std::string& service) const;
+  std::string AuthFlag() const;
 
   const LocalStackOptions options_;
+  absl::Mutex keys_mu_;
+  std::map<std::pair<std::string, auth::Scope>, std::string> keys_
+      ABSL_GUARDED_BY(keys_mu_);
   TestDatabase db_;
   int http_port_, ingest_port_, query_port_, processor_port_;
   std::map<std::string, int> metrics_ports_;

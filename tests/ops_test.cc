@@ -151,14 +151,10 @@ TEST(OpsTest, PrometheusScrapesEveryServiceAndFindsTheKeySeries) {
       << kPrometheus << " missing: install the Debian package prometheus";
   LocalStack stack;
   for (int i = 0; i < 3; ++i) {
-    ASSERT_EQ(
-        HttpRequest(stack.http_port(), "POST", "/v1/events", kPageView).status,
-        202);
+    ASSERT_EQ(stack.Post("/v1/events", kPageView).status, 202);
   }
-  ASSERT_EQ(HttpRequest(stack.http_port(), "POST", "/v1/events", "{}").status,
-            400);
-  ASSERT_EQ(HttpRequest(stack.http_port(), "GET", "/api/analytics").status,
-            200);
+  ASSERT_EQ(stack.Post("/v1/events", "{}").status, 400);
+  ASSERT_EQ(stack.Get("/api/analytics").status, 200);
 
   PrometheusServer prometheus(stack);
   const std::set<std::string> all = {"gateway", "ingest", "query", "processor"};
@@ -249,9 +245,10 @@ TEST(OpsTest, RequestIdIsAnsweredAndLoggedByEveryServiceItTouches) {
       LocalStackOptions{.log_requests = true, .log_dir = logs.path()});
   const int port = stack.http_port();
 
-  HttpResponse sent =
-      HttpRequest(port, "POST", "/v1/events", kPageView, "application/json",
-                  {{"X-Request-Id", "ops-req-ingest-1"}});
+  const std::string write = "Bearer " + stack.WriteKey();
+  HttpResponse sent = HttpRequest(
+      port, "POST", "/v1/events", kPageView, "application/json",
+      {{"X-Request-Id", "ops-req-ingest-1"}, {"Authorization", write}});
   ASSERT_EQ(sent.status, 202) << sent.body;
   EXPECT_EQ(sent.headers["x-request-id"], "ops-req-ingest-1");
   for (const char* service : {"gateway", "ingest", "processor"}) {
@@ -264,7 +261,7 @@ TEST(OpsTest, RequestIdIsAnsweredAndLoggedByEveryServiceItTouches) {
   }
 
   // Without an id the gateway makes one, answers it and passes it on.
-  HttpResponse fresh = HttpRequest(port, "POST", "/v1/events", kPageView);
+  HttpResponse fresh = stack.Post("/v1/events", kPageView);
   ASSERT_EQ(fresh.status, 202);
   const std::string made = fresh.headers["x-request-id"];
   EXPECT_TRUE(std::regex_match(made, std::regex("[0-9a-f]{32}"))) << made;
@@ -274,7 +271,8 @@ TEST(OpsTest, RequestIdIsAnsweredAndLoggedByEveryServiceItTouches) {
 
   HttpResponse summary =
       HttpRequest(port, "GET", "/api/analytics", "", "application/json",
-                  {{"X-Request-Id", "ops-req-query-1"}});
+                  {{"X-Request-Id", "ops-req-query-1"},
+                   {"Authorization", "Bearer " + stack.ReadKey()}});
   ASSERT_EQ(summary.status, 200);
   EXPECT_EQ(summary.headers["x-request-id"], "ops-req-query-1");
   for (const char* service : {"gateway", "query"}) {

@@ -54,8 +54,10 @@ std::string Event(const std::string& shop, const std::string& id,
                       quoted, "\"", extra, "}");
 }
 
-void Ingest(int http_port, const std::string& body) {
-  HttpResponse r = HttpRequest(http_port, "POST", "/v1/events", body);
+// Through the gateway, with the shop's write key.
+void Ingest(LocalStack& stack, const std::string& shop,
+            const std::string& body) {
+  HttpResponse r = stack.Post("/v1/events", body, shop);
   ASSERT_EQ(r.status, 202) << r.body;
 }
 
@@ -120,14 +122,14 @@ int64_t PageViews(const std::string& json) {
   return doc["total_page_views"].GetInt64();
 }
 
-std::unique_ptr<v1::AnalyticsService::Stub> QueryStub(LocalStack& stack) {
-  return v1::AnalyticsService::NewStub(grpc::CreateChannel(
-      stack.query_target(), grpc::InsecureChannelCredentials()));
+std::unique_ptr<v1::AnalyticsService::Stub> QueryStub(LocalStack& stack,
+                                                      const std::string& shop) {
+  return v1::AnalyticsService::NewStub(stack.QueryChannel(shop));
 }
 
 TEST(StreamingTest, GrpcWatcherSeesIngestedEventsPromptly) {
   LocalStack stack;
-  auto query = QueryStub(stack);
+  auto query = QueryStub(stack, "live");
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + kStreamDeadline);
   v1::GetSummaryRequest request;
@@ -140,7 +142,7 @@ TEST(StreamingTest, GrpcWatcherSeesIngestedEventsPromptly) {
 
   for (int i = 1; i <= 3; ++i) {
     const auto ingested = std::chrono::steady_clock::now();
-    Ingest(stack.http_port(),
+    Ingest(stack, "live",
            Event("live", absl::StrCat("e", i), "page_view", "p1"));
     bool seen = false;
     while (reader->Read(&summary)) {
@@ -161,20 +163,22 @@ TEST(StreamingTest, GrpcWatcherSeesIngestedEventsPromptly) {
 
 TEST(StreamingTest, ServerSentEventsThroughTheGateway) {
   LocalStack stack({.gateway_flags = {"--event_stream_keep_alive_ms=200"}});
-  Ingest(stack.http_port(), Event("sse", "e1", "page_view", "p1"));
-  EventStreamClient client(stack.http_port(), "/v1/shops/sse/summary:watch");
+  Ingest(stack, "sse", Event("sse", "e1", "page_view", "p1"));
+  // EventSource cannot set headers: the key rides in the query string.
+  EventStreamClient client(
+      stack.http_port(),
+      "/v1/shops/sse/summary:watch?key=" + stack.ReadKey("sse"));
   std::optional<std::string> first = client.NextData();
   ASSERT_TRUE(first.has_value());
   EXPECT_THAT(client.headers(), HasSubstr("Content-Type: text/event-stream"));
   EXPECT_THAT(client.headers(), HasSubstr("Access-Control-Allow-Origin: *"));
   EXPECT_EQ(PageViews(*first), 1);
   // The initial summary is the one GetSummary answers.
-  HttpResponse summary =
-      HttpRequest(stack.http_port(), "GET", "/v1/shops/sse/summary");
+  HttpResponse summary = stack.Get("/v1/shops/sse/summary", "sse");
   ASSERT_EQ(summary.status, 200);
   EXPECT_EQ(PageViews(summary.body), 1);
 
-  Ingest(stack.http_port(), Event("sse", "e2", "page_view", "p1"));
+  Ingest(stack, "sse", Event("sse", "e2", "page_view", "p1"));
   std::optional<std::string> update;
   while ((update = client.NextData()).has_value() && PageViews(*update) != 2) {
   }
@@ -186,12 +190,12 @@ TEST(StreamingTest, ClosingTheEventStreamEndsTheBackendWatch) {
   // One watcher at most: a slot is free again only once the gateway has
   // cancelled the watch of a client that left.
   LocalStack stack({.query_flags = {"--max_watchers=1"}});
-  auto query = QueryStub(stack);
-  EventStreamClient client(stack.http_port(), "/v1/shops/s/summary:watch");
+  auto query = QueryStub(stack, "s");
+  EventStreamClient client(
+      stack.http_port(), "/v1/shops/s/summary:watch?key=" + stack.ReadKey("s"));
   ASSERT_TRUE(client.NextData().has_value());
 
-  HttpResponse refused =
-      HttpRequest(stack.http_port(), "GET", "/v1/shops/s/summary:watch");
+  HttpResponse refused = stack.Get("/v1/shops/s/summary:watch", "s");
   EXPECT_EQ(refused.status, 429);
   EXPECT_THAT(refused.body, HasSubstr("at most 1 summary watchers"));
 
@@ -220,14 +224,15 @@ TEST(StreamingTest, ClosingTheEventStreamEndsTheBackendWatch) {
 
 TEST(StreamingTest, SigtermWithWatchersConnectedExitsCleanly) {
   LocalStack stack;
-  auto query = QueryStub(stack);
+  auto query = QueryStub(stack, "x");
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + kStreamDeadline);
-  v1::GetSummaryRequest request;
+  v1::GetSummaryRequest request;  // no shop: the key's
   auto reader = query->WatchSummary(&context, request);
   v1::Summary summary;
   ASSERT_TRUE(reader->Read(&summary));
-  EventStreamClient client(stack.http_port(), "/v1/shops/x/summary:watch");
+  EventStreamClient client(
+      stack.http_port(), "/v1/shops/x/summary:watch?key=" + stack.ReadKey("x"));
   ASSERT_TRUE(client.NextData().has_value());
 
   // The gateway first: its stream ends, and so does its watch.
@@ -300,19 +305,21 @@ TEST(StreamingTest, CsvDownloadsMatchTheirJsonTwins) {
   int n = 0;
   for (size_t i = 0; i < products.size(); ++i) {
     for (size_t views = 0; views <= i; ++views) {
-      Ingest(port,
+      Ingest(stack, "csv",
              Event("csv", absl::StrCat("v", n++), "page_view", products[i]));
     }
   }
-  Ingest(port,
+  Ingest(stack, "csv",
          Event("csv", "buy", "purchase", "a,b", R"(,"order_amount":12.5)"));
 
   const std::string range = "from=2025-10-02T00:00:00Z&to=2025-10-03T00:00:00Z";
   HttpResponse top_json =
-      HttpRequest(port, "GET", "/v1/shops/csv/products/top?" + range);
+      stack.Get("/v1/shops/csv/products/top?" + range, "csv");
   ASSERT_EQ(top_json.status, 200) << top_json.body;
-  HttpResponse top_csv =
-      HttpRequest(port, "GET", "/v1/shops/csv/products/top.csv?" + range);
+  // A download link carries the key in its query string.
+  HttpResponse top_csv = HttpRequest(port, "GET",
+                                     "/v1/shops/csv/products/top.csv?" + range +
+                                         "&key=" + stack.ReadKey("csv"));
   ASSERT_EQ(top_csv.status, 200) << top_csv.body;
   EXPECT_EQ(top_csv.headers["content-type"], "text/csv; charset=utf-8");
   EXPECT_EQ(top_csv.headers["content-disposition"],
@@ -338,10 +345,10 @@ TEST(StreamingTest, CsvDownloadsMatchTheirJsonTwins) {
   EXPECT_EQ(rows[1][0], "two\nlines");
 
   HttpResponse series_json =
-      HttpRequest(port, "GET", "/v1/shops/csv/timeseries?bucket=HOUR&" + range);
+      stack.Get("/v1/shops/csv/timeseries?bucket=HOUR&" + range, "csv");
   ASSERT_EQ(series_json.status, 200) << series_json.body;
-  HttpResponse series_csv = HttpRequest(
-      port, "GET", "/v1/shops/csv/timeseries.csv?bucket=HOUR&" + range);
+  HttpResponse series_csv =
+      stack.Get("/v1/shops/csv/timeseries.csv?bucket=HOUR&" + range, "csv");
   ASSERT_EQ(series_csv.status, 200) << series_csv.body;
   EXPECT_EQ(series_csv.headers["content-disposition"],
             "attachment; filename=\"timeseries.csv\"");

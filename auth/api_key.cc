@@ -1,0 +1,87 @@
+#include "auth/api_key.h"
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include <stdexcept>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+
+namespace shopstream::auth {
+namespace {
+
+constexpr absl::string_view kPrefix = "ssk_";
+constexpr size_t kKeyIdBytes = 8;
+constexpr size_t kSecretBytes = 32;
+
+std::string RandomHex(size_t bytes) {
+  std::string raw(bytes, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()),
+                 static_cast<int>(raw.size())) != 1) {
+    // Without randomness no key can be made safely; there is no fallback.
+    throw std::runtime_error("RAND_bytes failed");
+  }
+  return absl::BytesToHexString(raw);
+}
+
+bool IsLowerHex(absl::string_view text, size_t length) {
+  if (text.size() != length) return false;
+  for (char c : text) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::string_view ScopeName(Scope scope) {
+  return scope == Scope::kWrite ? "write" : "read";
+}
+
+absl::StatusOr<Scope> ParseScope(absl::string_view name) {
+  if (name == "write") return Scope::kWrite;
+  if (name == "read") return Scope::kRead;
+  return absl::InvalidArgumentError(
+      absl::StrCat("scope: must be \"write\" or \"read\", not \"", name, "\""));
+}
+
+NewApiKey GenerateApiKey() {
+  NewApiKey key;
+  key.parts.key_id = RandomHex(kKeyIdBytes);
+  key.parts.secret = RandomHex(kSecretBytes);
+  key.text = absl::StrCat(kPrefix, key.parts.key_id, "_", key.parts.secret);
+  return key;
+}
+
+absl::StatusOr<ApiKeyParts> ParseApiKey(absl::string_view text) {
+  const absl::Status malformed =
+      absl::UnauthenticatedError("API key is malformed");
+  if (!absl::ConsumePrefix(&text, kPrefix)) return malformed;
+  const size_t separator = text.find('_');
+  if (separator == absl::string_view::npos) return malformed;
+  ApiKeyParts parts{std::string(text.substr(0, separator)),
+                    std::string(text.substr(separator + 1))};
+  if (!IsLowerHex(parts.key_id, 2 * kKeyIdBytes) ||
+      !IsLowerHex(parts.secret, 2 * kSecretBytes)) {
+    return malformed;
+  }
+  return parts;
+}
+
+std::string HashSecret(absl::string_view secret) {
+  std::string digest(SHA256_DIGEST_LENGTH, '\0');
+  SHA256(reinterpret_cast<const unsigned char*>(secret.data()), secret.size(),
+         reinterpret_cast<unsigned char*>(digest.data()));
+  return absl::BytesToHexString(digest);
+}
+
+bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
+  if (a.size() != b.size()) return false;
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+}  // namespace shopstream::auth

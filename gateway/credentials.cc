@@ -1,0 +1,30 @@
+#include "gateway/credentials.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gateway/path_template.h"
+
+namespace shopstream::gateway {
+
+std::optional<std::string> AuthorizationFor(
+    std::optional<absl::string_view> authorization_header,
+    std::optional<absl::string_view> api_key_header, absl::string_view target) {
+  if (authorization_header.has_value()) {
+    return std::string(*authorization_header);
+  }
+  if (api_key_header.has_value())
+    return absl::StrCat("Bearer ", *api_key_header);
+  const size_t query_start = target.find('?');
+  if (query_start == absl::string_view::npos) return std::nullopt;
+  for (absl::string_view parameter :
+       absl::StrSplit(target.substr(query_start + 1), '&', absl::SkipEmpty())) {
+    const std::pair<absl::string_view, absl::string_view> key_and_value =
+        absl::StrSplit(parameter, absl::MaxSplits('=', 1));
+    if (PercentDecode(key_and_value.first, true) == kApiKeyQueryParameter) {
+      return absl::StrCat("Bearer ", PercentDecode(key_and_value.second, true));
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace shopstream::gateway

@@ -1,0 +1,255 @@
+// Hostile and broken requests against the real gateway and services: each
+// gets a clear 4xx or a closed connection, nothing stored changes, and the
+// services stay healthy.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/local_stack.h"
+
+namespace shopstream::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+// A raw TCP connection to the gateway, for what an HTTP library would not
+// send.
+class RawConnection {
+ public:
+  explicit RawConnection(int port) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<uint16_t>(port));
+    inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
+    if (connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) !=
+        0) {
+      throw std::runtime_error("cannot connect");
+    }
+    timeval timeout{30, 0};  // bounds every read of the test
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  }
+  ~RawConnection() { close(fd_); }
+
+  // False once the peer has closed the connection.
+  bool Send(const std::string& data) {
+    return ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL) ==
+           static_cast<ssize_t>(data.size());
+  }
+  void FinishSending() { shutdown(fd_, SHUT_WR); }
+
+  // Everything until the peer closes (or the 30 s bound).
+  std::string ReadAll() {
+    std::string out;
+    char buffer[4096];
+    while (true) {
+      const ssize_t n = recv(fd_, buffer, sizeof(buffer), 0);
+      if (n <= 0) break;
+      out.append(buffer, static_cast<size_t>(n));
+    }
+    return out;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+std::string PostEvents(const std::string& key, const std::string& body,
+                       const std::string& content_type = "application/json") {
+  return absl::StrCat(
+      "POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ", key,
+      "\r\nContent-Type: ", content_type, "\r\nContent-Length: ", body.size(),
+      "\r\n\r\n", body);
+}
+
+constexpr char kValidEvent[] =
+    R"({"event_type": "page_view", "timestamp": "2025-10-02T10:30:00Z", "product_id": "p"})";
+
+class HostileInputTest : public ::testing::Test {
+ protected:
+  HostileInputTest()
+      : stack_(
+            LocalStackOptions{.gateway_flags = {"--read_timeout_ms=2000",
+                                                "--idle_timeout_ms=3000",
+                                                "--max_header_bytes=8192"}}) {}
+
+  void TearDown() override {
+    for (const char* path : {"/v1/health", "/api/health"}) {
+      EXPECT_EQ(HttpRequest(stack_.http_port(), "GET", path).status, 200)
+          << path;
+    }
+    EXPECT_EQ(stack_.StoredEvents("shop_id = 'default'"), 0)
+        << "hostile input stored something";
+    // And the next honest client is served.
+    EXPECT_EQ(stack_.Post("/v1/events", kValidEvent).status, 202);
+  }
+
+  HttpResponse Post(const std::string& body,
+                    const std::string& content_type = "application/json") {
+    return HttpRequest(stack_.http_port(), "POST", "/v1/events", body,
+                       content_type,
+                       {{"Authorization", "Bearer " + stack_.WriteKey()}});
+  }
+
+  LocalStack stack_;
+};
+
+TEST_F(HostileInputTest, MalformedJsonValuesAreRefusedNamingTheProblem) {
+  struct Case {
+    std::string body;
+    const char* says;
+  } cases[] = {
+      {R"({"event_type": "page_view", "timestamp": "2025-10-02T10:30:00Z", "order_amount": NaN})",
+       "JSON"},
+      {R"({"event_type": "purchase", "timestamp": "2025-10-02T10:30:00Z", "order_amount": Infinity})",
+       "JSON"},
+      {R"({"event_type": "purchase", "timestamp": "2025-10-02T10:30:00Z", "order_amount": 1e999})",
+       ""},
+      {"{\"event_type\": \"page_view\", \"timestamp\": "
+       "\"2025-10-02T10:30:00Z\", "
+       "\"product_id\": \"\xff\xfe\"}",
+       ""},
+      {R"({"event_type": "page_view", "timestamp": "2025-10-02T10:30:00Z", "product_id": )" +
+           std::string(100000, '[') + std::string(100000, ']') + "}",
+       ""},
+      {std::string(200000, '[') + std::string(200000, ']'), ""},
+      {R"({"event_type": "page_view", "timestamp": "2025-10-02T10:30:00Z", "product_id": ")" +
+           std::string(900000, 'x') + "\"}",
+       "product_id"},
+      // Deep nesting where unknown fields are ignored is refused too.
+      {R"({"event_type": "page_view", "timestamp": "2025-10-02T10:30:00Z", "extra": )" +
+           std::string(1000, '{') + std::string(1000, '}') + "}",
+       "nested deeper"},
+      {R"({"event_type": "page_view", "timestamp": "2025-10-02T10:30:00Z")",
+       "JSON"},
+      {"\x00\x01\x02", ""},
+  };
+  for (const Case& c : cases) {
+    HttpResponse r = Post(c.body);
+    EXPECT_EQ(r.status, 400) << c.body.substr(0, 120) << " -> " << r.body;
+    EXPECT_THAT(r.body, HasSubstr(R"({"error":")"));
+    EXPECT_THAT(r.body, HasSubstr(c.says)) << r.body;
+  }
+}
+
+TEST_F(HostileInputTest, HugeBodiesAndHeadersAreRefused) {
+  {
+    // A 10 MB string: 413 once the declared length is seen, without the
+    // gateway reading it all.
+    const std::string body =
+        R"({"product_id": ")" + std::string(10 << 20, 'x') + "\"}";
+    RawConnection raw(stack_.http_port());
+    const std::string request = PostEvents(stack_.WriteKey(), body);
+    raw.Send(request.substr(0, 2 << 20));
+    raw.FinishSending();
+    EXPECT_THAT(raw.ReadAll(), HasSubstr("HTTP/1.1 413"));
+  }
+  RawConnection raw(stack_.http_port());
+  raw.Send(absl::StrCat("GET /api/analytics HTTP/1.1\r\nHost: x\r\nX-Junk: ",
+                        std::string(20000, 'j'), "\r\n\r\n"));
+  EXPECT_THAT(raw.ReadAll(), HasSubstr("HTTP/1.1 431"));
+}
+
+TEST_F(HostileInputTest, WrongContentTypesAre415) {
+  for (const char* type :
+       {"text/plain", "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x", "application/xml"}) {
+    HttpResponse r = Post(kValidEvent, type);
+    EXPECT_EQ(r.status, 415) << type << " -> " << r.body;
+    EXPECT_THAT(r.body, HasSubstr("Content-Type"));
+  }
+}
+
+TEST_F(HostileInputTest, TruncatedAndLyingRequestsAre400WithoutEffect) {
+  {
+    // Promises 1000 bytes, sends 20, stops sending.
+    RawConnection raw(stack_.http_port());
+    const std::string request = PostEvents(stack_.WriteKey(), kValidEvent);
+    const std::string head = request.substr(0, request.find("\r\n\r\n") + 4);
+    std::string lying = head;
+    lying.replace(lying.find("Content-Length: "), std::string::npos,
+                  "Content-Length: 1000\r\n\r\n");
+    raw.Send(lying + std::string(kValidEvent).substr(0, 20));
+    raw.FinishSending();
+    EXPECT_THAT(raw.ReadAll(), HasSubstr("HTTP/1.1 400"));
+  }
+  {
+    RawConnection raw(stack_.http_port());
+    raw.Send(
+        "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: "
+        "nope\r\n\r\n{}");
+    EXPECT_THAT(raw.ReadAll(), HasSubstr("HTTP/1.1 400"));
+  }
+  {
+    RawConnection raw(stack_.http_port());
+    raw.Send("NOT HTTP AT ALL\r\n\r\n");
+    EXPECT_THAT(raw.ReadAll(), HasSubstr("HTTP/1.1 400"));
+  }
+}
+
+TEST_F(HostileInputTest, SlowDripIsDisconnected) {
+  RawConnection raw(stack_.http_port());
+  const std::string request = PostEvents(stack_.WriteKey(), kValidEvent);
+  const auto start = std::chrono::steady_clock::now();
+  // One byte every 100 ms would take over a minute; the gateway's 2 s read
+  // timeout ends it.
+  bool closed = false;
+  for (char c : request) {
+    if (!raw.Send(std::string(1, c))) {
+      closed = true;
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (std::chrono::steady_clock::now() - start > std::chrono::seconds(20)) {
+      break;
+    }
+  }
+  if (!closed) closed = raw.ReadAll().find("HTTP/1.1 2") == std::string::npos;
+  EXPECT_TRUE(closed) << "the gateway kept a slow-drip connection";
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+}
+
+TEST_F(HostileInputTest, StringsAreStoredVerbatim) {
+  // Not hostile to a parameterised store: quotes, unicode, SQL-looking text.
+  const std::vector<std::string> products = {
+      "o'brien",     "\"quoted\"",  "'); DROP TABLE events; --",
+      "产品-🛒", "back\\slash", "$1",
+      "%_"};
+  for (const std::string& product : products) {
+    std::string escaped;
+    for (char c : product) {
+      if (c == '"' || c == '\\') escaped += '\\';
+      escaped += c;
+    }
+    HttpResponse r = stack_.Post(
+        "/v1/events",
+        absl::StrCat(
+            R"({"event_type": "page_view", "timestamp": "2025-10-02T10:30:00Z", "product_id": ")",
+            escaped, R"(", "session_id": ")", escaped, "\"}"),
+        "verbatim");
+    ASSERT_EQ(r.status, 202) << product << " -> " << r.body;
+  }
+  for (const std::string& product : products) {
+    std::string quoted;
+    for (char c : product) {
+      if (c == '\'') quoted += '\'';
+      quoted += c;
+    }
+    EXPECT_EQ(stack_.StoredEvents(
+                  absl::StrCat("shop_id = 'verbatim' AND product_id = '",
+                               quoted, "' AND session_id = '", quoted, "'")),
+              1)
+        << product;
+  }
+  // The tear-down checks the default shop only.
+}
+
+}  // namespace
+}  // namespace shopstream::testing
