@@ -12,11 +12,11 @@ COPY . .
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo \
  && cmake --build /build -j"$(nproc)" --target \
       shopstream-gateway shopstream-ingest shopstream-query \
-      shopstream-processor shopstream-health-probe \
+      shopstream-processor shopstream-health-probe shopstream-admin \
  && mkdir -p /out/bin \
  && cp /build/bin/shopstream-gateway /build/bin/shopstream-ingest \
       /build/bin/shopstream-query /build/bin/shopstream-processor \
-      /build/bin/shopstream-health-probe /out/bin/ \
+      /build/bin/shopstream-health-probe /build/bin/shopstream-admin /out/bin/ \
  && strip --strip-debug /out/bin/* \
  && ./scripts/runtime-packages.sh /out/bin/* > /out/runtime-packages.txt
 

@@ -7,7 +7,11 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -69,6 +73,130 @@ TEST_F(GrpcHealthProbeTest, StoppedServerIsUnhealthy) {
   server_->Shutdown();
   server_.reset();
   EXPECT_EQ(CheckGrpcHealth(target_, "", absl::Milliseconds(500)).code(),
+            absl::StatusCode::kUnavailable);
+}
+
+std::string ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// A CA and a certificate it signed for the name shopstream-ingest only (as in
+// a cluster, where the probe dials 127.0.0.1), made with the openssl command
+// line; removed with the object.
+class ServiceCertificate {
+ public:
+  ServiceCertificate() {
+    std::string dir_template =
+        (std::filesystem::temp_directory_path() / "shopstream-probe-XXXXXX")
+            .string();
+    dir_ = mkdtemp(dir_template.data());
+    const std::string ec =
+        "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+    Run(absl::StrCat("openssl req -x509 ", ec, " -keyout ca.key -out ca.pem ",
+                     "-days 1 -subj /CN=shopstream-probe-test-ca"));
+    Run(absl::StrCat("openssl req ", ec,
+                     " -keyout service.key -out service.csr"
+                     " -subj /CN=shopstream-ingest"));
+    std::ofstream(dir_ / "ext.cnf")
+        << "subjectAltName=DNS:shopstream-ingest\n"
+           "extendedKeyUsage=serverAuth,clientAuth\n";
+    Run("openssl x509 -req -in service.csr -CA ca.pem -CAkey ca.key "
+        "-CAcreateserial -out service.pem -days 1 -extfile ext.cnf");
+  }
+  ~ServiceCertificate() { std::filesystem::remove_all(dir_); }
+
+  std::string ca() const { return ReadFile(dir_ / "ca.pem"); }
+  std::string cert() const { return ReadFile(dir_ / "service.pem"); }
+  std::string key() const { return ReadFile(dir_ / "service.key"); }
+
+ private:
+  void Run(const std::string& command) {
+    const std::string full =
+        absl::StrCat("cd ", dir_.string(), " && ", command, " >/dev/null 2>&1");
+    if (std::system(full.c_str()) != 0) {
+      throw std::runtime_error("failed: " + command);
+    }
+  }
+
+  std::filesystem::path dir_;
+};
+
+// A health-serving server that speaks only TLS and, with `require_client`,
+// only to clients presenting a certificate of the same CA.
+class TlsHealthProbeTest : public ::testing::Test {
+ protected:
+  void Start(bool require_client) {
+    grpc::EnableDefaultHealthCheckService(true);
+    grpc::SslServerCredentialsOptions options(
+        GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+    options.pem_key_cert_pairs.push_back({certs_.key(), certs_.cert()});
+    if (require_client) {
+      options.pem_root_certs = certs_.ca();
+      options.client_certificate_request =
+          GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+    }
+    grpc::ServerBuilder builder;
+    builder.RegisterService(&multiplexer_);
+    builder.AddListeningPort("127.0.0.1:0", grpc::SslServerCredentials(options),
+                             &port_);
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    target_ = absl::StrCat("127.0.0.1:", port_);
+  }
+  void TearDown() override {
+    if (server_) server_->Shutdown();
+  }
+
+  GrpcProbeOptions Tls(bool with_client_cert, std::string server_name) const {
+    grpc::SslCredentialsOptions options;
+    options.pem_root_certs = certs_.ca();
+    if (with_client_cert) {
+      options.pem_cert_chain = certs_.cert();
+      options.pem_private_key = certs_.key();
+    }
+    return {.credentials = grpc::SslCredentials(options),
+            .tls_server_name = std::move(server_name)};
+  }
+
+  ServiceCertificate certs_;
+  CallMultiplexerService multiplexer_;
+  int port_ = 0;
+  std::string target_;
+  std::unique_ptr<grpc::Server> server_;
+};
+
+TEST_F(TlsHealthProbeTest, VerifiesTheServiceNameInsteadOfTheAddress) {
+  Start(/*require_client=*/false);
+  EXPECT_TRUE(
+      CheckGrpcHealth(target_, "", kTimeout, Tls(false, "shopstream-ingest"))
+          .ok());
+  // The certificate does not name 127.0.0.1, nor another service.
+  EXPECT_EQ(
+      CheckGrpcHealth(target_, "", absl::Seconds(2), Tls(false, "")).code(),
+      absl::StatusCode::kUnavailable);
+  EXPECT_EQ(CheckGrpcHealth(target_, "", absl::Seconds(2),
+                            Tls(false, "shopstream-query"))
+                .code(),
+            absl::StatusCode::kUnavailable);
+}
+
+TEST_F(TlsHealthProbeTest, PlaintextProbeOfTlsServerIsUnhealthy) {
+  Start(/*require_client=*/false);
+  EXPECT_EQ(CheckGrpcHealth(target_, "", absl::Seconds(2)).code(),
+            absl::StatusCode::kUnavailable);
+}
+
+TEST_F(TlsHealthProbeTest, MutualTlsNeedsTheClientCertificate) {
+  Start(/*require_client=*/true);
+  EXPECT_TRUE(
+      CheckGrpcHealth(target_, "", kTimeout, Tls(true, "shopstream-ingest"))
+          .ok());
+  EXPECT_EQ(CheckGrpcHealth(target_, "", absl::Seconds(2),
+                            Tls(false, "shopstream-ingest"))
+                .code(),
             absl::StatusCode::kUnavailable);
 }
 

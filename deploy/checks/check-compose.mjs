@@ -1,8 +1,10 @@
 // Checks docker-compose.yml and the Dockerfile without a Docker engine:
-// `docker-compose config` must accept the file (and refuse it without API
-// keys), the services must start in dependency order behind health checks
-// that run a command the image has, Prometheus must scrape every metrics
-// port, and the Dockerfile must take its packages from the shared lists.
+// `docker-compose config` must accept the file with no variables set, the
+// services must start in dependency order behind health checks that run a
+// command the image has, ingest and query must check API keys against the
+// database that the `admin` service (shopstream-admin) writes them to,
+// Prometheus must scrape every metrics port, and the Dockerfile must take
+// its packages from the shared lists.
 //   node deploy/checks/check-compose.mjs SOURCE_DIR
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -23,12 +25,9 @@ const compose = (env) =>
     env: { PATH: process.env.PATH, ...env },
   });
 
-// Without API keys the file must be refused, naming the variable.
-const keyless = compose({});
-expect(keyless.status !== 0 && /SHOPSTREAM_WRITE_KEY/.test(keyless.stderr),
-  "docker-compose config accepted the file without SHOPSTREAM_WRITE_KEY");
-
-const run = compose({ SHOPSTREAM_WRITE_KEY: "test-write", SHOPSTREAM_READ_KEY: "test-read" });
+// API keys are made with shopstream-admin after start, so nothing needs
+// to be set beforehand.
+const run = compose({});
 if (run.error || run.status !== 0) {
   console.log(`docker-compose config failed: ${run.error ?? run.stderr}`);
   process.exit(1);
@@ -37,7 +36,7 @@ const config = parse(run.stdout);
 const services = config.services ?? {};
 const ours = ["processor", "ingest", "query", "gateway"];
 expect(JSON.stringify(Object.keys(services).sort()) ===
-  JSON.stringify(["gateway", "ingest", "migrate", "postgres", "processor", "prometheus", "query"]),
+  JSON.stringify(["admin", "gateway", "ingest", "migrate", "postgres", "processor", "prometheus", "query"]),
   `services are ${Object.keys(services).sort().join(", ")}`);
 
 const dependsOn = (service, on, condition) =>
@@ -69,8 +68,39 @@ for (const name of ours) {
   expect(port && prometheus.includes(`"${name}:${port}"`),
     `Prometheus does not scrape ${name}:${port}`);
 }
-expect(services.ingest?.environment?.SHOPSTREAM_WRITE_KEY === "test-write",
-  "ingest does not get SHOPSTREAM_WRITE_KEY");
+
+// Keys: ingest and query look them up in the events database, with auth on
+// unless SHOPSTREAM_AUTH=false is given; no service takes a key from the
+// environment (such a variable would be ignored: keys live in PostgreSQL).
+const conninfo = services.migrate?.environment?.SHOPSTREAM_POSTGRES;
+expect(conninfo, "migrate has no SHOPSTREAM_POSTGRES");
+for (const name of ["ingest", "query"]) {
+  const env = services[name]?.environment ?? {};
+  expect(env.SHOPSTREAM_POSTGRES === conninfo,
+    `${name} must get the database holding the API keys (SHOPSTREAM_POSTGRES)`);
+  expect(env.SHOPSTREAM_AUTH === "true", `${name} must check API keys by default`);
+}
+for (const [name, service] of Object.entries(services)) {
+  for (const variable of Object.keys(service.environment ?? {})) {
+    expect(!/^SHOPSTREAM_(WRITE|READ)_KEY$|API_KEY/.test(variable),
+      `${name}: ${variable} is not read by any service; keys live in PostgreSQL`);
+  }
+}
+const keyless = compose({ SHOPSTREAM_AUTH: "false" });
+const keylessConfig = keyless.status === 0 ? parse(keyless.stdout) : {};
+expect(["ingest", "query"].every((name) =>
+  keylessConfig.services?.[name]?.environment?.SHOPSTREAM_AUTH === "false"),
+  "SHOPSTREAM_AUTH=false does not reach ingest and query");
+
+// admin: shopstream-admin of the image against the same database, run by
+// hand (a profile keeps `up` from starting it).
+const admin = services.admin ?? {};
+expect(admin.entrypoint?.[0] === "shopstream-admin" && copiedBinaries.has("shopstream-admin"),
+  `admin must run shopstream-admin from the image, not ${JSON.stringify(admin.entrypoint)}`);
+expect(admin.environment?.SHOPSTREAM_POSTGRES === conninfo,
+  "admin must use the services' database (SHOPSTREAM_POSTGRES)");
+expect((admin.profiles ?? []).length > 0, "admin must not start with `docker-compose up`");
+dependsOn("admin", "postgres", "service_healthy");
 
 // One package list for `make deps` and the image; the runtime stage installs
 // what scripts/runtime-packages.sh found on the built binaries.

@@ -8,7 +8,8 @@
 set -euo pipefail
 bin_dir=$1
 root_dir=$(cd "$(dirname "$0")/../.." && pwd)
-binaries=(shopstream-gateway shopstream-ingest shopstream-query shopstream-processor shopstream-health-probe)
+binaries=(shopstream-gateway shopstream-ingest shopstream-query shopstream-processor shopstream-health-probe
+  shopstream-admin)
 for b in "${binaries[@]}"; do
   [ -x "$bin_dir/$b" ] || { echo "$bin_dir/$b is missing: build it first" >&2; exit 1; }
 done

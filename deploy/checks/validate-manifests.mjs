@@ -2,7 +2,9 @@
 // Kubernetes API schemas (kubernetes-models, ServiceMonitor from
 // @kubernetes-models/prometheus-operator), then what schemas cannot see:
 // references between objects, probes and resources on every container,
-// termination grace versus the ingest shutdown grace, metrics ports.
+// termination grace versus the ingest shutdown grace, metrics ports, API
+// keys looked up in PostgreSQL, TLS files mounted and TLS on both ends of
+// each internal gRPC hop.
 //   node deploy/checks/validate-manifests.mjs rendered.yaml...
 // Exit 0 when every object passes, 1 with one line per problem otherwise.
 import { readFileSync } from "node:fs";
@@ -146,6 +148,7 @@ function checkContainers(owner, podSpec, configMaps, secrets) {
           `${env.SHOPSTREAM_SHUTDOWN_GRACE_MS} ms`);
       }
     }
+    checkAuthAndTls(owner, podSpec, c, env);
     if (env.SHOPSTREAM_METRICS_PORT !== undefined && env.SHOPSTREAM_METRICS_PORT !== "0") {
       const metrics = (c.ports ?? []).find((p) => p.name === "metrics");
       if (String(metrics?.containerPort) !== env.SHOPSTREAM_METRICS_PORT) {
@@ -155,6 +158,86 @@ function checkContainers(owner, podSpec, configMaps, secrets) {
     }
   }
   return portNames;
+}
+
+// Services that check API keys, which they look up in PostgreSQL.
+const kKeyCheckers = new Set(["shopstream-ingest", "shopstream-query"]);
+// gRPC server binary -> binaries that call it.
+const kGrpcClients = {
+  "shopstream-processor": ["shopstream-ingest"],
+  "shopstream-ingest": ["shopstream-gateway"],
+  "shopstream-query": ["shopstream-gateway"],
+};
+// Every variable a container gets, set by value or from a Secret/ConfigMap.
+const envNames = (c, env) => new Set([...Object.keys(env), ...(c.env ?? []).map((e) => e.name)]);
+
+function checkAuthAndTls(owner, podSpec, c, env) {
+  const what = `container ${c.name}`;
+  const names = envNames(c, env);
+  for (const name of names) {
+    if (/^SHOPSTREAM_(WRITE|READ)_KEY$/.test(name)) {
+      report(owner, `${what}: ${name} is read by no service; API keys live in PostgreSQL`);
+    }
+  }
+  if (kKeyCheckers.has(c.command?.[0]) && env.SHOPSTREAM_AUTH !== "false" &&
+      !names.has("SHOPSTREAM_POSTGRES")) {
+    report(owner, `${what}: checks API keys but has no SHOPSTREAM_POSTGRES to look them up`);
+  }
+  const volumes = new Set([...(podSpec.volumes ?? []), ...(owner.spec?.volumeClaimTemplates ?? [])]
+    .map((v) => v.name ?? v.metadata?.name));
+  for (const mount of c.volumeMounts ?? []) {
+    if (!volumes.has(mount.name)) report(owner, `${what}: volumeMount ${mount.name} is no volume of the pod`);
+  }
+  for (const [name, file] of Object.entries(env)) {
+    if (!/^SHOPSTREAM_TLS_\w+_FILE$/.test(name) || file === "") continue;
+    if (!(c.volumeMounts ?? []).some((m) => file.startsWith(`${m.mountPath.replace(/\/$/, "")}/`))) {
+      report(owner, `${what}: ${name} ${file} is on no mounted volume`);
+    }
+  }
+  if (env.SHOPSTREAM_TLS_CERT_FILE) {
+    for (const probe of ["readinessProbe", "livenessProbe", "startupProbe"]) {
+      if (c[probe]?.grpc) {
+        report(owner, `${what}: ${probe} is a kubelet gRPC probe, which cannot speak TLS to a TLS server`);
+      }
+    }
+  }
+  if (env.SHOPSTREAM_TLS_CLIENT_CA_FILE && !env.SHOPSTREAM_TLS_CERT_FILE) {
+    report(owner, `${what}: SHOPSTREAM_TLS_CLIENT_CA_FILE needs SHOPSTREAM_TLS_CERT_FILE`);
+  }
+  // The health probe in the container reads the container's TLS settings.
+  if (c.readinessProbe?.exec?.command?.[0] === "shopstream-health-probe" &&
+      c.readinessProbe.exec.command.some((a) => a.startsWith("--grpc="))) {
+    checkTlsClient(owner, `${what}: its readiness probe`, env, env);
+  }
+}
+
+// `clientEnv` calls a server configured by `serverEnv`: TLS on both ends,
+// and a client certificate where the server requires one.
+function checkTlsClient(owner, who, clientEnv, serverEnv) {
+  if (serverEnv.SHOPSTREAM_TLS_CERT_FILE && !clientEnv.SHOPSTREAM_TLS_CA_FILE) {
+    report(owner, `${who} calls a TLS server without SHOPSTREAM_TLS_CA_FILE`);
+  }
+  if (!serverEnv.SHOPSTREAM_TLS_CERT_FILE && clientEnv.SHOPSTREAM_TLS_CA_FILE) {
+    report(owner, `${who} speaks TLS to a plaintext server`);
+  }
+  if (serverEnv.SHOPSTREAM_TLS_CLIENT_CA_FILE && !(clientEnv.SHOPSTREAM_TLS_CLIENT_CERT_FILE &&
+      clientEnv.SHOPSTREAM_TLS_CLIENT_KEY_FILE)) {
+    report(owner, `${who} presents no client certificate to a server requiring one`);
+  }
+}
+
+function checkGrpcHops(templates, configMaps) {
+  const containers = templates.flatMap(({ owner, template }) =>
+    (template?.spec?.containers ?? []).map((c) => ({ owner, c, env: environment(c, configMaps) })));
+  // Servers: containers with a gRPC port (not, say, the migration Job).
+  for (const server of containers.filter((x) => (x.c.ports ?? []).some((p) => p.name === "grpc"))) {
+    for (const clientBinary of kGrpcClients[server.c.command?.[0]] ?? []) {
+      for (const client of containers.filter((x) => x.c.command?.[0] === clientBinary)) {
+        checkTlsClient(client.owner, `container ${client.c.name} (${clientBinary})`,
+          client.env, server.env);
+      }
+    }
+  }
 }
 
 function checkReferences(objects) {
@@ -185,6 +268,8 @@ function checkReferences(objects) {
     }
     pods.push({ owner, labels, portNames });
   }
+
+  checkGrpcHops(templates, configMaps);
 
   const selectedPods = (selector) => pods.filter((p) => matches(selector, p.labels));
   for (const svc of byKind("Service")) {
