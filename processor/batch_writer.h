@@ -13,10 +13,11 @@
 namespace shopstream {
 
 // Writes batches of events to PostgreSQL over one connection: COPY into a
-// session-local staging table, then in one transaction claim each event's
-// key in event_keys (INSERT ... ON CONFLICT DO NOTHING RETURNING), store
-// the claimed events in their monthly partition of events, and add exactly
-// those rows to the rollups. A batch is all stored or not at all.
+// session-local staging table, then, in the same transaction and one
+// prepared statement, claim each event's key in event_keys (INSERT ... ON
+// CONFLICT DO NOTHING), store the claimed events in their monthly partition
+// of events, and add exactly those rows to the rollups. A batch is all
+// stored or not at all.
 class BatchWriter {
  public:
   explicit BatchWriter(std::string conninfo);
