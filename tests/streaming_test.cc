@@ -20,6 +20,7 @@
 #include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "query/csv_test_reader.h"
 #include "rapidjson/document.h"
 #include "shopstream/v1/analytics.grpc.pb.h"
 #include "shopstream/v1/ingest.grpc.pb.h"
@@ -257,40 +258,6 @@ TEST(StreamingTest, SigtermWithWatchersConnectedExitsCleanly) {
   EXPECT_TRUE(WIFEXITED(query_status) && WEXITSTATUS(query_status) == 0);
   EXPECT_EQ(watch_status.error_code(), grpc::StatusCode::UNAVAILABLE)
       << watch_status.error_message();
-}
-
-// RFC 4180, as a spreadsheet reads it.
-std::vector<std::vector<std::string>> ParseCsv(const std::string& csv) {
-  std::vector<std::vector<std::string>> rows(1);
-  std::string field;
-  bool quoted = false;
-  for (size_t i = 0; i < csv.size(); ++i) {
-    const char c = csv[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < csv.size() && csv[i + 1] == '"') {
-        field += '"';
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        field += c;
-      }
-    } else if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      rows.back().push_back(std::move(field));
-      field.clear();
-    } else if (c == '\r' && i + 1 < csv.size() && csv[i + 1] == '\n') {
-      rows.back().push_back(std::move(field));
-      field.clear();
-      rows.emplace_back();
-      ++i;
-    } else {
-      field += c;
-    }
-  }
-  rows.pop_back();  // after the last CRLF
-  return rows;
 }
 
 std::string Cents(const rapidjson::Value& value) {
