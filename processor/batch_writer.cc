@@ -106,11 +106,11 @@ std::string CoarserBuckets(const char* stride) {
 // and return the batch positions (from 1) that were not stored: duplicates.
 //
 // The events are aggregated once per (shop, minute) and per (shop, day,
-// product); hours, days, product totals and shop totals are summed from
-// those few rows instead of from every event. Every upsert sorts by key, so
-// concurrent writers lock shared rollup rows in one order and wait for each
-// other instead of deadlocking; they meet the tables in one order too, the
-// statement being the same.
+// product); hours, days, product weeks, product totals and shop totals are
+// summed from those few rows instead of from every event. Every upsert sorts
+// by key, so concurrent writers lock shared rollup rows in one order and wait
+// for each other instead of deadlocking; they meet the tables in one order
+// too, the statement being the same.
 std::string WriteBatchStatement() {
   return absl::StrCat(
       // $2..$8: the batch's columns as arrays, one element per event.
@@ -166,6 +166,15 @@ std::string WriteBatchStatement() {
       " FROM fresh WHERE product_id IS NOT NULL GROUP BY 1, 2, 3),"
       " product_day_rollup AS (INSERT INTO product_day_rollup AS r"
       " SELECT * FROM product_days ORDER BY 1, 2, 3"
+      " ON CONFLICT (shop_id, bucket_start, product_id) DO UPDATE SET ",
+      kAddCounts,
+      "),"
+      // Weeks start on Monday 00:00 UTC, as the query side cuts them.
+      " product_week_rollup AS (INSERT INTO product_week_rollup AS r"
+      " SELECT shop_id, date_bin('7 days', bucket_start,"
+      " '1970-01-05 00:00:00+00'::timestamptz), product_id, sum(page_views),"
+      " sum(add_to_carts), sum(purchases), sum(revenue_cents)"
+      " FROM product_days GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
       " ON CONFLICT (shop_id, bucket_start, product_id) DO UPDATE SET ",
       kAddCounts,
       "),"

@@ -29,6 +29,9 @@ constexpr int64_t kSecond = 1'000'000;
 constexpr int64_t kMinute = 60 * kSecond;
 constexpr int64_t kHour = 60 * kMinute;
 constexpr int64_t kDay = 24 * kHour;
+constexpr int64_t kWeek = 7 * kDay;
+// 1970-01-05, a Monday.
+constexpr int64_t kMonday = 4 * kDay;
 
 struct Event {
   std::string shop;
@@ -93,14 +96,19 @@ class AnalyticsModelTest : public ::testing::TestWithParam<uint32_t> {
   }
   bool Chance(double p) { return std::bernoulli_distribution(p)(rng_); }
 
-  // A time inside the span, often on a minute, hour or day edge, or one
-  // microsecond off it.
+  // A time inside the span, often on a minute, hour, day or week edge, or
+  // one microsecond off it.
   int64_t RandomTime() {
     int64_t t = Uniform64(begin_, end_ - 1);
-    const int kind = Uniform(0, 9);
+    const int kind = Uniform(0, 10);
     if (kind < 5) return t;
-    const int64_t unit = kind < 7 ? kMinute : kind < 9 ? kHour : kDay;
-    t = t / unit * unit;
+    if (kind == 10) {
+      // A Monday 00:00 UTC, where product weeks begin.
+      t = (t - kMonday) / kWeek * kWeek + kMonday;
+    } else {
+      const int64_t unit = kind < 7 ? kMinute : kind < 9 ? kHour : kDay;
+      t = t / unit * unit;
+    }
     if (Chance(0.3)) t += Chance(0.5) ? 1 : -1;
     return std::clamp(t, begin_, end_ - 1);
   }
@@ -506,11 +514,12 @@ class AnalyticsModelTest : public ::testing::TestWithParam<uint32_t> {
   std::vector<Event> events_;
   int next_id_ = 0;
   int compared_ = 0;
-  // Four days around Europe's return to standard time (2025-10-26): Paris
-  // repeats an hour; the other zones have half- and quarter-hour offsets.
+  // Seventeen days around Europe's return to standard time (2025-10-26):
+  // Paris repeats an hour; the other zones have half- and quarter-hour
+  // offsets. Two whole weeks (from Mondays 2025-10-20 and 10-27) lie inside.
   const int64_t begin_ = absl::ToUnixMicros(absl::FromCivil(
-      absl::CivilSecond(2025, 10, 24, 0, 0, 0), absl::UTCTimeZone()));
-  const int64_t end_ = begin_ + 4 * kDay;
+      absl::CivilSecond(2025, 10, 17, 0, 0, 0), absl::UTCTimeZone()));
+  const int64_t end_ = begin_ + 17 * kDay;
 };
 
 TEST_P(AnalyticsModelTest, EveryAnswerMatchesTheModel) {

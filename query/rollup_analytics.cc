@@ -219,7 +219,7 @@ absl::StatusOr<Counts> LoadRangeCounts(pqxx::transaction_base& tx,
                                        const Totals& totals,
                                        const Clipped& range) {
   if (range.everything) return totals.counts;
-  RangePlan plan({true, true, true, true});
+  RangePlan plan({true, true, true, true, false});
   plan.Add(range.from, range.to, 0);
   auto buckets = LoadShopCounts(tx, shop, totals, plan, {range.from});
   if (!buckets.ok()) return buckets.status();
@@ -265,30 +265,41 @@ absl::StatusOr<std::vector<ProductRow>> LoadTopProducts(
                      order),
         shop);
   } else {
-    RangePlan plan({true, false, false, true});
+    RangePlan plan({true, false, false, true, true});
     plan.Add(range.from, range.to, 0);
-    std::vector<int64_t> day_lo, day_hi, raw_lo, raw_hi;
-    for (const Segment& s : plan.segments(Source::kDay)) {
-      day_lo.push_back(s.begin);
-      day_hi.push_back(s.end);
-    }
-    for (const Segment& s : plan.segments(Source::kRaw)) {
-      raw_lo.push_back(s.begin);
-      raw_hi.push_back(s.end);
-    }
+    auto bounds = [&](Source source) {
+      std::pair<std::vector<int64_t>, std::vector<int64_t>> lo_hi;
+      for (const Segment& s : plan.segments(source)) {
+        lo_hi.first.push_back(s.begin);
+        lo_hi.second.push_back(s.end);
+      }
+      return lo_hi;
+    };
+    const auto [week_lo, week_hi] = bounds(Source::kWeek);
+    const auto [day_lo, day_hi] = bounds(Source::kDay);
+    const auto [raw_lo, raw_hi] = bounds(Source::kRaw);
     if (!raw_lo.empty()) {
       if (absl::Status s = CheckRawKept(totals, raw_lo.front()); !s.ok())
         return s;
     }
+    // Rows of a product rollup whose buckets start in the pieces given by
+    // parameters `lo` and `hi`.
+    auto rollup_rows = [](const char* table, const char* lo, const char* hi) {
+      return absl::StrCat(
+          " SELECT r.product_id, r.page_views, r.add_to_carts, r.purchases,"
+          " r.revenue_cents"
+          " FROM unnest(",
+          lo, "::bigint[], ", hi,
+          "::bigint[]) AS s(lo, hi)"
+          " JOIN shop_totals t ON ($1::text IS NULL OR t.shop_id = $1)"
+          " JOIN ",
+          table,
+          " r ON r.shop_id = t.shop_id AND r.bucket_start >= ", At("s.lo"),
+          " AND r.bucket_start < ", At("s.hi"));
+    };
     const std::string sql = absl::StrCat(
-        "WITH p AS ("
-        " SELECT r.product_id, r.page_views, r.add_to_carts, r.purchases,"
-        " r.revenue_cents"
-        " FROM unnest($2::bigint[], $3::bigint[]) AS s(lo, hi)"
-        " JOIN shop_totals t ON ($1::text IS NULL OR t.shop_id = $1)"
-        " JOIN product_day_rollup r ON r.shop_id = t.shop_id"
-        " AND r.bucket_start >= ",
-        At("s.lo"), " AND r.bucket_start < ", At("s.hi"),
+        "WITH p AS (", rollup_rows("product_week_rollup", "$6", "$7"),
+        " UNION ALL", rollup_rows("product_day_rollup", "$2", "$3"),
         " UNION ALL"
         " SELECT e.product_id, (e.event_type = 1)::int, (e.event_type = "
         "2)::int,"
@@ -301,7 +312,8 @@ absl::StatusOr<std::vector<ProductRow>> LoadTopProducts(
         At("s.lo"), " AND e.occurred_at < ", At("s.hi"),
         " AND e.product_id IS NOT NULL) ", kSums, "p", order);
     result = tx.exec_params(sql, shop, ArrayOf(day_lo), ArrayOf(day_hi),
-                            ArrayOf(raw_lo), ArrayOf(raw_hi));
+                            ArrayOf(raw_lo), ArrayOf(raw_hi), ArrayOf(week_lo),
+                            ArrayOf(week_hi));
   }
   std::vector<ProductRow> products;
   for (const pqxx::row& row : result) {
@@ -437,7 +449,7 @@ absl::StatusOr<v1::TimeSeries> RollupAnalytics::TimeSeries(
         "to: at most ", kMaxBuckets, " buckets between from and to"));
   }
   // Each bucket clipped to [from, to); the first and last may be partial.
-  RangePlan plan({true, true, true, true});
+  RangePlan plan({true, true, true, true, false});
   std::vector<int64_t> starts;
   for (size_t i = 0; i + 1 < edges->size(); ++i) {
     const int64_t begin = std::max((*edges)[i], from);
@@ -488,13 +500,13 @@ absl::StatusOr<v1::TopProducts> RollupAnalytics::TopProducts(
   absl::StatusOr<std::vector<ProductRow>> loaded = std::vector<ProductRow>();
   bool whole_days = false;
   if (query->range.from && query->range.to) {
-    RangePlan plan({true, false, false, true});
+    RangePlan plan({true, false, false, true, true});
     plan.Add(*query->range.from, *query->range.to, 0);
     whole_days = plan.segments(Source::kRaw).empty();
   }
   absl::Status status = pool_->Run([&](pqxx::connection& conn) {
     if (whole_days) {
-      // Whole UTC days need only the day rollup: one statement.
+      // Whole UTC days need only the week and day rollups: one statement.
       pqxx::nontransaction once(conn);
       loaded =
           LoadTopProducts(once, shop, Totals(),

@@ -130,7 +130,8 @@ TEST_F(RollupAnalyticsTest, RollupsCountOnlyInsertedRows) {
   pqxx::work tx(c);
   for (const char* table :
        {"shop_minute_rollup", "shop_hour_rollup", "shop_day_rollup",
-        "product_day_rollup", "product_totals", "shop_totals"}) {
+        "product_day_rollup", "product_week_rollup", "product_totals",
+        "shop_totals"}) {
     EXPECT_EQ(tx.exec1(std::string("SELECT sum(purchases) FROM ") + table)[0]
                   .as<int>(),
               1)

@@ -6,7 +6,11 @@ namespace shopstream {
 namespace {
 
 constexpr std::array<int64_t, kSourceCount> kUnitMicros = {
-    1, 60'000'000, 3'600'000'000, 86'400'000'000};
+    1, 60'000'000, 3'600'000'000, 86'400'000'000, 7 * 86'400'000'000};
+// Where each source's buckets start counting: weeks from Monday 1970-01-05,
+// the same origin the processor bins product weeks with.
+constexpr std::array<int64_t, kSourceCount> kOriginMicros = {
+    0, 0, 0, 0, 4 * 86'400'000'000};
 
 int64_t FloorTo(int64_t t, int64_t unit) {
   int64_t q = t / unit;
@@ -94,8 +98,9 @@ void RangePlan::Split(int64_t begin, int64_t end, int bucket, int level) {
   for (; level > 0; --level) {
     if (!allowed_[level]) continue;
     const int64_t unit = kUnitMicros[level];
-    const int64_t inner_begin = CeilTo(begin, unit);
-    const int64_t inner_end = FloorTo(end, unit);
+    const int64_t origin = kOriginMicros[level];
+    const int64_t inner_begin = CeilTo(begin - origin, unit) + origin;
+    const int64_t inner_end = FloorTo(end - origin, unit) + origin;
     if (inner_begin >= inner_end) continue;
     // Left to right, so every source's pieces stay in time order.
     if (begin < inner_begin) Split(begin, inner_begin, bucket, level - 1);

@@ -17,9 +17,10 @@ namespace shopstream {
 int64_t CeilMicros(absl::Time t);
 
 // Where the numbers for a stretch of time come from: raw events or one of
-// the UTC-aligned rollups.
-enum class Source { kRaw = 0, kMinute = 1, kHour = 2, kDay = 3 };
-constexpr int kSourceCount = 4;
+// the UTC-aligned rollups. Weeks start on Monday 00:00 UTC; only products
+// have them.
+enum class Source { kRaw = 0, kMinute = 1, kHour = 2, kDay = 3, kWeek = 4 };
+constexpr int kSourceCount = 5;
 
 struct Segment {
   int64_t begin = 0;  // microseconds, inclusive

@@ -37,7 +37,7 @@ TEST(RangePlanTest, UsesTheCoarsestRollupThatFitsAndRawAtTheEdges) {
   const int64_t day0 = 20000 * kDay;
   const int64_t from = day0 + 30'000'000;
   const int64_t to = day0 + 2 * kDay + kHour + 30'000'000;
-  RangePlan plan({true, true, true, true});
+  RangePlan plan({true, true, true, true, false});
   plan.Add(from, to, 0);
   EXPECT_THAT(Pieces(plan, Source::kDay),
               ElementsAre(std::pair(day0 + kDay, day0 + 2 * kDay)));
@@ -53,7 +53,7 @@ TEST(RangePlanTest, UsesTheCoarsestRollupThatFitsAndRawAtTheEdges) {
 
 TEST(RangePlanTest, SkipsRollupsThatAreNotAllowed) {
   const int64_t day0 = 20000 * kDay;
-  RangePlan plan({true, false, false, true});
+  RangePlan plan({true, false, false, true, false});
   plan.Add(day0 + kHour, day0 + 2 * kDay, 0);
   EXPECT_THAT(Pieces(plan, Source::kDay),
               ElementsAre(std::pair(day0 + kDay, day0 + 2 * kDay)));
@@ -62,15 +62,42 @@ TEST(RangePlanTest, SkipsRollupsThatAreNotAllowed) {
   EXPECT_TRUE(plan.segments(Source::kHour).empty());
 }
 
+TEST(RangePlanTest, WeeksStartOnMondayAndDaysFillTheEdges) {
+  // 2025-10-01 is a Wednesday; whole weeks begin Monday 2025-10-06.
+  const int64_t from = Micros("2025-10-01T06:00:00Z");
+  const int64_t to = Micros("2025-10-23T00:00:00Z");
+  RangePlan plan({true, false, false, true, true});
+  plan.Add(from, to, 0);
+  EXPECT_THAT(Pieces(plan, Source::kWeek),
+              ElementsAre(std::pair(Micros("2025-10-06T00:00:00Z"),
+                                    Micros("2025-10-20T00:00:00Z"))));
+  EXPECT_THAT(Pieces(plan, Source::kDay),
+              ElementsAre(std::pair(Micros("2025-10-02T00:00:00Z"),
+                                    Micros("2025-10-06T00:00:00Z")),
+                          std::pair(Micros("2025-10-20T00:00:00Z"), to)));
+  EXPECT_THAT(Pieces(plan, Source::kRaw),
+              ElementsAre(std::pair(from, Micros("2025-10-02T00:00:00Z"))));
+}
+
+TEST(RangePlanTest, WeeksBeforeTheEpochStartOnMondayToo) {
+  // 1969-12-29 is a Monday.
+  RangePlan plan({true, false, false, true, true});
+  plan.Add(Micros("1969-12-29T00:00:00Z"), Micros("1970-01-05T00:00:00Z"), 0);
+  EXPECT_THAT(Pieces(plan, Source::kWeek),
+              ElementsAre(std::pair(Micros("1969-12-29T00:00:00Z"),
+                                    Micros("1970-01-05T00:00:00Z"))));
+  EXPECT_TRUE(plan.segments(Source::kDay).empty());
+}
+
 TEST(RangePlanTest, MergesAdjacentRollupPiecesAcrossBuckets) {
-  RangePlan plan({true, true, true, true});
+  RangePlan plan({true, true, true, true, false});
   for (int i = 0; i < 3; ++i) plan.Add(i * kHour, (i + 1) * kHour, i);
   EXPECT_THAT(Pieces(plan, Source::kHour),
               ElementsAre(std::pair(int64_t{0}, 3 * kHour)));
 }
 
 TEST(RangePlanTest, HandlesTimesBeforeTheEpoch) {
-  RangePlan plan({true, true, false, false});
+  RangePlan plan({true, true, false, false, false});
   plan.Add(-kMinute - 5, kMinute + 5, 0);
   EXPECT_THAT(Pieces(plan, Source::kMinute),
               ElementsAre(std::pair(-kMinute, kMinute)));
