@@ -75,7 +75,7 @@ trap '"$root/scripts/stack.sh" down >/dev/null 2>&1 || true' EXIT
 # Every run starts from an empty table, so runs pay the same index size.
 psql "$conninfo" -qc "TRUNCATE events, event_keys, shop_minute_rollup, shop_hour_rollup,
   shop_day_rollup, product_day_rollup, product_week_rollup, product_totals,
-  shop_totals, shop_sessions"
+  shop_totals, shop_sessions, shop_session_days"
 
 scenario_flag=()
 [ -n "${BENCH_SCENARIOS:-}" ] && scenario_flag=(--scenarios="$BENCH_SCENARIOS")

@@ -329,15 +329,38 @@ absl::StatusOr<int64_t> LoadUniqueSessions(pqxx::transaction_base& tx,
                                            const Totals& totals,
                                            const Clipped& range) {
   if (range.everything) return totals.sessions;
-  if (absl::Status s = CheckRawKept(totals, range.from); !s.ok()) return s;
+  // Whole UTC days from the session days, the edges from raw events.
+  RangePlan plan({true, false, false, true, false});
+  plan.Add(range.from, range.to, 0);
+  std::vector<int64_t> day_lo, day_hi, raw_lo, raw_hi;
+  for (const Segment& s : plan.segments(Source::kDay)) {
+    day_lo.push_back(s.begin);
+    day_hi.push_back(s.end);
+  }
+  for (const Segment& s : plan.segments(Source::kRaw)) {
+    raw_lo.push_back(s.begin);
+    raw_hi.push_back(s.end);
+  }
+  if (!raw_lo.empty()) {
+    if (absl::Status s = CheckRawKept(totals, raw_lo.front()); !s.ok())
+      return s;
+  }
   static const std::string sql = absl::StrCat(
-      "SELECT count(*) FROM (SELECT DISTINCT e.shop_id, e.session_id"
-      " FROM shop_totals t JOIN events e ON e.shop_id = t.shop_id"
-      " AND e.occurred_at >= ",
-      At("$2"), " AND e.occurred_at < ", At("$3"),
-      " WHERE ($1::text IS NULL OR t.shop_id = $1)"
-      " AND e.session_id IS NOT NULL) AS s");
-  return tx.exec_params1(sql, shop, range.from, range.to)[0].as<int64_t>();
+      "SELECT count(*) FROM (SELECT d.shop_id, d.session_id"
+      " FROM unnest($2::bigint[], $3::bigint[]) AS s(lo, hi)"
+      " JOIN shop_totals t ON ($1::text IS NULL OR t.shop_id = $1)"
+      " JOIN shop_session_days d ON d.shop_id = t.shop_id AND d.day >= ",
+      At("s.lo"), " AND d.day < ", At("s.hi"),
+      " UNION SELECT e.shop_id, e.session_id"
+      " FROM unnest($4::bigint[], $5::bigint[]) AS s(lo, hi)"
+      " JOIN shop_totals t ON ($1::text IS NULL OR t.shop_id = $1)"
+      " JOIN events e ON e.shop_id = t.shop_id AND e.occurred_at >= ",
+      At("s.lo"), " AND e.occurred_at < ", At("s.hi"),
+      " AND e.session_id IS NOT NULL) AS sessions");
+  return tx
+      .exec_params1(sql, shop, ArrayOf(day_lo), ArrayOf(day_hi),
+                    ArrayOf(raw_lo), ArrayOf(raw_hi))[0]
+      .as<int64_t>();
 }
 
 // One consistent snapshot per answer.

@@ -158,9 +158,13 @@ TEST_F(RollupAnalyticsTest,
   *r.mutable_to() = Ts("2025-03-31T00:00:00Z");
   ASSERT_TRUE(queries_.Summary(r).ok());
   EXPECT_EQ(queries_.Summary(r)->unique_sessions(), 2);
-  // Else whole UTC days come from rollups, but unique sessions need raw
-  // events.
+  // Else whole UTC days come from rollups, sessions included...
   *r.mutable_to() = Ts("2025-03-10T00:00:00Z");
+  ASSERT_TRUE(queries_.Summary(r).ok()) << queries_.Summary(r).status();
+  EXPECT_EQ(queries_.Summary(r)->unique_sessions(), 1);
+  EXPECT_EQ(queries_.Summary(r)->total_page_views(), 1);
+  // ...but a partial day in a dropped month would need raw events.
+  *r.mutable_to() = Ts("2025-01-10T12:00:00Z");
   EXPECT_EQ(queries_.Summary(r).status().code(),
             absl::StatusCode::kInvalidArgument);
   v1::GetTimeSeriesRequest series;
