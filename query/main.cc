@@ -48,7 +48,8 @@ int main(int argc, char** argv) {
   if (!shopstream::SchemaMigrator::ApplyAtStart(conninfo).ok()) return 1;
 
   shopstream::PgConnectionPool pool(conninfo,
-                                    absl::GetFlag(FLAGS_postgres_connections));
+                                    absl::GetFlag(FLAGS_postgres_connections),
+                                    shopstream::kAnalyticsSessionSettings);
   shopstream::RollupAnalytics queries(&pool);
   shopstream::WatchOptions watch_options;
   watch_options.max_watchers = absl::GetFlag(FLAGS_max_watchers);

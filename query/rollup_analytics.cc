@@ -31,6 +31,43 @@ std::string ArrayOf(const std::vector<int64_t>& values) {
   return absl::StrCat("{", absl::StrJoin(values, ","), "}");
 }
 
+// The begins and ends of a plan's pieces from one source, as SQL array
+// literals for unnest.
+struct PieceArrays {
+  std::string lo;
+  std::string hi;
+  bool empty = true;
+  int64_t first_begin = 0;
+};
+PieceArrays PiecesOf(const RangePlan& plan, Source source) {
+  std::vector<int64_t> lo, hi;
+  for (const Segment& s : plan.segments(source)) {
+    lo.push_back(s.begin);
+    hi.push_back(s.end);
+  }
+  return {ArrayOf(lo), ArrayOf(hi), lo.empty(), lo.empty() ? 0 : lo.front()};
+}
+
+// Every bucket start of a plan's pieces from one rollup source, as a SQL
+// timestamptz[] literal. Rollups are read with `bucket_start = ANY(...)`:
+// the planner sees each value and keeps to the primary key, where a join
+// against unnest'ed ranges let it pick a full scan of the rollup at 10M
+// events.
+std::string BucketStartsOf(const RangePlan& plan, Source source) {
+  const int64_t unit = SourceUnitMicros(source);
+  std::vector<std::string> starts;
+  for (const Segment& s : plan.segments(source)) {
+    for (int64_t t = s.begin; t < s.end; t += unit) {
+      starts.push_back(absl::StrCat(
+          "\"",
+          absl::FormatTime("%E4Y-%m-%d %H:%M:%S+00", absl::FromUnixMicros(t),
+                           absl::UTCTimeZone()),
+          "\""));
+    }
+  }
+  return absl::StrCat("{", absl::StrJoin(starts, ","), "}");
+}
+
 double Units(int64_t cents) { return static_cast<double>(cents) / 100.0; }
 
 std::optional<int64_t> OptInt(const pqxx::field& f) {
@@ -159,13 +196,8 @@ absl::StatusOr<std::vector<Counts>> LoadShopCounts(
     const RangePlan& plan, const std::vector<int64_t>& starts) {
   std::vector<Counts> buckets(starts.size());
   for (Source source : {Source::kMinute, Source::kHour, Source::kDay}) {
-    const auto& segments = plan.segments(source);
-    if (segments.empty()) continue;
-    std::vector<int64_t> lo, hi;
-    for (const Segment& s : segments) {
-      lo.push_back(s.begin);
-      hi.push_back(s.end);
-    }
+    const PieceArrays pieces = PiecesOf(plan, source);
+    if (pieces.empty) continue;
     const std::string sql = absl::StrCat(
         "SELECT ", MicrosOf("r.bucket_start"),
         ", r.page_views, r.add_to_carts, r.purchases, r.revenue_cents,"
@@ -177,7 +209,7 @@ absl::StatusOr<std::vector<Counts>> LoadShopCounts(
         " r ON r.shop_id = t.shop_id AND r.bucket_start >= ", At("s.lo"),
         " AND r.bucket_start < ", At("s.hi"));
     for (const pqxx::row& row :
-         tx.exec_params(sql, shop, ArrayOf(lo), ArrayOf(hi))) {
+         tx.exec_params(sql, shop, pieces.lo, pieces.hi)) {
       const int64_t start = row[0].as<int64_t>();
       const auto it = std::upper_bound(starts.begin(), starts.end(), start);
       buckets[it - starts.begin() - 1].Add(row, 1);
@@ -267,39 +299,26 @@ absl::StatusOr<std::vector<ProductRow>> LoadTopProducts(
   } else {
     RangePlan plan({true, false, false, true, true});
     plan.Add(range.from, range.to, 0);
-    auto bounds = [&](Source source) {
-      std::pair<std::vector<int64_t>, std::vector<int64_t>> lo_hi;
-      for (const Segment& s : plan.segments(source)) {
-        lo_hi.first.push_back(s.begin);
-        lo_hi.second.push_back(s.end);
-      }
-      return lo_hi;
-    };
-    const auto [week_lo, week_hi] = bounds(Source::kWeek);
-    const auto [day_lo, day_hi] = bounds(Source::kDay);
-    const auto [raw_lo, raw_hi] = bounds(Source::kRaw);
-    if (!raw_lo.empty()) {
-      if (absl::Status s = CheckRawKept(totals, raw_lo.front()); !s.ok())
+    const PieceArrays raw = PiecesOf(plan, Source::kRaw);
+    if (!raw.empty) {
+      if (absl::Status s = CheckRawKept(totals, raw.first_begin); !s.ok())
         return s;
     }
-    // Rows of a product rollup whose buckets start in the pieces given by
-    // parameters `lo` and `hi`.
-    auto rollup_rows = [](const char* table, const char* lo, const char* hi) {
+    // Rows of a product rollup whose buckets start at one of parameter
+    // `starts`.
+    auto rollup_rows = [](const char* table, const char* starts) {
       return absl::StrCat(
           " SELECT r.product_id, r.page_views, r.add_to_carts, r.purchases,"
-          " r.revenue_cents"
-          " FROM unnest(",
-          lo, "::bigint[], ", hi,
-          "::bigint[]) AS s(lo, hi)"
-          " JOIN shop_totals t ON ($1::text IS NULL OR t.shop_id = $1)"
-          " JOIN ",
+          " r.revenue_cents FROM shop_totals t JOIN ",
           table,
-          " r ON r.shop_id = t.shop_id AND r.bucket_start >= ", At("s.lo"),
-          " AND r.bucket_start < ", At("s.hi"));
+          " r ON r.shop_id = t.shop_id"
+          " WHERE ($1::text IS NULL OR t.shop_id = $1)"
+          " AND r.bucket_start = ANY(",
+          starts, "::timestamptz[])");
     };
     const std::string sql = absl::StrCat(
-        "WITH p AS (", rollup_rows("product_week_rollup", "$6", "$7"),
-        " UNION ALL", rollup_rows("product_day_rollup", "$2", "$3"),
+        "WITH p AS (", rollup_rows("product_week_rollup", "$2"), " UNION ALL",
+        rollup_rows("product_day_rollup", "$3"),
         " UNION ALL"
         " SELECT e.product_id, (e.event_type = 1)::int, (e.event_type = "
         "2)::int,"
@@ -311,9 +330,8 @@ absl::StatusOr<std::vector<ProductRow>> LoadTopProducts(
         " JOIN events e ON e.shop_id = t.shop_id AND e.occurred_at >= ",
         At("s.lo"), " AND e.occurred_at < ", At("s.hi"),
         " AND e.product_id IS NOT NULL) ", kSums, "p", order);
-    result = tx.exec_params(sql, shop, ArrayOf(day_lo), ArrayOf(day_hi),
-                            ArrayOf(raw_lo), ArrayOf(raw_hi), ArrayOf(week_lo),
-                            ArrayOf(week_hi));
+    result = tx.exec_params(sql, shop, BucketStartsOf(plan, Source::kWeek),
+                            BucketStartsOf(plan, Source::kDay), raw.lo, raw.hi);
   }
   std::vector<ProductRow> products;
   for (const pqxx::row& row : result) {
@@ -332,17 +350,10 @@ absl::StatusOr<int64_t> LoadUniqueSessions(pqxx::transaction_base& tx,
   // Whole UTC days from the session days, the edges from raw events.
   RangePlan plan({true, false, false, true, false});
   plan.Add(range.from, range.to, 0);
-  std::vector<int64_t> day_lo, day_hi, raw_lo, raw_hi;
-  for (const Segment& s : plan.segments(Source::kDay)) {
-    day_lo.push_back(s.begin);
-    day_hi.push_back(s.end);
-  }
-  for (const Segment& s : plan.segments(Source::kRaw)) {
-    raw_lo.push_back(s.begin);
-    raw_hi.push_back(s.end);
-  }
-  if (!raw_lo.empty()) {
-    if (absl::Status s = CheckRawKept(totals, raw_lo.front()); !s.ok())
+  const PieceArrays days = PiecesOf(plan, Source::kDay);
+  const PieceArrays raw = PiecesOf(plan, Source::kRaw);
+  if (!raw.empty) {
+    if (absl::Status s = CheckRawKept(totals, raw.first_begin); !s.ok())
       return s;
   }
   static const std::string sql = absl::StrCat(
@@ -357,9 +368,7 @@ absl::StatusOr<int64_t> LoadUniqueSessions(pqxx::transaction_base& tx,
       " JOIN events e ON e.shop_id = t.shop_id AND e.occurred_at >= ",
       At("s.lo"), " AND e.occurred_at < ", At("s.hi"),
       " AND e.session_id IS NOT NULL) AS sessions");
-  return tx
-      .exec_params1(sql, shop, ArrayOf(day_lo), ArrayOf(day_hi),
-                    ArrayOf(raw_lo), ArrayOf(raw_hi))[0]
+  return tx.exec_params1(sql, shop, days.lo, days.hi, raw.lo, raw.hi)[0]
       .as<int64_t>();
 }
 

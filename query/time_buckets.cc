@@ -85,6 +85,10 @@ absl::Time NextEdge(absl::Time t, v1::BucketSize size,
 
 }  // namespace
 
+int64_t SourceUnitMicros(Source source) {
+  return kUnitMicros[static_cast<int>(source)];
+}
+
 int64_t CeilMicros(absl::Time t) {
   const int64_t floor = absl::ToUnixMicros(t);
   return absl::FromUnixMicros(floor) < t ? floor + 1 : floor;

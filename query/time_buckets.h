@@ -22,6 +22,9 @@ int64_t CeilMicros(absl::Time t);
 enum class Source { kRaw = 0, kMinute = 1, kHour = 2, kDay = 3, kWeek = 4 };
 constexpr int kSourceCount = 5;
 
+// How long one bucket of a rollup source is (1 for raw).
+int64_t SourceUnitMicros(Source source);
+
 struct Segment {
   int64_t begin = 0;  // microseconds, inclusive
   int64_t end = 0;    // exclusive

@@ -4,8 +4,11 @@
 
 namespace shopstream {
 
-PgConnectionPool::PgConnectionPool(std::string conninfo, int size)
-    : conninfo_(std::move(conninfo)), size_(size) {}
+PgConnectionPool::PgConnectionPool(std::string conninfo, int size,
+                                   std::string on_connect)
+    : conninfo_(std::move(conninfo)),
+      size_(size),
+      on_connect_(std::move(on_connect)) {}
 
 PgConnectionPool::~PgConnectionPool() = default;
 
@@ -28,7 +31,11 @@ absl::StatusOr<std::unique_ptr<pqxx::connection>> PgConnectionPool::Take(
     }
   }
   // Connect outside the lock: it can take a while.
-  auto conn = RunPg([&] { return std::make_unique<pqxx::connection>(conninfo_); });
+  auto conn = RunPg([&] {
+    auto opened = std::make_unique<pqxx::connection>(conninfo_);
+    if (!on_connect_.empty()) pqxx::nontransaction(*opened).exec(on_connect_);
+    return opened;
+  });
   if (!conn.ok()) {
     absl::MutexLock lock(&mu_);
     --checked_out_;

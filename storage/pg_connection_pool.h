@@ -19,7 +19,9 @@ namespace shopstream {
 // PostgreSQL restart costs the requests that were using it, not the pool.
 class PgConnectionPool {
  public:
-  PgConnectionPool(std::string conninfo, int size);
+  // `on_connect`, when not empty, runs once on each new connection (session
+  // settings).
+  PgConnectionPool(std::string conninfo, int size, std::string on_connect = "");
   ~PgConnectionPool();
 
   // Runs `fn` on a connection of the pool, waiting up to `wait` for one to
@@ -35,6 +37,7 @@ class PgConnectionPool {
 
   const std::string conninfo_;
   const int size_;
+  const std::string on_connect_;
   absl::Mutex mu_;
   std::vector<std::unique_ptr<pqxx::connection>> idle_ ABSL_GUARDED_BY(mu_);
   int checked_out_ ABSL_GUARDED_BY(mu_) = 0;

@@ -15,7 +15,8 @@ TEST(PgConnectionPoolTest, RunsQueriesAndConvertsErrors) {
   ASSERT_TRUE(pool.Run([&](pqxx::connection& c) {
                     pqxx::work tx(c);
                     value = tx.exec("SELECT 41 + 1")[0][0].as<int>();
-                  }).ok());
+                  })
+                  .ok());
   EXPECT_EQ(value, 42);
   absl::Status bad = pool.Run([](pqxx::connection& c) {
     pqxx::work tx(c);
@@ -25,16 +26,61 @@ TEST(PgConnectionPoolTest, RunsQueriesAndConvertsErrors) {
   EXPECT_TRUE(pool.Run([](pqxx::connection& c) {
                     pqxx::work tx(c);
                     tx.exec("SELECT 1");
-                  }).ok());
+                  })
+                  .ok());
+}
+
+TEST(PgConnectionPoolTest, SessionSettingsHoldOnEveryNewConnection) {
+  TestDatabase db;
+  PgConnectionPool pool(db.conninfo(), 1,
+                        "SET max_parallel_workers_per_gather = 0");
+  auto setting = [&] {
+    std::string value;
+    EXPECT_TRUE(pool.Run([&](pqxx::connection& c) {
+                      pqxx::work tx(c);
+                      value =
+                          tx.exec1("SHOW max_parallel_workers_per_gather")[0]
+                              .as<std::string>();
+                    })
+                    .ok());
+    return value;
+  };
+  EXPECT_EQ(setting(), "0");
+  // A replaced connection gets the settings again.
+  ASSERT_TRUE(pool.Run([&](pqxx::connection& c) {
+                    pqxx::connection admin(db.server_conninfo());
+                    pqxx::work tx(admin);
+                    tx.exec_params("SELECT pg_terminate_backend($1)",
+                                   c.backendpid());
+                    tx.commit();
+                  })
+                  .ok());
+  EXPECT_FALSE(pool.Run([](pqxx::connection& c) {
+                     pqxx::work tx(c);
+                     tx.exec("SELECT 1");
+                   })
+                   .ok());
+  EXPECT_EQ(setting(), "0");
+  PgConnectionPool plain(db.conninfo(), 1);
+  std::string default_value;
+  ASSERT_TRUE(plain
+                  .Run([&](pqxx::connection& c) {
+                    pqxx::work tx(c);
+                    default_value =
+                        tx.exec1("SHOW max_parallel_workers_per_gather")[0]
+                            .as<std::string>();
+                  })
+                  .ok());
+  EXPECT_NE(default_value, "0");
 }
 
 TEST(PgConnectionPoolTest, RecoversAfterItsConnectionIsKilled) {
   TestDatabase db;
   PgConnectionPool pool(db.conninfo(), 1);
   int backend_pid = 0;
-  ASSERT_TRUE(pool.Run([&](pqxx::connection& c) {
-                    backend_pid = c.backendpid();
-                  }).ok());
+  ASSERT_TRUE(
+      pool.Run([&](pqxx::connection& c) { backend_pid = c.backendpid(); })
+          .ok());
   {
     pqxx::connection admin(db.server_conninfo());
     pqxx::work tx(admin);
@@ -49,8 +95,10 @@ TEST(PgConnectionPoolTest, RecoversAfterItsConnectionIsKilled) {
   int new_pid = 0;
   ASSERT_TRUE(pool.Run([&](pqxx::connection& c) {
                     pqxx::work tx(c);
-                    new_pid = tx.exec("SELECT pg_backend_pid()")[0][0].as<int>();
-                  }).ok());
+                    new_pid =
+                        tx.exec("SELECT pg_backend_pid()")[0][0].as<int>();
+                  })
+                  .ok());
   EXPECT_NE(new_pid, backend_pid);
 }
 
@@ -61,7 +109,8 @@ TEST(PgConnectionPoolTest, BusyPoolAnswersResourceExhausted) {
   ASSERT_TRUE(pool.Run([&](pqxx::connection&) {
                     inner = pool.Run([](pqxx::connection&) {},
                                      absl::Milliseconds(50));
-                  }).ok());
+                  })
+                  .ok());
   EXPECT_EQ(inner.code(), absl::StatusCode::kResourceExhausted);
 }
 
