@@ -48,21 +48,23 @@ PieceArrays PiecesOf(const RangePlan& plan, Source source) {
   return {ArrayOf(lo), ArrayOf(hi), lo.empty(), lo.empty() ? 0 : lo.front()};
 }
 
+// A whole-second UTC instant as timestamptz input.
+std::string TimestampText(int64_t micros) {
+  return absl::FormatTime("%E4Y-%m-%d %H:%M:%S+00",
+                          absl::FromUnixMicros(micros), absl::UTCTimeZone());
+}
+
 // Every bucket start of a plan's pieces from one rollup source, as a SQL
-// timestamptz[] literal. Rollups are read with `bucket_start = ANY(...)`:
-// the planner sees each value and keeps to the primary key, where a join
-// against unnest'ed ranges let it pick a full scan of the rollup at 10M
-// events.
+// timestamptz[] literal, for `bucket_start = ANY(...)`: the planner sees
+// each value and keeps to the primary key, where a join against unnest'ed
+// ranges let it pick a full scan of the rollup at 10M events. Only for
+// sources with a few buckets per plan.
 std::string BucketStartsOf(const RangePlan& plan, Source source) {
   const int64_t unit = SourceUnitMicros(source);
   std::vector<std::string> starts;
   for (const Segment& s : plan.segments(source)) {
     for (int64_t t = s.begin; t < s.end; t += unit) {
-      starts.push_back(absl::StrCat(
-          "\"",
-          absl::FormatTime("%E4Y-%m-%d %H:%M:%S+00", absl::FromUnixMicros(t),
-                           absl::UTCTimeZone()),
-          "\""));
+      starts.push_back(absl::StrCat("\"", TimestampText(t), "\""));
     }
   }
   return absl::StrCat("{", absl::StrJoin(starts, ","), "}");
@@ -304,21 +306,31 @@ absl::StatusOr<std::vector<ProductRow>> LoadTopProducts(
       if (absl::Status s = CheckRawKept(totals, raw.first_begin); !s.ok())
         return s;
     }
-    // Rows of a product rollup whose buckets start at one of parameter
-    // `starts`.
-    auto rollup_rows = [](const char* table, const char* starts) {
+    // One range, so whole weeks are one run ($2, $6; none: NULL, no rows),
+    // whatever its length, and whole days lie only beside it: at most six
+    // on each side, listed ($3).
+    std::optional<std::string> week_from, week_to;
+    if (const auto& weeks = plan.segments(Source::kWeek); !weeks.empty()) {
+      week_from = TimestampText(weeks.front().begin);
+      week_to = TimestampText(weeks.back().end);
+    }
+    auto rollup_rows = [](const char* table, const char* where) {
       return absl::StrCat(
           " SELECT r.product_id, r.page_views, r.add_to_carts, r.purchases,"
           " r.revenue_cents FROM shop_totals t JOIN ",
           table,
           " r ON r.shop_id = t.shop_id"
-          " WHERE ($1::text IS NULL OR t.shop_id = $1)"
-          " AND r.bucket_start = ANY(",
-          starts, "::timestamptz[])");
+          " WHERE ($1::text IS NULL OR t.shop_id = $1) AND ",
+          where);
     };
     const std::string sql = absl::StrCat(
-        "WITH p AS (", rollup_rows("product_week_rollup", "$2"), " UNION ALL",
-        rollup_rows("product_day_rollup", "$3"),
+        "WITH p AS (",
+        rollup_rows("product_week_rollup",
+                    "r.bucket_start >= $2::timestamptz"
+                    " AND r.bucket_start < $6::timestamptz"),
+        " UNION ALL",
+        rollup_rows("product_day_rollup",
+                    "r.bucket_start = ANY($3::timestamptz[])"),
         " UNION ALL"
         " SELECT e.product_id, (e.event_type = 1)::int, (e.event_type = "
         "2)::int,"
@@ -330,8 +342,9 @@ absl::StatusOr<std::vector<ProductRow>> LoadTopProducts(
         " JOIN events e ON e.shop_id = t.shop_id AND e.occurred_at >= ",
         At("s.lo"), " AND e.occurred_at < ", At("s.hi"),
         " AND e.product_id IS NOT NULL) ", kSums, "p", order);
-    result = tx.exec_params(sql, shop, BucketStartsOf(plan, Source::kWeek),
-                            BucketStartsOf(plan, Source::kDay), raw.lo, raw.hi);
+    result =
+        tx.exec_params(sql, shop, week_from, BucketStartsOf(plan, Source::kDay),
+                       raw.lo, raw.hi, week_to);
   }
   std::vector<ProductRow> products;
   for (const pqxx::row& row : result) {
@@ -534,11 +547,7 @@ absl::StatusOr<v1::TopProducts> RollupAnalytics::TopProducts(
   if (query->range.from && query->range.to) {
     RangePlan plan({true, false, false, true, true});
     plan.Add(*query->range.from, *query->range.to, 0);
-    // Every week start of the range is listed in the statement: past ten
-    // years, clip the range to the stored events first.
-    constexpr int64_t kTenYears = int64_t{3653} * 86'400'000'000;
-    whole_days = plan.segments(Source::kRaw).empty() &&
-                 *query->range.to - *query->range.from <= kTenYears;
+    whole_days = plan.segments(Source::kRaw).empty();
   }
   absl::Status status = pool_->Run([&](pqxx::connection& conn) {
     if (whole_days) {
