@@ -243,8 +243,11 @@ TEST(TlsTest, GatewayServesHttpsWithItsCertificate) {
   TestCertificates other;  // a CA the gateway's certificate does not chain to
   LocalStack stack;
   const int port = FreePort();
+  // No /metrics listener: the default port would be contested by gateways
+  // of other tests running at the same time.
   std::vector<std::string> flags = {"--http_address=127.0.0.1",
                                     "--http_port=" + std::to_string(port),
+                                    "--metrics_port=0",
                                     "--ingest_target=" + stack.ingest_target(),
                                     "--query_target=" + stack.query_target()};
   for (std::string& flag : certs.ServerFlags()) flags.push_back(flag);
@@ -255,12 +258,14 @@ TEST(TlsTest, GatewayServesHttpsWithItsCertificate) {
       std::chrono::steady_clock::now() + std::chrono::seconds(30);
   std::string last_error;
   bool healthy = false;
-  while (!healthy && std::chrono::steady_clock::now() < deadline) {
+  while (!healthy && gateway.running() &&
+         std::chrono::steady_clock::now() < deadline) {
     last_error = FailureOf([&] {
       healthy = HttpsRequest(port, ca, "GET", "/v1/health").status == 200;
     });
     if (!healthy) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
+  ASSERT_TRUE(gateway.running()) << "the HTTPS gateway exited";
   ASSERT_TRUE(healthy) << last_error;
 
   const HttpHeaders write_key = {
@@ -300,7 +305,7 @@ TEST(TlsTest, GatewayRefusesToStartWithHalfATlsConfiguration) {
   ServiceProcess gateway(
       "shopstream-gateway",
       {"--http_address=127.0.0.1", "--http_port=" + std::to_string(FreePort()),
-       "--tls_cert_file=" + certs.path("service.pem")});
+       "--metrics_port=0", "--tls_cert_file=" + certs.path("service.pem")});
   // It exits at once (with both files it keeps serving, as above).
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::seconds(10);
