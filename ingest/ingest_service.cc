@@ -167,7 +167,7 @@ class StreamEventsReactor final : public grpc::ServerReadReactor<v1::Event> {
   void Publish(std::vector<internal::v1::StoredEvent> chunk,
                std::vector<int> indices) {
     handler_->Publish(
-        std::move(chunk), request_id_,
+        std::move(chunk), request_id_, EventLane::kBulk,
         [this, indices = std::move(indices)](const absl::Status& status,
                                              const EventOutcomes& outcomes) {
           bool resume = false;
@@ -224,12 +224,13 @@ class StreamEventsReactor final : public grpc::ServerReadReactor<v1::Event> {
 }  // namespace
 
 void IngestHandler::Publish(std::vector<internal::v1::StoredEvent> events,
-                            std::string request_id, EventPublisher::Done done) {
+                            std::string request_id, EventLane lane,
+                            EventPublisher::Done done) {
   std::vector<internal::v1::EventType> types;
   types.reserve(events.size());
   for (const auto& e : events) types.push_back(e.event_type());
   publisher_->Publish(
-      std::move(events), std::move(request_id),
+      std::move(events), std::move(request_id), lane,
       [types = std::move(types), done = std::move(done)](
           const absl::Status& status, const EventOutcomes& outcomes) {
         // Events that were not settled are not counted: their senders were
@@ -287,7 +288,7 @@ void IngestHandler::Ingest(const v1::IngestRequest& request,
   response->set_event_id(stored->event_id());
   std::vector<internal::v1::StoredEvent> events;
   events.push_back(std::move(*stored));
-  Publish(std::move(events), std::move(request_id),
+  Publish(std::move(events), std::move(request_id), EventLane::kSingle,
           [done = std::move(done), response](const absl::Status& status,
                                              const EventOutcomes& outcomes) {
             if (!status.ok() || outcomes.empty()) {
@@ -358,7 +359,7 @@ void IngestHandler::IngestBatch(const v1::IngestBatchRequest& request,
     valid_index.push_back(i);
   }
   Publish(
-      std::move(valid), std::move(request_id),
+      std::move(valid), std::move(request_id), EventLane::kBulk,
       [done = std::move(done), response, valid_index = std::move(valid_index)](
           const absl::Status& status, const EventOutcomes& outcomes) {
         if (!status.ok() || outcomes.size() != valid_index.size()) {

@@ -50,7 +50,8 @@ class IngestHandler {
   // Publishes valid events and counts what became of each in
   // shopstream_events_total.
   void Publish(std::vector<internal::v1::StoredEvent> events,
-               std::string request_id, EventPublisher::Done done);
+               std::string request_id, EventLane lane,
+               EventPublisher::Done done);
   // Counts an event that failed validation.
   static void CountRejected(const v1::Event& event);
   // On shutdown: new calls are answered UNAVAILABLE (so callers retry

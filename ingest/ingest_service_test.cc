@@ -17,13 +17,14 @@ using ::testing::HasSubstr;
 class RecordingPublisher : public EventPublisher {
  public:
   void Publish(std::vector<internal::v1::StoredEvent> events,
-               std::string request_id, Done done) override {
+               std::string request_id, EventLane lane, Done done) override {
     absl::Status status;
     EventOutcomes outcomes;
     {
       absl::MutexLock lock(&mu_);
       status = status_;
       ++calls_;
+      lanes_.push_back(lane);
       request_ids_.push_back(std::move(request_id));
       if (status.ok()) {
         for (auto& e : events) {
@@ -64,6 +65,10 @@ class RecordingPublisher : public EventPublisher {
     absl::MutexLock lock(&mu_);
     return request_ids_;
   }
+  std::vector<EventLane> lanes() {
+    absl::MutexLock lock(&mu_);
+    return lanes_;
+  }
 
  private:
   mutable absl::Mutex mu_;
@@ -72,6 +77,7 @@ class RecordingPublisher : public EventPublisher {
   std::set<std::string> seen_;
   std::vector<internal::v1::StoredEvent> stored_;
   std::vector<std::string> request_ids_;
+  std::vector<EventLane> lanes_;
   int calls_ = 0;
 };
 
@@ -116,6 +122,8 @@ TEST_F(IngestServiceTest, AcceptsAValidEventAfterPublishing) {
   EXPECT_FALSE(resp.duplicate());
   ASSERT_EQ(publisher_.stored().size(), 1u);
   EXPECT_EQ(publisher_.stored()[0].shop_id(), "default");
+  // A single event goes ahead of bulk loads at the processor.
+  EXPECT_THAT(publisher_.lanes(), ::testing::ElementsAre(EventLane::kSingle));
 }
 
 TEST_F(IngestServiceTest, RetryIsAcceptedAndFlaggedDuplicate) {
@@ -171,6 +179,7 @@ TEST_F(IngestServiceTest, BatchAnswersEachEvent) {
   EXPECT_EQ(resp.rejected(), 1);
   EXPECT_EQ(resp.duplicates(), 1);
   EXPECT_EQ(publisher_.stored().size(), 2u);
+  EXPECT_THAT(publisher_.lanes(), ::testing::ElementsAre(EventLane::kBulk));
 }
 
 TEST_F(IngestServiceTest, OversizedBatchIsRefusedWhole) {
@@ -204,6 +213,7 @@ TEST_F(IngestServiceTest, StreamCountsEveryEventAndPublishesInChunks) {
   EXPECT_EQ(resp.accepted(), 1200);
   EXPECT_EQ(resp.duplicates(), n - 1 - 1200);
   EXPECT_GE(publisher_.calls(), 3);
+  EXPECT_THAT(publisher_.lanes(), ::testing::Each(EventLane::kBulk));
 }
 
 TEST_F(IngestServiceTest, StreamFailsWhenACommitFails) {

@@ -32,7 +32,8 @@ void ProcessorClient::AddOutstanding(int64_t events) {
 }
 
 void ProcessorClient::Publish(std::vector<internal::v1::StoredEvent> events,
-                              std::string request_id, Done done) {
+                              std::string request_id, EventLane lane,
+                              Done done) {
   if (events.empty()) {
     done(absl::OkStatus(), {});
     return;
@@ -53,7 +54,7 @@ void ProcessorClient::Publish(std::vector<internal::v1::StoredEvent> events,
     } else {
       AddOutstanding(events.size());
       queue_.push_back(
-          {std::move(events), std::move(request_id), std::move(done)});
+          {std::move(events), std::move(request_id), lane, std::move(done)});
       return;
     }
   }
@@ -130,8 +131,12 @@ void ProcessorClient::ServeStream(grpc::ClientContext& context,
       }
       last_write_ = absl::Now();
       if (stream_broken_ || stopping_) break;
+      // A message carries one lane, the processor's queues being per lane.
+      const EventLane lane =
+          queue_.empty() ? EventLane::kSingle : queue_.front().lane;
+      request.set_bulk(lane == EventLane::kBulk);
       int events = 0;
-      while (!queue_.empty()) {
+      while (!queue_.empty() && queue_.front().lane == lane) {
         const int n = queue_.front().events.size();
         if (!batch.empty() && events + n > options_.max_events_per_message) {
           break;

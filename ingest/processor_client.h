@@ -18,6 +18,10 @@
 
 namespace shopstream {
 
+// Which queue events wait in at the processor: single events (a call per
+// event) are committed ahead of bulk ones (batch and stream calls).
+enum class EventLane { kSingle, kBulk };
+
 // Something that commits validated events and says what became of each.
 // Ingest's handlers talk to this, not to gRPC.
 class EventPublisher {
@@ -29,7 +33,8 @@ class EventPublisher {
   // `request_id` (may be empty) travels with the events so the processor's
   // log of their commit names it.
   virtual void Publish(std::vector<internal::v1::StoredEvent> events,
-                       std::string request_id, Done done) = 0;
+                       std::string request_id, EventLane lane,
+                       Done done) = 0;
   // Whether Publish can succeed now; health checks report it.
   virtual bool Ready() const = 0;
 };
@@ -65,7 +70,7 @@ class ProcessorClient final : public EventPublisher {
   void Stop(absl::Duration grace = absl::Seconds(10));
 
   void Publish(std::vector<internal::v1::StoredEvent> events,
-               std::string request_id, Done done) override;
+               std::string request_id, EventLane lane, Done done) override;
 
   bool Ready() const override;
 
@@ -73,6 +78,7 @@ class ProcessorClient final : public EventPublisher {
   struct Pending {
     std::vector<internal::v1::StoredEvent> events;
     std::string request_id;
+    EventLane lane;
     Done done;
   };
   // Keeps outstanding_events_ and its gauge (summed over every client of

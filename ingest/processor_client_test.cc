@@ -72,7 +72,7 @@ bool WaitConnected(ProcessorClient& client) {
 
 void Publish(ProcessorClient& client, const std::vector<std::string>& ids,
              Outcome* out) {
-  client.Publish(Events(ids), "",
+  client.Publish(Events(ids), "", EventLane::kSingle,
                  [out](const absl::Status& s, const EventOutcomes& o) {
                    out->status = s;
                    out->outcomes = o;

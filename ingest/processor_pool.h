@@ -19,7 +19,7 @@ class ProcessorPool final : public EventPublisher {
       : members_(std::move(members)) {}
 
   void Publish(std::vector<internal::v1::StoredEvent> events,
-               std::string request_id, Done done) override;
+               std::string request_id, EventLane lane, Done done) override;
   bool Ready() const override;
 
  private:

@@ -13,19 +13,22 @@ class CountingPublisher : public EventPublisher {
  public:
   explicit CountingPublisher(bool ready) : ready_(ready) {}
   void Publish(std::vector<internal::v1::StoredEvent> events,
-               std::string request_id, Done done) override {
+               std::string request_id, EventLane lane,
+               Done done) override {
     ++calls;
+    last_lane = lane;
     done(absl::OkStatus(), EventOutcomes(events.size()));
   }
   bool Ready() const override { return ready_; }
   bool ready_;
   int calls = 0;
+  EventLane last_lane = EventLane::kSingle;
 };
 
 absl::Status PublishOne(ProcessorPool& pool) {
   absl::Status result = absl::UnknownError("not answered");
   pool.Publish(
-      {internal::v1::StoredEvent()}, "",
+      {internal::v1::StoredEvent()}, "", EventLane::kBulk,
       [&](const absl::Status& s, const EventOutcomes&) { result = s; });
   return result;
 }
@@ -47,6 +50,7 @@ TEST(ProcessorPoolTest, TakesTurnsAndStepsAroundProcessorsThatAreDown) {
   EXPECT_EQ(a->calls + c->calls, 30);
   EXPECT_GE(a->calls, 10);
   EXPECT_GE(c->calls, 10);
+  EXPECT_EQ(a->last_lane, EventLane::kBulk);  // passed on as given
   EXPECT_TRUE(pool.Ready());
 }
 

@@ -1,5 +1,7 @@
 #include "processor/event_batcher.h"
 
+#include <algorithm>
+
 #include "absl/time/clock.h"
 #include "common/metrics.h"
 
@@ -16,23 +18,45 @@ absl::Status EventBatcher::Submit(Submission submission) {
   submission.arrived = absl::Now();
   pending_events_ += n;
   ProcessorPendingEvents().Set(static_cast<double>(pending_events_));
-  queue_.push_back(std::move(submission));
+  std::deque<Submission>& queue =
+      submission.request.bulk() ? bulk_ : single_;
+  queue.push_back(std::move(submission));
   return absl::OkStatus();
 }
 
+bool EventBatcher::Empty() const { return single_.empty() && bulk_.empty(); }
+
+absl::Time EventBatcher::OldestArrival() const {
+  absl::Time oldest = absl::InfiniteFuture();
+  if (!single_.empty()) oldest = single_.front().arrived;
+  if (!bulk_.empty()) oldest = std::min(oldest, bulk_.front().arrived);
+  return oldest;
+}
+
 bool EventBatcher::BatchDue() const {
-  if (queue_.empty()) return closed_;
+  if (Empty()) return closed_;
   return closed_ || pending_events_ >= policy_.max_batch_events ||
-         absl::Now() - queue_.front().arrived >= policy_.max_wait;
+         absl::Now() - OldestArrival() >= policy_.max_wait;
+}
+
+void EventBatcher::TakeFrom(std::deque<Submission>& queue, int limit,
+                            std::vector<Submission>& batch, int& events) {
+  while (!queue.empty()) {
+    const int n = queue.front().request.events_size();
+    if (!batch.empty() && events + n > limit) break;
+    events += n;
+    batch.push_back(std::move(queue.front()));
+    queue.pop_front();
+  }
 }
 
 std::vector<Submission> EventBatcher::NextBatch() {
   absl::MutexLock lock(&mu_);
   while (!BatchDue()) {
-    if (queue_.empty()) {
+    if (Empty()) {
       mu_.Await(absl::Condition(
           +[](EventBatcher* b) ABSL_EXCLUSIVE_LOCKS_REQUIRED(b->mu_) {
-            return !b->queue_.empty() || b->closed_;
+            return !b->Empty() || b->closed_;
           },
           this));
       continue;
@@ -40,7 +64,7 @@ std::vector<Submission> EventBatcher::NextBatch() {
     // Conditions are re-checked only when the lock changes hands, so the
     // oldest submission's deadline is a timeout, and size is the condition.
     const absl::Duration wait =
-        queue_.front().arrived + policy_.max_wait - absl::Now();
+        OldestArrival() + policy_.max_wait - absl::Now();
     mu_.AwaitWithTimeout(
         absl::Condition(
             +[](EventBatcher* b) ABSL_EXCLUSIVE_LOCKS_REQUIRED(b->mu_) {
@@ -52,13 +76,9 @@ std::vector<Submission> EventBatcher::NextBatch() {
   }
   std::vector<Submission> batch;
   int events = 0;
-  while (!queue_.empty()) {
-    const int n = queue_.front().request.events_size();
-    if (!batch.empty() && events + n > policy_.max_batch_events) break;
-    events += n;
-    batch.push_back(std::move(queue_.front()));
-    queue_.pop_front();
-  }
+  const int max = policy_.max_batch_events;
+  TakeFrom(single_, bulk_.empty() ? max : std::max(1, max / 2), batch, events);
+  TakeFrom(bulk_, max, batch, events);
   pending_events_ -= events;
   ProcessorPendingEvents().Set(static_cast<double>(pending_events_));
   return batch;

@@ -35,6 +35,12 @@ struct BatchPolicy {
 // Collects submissions from every ingest stream and cuts them into batches
 // for the writers. Submissions are never split, so each is committed (or
 // not) as a whole.
+//
+// Single-event submissions and bulk ones (request.bulk) wait in separate
+// queues, each in arrival order. A batch takes single events first, so a
+// live event waits for at most one batch of a bulk backlog, not all of it;
+// while bulk events wait, single events take at most half a batch, so a
+// steady flood of them cannot starve a bulk load.
 class EventBatcher {
  public:
   explicit EventBatcher(BatchPolicy policy) : policy_(policy) {}
@@ -53,10 +59,18 @@ class EventBatcher {
 
  private:
   bool BatchDue() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool Empty() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // When the longest-waiting submission arrived.
+  absl::Time OldestArrival() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Moves submissions from the front of `queue` into `batch` while `events`
+  // stays within `limit` (a first submission goes alone if larger).
+  static void TakeFrom(std::deque<Submission>& queue, int limit,
+                       std::vector<Submission>& batch, int& events);
 
   const BatchPolicy policy_;
   mutable absl::Mutex mu_;
-  std::deque<Submission> queue_ ABSL_GUARDED_BY(mu_);
+  std::deque<Submission> single_ ABSL_GUARDED_BY(mu_);
+  std::deque<Submission> bulk_ ABSL_GUARDED_BY(mu_);
   int64_t pending_events_ ABSL_GUARDED_BY(mu_) = 0;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };

@@ -14,6 +14,24 @@ Submission WithEvents(int n) {
   return s;
 }
 
+Submission Bulk(int n) {
+  Submission s = WithEvents(n);
+  s.request.set_bulk(true);
+  return s;
+}
+
+// The batch as "s" (single) or "b" (bulk) plus the event count, per
+// submission in order: "s1 b4 b4".
+std::string Shape(const std::vector<Submission>& batch) {
+  std::string shape;
+  for (const auto& s : batch) {
+    if (!shape.empty()) shape += ' ';
+    shape += (s.request.bulk() ? "b" : "s") +
+             std::to_string(s.request.events_size());
+  }
+  return shape;
+}
+
 int EventsIn(const std::vector<Submission>& batch) {
   int n = 0;
   for (const auto& s : batch) n += s.request.events_size();
@@ -48,6 +66,37 @@ TEST(EventBatcherTest, OversizedSubmissionTravelsAlone) {
   ASSERT_TRUE(batcher.Submit(WithEvents(5)).ok());
   ASSERT_TRUE(batcher.Submit(WithEvents(1)).ok());
   EXPECT_EQ(EventsIn(batcher.NextBatch()), 5);
+}
+
+TEST(EventBatcherTest, SingleEventsGoAheadOfABulkBacklog) {
+  EventBatcher batcher({.max_batch_events = 10,
+                        .max_wait = absl::Hours(1),
+                        .max_pending_events = 1000});
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(batcher.Submit(Bulk(4)).ok());
+  ASSERT_TRUE(batcher.Submit(WithEvents(1)).ok());
+  EXPECT_EQ(Shape(batcher.NextBatch()), "s1 b4 b4");
+  EXPECT_EQ(batcher.pending_events(), 4);
+}
+
+TEST(EventBatcherTest, AFloodOfSingleEventsLeavesBulkHalfOfEachBatch) {
+  EventBatcher batcher({.max_batch_events = 10,
+                        .max_wait = absl::Hours(1),
+                        .max_pending_events = 1000});
+  ASSERT_TRUE(batcher.Submit(Bulk(5)).ok());
+  ASSERT_TRUE(batcher.Submit(Bulk(5)).ok());
+  for (int i = 0; i < 20; ++i) ASSERT_TRUE(batcher.Submit(WithEvents(1)).ok());
+  EXPECT_EQ(Shape(batcher.NextBatch()), "s1 s1 s1 s1 s1 b5");
+  EXPECT_EQ(Shape(batcher.NextBatch()), "s1 s1 s1 s1 s1 b5");
+  // No bulk left: single events may fill a batch.
+  EXPECT_EQ(EventsIn(batcher.NextBatch()), 10);
+}
+
+TEST(EventBatcherTest, BulkAloneFillsWholeBatches) {
+  EventBatcher batcher({.max_batch_events = 10,
+                        .max_wait = absl::Hours(1),
+                        .max_pending_events = 1000});
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(batcher.Submit(Bulk(5)).ok());
+  EXPECT_EQ(Shape(batcher.NextBatch()), "b5 b5");
 }
 
 TEST(EventBatcherTest, RefusesPastThePendingLimit) {
