@@ -33,8 +33,7 @@ class EventPublisher {
   // `request_id` (may be empty) travels with the events so the processor's
   // log of their commit names it.
   virtual void Publish(std::vector<internal::v1::StoredEvent> events,
-                       std::string request_id, EventLane lane,
-                       Done done) = 0;
+                       std::string request_id, EventLane lane, Done done) = 0;
   // Whether Publish can succeed now; health checks report it.
   virtual bool Ready() const = 0;
 };

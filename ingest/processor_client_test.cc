@@ -6,10 +6,13 @@
 
 #include <pqxx/pqxx>
 
+#include "absl/strings/match.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "processor/batch_committer.h"
 #include "processor/event_pipeline_service.h"
+#include "shopstream/internal/v1/pipeline.grpc.pb.h"
 #include "storage/schema_migrator.h"
 #include "storage/test_database.h"
 
@@ -149,6 +152,85 @@ TEST(ProcessorClientTest, ReconnectsWhenTheProcessorComesBack) {
   ASSERT_TRUE(accepted.done.WaitForNotificationWithTimeout(absl::Seconds(30)));
   EXPECT_TRUE(accepted.status.ok()) << accepted.status;
   client.Stop();
+}
+
+// Stands in for the processor: answers every message at once, all stored,
+// and keeps the messages.
+class RecordingPipeline final : public internal::v1::EventPipeline::Service {
+ public:
+  grpc::Status Publish(
+      grpc::ServerContext*,
+      grpc::ServerReaderWriter<internal::v1::PublishAck,
+                               internal::v1::PublishRequest>* stream) override {
+    internal::v1::PublishRequest request;
+    while (stream->Read(&request)) {
+      internal::v1::PublishAck ack;
+      ack.set_sequence(request.sequence());
+      for (int i = 0; i < request.events_size(); ++i) {
+        ack.add_fate(internal::v1::STORED);
+      }
+      {
+        absl::MutexLock lock(&mu_);
+        messages_.push_back(request);
+      }
+      if (!stream->Write(ack)) break;
+    }
+    return grpc::Status::OK;
+  }
+  std::vector<internal::v1::PublishRequest> messages() {
+    absl::MutexLock lock(&mu_);
+    return messages_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<internal::v1::PublishRequest> messages_;
+};
+
+TEST(ProcessorClientTest, AMessageCarriesOneLaneAndSaysWhichOne) {
+  RecordingPipeline pipeline;
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                           &port);
+  builder.RegisterService(&pipeline);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ProcessorClient client(grpc::CreateChannel(
+      "127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
+  client.Start();
+  ASSERT_TRUE(WaitConnected(client));
+
+  // Published faster than the client sends, so lanes wait side by side.
+  std::vector<std::unique_ptr<Outcome>> outcomes;
+  for (int i = 0; i < 40; ++i) {
+    const bool bulk = i % 3 == 0;
+    outcomes.push_back(std::make_unique<Outcome>());
+    Outcome* out = outcomes.back().get();
+    client.Publish(Events({(bulk ? "bulk-" : "single-") + std::to_string(i)}),
+                   "", bulk ? EventLane::kBulk : EventLane::kSingle,
+                   [out](const absl::Status& s, const EventOutcomes& o) {
+                     out->status = s;
+                     out->outcomes = o;
+                     out->done.Notify();
+                   });
+  }
+  for (auto& o : outcomes) {
+    ASSERT_TRUE(o->done.WaitForNotificationWithTimeout(absl::Seconds(30)));
+    ASSERT_TRUE(o->status.ok()) << o->status;
+  }
+  int bulk_events = 0;
+  int single_events = 0;
+  for (const auto& message : pipeline.messages()) {
+    for (const auto& event : message.events()) {
+      EXPECT_EQ(absl::StartsWith(event.event_id(), "bulk-"), message.bulk())
+          << event.event_id();
+      ++(message.bulk() ? bulk_events : single_events);
+    }
+  }
+  EXPECT_EQ(bulk_events, 14);
+  EXPECT_EQ(single_events, 26);
+  client.Stop();
+  server->Shutdown(std::chrono::system_clock::now());
 }
 
 }  // namespace

@@ -6,8 +6,7 @@
 namespace shopstream {
 
 void ProcessorPool::Publish(std::vector<internal::v1::StoredEvent> events,
-                            std::string request_id, EventLane lane,
-                            Done done) {
+                            std::string request_id, EventLane lane, Done done) {
   const size_t n = members_.size();
   const uint64_t start = next_.fetch_add(1, std::memory_order_relaxed);
   for (size_t i = 0; i < n; ++i) {

@@ -13,8 +13,7 @@ class CountingPublisher : public EventPublisher {
  public:
   explicit CountingPublisher(bool ready) : ready_(ready) {}
   void Publish(std::vector<internal::v1::StoredEvent> events,
-               std::string request_id, EventLane lane,
-               Done done) override {
+               std::string request_id, EventLane lane, Done done) override {
     ++calls;
     last_lane = lane;
     done(absl::OkStatus(), EventOutcomes(events.size()));

@@ -18,8 +18,7 @@ absl::Status EventBatcher::Submit(Submission submission) {
   submission.arrived = absl::Now();
   pending_events_ += n;
   ProcessorPendingEvents().Set(static_cast<double>(pending_events_));
-  std::deque<Submission>& queue =
-      submission.request.bulk() ? bulk_ : single_;
+  std::deque<Submission>& queue = submission.request.bulk() ? bulk_ : single_;
   queue.push_back(std::move(submission));
   return absl::OkStatus();
 }

@@ -245,11 +245,10 @@ TEST(TlsTest, GatewayServesHttpsWithItsCertificate) {
   const int port = FreePort();
   // No /metrics listener: the default port would be contested by gateways
   // of other tests running at the same time.
-  std::vector<std::string> flags = {"--http_address=127.0.0.1",
-                                    "--http_port=" + std::to_string(port),
-                                    "--metrics_port=0",
-                                    "--ingest_target=" + stack.ingest_target(),
-                                    "--query_target=" + stack.query_target()};
+  std::vector<std::string> flags = {
+      "--http_address=127.0.0.1", "--http_port=" + std::to_string(port),
+      "--metrics_port=0", "--ingest_target=" + stack.ingest_target(),
+      "--query_target=" + stack.query_target()};
   for (std::string& flag : certs.ServerFlags()) flags.push_back(flag);
   ServiceProcess gateway("shopstream-gateway", flags);
   const std::string ca = certs.path("ca.pem");
