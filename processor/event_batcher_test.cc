@@ -7,6 +7,13 @@
 namespace shopstream {
 namespace {
 
+// Batches cut by size alone: nothing waits long enough to be cut by time.
+BatchPolicy CutAt(int max_batch_events) {
+  return {.max_batch_events = max_batch_events,
+          .max_wait = absl::Hours(1),
+          .max_pending_events = 1000};
+}
+
 Submission WithEvents(int n) {
   Submission s;
   for (int i = 0; i < n; ++i) s.request.add_events()->set_event_id("e");
@@ -39,9 +46,7 @@ int EventsIn(const std::vector<Submission>& batch) {
 }
 
 TEST(EventBatcherTest, CutsAtMaxEventsWithoutSplittingSubmissions) {
-  EventBatcher batcher({.max_batch_events = 10,
-                        .max_wait = absl::Hours(1),
-                        .max_pending_events = 1000});
+  EventBatcher batcher(CutAt(10));
   for (int i = 0; i < 4; ++i) ASSERT_TRUE(batcher.Submit(WithEvents(4)).ok());
   auto first = batcher.NextBatch();
   EXPECT_EQ(first.size(), 2u);  // 4 + 4; a third would pass 10
@@ -60,18 +65,14 @@ TEST(EventBatcherTest, HandsOutALoneSubmissionOnceItHasWaited) {
 }
 
 TEST(EventBatcherTest, OversizedSubmissionTravelsAlone) {
-  EventBatcher batcher({.max_batch_events = 3,
-                        .max_wait = absl::Hours(1),
-                        .max_pending_events = 1000});
+  EventBatcher batcher(CutAt(3));
   ASSERT_TRUE(batcher.Submit(WithEvents(5)).ok());
   ASSERT_TRUE(batcher.Submit(WithEvents(1)).ok());
   EXPECT_EQ(EventsIn(batcher.NextBatch()), 5);
 }
 
 TEST(EventBatcherTest, SingleEventsGoAheadOfABulkBacklog) {
-  EventBatcher batcher({.max_batch_events = 10,
-                        .max_wait = absl::Hours(1),
-                        .max_pending_events = 1000});
+  EventBatcher batcher(CutAt(10));
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(batcher.Submit(Bulk(4)).ok());
   ASSERT_TRUE(batcher.Submit(WithEvents(1)).ok());
   EXPECT_EQ(Shape(batcher.NextBatch()), "s1 b4 b4");
@@ -79,9 +80,7 @@ TEST(EventBatcherTest, SingleEventsGoAheadOfABulkBacklog) {
 }
 
 TEST(EventBatcherTest, AFloodOfSingleEventsLeavesBulkHalfOfEachBatch) {
-  EventBatcher batcher({.max_batch_events = 10,
-                        .max_wait = absl::Hours(1),
-                        .max_pending_events = 1000});
+  EventBatcher batcher(CutAt(10));
   ASSERT_TRUE(batcher.Submit(Bulk(5)).ok());
   ASSERT_TRUE(batcher.Submit(Bulk(5)).ok());
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(batcher.Submit(WithEvents(1)).ok());
@@ -92,9 +91,7 @@ TEST(EventBatcherTest, AFloodOfSingleEventsLeavesBulkHalfOfEachBatch) {
 }
 
 TEST(EventBatcherTest, BulkAloneFillsWholeBatches) {
-  EventBatcher batcher({.max_batch_events = 10,
-                        .max_wait = absl::Hours(1),
-                        .max_pending_events = 1000});
+  EventBatcher batcher(CutAt(10));
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(batcher.Submit(Bulk(5)).ok());
   EXPECT_EQ(Shape(batcher.NextBatch()), "b5 b5");
 }
@@ -110,9 +107,7 @@ TEST(EventBatcherTest, RefusesPastThePendingLimit) {
 }
 
 TEST(EventBatcherTest, CloseDrainsThenEnds) {
-  EventBatcher batcher({.max_batch_events = 1000,
-                        .max_wait = absl::Hours(1),
-                        .max_pending_events = 1000});
+  EventBatcher batcher(CutAt(1000));
   ASSERT_TRUE(batcher.Submit(WithEvents(2)).ok());
   std::vector<Submission> got;
   std::thread waiter([&] { got = batcher.NextBatch(); });

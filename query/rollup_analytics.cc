@@ -1,6 +1,7 @@
 #include "query/rollup_analytics.h"
 
 #include <algorithm>
+#include <array>
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
@@ -69,6 +70,16 @@ std::string BucketStartsOf(const RangePlan& plan, Source source) {
   }
   return absl::StrCat("{", absl::StrJoin(starts, ","), "}");
 }
+
+// Which rollups answer what, by Source (raw, minute, hour, day, week):
+// shop counts have every UTC unit but weeks, products have days and weeks,
+// unique sessions have session days.
+constexpr std::array<bool, kSourceCount> kShopSources = {true, true, true, true,
+                                                         false};
+constexpr std::array<bool, kSourceCount> kProductSources = {true, false, false,
+                                                            true, true};
+constexpr std::array<bool, kSourceCount> kSessionSources = {true, false, false,
+                                                            true, false};
 
 double Units(int64_t cents) { return static_cast<double>(cents) / 100.0; }
 
@@ -253,7 +264,7 @@ absl::StatusOr<Counts> LoadRangeCounts(pqxx::transaction_base& tx,
                                        const Totals& totals,
                                        const Clipped& range) {
   if (range.everything) return totals.counts;
-  RangePlan plan({true, true, true, true, false});
+  RangePlan plan(kShopSources);
   plan.Add(range.from, range.to, 0);
   auto buckets = LoadShopCounts(tx, shop, totals, plan, {range.from});
   if (!buckets.ok()) return buckets.status();
@@ -299,7 +310,7 @@ absl::StatusOr<std::vector<ProductRow>> LoadTopProducts(
                      order),
         shop);
   } else {
-    RangePlan plan({true, false, false, true, true});
+    RangePlan plan(kProductSources);
     plan.Add(range.from, range.to, 0);
     const PieceArrays raw = PiecesOf(plan, Source::kRaw);
     if (!raw.empty) {
@@ -361,7 +372,7 @@ absl::StatusOr<int64_t> LoadUniqueSessions(pqxx::transaction_base& tx,
                                            const Clipped& range) {
   if (range.everything) return totals.sessions;
   // Whole UTC days from the session days, the edges from raw events.
-  RangePlan plan({true, false, false, true, false});
+  RangePlan plan(kSessionSources);
   plan.Add(range.from, range.to, 0);
   const PieceArrays days = PiecesOf(plan, Source::kDay);
   const PieceArrays raw = PiecesOf(plan, Source::kRaw);
@@ -494,7 +505,7 @@ absl::StatusOr<v1::TimeSeries> RollupAnalytics::TimeSeries(
         "to: at most ", kMaxBuckets, " buckets between from and to"));
   }
   // Each bucket clipped to [from, to); the first and last may be partial.
-  RangePlan plan({true, true, true, true, false});
+  RangePlan plan(kShopSources);
   std::vector<int64_t> starts;
   for (size_t i = 0; i + 1 < edges->size(); ++i) {
     const int64_t begin = std::max((*edges)[i], from);
@@ -545,7 +556,7 @@ absl::StatusOr<v1::TopProducts> RollupAnalytics::TopProducts(
   absl::StatusOr<std::vector<ProductRow>> loaded = std::vector<ProductRow>();
   bool whole_days = false;
   if (query->range.from && query->range.to) {
-    RangePlan plan({true, false, false, true, true});
+    RangePlan plan(kProductSources);
     plan.Add(*query->range.from, *query->range.to, 0);
     whole_days = plan.segments(Source::kRaw).empty();
   }

@@ -30,22 +30,24 @@ TEST(PgConnectionPoolTest, RunsQueriesAndConvertsErrors) {
                   .ok());
 }
 
+// max_parallel_workers_per_gather on a connection of `pool`; empty when
+// the call fails.
+std::string ParallelWorkersSetting(PgConnectionPool& pool) {
+  std::string value;
+  EXPECT_TRUE(pool.Run([&](pqxx::connection& c) {
+                    pqxx::work tx(c);
+                    value = tx.exec1("SHOW max_parallel_workers_per_gather")[0]
+                                .as<std::string>();
+                  })
+                  .ok());
+  return value;
+}
+
 TEST(PgConnectionPoolTest, SessionSettingsHoldOnEveryNewConnection) {
   TestDatabase db;
   PgConnectionPool pool(db.conninfo(), 1,
                         "SET max_parallel_workers_per_gather = 0");
-  auto setting = [&] {
-    std::string value;
-    EXPECT_TRUE(pool.Run([&](pqxx::connection& c) {
-                      pqxx::work tx(c);
-                      value =
-                          tx.exec1("SHOW max_parallel_workers_per_gather")[0]
-                              .as<std::string>();
-                    })
-                    .ok());
-    return value;
-  };
-  EXPECT_EQ(setting(), "0");
+  EXPECT_EQ(ParallelWorkersSetting(pool), "0");
   // A replaced connection gets the settings again.
   ASSERT_TRUE(pool.Run([&](pqxx::connection& c) {
                     pqxx::connection admin(db.server_conninfo());
@@ -60,17 +62,10 @@ TEST(PgConnectionPoolTest, SessionSettingsHoldOnEveryNewConnection) {
                      tx.exec("SELECT 1");
                    })
                    .ok());
-  EXPECT_EQ(setting(), "0");
+  EXPECT_EQ(ParallelWorkersSetting(pool), "0");
   PgConnectionPool plain(db.conninfo(), 1);
-  std::string default_value;
-  ASSERT_TRUE(plain
-                  .Run([&](pqxx::connection& c) {
-                    pqxx::work tx(c);
-                    default_value =
-                        tx.exec1("SHOW max_parallel_workers_per_gather")[0]
-                            .as<std::string>();
-                  })
-                  .ok());
+  const std::string default_value = ParallelWorkersSetting(plain);
+  EXPECT_FALSE(default_value.empty());
   EXPECT_NE(default_value, "0");
 }
 
