@@ -271,8 +271,24 @@ class HttpClient {
     beast::error_code write_error;
     // A refused body may be cut short by the server; read the answer anyway.
     http::write(socket_, request, write_error);
+    // Read with a deadline: a gateway that never answers fails the test
+    // instead of hanging it.
     Response response;
-    http::read(socket_, buffer_, response, error_);
+    bool done = false;
+    http::async_read(socket_, buffer_, response,
+                     [&](beast::error_code error, size_t) {
+                       error_ = error;
+                       done = true;
+                     });
+    io_context_.restart();
+    io_context_.run_for(std::chrono::seconds(20));
+    if (!done) {
+      beast::error_code ignored;
+      socket_.cancel(ignored);
+      io_context_.restart();
+      io_context_.run();
+      error_ = net::error::timed_out;
+    }
     EXPECT_FALSE(error_) << method << " " << target << ": " << error_.message();
     return response;
   }
@@ -327,14 +343,14 @@ class GatewayServerTest : public ::testing::Test {
       const std::string& ingest_target, const std::string& query_target,
       const std::string& static_accept_path = "",
       absl::Duration keep_alive = absl::Seconds(15),
-      const std::string& static_dir = "") {
+      const std::string& static_dir = "", int io_threads = 2) {
     GatewayOptions options;
     options.event_stream_keep_alive = keep_alive;
     options.static_accept_path = static_accept_path;
     options.static_dir = static_dir;
     options.http_address = "127.0.0.1";
     options.http_port = 0;
-    options.io_threads = 2;
+    options.io_threads = io_threads;
     options.backends["shopstream.v1.IngestService"] = ingest_target;
     options.backends["shopstream.v1.AnalyticsService"] = query_target;
     absl::StatusOr<std::unique_ptr<GatewayServer>> gateway =
@@ -641,6 +657,47 @@ TEST_F(GatewayServerTest, BodiesThatAreNotJsonAre415) {
                       {{"Content-Type", "application/json; charset=utf-8"}})
                 .result_int(),
             202);
+}
+
+// Connections are dealt out to the io threads in turn, each thread running
+// its own io_context: every thread serves its connections, including while
+// another connection of the same thread waits for a backend.
+TEST_F(GatewayServerTest, EveryIoThreadServesItsConnections) {
+  gateway_->Stop();
+  const std::string target = "127.0.0.1:" + std::to_string(backend_port_);
+  gateway_ = StartGateway(target, target, "", absl::Seconds(15), "",
+                          /*io_threads=*/3);
+  ASSERT_NE(gateway_, nullptr);
+  // Connections made at once could reach a thread before it first looks
+  // for work; later ones find out whether idle threads keep running.
+  absl::SleepFor(absl::Milliseconds(200));
+  std::vector<std::unique_ptr<HttpClient>> clients;
+  for (int i = 0; i < 7; ++i) {
+    clients.push_back(std::make_unique<HttpClient>(gateway_->port()));
+    ASSERT_TRUE(clients.back()->connected());
+  }
+  for (size_t i = 0; i < clients.size(); ++i) {
+    ASSERT_EQ(clients[i]
+                  ->Send(http::verb::post, "/v1/events", kCaseStudyEvent)
+                  .result_int(),
+              202)
+        << "connection " << i;
+  }
+  Response slow_response;
+  std::thread slow_request([&] {
+    slow_response = clients[0]->Send(http::verb::get, "/v1/shops/slow/summary");
+  });
+  analytics_service_.WaitForSlowRequest();
+  for (size_t i = 1; i < clients.size(); ++i) {
+    EXPECT_EQ(clients[i]
+                  ->Send(http::verb::post, "/v1/events", kCaseStudyEvent)
+                  .result_int(),
+              202)
+        << "connection " << i;
+  }
+  analytics_service_.ReleaseSlowRequest();
+  slow_request.join();
+  EXPECT_EQ(slow_response.result_int(), 200);
 }
 
 TEST_F(GatewayServerTest, StopLetsInFlightRequestsFinish) {
