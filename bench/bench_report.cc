@@ -48,11 +48,12 @@ std::string ErrorsText(const std::map<std::string, int64_t>& errors) {
   return absl::StrJoin(parts, "; ");
 }
 
-double CpuDelta(const ScenarioReport& s, const std::string& service) {
-  auto before = s.usage_before.services.find(service);
-  auto after = s.usage_after.services.find(service);
-  if (before == s.usage_before.services.end() ||
-      after == s.usage_after.services.end() || !before->second.found ||
+double CpuDelta(const UsageSnapshot& before_usage,
+                const UsageSnapshot& after_usage, const std::string& service) {
+  auto before = before_usage.services.find(service);
+  auto after = after_usage.services.find(service);
+  if (before == before_usage.services.end() ||
+      after == after_usage.services.end() || !before->second.found ||
       !after->second.found) {
     return -1;
   }
@@ -68,29 +69,59 @@ std::string CpuText(double per_million) {
   return per_million < 0 ? "n/a" : absl::StrFormat("%.1f", per_million);
 }
 
-// Per-scenario CPU seconds per million acked events, by process group.
-std::map<std::string, double> CpuPerMillion(const ScenarioReport& s) {
+// CPU seconds per million acked events between two snapshots, by process
+// group. "bench" is the load generator: this process, or with
+// `generator_is_child` the child it ran (wrk).
+std::map<std::string, double> CpuPerMillion(const UsageSnapshot& before,
+                                            const UsageSnapshot& after,
+                                            int64_t events,
+                                            bool generator_is_child) {
   std::map<std::string, double> cpu;
   for (const std::string& service : StackServices()) {
-    cpu[service] = PerMillion(CpuDelta(s, service), s.load.events_acked);
+    cpu[service] = PerMillion(CpuDelta(before, after, service), events);
   }
   cpu["postgres"] = PerMillion(
-      s.usage_after.postgres_cpu_seconds - s.usage_before.postgres_cpu_seconds,
-      s.load.events_acked);
-  cpu["bench"] = PerMillion(
-      s.usage_after.bench_cpu_seconds - s.usage_before.bench_cpu_seconds,
-      s.load.events_acked);
+      after.postgres_cpu_seconds - before.postgres_cpu_seconds, events);
+  cpu["bench"] =
+      PerMillion(generator_is_child
+                     ? after.children_cpu_seconds - before.children_cpu_seconds
+                     : after.bench_cpu_seconds - before.bench_cpu_seconds,
+                 events);
   return cpu;
 }
 
+std::map<std::string, double> CpuPerMillion(const ScenarioReport& s) {
+  return CpuPerMillion(s.usage_before, s.usage_after, s.load.events_acked,
+                       /*generator_is_child=*/false);
+}
+
+double BusyCores(const UsageSnapshot& before, const UsageSnapshot& after,
+                 double seconds) {
+  if (seconds <= 0) return 0;
+  return (after.machine_busy_cpu_seconds - before.machine_busy_cpu_seconds) /
+         seconds;
+}
+
 double BusyCores(const ScenarioReport& s) {
-  if (s.load.window_seconds <= 0) return 0;
-  return (s.usage_after.machine_busy_cpu_seconds -
-          s.usage_before.machine_busy_cpu_seconds) /
-         s.load.window_seconds;
+  return BusyCores(s.usage_before, s.usage_after, s.load.window_seconds);
+}
+
+// One row of the CPU table.
+std::string CpuRow(const std::string& name, std::map<std::string, double> cpu,
+                   double busy_cores) {
+  return absl::StrCat("| ", name, " | ", CpuText(cpu["processor"]), " | ",
+                      CpuText(cpu["ingest"]), " | ", CpuText(cpu["query"]),
+                      " | ", CpuText(cpu["gateway"]), " | ",
+                      CpuText(cpu["postgres"]), " | ", CpuText(cpu["bench"]),
+                      " | ", absl::StrFormat("%.2f", busy_cores), " |\n");
 }
 
 }  // namespace
+
+std::optional<int64_t> BenchReport::WrkAcked() const {
+  if (!wrk_ingest_ || !wrk_ingest_->ok()) return std::nullopt;
+  return (*wrk_ingest_)->requests - (*wrk_ingest_)->non_2xx;
+}
 
 void BenchReport::SetCopyCeiling(absl::StatusOr<WriteRateResult> result,
                                  int64_t rows_per_commit) {
@@ -242,15 +273,15 @@ std::vector<TargetResult> BenchReport::EvaluateTargets() const {
         "from memory), no refusals, every acknowledged event stored")};
     if (wrk_ingest_->ok() && wrk_ingest_stored_.ok()) {
       const HttpCeilingResult& r = **wrk_ingest_;
-      const int64_t acked = r.requests - r.non_2xx;
+      const int64_t acked = *WrkAcked();
       // Requests still in flight when wrk stops may be stored unanswered.
       const bool stored_all =
           *wrk_ingest_stored_ >= acked &&
           *wrk_ingest_stored_ <= acked + wrk_ingest_connections_;
-      t.measured = absl::StrCat(
-          Thousands(r.requests_per_second), " req/s, non-2xx ", r.non_2xx,
-          ", acked ", Thousands(acked), ", stored ",
-          Thousands(*wrk_ingest_stored_));
+      t.measured =
+          absl::StrCat(Thousands(r.requests_per_second), " req/s, non-2xx ",
+                       r.non_2xx, ", acked ", Thousands(acked), ", stored ",
+                       Thousands(*wrk_ingest_stored_));
       t.pass = r.requests_per_second > 26000 && r.non_2xx == 0 &&
                r.socket_errors == 0 && stored_all;
     } else {
@@ -314,6 +345,47 @@ std::string BenchReport::ToJson() const {
   }
   w.EndObject();
   w.EndObject();
+
+  if (wrk_ingest_) {
+    key("rest_wrk"), w.StartObject();
+    key("connections"), w.Int(wrk_ingest_connections_);
+    if (const std::optional<int64_t> acked = WrkAcked(); acked.has_value()) {
+      const HttpCeilingResult& r = **wrk_ingest_;
+      key("requests_per_second"), w.Double(r.requests_per_second);
+      key("p50_ms"), w.Double(r.p50_ms);
+      key("p90_ms"), w.Double(r.p90_ms);
+      key("p99_ms"), w.Double(r.p99_ms);
+      key("non_2xx"), w.Int64(r.non_2xx);
+      key("socket_errors"), w.Int64(r.socket_errors);
+      key("acknowledged"), w.Int64(*acked);
+      if (wrk_ingest_stored_.ok()) {
+        key("stored"), w.Int64(*wrk_ingest_stored_);
+      } else {
+        key("stored_error"),
+            str(std::string(wrk_ingest_stored_.status().message()));
+      }
+      if (wrk_usage_before_.has_value()) {
+        key("cpu_seconds_per_million_events"), w.StartObject();
+        for (const auto& [process, value] :
+             CpuPerMillion(*wrk_usage_before_, wrk_usage_after_, *acked,
+                           /*generator_is_child=*/true)) {
+          key(process);
+          if (value < 0) {
+            w.Null();
+          } else {
+            w.Double(value);
+          }
+        }
+        w.EndObject();
+        key("machine_busy_cores"),
+            w.Double(
+                BusyCores(*wrk_usage_before_, wrk_usage_after_, wrk_seconds_));
+      }
+    } else {
+      key("error"), str(std::string(wrk_ingest_->status().message()));
+    }
+    w.EndObject();
+  }
 
   key("scenarios"), w.StartArray();
   for (const ScenarioReport& s : scenarios_) {
@@ -533,12 +605,13 @@ std::string BenchReport::ToMarkdown() const {
           absl::StrFormat("%.2f | %.2f | %.2f", r.p50_ms, r.p90_ms, r.p99_ms),
           " | ", r.non_2xx, " | ", r.socket_errors, " | ",
           Thousands(r.requests - r.non_2xx), " | ",
-          wrk_ingest_stored_.ok() ? Thousands(*wrk_ingest_stored_)
-                                  : std::string(wrk_ingest_stored_.status().message()),
+          wrk_ingest_stored_.ok()
+              ? Thousands(*wrk_ingest_stored_)
+              : std::string(wrk_ingest_stored_.status().message()),
           " |\n");
     } else {
-      absl::StrAppend(&md, "| ", wrk_ingest_connections_, " | n/a: ",
-                      wrk_ingest_->status().message(), " |\n");
+      absl::StrAppend(&md, "| ", wrk_ingest_connections_,
+                      " | n/a: ", wrk_ingest_->status().message(), " |\n");
     }
   }
 
@@ -549,13 +622,18 @@ std::string BenchReport::ToMarkdown() const {
       "| postgres (all) | load generator | machine busy cores |\n"
       "|---|---:|---:|---:|---:|---:|---:|---:|\n");
   for (const ScenarioReport& s : scenarios_) {
-    std::map<std::string, double> cpu = CpuPerMillion(s);
-    absl::StrAppend(&md, "| ", s.load.spec.name, " | ",
-                    CpuText(cpu["processor"]), " | ", CpuText(cpu["ingest"]),
-                    " | ", CpuText(cpu["query"]), " | ",
-                    CpuText(cpu["gateway"]), " | ", CpuText(cpu["postgres"]),
-                    " | ", CpuText(cpu["bench"]), " | ",
-                    absl::StrFormat("%.2f", BusyCores(s)), " |\n");
+    absl::StrAppend(&md,
+                    CpuRow(s.load.spec.name, CpuPerMillion(s), BusyCores(s)));
+  }
+  if (const std::optional<int64_t> acked = WrkAcked();
+      acked.has_value() && wrk_usage_before_.has_value()) {
+    absl::StrAppend(
+        &md,
+        CpuRow(absl::StrCat("REST under wrk, ", wrk_ingest_connections_,
+                            " connections (load generator: wrk)"),
+               CpuPerMillion(*wrk_usage_before_, wrk_usage_after_, *acked,
+                             /*generator_is_child=*/true),
+               BusyCores(*wrk_usage_before_, wrk_usage_after_, wrk_seconds_)));
   }
 
   absl::StrAppend(

@@ -68,6 +68,14 @@ class BenchReport {
     wrk_ingest_stored_ = std::move(stored_rows);
   }
 
+  // Usage around the wrk run, whose own CPU is the benchmark's children's.
+  void SetWrkIngestUsage(UsageSnapshot before, UsageSnapshot after,
+                         double seconds) {
+    wrk_usage_before_ = std::move(before);
+    wrk_usage_after_ = std::move(after);
+    wrk_seconds_ = seconds;
+  }
+
   const std::vector<ScenarioReport>& scenarios() const { return scenarios_; }
 
   std::vector<TargetResult> EvaluateTargets() const;
@@ -82,6 +90,8 @@ class BenchReport {
   double NaiveEventsPerSecond() const;
   double HttpRequestsPerSecond() const;
   const ScenarioReport* Find(Transport transport, bool open_loop) const;
+  // Requests wrk got a 2xx for, when it ran.
+  std::optional<int64_t> WrkAcked() const;
 
   RunInfo info_;
   std::vector<ScenarioReport> scenarios_;
@@ -93,6 +103,9 @@ class BenchReport {
   std::optional<absl::StatusOr<HttpCeilingResult>> wrk_ingest_;
   int wrk_ingest_connections_ = 0;
   absl::StatusOr<int64_t> wrk_ingest_stored_ = 0;
+  std::optional<UsageSnapshot> wrk_usage_before_;
+  UsageSnapshot wrk_usage_after_;
+  double wrk_seconds_ = 0;
   int http_connections_ = 0;
   UsageSnapshot final_usage_;
 };

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 
@@ -196,11 +197,18 @@ absl::StatusOr<BenchReport> BenchRunner::Run() {
           absl::StrCat("bench-", config_.run_id, "-", Slug(name));
       Progress(absl::StrCat("REST under wrk, ", connections,
                             " connections, shop ", shop_id));
+      UsageSnapshot usage_before = TakeUsageSnapshot(config_.pid_dir);
+      const auto started = std::chrono::steady_clock::now();
       absl::StatusOr<HttpCeilingResult> wrk = RunWrkIngest(
           absl::StrCat("http://", config_.http_target, "/v1/events"), shop_id,
           absl::StrCat(config_.run_id, "-wrk"), connections,
           std::max(1, static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN))),
           config_.load.duration, Key(shop_id, auth::Scope::kWrite));
+      report.SetWrkIngestUsage(std::move(usage_before),
+                               TakeUsageSnapshot(config_.pid_dir),
+                               std::chrono::duration<double>(
+                                   std::chrono::steady_clock::now() - started)
+                                   .count());
       absl::StatusOr<int64_t> stored = postgres.CountShopEvents(shop_id);
       if (wrk.ok()) {
         Progress(absl::StrCat("  ",

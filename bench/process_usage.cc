@@ -1,5 +1,6 @@
 #include "bench/process_usage.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -103,6 +104,12 @@ UsageSnapshot TakeUsageSnapshot(const std::string& pid_dir) {
     }
   }
   ReadCpuSeconds("self", &snapshot.bench_cpu_seconds, nullptr);
+  rusage children{};
+  if (getrusage(RUSAGE_CHILDREN, &children) == 0) {
+    snapshot.children_cpu_seconds =
+        children.ru_utime.tv_sec + children.ru_stime.tv_sec +
+        (children.ru_utime.tv_usec + children.ru_stime.tv_usec) / 1e6;
+  }
   snapshot.machine_busy_cpu_seconds = MachineBusyCpuSeconds();
   return snapshot;
 }

@@ -28,6 +28,9 @@ struct UsageSnapshot {
   std::map<std::string, ProcessCpu> services;
   double postgres_cpu_seconds = 0;  // every process named "postgres"
   double bench_cpu_seconds = 0;
+  // The benchmark's finished child processes (wrk, pgbench), from
+  // getrusage(RUSAGE_CHILDREN).
+  double children_cpu_seconds = 0;
   double machine_busy_cpu_seconds = 0;  // all cores, from /proc/stat
 };
 
