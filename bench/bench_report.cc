@@ -297,6 +297,19 @@ std::string BenchReport::ToJson() const {
   rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buffer);
   auto key = [&w](const std::string& k) { w.Key(k.c_str()); };
   auto str = [&w](const std::string& v) { w.String(v.c_str()); };
+  // CPU seconds per million events by process; null where unknown.
+  auto cpu_object = [&](const std::map<std::string, double>& cpu) {
+    key("cpu_seconds_per_million_events"), w.StartObject();
+    for (const auto& [process, value] : cpu) {
+      key(process);
+      if (value < 0) {
+        w.Null();
+      } else {
+        w.Double(value);
+      }
+    }
+    w.EndObject();
+  };
 
   w.StartObject();
   key("run_id"), str(info_.run_id);
@@ -365,18 +378,8 @@ std::string BenchReport::ToJson() const {
             str(std::string(wrk_ingest_stored_.status().message()));
       }
       if (wrk_usage_before_.has_value()) {
-        key("cpu_seconds_per_million_events"), w.StartObject();
-        for (const auto& [process, value] :
-             CpuPerMillion(*wrk_usage_before_, wrk_usage_after_, *acked,
-                           /*generator_is_child=*/true)) {
-          key(process);
-          if (value < 0) {
-            w.Null();
-          } else {
-            w.Double(value);
-          }
-        }
-        w.EndObject();
+        cpu_object(CpuPerMillion(*wrk_usage_before_, wrk_usage_after_, *acked,
+                                 /*generator_is_child=*/true));
         key("machine_busy_cores"),
             w.Double(
                 BusyCores(*wrk_usage_before_, wrk_usage_after_, wrk_seconds_));
@@ -447,16 +450,7 @@ std::string BenchReport::ToJson() const {
       key("max"), w.Double(Ms(s.visibility->latency_us.max()));
       w.EndObject();
     }
-    key("cpu_seconds_per_million_events"), w.StartObject();
-    for (const auto& [process, value] : CpuPerMillion(s)) {
-      key(process);
-      if (value < 0) {
-        w.Null();
-      } else {
-        w.Double(value);
-      }
-    }
-    w.EndObject();
+    cpu_object(CpuPerMillion(s));
     key("machine_busy_cores"), w.Double(BusyCores(s));
     w.EndObject();
   }

@@ -676,12 +676,13 @@ TEST_F(GatewayServerTest, EveryIoThreadServesItsConnections) {
     clients.push_back(std::make_unique<HttpClient>(gateway_->port()));
     ASSERT_TRUE(clients.back()->connected());
   }
+  auto post_event = [&](size_t i) {
+    return clients[i]
+        ->Send(http::verb::post, "/v1/events", kCaseStudyEvent)
+        .result_int();
+  };
   for (size_t i = 0; i < clients.size(); ++i) {
-    ASSERT_EQ(clients[i]
-                  ->Send(http::verb::post, "/v1/events", kCaseStudyEvent)
-                  .result_int(),
-              202)
-        << "connection " << i;
+    ASSERT_EQ(post_event(i), 202) << "connection " << i;
   }
   Response slow_response;
   std::thread slow_request([&] {
@@ -689,11 +690,7 @@ TEST_F(GatewayServerTest, EveryIoThreadServesItsConnections) {
   });
   analytics_service_.WaitForSlowRequest();
   for (size_t i = 1; i < clients.size(); ++i) {
-    EXPECT_EQ(clients[i]
-                  ->Send(http::verb::post, "/v1/events", kCaseStudyEvent)
-                  .result_int(),
-              202)
-        << "connection " << i;
+    EXPECT_EQ(post_event(i), 202) << "connection " << i;
   }
   analytics_service_.ReleaseSlowRequest();
   slow_request.join();
