@@ -123,6 +123,15 @@ std::optional<int64_t> BenchReport::WrkAcked() const {
   return (*wrk_ingest_)->requests - (*wrk_ingest_)->non_2xx;
 }
 
+std::map<std::string, double> BenchReport::WrkCpuPerMillion() const {
+  return CpuPerMillion(*wrk_usage_before_, wrk_usage_after_, *WrkAcked(),
+                       /*generator_is_child=*/true);
+}
+
+double BenchReport::WrkBusyCores() const {
+  return BusyCores(*wrk_usage_before_, wrk_usage_after_, wrk_seconds_);
+}
+
 void BenchReport::SetCopyCeiling(absl::StatusOr<WriteRateResult> result,
                                  int64_t rows_per_commit) {
   copy_ceiling_ = std::move(result);
@@ -378,11 +387,8 @@ std::string BenchReport::ToJson() const {
             str(std::string(wrk_ingest_stored_.status().message()));
       }
       if (wrk_usage_before_.has_value()) {
-        cpu_object(CpuPerMillion(*wrk_usage_before_, wrk_usage_after_, *acked,
-                                 /*generator_is_child=*/true));
-        key("machine_busy_cores"),
-            w.Double(
-                BusyCores(*wrk_usage_before_, wrk_usage_after_, wrk_seconds_));
+        cpu_object(WrkCpuPerMillion());
+        key("machine_busy_cores"), w.Double(WrkBusyCores());
       }
     } else {
       key("error"), str(std::string(wrk_ingest_->status().message()));
@@ -619,15 +625,11 @@ std::string BenchReport::ToMarkdown() const {
     absl::StrAppend(&md,
                     CpuRow(s.load.spec.name, CpuPerMillion(s), BusyCores(s)));
   }
-  if (const std::optional<int64_t> acked = WrkAcked();
-      acked.has_value() && wrk_usage_before_.has_value()) {
+  if (WrkAcked().has_value() && wrk_usage_before_.has_value()) {
     absl::StrAppend(
-        &md,
-        CpuRow(absl::StrCat("REST under wrk, ", wrk_ingest_connections_,
-                            " connections (load generator: wrk)"),
-               CpuPerMillion(*wrk_usage_before_, wrk_usage_after_, *acked,
-                             /*generator_is_child=*/true),
-               BusyCores(*wrk_usage_before_, wrk_usage_after_, wrk_seconds_)));
+        &md, CpuRow(absl::StrCat("REST under wrk, ", wrk_ingest_connections_,
+                                 " connections (load generator: wrk)"),
+                    WrkCpuPerMillion(), WrkBusyCores()));
   }
 
   absl::StrAppend(

@@ -92,6 +92,10 @@ class BenchReport {
   const ScenarioReport* Find(Transport transport, bool open_loop) const;
   // Requests wrk got a 2xx for, when it ran.
   std::optional<int64_t> WrkAcked() const;
+  // CPU per million of those requests and busy cores over the wrk run;
+  // only when WrkAcked() and the usage were set.
+  std::map<std::string, double> WrkCpuPerMillion() const;
+  double WrkBusyCores() const;
 
   RunInfo info_;
   std::vector<ScenarioReport> scenarios_;
