@@ -81,6 +81,7 @@ void BatchCommitter::WriterLoop(int index) {
     std::vector<Submission> batch = batcher_.NextBatch();
     if (batch.empty()) return;
     Commit(writer, batch);
+    batcher_.BatchDone();
   }
 }
 

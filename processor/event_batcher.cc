@@ -32,10 +32,22 @@ absl::Time EventBatcher::OldestArrival() const {
   return oldest;
 }
 
+int EventBatcher::SizeThreshold() const {
+  return committing_ > 0
+             ? std::min(policy_.overlap_min_events, policy_.max_batch_events)
+             : policy_.max_batch_events;
+}
+
+absl::Duration EventBatcher::MaxWait() const {
+  return committing_ > 0
+             ? std::max(policy_.max_wait_behind_commit, policy_.max_wait)
+             : policy_.max_wait;
+}
+
 bool EventBatcher::BatchDue() const {
   if (Empty()) return closed_;
-  return closed_ || pending_events_ >= policy_.max_batch_events ||
-         absl::Now() - OldestArrival() >= policy_.max_wait;
+  return closed_ || pending_events_ >= SizeThreshold() ||
+         absl::Now() - OldestArrival() >= MaxWait();
 }
 
 void EventBatcher::TakeFrom(std::deque<Submission>& queue, int limit,
@@ -61,16 +73,21 @@ std::vector<Submission> EventBatcher::NextBatch() {
       continue;
     }
     // Conditions are re-checked only when the lock changes hands, so the
-    // oldest submission's deadline is a timeout, and size is the condition.
-    const absl::Duration wait =
-        OldestArrival() + policy_.max_wait - absl::Now();
+    // oldest submission's deadline is a timeout; size, and a commit
+    // finishing (which changes the deadline), are the condition.
+    struct Watch {
+      EventBatcher* batcher;
+      int committing;
+    } watch{this, committing_};
+    const absl::Duration wait = OldestArrival() + MaxWait() - absl::Now();
     mu_.AwaitWithTimeout(
         absl::Condition(
-            +[](EventBatcher* b) ABSL_EXCLUSIVE_LOCKS_REQUIRED(b->mu_) {
-              return b->closed_ ||
-                     b->pending_events_ >= b->policy_.max_batch_events;
+            +[](Watch* w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(w->batcher->mu_) {
+              const EventBatcher& b = *w->batcher;
+              return b.closed_ || b.committing_ != w->committing ||
+                     b.pending_events_ >= b.SizeThreshold();
             },
-            this),
+            &watch),
         std::max(wait, absl::ZeroDuration()));
   }
   std::vector<Submission> batch;
@@ -80,7 +97,13 @@ std::vector<Submission> EventBatcher::NextBatch() {
   TakeFrom(bulk_, max, batch, events);
   pending_events_ -= events;
   ProcessorPendingEvents().Set(static_cast<double>(pending_events_));
+  if (!batch.empty()) ++committing_;
   return batch;
+}
+
+void EventBatcher::BatchDone() {
+  absl::MutexLock lock(&mu_);
+  --committing_;
 }
 
 void EventBatcher::Close() {

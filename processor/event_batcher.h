@@ -28,6 +28,13 @@ struct BatchPolicy {
   int max_batch_events = 2000;
   // ...or when the oldest waiting event has waited this long.
   absl::Duration max_wait = absl::Milliseconds(2);
+  // While another batch is being committed, a smaller batch waits for that
+  // commit instead (up to max_wait_behind_commit), so small events share
+  // one commit rather than each writer paying a statement's fixed cost for
+  // a few of them; at this many events it goes to a free writer at once,
+  // so bulk loads keep every writer busy.
+  int overlap_min_events = 500;
+  absl::Duration max_wait_behind_commit = absl::Milliseconds(20);
   // Past this many waiting events, Submit refuses (memory stays bounded).
   int64_t max_pending_events = 200000;
 };
@@ -49,8 +56,10 @@ class EventBatcher {
   absl::Status Submit(Submission submission);
 
   // Blocks until a batch is due and returns it; empty once closed and
-  // drained.
+  // drained. Every non-empty batch must be followed by BatchDone once it is
+  // committed or answered.
   std::vector<Submission> NextBatch();
+  void BatchDone();
 
   // Wakes every NextBatch: what waits is handed out without further delay.
   void Close();
@@ -59,6 +68,9 @@ class EventBatcher {
 
  private:
   bool BatchDue() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // What cuts a batch now: less waits while another batch commits.
+  int SizeThreshold() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Duration MaxWait() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool Empty() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // When the longest-waiting submission arrived.
   absl::Time OldestArrival() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -73,6 +85,8 @@ class EventBatcher {
   std::deque<Submission> bulk_ ABSL_GUARDED_BY(mu_);
   int64_t pending_events_ ABSL_GUARDED_BY(mu_) = 0;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  // Batches handed out and not yet done.
+  int committing_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace shopstream

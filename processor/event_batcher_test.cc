@@ -1,5 +1,7 @@
 #include "processor/event_batcher.h"
 
+#include <atomic>
+#include <future>
 #include <thread>
 
 #include "gtest/gtest.h"
@@ -94,6 +96,69 @@ TEST(EventBatcherTest, BulkAloneFillsWholeBatches) {
   EventBatcher batcher(CutAt(10));
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(batcher.Submit(Bulk(5)).ok());
   EXPECT_EQ(Shape(batcher.NextBatch()), "b5 b5");
+}
+
+// NextBatch on another thread; a batch that never comes fails the test
+// instead of hanging it.
+std::vector<Submission> NextBatchWithin(EventBatcher& batcher,
+                                        std::chrono::seconds limit) {
+  auto next =
+      std::async(std::launch::async, [&] { return batcher.NextBatch(); });
+  if (next.wait_for(limit) != std::future_status::ready) {
+    batcher.Close();  // lets the waiting call return before the test fails
+    ADD_FAILURE() << "no batch within " << limit.count() << " s";
+  }
+  return next.get();
+}
+
+TEST(EventBatcherTest, ASmallBatchWaitsForTheCommitInProgress) {
+  EventBatcher batcher({.max_batch_events = 1000,
+                        .max_wait = absl::Milliseconds(1),
+                        .overlap_min_events = 100,
+                        .max_wait_behind_commit = absl::Hours(1),
+                        .max_pending_events = 1000});
+  ASSERT_TRUE(batcher.Submit(WithEvents(1)).ok());
+  ASSERT_EQ(EventsIn(batcher.NextBatch()), 1);  // now being committed
+  ASSERT_TRUE(batcher.Submit(WithEvents(2)).ok());
+  std::atomic<bool> first_done = false;
+  std::thread committer([&] {
+    // Long past max_wait: a second writer would have taken the events.
+    absl::SleepFor(absl::Milliseconds(50));
+    first_done = true;
+    batcher.BatchDone();
+  });
+  auto second = NextBatchWithin(batcher, std::chrono::seconds(10));
+  EXPECT_TRUE(first_done) << "a small batch went beside the running commit";
+  EXPECT_EQ(EventsIn(second), 2);
+  committer.join();
+}
+
+TEST(EventBatcherTest, ABigBatchGoesBesideTheCommitInProgress) {
+  EventBatcher batcher({.max_batch_events = 10,
+                        .max_wait = absl::Hours(1),
+                        .overlap_min_events = 4,
+                        .max_wait_behind_commit = absl::Hours(1),
+                        .max_pending_events = 1000});
+  ASSERT_TRUE(batcher.Submit(Bulk(10)).ok());
+  ASSERT_EQ(EventsIn(batcher.NextBatch()), 10);  // being committed
+  ASSERT_TRUE(batcher.Submit(Bulk(3)).ok());
+  ASSERT_TRUE(batcher.Submit(Bulk(3)).ok());
+  // 6 events: past overlap_min_events, so no wait for BatchDone.
+  EXPECT_EQ(Shape(NextBatchWithin(batcher, std::chrono::seconds(10))), "b3 b3");
+}
+
+TEST(EventBatcherTest, WaitingBehindACommitIsBounded) {
+  EventBatcher batcher({.max_batch_events = 1000,
+                        .max_wait = absl::Milliseconds(1),
+                        .overlap_min_events = 100,
+                        .max_wait_behind_commit = absl::Milliseconds(5),
+                        .max_pending_events = 1000});
+  ASSERT_TRUE(batcher.Submit(WithEvents(1)).ok());
+  ASSERT_EQ(EventsIn(batcher.NextBatch()), 1);
+  // The first batch's commit never finishes (a writer stuck in retries):
+  // the next one still goes once it has waited max_wait_behind_commit.
+  ASSERT_TRUE(batcher.Submit(WithEvents(1)).ok());
+  EXPECT_EQ(EventsIn(NextBatchWithin(batcher, std::chrono::seconds(10))), 1);
 }
 
 TEST(EventBatcherTest, RefusesPastThePendingLimit) {

@@ -28,6 +28,12 @@ ABSL_FLAG(std::string, postgres,
 ABSL_FLAG(int, batch_max_events, 2000, "A batch is cut at this many events...");
 ABSL_FLAG(int, batch_max_wait_ms, 2,
           "...or when its oldest event has waited this long.");
+ABSL_FLAG(int, batch_overlap_min_events, 500,
+          "While another batch commits, a batch is cut at this many events "
+          "(bulk loads keep every writer busy)...");
+ABSL_FLAG(int, batch_max_wait_behind_commit_ms, 20,
+          "...or when its oldest event has waited this long; smaller "
+          "batches wait to share the next commit.");
 ABSL_FLAG(int, writers, 2, "Writer threads, each with its own connection.");
 ABSL_FLAG(int64_t, max_pending_events, 200000,
           "Events waiting for a writer before new ones are refused.");
@@ -66,6 +72,10 @@ int main(int argc, char** argv) {
   options.batch.max_batch_events = absl::GetFlag(FLAGS_batch_max_events);
   options.batch.max_wait =
       absl::Milliseconds(absl::GetFlag(FLAGS_batch_max_wait_ms));
+  options.batch.overlap_min_events =
+      absl::GetFlag(FLAGS_batch_overlap_min_events);
+  options.batch.max_wait_behind_commit =
+      absl::Milliseconds(absl::GetFlag(FLAGS_batch_max_wait_behind_commit_ms));
   options.batch.max_pending_events = absl::GetFlag(FLAGS_max_pending_events);
   options.retry_budget =
       absl::Milliseconds(absl::GetFlag(FLAGS_retry_budget_ms));
