@@ -68,7 +68,8 @@ class EventBatcher {
 
  private:
   bool BatchDue() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // What cuts a batch now: less waits while another batch commits.
+  // The size and the wait that cut a batch now (see BatchPolicy: they
+  // change while another batch commits).
   int SizeThreshold() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Duration MaxWait() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool Empty() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
