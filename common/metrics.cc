@@ -288,6 +288,19 @@ prometheus::Histogram& ProcessorFlushDuration() {
   return histogram;
 }
 
+prometheus::Counter& ProcessorBatches(BatchCut cut) {
+  static auto& family =
+      prometheus::BuildCounter()
+          .Name("shopstream_processor_batches_total")
+          .Help("Batches the processor cut, by what cut them.")
+          .Register(MetricsRegistry());
+  static constexpr std::array<const char*, 5> kCuts = {
+      "size", "wait", "overlap", "wait_behind_commit", "closing"};
+  static std::array<std::atomic<Counter*>, kCuts.size()> counters{};
+  const auto index = static_cast<size_t>(cut);
+  return CachedCounter(counters[index], family, {{"cut", kCuts[index]}});
+}
+
 prometheus::Counter& PostgresErrors(absl::StatusCode code) {
   static auto& family =
       prometheus::BuildCounter()
@@ -322,6 +335,10 @@ void DeclareProcessorMetrics() {
   ProcessorPendingEvents();
   ProcessorBatchSize();
   ProcessorFlushDuration();
+  for (BatchCut cut : {BatchCut::kSize, BatchCut::kWait, BatchCut::kOverlap,
+                       BatchCut::kWaitBehindCommit, BatchCut::kClosing}) {
+    ProcessorBatches(cut);
+  }
 }
 
 void DeclarePostgresMetrics() {

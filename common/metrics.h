@@ -95,6 +95,16 @@ prometheus::Gauge& ProcessorPendingEvents();
 // Batches as the processor commits them.
 prometheus::Histogram& ProcessorBatchSize();
 prometheus::Histogram& ProcessorFlushDuration();
+// shopstream_processor_batches_total{cut}: what cut each batch, so the
+// batch flags can be tuned from what happens (see BatchPolicy).
+enum class BatchCut {
+  kSize,              // --batch_max_events, no other commit in progress
+  kWait,              // --batch_max_wait_ms, no other commit in progress
+  kOverlap,           // --batch_overlap_min_events beside another commit
+  kWaitBehindCommit,  // --batch_max_wait_behind_commit_ms ran out
+  kClosing,           // shutting down: what waits goes at once
+};
+prometheus::Counter& ProcessorBatches(BatchCut cut);
 
 // shopstream_postgres_errors_total{kind}: kind is the status code a libpqxx
 // exception became (unavailable, aborted, invalid_argument, internal).

@@ -44,6 +44,15 @@ absl::Duration EventBatcher::MaxWait() const {
              : policy_.max_wait;
 }
 
+BatchCut EventBatcher::CutReason() const {
+  if (closed_) return BatchCut::kClosing;
+  const bool full = pending_events_ >= SizeThreshold();
+  if (committing_ > 0) {
+    return full ? BatchCut::kOverlap : BatchCut::kWaitBehindCommit;
+  }
+  return full ? BatchCut::kSize : BatchCut::kWait;
+}
+
 bool EventBatcher::BatchDue() const {
   if (Empty()) return closed_;
   return closed_ || pending_events_ >= SizeThreshold() ||
@@ -90,6 +99,7 @@ std::vector<Submission> EventBatcher::NextBatch() {
             &watch),
         std::max(wait, absl::ZeroDuration()));
   }
+  const BatchCut cut = CutReason();
   std::vector<Submission> batch;
   int events = 0;
   const int max = policy_.max_batch_events;
@@ -97,7 +107,10 @@ std::vector<Submission> EventBatcher::NextBatch() {
   TakeFrom(bulk_, max, batch, events);
   pending_events_ -= events;
   ProcessorPendingEvents().Set(static_cast<double>(pending_events_));
-  if (!batch.empty()) ++committing_;
+  if (!batch.empty()) {
+    ++committing_;
+    ProcessorBatches(cut).Increment();
+  }
   return batch;
 }
 

@@ -14,6 +14,8 @@
 
 namespace shopstream {
 
+enum class BatchCut;  // common/metrics.h
+
 // Events that arrived together and are answered together.
 struct Submission {
   internal::v1::PublishRequest request;
@@ -72,6 +74,8 @@ class EventBatcher {
   // change while another batch commits).
   int SizeThreshold() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Duration MaxWait() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Why a due batch is due, for the batches metric.
+  BatchCut CutReason() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool Empty() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // When the longest-waiting submission arrived.
   absl::Time OldestArrival() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -4,6 +4,7 @@
 #include <future>
 #include <thread>
 
+#include "common/metrics.h"
 #include "gtest/gtest.h"
 
 namespace shopstream {
@@ -98,6 +99,10 @@ TEST(EventBatcherTest, BulkAloneFillsWholeBatches) {
   EXPECT_EQ(Shape(batcher.NextBatch()), "b5 b5");
 }
 
+// shopstream_processor_batches_total{cut}: the counter is process-wide, so
+// tests compare it before and after.
+double Cuts(BatchCut cut) { return ProcessorBatches(cut).Value(); }
+
 // NextBatch on another thread; a batch that never comes fails the test
 // instead of hanging it.
 std::vector<Submission> NextBatchWithin(EventBatcher& batcher,
@@ -117,6 +122,7 @@ TEST(EventBatcherTest, ASmallBatchWaitsForTheCommitInProgress) {
                         .overlap_min_events = 100,
                         .max_wait_behind_commit = absl::Hours(1),
                         .max_pending_events = 1000});
+  const double waited = Cuts(BatchCut::kWait);
   ASSERT_TRUE(batcher.Submit(WithEvents(1)).ok());
   ASSERT_EQ(EventsIn(batcher.NextBatch()), 1);  // now being committed
   ASSERT_TRUE(batcher.Submit(WithEvents(2)).ok());
@@ -130,6 +136,8 @@ TEST(EventBatcherTest, ASmallBatchWaitsForTheCommitInProgress) {
   auto second = NextBatchWithin(batcher, std::chrono::seconds(10));
   EXPECT_TRUE(first_done) << "a small batch went beside the running commit";
   EXPECT_EQ(EventsIn(second), 2);
+  // Both went on max_wait: the second once the commit ahead of it ended.
+  EXPECT_EQ(Cuts(BatchCut::kWait) - waited, 2);
   committer.join();
 }
 
@@ -139,12 +147,16 @@ TEST(EventBatcherTest, ABigBatchGoesBesideTheCommitInProgress) {
                         .overlap_min_events = 4,
                         .max_wait_behind_commit = absl::Hours(1),
                         .max_pending_events = 1000});
+  const double full = Cuts(BatchCut::kSize);
+  const double overlapping = Cuts(BatchCut::kOverlap);
   ASSERT_TRUE(batcher.Submit(Bulk(10)).ok());
   ASSERT_EQ(EventsIn(batcher.NextBatch()), 10);  // being committed
   ASSERT_TRUE(batcher.Submit(Bulk(3)).ok());
   ASSERT_TRUE(batcher.Submit(Bulk(3)).ok());
   // 6 events: past overlap_min_events, so no wait for BatchDone.
   EXPECT_EQ(Shape(NextBatchWithin(batcher, std::chrono::seconds(10))), "b3 b3");
+  EXPECT_EQ(Cuts(BatchCut::kSize) - full, 1);
+  EXPECT_EQ(Cuts(BatchCut::kOverlap) - overlapping, 1);
 }
 
 TEST(EventBatcherTest, WaitingBehindACommitIsBounded) {
@@ -157,8 +169,10 @@ TEST(EventBatcherTest, WaitingBehindACommitIsBounded) {
   ASSERT_EQ(EventsIn(batcher.NextBatch()), 1);
   // The first batch's commit never finishes (a writer stuck in retries):
   // the next one still goes once it has waited max_wait_behind_commit.
+  const double bounded = Cuts(BatchCut::kWaitBehindCommit);
   ASSERT_TRUE(batcher.Submit(WithEvents(1)).ok());
   EXPECT_EQ(EventsIn(NextBatchWithin(batcher, std::chrono::seconds(10))), 1);
+  EXPECT_EQ(Cuts(BatchCut::kWaitBehindCommit) - bounded, 1);
 }
 
 TEST(EventBatcherTest, RefusesPastThePendingLimit) {
@@ -173,12 +187,14 @@ TEST(EventBatcherTest, RefusesPastThePendingLimit) {
 
 TEST(EventBatcherTest, CloseDrainsThenEnds) {
   EventBatcher batcher(CutAt(1000));
+  const double closing = Cuts(BatchCut::kClosing);
   ASSERT_TRUE(batcher.Submit(WithEvents(2)).ok());
   std::vector<Submission> got;
   std::thread waiter([&] { got = batcher.NextBatch(); });
   batcher.Close();
   waiter.join();
   EXPECT_EQ(EventsIn(got), 2);
+  EXPECT_EQ(Cuts(BatchCut::kClosing) - closing, 1);
   EXPECT_TRUE(batcher.NextBatch().empty());
   EXPECT_EQ(batcher.Submit(WithEvents(1)).code(),
             absl::StatusCode::kUnavailable);
