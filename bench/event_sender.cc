@@ -3,6 +3,7 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
@@ -36,34 +37,65 @@ void SetDeadline(grpc::ClientContext* context, absl::Duration timeout) {
                         absl::ToChronoMilliseconds(timeout));
 }
 
-class UnarySender : public EventSender {
+// One Ingest call per event on gRPC's callback API; its completion moves to
+// `io`, where the load generator's bookkeeping runs.
+class AsyncUnarySender : public AsyncEventSender {
  public:
-  UnarySender(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout)
-      : stub_(v1::IngestService::NewStub(channel)), timeout_(timeout) {}
+  AsyncUnarySender(std::shared_ptr<grpc::Channel> channel,
+                   absl::Duration timeout, asio::io_context& io)
+      : stub_(v1::IngestService::NewStub(channel)),
+        timeout_(timeout),
+        io_(io) {}
 
-  void Send(const std::vector<v1::Event>& events,
-            SendOutcome* outcome) override {
+  void Send(const std::vector<v1::Event>& events, SendOutcome* outcome,
+            std::function<void()> done) override {
     outcome->Reset(events.size());
-    for (size_t i = 0; i < events.size(); ++i) {
-      grpc::ClientContext context;
-      SetDeadline(&context, timeout_);
-      v1::IngestRequest request;
-      *request.mutable_event() = events[i];
-      v1::IngestResponse response;
-      grpc::Status status = stub_->Ingest(&context, request, &response);
-      if (status.ok()) {
-        outcome->acked[i] = true;
-      } else if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
-        ++outcome->rejected;
-      } else {
-        outcome->error = GrpcErrorKey(status);
-      }
-    }
+    events_ = events;
+    outcome_ = outcome;
+    done_ = std::move(done);
+    next_ = 0;
+    asio::post(io_, [this] { StartNext(); });
   }
 
  private:
+  void StartNext() {
+    if (next_ == events_.size()) {
+      std::function<void()> done = std::move(done_);
+      done();
+      return;
+    }
+    context_ = std::make_unique<grpc::ClientContext>();
+    SetDeadline(context_.get(), timeout_);
+    *request_.mutable_event() = std::move(events_[next_]);
+    stub_->async()->Ingest(
+        context_.get(), &request_, &response_, [this](grpc::Status status) {
+          asio::post(io_,
+                     [this, status = std::move(status)] { Answered(status); });
+        });
+  }
+
+  void Answered(const grpc::Status& status) {
+    if (status.ok()) {
+      outcome_->acked[next_] = true;
+    } else if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
+      ++outcome_->rejected;
+    } else {
+      outcome_->error = GrpcErrorKey(status);
+    }
+    ++next_;
+    StartNext();
+  }
+
   std::unique_ptr<v1::IngestService::Stub> stub_;
   absl::Duration timeout_;
+  asio::io_context& io_;
+  std::vector<v1::Event> events_;
+  SendOutcome* outcome_ = nullptr;
+  std::function<void()> done_;
+  size_t next_ = 0;
+  std::unique_ptr<grpc::ClientContext> context_;
+  v1::IngestRequest request_;
+  v1::IngestResponse response_;
 };
 
 class BatchSender : public EventSender {
@@ -170,72 +202,110 @@ absl::StatusOr<tcp::endpoint> ParseEndpoint(const std::string& host_port) {
   return tcp::endpoint(address, static_cast<uint16_t>(port));
 }
 
-// A keep-alive HTTP/1.1 connection driven synchronously: each step is an
-// async Beast operation run to completion on a private io_context, which
-// gives every step a timeout (blocking socket calls would have none).
-class HttpConnection {
+// A keep-alive HTTP/1.1 connection driven by completions on `io`; each step
+// has the call's timeout. A failed connection is opened again for the next
+// event.
+class AsyncRestSender : public AsyncEventSender {
  public:
-  // `key`: the API key sent with every request (none when empty).
-  HttpConnection(std::string host_port, absl::Duration timeout,
-                 std::string key = "")
-      : host_port_(std::move(host_port)),
-        authorization_(key.empty() ? "" : "Bearer " + key),
-        timeout_(absl::ToChronoMilliseconds(timeout)) {}
+  AsyncRestSender(asio::io_context& io, std::string host_port, std::string path,
+                  absl::Duration timeout, const std::string& key)
+      : io_(io),
+        endpoint_(ParseEndpoint(host_port)),
+        timeout_(absl::ToChronoMilliseconds(timeout)) {
+    request_.method(http::verb::post);
+    request_.target(path);
+    request_.version(11);
+    request_.set(http::field::host, host_port);
+    request_.set(http::field::content_type, "application/json");
+    if (!key.empty()) {
+      request_.set(http::field::authorization, "Bearer " + key);
+    }
+    request_.keep_alive(true);
+  }
 
-  // The response status, or the transport error.
-  absl::StatusOr<int> Post(const std::string& path, const std::string& body) {
-    if (!stream_.has_value()) {
-      if (absl::Status s = Connect(); !s.ok()) return s;
+  void Send(const std::vector<v1::Event>& events, SendOutcome* outcome,
+            std::function<void()> done) override {
+    outcome->Reset(events.size());
+    bodies_.clear();
+    for (const v1::Event& event : events) {
+      bodies_.push_back(EventFactory::ToJson(event));
     }
-    http::request<http::string_body> request{http::verb::post, path, 11};
-    request.set(http::field::host, host_port_);
-    request.set(http::field::content_type, "application/json");
-    if (!authorization_.empty()) {
-      request.set(http::field::authorization, authorization_);
-    }
-    request.keep_alive(true);
-    request.body() = body;
-    request.prepare_payload();
-    beast::error_code ec = Await([&](auto handler) {
-      http::async_write(*stream_, request, std::move(handler));
-    });
-    if (ec) return Fail("write", ec);
-    http::response<http::string_body> response;
-    ec = Await([&](auto handler) {
-      http::async_read(*stream_, buffer_, response, std::move(handler));
-    });
-    if (ec) return Fail("read", ec);
-    if (!response.keep_alive()) Close();
-    return static_cast<int>(response.result_int());
+    outcome_ = outcome;
+    done_ = std::move(done);
+    next_ = 0;
+    asio::post(io_, [this] { StartNext(); });
   }
 
  private:
-  template <typename Start>
-  beast::error_code Await(Start start) {
-    beast::error_code result = asio::error::would_block;
-    stream_->expires_after(timeout_);
-    start([&result](beast::error_code ec, auto&&...) { result = ec; });
-    io_.restart();
-    io_.run();
-    return result;
-  }
-
-  absl::Status Connect() {
-    absl::StatusOr<tcp::endpoint> endpoint = ParseEndpoint(host_port_);
-    if (!endpoint.ok()) return endpoint.status();
+  void StartNext() {
+    if (next_ == bodies_.size()) {
+      std::function<void()> done = std::move(done_);
+      done();
+      return;
+    }
+    if (stream_.has_value()) {
+      Write();
+      return;
+    }
+    if (!endpoint_.ok()) {
+      Failed(absl::StrCat("http:", endpoint_.status().message()));
+      return;
+    }
     stream_.emplace(io_);
     buffer_.clear();
-    beast::error_code ec = Await([&](auto handler) {
-      stream_->async_connect(*endpoint, std::move(handler));
+    stream_->expires_after(timeout_);
+    stream_->async_connect(*endpoint_, [this](beast::error_code ec) {
+      if (ec) return Failed(StepError("connect", ec));
+      stream_->socket().set_option(tcp::no_delay(true), ec);
+      Write();
     });
-    if (ec) return Fail("connect", ec);
-    stream_->socket().set_option(tcp::no_delay(true), ec);
-    return absl::OkStatus();
   }
 
-  absl::Status Fail(absl::string_view step, const beast::error_code& ec) {
+  void Write() {
+    request_.body() = std::move(bodies_[next_]);
+    request_.prepare_payload();
+    stream_->expires_after(timeout_);
+    http::async_write(*stream_, request_, [this](beast::error_code ec, size_t) {
+      if (ec) return Failed(StepError("write", ec));
+      Read();
+    });
+  }
+
+  void Read() {
+    response_ = {};
+    stream_->expires_after(timeout_);
+    http::async_read(*stream_, buffer_, response_,
+                     [this](beast::error_code ec, size_t) {
+                       if (ec) return Failed(StepError("read", ec));
+                       Answered();
+                     });
+  }
+
+  void Answered() {
+    const int status = response_.result_int();
+    if (status == 202 || status == 200) {
+      outcome_->acked[next_] = true;
+    } else if (status == 400) {
+      ++outcome_->rejected;
+    } else {
+      outcome_->error = absl::StrCat("http:", status);
+    }
+    if (!response_.keep_alive()) Close();
+    ++next_;
+    StartNext();
+  }
+
+  std::string StepError(absl::string_view step, const beast::error_code& ec) {
+    return absl::StrCat("http:", step, ": ", ec.message());
+  }
+
+  // The event is not acknowledged; the next one opens a new connection.
+  void Failed(std::string error) {
     Close();
-    return absl::UnavailableError(absl::StrCat(step, ": ", ec.message()));
+    outcome_->error = std::move(error);
+    ++next_;
+    // Posted: a connection refused at once must not recurse per event.
+    asio::post(io_, [this] { StartNext(); });
   }
 
   void Close() {
@@ -245,42 +315,17 @@ class HttpConnection {
     stream_.reset();
   }
 
-  std::string host_port_;
-  std::string authorization_;
+  asio::io_context& io_;
+  absl::StatusOr<tcp::endpoint> endpoint_;
   std::chrono::milliseconds timeout_;
-  asio::io_context io_{1};
   std::optional<beast::tcp_stream> stream_;
   beast::flat_buffer buffer_;
-};
-
-class RestSender : public EventSender {
- public:
-  RestSender(std::string host_port, std::string path, absl::Duration timeout,
-             std::string key)
-      : connection_(std::move(host_port), timeout, std::move(key)),
-        path_(std::move(path)) {}
-
-  void Send(const std::vector<v1::Event>& events,
-            SendOutcome* outcome) override {
-    outcome->Reset(events.size());
-    for (size_t i = 0; i < events.size(); ++i) {
-      absl::StatusOr<int> status =
-          connection_.Post(path_, EventFactory::ToJson(events[i]));
-      if (!status.ok()) {
-        outcome->error = absl::StrCat("http:", status.status().message());
-      } else if (*status == 202 || *status == 200) {
-        outcome->acked[i] = true;
-      } else if (*status == 400) {
-        ++outcome->rejected;
-      } else {
-        outcome->error = absl::StrCat("http:", *status);
-      }
-    }
-  }
-
- private:
-  HttpConnection connection_;
-  std::string path_;
+  http::request<http::string_body> request_;
+  http::response<http::string_body> response_;
+  std::vector<std::string> bodies_;
+  SendOutcome* outcome_ = nullptr;
+  std::function<void()> done_;
+  size_t next_ = 0;
 };
 
 }  // namespace
@@ -325,24 +370,29 @@ SenderFactory GrpcSenderFactory(
       case Transport::kGrpcStream:
         return std::make_unique<StreamSender>(channel, timeout);
       default:
-        return std::make_unique<UnarySender>(channel, timeout);
+        return nullptr;  // unary and REST senders are asynchronous
     }
   };
 }
 
-SenderFactory RestSenderFactory(std::string host_port, std::string path,
-                                absl::Duration timeout, std::string key) {
-  return [host_port = std::move(host_port), path = std::move(path), timeout,
-          key = std::move(key)](int) -> std::unique_ptr<EventSender> {
-    return std::make_unique<RestSender>(host_port, path, timeout, key);
+AsyncSenderFactory GrpcUnarySenderFactory(
+    std::vector<std::shared_ptr<grpc::Channel>> channels,
+    absl::Duration timeout) {
+  return [channels = std::move(channels), timeout](
+             int worker,
+             asio::io_context& io) -> std::unique_ptr<AsyncEventSender> {
+    return std::make_unique<AsyncUnarySender>(
+        channels[static_cast<size_t>(worker) % channels.size()], timeout, io);
   };
 }
 
-absl::StatusOr<int> PostOnce(const std::string& host_port,
-                             const std::string& path, const std::string& body,
-                             absl::Duration timeout, const std::string& key) {
-  HttpConnection connection(host_port, timeout, key);
-  return connection.Post(path, body);
+AsyncSenderFactory RestSenderFactory(std::string host_port, std::string path,
+                                     absl::Duration timeout, std::string key) {
+  return [host_port = std::move(host_port), path = std::move(path), timeout,
+          key = std::move(key)](
+             int, asio::io_context& io) -> std::unique_ptr<AsyncEventSender> {
+    return std::make_unique<AsyncRestSender>(io, host_port, path, timeout, key);
+  };
 }
 
 }  // namespace shopstream::bench

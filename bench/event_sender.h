@@ -14,6 +14,10 @@
 #include "absl/time/time.h"
 #include "shopstream/v1/event.pb.h"
 
+namespace boost::asio {
+class io_context;
+}  // namespace boost::asio
+
 namespace shopstream::bench {
 
 // What became of the events of one call (one RPC, one stream, one HTTP
@@ -43,33 +47,52 @@ class EventSender {
                     SendOutcome* outcome) = 0;
 };
 
+// A connection's way of delivering events without a thread of its own, so
+// the load generator's threads do not compete with the services for the
+// machine's cores. Send starts one call and returns; `done` runs on the
+// sender's io_context once every event of the call is answered (or has
+// timed out), never inside Send. One call at a time.
+class AsyncEventSender {
+ public:
+  virtual ~AsyncEventSender() = default;
+  // `events` need only live through Send; `outcome` until `done`.
+  virtual void Send(const std::vector<v1::Event>& events, SendOutcome* outcome,
+                    std::function<void()> done) = 0;
+};
+
 enum class Transport { kGrpcUnary, kGrpcBatch, kGrpcStream, kRest };
 
 absl::string_view TransportName(Transport transport);
 
 // Creates the sender of worker `worker`.
 using SenderFactory = std::function<std::unique_ptr<EventSender>(int worker)>;
+// Creates the sender of worker `worker`, its callbacks running on `io`.
+using AsyncSenderFactory = std::function<std::unique_ptr<AsyncEventSender>(
+    int worker, boost::asio::io_context& io)>;
 
 // gRPC channels that do not share a TCP connection: one HTTP/2 connection
 // for every caller would measure that connection, not the service.
 std::vector<std::shared_ptr<grpc::Channel>> MakeIndependentChannels(
     const std::string& target, int count, const std::string& key = "");
 
-// Workers are spread over `channels` round-robin.
+// Batch and stream calls, each worker blocking on its call: they carry
+// hundreds of events, so a thread per call costs little per event. Workers
+// are spread over `channels` round-robin.
 SenderFactory GrpcSenderFactory(
     Transport transport, std::vector<std::shared_ptr<grpc::Channel>> channels,
     absl::Duration timeout);
 
+// Unary calls, one Ingest per event, on gRPC's callback API; workers are
+// spread over `channels` round-robin.
+AsyncSenderFactory GrpcUnarySenderFactory(
+    std::vector<std::shared_ptr<grpc::Channel>> channels,
+    absl::Duration timeout);
+
 // One HTTP/1.1 keep-alive connection per worker to `host_port`, POSTing each
 // event to `path` (normally /v1/events).
-SenderFactory RestSenderFactory(std::string host_port, std::string path,
-                                absl::Duration timeout, std::string key = "");
-
-// One POST to `path` on a fresh connection; the HTTP status or an error.
-absl::StatusOr<int> PostOnce(const std::string& host_port,
-                             const std::string& path, const std::string& body,
-                             absl::Duration timeout,
-                             const std::string& key = "");
+AsyncSenderFactory RestSenderFactory(std::string host_port, std::string path,
+                                     absl::Duration timeout,
+                                     std::string key = "");
 
 }  // namespace shopstream::bench
 

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -68,7 +70,13 @@ struct LoadResult {
 // silently lowering the offered load (coordinated omission).
 class LoadRunner {
  public:
+  // Workers on threads of their own, each blocking on its call.
   LoadRunner(ScenarioSpec spec, LoadOptions options, SenderFactory factory);
+  // Workers as state machines on one thread, driven by their senders'
+  // completions and, in open loop, by timers.
+  LoadRunner(ScenarioSpec spec, LoadOptions options,
+             AsyncSenderFactory factory);
+  ~LoadRunner();
 
   // `shop_id` and `id_prefix` name the measured events; every id is unique
   // within the prefix. `on_window_start` runs when the measured window
@@ -98,13 +106,29 @@ class LoadRunner {
     bool record = false;
   };
 
+  struct AsyncWorker;
+
   // Runs every worker through one phase and returns their records.
   std::vector<WorkerRecord> RunPhase(const Phase& phase);
   void RunWorker(int worker, const Phase& phase, WorkerRecord* record);
+  std::vector<WorkerRecord> RunAsyncPhase(const Phase& phase);
+  // When `worker` should send its `call`-th call (from 0): on the open-loop
+  // schedule, or now. Nothing when the phase has no room for it.
+  std::optional<Clock::time_point> Intended(const Phase& phase, int worker,
+                                            int64_t call) const;
+  // Counts one answered call of `events` events.
+  static void Record(const Phase& phase, size_t events, uint64_t first_sequence,
+                     const SendOutcome& outcome, Clock::time_point intended,
+                     Clock::time_point send_time, Clock::time_point answered,
+                     WorkerRecord* record);
 
   ScenarioSpec spec_;
   LoadOptions options_;
   std::vector<std::unique_ptr<EventSender>> senders_;
+  // The asynchronous workers' thread runs `io_`; the senders use it, so it
+  // outlives them.
+  std::unique_ptr<boost::asio::io_context> io_;
+  std::vector<std::unique_ptr<AsyncEventSender>> async_senders_;
 };
 
 // Parses a scenario name: grpc_unary, grpc_batch, grpc_stream or rest,
