@@ -37,10 +37,9 @@ LoadRunner::LoadRunner(ScenarioSpec spec, LoadOptions options,
   }
 }
 
-LoadRunner::~LoadRunner() {
-  // Senders first: they refer to the io_context.
-  async_senders_.clear();
-}
+// Here, where io_context is complete; members go in reverse order, so the
+// senders before the io_context they refer to.
+LoadRunner::~LoadRunner() = default;
 
 LoadResult LoadRunner::Run(const std::string& shop_id,
                            const std::string& id_prefix,
