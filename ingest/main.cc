@@ -24,6 +24,9 @@ ABSL_FLAG(int64_t, max_outstanding_events, 100000,
           "Events waiting for commit before new ones are refused.");
 ABSL_FLAG(int, streams_per_target, 2,
           "Publish streams opened to each processor target.");
+ABSL_FLAG(int, processor_linger_us, 2000,
+          "How long a message to the processor may wait for more requests "
+          "while few wait and the previous message left just before.");
 ABSL_FLAG(std::string, postgres,
           "host=127.0.0.1 port=5432 user=postgres dbname=shopstream",
           "libpq connection string of the database holding the API keys "
@@ -54,6 +57,7 @@ int main(int argc, char** argv) {
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   shopstream::ProcessorClientOptions options;
   options.max_outstanding_events = absl::GetFlag(FLAGS_max_outstanding_events);
+  options.linger = absl::Microseconds(absl::GetFlag(FLAGS_processor_linger_us));
   // Each new stream on a round_robin channel goes to the next address, so
   // the streams of one target spread over the processors behind it.
   args.SetLoadBalancingPolicyName("round_robin");
