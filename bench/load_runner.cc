@@ -15,11 +15,20 @@
 
 namespace shopstream::bench {
 
+namespace {
+
+// At least one worker, and at least one event per call.
+ScenarioSpec Normalized(ScenarioSpec spec) {
+  spec.concurrency = std::max(1, spec.concurrency);
+  spec.events_per_call = std::max(1, spec.events_per_call);
+  return spec;
+}
+
+}  // namespace
+
 LoadRunner::LoadRunner(ScenarioSpec spec, LoadOptions options,
                        SenderFactory factory)
-    : spec_(std::move(spec)), options_(std::move(options)) {
-  spec_.concurrency = std::max(1, spec_.concurrency);
-  spec_.events_per_call = std::max(1, spec_.events_per_call);
+    : spec_(Normalized(std::move(spec))), options_(std::move(options)) {
   for (int w = 0; w < spec_.concurrency; ++w) {
     senders_.push_back(factory(w));
   }
@@ -27,11 +36,9 @@ LoadRunner::LoadRunner(ScenarioSpec spec, LoadOptions options,
 
 LoadRunner::LoadRunner(ScenarioSpec spec, LoadOptions options,
                        AsyncSenderFactory factory)
-    : spec_(std::move(spec)),
+    : spec_(Normalized(std::move(spec))),
       options_(std::move(options)),
       io_(std::make_unique<boost::asio::io_context>(1)) {
-  spec_.concurrency = std::max(1, spec_.concurrency);
-  spec_.events_per_call = std::max(1, spec_.events_per_call);
   for (int w = 0; w < spec_.concurrency; ++w) {
     async_senders_.push_back(factory(w, *io_));
   }
