@@ -35,12 +35,14 @@ ABSL_FLAG(std::string, pid_dir, "",
           "per-service CPU and memory.");
 ABSL_FLAG(std::string, scenarios,
           "grpc_unary,grpc_unary@30000,grpc_batch,grpc_stream,pg_copy,"
-          "pg_insert,rest,rest@20000,rest_wrk:512,http_static",
+          "pg_insert,rest,rest@20000,rest_wrk:512,rest_wrk_static:512,"
+          "http_static",
           "What to run, in order: grpc_unary, grpc_batch, grpc_stream, rest "
           "(closed loop; append @<events/s> for an open-loop run at that "
           "rate, :<n> before it for n workers or connections), pg_copy, "
           "pg_insert, http_static, rest_wrk[:<connections>] (REST driven by "
-          "wrk).");
+          "wrk), rest_wrk_static[:<connections>] (wrk's REST script on the "
+          "static 202).");
 ABSL_FLAG(int, seconds, 20, "Measured seconds per scenario.");
 ABSL_FLAG(int, warmup_seconds, 3, "Unmeasured warm-up per scenario.");
 ABSL_FLAG(int, unary_concurrency, 64, "Concurrent calls, grpc_unary.");

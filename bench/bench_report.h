@@ -25,6 +25,16 @@ struct ScenarioReport {
   UsageSnapshot usage_after;
 };
 
+// One wrk run and the stack's usage around it; wrk's own CPU is the
+// benchmark's children's.
+struct WrkRun {
+  absl::StatusOr<HttpCeilingResult> result = absl::UnknownError("not run");
+  int connections = 0;
+  std::optional<UsageSnapshot> usage_before;  // unset: no CPU figures
+  UsageSnapshot usage_after;
+  double seconds = 0;
+};
+
 struct RunInfo {
   std::string run_id;
   std::string started_at;  // RFC 3339
@@ -61,20 +71,13 @@ class BenchReport {
                       int connections);
   void SetFinalUsage(UsageSnapshot usage) { final_usage_ = std::move(usage); }
   // REST ingestion under wrk, and the rows the run's shop holds after it.
-  void SetWrkIngest(absl::StatusOr<HttpCeilingResult> result, int connections,
-                    absl::StatusOr<int64_t> stored_rows) {
-    wrk_ingest_ = std::move(result);
-    wrk_ingest_connections_ = connections;
+  void SetWrkIngest(WrkRun run, absl::StatusOr<int64_t> stored_rows) {
+    wrk_ingest_ = std::move(run);
     wrk_ingest_stored_ = std::move(stored_rows);
   }
-
-  // Usage around the wrk run, whose own CPU is the benchmark's children's.
-  void SetWrkIngestUsage(UsageSnapshot before, UsageSnapshot after,
-                         double seconds) {
-    wrk_usage_before_ = std::move(before);
-    wrk_usage_after_ = std::move(after);
-    wrk_seconds_ = seconds;
-  }
+  // The same wrk script answered by the gateway's static 202: the most REST
+  // under wrk could take on this machine with nothing behind the gateway.
+  void SetWrkStaticCeiling(WrkRun run) { wrk_static_ = std::move(run); }
 
   const std::vector<ScenarioReport>& scenarios() const { return scenarios_; }
 
@@ -90,12 +93,11 @@ class BenchReport {
   double NaiveEventsPerSecond() const;
   double HttpRequestsPerSecond() const;
   const ScenarioReport* Find(Transport transport, bool open_loop) const;
-  // Requests wrk got a 2xx for, when it ran.
-  std::optional<int64_t> WrkAcked() const;
-  // CPU per million of those requests and busy cores over the wrk run;
-  // only when WrkAcked() and the usage were set.
-  std::map<std::string, double> WrkCpuPerMillion() const;
-  double WrkBusyCores() const;
+  // 0 unless the static run answered every request with a 2xx.
+  double WrkStaticRequestsPerSecond() const;
+  // Cores that wrk and the static HTTP layer alone would keep busy at the
+  // case study's rate, from their CPU per request in the static run.
+  std::optional<double> CoresForClientAndHttpAtBar() const;
 
   RunInfo info_;
   std::vector<ScenarioReport> scenarios_;
@@ -104,12 +106,9 @@ class BenchReport {
   std::optional<absl::StatusOr<WriteRateResult>> naive_insert_;
   int naive_clients_ = 0;
   std::optional<absl::StatusOr<HttpCeilingResult>> http_ceiling_;
-  std::optional<absl::StatusOr<HttpCeilingResult>> wrk_ingest_;
-  int wrk_ingest_connections_ = 0;
+  std::optional<WrkRun> wrk_ingest_;
   absl::StatusOr<int64_t> wrk_ingest_stored_ = 0;
-  std::optional<UsageSnapshot> wrk_usage_before_;
-  UsageSnapshot wrk_usage_after_;
-  double wrk_seconds_ = 0;
+  std::optional<WrkRun> wrk_static_;
   int http_connections_ = 0;
   UsageSnapshot final_usage_;
 };

@@ -24,21 +24,47 @@ UsageSnapshot Usage(double seconds, double busy) {
   return usage;
 }
 
-BenchReport WrkReport() {
-  BenchReport report(RunInfo{});
+WrkRun IngestRun() {
+  WrkRun run;
   HttpCeilingResult wrk;
   wrk.requests = 110'000;
   wrk.non_2xx = 10'000;
   wrk.requests_per_second = 10'000;
-  report.SetWrkIngest(wrk, 512, int64_t{100'000});
+  run.result = wrk;
+  run.connections = 512;
   // Each process spent 2 s more CPU during the run; the machine 30 s over
   // 10 s of wall time.
-  UsageSnapshot after = Usage(3, 130);
+  run.usage_before = Usage(1, 100);
+  run.usage_after = Usage(3, 130);
   // wrk (a child) spent 5 s, the benchmark itself nothing.
-  after.children_cpu_seconds = 6;
-  after.bench_cpu_seconds = 1;
-  report.SetWrkIngestUsage(Usage(1, 100), after, 10);
+  run.usage_after.children_cpu_seconds = 6;
+  run.usage_after.bench_cpu_seconds = 1;
+  run.seconds = 10;
+  return run;
+}
+
+BenchReport WrkReport() {
+  BenchReport report(RunInfo{.cpus = 2});
+  report.SetWrkIngest(IngestRun(), int64_t{100'000});
   return report;
+}
+
+// wrk's script on the static 202: 300,000 answers at 30,000/s; the gateway
+// spent 3 s, wrk 9 s, every other process 1 s.
+WrkRun StaticRun(int64_t non_2xx) {
+  WrkRun run;
+  HttpCeilingResult wrk;
+  wrk.requests = 300'000;
+  wrk.non_2xx = non_2xx;
+  wrk.requests_per_second = 30'000;
+  run.result = wrk;
+  run.connections = 512;
+  run.usage_before = Usage(1, 100);
+  run.usage_after = Usage(2, 118);
+  run.usage_after.services["gateway"].cpu_seconds = 4;
+  run.usage_after.children_cpu_seconds = 10;
+  run.seconds = 10;
+  return run;
 }
 
 TEST(BenchReportTest, CpuTableHasARowForRestUnderWrkPerAcknowledgedRequest) {
@@ -66,11 +92,56 @@ TEST(BenchReportTest, JsonHasRestUnderWrkWithItsCpu) {
 
 TEST(BenchReportTest, NoWrkRowWithoutItsUsage) {
   BenchReport report(RunInfo{});
-  HttpCeilingResult wrk;
-  wrk.requests = 10;
-  report.SetWrkIngest(wrk, 512, int64_t{10});
+  WrkRun run = IngestRun();
+  run.usage_before.reset();
+  report.SetWrkIngest(run, int64_t{10});
   EXPECT_THAT(report.ToMarkdown(),
               ::testing::Not(HasSubstr("(load generator: wrk)")));
+}
+
+TEST(BenchReportTest, StaticScriptCeilingSaysWhatTheClientAndHttpLayerCost) {
+  BenchReport report = WrkReport();
+  report.SetWrkStaticCeiling(StaticRun(0));
+  const std::string md = report.ToMarkdown();
+  EXPECT_THAT(md, HasSubstr("| HTTP ceiling for REST under wrk: its script, "
+                            "512 connections, gateway static 202 | 30,000 |"));
+  // 10,000 of 30,000 req/s; gateway 10 and wrk 30 s per million requests:
+  // 40 CPU-µs per request at 26,000/s is 1.04 CPUs.
+  EXPECT_THAT(md, HasSubstr("took 30,000 req/s: 0.33x of it here."));
+  EXPECT_THAT(md, HasSubstr("would keep 1.04 of the 2 CPUs busy (CPU seconds "
+                            "per million requests under that script: wrk "
+                            "30.0, gateway 10.0)"));
+  EXPECT_THAT(md, HasSubstr("| its script on the static 202, 512 connections "
+                            "(load generator: wrk) | 3.3 | 3.3 | 3.3 | 10.0 | "
+                            "3.3 | 30.0 | 1.80 |"));
+  EXPECT_THAT(md, HasSubstr("the same script on the static 202: 30,000 req/s"));
+
+  rapidjson::Document json;
+  json.Parse(report.ToJson().c_str());
+  ASSERT_FALSE(json.HasParseError());
+  ASSERT_TRUE(json.HasMember("rest_wrk_static"));
+  const auto& ceiling = json["rest_wrk_static"];
+  EXPECT_TRUE(ceiling["valid"].GetBool());
+  EXPECT_DOUBLE_EQ(ceiling["requests_per_second"].GetDouble(), 30'000);
+  EXPECT_DOUBLE_EQ(
+      ceiling["client_and_http_cores_at_case_study_rate"].GetDouble(), 1.04);
+}
+
+TEST(BenchReportTest, StaticScriptRunWithErrorAnswersIsNoCeiling) {
+  BenchReport report = WrkReport();
+  report.SetWrkStaticCeiling(StaticRun(5));
+  const std::string md = report.ToMarkdown();
+  EXPECT_THAT(md, HasSubstr("| HTTP ceiling for REST under wrk: its script, "
+                            "512 connections, gateway static 202 | n/a |"));
+  EXPECT_THAT(md, ::testing::Not(HasSubstr("x of it here")));
+  EXPECT_THAT(md, ::testing::Not(HasSubstr("on the static 202: 30,000")));
+
+  rapidjson::Document json;
+  json.Parse(report.ToJson().c_str());
+  ASSERT_FALSE(json.HasParseError());
+  EXPECT_FALSE(json["rest_wrk_static"]["valid"].GetBool());
+  EXPECT_FALSE(json["rest_wrk_static"].HasMember(
+      "client_and_http_cores_at_case_study_rate"));
 }
 
 }  // namespace

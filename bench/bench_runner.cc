@@ -10,6 +10,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "auth/api_key_store.h"
 #include "bench/event_factory.h"
@@ -34,6 +36,31 @@ std::string Slug(const std::string& name) {
 }
 
 constexpr int64_t kMinCopyEvents = 200000;
+
+// "rest_wrk[:<connections>]" and "rest_wrk_static[:<connections>]".
+constexpr absl::string_view kWrkScenario = "rest_wrk";
+constexpr absl::string_view kWrkStaticScenario = "rest_wrk_static";
+
+absl::StatusOr<int> WrkConnections(absl::string_view name,
+                                   absl::string_view prefix,
+                                   int default_connections) {
+  if (name == prefix) return default_connections;
+  absl::string_view rest = name;
+  int connections = 0;
+  if (!absl::ConsumePrefix(&rest, prefix) || !absl::ConsumePrefix(&rest, ":") ||
+      !absl::SimpleAtoi(rest, &connections) || connections <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "scenario '", name, "': expected ", prefix, "[:<connections>]"));
+  }
+  return connections;
+}
+
+// The prefix a wrk scenario's name starts with; the static one first, since
+// it starts with the other.
+absl::string_view WrkPrefix(absl::string_view name) {
+  return absl::StartsWith(name, kWrkStaticScenario) ? kWrkStaticScenario
+                                                    : kWrkScenario;
+}
 
 }  // namespace
 
@@ -162,8 +189,14 @@ absl::StatusOr<BenchReport> BenchRunner::Run() {
   // Parse everything first: a typo should not surface ten minutes in.
   std::vector<std::optional<ScenarioSpec>> specs;
   for (const std::string& name : config_.scenarios) {
-    if (name == "pg_copy" || name == "pg_insert" || name == "http_static" ||
-        absl::StartsWith(name, "rest_wrk")) {
+    if (absl::StartsWith(name, kWrkScenario)) {
+      absl::StatusOr<int> connections =
+          WrkConnections(name, WrkPrefix(name), config_.wrk_connections);
+      if (!connections.ok()) return connections.status();
+      specs.push_back(std::nullopt);
+      continue;
+    }
+    if (name == "pg_copy" || name == "pg_insert" || name == "http_static") {
       specs.push_back(std::nullopt);
       continue;
     }
@@ -204,34 +237,36 @@ absl::StatusOr<BenchReport> BenchRunner::Run() {
             "  ", static_cast<int64_t>(inserts->events_per_second), " ev/s"));
       }
       report.SetNaiveInsertBaseline(std::move(inserts), config_.insert_clients);
-    } else if (absl::StartsWith(name, "rest_wrk")) {
-      // "rest_wrk" or "rest_wrk:<connections>".
-      int connections = config_.wrk_connections;
-      if (name.size() > 9) (void)absl::SimpleAtoi(name.substr(9), &connections);
+    } else if (WrkPrefix(name) == kWrkStaticScenario) {
+      const int connections =
+          *WrkConnections(name, kWrkStaticScenario, config_.wrk_connections);
+      Progress(absl::StrCat("ceiling: the REST-under-wrk script, ", connections,
+                            " connections on ", config_.http_static_path));
+      WrkRun run = RunWrkOnPath(
+          config_.http_static_path,
+          absl::StrCat("bench-", config_.run_id, "-", Slug(name)), connections);
+      if (run.result.ok()) {
+        Progress(absl::StrCat(
+            "  ", static_cast<int64_t>(run.result->requests_per_second),
+            " req/s, non-2xx ", run.result->non_2xx));
+      }
+      report.SetWrkStaticCeiling(std::move(run));
+    } else if (absl::StartsWith(name, kWrkScenario)) {
+      const int connections =
+          *WrkConnections(name, kWrkScenario, config_.wrk_connections);
       const std::string shop_id =
           absl::StrCat("bench-", config_.run_id, "-", Slug(name));
       Progress(absl::StrCat("REST under wrk, ", connections,
                             " connections, shop ", shop_id));
-      UsageSnapshot usage_before = TakeUsageSnapshot(config_.pid_dir);
-      const auto started = std::chrono::steady_clock::now();
-      absl::StatusOr<HttpCeilingResult> wrk = RunWrkIngest(
-          absl::StrCat("http://", config_.http_target, "/v1/events"), shop_id,
-          absl::StrCat(config_.run_id, "-wrk"), connections,
-          std::max(1, static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN))),
-          config_.load.duration, Key(shop_id, auth::Scope::kWrite));
-      report.SetWrkIngestUsage(std::move(usage_before),
-                               TakeUsageSnapshot(config_.pid_dir),
-                               std::chrono::duration<double>(
-                                   std::chrono::steady_clock::now() - started)
-                                   .count());
+      WrkRun run = RunWrkOnPath("/v1/events", shop_id, connections);
       absl::StatusOr<int64_t> stored = postgres.CountShopEvents(shop_id);
-      if (wrk.ok()) {
-        Progress(absl::StrCat("  ",
-                              static_cast<int64_t>(wrk->requests_per_second),
-                              " req/s, non-2xx ", wrk->non_2xx, ", stored ",
-                              stored.ok() ? absl::StrCat(*stored) : "?"));
+      if (run.result.ok()) {
+        Progress(absl::StrCat(
+            "  ", static_cast<int64_t>(run.result->requests_per_second),
+            " req/s, non-2xx ", run.result->non_2xx, ", stored ",
+            stored.ok() ? absl::StrCat(*stored) : "?"));
       }
-      report.SetWrkIngest(std::move(wrk), connections, std::move(stored));
+      report.SetWrkIngest(std::move(run), std::move(stored));
     } else if (name == "http_static") {
       Progress(absl::StrCat("ceiling: wrk, ", config_.wrk_connections,
                             " connections on ", config_.http_static_path));
@@ -254,6 +289,25 @@ absl::StatusOr<BenchReport> BenchRunner::Run() {
   }
   report.SetFinalUsage(TakeUsageSnapshot(config_.pid_dir));
   return report;
+}
+
+WrkRun BenchRunner::RunWrkOnPath(const std::string& path,
+                                 const std::string& shop_id, int connections) {
+  WrkRun run;
+  run.connections = connections;
+  const std::string key = Key(shop_id, auth::Scope::kWrite);
+  run.usage_before = TakeUsageSnapshot(config_.pid_dir);
+  const auto started = std::chrono::steady_clock::now();
+  run.result =
+      RunWrkIngest(absl::StrCat("http://", config_.http_target, path), shop_id,
+                   absl::StrCat(config_.run_id, "-wrk"), connections,
+                   std::max(1, static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN))),
+                   config_.load.duration, key);
+  run.usage_after = TakeUsageSnapshot(config_.pid_dir);
+  run.seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
+          .count();
+  return run;
 }
 
 std::string BenchRunner::Key(const std::string& shop_id, auth::Scope scope) {

@@ -54,6 +54,10 @@ class BenchRunner {
   // A key of the benchmark's own for a shop it writes to or reads from,
   // created in the events database; empty (and reported) when that fails.
   std::string Key(const std::string& shop_id, auth::Scope scope);
+  // wrk's REST script for the shop at `path`, with the stack's usage
+  // around it.
+  WrkRun RunWrkOnPath(const std::string& path, const std::string& shop_id,
+                      int connections);
 
   BenchConfig config_;
 };
