@@ -272,6 +272,19 @@ std::vector<TargetResult> BenchReport::EvaluateTargets() const {
     t.measured =
         absl::StrFormat("%s ev/s max; p99 %.1f ms at %s", Thousands(max_rate),
                         p99, latency_run->load.spec.name);
+    // The load generator shares the cores: what it alone would need at the
+    // target rate, at the closed-loop run's CPU per event.
+    if (max_run != nullptr) {
+      const double generator = CpuPerMillion(*max_run)["bench"];
+      if (generator > 0) {
+        absl::StrAppend(
+            &t.measured,
+            absl::StrFormat("; the load generator alone: %.1f CPU-s per "
+                            "million events, %.2f cores at %s ev/s",
+                            generator, generator * rate_target / 1e6,
+                            Thousands(rate_target)));
+      }
+    }
     return t;
   };
   targets.push_back(rate_and_p99(

@@ -3,6 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <vector>
+
+#include "absl/strings/match.h"
 #include "rapidjson/document.h"
 
 namespace shopstream::bench {
@@ -142,6 +146,33 @@ TEST(BenchReportTest, StaticScriptRunWithErrorAnswersIsNoCeiling) {
   EXPECT_FALSE(json["rest_wrk_static"]["valid"].GetBool());
   EXPECT_FALSE(json["rest_wrk_static"].HasMember(
       "client_and_http_cores_at_case_study_rate"));
+}
+
+TEST(BenchReportTest, RateTargetsSayWhatTheLoadGeneratorAloneWouldNeed) {
+  BenchReport report(RunInfo{.cpus = 2});
+  ScenarioReport unary;
+  unary.load.spec.name = "grpc_unary";
+  unary.load.spec.transport = Transport::kGrpcUnary;
+  unary.load.events_acked = 50'000;
+  unary.load.acked_events_per_second = 2'500;
+  unary.load.latency_us.Record(10'000);
+  // The generator spent 7 s on 50,000 events: 140 s per million, so 4.2
+  // cores at the 30,000/s target; every other process 1 s.
+  unary.usage_before = Usage(1, 100);
+  unary.usage_after = Usage(2, 120);
+  unary.usage_after.bench_cpu_seconds = 8;
+  report.AddScenario(std::move(unary));
+
+  const std::vector<TargetResult> targets = report.EvaluateTargets();
+  const auto it =
+      std::find_if(targets.begin(), targets.end(), [](const TargetResult& t) {
+        return absl::StartsWith(t.name, "gRPC unary");
+      });
+  ASSERT_NE(it, targets.end());
+  EXPECT_FALSE(it->pass);
+  EXPECT_THAT(it->measured,
+              HasSubstr("the load generator alone: 140.0 CPU-s per million "
+                        "events, 4.20 cores at 30,000 ev/s"));
 }
 
 }  // namespace
