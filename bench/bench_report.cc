@@ -383,6 +383,21 @@ std::string BenchReport::ToJson() const {
     }
     w.EndObject();
   };
+  // What wrk reported.
+  auto wrk_fields = [&](const HttpCeilingResult& r) {
+    key("requests_per_second"), w.Double(r.requests_per_second);
+    key("p50_ms"), w.Double(r.p50_ms);
+    key("p90_ms"), w.Double(r.p90_ms);
+    key("p99_ms"), w.Double(r.p99_ms);
+    key("non_2xx"), w.Int64(r.non_2xx);
+    key("socket_errors"), w.Int64(r.socket_errors);
+  };
+  // The stack's CPU around a wrk run, when it was taken.
+  auto wrk_cpu = [&](const WrkRun& run) {
+    if (!HasCpu(run)) return;
+    cpu_object(CpuPerMillion(run));
+    key("machine_busy_cores"), w.Double(BusyCores(run));
+  };
 
   w.StartObject();
   key("run_id"), str(info_.run_id);
@@ -419,12 +434,7 @@ std::string BenchReport::ToJson() const {
   key("http_static"), w.StartObject();
   if (http_ceiling_ && http_ceiling_->ok()) {
     key("connections"), w.Int(http_connections_);
-    key("requests_per_second"), w.Double((*http_ceiling_)->requests_per_second);
-    key("p50_ms"), w.Double((*http_ceiling_)->p50_ms);
-    key("p90_ms"), w.Double((*http_ceiling_)->p90_ms);
-    key("p99_ms"), w.Double((*http_ceiling_)->p99_ms);
-    key("non_2xx"), w.Int64((*http_ceiling_)->non_2xx);
-    key("socket_errors"), w.Int64((*http_ceiling_)->socket_errors);
+    wrk_fields(**http_ceiling_);
     key("valid"), w.Bool(HttpRequestsPerSecond() > 0);
   } else if (http_ceiling_) {
     key("error"), str(std::string(http_ceiling_->status().message()));
@@ -437,13 +447,7 @@ std::string BenchReport::ToJson() const {
     key("connections"), w.Int(wrk_ingest_->connections);
     if (const std::optional<int64_t> acked = Answered(*wrk_ingest_);
         acked.has_value()) {
-      const HttpCeilingResult& r = *wrk_ingest_->result;
-      key("requests_per_second"), w.Double(r.requests_per_second);
-      key("p50_ms"), w.Double(r.p50_ms);
-      key("p90_ms"), w.Double(r.p90_ms);
-      key("p99_ms"), w.Double(r.p99_ms);
-      key("non_2xx"), w.Int64(r.non_2xx);
-      key("socket_errors"), w.Int64(r.socket_errors);
+      wrk_fields(*wrk_ingest_->result);
       key("acknowledged"), w.Int64(*acked);
       if (wrk_ingest_stored_.ok()) {
         key("stored"), w.Int64(*wrk_ingest_stored_);
@@ -451,10 +455,7 @@ std::string BenchReport::ToJson() const {
         key("stored_error"),
             str(std::string(wrk_ingest_stored_.status().message()));
       }
-      if (HasCpu(*wrk_ingest_)) {
-        cpu_object(CpuPerMillion(*wrk_ingest_));
-        key("machine_busy_cores"), w.Double(BusyCores(*wrk_ingest_));
-      }
+      wrk_cpu(*wrk_ingest_);
     } else {
       key("error"), str(std::string(wrk_ingest_->result.status().message()));
     }
@@ -464,17 +465,9 @@ std::string BenchReport::ToJson() const {
     key("rest_wrk_static"), w.StartObject();
     key("connections"), w.Int(wrk_static_->connections);
     if (wrk_static_->result.ok()) {
-      const HttpCeilingResult& r = *wrk_static_->result;
-      key("requests_per_second"), w.Double(r.requests_per_second);
-      key("p50_ms"), w.Double(r.p50_ms);
-      key("p99_ms"), w.Double(r.p99_ms);
-      key("non_2xx"), w.Int64(r.non_2xx);
-      key("socket_errors"), w.Int64(r.socket_errors);
+      wrk_fields(*wrk_static_->result);
       key("valid"), w.Bool(WrkStaticRequestsPerSecond() > 0);
-      if (HasCpu(*wrk_static_)) {
-        cpu_object(CpuPerMillion(*wrk_static_));
-        key("machine_busy_cores"), w.Double(BusyCores(*wrk_static_));
-      }
+      wrk_cpu(*wrk_static_);
       if (std::optional<double> cores = CoresForClientAndHttpAtBar()) {
         key("client_and_http_cores_at_case_study_rate"), w.Double(*cores);
       }
