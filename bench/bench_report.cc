@@ -108,8 +108,14 @@ double BusyCores(const ScenarioReport& s) {
   return BusyCores(s.usage_before, s.usage_after, s.load.window_seconds);
 }
 
-// A ceilings-table row for wrk against the static route; a non-2xx answer
-// means the route is missing, so there is no ceiling.
+// A static-route ceiling's requests/s; 0 when wrk failed or got a non-2xx
+// answer, which means the route is missing, so there is no ceiling.
+double CeilingRate(const absl::StatusOr<HttpCeilingResult>& result) {
+  if (!result.ok() || result->non_2xx > 0) return 0;
+  return result->requests_per_second;
+}
+
+// A ceilings-table row for wrk against the static route.
 std::string HttpCeilingRow(const std::string& name,
                            const absl::StatusOr<HttpCeilingResult>& result) {
   if (!result.ok()) {
@@ -117,16 +123,16 @@ std::string HttpCeilingRow(const std::string& name,
                         " |\n");
   }
   const HttpCeilingResult& h = *result;
-  return absl::StrCat("| ", name, " | ",
-                      h.non_2xx > 0 ? "n/a" : Thousands(h.requests_per_second),
-                      " | p50 ", absl::StrFormat("%.2f", h.p50_ms), " ms, p99 ",
-                      absl::StrFormat("%.2f", h.p99_ms), " ms",
-                      h.non_2xx > 0
-                          ? absl::StrCat("; ", Thousands(h.non_2xx),
-                                         " non-2xx answers: the gateway has no "
-                                         "static route (--bench_static_path)")
-                          : "",
-                      " |\n");
+  return absl::StrCat(
+      "| ", name, " | ",
+      CeilingRate(result) > 0 ? Thousands(CeilingRate(result)) : "n/a",
+      " | p50 ", absl::StrFormat("%.2f", h.p50_ms), " ms, p99 ",
+      absl::StrFormat("%.2f", h.p99_ms), " ms",
+      h.non_2xx > 0 ? absl::StrCat("; ", Thousands(h.non_2xx),
+                                   " non-2xx answers: the gateway has no "
+                                   "static route (--bench_static_path)")
+                    : "",
+      " |\n");
 }
 
 // What one process group alone would need at `rate`, at its measured CPU
@@ -172,11 +178,7 @@ double BusyCores(const WrkRun& run) {
 }  // namespace
 
 double BenchReport::WrkStaticRequestsPerSecond() const {
-  if (!wrk_static_ || !wrk_static_->result.ok() ||
-      wrk_static_->result->non_2xx > 0) {
-    return 0;
-  }
-  return wrk_static_->result->requests_per_second;
+  return wrk_static_ ? CeilingRate(wrk_static_->result) : 0;
 }
 
 std::optional<double> BenchReport::CoresForClientAndHttpAtBar() const {
@@ -219,11 +221,7 @@ double BenchReport::NaiveEventsPerSecond() const {
 }
 
 double BenchReport::HttpRequestsPerSecond() const {
-  // Non-2xx answers mean the static route is missing: no ceiling.
-  if (!http_ceiling_ || !http_ceiling_->ok() || (*http_ceiling_)->non_2xx > 0) {
-    return 0;
-  }
-  return (*http_ceiling_)->requests_per_second;
+  return http_ceiling_ ? CeilingRate(*http_ceiling_) : 0;
 }
 
 const ScenarioReport* BenchReport::Find(Transport transport,
