@@ -82,8 +82,8 @@ ensure_keys() {
 up() {
   mkdir -p "$DATA_DIR/run" "$DATA_DIR/logs"
   "$root/scripts/pg.sh" start "$DATA_DIR/pg" "$PG_PORT" --durable
-  if ! psql "host=127.0.0.1 port=$PG_PORT user=postgres dbname=postgres" -tAc \
-      "SELECT 1 FROM pg_database WHERE datname = 'shopstream'" | grep -q 1; then
+  if [ "$(psql "host=127.0.0.1 port=$PG_PORT user=postgres dbname=postgres" -tAc \
+      "SELECT 1 FROM pg_database WHERE datname = 'shopstream'")" != 1 ]; then
     psql "host=127.0.0.1 port=$PG_PORT user=postgres dbname=postgres" -qc "CREATE DATABASE shopstream"
   fi
   start_service processor --processor_address="127.0.0.1:$PROCESSOR_PORT" --postgres="$conninfo" \

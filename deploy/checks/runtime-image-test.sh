@@ -22,9 +22,15 @@ trap 'rm -rf "$tmp"' EXIT
 
 mapfile -t packages < <("$root_dir/scripts/runtime-packages.sh" "${binaries[@]/#/$bin_dir/}")
 echo "runtime packages: ${packages[*]}"
+# A loop, not printf | grep -q: under pipefail, grep quitting at its first
+# match can kill printf with SIGPIPE and fail the check at random.
+has_package() {
+  local p
+  for p in "${packages[@]}"; do [ "$p" = "$1" ] && return 0; done
+  return 1
+}
 for want in libc6 libgrpc++1.51 libpqxx-6.4; do
-  printf '%s\n' "${packages[@]}" | grep -qx "$want" ||
-    { echo "runtime packages lack $want, which the binaries link" >&2; exit 1; }
+  has_package "$want" || { echo "runtime packages lack $want, which the binaries link" >&2; exit 1; }
 done
 
 # A root like debian:bookworm-slim's merged /usr, with only these packages'
