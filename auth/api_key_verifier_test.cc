@@ -1,5 +1,8 @@
 #include "auth/api_key_verifier.h"
 
+#include <string>
+#include <vector>
+
 #include "auth/request_authorizer.h"
 #include "gtest/gtest.h"
 
@@ -126,12 +129,18 @@ TEST(ApiKeyVerifierTest, CacheStaysBounded) {
   KeyTable table;
   ApiKeyVerifier verifier(table.lookup(), {.max_cache_entries = 10},
                           table.clock());
+  std::vector<std::string> keys;
   for (int i = 0; i < 100; ++i) {
-    (void)verifier.Verify(GenerateApiKey().text);
+    keys.push_back(GenerateApiKey().text);
+    (void)verifier.Verify(keys.back());
   }
-  // Every made-up key was looked up once; none of them stayed beyond the
-  // bound, so repeating the first one asks again.
   EXPECT_EQ(table.lookups, 100);
+  // The latest key is still cached; the first one did not stay beyond the
+  // bound, so repeating it asks again.
+  (void)verifier.Verify(keys.back());
+  EXPECT_EQ(table.lookups, 100);
+  (void)verifier.Verify(keys.front());
+  EXPECT_EQ(table.lookups, 101);
 }
 
 TEST(ApiKeyVerifierTest, TokenBucketRefusesBeyondTheBurstAndRefills) {

@@ -138,6 +138,7 @@ TEST(AsyncLoadRunnerTest, OpenLoopOffersExactlyTheScheduledCalls) {
   LoadResult result = runner.Run("shop", "run", nullptr);
   EXPECT_EQ(result.events_sent, 500);
   EXPECT_EQ(result.events_acked, 500);
+  ASSERT_EQ(senders.made.size(), 4u);
   for (const FakeSender* sender : senders.made) {
     EXPECT_EQ(sender->calls(), 125);
     EXPECT_GE(sender->last_send() - before, std::chrono::milliseconds(248));

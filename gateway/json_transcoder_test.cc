@@ -392,6 +392,8 @@ TEST_F(JsonTranscoderTest, NumbersAreReadExactly) {
   EXPECT_EQ(event.order_amount(), 19.99);
   EXPECT_THAT(ParseError(R"({"d":1.8e308})"),
               HasSubstr("malformed JSON at offset 5: Number too big"));
+  EXPECT_THAT(RoundTrip(R"({"i64":-9223372036854775808,"d":-0})"),
+              HasSubstr(R"("i64":-9223372036854775808)"));
   EXPECT_EQ(RoundTrip(R"({"i64":-9223372036854775808,"d":-0})"),
             RoundTrip(R"({"i64":"-9223372036854775808","d":0})"));
 }

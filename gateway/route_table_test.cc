@@ -270,6 +270,7 @@ TEST_F(CustomPoolTest, HttpBodyWithoutAFileNameHasNoDownloadName) {
                 )pb",
                 false, ".google.api.HttpBody");
   ASSERT_TRUE(table.ok()) << table.status();
+  ASSERT_EQ(table->routes().size(), 2u);
   for (const Route& route : table->routes()) {
     EXPECT_TRUE(route.http_body_response);
     EXPECT_EQ(route.download_filename,

@@ -57,14 +57,20 @@ TEST(EventBatcherTest, CutsAtMaxEventsWithoutSplittingSubmissions) {
   EXPECT_EQ(batcher.pending_events(), 8);
 }
 
+// shopstream_processor_batches_total{cut}: the counter is process-wide, so
+// tests compare it before and after.
+double Cuts(BatchCut cut) { return ProcessorBatches(cut).Value(); }
+
 TEST(EventBatcherTest, HandsOutALoneSubmissionOnceItHasWaited) {
   EventBatcher batcher({.max_batch_events = 1000,
                         .max_wait = absl::Milliseconds(5),
                         .max_pending_events = 1000});
+  const double waited = Cuts(BatchCut::kWait);
   ASSERT_TRUE(batcher.Submit(WithEvents(1)).ok());
   // Returns only because max_wait passed: nothing else would cut a batch.
   auto batch = batcher.NextBatch();
   EXPECT_EQ(EventsIn(batch), 1);
+  EXPECT_EQ(Cuts(BatchCut::kWait), waited + 1);
 }
 
 TEST(EventBatcherTest, OversizedSubmissionTravelsAlone) {
@@ -98,10 +104,6 @@ TEST(EventBatcherTest, BulkAloneFillsWholeBatches) {
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(batcher.Submit(Bulk(5)).ok());
   EXPECT_EQ(Shape(batcher.NextBatch()), "b5 b5");
 }
-
-// shopstream_processor_batches_total{cut}: the counter is process-wide, so
-// tests compare it before and after.
-double Cuts(BatchCut cut) { return ProcessorBatches(cut).Value(); }
 
 // NextBatch on another thread; a batch that never comes fails the test
 // instead of hanging it.

@@ -6,6 +6,7 @@
 #include "gtest/gtest.h"
 #include "processor/batch_writer.h"
 #include "processor/event_partitions.h"
+#include "query/analytics_requests.h"
 #include "storage/schema_migrator.h"
 #include "storage/test_database.h"
 
@@ -185,6 +186,23 @@ TEST_F(RollupAnalyticsTest,
   auto products = queries_.TopProducts(top);
   ASSERT_TRUE(products.ok()) << products.status();
   EXPECT_EQ(products->products_size(), 2);
+}
+
+TEST_F(RollupAnalyticsTest, TimeSeriesRefusesTooManyBucketsNamingTo) {
+  v1::GetTimeSeriesRequest series;
+  series.set_shop_id("s");
+  series.set_bucket(v1::MINUTE);
+  *series.mutable_from() = Ts("2025-01-01T00:00:00Z");
+  // 100,000 minutes are about 69.4 days.
+  *series.mutable_to() = Ts("2025-03-11T10:40:00Z");
+  auto at_limit = queries_.TimeSeries(series);
+  ASSERT_TRUE(at_limit.ok()) << at_limit.status();
+  EXPECT_EQ(at_limit->points_size(), kMaxBuckets);
+  *series.mutable_to() = Ts("2025-03-11T10:41:00Z");
+  absl::Status refused = queries_.TimeSeries(series).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(refused.message(),
+            "to: at most 100000 buckets between from and to");
 }
 
 TEST_F(RollupAnalyticsTest, TimesAtTheEndsOfTheTimestampRangeStayExact) {

@@ -579,8 +579,18 @@ TEST_F(FaultTest, ProcessorSigtermMidLoadAnswersWhatItTookAndLosesNothing) {
   const int status = stack.processor().Terminate();
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   stack.RestartProcessor();
-  absl::SleepFor(absl::Seconds(3));
+  absl::SleepFor(absl::Seconds(2));
+  const size_t acked_after_restart = clients.acked().size();
+  absl::SleepFor(absl::Seconds(1));
   clients.Stop();
+  // While no processor runs, callers hear the retryable kind, with a hint
+  // when to retry, and none waits out its deadline.
+  EXPECT_EQ(clients.failed_answers(),
+            clients.answers("UNAVAILABLE") + clients.answers("http 503"))
+      << clients.AnswersText();
+  EXPECT_EQ(clients.missing_retry_after(), 0);
+  EXPECT_GT(clients.acked().size(), acked_after_restart)
+      << "no progress after the processor came back";
   ExpectAckedStoredExactlyOnce(stack, clients);
 }
 

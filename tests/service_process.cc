@@ -77,6 +77,7 @@ bool ServiceProcess::running() {
   int status = 0;
   if (waitpid(pid_, &status, WNOHANG) == pid_) {
     pid_ = -1;
+    exit_status_ = status;
     return false;
   }
   return true;

@@ -29,10 +29,14 @@ class ServiceProcess {
   int Terminate(int timeout_ms = 20000);
   void Kill();
   bool running();
+  // Once running() has seen the process exit: its status as from waitpid;
+  // -1 before.
+  int exit_status() const { return exit_status_; }
   pid_t pid() const { return pid_; }
 
  private:
   pid_t pid_ = -1;
+  int exit_status_ = -1;
 };
 
 // A TCP port on 127.0.0.1 that was free a moment ago.

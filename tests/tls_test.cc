@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -301,17 +302,26 @@ TEST(TlsTest, GatewayServesHttpsWithItsCertificate) {
 
 TEST(TlsTest, GatewayRefusesToStartWithHalfATlsConfiguration) {
   TestCertificates certs;
+  const std::string log = certs.path("gateway.log");
   ServiceProcess gateway(
       "shopstream-gateway",
       {"--http_address=127.0.0.1", "--http_port=" + std::to_string(FreePort()),
-       "--metrics_port=0", "--tls_cert_file=" + certs.path("service.pem")});
+       "--metrics_port=0", "--tls_cert_file=" + certs.path("service.pem")},
+      log);
   // It exits at once (with both files it keeps serving, as above).
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (gateway.running() && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  EXPECT_FALSE(gateway.running());
+  ASSERT_FALSE(gateway.running());
+  // Refused, saying which flag is missing: not a crash, not a missing binary.
+  const int status = gateway.exit_status();
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 1);
+  EXPECT_THAT(
+      ReadFile(log),
+      ::testing::HasSubstr("--tls_key_file: needed with --tls_cert_file"));
 }
 
 }  // namespace
