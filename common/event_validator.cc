@@ -22,9 +22,8 @@ constexpr double kMaxAmount = 1e13;
 absl::Status CheckString(absl::string_view field, const std::string& value,
                          size_t max_bytes) {
   if (value.size() > max_bytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": at most ", max_bytes, " bytes (got ",
-                     value.size(), ")"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": at most ", max_bytes, " bytes (got ", value.size(), ")"));
   }
   // PostgreSQL text cannot hold NUL; refusing it here keeps it from failing
   // a whole batch later.
@@ -55,11 +54,13 @@ std::string NewEventId() {
   // bits. Ids made close in time sort close together, so the primary key
   // index grows at its right edge instead of taking random page writes.
   thread_local absl::BitGen random;
-  const uint64_t millis = static_cast<uint64_t>(absl::ToUnixMillis(absl::Now()));
-  const uint64_t high = (millis << 16) | 0x7000 |
-                        absl::Uniform<uint64_t>(random, 0, 1 << 12);
-  const uint64_t low = (absl::Uniform<uint64_t>(random) & 0x3fffffffffffffffULL) |
-                       0x8000000000000000ULL;  // RFC 4122 variant
+  const uint64_t millis =
+      static_cast<uint64_t>(absl::ToUnixMillis(absl::Now()));
+  const uint64_t high =
+      (millis << 16) | 0x7000 | absl::Uniform<uint64_t>(random, 0, 1 << 12);
+  const uint64_t low =
+      (absl::Uniform<uint64_t>(random) & 0x3fffffffffffffffULL) |
+      0x8000000000000000ULL;  // RFC 4122 variant
   char text[37];
   std::snprintf(text, sizeof(text), "%08x-%04x-%04x-%04x-%012llx",
                 static_cast<unsigned>(high >> 32),
@@ -81,12 +82,16 @@ absl::StatusOr<int64_t> AmountToCents(double amount) {
     return absl::InvalidArgumentError(
         absl::StrCat("order_amount: at most ", kMaxAmount));
   }
-  const double scaled = amount * 100.0;
-  const double cents = std::round(scaled);
-  // A two-decimal amount lands within rounding noise of a whole cent.
-  if (std::fabs(scaled - cents) > 1e-6 * std::max(1.0, cents)) {
-    return absl::InvalidArgumentError(
-        "order_amount: at most 2 decimal places");
+  const double cents = std::round(amount * 100.0);
+  // A two-decimal amount from JSON arrives as the double nearest
+  // cents / 100, which is what the division gives back (cents is exact
+  // below 2^53); one a gRPC client summed in doubles (19.99 + 5.01) lies a
+  // few units in the last place beside it. Anything farther had more
+  // decimals, however large the amount: a tolerance relative to the amount
+  // rounded $20,000.123 to $20,000.12 without a word.
+  const double ulp = std::nextafter(amount, kMaxAmount * 2) - amount;
+  if (std::fabs(amount - cents / 100.0) > 4 * ulp) {
+    return absl::InvalidArgumentError("order_amount: at most 2 decimal places");
   }
   return static_cast<int64_t>(cents);
 }
@@ -108,12 +113,12 @@ absl::StatusOr<StoredEvent> EventValidator::Validate(
   // The range RFC 3339 can write: years 0001 to 9999.
   if (ts.seconds() < -62135596800 || ts.seconds() > 253402300799 ||
       ts.nanos() < 0 || ts.nanos() > 999999999) {
-    return absl::InvalidArgumentError(
-        "timestamp: outside years 0001 to 9999");
+    return absl::InvalidArgumentError("timestamp: outside years 0001 to 9999");
   }
   stored.set_occurred_at_micros(ts.seconds() * 1000000 + ts.nanos() / 1000);
 
-  if (auto s = CheckString("event_id", event.event_id(), kMaxIdBytes); !s.ok()) {
+  if (auto s = CheckString("event_id", event.event_id(), kMaxIdBytes);
+      !s.ok()) {
     return s;
   }
   stored.set_event_id(event.event_id().empty() ? NewEventId()

@@ -1,8 +1,12 @@
 #include "common/event_validator.h"
 
 #include <cmath>
+#include <iomanip>
 #include <limits>
+#include <string>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -57,11 +61,12 @@ TEST(EventValidatorTest, AssignedIdsAreVersion7UuidsInTimeOrder) {
   const std::string second = NewEventId();
   ASSERT_EQ(first.size(), 36u);
   EXPECT_EQ(first[8], '-');
-  EXPECT_EQ(first[14], '7');  // version
+  EXPECT_EQ(first[14], '7');                                          // version
   EXPECT_NE(std::string("89ab").find(first[19]), std::string::npos);  // variant
   EXPECT_LT(first, second);  // a later millisecond sorts later
   // The first 48 bits are this millisecond.
-  const int64_t millis = std::stoll(first.substr(0, 8) + first.substr(9, 4), nullptr, 16);
+  const int64_t millis =
+      std::stoll(first.substr(0, 8) + first.substr(9, 4), nullptr, 16);
   EXPECT_LE(std::llabs(millis - absl::ToUnixMillis(absl::Now())), 60000);
 }
 
@@ -106,7 +111,32 @@ TEST(EventValidatorTest, AmountsBecomeExactCents) {
   EXPECT_EQ(*AmountToCents(299.99), 29999);
   EXPECT_EQ(*AmountToCents(9.99), 999);
   EXPECT_EQ(*AmountToCents(12345678901.23), 1234567890123);
+  EXPECT_EQ(*AmountToCents(20000.12), 2000012);
+  EXPECT_EQ(*AmountToCents(9999999999999.99), 999999999999999);
   EXPECT_FALSE(AmountToCents(1e14).ok());
+}
+
+TEST(EventValidatorTest, AThirdDecimalIsRefusedAtAnySize) {
+  for (double amount : {0.001, 1.005, 99.999, 20000.123, 5000000.001,
+                        123456789.125, 1e12 + 0.125}) {
+    absl::StatusOr<int64_t> cents = AmountToCents(amount);
+    EXPECT_FALSE(cents.ok())
+        << std::setprecision(17) << amount << " -> " << cents.value_or(-1);
+    EXPECT_EQ(cents.status().message(),
+              "order_amount: at most 2 decimal places");
+  }
+  // Every two-decimal amount is taken exactly, small and large.
+  for (int64_t cents :
+       {int64_t{1}, int64_t{999}, int64_t{2000012}, int64_t{500000001},
+        int64_t{12345678912}, int64_t{999999999999999}}) {
+    const double amount = std::stod(
+        absl::StrCat(cents / 100, ".", absl::StrFormat("%02d", cents % 100)));
+    EXPECT_EQ(*AmountToCents(amount), cents) << cents;
+  }
+  // Sums a client computed in doubles are a unit in the last place off.
+  EXPECT_EQ(*AmountToCents(0.1 + 0.2), 30);
+  EXPECT_EQ(*AmountToCents(19.99 + 5.01), 2500);
+  EXPECT_EQ(*AmountToCents(1234567.89 * 3), 370370367);
 }
 
 TEST(EventValidatorTest, AmountOnOtherTypesIsDropped) {
