@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <string>
 
 #include "absl/random/random.h"
 #include "absl/status/status.h"
@@ -32,6 +33,20 @@ absl::Status CheckString(absl::string_view field, const std::string& value,
         absl::StrCat(field, ": must not contain NUL characters"));
   }
   return absl::OkStatus();
+}
+
+// "3650 days", "1 day", "90 minutes".
+std::string DurationText(absl::Duration d) {
+  const auto in = [](int64_t n, absl::string_view unit) {
+    return absl::StrCat(n, " ", unit, n == 1 ? "" : "s");
+  };
+  if (d >= absl::Hours(24) && d % absl::Hours(24) == absl::ZeroDuration()) {
+    return in(d / absl::Hours(24), "day");
+  }
+  if (d >= absl::Hours(1) && d % absl::Hours(1) == absl::ZeroDuration()) {
+    return in(d / absl::Hours(1), "hour");
+  }
+  return in(absl::ToInt64Minutes(d), "minute");
 }
 
 absl::StatusOr<EventType> ParseEventType(const std::string& name) {
@@ -96,8 +111,8 @@ absl::StatusOr<int64_t> AmountToCents(double amount) {
   return static_cast<int64_t>(cents);
 }
 
-absl::StatusOr<StoredEvent> EventValidator::Validate(
-    const v1::Event& event) const {
+absl::StatusOr<StoredEvent> EventValidator::Validate(const v1::Event& event,
+                                                     absl::Time now) const {
   StoredEvent stored;
 
   auto type = ParseEventType(event.event_type());
@@ -116,6 +131,18 @@ absl::StatusOr<StoredEvent> EventValidator::Validate(
     return absl::InvalidArgumentError("timestamp: outside years 0001 to 9999");
   }
   stored.set_occurred_at_micros(ts.seconds() * 1000000 + ts.nanos() / 1000);
+  const absl::Time occurred = absl::FromUnixMicros(stored.occurred_at_micros());
+  if (occurred > now + window_.max_ahead) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "timestamp: more than ", DurationText(window_.max_ahead),
+        " ahead of the server's clock (",
+        absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", now, absl::UTCTimeZone()), ")"));
+  }
+  if (occurred < now - window_.max_age) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("timestamp: more than ", DurationText(window_.max_age),
+                     " in the past"));
+  }
 
   if (auto s = CheckString("event_id", event.event_id(), kMaxIdBytes);
       !s.ok()) {

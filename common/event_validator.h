@@ -4,6 +4,8 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "shopstream/internal/v1/pipeline.pb.h"
 #include "shopstream/v1/event.pb.h"
 
@@ -14,13 +16,32 @@ inline constexpr size_t kMaxIdBytes = 128;
 inline constexpr size_t kMaxShopIdBytes = 64;
 inline constexpr char kDefaultShopId[] = "default";
 
+// How far from its arrival an event's timestamp may lie. Every month an
+// event falls in gets a partition of the events table, so an open range
+// would let one client create thousands of them, for every shop to plan
+// queries over.
+struct EventTimeWindow {
+  absl::Duration max_age = absl::Hours(24 * 3650);
+  absl::Duration max_ahead = absl::Hours(24);
+};
+
 // Turns a client's event into the form it is stored in, or explains, naming
 // the field, why it cannot be stored. Fills in defaults: a fresh UUID for a
 // missing event_id, "default" for a missing shop_id.
 class EventValidator {
  public:
+  explicit EventValidator(EventTimeWindow window = {}) : window_(window) {}
+
   absl::StatusOr<internal::v1::StoredEvent> Validate(
-      const v1::Event& event) const;
+      const v1::Event& event) const {
+    return Validate(event, absl::Now());
+  }
+  // As arriving at `now`.
+  absl::StatusOr<internal::v1::StoredEvent> Validate(const v1::Event& event,
+                                                     absl::Time now) const;
+
+ private:
+  EventTimeWindow window_;
 };
 
 // A time-ordered (version 7) UUID in its lower-case text form.

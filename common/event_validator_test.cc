@@ -88,6 +88,39 @@ TEST(EventValidatorTest, RequiresTimestamp) {
   EXPECT_THAT(ErrorOf(e).message(), HasSubstr("timestamp"));
 }
 
+TEST(EventValidatorTest, TimestampMustLieWithinTheWindowAroundArrival) {
+  const EventValidator validator(
+      {.max_age = absl::Hours(24 * 30), .max_ahead = absl::Minutes(90)});
+  const absl::Time now = absl::FromUnixSeconds(1759401000);
+  auto at = [&](absl::Time t) {
+    v1::Event e = Valid("page_view");
+    e.mutable_timestamp()->set_seconds(absl::ToUnixSeconds(t));
+    return validator.Validate(e, now).status();
+  };
+  auto message_at = [&](absl::Time t) { return std::string(at(t).message()); };
+  EXPECT_TRUE(at(now).ok());
+  EXPECT_TRUE(at(now + absl::Minutes(90)).ok());
+  EXPECT_TRUE(at(now - absl::Hours(24 * 30)).ok());
+  EXPECT_EQ(message_at(now + absl::Minutes(91)),
+            "timestamp: more than 90 minutes ahead of the server's clock "
+            "(2025-10-02T10:30:00Z)");
+  EXPECT_EQ(message_at(now - absl::Hours(24 * 30) - absl::Seconds(1)),
+            "timestamp: more than 30 days in the past");
+  EXPECT_EQ(at(absl::FromUnixSeconds(-62135596800)).code(),
+            absl::StatusCode::kInvalidArgument);
+  // The default window: ten years back, a day ahead.
+  EXPECT_EQ(EventValidator()
+                .Validate(Valid("page_view"), now + absl::Hours(24 * 3651))
+                .status()
+                .message(),
+            "timestamp: more than 3650 days in the past");
+  EXPECT_THAT(EventValidator()
+                  .Validate(Valid("page_view"), now - absl::Hours(25))
+                  .status()
+                  .message(),
+              HasSubstr("more than 1 day ahead"));
+}
+
 TEST(EventValidatorTest, PurchaseNeedsAFiniteNonNegativeTwoDecimalAmount) {
   auto e = Valid("purchase");
   e.clear_order_amount();

@@ -30,8 +30,9 @@ class IngestHandler {
 
   // A null authorizer means authentication is off.
   explicit IngestHandler(EventPublisher* publisher,
-                         const auth::RequestAuthorizer* authorizer = nullptr)
-      : publisher_(publisher), authorizer_(authorizer) {}
+                         const auth::RequestAuthorizer* authorizer = nullptr,
+                         EventTimeWindow window = {})
+      : publisher_(publisher), authorizer_(authorizer), validator_(window) {}
 
   // `authorization` is the call's "authorization" metadata; `request_id`
   // the caller's x-request-id (or empty), which travels with the events to

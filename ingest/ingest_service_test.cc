@@ -182,6 +182,40 @@ TEST_F(IngestServiceTest, BatchAnswersEachEvent) {
   EXPECT_THAT(publisher_.lanes(), ::testing::ElementsAre(EventLane::kBulk));
 }
 
+TEST_F(IngestServiceTest,
+       EventsOutsideTheTimeWindowAreRejectedNamingTimestamp) {
+  IngestHandler handler(
+      &publisher_, nullptr,
+      {.max_age = absl::Hours(24 * 365), .max_ahead = absl::Minutes(10)});
+  IngestService service(&handler);
+  grpc::ServerBuilder builder;
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  auto stub = v1::IngestService::NewStub(
+      server->InProcessChannel(grpc::ChannelArguments()));
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  grpc::ClientContext ctx;
+  v1::IngestBatchRequest req;
+  *req.add_events() = PageView("now");
+  req.mutable_events(0)->mutable_timestamp()->set_seconds(now);
+  *req.add_events() = PageView("ahead");
+  req.mutable_events(1)->mutable_timestamp()->set_seconds(now + 3600);
+  *req.add_events() = PageView("old");
+  req.mutable_events(2)->mutable_timestamp()->set_seconds(now -
+                                                          400 * 24 * 3600);
+  v1::IngestBatchResponse resp;
+  ASSERT_TRUE(stub->IngestBatch(&ctx, req, &resp).ok());
+  ASSERT_EQ(resp.results_size(), 3);
+  EXPECT_EQ(resp.results(0).status(), "accepted");
+  EXPECT_THAT(resp.results(1).error(),
+              HasSubstr("events[1].timestamp: more than 10 minutes ahead"));
+  EXPECT_THAT(resp.results(2).error(),
+              HasSubstr("events[2].timestamp: more than 365 days in the past"));
+  ASSERT_EQ(publisher_.stored().size(), 1u);
+  EXPECT_EQ(publisher_.stored()[0].event_id(), "now");
+  server->Shutdown();
+}
+
 TEST_F(IngestServiceTest, OversizedBatchIsRefusedWhole) {
   grpc::ClientContext ctx;
   v1::IngestBatchRequest req;

@@ -27,6 +27,12 @@ ABSL_FLAG(int, streams_per_target, 2,
 ABSL_FLAG(int, processor_linger_us, 2000,
           "How long a message to the processor may wait for more requests "
           "while few wait and the previous message left just before.");
+ABSL_FLAG(int64_t, max_event_age_days, 3650,
+          "Events whose timestamp lies further back are refused (400, "
+          "naming timestamp).");
+ABSL_FLAG(int64_t, max_event_ahead_minutes, 1440,
+          "Events whose timestamp lies further ahead of this server's clock "
+          "are refused.");
 ABSL_FLAG(std::string, postgres,
           "host=127.0.0.1 port=5432 user=postgres dbname=shopstream",
           "libpq connection string of the database holding the API keys "
@@ -91,7 +97,12 @@ int main(int argc, char** argv) {
 
   std::unique_ptr<shopstream::auth::ServiceAuth> auth =
       shopstream::auth::ServiceAuth::FromFlags(absl::GetFlag(FLAGS_postgres));
-  shopstream::IngestHandler handler(&processors, &auth->authorizer());
+  const shopstream::EventTimeWindow window{
+      .max_age = absl::Hours(24) *
+                 std::max<int64_t>(1, absl::GetFlag(FLAGS_max_event_age_days)),
+      .max_ahead = absl::Minutes(
+          std::max<int64_t>(0, absl::GetFlag(FLAGS_max_event_ahead_minutes)))};
+  shopstream::IngestHandler handler(&processors, &auth->authorizer(), window);
   shopstream::IngestService service(&handler);
   shopstream::CallMultiplexerService multiplexer;
   handler.AddMethodsTo(&multiplexer);
