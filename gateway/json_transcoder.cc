@@ -519,6 +519,10 @@ class JsonToMessage {
           if (!bytes.ok()) return Error(bytes.status().message());
           writer.String(*std::move(bytes));
         } else {
+          // The parser checks the bytes it reads, but writes an escaped
+          // lone surrogate ("\udc00") as bytes that are not UTF-8, which
+          // protobuf would refuse later without naming the field.
+          if (!IsValidUtf8(StringOf(value))) return Error("not valid UTF-8");
           writer.String(std::string(StringOf(value)));
         }
         return absl::OkStatus();

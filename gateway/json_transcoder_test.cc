@@ -414,6 +414,13 @@ TEST_F(JsonTranscoderTest, OtherTypeErrors) {
             "counts.a: expected a number, got string");
   EXPECT_EQ(ParseError(R"({"textValue":[]})"),
             "textValue: expected a string, got array");
+  // Escapes that decode to a lone surrogate are not text.
+  EXPECT_EQ(ParseError(R"({"inner":{"label":"a\udc00"}})"),
+            "inner.label: not valid UTF-8");
+  EXPECT_EQ(ParseError(R"({"inners":[{"label":"ok"},{"label":"\udfffx"}]})"),
+            "inners[1].label: not valid UTF-8");
+  EXPECT_THAT(RoundTrip(R"({"inner":{"label":"\ud83d\uded2"}})"),
+              HasSubstr("\xF0\x9F\x9B\x92"));
 }
 
 TEST_F(JsonTranscoderTest, PrintsEveryFieldWithDefaults) {

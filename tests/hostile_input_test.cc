@@ -125,6 +125,10 @@ TEST_F(HostileInputTest, MalformedJsonValuesAreRefusedNamingTheProblem) {
        "\"2025-10-02T10:30:00Z\", "
        "\"product_id\": \"\xff\xfe\"}",
        "Invalid encoding in string"},
+      // An escape for half a surrogate pair decodes to bytes that are not
+      // UTF-8 either.
+      {R"({"event_type": "page_view", "timestamp": "2025-10-02T10:30:00Z", "product_id": "\udc00"})",
+       "product_id: not valid UTF-8"},
       {R"({"event_type": "page_view", "timestamp": "2025-10-02T10:30:00Z", "product_id": )" +
            std::string(100000, '[') + std::string(100000, ']') + "}",
        "nested deeper"},
