@@ -1,6 +1,12 @@
 #include "query/analytics_requests.h"
 
+#include <cstdlib>
+#include <filesystem>
+#include <system_error>
+
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -30,7 +36,38 @@ absl::Status CheckId(const std::string& value, const char* field) {
     return absl::InvalidArgumentError(
         absl::StrCat(field, ": at most ", kMaxIdBytes, " bytes"));
   }
+  // No stored id holds NUL, and libpq would cut the filter short at it.
+  if (value.find('\0') != std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": must not contain NUL characters"));
+  }
   return absl::OkStatus();
+}
+
+// Abseil remembers every name it was asked to load, found or not, for the
+// life of the process, so unknown names would grow the query service
+// without bound. Only a name that an IANA zone file carries is passed on;
+// that also keeps out Abseil's "libc:" and fixed-offset spellings.
+bool IsZoneFileName(const std::string& name) {
+  if (name == "UTC") return true;  // built in, also without tzdata
+  // "localtime" is the server's own zone, which replicas need not share.
+  if (name.empty() || name.size() > 64 || name.front() == '/' ||
+      absl::StrContains(name, "..") || name == "localtime") {
+    return false;
+  }
+  for (char c : name) {
+    if (!absl::ascii_isalnum(c) && c != '/' && c != '_' && c != '+' &&
+        c != '-') {
+      return false;
+    }
+  }
+  const char* dir = std::getenv("TZDIR");
+  std::error_code error;
+  return std::filesystem::is_regular_file(
+      std::filesystem::path(
+          dir != nullptr && *dir != '\0' ? dir : "/usr/share/zoneinfo") /
+          name,
+      error);
 }
 
 std::optional<std::string> NullIfEmpty(const std::string& s) {
@@ -50,6 +87,10 @@ absl::StatusOr<MicrosRange> CheckScope(const std::string& shop_id,
   if (shop_id.size() > kMaxShopIdBytes) {
     return absl::InvalidArgumentError(
         absl::StrCat("shop_id: at most ", kMaxShopIdBytes, " bytes"));
+  }
+  if (shop_id.find('\0') != std::string::npos) {
+    return absl::InvalidArgumentError(
+        "shop_id: must not contain NUL characters");
   }
   MicrosRange range;
   if (from != nullptr) {
@@ -93,7 +134,8 @@ absl::StatusOr<TimeSeriesQuery> CheckTimeSeries(
           absl::StrCat("bucket: unknown value ", r.bucket()));
   }
   q.zone_name = r.time_zone().empty() ? "UTC" : r.time_zone();
-  if (!absl::LoadTimeZone(q.zone_name, &q.zone)) {
+  if (!IsZoneFileName(q.zone_name) ||
+      !absl::LoadTimeZone(q.zone_name, &q.zone)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "time_zone: unknown time zone \"", absl::CEscape(q.zone_name), "\""));
   }
@@ -143,7 +185,10 @@ absl::StatusOr<EventCursor> DecodeCursor(const std::string& token) {
   EventCursor cursor;
   if (parts.size() != 3 || parts[0] != "1" ||
       !absl::SimpleAtoi(parts[1], &cursor.occurred_at_micros) ||
-      parts[2].size() > kMaxIdBytes) {
+      cursor.occurred_at_micros < kMinSeconds * 1000000 ||
+      cursor.occurred_at_micros > kMaxSeconds * 1000000 + 999999 ||
+      parts[2].size() > kMaxIdBytes ||
+      parts[2].find('\0') != std::string::npos) {
     return malformed;
   }
   cursor.event_id = parts[2];

@@ -26,6 +26,35 @@ TEST(AnalyticsRequestsTest, ScopeRejectsBackwardsRangesAndLongShops) {
       "shop_id");
   from.set_nanos(-1);
   EXPECT_EQ(FieldOf(CheckScope("s", false, &from, nullptr).status()), "from");
+  EXPECT_EQ(CheckScope(std::string("a\0b", 3), false, nullptr, nullptr)
+                .status()
+                .message(),
+            "shop_id: must not contain NUL characters");
+}
+
+TEST(AnalyticsRequestsTest, OnlyZonesWithAZoneFileAreLoaded) {
+  v1::GetTimeSeriesRequest r;
+  r.set_shop_id("s");
+  r.mutable_from()->set_seconds(0);
+  r.mutable_to()->set_seconds(3600);
+  for (const char* zone : {"UTC", "Europe/Paris", "America/Argentina/Salta",
+                           "Etc/GMT+5", "Asia/Kolkata"}) {
+    r.set_time_zone(zone);
+    auto q = CheckTimeSeries(r);
+    ASSERT_TRUE(q.ok()) << zone << ": " << q.status();
+    EXPECT_EQ(q->zone_name, zone);
+  }
+  // Abseil's own spellings and names no zone file has are refused, and so
+  // is anything that looks like a path out of the zone directory.
+  for (const char* zone :
+       {"libc:Europe/Paris", "Fixed/UTC+05:00:00", "localtime", "Mars/Olympus",
+        "../../etc/passwd", "/etc/localtime", "Europe", "Europe/Paris/",
+        "zone with spaces"}) {
+    r.set_time_zone(zone);
+    EXPECT_EQ(FieldOf(CheckTimeSeries(r).status()), "time_zone") << zone;
+  }
+  r.set_time_zone(std::string(65, 'A'));
+  EXPECT_EQ(FieldOf(CheckTimeSeries(r).status()), "time_zone");
 }
 
 TEST(AnalyticsRequestsTest, NanosecondsRoundUpToTheNextMicrosecond) {
@@ -91,6 +120,16 @@ TEST(AnalyticsRequestsTest, ListEventsFiltersAndPageTokens) {
   ASSERT_TRUE(q.ok()) << q.status();
   EXPECT_EQ(q->after->occurred_at_micros, -42);
   EXPECT_EQ(q->after->event_id, "id:with:colons");
+  // A well-formed token whose time PostgreSQL cannot hold, or whose id no
+  // stored event can have.
+  r.set_page_token(EncodeCursor({-900000000000000000, "x"}));
+  EXPECT_EQ(FieldOf(CheckListEvents(r).status()), "page_token");
+  r.set_page_token(EncodeCursor({0, std::string("a\0b", 3)}));
+  EXPECT_EQ(FieldOf(CheckListEvents(r).status()), "page_token");
+  r.clear_page_token();
+  r.set_product_id(std::string("abc\0zzz", 7));
+  EXPECT_EQ(CheckListEvents(r).status().message(),
+            "product_id: must not contain NUL characters");
 }
 
 }  // namespace
