@@ -29,14 +29,18 @@ std::string RequestIdsOf(const std::vector<Submission>& batch) {
   return absl::StrJoin(ids, ",");
 }
 
+// With a failed `status`, the events before `committed` are stored all the
+// same: a submission wholly among them is answered as committed, so its
+// sender does not retry what is stored (and store it twice when ingest
+// made up its ids).
 void Answer(std::vector<Submission>& batch, const absl::Status& status,
-            const EventOutcomes& outcomes) {
+            const EventOutcomes& outcomes, size_t committed) {
   size_t offset = 0;
   for (auto& s : batch) {
     const size_t n = s.request.events_size();
-    if (status.ok()) {
-      s.done(status, EventOutcomes(outcomes.begin() + offset,
-                                   outcomes.begin() + offset + n));
+    if (status.ok() || offset + n <= committed) {
+      s.done(absl::OkStatus(), EventOutcomes(outcomes.begin() + offset,
+                                             outcomes.begin() + offset + n));
     } else {
       s.done(status, {});
     }
@@ -118,20 +122,23 @@ void BatchCommitter::Commit(BatchWriter& writer,
     Answer(batch,
            absl::UnavailableError(
                "processor is shutting down; retry with the same event_id"),
-           {});
+           {}, /*committed=*/0);
     return;
   }
   const absl::Time started = absl::Now();
   const auto events = EventsOf(batch);
   ProcessorBatchSize().Observe(static_cast<double>(events.size()));
   EventOutcomes outcomes(events.size());
-  absl::Status status = CommitRange(writer, events, 0, events.size(), outcomes);
+  size_t committed = 0;
+  absl::Status status =
+      CommitRange(writer, events, 0, events.size(), outcomes, committed);
   const absl::Duration elapsed = absl::Now() - started;
   ProcessorFlushDuration().Observe(absl::ToDoubleSeconds(elapsed));
   if (!status.ok()) {
-    // Parts may have been committed; the senders' retries are deduplicated.
+    // A first part may have been committed: see Answer.
     LogError("batch not committed", {{"error", std::string(status.message())},
                                      {"events", absl::StrCat(events.size())},
+                                     {"committed", absl::StrCat(committed)},
                                      {"request_ids", RequestIdsOf(batch)}});
   } else if (LogRequests()) {
     LogInfo("batch committed",
@@ -139,13 +146,13 @@ void BatchCommitter::Commit(BatchWriter& writer,
              {"duration_ms", absl::StrCat(absl::ToDoubleMilliseconds(elapsed))},
              {"request_ids", RequestIdsOf(batch)}});
   }
-  Answer(batch, status, outcomes);
+  Answer(batch, status, outcomes, committed);
 }
 
 absl::Status BatchCommitter::CommitRange(
     BatchWriter& writer,
     const std::vector<const internal::v1::StoredEvent*>& events, size_t begin,
-    size_t end, EventOutcomes& outcomes) {
+    size_t end, EventOutcomes& outcomes, size_t& committed) {
   std::vector<const internal::v1::StoredEvent*> range(events.begin() + begin,
                                                       events.begin() + end);
   auto written = WriteWithRetry(writer, range);
@@ -154,6 +161,7 @@ absl::Status BatchCommitter::CommitRange(
       outcomes[begin + i].fate =
           (*written)[i] ? EventFate::kDuplicate : EventFate::kStored;
     }
+    committed = end;
     return absl::OkStatus();
   }
   if (written.status().code() != absl::StatusCode::kInvalidArgument) {
@@ -161,9 +169,10 @@ absl::Status BatchCommitter::CommitRange(
   }
   if (range.size() > 1) {
     const size_t middle = begin + range.size() / 2;
-    absl::Status first = CommitRange(writer, events, begin, middle, outcomes);
+    absl::Status first =
+        CommitRange(writer, events, begin, middle, outcomes, committed);
     if (!first.ok()) return first;
-    return CommitRange(writer, events, middle, end, outcomes);
+    return CommitRange(writer, events, middle, end, outcomes, committed);
   }
   const std::string reason(written.status().message());
   const absl::Time give_up = absl::Now() + options_.retry_budget;
@@ -179,6 +188,7 @@ absl::Status BatchCommitter::CommitRange(
                                    {"event_id", range[0]->event_id()},
                                    {"reason", reason}});
   outcomes[begin] = {EventFate::kDeadLettered, reason};
+  committed = end;
   return absl::OkStatus();
 }
 

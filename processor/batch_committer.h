@@ -50,10 +50,12 @@ class BatchCommitter {
   void Commit(BatchWriter& writer, std::vector<Submission>& batch);
   // Commits events[begin, end); where PostgreSQL refuses the content, halves
   // the range until the refused events stand alone and dead-letters them.
+  // Parts commit in order, so what is stored is always a prefix: `committed`
+  // is moved to its end.
   absl::Status CommitRange(
       BatchWriter& writer,
       const std::vector<const internal::v1::StoredEvent*>& events, size_t begin,
-      size_t end, EventOutcomes& outcomes);
+      size_t end, EventOutcomes& outcomes, size_t& committed);
   absl::StatusOr<std::vector<bool>> WriteWithRetry(
       BatchWriter& writer,
       const std::vector<const internal::v1::StoredEvent*>& events);

@@ -100,6 +100,44 @@ TEST(BatchCommitterTest, APoisonEventIsDeadLetteredAndTheRestCommit) {
   EXPECT_EQ(kept.order_amount_cents(), -5);
 }
 
+TEST(BatchCommitterTest, SubmissionsCommittedBeforeAFailedPartAreAnsweredOk) {
+  TestDatabase db;
+  ASSERT_TRUE(SchemaMigrator().Apply(db.conninfo()).ok());
+  {
+    // Dead-lettering the poison event will fail, and not for a moment.
+    pqxx::connection c(db.conninfo());
+    pqxx::work tx(c);
+    tx.exec0("ALTER TABLE dead_letter_events RENAME TO dead_letters_gone");
+    tx.commit();
+  }
+  BatchCommitter committer(
+      {.conninfo = db.conninfo(),
+       .writers = 1,
+       .batch = {.max_batch_events = 7, .max_wait = absl::Seconds(10)}});
+  Outcome first, mixed, last;
+  committer.Submit(Make({"f1", "f2"}, &first));
+  Submission poisoned = Make({"m1", "poison", "m2"}, &mixed);
+  poisoned.request.mutable_events(1)->set_order_amount_cents(-5);
+  committer.Submit(std::move(poisoned));
+  committer.Submit(Make({"l1", "l2"}, &last));
+  committer.Start();
+  for (Outcome* o : {&first, &mixed, &last}) {
+    ASSERT_TRUE(o->done.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  }
+  // The batch is split in halves: f1, f2, m1 commit; the poison event
+  // cannot be put aside, so the rest fails.
+  ASSERT_TRUE(first.status.ok()) << first.status;
+  EXPECT_EQ(first.Count(EventFate::kStored), 2);
+  EXPECT_FALSE(mixed.status.ok());
+  EXPECT_FALSE(last.status.ok());
+  pqxx::connection c(db.conninfo());
+  pqxx::work tx(c);
+  EXPECT_EQ(tx.exec("SELECT string_agg(event_id, ',' ORDER BY event_id) "
+                    "FROM events")[0][0]
+                .as<std::string>(),
+            "f1,f2,m1");
+}
+
 TEST(BatchCommitterTest, UnreachableDatabaseAnswersUnavailableWithinBudget) {
   BatchCommitter committer(
       {.conninfo = "host=127.0.0.1 port=1 user=postgres connect_timeout=1",
