@@ -6,6 +6,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "common/commit_notice.h"
 #include "processor/event_partitions.h"
 #include "storage/pg_status.h"
@@ -265,11 +266,17 @@ absl::StatusOr<std::vector<bool>> BatchWriter::Write(
     const std::vector<const internal::v1::StoredEvent*>& events) {
   if (events.empty()) return std::vector<bool>();
   using internal::v1::StoredEvent;
+  std::optional<int64_t> dropped_month;
   auto duplicates = RunPg([&] {
     EnsureConnected();
     for (const auto* e : events) {
       const int64_t month = MonthStartMicros(e->occurred_at_micros());
-      if (partitions_.insert(month).second) EnsureEventPartition(*conn_, month);
+      if (partitions_.contains(month)) continue;
+      if (!EnsureEventPartition(*conn_, month)) {
+        dropped_month = month;
+        return std::vector<int64_t>();
+      }
+      partitions_.insert(month);
     }
     // One statement, so it is one transaction without BEGIN and COMMIT.
     pqxx::nontransaction tx(*conn_);
@@ -317,6 +324,15 @@ absl::StatusOr<std::vector<bool>> BatchWriter::Write(
     for (const auto& row : rows) positions.push_back(row[0].as<int64_t>());
     return positions;
   });
+  if (dropped_month.has_value()) {
+    // Said the way validation would, since only this event's time is wrong;
+    // the committer isolates it and keeps it aside.
+    return absl::InvalidArgumentError(absl::StrCat(
+        "timestamp: the raw events of ",
+        absl::FormatTime("%Y-%m", absl::FromUnixMicros(*dropped_month),
+                         absl::UTCTimeZone()),
+        " are no longer kept (raw event retention)"));
+  }
   if (!duplicates.ok()) {
     if (duplicates.status().code() == absl::StatusCode::kUnavailable) {
       conn_.reset();

@@ -16,16 +16,17 @@ int64_t MonthStartMicros(int64_t micros) {
   return absl::ToUnixMicros(absl::FromCivil(month, absl::UTCTimeZone()));
 }
 
-void EnsureEventPartition(pqxx::connection& conn, int64_t month_start) {
+bool EnsureEventPartition(pqxx::connection& conn, int64_t month_start) {
   pqxx::work tx(conn);
   tx.exec_params("SELECT pg_advisory_xact_lock($1)", kEventPartitionLock);
-  tx.exec_params(
+  const pqxx::result kept = tx.exec_params(
       "SELECT create_event_partition("
       "'epoch'::timestamptz + $1 * interval '1 microsecond')"
       " FROM event_retention WHERE horizon IS NULL"
       " OR horizon <= 'epoch'::timestamptz + $1 * interval '1 microsecond'",
       month_start);
   tx.commit();
+  return !kept.empty();
 }
 
 absl::Status ApplyRawEventRetention(const std::string& conninfo, absl::Time now,

@@ -22,8 +22,8 @@ int64_t MonthStartMicros(int64_t micros);
 
 // Makes the partition for the month starting at `month_start` (see
 // MonthStartMicros) unless it exists or the month is older than the
-// retention horizon. Throws (libpqxx) on failure.
-void EnsureEventPartition(pqxx::connection& conn, int64_t month_start);
+// retention horizon; false for such a month. Throws (libpqxx) on failure.
+bool EnsureEventPartition(pqxx::connection& conn, int64_t month_start);
 
 // Drops the raw events of every month that ended before the UTC month of
 // `now - keep` and refuses later arrivals for that time. Rollups stay.

@@ -2,6 +2,7 @@
 
 #include <pqxx/pqxx>
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "processor/batch_writer.h"
 #include "storage/schema_migrator.h"
@@ -69,10 +70,16 @@ TEST(EventPartitionsTest,
   // not move.
   BatchWriter late_writer(db.conninfo());
   const auto late = Event("late", "2025-01-10T00:00:00Z");
-  EXPECT_EQ(late_writer.Write({&late}).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(late_writer.Write({&late}).status(),
+            absl::InvalidArgumentError("timestamp: the raw events of 2025-01 "
+                                       "are no longer kept (raw event "
+                                       "retention)"));
+  // A writer that made January's partition before hears PostgreSQL first,
+  // then asks again.
   EXPECT_EQ(writer.Write({&jan}).status().code(),
             absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(writer.Write({&jan}).status().message()),
+              ::testing::StartsWith("timestamp: the raw events of 2025-01"));
   EXPECT_EQ(Count(db.conninfo(), "SELECT page_views FROM shop_totals"), 2);
   // Kept months still deduplicate.
   auto again = writer.Write({&mar});
