@@ -74,7 +74,9 @@ absl::Status ApiKeyVerifier::Charge(const Principal& principal, double cost) {
   }
   bucket.refilled = now;
   // A request larger than the whole bucket could never pass; let it through
-  // when the bucket is full rather than refusing it forever.
+  // when the bucket is full rather than refusing it forever, and charge it
+  // in full: the bucket goes into debt, so the key's next requests wait
+  // until the rate has paid for it.
   const double needed = std::min(cost, capacity);
   if (bucket.tokens < needed) {
     const double wait = (needed - bucket.tokens) / options_.rate_per_second;
@@ -83,7 +85,7 @@ absl::Status ApiKeyVerifier::Charge(const Principal& principal, double cost) {
         options_.rate_per_second, "/s); retry in ",
         std::max<int64_t>(1, static_cast<int64_t>(std::ceil(wait))), " s"));
   }
-  bucket.tokens -= needed;
+  bucket.tokens -= cost;
   return absl::OkStatus();
 }
 

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "auth/request_authorizer.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace shopstream::auth {
@@ -141,6 +142,26 @@ TEST(ApiKeyVerifierTest, CacheStaysBounded) {
   EXPECT_EQ(table.lookups, 100);
   (void)verifier.Verify(keys.front());
   EXPECT_EQ(table.lookups, 101);
+}
+
+TEST(ApiKeyVerifierTest, ARequestLargerThanTheBucketPassesAndIsPaidFor) {
+  KeyTable table;
+  const std::string key = table.Add("shop-a", Scope::kWrite);
+  ApiKeyVerifier verifier(table.lookup(), {.rate_per_second = 10},
+                          table.clock());
+  Principal principal = *verifier.Verify(key);
+  // A batch of 1,000 events against a bucket of 10: it passes once the
+  // bucket is full, and the next 99 seconds pay for it.
+  ASSERT_TRUE(verifier.Charge(principal, 1000).ok());
+  table.now += absl::Seconds(98);
+  absl::Status refused = verifier.Charge(principal, 1);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(refused.message()),
+              ::testing::HasSubstr("retry in 2 s"));
+  table.now += absl::Seconds(2);
+  EXPECT_TRUE(verifier.Charge(principal, 1).ok());
+  EXPECT_FALSE(verifier.Charge(principal, 1000).ok())
+      << "the bucket is not full";
 }
 
 TEST(ApiKeyVerifierTest, TokenBucketRefusesBeyondTheBurstAndRefills) {
