@@ -57,7 +57,8 @@ void ApiKeyVerifier::EvictIfFull(absl::Time now) {
 }
 
 absl::Status ApiKeyVerifier::Charge(const Principal& principal, double cost) {
-  if (options_.rate_per_second <= 0) return absl::OkStatus();
+  // Free checks (a stream's key checked again) pass even when in debt.
+  if (options_.rate_per_second <= 0 || cost <= 0) return absl::OkStatus();
   const double capacity =
       options_.burst > 0 ? options_.burst : options_.rate_per_second;
   const absl::Time now = clock_();

@@ -51,7 +51,7 @@ class ApiKeyVerifier {
   absl::StatusOr<Principal> Verify(absl::string_view key);
 
   // Takes `cost` tokens from the key's bucket; RESOURCE_EXHAUSTED when it
-  // has too few. Always OK with rate limiting off.
+  // has too few. Always OK with rate limiting off or a cost of 0.
   absl::Status Charge(const Principal& principal, double cost);
 
  private:

@@ -126,7 +126,19 @@ grpc::ServerWriteReactor<v1::Summary>* AnalyticsService::WatchSummary(
       !range.ok()) {
     return SummaryWatchers::Refuse(ToGrpcStatus(range.status()));
   }
-  return watchers_.Watch(*authorized);
+  if (authorizer_ == nullptr) return watchers_.Watch(*authorized);
+  // The key is checked again before every push (free of charge, and from
+  // the verifier's cache, so at most once per lookup TTL from PostgreSQL):
+  // a revoked key stops receiving within that TTL.
+  return watchers_.Watch(
+      *authorized,
+      [authorizer = authorizer_,
+       authorization = auth::AuthorizationOf(context->client_metadata()),
+       shop = authorized->shop_id()] {
+        return authorizer
+            ->Authorize(authorization, auth::Scope::kRead, shop, /*cost=*/0)
+            .status();
+      });
 }
 
 grpc::Status AnalyticsService::Health(grpc::ServerContext* context,

@@ -33,10 +33,12 @@ google::protobuf::Timestamp ToTimestamp(absl::Time t) {
 class SummaryWatchers::WatchStream
     : public grpc::ServerWriteReactor<v1::Summary> {
  public:
-  WatchStream(SummaryWatchers* owner, v1::GetSummaryRequest request)
+  WatchStream(SummaryWatchers* owner, v1::GetSummaryRequest request,
+              StillAllowed still_allowed)
       : owner_(owner),
         request_(std::move(request)),
-        request_key_(request_.SerializeAsString()) {}
+        request_key_(request_.SerializeAsString()),
+        still_allowed_(std::move(still_allowed)) {}
 
   void OnWriteDone(bool ok) override {
     std::optional<grpc::Status> finish;
@@ -75,6 +77,7 @@ class SummaryWatchers::WatchStream
   SummaryWatchers* const owner_;
   const v1::GetSummaryRequest request_;
   const std::string request_key_;  // watchers of equal requests share work
+  const StillAllowed still_allowed_;
 
   // Guarded by owner_->mu_.
   bool dirty_ = true;  // the first summary is due at once
@@ -99,8 +102,9 @@ grpc::ServerWriteReactor<v1::Summary>* SummaryWatchers::Refuse(
 }
 
 grpc::ServerWriteReactor<v1::Summary>* SummaryWatchers::Watch(
-    const v1::GetSummaryRequest& request) {
-  auto watch = std::make_shared<WatchStream>(this, request);
+    const v1::GetSummaryRequest& request, StillAllowed still_allowed) {
+  auto watch =
+      std::make_shared<WatchStream>(this, request, std::move(still_allowed));
   size_t count = 0;
   {
     absl::MutexLock lock(&mu_);
@@ -185,10 +189,18 @@ void SummaryWatchers::Run() {
       continue;
     }
 
-    // One computation per distinct request, outside the lock.
+    // One computation per distinct request, outside the lock, for the
+    // watchers still allowed to see it.
     absl::flat_hash_map<std::string, absl::StatusOr<v1::Summary>> results;
+    absl::flat_hash_map<WatchStream*, absl::Status> refused;
     mu_.Unlock();
     for (const auto& watch : due) {
+      if (watch->still_allowed_) {
+        if (absl::Status allowed = watch->still_allowed_(); !allowed.ok()) {
+          refused.emplace(watch.get(), std::move(allowed));
+          continue;
+        }
+      }
       if (results.contains(watch->request_key_)) continue;
       absl::StatusOr<v1::Summary> summary = compute_(watch->request_);
       if (summary.ok() && !summary->has_as_of()) {
@@ -203,8 +215,17 @@ void SummaryWatchers::Run() {
     const absl::Time computed = absl::Now();
     for (const auto& watch : due) {
       if (watch->finish_called_ || watch->pending_finish_) continue;
+      auto it = refused.find(watch.get());
+      // A key that cannot be checked now (its store unreachable) is tried
+      // again like a failed summary; one that fails its check ends the
+      // stream.
+      if (it != refused.end() && !absl::IsUnavailable(it->second)) {
+        to_end.emplace_back(watch, ToGrpcStatus(it->second));
+        continue;
+      }
       const absl::StatusOr<v1::Summary>& summary =
-          results.at(watch->request_key_);
+          it != refused.end() ? absl::StatusOr<v1::Summary>(it->second)
+                              : results.at(watch->request_key_);
       if (summary.ok()) {
         watch->message_ = *summary;
         watch->writing_ = true;

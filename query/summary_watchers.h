@@ -41,10 +41,15 @@ class SummaryWatchers {
   SummaryWatchers(const SummaryWatchers&) = delete;
   SummaryWatchers& operator=(const SummaryWatchers&) = delete;
 
+  // Checked before each push; a stream whose check fails ends with its
+  // status (a revoked key, say).
+  using StillAllowed = std::function<absl::Status()>;
+
   // The reactor for a new WatchSummary call; gRPC owns it until OnDone.
   // `request` must be valid (the caller checked it).
   grpc::ServerWriteReactor<v1::Summary>* Watch(
-      const v1::GetSummaryRequest& request);
+      const v1::GetSummaryRequest& request,
+      StillAllowed still_allowed = nullptr);
 
   // A reactor that ends its call at once with `status`.
   static grpc::ServerWriteReactor<v1::Summary>* Refuse(grpc::Status status);

@@ -9,6 +9,8 @@
 #include <regex>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "auth/api_key_store.h"
 #include "gateway/route_table.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/dynamic_message.h"
@@ -16,6 +18,7 @@
 #include "gtest/gtest.h"
 #include "shopstream/v1/analytics.grpc.pb.h"
 #include "shopstream/v1/ingest.grpc.pb.h"
+#include "storage/pg_connection_pool.h"
 #include "tests/local_stack.h"
 
 namespace shopstream::testing {
@@ -407,6 +410,47 @@ TEST(AuthTest, RateLimitCountsStreamedEventsOneByOne) {
   ASSERT_GE(response.rejections_size(), 1);
   EXPECT_THAT(response.rejections(0).error(), HasSubstr("rate limit"));
   EXPECT_EQ(stack.StoredEvents(), response.accepted());
+}
+
+TEST(AuthTest, ARevokedKeyStopsReceivingSummaryPushes) {
+  LocalStack stack(
+      LocalStackOptions{.query_flags = {"--api_key_cache_ttl_ms=200"}});
+  PgConnectionPool pool(stack.db().conninfo(), 1);
+  auth::ApiKeyStore store(&pool);
+  absl::StatusOr<auth::CreatedApiKey> key =
+      store.Create(kShop, Scope::kRead, "watch");
+  ASSERT_TRUE(key.ok()) << key.status();
+  auto stub = v1::AnalyticsService::NewStub(grpc::CreateChannel(
+      stack.query_target(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer " + key->text);
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(60));
+  v1::GetSummaryRequest request;
+  auto reader = stub->WatchSummary(&context, request);
+  v1::Summary summary;
+  ASSERT_TRUE(reader->Read(&summary));
+  // A push after a commit, while the key is good.
+  ASSERT_EQ(
+      stack.Post("/v1/events", absl::StrCat(kEventJson, "}"), kShop).status,
+      202);
+  do {
+    ASSERT_TRUE(reader->Read(&summary));
+  } while (summary.total_page_views() < 1);
+
+  ASSERT_TRUE(store.Revoke(key->record.key_id).ok());
+  absl::SleepFor(absl::Milliseconds(400));  // past the cached answer
+  ASSERT_EQ(
+      stack.Post("/v1/events", absl::StrCat(kEventJson, "}"), kShop).status,
+      202);
+  // The next push is refused instead: the stream ends, saying why.
+  while (reader->Read(&summary)) {
+    EXPECT_LT(summary.total_page_views(), 2) << "pushed to a revoked key";
+  }
+  const grpc::Status status = reader->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+      << status.error_message();
+  EXPECT_THAT(status.error_message(), HasSubstr("revoked"));
 }
 
 TEST(AuthTest, AuthCanBeTurnedOffExplicitly) {
