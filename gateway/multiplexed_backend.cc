@@ -1,5 +1,6 @@
 #include "gateway/multiplexed_backend.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "absl/time/clock.h"
@@ -26,22 +27,27 @@ constexpr absl::Duration kLinger = absl::Microseconds(2000);
 
 }  // namespace
 
-MultiplexedBackend::MultiplexedBackend(std::shared_ptr<grpc::Channel> channel)
+MultiplexedBackend::MultiplexedBackend(std::shared_ptr<grpc::Channel> channel,
+                                       size_t max_queued_calls)
     : channel_(std::move(channel)),
-      stub_(internal::v1::CallMultiplexer::NewStub(channel_)) {}
+      stub_(internal::v1::CallMultiplexer::NewStub(channel_)),
+      max_queued_calls_(max_queued_calls) {}
 
 MultiplexedBackend::~MultiplexedBackend() { Stop(); }
 
 void MultiplexedBackend::Start() {
   connection_thread_ = std::thread([this] { ConnectionLoop(); });
+  sweep_thread_ = std::thread([this] { SweepLoop(); });
 }
 
 void MultiplexedBackend::Stop() {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
+    if (open_context_ != nullptr) open_context_->TryCancel();
   }
   if (connection_thread_.joinable()) connection_thread_.join();
+  if (sweep_thread_.joinable()) sweep_thread_.join();
   FailAll(grpc::Status(grpc::StatusCode::UNAVAILABLE, "gateway is stopping"));
 }
 
@@ -55,12 +61,14 @@ void MultiplexedBackend::Call(std::string method, std::string request,
                               absl::Time deadline, Done done) {
   {
     absl::MutexLock lock(&mu_);
-    if (connected_ && !stream_broken_ && !stopping_) {
+    if (connected_ && !stream_broken_ && !stopping_ &&
+        queue_.size() < max_queued_calls_) {
       queue_.push_back({next_id_++, std::move(method), std::move(request),
                         std::move(metadata), deadline, std::move(done)});
       return;
     }
   }
+  // Also when the backend does not keep up: the caller retries later.
   done(grpc::Status(grpc::StatusCode::UNAVAILABLE, "backend unavailable"), "");
 }
 
@@ -76,6 +84,11 @@ void MultiplexedBackend::ConnectionLoop() {
     }
     grpc::ClientContext context;
     context.set_wait_for_ready(false);
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return;
+      open_context_ = &context;
+    }
     std::unique_ptr<Stream> stream = stub_->Calls(&context);
     // Only a stream the backend has opened takes calls: one without the
     // service ends at once with UNIMPLEMENTED.
@@ -92,6 +105,7 @@ void MultiplexedBackend::ConnectionLoop() {
     {
       absl::MutexLock lock(&mu_);
       connected_ = false;
+      open_context_ = nullptr;
       if (stopping_) return;
     }
     if (status.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
@@ -125,20 +139,16 @@ void MultiplexedBackend::ServeStream(grpc::ClientContext& context,
           absl::Now() < send_at) {
         mu_.AwaitWithTimeout(
             absl::Condition(
-                +[](MultiplexedBackend* b) ABSL_EXCLUSIVE_LOCKS_REQUIRED(b->mu_) {
-                  return b->queue_.size() >= kLingerCalls || b->stream_broken_ ||
-                         b->stopping_;
-                },
+                +[](MultiplexedBackend* b)
+                     ABSL_EXCLUSIVE_LOCKS_REQUIRED(b->mu_) {
+                       return b->queue_.size() >= kLingerCalls ||
+                              b->stream_broken_ || b->stopping_;
+                     },
                 this),
             send_at - absl::Now());
       }
       if (!queue_.empty()) last_write_ = absl::Now();
       if (stream_broken_ || stopping_) break;
-      const absl::Time now = absl::Now();
-      if (now - last_sweep_ >= kSweepInterval) {
-        last_sweep_ = now;
-        ExpireOverdue(now);
-      }
       while (!queue_.empty() && batch.calls_size() < kMaxCallsPerMessage) {
         PendingCall& call = queue_.front();
         auto* out = batch.add_calls();
@@ -187,6 +197,13 @@ void MultiplexedBackend::ReadResults(Stream* stream) {
   stream_broken_ = true;
 }
 
+void MultiplexedBackend::SweepLoop() {
+  absl::MutexLock lock(&mu_);
+  while (!mu_.AwaitWithTimeout(absl::Condition(&stopping_), kSweepInterval)) {
+    ExpireOverdue(absl::Now());
+  }
+}
+
 void MultiplexedBackend::ExpireOverdue(absl::Time now) {
   std::vector<Done> expired;
   for (auto it = in_flight_.begin(); it != in_flight_.end();) {
@@ -196,6 +213,20 @@ void MultiplexedBackend::ExpireOverdue(absl::Time now) {
     } else {
       ++it;
     }
+  }
+  // Calls not yet sent expire too: the writer may be stuck.
+  if (std::any_of(queue_.begin(), queue_.end(), [now](const PendingCall& call) {
+        return call.deadline <= now;
+      })) {
+    std::deque<PendingCall> waiting;
+    for (PendingCall& call : queue_) {
+      if (call.deadline <= now) {
+        expired.push_back(std::move(call.done));
+      } else {
+        waiting.push_back(std::move(call));
+      }
+    }
+    queue_.swap(waiting);
   }
   // Called under the lock; the callbacks only post to the HTTP threads.
   for (auto& done : expired) {

@@ -24,10 +24,14 @@ namespace shopstream::gateway {
 // false and callers make plain unary calls instead.
 class MultiplexedBackend {
  public:
-  using Done = std::function<void(const grpc::Status& status,
-                                  std::string response)>;
+  using Done =
+      std::function<void(const grpc::Status& status, std::string response)>;
 
-  explicit MultiplexedBackend(std::shared_ptr<grpc::Channel> channel);
+  // At most `max_queued_calls` wait to be sent; more are answered
+  // UNAVAILABLE at once, so a backend that stops reading cannot grow the
+  // gateway without bound.
+  explicit MultiplexedBackend(std::shared_ptr<grpc::Channel> channel,
+                              size_t max_queued_calls = 10000);
   ~MultiplexedBackend();  // Stop()s
 
   void Start();
@@ -37,8 +41,9 @@ class MultiplexedBackend {
   bool Ready() const;
 
   // `done` runs exactly once, on a thread of this class: with the backend's
-  // answer, DEADLINE_EXCEEDED once `deadline` passes, or UNAVAILABLE when
-  // the stream breaks first.
+  // answer, DEADLINE_EXCEEDED once `deadline` passes (also while the stream
+  // is stalled), or UNAVAILABLE when the stream breaks first or too many
+  // calls wait.
   void Call(std::string method, std::string request,
             std::map<std::string, std::string> metadata, absl::Time deadline,
             Done done);
@@ -58,11 +63,15 @@ class MultiplexedBackend {
   void ConnectionLoop();
   void ServeStream(grpc::ClientContext& context, Stream& stream);
   void ReadResults(Stream* stream);
-  void ExpireOverdue(absl::Time now);
+  // Deadlines are kept on a thread of their own: the writer may be blocked
+  // in a write to a backend that has stopped reading.
+  void SweepLoop();
+  void ExpireOverdue(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FailAll(const grpc::Status& status);
 
   const std::shared_ptr<grpc::Channel> channel_;
   const std::unique_ptr<internal::v1::CallMultiplexer::Stub> stub_;
+  const size_t max_queued_calls_;
 
   mutable absl::Mutex mu_;
   std::deque<PendingCall> queue_ ABSL_GUARDED_BY(mu_);
@@ -71,10 +80,13 @@ class MultiplexedBackend {
   bool connected_ ABSL_GUARDED_BY(mu_) = false;
   bool stream_broken_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  absl::Time last_sweep_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  // The stream's context while one is open, so Stop can cancel a write or
+  // wait that a stalled backend would never end.
+  grpc::ClientContext* open_context_ ABSL_GUARDED_BY(mu_) = nullptr;
   absl::Time last_write_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 
   std::thread connection_thread_;
+  std::thread sweep_thread_;
 };
 
 }  // namespace shopstream::gateway
