@@ -43,7 +43,9 @@ void ProcessorClient::Publish(std::vector<internal::v1::StoredEvent> events,
     absl::MutexLock lock(&mu_);
     if (stopping_ || draining_) {
       refusal = absl::UnavailableError("ingest is shutting down");
-    } else if (!connected_) {
+    } else if (!connected_ || stream_broken_) {
+      // A broken stream has failed what it held; what came after would wait
+      // for the next stream, which may never open.
       refusal = absl::UnavailableError(
           "processor unavailable; retry with the same event_id");
     } else if (outstanding_events_ > 0 &&
@@ -66,7 +68,7 @@ void ProcessorClient::ConnectionLoop() {
   while (true) {
     {
       absl::MutexLock lock(&mu_);
-      if (stopping_) return;
+      if (stopping_) break;
     }
     // Only a ready channel gets a stream, so requests are not queued behind
     // a processor that is not there.
@@ -88,7 +90,7 @@ void ProcessorClient::ConnectionLoop() {
     {
       absl::MutexLock lock(&mu_);
       connected_ = false;
-      if (stopping_) return;
+      if (stopping_) break;
     }
     LogWarning("processor stream closed; reconnecting");
     // Back off only when streams keep failing right away.
@@ -97,6 +99,8 @@ void ProcessorClient::ConnectionLoop() {
                 : std::min(pause * 2, options_.max_reconnect_pause);
     absl::SleepFor(pause);
   }
+  // Nothing is left unanswered when the client stops.
+  FailInFlight(absl::UnavailableError("ingest is shutting down"));
 }
 
 void ProcessorClient::ServeStream(grpc::ClientContext& context,
