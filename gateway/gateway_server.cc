@@ -64,6 +64,9 @@ constexpr char kOtherRoute[] = "other";
 constexpr size_t kMaxDrainBytes = 8 << 20;
 constexpr auto kDrainTimeout = std::chrono::seconds(5);
 constexpr auto kWriteTimeout = std::chrono::seconds(30);
+// How long an event stream's end over TLS waits for the client's
+// close_notify before the connection is closed anyway.
+constexpr auto kCloseNotifyTimeout = std::chrono::seconds(5);
 constexpr size_t kFirstReadBytes = 4096;
 
 std::chrono::steady_clock::duration ToChrono(absl::Duration duration) {
@@ -1034,9 +1037,21 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void EndEventStream() {
     if (stream_.tls()) {
       // Over TLS the end needs a close_notify, or clients see a truncation.
+      // The stream's expiry does not bound the wait for the client's own
+      // close_notify, which sits behind the pending client-gone read, so a
+      // timer of its own does: a client that stops answering cannot hold
+      // the connection, or a gateway that is stopping.
+      close_timer_.emplace(stream_.get_executor());
+      close_timer_->expires_after(kCloseNotifyTimeout);
+      close_timer_->async_wait(
+          [self = shared_from_this()](beast::error_code error) {
+            if (!error) self->Close();
+          });
       stream_.expires_after(kWriteTimeout);
-      stream_.async_shutdown(
-          [self = shared_from_this()](beast::error_code) { self->Close(); });
+      stream_.async_shutdown([self = shared_from_this()](beast::error_code) {
+        self->close_timer_->cancel();
+        self->Close();
+      });
       return;
     }
     beast::error_code ignored;
@@ -1172,6 +1187,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   bool client_gone_ = false;
   std::optional<grpc::Status> stream_failure_;
   std::optional<net::steady_timer> keep_alive_timer_;
+  std::optional<net::steady_timer> close_timer_;  // ending over TLS
   std::vector<char> client_probe_;
 };
 

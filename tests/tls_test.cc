@@ -154,10 +154,6 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 namespace ssl = boost::asio::ssl;
 
-// One HTTPS request to 127.0.0.1:port that trusts only the CA in `ca_file`
-// and expects the name localhost. Throws boost::system::system_error when
-// the connection, the handshake or the exchange fails; no step waits more
-// than 10 s.
 // A verified HTTPS connection to 127.0.0.1:port.
 class HttpsConnection {
  public:
@@ -186,6 +182,10 @@ class HttpsConnection {
   std::optional<beast::ssl_stream<beast::tcp_stream>> stream_;
 };
 
+// One HTTPS request to 127.0.0.1:port that trusts only the CA in `ca_file`
+// and expects the name localhost. Throws boost::system::system_error when
+// the connection, the handshake or the exchange fails; no step waits more
+// than 10 s.
 HttpResponse HttpsRequest(int port, const std::string& ca_file,
                           const std::string& method, const std::string& target,
                           const std::string& body = "",
@@ -208,11 +208,10 @@ HttpResponse HttpsRequest(int port, const std::string& ca_file,
   return HttpResponse{.status = response.result_int(), .body = response.body()};
 }
 
-// What a Server-Sent Events response sends over HTTPS up to the end of its
-// first event, headers included.
-std::string HttpsFirstEvent(int port, const std::string& ca_file,
+// What a Server-Sent Events response sends over `connection` up to the end
+// of its first event, headers included.
+std::string HttpsFirstEvent(HttpsConnection& connection,
                             const std::string& target) {
-  HttpsConnection connection(port, ca_file);
   const std::string request =
       absl::StrCat("GET ", target, " HTTP/1.1\r\nHost: localhost\r\n\r\n");
   boost::asio::write(connection.stream(), boost::asio::buffer(request));
@@ -279,8 +278,9 @@ TEST(TlsTest, GatewayServesHttpsWithItsCertificate) {
   // No key: the HTTPS side answers like the plain one.
   EXPECT_EQ(HttpsRequest(port, ca, "GET", "/api/analytics").status, 401);
   // Server-Sent Events work over HTTPS too.
+  HttpsConnection watcher(port, ca);
   const std::string events = HttpsFirstEvent(
-      port, ca, "/v1/shops/default/summary:watch?key=" + stack.ReadKey());
+      watcher, "/v1/shops/default/summary:watch?key=" + stack.ReadKey());
   EXPECT_THAT(events, ::testing::HasSubstr("text/event-stream"));
   EXPECT_THAT(events, ::testing::HasSubstr(R"("total_page_views":1,)"));
 
@@ -298,6 +298,13 @@ TEST(TlsTest, GatewayServesHttpsWithItsCertificate) {
   // Neither stored anything, and the gateway still serves HTTPS.
   EXPECT_EQ(HttpsRequest(port, ca, "GET", "/v1/health").status, 200);
   EXPECT_EQ(stack.StoredEvents(), 1);
+
+  // The watcher has gone silent: it neither reads nor answers the
+  // close_notify that ends its stream. Stopping the gateway ends the stream
+  // and exits cleanly instead of waiting for it.
+  const int status = gateway.Terminate(/*timeout_ms=*/20000);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << "status " << status << " (-1: killed after 20 s)";
 }
 
 TEST(TlsTest, GatewayRefusesToStartWithHalfATlsConfiguration) {
