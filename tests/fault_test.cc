@@ -322,6 +322,15 @@ v1::Summary SummaryFromQueryService(LocalStack& stack) {
   return v1::Summary();
 }
 
+// Failures are only the retryable kinds a client is told to retry, each with
+// a hint when to.
+void ExpectOnlyRetryableFailures(const RetryingClients& clients) {
+  EXPECT_EQ(clients.failed_answers(),
+            clients.answers("UNAVAILABLE") + clients.answers("http 503"))
+      << clients.AnswersText();
+  EXPECT_EQ(clients.missing_retry_after(), 0);
+}
+
 // Every acknowledged id is stored exactly once, nothing is stored that was
 // never sent, and the query service's summary equals a recount of the raw
 // rows (so aggregates kept elsewhere, such as rollups, counted each event
@@ -562,11 +571,7 @@ TEST_F(FaultTest, PostgresRestartedMidLoad) {
   EXPECT_EQ(clients.answers("DEADLINE_EXCEEDED") + clients.answers("http 504"),
             0)
       << clients.AnswersText();
-  // Failures are only the retryable kinds a client is told to retry.
-  EXPECT_EQ(clients.failed_answers(),
-            clients.answers("UNAVAILABLE") + clients.answers("http 503"))
-      << clients.AnswersText();
-  EXPECT_EQ(clients.missing_retry_after(), 0);
+  ExpectOnlyRetryableFailures(clients);
   EXPECT_GT(clients.acked().size(), acked_after_restart)
       << "no progress after PostgreSQL came back";
   ExpectAckedStoredExactlyOnce(stack, clients);
@@ -583,12 +588,9 @@ TEST_F(FaultTest, ProcessorSigtermMidLoadAnswersWhatItTookAndLosesNothing) {
   const size_t acked_after_restart = clients.acked().size();
   absl::SleepFor(absl::Seconds(1));
   clients.Stop();
-  // While no processor runs, callers hear the retryable kind, with a hint
-  // when to retry, and none waits out its deadline.
-  EXPECT_EQ(clients.failed_answers(),
-            clients.answers("UNAVAILABLE") + clients.answers("http 503"))
-      << clients.AnswersText();
-  EXPECT_EQ(clients.missing_retry_after(), 0);
+  // While no processor runs, callers hear the retryable kind, and none
+  // waits out its deadline.
+  ExpectOnlyRetryableFailures(clients);
   EXPECT_GT(clients.acked().size(), acked_after_restart)
       << "no progress after the processor came back";
   ExpectAckedStoredExactlyOnce(stack, clients);
