@@ -20,21 +20,6 @@ using internal::v1::StoredEvent;
 // Largest amount whose cents still fit a double exactly with room to spare.
 constexpr double kMaxAmount = 1e13;
 
-absl::Status CheckString(absl::string_view field, const std::string& value,
-                         size_t max_bytes) {
-  if (value.size() > max_bytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": at most ", max_bytes, " bytes (got ", value.size(), ")"));
-  }
-  // PostgreSQL text cannot hold NUL; refusing it here keeps it from failing
-  // a whole batch later.
-  if (value.find('\0') != std::string::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": must not contain NUL characters"));
-  }
-  return absl::OkStatus();
-}
-
 // "3650 days", "1 day", "90 minutes".
 std::string DurationText(absl::Duration d) {
   const auto in = [](int64_t n, absl::string_view unit) {
@@ -63,6 +48,19 @@ absl::StatusOr<EventType> ParseEventType(const std::string& name) {
 }
 
 }  // namespace
+
+absl::Status CheckTextField(absl::string_view field, const std::string& value,
+                            size_t max_bytes) {
+  if (value.size() > max_bytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": at most ", max_bytes, " bytes (got ", value.size(), ")"));
+  }
+  if (value.find('\0') != std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": must not contain NUL characters"));
+  }
+  return absl::OkStatus();
+}
 
 std::string NewEventId() {
   // UUID version 7 (RFC 9562): 48 bits of Unix milliseconds, then random
@@ -144,24 +142,24 @@ absl::StatusOr<StoredEvent> EventValidator::Validate(const v1::Event& event,
                      " in the past"));
   }
 
-  if (auto s = CheckString("event_id", event.event_id(), kMaxIdBytes);
+  if (auto s = CheckTextField("event_id", event.event_id(), kMaxIdBytes);
       !s.ok()) {
     return s;
   }
   stored.set_event_id(event.event_id().empty() ? NewEventId()
                                                : event.event_id());
-  if (auto s = CheckString("shop_id", event.shop_id(), kMaxShopIdBytes);
+  if (auto s = CheckTextField("shop_id", event.shop_id(), kMaxShopIdBytes);
       !s.ok()) {
     return s;
   }
   stored.set_shop_id(event.shop_id().empty() ? kDefaultShopId
                                              : event.shop_id());
-  if (auto s = CheckString("product_id", event.product_id(), kMaxIdBytes);
+  if (auto s = CheckTextField("product_id", event.product_id(), kMaxIdBytes);
       !s.ok()) {
     return s;
   }
   stored.set_product_id(event.product_id());
-  if (auto s = CheckString("session_id", event.session_id(), kMaxIdBytes);
+  if (auto s = CheckTextField("session_id", event.session_id(), kMaxIdBytes);
       !s.ok()) {
     return s;
   }

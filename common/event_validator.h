@@ -3,7 +3,9 @@
 
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "shopstream/internal/v1/pipeline.pb.h"
@@ -43,6 +45,11 @@ class EventValidator {
  private:
   EventTimeWindow window_;
 };
+
+// At most `max_bytes`, and no NUL (PostgreSQL text cannot hold it, and
+// libpq would cut a parameter short at it); the error names `field`.
+absl::Status CheckTextField(absl::string_view field, const std::string& value,
+                            size_t max_bytes);
 
 // A time-ordered (version 7) UUID in its lower-case text form.
 std::string NewEventId();

@@ -32,16 +32,7 @@ absl::StatusOr<int64_t> MicrosOf(const google::protobuf::Timestamp& ts,
 }
 
 absl::Status CheckId(const std::string& value, const char* field) {
-  if (value.size() > kMaxIdBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": at most ", kMaxIdBytes, " bytes"));
-  }
-  // No stored id holds NUL, and libpq would cut the filter short at it.
-  if (value.find('\0') != std::string::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": must not contain NUL characters"));
-  }
-  return absl::OkStatus();
+  return CheckTextField(field, value, kMaxIdBytes);
 }
 
 // Abseil remembers every name it was asked to load, found or not, for the
@@ -84,13 +75,9 @@ absl::StatusOr<MicrosRange> CheckScope(const std::string& shop_id,
   if (required && shop_id.empty()) {
     return absl::InvalidArgumentError("shop_id: required");
   }
-  if (shop_id.size() > kMaxShopIdBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("shop_id: at most ", kMaxShopIdBytes, " bytes"));
-  }
-  if (shop_id.find('\0') != std::string::npos) {
-    return absl::InvalidArgumentError(
-        "shop_id: must not contain NUL characters");
+  if (absl::Status s = CheckTextField("shop_id", shop_id, kMaxShopIdBytes);
+      !s.ok()) {
+    return s;
   }
   MicrosRange range;
   if (from != nullptr) {

@@ -192,7 +192,8 @@ void SummaryWatchers::Run() {
     // One computation per distinct request, outside the lock, for the
     // watchers still allowed to see it.
     absl::flat_hash_map<std::string, absl::StatusOr<v1::Summary>> results;
-    absl::flat_hash_map<WatchStream*, absl::Status> refused;
+    // Kept as failed summaries, so either kind is read the same way below.
+    absl::flat_hash_map<WatchStream*, absl::StatusOr<v1::Summary>> refused;
     mu_.Unlock();
     for (const auto& watch : due) {
       if (watch->still_allowed_) {
@@ -219,13 +220,12 @@ void SummaryWatchers::Run() {
       // A key that cannot be checked now (its store unreachable) is tried
       // again like a failed summary; one that fails its check ends the
       // stream.
-      if (it != refused.end() && !absl::IsUnavailable(it->second)) {
-        to_end.emplace_back(watch, ToGrpcStatus(it->second));
+      if (it != refused.end() && !absl::IsUnavailable(it->second.status())) {
+        to_end.emplace_back(watch, ToGrpcStatus(it->second.status()));
         continue;
       }
       const absl::StatusOr<v1::Summary>& summary =
-          it != refused.end() ? absl::StatusOr<v1::Summary>(it->second)
-                              : results.at(watch->request_key_);
+          it != refused.end() ? it->second : results.at(watch->request_key_);
       if (summary.ok()) {
         watch->message_ = *summary;
         watch->writing_ = true;
