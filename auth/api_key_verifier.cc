@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "common/grpc_status.h"
 
 namespace shopstream::auth {
 
@@ -81,10 +82,12 @@ absl::Status ApiKeyVerifier::Charge(const Principal& principal, double cost) {
   const double needed = std::min(cost, capacity);
   if (bucket.tokens < needed) {
     const double wait = (needed - bucket.tokens) / options_.rate_per_second;
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "rate limit of API key ", principal.key_id, " exceeded (",
-        options_.rate_per_second, "/s); retry in ",
-        std::max<int64_t>(1, static_cast<int64_t>(std::ceil(wait))), " s"));
+    return WithRetryDelay(
+        absl::ResourceExhaustedError(absl::StrCat(
+            "rate limit of API key ", principal.key_id, " exceeded (",
+            options_.rate_per_second, "/s); retry in ",
+            std::max<int64_t>(1, static_cast<int64_t>(std::ceil(wait))), " s")),
+        absl::Seconds(wait));
   }
   bucket.tokens -= cost;
   return absl::OkStatus();

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "auth/request_authorizer.h"
+#include "common/grpc_status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -158,6 +159,9 @@ TEST(ApiKeyVerifierTest, ARequestLargerThanTheBucketPassesAndIsPaidFor) {
   EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_THAT(std::string(refused.message()),
               ::testing::HasSubstr("retry in 2 s"));
+  // The exact wait travels as a RetryInfo for clients and the gateway.
+  ASSERT_TRUE(RetryDelayOf(refused).has_value());
+  EXPECT_NEAR(absl::ToDoubleSeconds(*RetryDelayOf(refused)), 1.1, 1e-6);
   table.now += absl::Seconds(2);
   EXPECT_TRUE(verifier.Charge(principal, 1).ok());
   EXPECT_FALSE(verifier.Charge(principal, 1000).ok())

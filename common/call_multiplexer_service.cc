@@ -133,6 +133,7 @@ grpc::Status CallMultiplexerService::Calls(
                        result.set_id(id);
                        result.set_code(status.error_code());
                        result.set_message(status.error_message());
+                       result.set_details(status.error_details());
                        result.set_response(std::move(response));
                        outbox->Add(std::move(result));
                      });

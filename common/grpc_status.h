@@ -3,14 +3,24 @@
 
 #include <grpcpp/support/status.h>
 
+#include <optional>
+
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 
 namespace shopstream {
 
-// The two status types share their codes; these carry code and message
-// across, in the one place that knows both.
+// The two status types share their codes; these carry code, message and
+// payloads across, in the one place that knows both. Payloads travel as the
+// details of a google.rpc.Status, the way gRPC clients read them.
 grpc::Status ToGrpcStatus(const absl::Status& status);
 absl::Status FromGrpcStatus(const grpc::Status& status);
+
+// Tells the caller when a retry may succeed, as a google.rpc.RetryInfo.
+absl::Status WithRetryDelay(absl::Status status, absl::Duration delay);
+// The RetryInfo's delay, if the status carries one.
+std::optional<absl::Duration> RetryDelayOf(const absl::Status& status);
+std::optional<absl::Duration> RetryDelayOf(const grpc::Status& status);
 
 }  // namespace shopstream
 

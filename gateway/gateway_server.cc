@@ -21,6 +21,7 @@
 #include "boost/asio/write.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
+#include "common/grpc_status.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/request_id.h"
@@ -68,6 +69,16 @@ constexpr auto kWriteTimeout = std::chrono::seconds(30);
 // close_notify before the connection is closed anyway.
 constexpr auto kCloseNotifyTimeout = std::chrono::seconds(5);
 constexpr size_t kFirstReadBytes = 4096;
+
+// Whole seconds, rounded up: a client retrying at the header's time must
+// not come back too early. No delay given means a second.
+std::string RetryAfterSeconds(std::optional<absl::Duration> delay) {
+  if (!delay.has_value() || *delay <= absl::Seconds(1)) {
+    return kRetryAfterSeconds;
+  }
+  return absl::StrCat(
+      absl::ToInt64Seconds(absl::Ceil(*delay, absl::Seconds(1))));
+}
 
 std::chrono::steady_clock::duration ToChrono(absl::Duration duration) {
   return absl::ToChronoNanoseconds(duration);
@@ -231,10 +242,12 @@ RestResponse RestTranscoder::TranscodeResponse(
                                        status.error_code())
                         : message);
     // Both mean "not now": tell the client when to retry (with the same
-    // event_id, which keeps the retry from counting twice).
+    // event_id, which keeps the retry from counting twice): when the backend
+    // said (a rate limit knows), else in a second.
     if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
         status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
-      error.headers.emplace_back("Retry-After", kRetryAfterSeconds);
+      error.headers.emplace_back("Retry-After",
+                                 RetryAfterSeconds(RetryDelayOf(status)));
     }
     return error;
   }

@@ -20,6 +20,7 @@
 #include "boost/asio/write.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
+#include "common/grpc_status.h"
 #include "gmock/gmock.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/server.h"
@@ -67,6 +68,11 @@ class TestIngestService final : public shopstream::v1::IngestService::Service {
     if (type == "full") {
       return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                           "queue is full");
+    }
+    if (type == "limited") {
+      return ToGrpcStatus(
+          WithRetryDelay(absl::ResourceExhaustedError("rate limit exceeded"),
+                         absl::Milliseconds(2500)));
     }
     response->mutable_acceptance()->set_status("accepted");
     response->set_event_id("event-1");
@@ -515,6 +521,14 @@ TEST_F(GatewayServerTest, BackendFullIs429WithRetryAfter) {
   EXPECT_EQ(response.result_int(), 429);
   EXPECT_EQ(response.body(), R"({"error":"queue is full"})");
   EXPECT_EQ(response[http::field::retry_after], "1");
+}
+
+TEST_F(GatewayServerTest, RetryAfterIsTheBackendsDelayRoundedUp) {
+  const Response response =
+      Send(http::verb::post, "/v1/events", R"({"event_type":"limited"})");
+  EXPECT_EQ(response.result_int(), 429);
+  EXPECT_EQ(response.body(), R"({"error":"rate limit exceeded"})");
+  EXPECT_EQ(response[http::field::retry_after], "3");
 }
 
 TEST_F(GatewayServerTest, UnreachableBackendIs503) {

@@ -189,7 +189,7 @@ void MultiplexedBackend::ReadResults(Stream* stream) {
     }
     for (auto& [call, result] : answered) {
       call.done(grpc::Status(static_cast<grpc::StatusCode>(result->code()),
-                             result->message()),
+                             result->message(), result->details()),
                 std::move(*result->mutable_response()));
     }
   }

@@ -8,6 +8,7 @@
 #include <future>
 #include <regex>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "auth/api_key_store.h"
@@ -364,18 +365,27 @@ TEST(AuthTest, TheShopComesFromTheKey) {
 
 TEST(AuthTest, RateLimitAnswers429WithRetryAfter) {
   LocalStack stack(LocalStackOptions{
-      .ingest_flags = {"--rate_limit_per_key=1", "--rate_limit_burst=3"}});
+      .ingest_flags = {"--rate_limit_per_key=0.25", "--rate_limit_burst=3"}});
   int accepted = 0, limited = 0;
   for (int i = 0; i < 10; ++i) {
     HttpResponse r = stack.Post("/v1/events", absl::StrCat(kEventJson, "}"));
     if (r.status == 202) ++accepted;
     if (r.status == 429) {
       ++limited;
-      EXPECT_EQ(r.headers["retry-after"], "1");
       EXPECT_THAT(r.body, HasSubstr("rate limit"));
+      // The header is the wait the message names: a token takes 4 s at
+      // 0.25/s, so the wait is 1 to 4 s, not a fixed second.
+      const std::string& after = r.headers["retry-after"];
+      EXPECT_THAT(r.body, HasSubstr(absl::StrCat("retry in ", after, " s")));
+      int seconds = 0;
+      EXPECT_TRUE(absl::SimpleAtoi(after, &seconds)) << after;
+      EXPECT_GE(seconds, 1);
+      EXPECT_LE(seconds, 4);
+      // Right after the burst is spent, nearly a whole token is missing.
+      if (limited == 1) EXPECT_EQ(seconds, 4) << r.body;
     }
   }
-  // Three at once, and at most a few more as the bucket refills at 1/s.
+  // Three at once; the bucket refills at one per 4 s.
   EXPECT_GE(accepted, 3);
   EXPECT_GE(limited, 1);
   EXPECT_EQ(accepted + limited, 10);
