@@ -26,6 +26,9 @@ ABSL_FLAG(int, metrics_port, 9102,
 ABSL_FLAG(int, max_watchers, 1000,
           "WatchSummary streams served at once; more are refused with "
           "RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int, max_watchers_per_shop, 100,
+          "WatchSummary streams of one shop served at once, all its keys "
+          "together; more are refused with RESOURCE_EXHAUSTED.");
 ABSL_FLAG(int, watch_min_interval_ms, 250,
           "Least time between two pushes to one WatchSummary stream; commits "
           "in between are coalesced.");
@@ -53,6 +56,8 @@ int main(int argc, char** argv) {
   shopstream::RollupAnalytics queries(&pool);
   shopstream::WatchOptions watch_options;
   watch_options.max_watchers = absl::GetFlag(FLAGS_max_watchers);
+  watch_options.max_watchers_per_shop =
+      absl::GetFlag(FLAGS_max_watchers_per_shop);
   watch_options.min_interval =
       absl::Milliseconds(absl::GetFlag(FLAGS_watch_min_interval_ms));
   std::unique_ptr<shopstream::auth::ServiceAuth> auth =

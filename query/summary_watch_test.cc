@@ -28,7 +28,8 @@ class SummaryWatchTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(SchemaMigrator().Apply(db_.conninfo()).ok());
     WatchOptions options;
-    options.max_watchers = 2;
+    options.max_watchers = 3;
+    options.max_watchers_per_shop = 2;
     options.min_interval = absl::Milliseconds(50);
     service_ = std::make_unique<AnalyticsService>(&queries_, options);
     listener_ = std::make_unique<CommitListener>(
@@ -142,25 +143,38 @@ TEST_F(SummaryWatchTest, AWatcherOfEveryShopHearsEachShop) {
   EXPECT_EQ(summary.total_page_views(), 1);
 }
 
-TEST_F(SummaryWatchTest, RefusesWatchersPastTheLimitAndFreesSlotsOnCancel) {
+TEST_F(SummaryWatchTest, RefusesWatchersPastTheLimitsAndFreesSlotsOnCancel) {
   auto first = Watch("shop");
   auto second = Watch("shop");
   v1::Summary summary;
   ASSERT_TRUE(first->reader->Read(&summary));
   ASSERT_TRUE(second->reader->Read(&summary));
 
+  // A third of one shop is past its share, though a slot is free.
   auto third = Watch("shop");
   EXPECT_FALSE(third->reader->Read(&summary));
   grpc::Status refused = third->reader->Finish();
-  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
-      << refused.error_message();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(refused.error_message(),
+            "at most 2 summary watchers of one shop at a time; try again "
+            "later");
+  // Another shop takes the free slot; then every slot is taken.
+  auto other = Watch("other");
+  ASSERT_TRUE(other->reader->Read(&summary));
+  auto fourth = Watch("third-shop");
+  EXPECT_FALSE(fourth->reader->Read(&summary));
+  refused = fourth->reader->Finish();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(refused.error_message(),
+            "at most 3 summary watchers at a time; try again later");
 
+  // A cancelled stream frees its slot and its shop's share.
   first->context.TryCancel();
   EXPECT_FALSE(first->reader->Read(&summary));
   EXPECT_EQ(first->reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
-  ASSERT_TRUE(WaitForWatchers(1));
-  auto fourth = Watch("shop");
-  EXPECT_TRUE(fourth->reader->Read(&summary));
+  ASSERT_TRUE(WaitForWatchers(2));
+  auto again = Watch("shop");
+  EXPECT_TRUE(again->reader->Read(&summary));
 }
 
 TEST_F(SummaryWatchTest, RefusesABadRangeNamingTheField) {

@@ -118,6 +118,16 @@ grpc::ServerWriteReactor<v1::Summary>* SummaryWatchers::Watch(
           absl::StrCat("at most ", options_.max_watchers,
                        " summary watchers at a time; try again later")));
     }
+    int& of_shop = watches_per_shop_[request.shop_id()];
+    if (of_shop >= options_.max_watchers_per_shop) {
+      if (of_shop == 0) watches_per_shop_.erase(request.shop_id());
+      return Refuse(grpc::Status(
+          grpc::StatusCode::RESOURCE_EXHAUSTED,
+          absl::StrCat("at most ", options_.max_watchers_per_shop,
+                       " summary watchers of one shop at a time; try again "
+                       "later")));
+    }
+    ++of_shop;
     watches_[watch.get()] = watch;
     count = watches_.size();
     wake_.Signal();
@@ -136,6 +146,10 @@ void SummaryWatchers::Remove(WatchStream* watch) {
     if (it == watches_.end()) return;
     last = std::move(it->second);
     watches_.erase(it);
+    auto of_shop = watches_per_shop_.find(last->request_.shop_id());
+    if (of_shop != watches_per_shop_.end() && --of_shop->second <= 0) {
+      watches_per_shop_.erase(of_shop);
+    }
     count = watches_.size();
   }
   LogInfo("watch ended", {{"watchers", absl::StrCat(count)}});

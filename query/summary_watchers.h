@@ -19,6 +19,10 @@ namespace shopstream {
 struct WatchOptions {
   // More watchers than this are refused with RESOURCE_EXHAUSTED.
   int max_watchers = 1000;
+  // And more than this of one shop (all of a shop's keys together; watchers
+  // of every shop count as one more shop), so that one shop cannot hold
+  // every slot.
+  int max_watchers_per_shop = 100;
   // Pushes to one watcher are at least this far apart; commits in between
   // are coalesced into the next push.
   absl::Duration min_interval = absl::Milliseconds(250);
@@ -80,6 +84,7 @@ class SummaryWatchers {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_map<WatchStream*, std::shared_ptr<WatchStream>> watches_
       ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, int> watches_per_shop_ ABSL_GUARDED_BY(mu_);
   std::thread worker_;
 };
 
