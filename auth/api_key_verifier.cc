@@ -12,33 +12,26 @@ ApiKeyVerifier::ApiKeyVerifier(Lookup lookup, VerifierOptions options,
                                Clock clock)
     : lookup_(std::move(lookup)), options_(options), clock_(std::move(clock)) {}
 
+namespace {
+
+// Drops expired entries when `cache` is full, and everything if that is not
+// enough: a bound, not an eviction policy worth more code.
+template <typename Map, typename Expires>
+void MakeRoom(Map& cache, size_t limit, absl::Time now, Expires expires) {
+  if (cache.size() < limit) return;
+  absl::erase_if(cache,
+                 [&](const auto& entry) { return expires(entry) <= now; });
+  if (cache.size() >= limit) cache.clear();
+}
+
+}  // namespace
+
 absl::StatusOr<Principal> ApiKeyVerifier::Verify(absl::string_view key) {
   absl::StatusOr<ApiKeyParts> parts = ParseApiKey(key);
   if (!parts.ok()) return parts.status();
-  const absl::Time now = clock_();
-  std::optional<ApiKeyRecord> record;
-  bool cached = false;
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = cache_.find(parts->key_id);
-    if (it != cache_.end() && it->second.expires > now) {
-      record = it->second.record;
-      cached = true;
-    }
-  }
-  if (!cached) {
-    // Looked up outside the lock: concurrent misses for one key may both
-    // ask, which costs a query, not correctness.
-    absl::StatusOr<std::optional<ApiKeyRecord>> found = lookup_(parts->key_id);
-    if (!found.ok()) {
-      return absl::UnavailableError(absl::StrCat(
-          "cannot verify the API key now: ", found.status().message()));
-    }
-    record = *std::move(found);
-    absl::MutexLock lock(&mu_);
-    EvictIfFull(now);
-    cache_[parts->key_id] = CacheEntry{record, now + options_.cache_ttl};
-  }
+  LookupResult found = Find(parts->key_id, clock_());
+  if (!found.ok()) return found.status();
+  const std::optional<ApiKeyRecord>& record = *found;
   if (!record.has_value() ||
       !ConstantTimeEquals(HashSecret(parts->secret), record->secret_sha256)) {
     return absl::UnauthenticatedError("API key is not valid");
@@ -50,11 +43,70 @@ absl::StatusOr<Principal> ApiKeyVerifier::Verify(absl::string_view key) {
   return Principal{record->key_id, record->shop_id, record->scope};
 }
 
-void ApiKeyVerifier::EvictIfFull(absl::Time now) {
-  if (cache_.size() < options_.max_cache_entries) return;
-  absl::erase_if(
-      cache_, [now](const auto& entry) { return entry.second.expires <= now; });
-  if (cache_.size() >= options_.max_cache_entries) cache_.clear();
+ApiKeyVerifier::LookupResult ApiKeyVerifier::Find(const std::string& key_id,
+                                                  absl::Time now) {
+  std::shared_ptr<PendingLookup> pending;
+  {
+    absl::MutexLock lock(&mu_);
+    auto known = known_.find(key_id);
+    if (known != known_.end() && known->second.expires > now) {
+      return known->second.record;
+    }
+    if (auto it = unknown_.find(key_id);
+        it != unknown_.end() && it->second > now) {
+      return std::nullopt;
+    }
+    auto [it, first] = pending_.try_emplace(key_id);
+    if (!first) {
+      // Someone is asking already: wait for their answer.
+      pending = it->second;
+      mu_.Await(absl::Condition(&pending->done));
+      return pending->result;
+    }
+    it->second = std::make_shared<PendingLookup>();
+    pending = it->second;
+    pending->unknown_id = known == known_.end();
+    if (pending->unknown_id) {
+      if (unknown_lookups_ >= options_.max_unknown_lookups) {
+        pending_.erase(it);
+        return WithRetryDelay(
+            absl::UnavailableError("too many API keys not seen before are "
+                                   "being looked up; retry in 1 s"),
+            absl::Seconds(1));
+      }
+      ++unknown_lookups_;
+    }
+  }
+  // Looked up outside the lock; other callers of this key wait for it.
+  LookupResult found = lookup_(key_id);
+  if (!found.ok()) {
+    found = absl::UnavailableError(absl::StrCat(
+        "cannot verify the API key now: ", found.status().message()));
+  }
+  absl::MutexLock lock(&mu_);
+  if (pending->unknown_id) --unknown_lookups_;
+  pending_.erase(key_id);
+  Remember(key_id, found, now);
+  pending->result = found;
+  pending->done = true;
+  return found;
+}
+
+void ApiKeyVerifier::Remember(const std::string& key_id,
+                              const LookupResult& found, absl::Time now) {
+  if (!found.ok()) return;
+  const absl::Time expires = now + options_.cache_ttl;
+  if (found->has_value()) {
+    MakeRoom(known_, options_.max_cache_entries, now,
+             [](const auto& entry) { return entry.second.expires; });
+    known_[key_id] = KnownKey{**found, expires};
+    unknown_.erase(key_id);
+  } else {
+    MakeRoom(unknown_, options_.max_unknown_entries, now,
+             [](const auto& entry) { return entry.second; });
+    unknown_[key_id] = expires;
+    known_.erase(key_id);
+  }
 }
 
 absl::Status ApiKeyVerifier::Charge(const Principal& principal, double cost) {

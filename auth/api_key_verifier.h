@@ -2,6 +2,7 @@
 #define SHOPSTREAM_AUTH_API_KEY_VERIFIER_H_
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -25,9 +26,16 @@ struct VerifierOptions {
   // How long a looked-up key (found, unknown or revoked) is trusted before
   // it is looked up again: the most a revocation takes to apply.
   absl::Duration cache_ttl = absl::Seconds(10);
-  // Entries beyond this are dropped (expired ones first) so that a flood of
-  // made-up key ids cannot grow memory.
+  // Keys found in the store, and ids found to be unknown, are remembered
+  // apart: entries beyond these bounds are dropped (expired ones first), and
+  // a flood of made-up ids only ever displaces other unknown ids.
   size_t max_cache_entries = 100000;
+  size_t max_unknown_entries = 10000;
+  // Lookups of ids this process has not found before, at once; more are
+  // refused with UNAVAILABLE. Kept below the lookup pool's size so that
+  // made-up ids cannot hold every connection while known keys' cached
+  // answers expire and need looking up again.
+  int max_unknown_lookups = 2;
   // Token bucket per key: sustained requests per second and burst; 0 turns
   // rate limiting off.
   double rate_per_second = 0;
@@ -47,7 +55,9 @@ class ApiKeyVerifier {
                  Clock clock = &absl::Now);
 
   // UNAUTHENTICATED for a malformed, unknown or revoked key or a wrong
-  // secret; UNAVAILABLE when the store cannot be asked (not cached).
+  // secret; UNAVAILABLE when the store cannot be asked (not cached), or
+  // when too many ids not found before are being looked up. Concurrent
+  // callers of one uncached key share one lookup.
   absl::StatusOr<Principal> Verify(absl::string_view key);
 
   // Takes `cost` tokens from the key's bucket; RESOURCE_EXHAUSTED when it
@@ -55,22 +65,37 @@ class ApiKeyVerifier {
   absl::Status Charge(const Principal& principal, double cost);
 
  private:
-  struct CacheEntry {
-    std::optional<ApiKeyRecord> record;
+  using LookupResult = absl::StatusOr<std::optional<ApiKeyRecord>>;
+  struct KnownKey {
+    ApiKeyRecord record;
     absl::Time expires;
+  };
+  // One lookup in progress, awaited by every caller of its key.
+  struct PendingLookup {
+    bool unknown_id = false;  // counted in unknown_lookups_
+    bool done = false;
+    LookupResult result;
   };
   struct Bucket {
     double tokens = 0;
     absl::Time refilled;
   };
 
-  void EvictIfFull(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The cached answer, or a lookup's: nullopt for an unknown id.
+  LookupResult Find(const std::string& key_id, absl::Time now);
+  void Remember(const std::string& key_id, const LookupResult& found,
+                absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Lookup lookup_;
   const VerifierOptions options_;
   const Clock clock_;
   absl::Mutex mu_;
-  absl::flat_hash_map<std::string, CacheEntry> cache_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, KnownKey> known_ ABSL_GUARDED_BY(mu_);
+  // Unknown ids and when that answer expires.
+  absl::flat_hash_map<std::string, absl::Time> unknown_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::shared_ptr<PendingLookup>> pending_
+      ABSL_GUARDED_BY(mu_);
+  int unknown_lookups_ ABSL_GUARDED_BY(mu_) = 0;
   absl::flat_hash_map<std::string, Bucket> buckets_ ABSL_GUARDED_BY(mu_);
 };
 

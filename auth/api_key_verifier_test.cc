@@ -1,8 +1,13 @@
 #include "auth/api_key_verifier.h"
 
+#include <atomic>
+#include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "auth/request_authorizer.h"
 #include "common/grpc_status.h"
 #include "gmock/gmock.h"
@@ -32,6 +37,7 @@ class KeyTable {
     return [this](const std::string& key_id)
                -> absl::StatusOr<std::optional<ApiKeyRecord>> {
       ++lookups;
+      if (before_lookup) before_lookup(key_id);
       if (!reachable) return absl::UnavailableError("store down");
       auto it = records_.find(key_id);
       if (it == records_.end()) return std::nullopt;
@@ -42,8 +48,11 @@ class KeyTable {
     return [this] { return now; };
   }
 
-  int lookups = 0;
+  std::atomic<int> lookups = 0;
   bool reachable = true;
+  // Runs in each lookup (on the verifying thread): a test holds lookups
+  // open with it.
+  std::function<void(const std::string& key_id)> before_lookup;
   absl::Time now = absl::FromUnixSeconds(1700000000);
 
  private:
@@ -127,22 +136,115 @@ TEST(ApiKeyVerifierTest, UnknownKeysAreCachedAndStoreFailuresAreNot) {
   EXPECT_TRUE(verifier.Verify(other).ok());
 }
 
-TEST(ApiKeyVerifierTest, CacheStaysBounded) {
+TEST(ApiKeyVerifierTest, UnknownIdsStayBoundedAndNeverDisplaceKnownKeys) {
+  KeyTable table;
+  const std::string known = table.Add("shop-a", Scope::kWrite);
+  ApiKeyVerifier verifier(table.lookup(), {.max_unknown_entries = 10},
+                          table.clock());
+  ASSERT_TRUE(verifier.Verify(known).ok());
+  std::vector<std::string> made_up;
+  for (int i = 0; i < 100; ++i) {
+    made_up.push_back(GenerateApiKey().text);
+    EXPECT_EQ(verifier.Verify(made_up.back()).status().code(),
+              absl::StatusCode::kUnauthenticated);
+  }
+  EXPECT_EQ(table.lookups, 101);
+  // The latest unknown id is still remembered; the first one did not stay
+  // beyond the bound, so repeating it asks again.
+  (void)verifier.Verify(made_up.back());
+  EXPECT_EQ(table.lookups, 101);
+  (void)verifier.Verify(made_up.front());
+  EXPECT_EQ(table.lookups, 102);
+  // The real key is still cached.
+  EXPECT_TRUE(verifier.Verify(known).ok());
+  EXPECT_EQ(table.lookups, 102);
+}
+
+TEST(ApiKeyVerifierTest, KnownKeysStayBounded) {
   KeyTable table;
   ApiKeyVerifier verifier(table.lookup(), {.max_cache_entries = 10},
                           table.clock());
   std::vector<std::string> keys;
-  for (int i = 0; i < 100; ++i) {
-    keys.push_back(GenerateApiKey().text);
-    (void)verifier.Verify(keys.back());
+  for (int i = 0; i < 30; ++i) {
+    keys.push_back(table.Add("shop-a", Scope::kRead));
+    ASSERT_TRUE(verifier.Verify(keys.back()).ok());
   }
-  EXPECT_EQ(table.lookups, 100);
-  // The latest key is still cached; the first one did not stay beyond the
-  // bound, so repeating it asks again.
-  (void)verifier.Verify(keys.back());
-  EXPECT_EQ(table.lookups, 100);
-  (void)verifier.Verify(keys.front());
-  EXPECT_EQ(table.lookups, 101);
+  EXPECT_EQ(table.lookups, 30);
+  ASSERT_TRUE(verifier.Verify(keys.back()).ok());
+  EXPECT_EQ(table.lookups, 30);
+  ASSERT_TRUE(verifier.Verify(keys.front()).ok());
+  EXPECT_EQ(table.lookups, 31);
+}
+
+TEST(ApiKeyVerifierTest, CallersOfOneKeyShareOneLookup) {
+  KeyTable table;
+  const std::string key = table.Add("shop-a", Scope::kWrite);
+  absl::Notification release;
+  table.before_lookup = [&](const std::string&) {
+    release.WaitForNotification();
+  };
+  ApiKeyVerifier verifier(table.lookup(), {}, table.clock());
+  std::atomic<int> verified = 0;
+  std::vector<std::thread> callers;
+  for (int i = 0; i < 8; ++i) {
+    callers.emplace_back([&] {
+      if (verifier.Verify(key).ok()) ++verified;
+    });
+  }
+  // Let the callers pile up behind the first lookup.
+  absl::SleepFor(absl::Milliseconds(100));
+  release.Notify();
+  for (std::thread& caller : callers) caller.join();
+  EXPECT_EQ(verified, 8);
+  EXPECT_EQ(table.lookups, 1);
+}
+
+TEST(ApiKeyVerifierTest, MadeUpIdsCannotHoldEveryLookup) {
+  KeyTable table;
+  const std::string known = table.Add("shop-a", Scope::kWrite);
+  ApiKeyVerifier verifier(
+      table.lookup(),
+      {.cache_ttl = absl::Seconds(10), .max_unknown_lookups = 2},
+      table.clock());
+  ASSERT_TRUE(verifier.Verify(known).ok());
+  const std::string known_id = ParseApiKey(known)->key_id;
+
+  // Two lookups of made-up ids hang, as on a slow store.
+  absl::Notification release;
+  std::atomic<int> held = 0;
+  table.before_lookup = [&](const std::string& key_id) {
+    if (key_id == known_id) return;
+    ++held;
+    // Bounded, so that a verifier that lets a third one through fails the
+    // test instead of hanging it.
+    release.WaitForNotificationWithTimeout(absl::Seconds(10));
+  };
+  std::vector<std::thread> hanging;
+  for (int i = 0; i < 2; ++i) {
+    hanging.emplace_back([&] { (void)verifier.Verify(GenerateApiKey().text); });
+  }
+  for (int i = 0; i < 500 && held < 2; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_EQ(held, 2);
+
+  // A third made-up id is refused at once, with when to retry.
+  absl::StatusOr<Principal> refused = verifier.Verify(GenerateApiKey().text);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(refused.status().message()),
+              ::testing::HasSubstr("retry in 1 s"));
+  EXPECT_EQ(RetryDelayOf(refused.status()), absl::Seconds(1));
+  // The known key's cached answer expires; its lookup still goes through.
+  table.now += absl::Seconds(11);
+  const int before = table.lookups;
+  EXPECT_TRUE(verifier.Verify(known).ok());
+  EXPECT_EQ(table.lookups, before + 1);
+
+  release.Notify();
+  for (std::thread& t : hanging) t.join();
+  // The slots are free again.
+  EXPECT_EQ(verifier.Verify(GenerateApiKey().text).status().code(),
+            absl::StatusCode::kUnauthenticated);
 }
 
 TEST(ApiKeyVerifierTest, ARequestLargerThanTheBucketPassesAndIsPaidFor) {

@@ -20,8 +20,9 @@ ABSL_FLAG(double, rate_limit_burst, 0,
 namespace shopstream::auth {
 namespace {
 
-// Key lookups are rare (once per key and TTL); two connections suffice.
-constexpr int kKeyLookupConnections = 2;
+// Key lookups are rare (once per key and TTL). Lookups of ids not found
+// before may hold all but one connection, which stays for known keys.
+constexpr int kKeyLookupConnections = 3;
 
 }  // namespace
 
@@ -32,6 +33,7 @@ std::unique_ptr<ServiceAuth> ServiceAuth::FromFlags(
       absl::Milliseconds(absl::GetFlag(FLAGS_api_key_cache_ttl_ms));
   options.rate_per_second = absl::GetFlag(FLAGS_rate_limit_per_key);
   options.burst = absl::GetFlag(FLAGS_rate_limit_burst);
+  options.max_unknown_lookups = kKeyLookupConnections - 1;
   const bool enabled = absl::GetFlag(FLAGS_auth);
   if (!enabled) {
     LogWarning(
