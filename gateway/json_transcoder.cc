@@ -647,11 +647,16 @@ class ExactNumberHandler {
   bool String(const char* text, rapidjson::SizeType length, bool copy) {
     return document_.String(text, length, copy);
   }
-  bool StartObject() { return document_.StartObject(); }
+  bool StartObject() {
+    keys_.emplace_back();
+    return document_.StartObject();
+  }
   bool Key(const char* text, rapidjson::SizeType length, bool copy) {
+    keys_.back().assign(text, length);
     return document_.Key(text, length, copy);
   }
   bool EndObject(rapidjson::SizeType members) {
+    keys_.pop_back();
     return document_.EndObject(members);
   }
   bool StartArray() { return document_.StartArray(); }
@@ -695,10 +700,16 @@ class ExactNumberHandler {
   }
 
   bool too_big() const { return too_big_; }
+  // Where the reader is: the innermost open object's latest key, which is
+  // the field of a value, or of the array holding it. Empty outside any.
+  std::string current_field() const {
+    return keys_.empty() ? std::string() : keys_.back();
+  }
 
  private:
   rapidjson::Document& document_;
   bool too_big_ = false;
+  std::vector<std::string> keys_;  // per open object, its latest key
 };
 
 absl::StatusOr<rapidjson::Document> ParseJson(absl::string_view json) {
@@ -718,6 +729,16 @@ absl::StatusOr<rapidjson::Document> ParseJson(absl::string_view json) {
     return !result.IsError();
   };
   document.Populate(parse);
+  // The reader refuses exponents past a double's range itself; the handler
+  // refuses the rest that overflow. Either way the field can be named.
+  const bool too_big =
+      handler.too_big() ||
+      (result.IsError() && result.Code() == rapidjson::kParseErrorNumberTooBig);
+  if (result.IsError() && too_big && !handler.current_field().empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        handler.current_field(), ": number too big (malformed JSON at offset ",
+        result.Offset(), ")"));
+  }
   if (result.IsError()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "malformed JSON at offset ", result.Offset(), ": ",

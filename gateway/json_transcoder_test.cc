@@ -390,8 +390,13 @@ TEST_F(JsonTranscoderTest, NumbersAreReadExactly) {
   ASSERT_TRUE(
       transcoder_.ParseMessage(R"({"order_amount":19.99})", &event).ok());
   EXPECT_EQ(event.order_amount(), 19.99);
-  EXPECT_THAT(ParseError(R"({"d":1.8e308})"),
-              HasSubstr("malformed JSON at offset 5: Number too big"));
+  // The field is named, also inside arrays and after nested objects.
+  EXPECT_EQ(ParseError(R"({"d":1.8e308})"),
+            "d: number too big (malformed JSON at offset 5)");
+  EXPECT_THAT(ParseError(R"({"nested":{"i32":1},"repeated_d":[1,-1e400]})"),
+              HasSubstr("repeated_d: number too big"));
+  EXPECT_THAT(ParseError(R"({"list":[{"a":1},1e400]})"),
+              HasSubstr("list: number too big"));
   EXPECT_THAT(RoundTrip(R"({"i64":-9223372036854775808,"d":-0})"),
               HasSubstr(R"("i64":-9223372036854775808)"));
   EXPECT_EQ(RoundTrip(R"({"i64":-9223372036854775808,"d":-0})"),
