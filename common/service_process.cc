@@ -5,6 +5,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/synchronization/mutex.h"
+#include "common/keepalive.h"
 #include "common/log.h"
 #include "common/rpc_observer.h"
 #include "common/termination.h"
@@ -39,6 +40,7 @@ std::unique_ptr<grpc::Server> StartGrpcServer(
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS,
                              absl::GetFlag(FLAGS_grpc_max_concurrent_streams));
   builder.SetMaxReceiveMessageSize(absl::GetFlag(FLAGS_grpc_max_message_bytes));
+  AllowClientKeepalive(builder);
   builder.AddListeningPort(address, *credentials);
   for (grpc::Service* service : services) builder.RegisterService(service);
   std::vector<

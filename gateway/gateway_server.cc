@@ -22,6 +22,7 @@
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
 #include "common/grpc_status.h"
+#include "common/keepalive.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/request_id.h"
@@ -1211,10 +1212,14 @@ absl::Status GatewayServer::Impl::ConnectBackends() {
       channels_by_target;
   for (const auto& [service, target] : options_.backends) {
     if (!stubs_by_target.contains(target)) {
+      grpc::ChannelArguments args;
+      SetClientKeepalive(args, options_.backend_keepalive);
       auto channel =
-          grpc::CreateChannel(target, options_.backend_credentials != nullptr
-                                          ? options_.backend_credentials
-                                          : grpc::InsecureChannelCredentials());
+          grpc::CreateCustomChannel(target,
+                                    options_.backend_credentials != nullptr
+                                        ? options_.backend_credentials
+                                        : grpc::InsecureChannelCredentials(),
+                                    args);
       channels_by_target[target] = channel;
       stubs_.push_back(std::make_unique<grpc::GenericStub>(channel));
       stubs_by_target[target] = stubs_.back().get();

@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/keepalive.h"
 #include "gateway/json_transcoder.h"
 #include "gateway/route_table.h"
 #include "google/protobuf/message.h"
@@ -124,6 +125,9 @@ struct GatewayOptions {
   std::string static_dir;
   // For the backend channels; null: plaintext.
   std::shared_ptr<grpc::ChannelCredentials> backend_credentials;
+  // Pings on the backend channels, so that calls do not wait on a
+  // connection to a backend whose host vanished (see common/keepalive.h).
+  KeepalivePolicy backend_keepalive;
   // PEM certificate chain and private key: with both, clients must speak
   // HTTPS (TLS 1.2 or later); both empty: plain HTTP.
   std::string tls_cert_file;

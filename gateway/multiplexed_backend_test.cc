@@ -1,6 +1,11 @@
 #include "gateway/multiplexed_backend.h"
 
+#include <arpa/inet.h>
 #include <grpcpp/grpcpp.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -8,10 +13,12 @@
 #include <map>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/call_multiplexer_service.h"
+#include "common/keepalive.h"
 #include "gtest/gtest.h"
 
 namespace shopstream::gateway {
@@ -36,6 +43,85 @@ class StalledMultiplexer final : public internal::v1::CallMultiplexer::Service {
 
  private:
   std::atomic<bool> released_{false};
+};
+
+// A TCP relay to a backend that can go silent: its connections stay open
+// but carry nothing either way, as when the backend's host vanishes
+// without a reset.
+class SilenceableRelay {
+ public:
+  explicit SilenceableRelay(int backend_port) : backend_port_(backend_port) {
+    listener_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address = Loopback(0);
+    bind(listener_, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+    listen(listener_, 16);
+    socklen_t length = sizeof(address);
+    getsockname(listener_, reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+    threads_.emplace_back([this] { AcceptLoop(); });
+  }
+  ~SilenceableRelay() {
+    stopping_ = true;
+    shutdown(listener_, SHUT_RDWR);
+    for (std::thread& t : threads_) t.join();
+    close(listener_);
+  }
+  int port() const { return port_; }
+  void Silence() { silent_ = true; }
+
+ private:
+  static sockaddr_in Loopback(int port) {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    return address;
+  }
+  void AcceptLoop() {
+    while (!stopping_) {
+      pollfd ready{listener_, POLLIN, 0};
+      if (poll(&ready, 1, 50) <= 0) continue;
+      const int client = accept(listener_, nullptr, nullptr);
+      if (client < 0) continue;
+      const int backend = socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in address = Loopback(backend_port_);
+      if (connect(backend, reinterpret_cast<sockaddr*>(&address),
+                  sizeof(address)) != 0) {
+        close(client);
+        close(backend);
+        continue;
+      }
+      threads_.emplace_back(
+          [this, client, backend] { Relay(client, backend); });
+    }
+  }
+  void Relay(int a, int b) {
+    char buffer[16384];
+    while (!stopping_) {
+      if (silent_) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        continue;
+      }
+      pollfd fds[2] = {{a, POLLIN, 0}, {b, POLLIN, 0}};
+      if (poll(fds, 2, 50) <= 0) continue;
+      bool closed = false;
+      for (int i = 0; i < 2 && !closed; ++i) {
+        if (fds[i].revents == 0) continue;
+        const ssize_t n = read(fds[i].fd, buffer, sizeof(buffer));
+        closed = n <= 0 || write(fds[1 - i].fd, buffer, n) != n;
+      }
+      if (closed) break;
+    }
+    close(a);
+    close(b);
+  }
+
+  const int backend_port_;
+  int listener_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::atomic<bool> silent_{false};
+  std::vector<std::thread> threads_;  // joined only from the destructor
 };
 
 // Answers collected from the backend's threads.
@@ -110,6 +196,59 @@ TEST(MultiplexedBackendTest, CallsToAStalledBackendExpireAndStopReturns) {
   service.Release();
   EXPECT_TRUE(stopped_in_time) << "Stop() waited for a stalled backend";
   stopped.wait();
+  server->Shutdown();
+}
+
+TEST(MultiplexedBackendTest, KeepaliveNoticesABackendThatWentSilent) {
+  StalledMultiplexer service;
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                           &port);
+  builder.RegisterService(&service);
+  AllowClientKeepalive(builder, absl::Milliseconds(100));
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  auto relay = std::make_unique<SilenceableRelay>(port);
+
+  // The gateway's channel settings, with times short enough for a test.
+  grpc::ChannelArguments args;
+  SetClientKeepalive(args, {.time = absl::Milliseconds(300),
+                            .timeout = absl::Milliseconds(300)});
+  auto backend = std::make_unique<MultiplexedBackend>(
+      grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(relay->port()),
+                                grpc::InsecureChannelCredentials(), args));
+  backend->Start();
+  for (int i = 0; i < 500 && !backend->Ready(); ++i) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_TRUE(backend->Ready());
+
+  // While the backend answers, pings keep the idle stream open: the server
+  // accepts them, no GOAWAY.
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(backend->Ready()) << "stream dropped at " << i * 20 << " ms";
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+
+  // Silent: unanswered pings end the stream within about 600 ms, where TCP
+  // alone would take minutes. Calls then go by the unary path instead.
+  relay->Silence();
+  bool noticed = false;
+  for (int i = 0; i < 500 && !noticed; ++i) {
+    absl::SleepFor(absl::Milliseconds(20));
+    noticed = !backend->Ready();
+  }
+  EXPECT_TRUE(noticed) << "the stream to a silent backend stayed open";
+
+  auto stopped = std::async(std::launch::async, [&] { backend->Stop(); });
+  const bool stopped_in_time =
+      stopped.wait_for(std::chrono::seconds(30)) == std::future_status::ready;
+  service.Release();
+  EXPECT_TRUE(stopped_in_time);
+  stopped.wait();
+  // The server's side of the silent connection waits on it until closed.
+  relay.reset();
   server->Shutdown();
 }
 

@@ -6,6 +6,7 @@
 #include "auth/service_auth.h"
 #include "common/flags.h"
 #include "common/health_reporter.h"
+#include "common/keepalive.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/service_process.h"
@@ -56,11 +57,8 @@ int main(int argc, char** argv) {
   shopstream::DeclareIngestMetrics();
 
   grpc::ChannelArguments args;
-  // Keep the processor stream alive through idle periods and notice a dead
-  // processor quickly.
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
-  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
-  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  // Notice a processor whose host vanished in seconds.
+  shopstream::SetClientKeepalive(args);
   shopstream::ProcessorClientOptions options;
   options.max_outstanding_events = absl::GetFlag(FLAGS_max_outstanding_events);
   options.linger = absl::Microseconds(absl::GetFlag(FLAGS_processor_linger_us));
