@@ -5,6 +5,7 @@
 #include "absl/flags/flag.h"
 #include "admin/key_admin.h"
 #include "common/flags.h"
+#include "storage/pg_conninfo.h"
 #include "storage/schema_migrator.h"
 
 ABSL_FLAG(std::string, postgres,
@@ -20,7 +21,8 @@ int main(int argc, char** argv) {
   std::vector<char*> positional =
       shopstream::ParseFlagsAndEnvironment(argc, argv);
   std::vector<std::string> command(positional.begin() + 1, positional.end());
-  const std::string conninfo = absl::GetFlag(FLAGS_postgres);
+  const std::string conninfo =
+      shopstream::WithNetworkTimeouts(absl::GetFlag(FLAGS_postgres));
   // The table may not exist yet when no service has started.
   if (absl::Status status =
           shopstream::SchemaMigrator().Apply(conninfo).status();

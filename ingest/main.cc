@@ -15,6 +15,7 @@
 #include "ingest/ingest_service.h"
 #include "ingest/processor_client.h"
 #include "ingest/processor_pool.h"
+#include "storage/pg_conninfo.h"
 
 ABSL_FLAG(std::string, ingest_address, "0.0.0.0:50051",
           "gRPC listen address of the ingest service.");
@@ -94,7 +95,8 @@ int main(int argc, char** argv) {
   shopstream::ProcessorPool processors(std::move(members));
 
   std::unique_ptr<shopstream::auth::ServiceAuth> auth =
-      shopstream::auth::ServiceAuth::FromFlags(absl::GetFlag(FLAGS_postgres));
+      shopstream::auth::ServiceAuth::FromFlags(
+          shopstream::WithNetworkTimeouts(absl::GetFlag(FLAGS_postgres)));
   const shopstream::EventTimeWindow window{
       .max_age = absl::Hours(24) *
                  std::max<int64_t>(1, absl::GetFlag(FLAGS_max_event_age_days)),

@@ -17,6 +17,7 @@
 #include "processor/batch_committer.h"
 #include "processor/event_partitions.h"
 #include "processor/event_pipeline_service.h"
+#include "storage/pg_conninfo.h"
 #include "storage/pg_probe.h"
 #include "storage/schema_migrator.h"
 
@@ -53,7 +54,8 @@ int main(int argc, char** argv) {
   shopstream::InitServiceProcess("processor");
   shopstream::ParseFlagsAndEnvironment(argc, argv);
 
-  const std::string conninfo = absl::GetFlag(FLAGS_postgres);
+  const std::string conninfo =
+      shopstream::WithNetworkTimeouts(absl::GetFlag(FLAGS_postgres));
   if (!shopstream::SchemaMigrator::ApplyAtStart(conninfo).ok()) return 1;
   if (absl::GetFlag(FLAGS_migrate_only)) return 0;
   auto metrics =

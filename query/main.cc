@@ -12,6 +12,7 @@
 #include "query/analytics_service.h"
 #include "query/commit_listener.h"
 #include "query/rollup_analytics.h"
+#include "storage/pg_conninfo.h"
 #include "storage/pg_probe.h"
 #include "storage/schema_migrator.h"
 
@@ -45,7 +46,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   shopstream::DeclarePostgresMetrics();
-  const std::string conninfo = absl::GetFlag(FLAGS_postgres);
+  const std::string conninfo =
+      shopstream::WithNetworkTimeouts(absl::GetFlag(FLAGS_postgres));
   // The schema must exist before the first query; whichever service starts
   // first creates it.
   if (!shopstream::SchemaMigrator::ApplyAtStart(conninfo).ok()) return 1;
