@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
+#include "common/metrics.h"
 
 namespace shopstream::auth {
 
@@ -69,6 +70,7 @@ ApiKeyVerifier::LookupResult ApiKeyVerifier::Find(const std::string& key_id,
     if (pending->unknown_id) {
       if (unknown_lookups_ >= options_.max_unknown_lookups) {
         pending_.erase(it);
+        ApiKeyLookups(KeyLookup::kRefused).Increment();
         return WithRetryDelay(
             absl::UnavailableError("too many API keys not seen before are "
                                    "being looked up; retry in 1 s"),
@@ -79,6 +81,10 @@ ApiKeyVerifier::LookupResult ApiKeyVerifier::Find(const std::string& key_id,
   }
   // Looked up outside the lock; other callers of this key wait for it.
   LookupResult found = lookup_(key_id);
+  ApiKeyLookups(!found.ok()          ? KeyLookup::kFailed
+                : found->has_value() ? KeyLookup::kFound
+                                     : KeyLookup::kUnknown)
+      .Increment();
   if (!found.ok()) {
     found = absl::UnavailableError(absl::StrCat(
         "cannot verify the API key now: ", found.status().message()));

@@ -10,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "auth/request_authorizer.h"
 #include "common/grpc_status.h"
+#include "common/metrics.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -121,6 +122,9 @@ TEST(ApiKeyVerifierTest, RevocationAppliesOnceTheTtlHasPassed) {
 TEST(ApiKeyVerifierTest, UnknownKeysAreCachedAndStoreFailuresAreNot) {
   KeyTable table;
   ApiKeyVerifier verifier(table.lookup(), {}, table.clock());
+  const double unknown_before = ApiKeyLookups(KeyLookup::kUnknown).Value();
+  const double failed_before = ApiKeyLookups(KeyLookup::kFailed).Value();
+  const double found_before = ApiKeyLookups(KeyLookup::kFound).Value();
   const std::string unknown = GenerateApiKey().text;
   EXPECT_EQ(verifier.Verify(unknown).status().code(),
             absl::StatusCode::kUnauthenticated);
@@ -134,6 +138,10 @@ TEST(ApiKeyVerifierTest, UnknownKeysAreCachedAndStoreFailuresAreNot) {
             absl::StatusCode::kUnavailable);
   table.reachable = true;
   EXPECT_TRUE(verifier.Verify(other).ok());
+  // Each lookup is counted by its result; cached answers are not lookups.
+  EXPECT_EQ(ApiKeyLookups(KeyLookup::kUnknown).Value(), unknown_before + 1);
+  EXPECT_EQ(ApiKeyLookups(KeyLookup::kFailed).Value(), failed_before + 1);
+  EXPECT_EQ(ApiKeyLookups(KeyLookup::kFound).Value(), found_before + 1);
 }
 
 TEST(ApiKeyVerifierTest, UnknownIdsStayBoundedAndNeverDisplaceKnownKeys) {
@@ -228,8 +236,10 @@ TEST(ApiKeyVerifierTest, MadeUpIdsCannotHoldEveryLookup) {
   }
   ASSERT_EQ(held, 2);
 
-  // A third made-up id is refused at once, with when to retry.
+  // A third made-up id is refused at once, with when to retry, and counted.
+  const double refused_before = ApiKeyLookups(KeyLookup::kRefused).Value();
   absl::StatusOr<Principal> refused = verifier.Verify(GenerateApiKey().text);
+  EXPECT_EQ(ApiKeyLookups(KeyLookup::kRefused).Value(), refused_before + 1);
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(std::string(refused.status().message()),
               ::testing::HasSubstr("retry in 1 s"));

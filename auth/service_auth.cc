@@ -3,6 +3,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "common/metrics.h"
 
 ABSL_FLAG(bool, auth, true,
           "Require API keys. Turn off only for local experiments: without "
@@ -48,6 +49,7 @@ ServiceAuth::ServiceAuth(const std::string& conninfo, bool enabled,
                          VerifierOptions options)
     : authorizer_(nullptr) {
   if (!enabled) return;
+  DeclareApiKeyMetrics();
   pool_ = std::make_unique<PgConnectionPool>(conninfo, kKeyLookupConnections);
   store_ = std::make_unique<ApiKeyStore>(pool_.get());
   verifier_ = std::make_unique<ApiKeyVerifier>(

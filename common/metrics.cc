@@ -326,6 +326,21 @@ prometheus::Counter& PostgresRetries() {
   return counter;
 }
 
+prometheus::Counter& ApiKeyLookups(KeyLookup result) {
+  static auto& family =
+      prometheus::BuildCounter()
+          .Name("shopstream_api_key_lookups_total")
+          .Help(
+              "API key lookups in the store, by result; refused: not asked, "
+              "too many unknown ids at once.")
+          .Register(MetricsRegistry());
+  static constexpr std::array<const char*, 4> kResults = {"found", "unknown",
+                                                          "failed", "refused"};
+  static std::array<std::atomic<Counter*>, kResults.size()> counters{};
+  const auto index = static_cast<size_t>(result);
+  return CachedCounter(counters[index], family, {{"result", kResults[index]}});
+}
+
 void DeclareIngestMetrics() {
   EventsCounter(EventCount::kAccepted, internal::v1::PAGE_VIEW);
   IngestOutstandingEvents();
@@ -358,6 +373,13 @@ prometheus::Gauge& ServingGauge() {
           .Register(MetricsRegistry())
           .Add({});
   return gauge;
+}
+
+void DeclareApiKeyMetrics() {
+  for (KeyLookup result : {KeyLookup::kFound, KeyLookup::kUnknown,
+                           KeyLookup::kFailed, KeyLookup::kRefused}) {
+    ApiKeyLookups(result);
+  }
 }
 
 }  // namespace shopstream

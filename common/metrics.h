@@ -111,12 +111,24 @@ prometheus::Counter& ProcessorBatches(BatchCut cut);
 prometheus::Counter& PostgresErrors(absl::StatusCode code);
 prometheus::Counter& PostgresRetries();
 
+// shopstream_api_key_lookups_total{result}: key lookups in the store (a
+// cached answer is not one). A rise in unknown or refused is someone trying
+// made-up keys.
+enum class KeyLookup {
+  kFound,    // a key, valid or revoked
+  kUnknown,  // no such key id
+  kFailed,   // the store could not be asked
+  kRefused,  // too many ids not found before at once (not asked)
+};
+prometheus::Counter& ApiKeyLookups(KeyLookup result);
+
 // Create a service's series at zero when it starts, so they are scraped
 // before anything happens (rates and absent() alerts need them), instead of
 // appearing with the first event or error.
 void DeclareIngestMetrics();
 void DeclareProcessorMetrics();
 void DeclarePostgresMetrics();
+void DeclareApiKeyMetrics();
 
 // shopstream_serving: 1 while the process reports SERVING on its health
 // service, 0 while a dependency it needs is unreachable.
