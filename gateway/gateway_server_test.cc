@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -507,28 +508,27 @@ TEST_F(GatewayServerTest, BackendInvalidArgumentIs400WithItsMessage) {
       R"({"error":"event_type: must be page_view, add_to_cart or purchase"})");
 }
 
-TEST_F(GatewayServerTest, BackendUnavailableIs503) {
-  const Response response =
-      Send(http::verb::post, "/v1/events", R"({"event_type":"unavailable"})");
-  EXPECT_EQ(response.result_int(), 503);
-  EXPECT_EQ(response.body(), R"({"error":"storage is down"})");
-  EXPECT_EQ(response[http::field::retry_after], "1");
-}
-
-TEST_F(GatewayServerTest, BackendFullIs429WithRetryAfter) {
-  const Response response =
-      Send(http::verb::post, "/v1/events", R"({"event_type":"full"})");
-  EXPECT_EQ(response.result_int(), 429);
-  EXPECT_EQ(response.body(), R"({"error":"queue is full"})");
-  EXPECT_EQ(response[http::field::retry_after], "1");
-}
-
-TEST_F(GatewayServerTest, RetryAfterIsTheBackendsDelayRoundedUp) {
-  const Response response =
-      Send(http::verb::post, "/v1/events", R"({"event_type":"limited"})");
-  EXPECT_EQ(response.result_int(), 429);
-  EXPECT_EQ(response.body(), R"({"error":"rate limit exceeded"})");
-  EXPECT_EQ(response[http::field::retry_after], "3");
+TEST_F(GatewayServerTest, NotNowAnswersSayWhenToRetry) {
+  const struct {
+    const char* event_type;
+    int status;
+    const char* body;
+    const char* retry_after;
+  } cases[] = {
+      {"unavailable", 503, R"({"error":"storage is down"})", "1"},
+      {"full", 429, R"({"error":"queue is full"})", "1"},
+      // The backend's RetryInfo of 2.5 s, rounded up.
+      {"limited", 429, R"({"error":"rate limit exceeded"})", "3"},
+  };
+  for (const auto& c : cases) {
+    const Response response =
+        Send(http::verb::post, "/v1/events",
+             absl::StrCat(R"({"event_type":")", c.event_type, R"("})"));
+    EXPECT_EQ(response.result_int(), c.status) << c.event_type;
+    EXPECT_EQ(response.body(), c.body) << c.event_type;
+    EXPECT_EQ(response[http::field::retry_after], c.retry_after)
+        << c.event_type;
+  }
 }
 
 TEST_F(GatewayServerTest, UnreachableBackendIs503) {

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <future>
 #include <map>
 #include <string>
@@ -145,24 +146,47 @@ struct Answers {
   }
 };
 
-TEST(MultiplexedBackendTest, CallsToAStalledBackendExpireAndStopReturns) {
-  StalledMultiplexer service;
+// `service` on a free loopback port; `configure` adds to the builder.
+std::unique_ptr<grpc::Server> StartServer(
+    StalledMultiplexer& service, int& port,
+    const std::function<void(grpc::ServerBuilder&)>& configure = nullptr) {
   grpc::ServerBuilder builder;
-  int port = 0;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
                            &port);
   builder.RegisterService(&service);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (configure) configure(builder);
+  return builder.BuildAndStart();
+}
+
+bool AwaitReady(const MultiplexedBackend& backend) {
+  for (int i = 0; i < 500 && !backend.Ready(); ++i) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return backend.Ready();
+}
+
+// Stop must not wait for the backend; a hang fails the test rather than
+// holding it.
+bool StopsInTime(MultiplexedBackend& backend, StalledMultiplexer& service) {
+  auto stopped = std::async(std::launch::async, [&] { backend.Stop(); });
+  const bool in_time =
+      stopped.wait_for(std::chrono::seconds(30)) == std::future_status::ready;
+  service.Release();
+  stopped.wait();
+  return in_time;
+}
+
+TEST(MultiplexedBackendTest, CallsToAStalledBackendExpireAndStopReturns) {
+  StalledMultiplexer service;
+  int port = 0;
+  std::unique_ptr<grpc::Server> server = StartServer(service, port);
   ASSERT_NE(server, nullptr);
   auto backend = std::make_unique<MultiplexedBackend>(
       grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
                           grpc::InsecureChannelCredentials()),
       /*max_queued_calls=*/10);
   backend->Start();
-  for (int i = 0; i < 500 && !backend->Ready(); ++i) {
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  ASSERT_TRUE(backend->Ready());
+  ASSERT_TRUE(AwaitReady(*backend));
 
   // 1 MB calls, one at a time, far more than HTTP/2 flow control lets
   // through to a reader that never reads: the writer blocks, and what
@@ -188,26 +212,19 @@ TEST(MultiplexedBackendTest, CallsToAStalledBackendExpireAndStopReturns) {
               kCalls);
   }
 
-  // Stop cancels the stream the writer is stuck on instead of waiting for
-  // the backend; a hang fails the test rather than holding it.
-  auto stopped = std::async(std::launch::async, [&] { backend->Stop(); });
-  const bool stopped_in_time =
-      stopped.wait_for(std::chrono::seconds(30)) == std::future_status::ready;
-  service.Release();
-  EXPECT_TRUE(stopped_in_time) << "Stop() waited for a stalled backend";
-  stopped.wait();
+  // Stop cancels the stream the writer is stuck on.
+  EXPECT_TRUE(StopsInTime(*backend, service))
+      << "Stop() waited for a stalled backend";
   server->Shutdown();
 }
 
 TEST(MultiplexedBackendTest, KeepaliveNoticesABackendThatWentSilent) {
   StalledMultiplexer service;
-  grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
-                           &port);
-  builder.RegisterService(&service);
-  AllowClientKeepalive(builder, absl::Milliseconds(100));
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  std::unique_ptr<grpc::Server> server =
+      StartServer(service, port, [](grpc::ServerBuilder& builder) {
+        AllowClientKeepalive(builder, absl::Milliseconds(100));
+      });
   ASSERT_NE(server, nullptr);
   auto relay = std::make_unique<SilenceableRelay>(port);
 
@@ -219,10 +236,7 @@ TEST(MultiplexedBackendTest, KeepaliveNoticesABackendThatWentSilent) {
       grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(relay->port()),
                                 grpc::InsecureChannelCredentials(), args));
   backend->Start();
-  for (int i = 0; i < 500 && !backend->Ready(); ++i) {
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  ASSERT_TRUE(backend->Ready());
+  ASSERT_TRUE(AwaitReady(*backend));
 
   // While the backend answers, pings keep the idle stream open: the server
   // accepts them, no GOAWAY.
@@ -241,12 +255,7 @@ TEST(MultiplexedBackendTest, KeepaliveNoticesABackendThatWentSilent) {
   }
   EXPECT_TRUE(noticed) << "the stream to a silent backend stayed open";
 
-  auto stopped = std::async(std::launch::async, [&] { backend->Stop(); });
-  const bool stopped_in_time =
-      stopped.wait_for(std::chrono::seconds(30)) == std::future_status::ready;
-  service.Release();
-  EXPECT_TRUE(stopped_in_time);
-  stopped.wait();
+  EXPECT_TRUE(StopsInTime(*backend, service));
   // The server's side of the silent connection waits on it until closed.
   relay.reset();
   server->Shutdown();
