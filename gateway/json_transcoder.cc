@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
@@ -702,14 +703,17 @@ class ExactNumberHandler {
   bool too_big() const { return too_big_; }
   // Where the reader is: the innermost open object's latest key, which is
   // the field of a value, or of the array holding it. Empty outside any.
-  std::string current_field() const {
-    return keys_.empty() ? std::string() : keys_.back();
+  absl::string_view current_field() const {
+    return keys_.empty() ? absl::string_view() : keys_.back();
   }
 
  private:
   rapidjson::Document& document_;
   bool too_big_ = false;
-  std::vector<std::string> keys_;  // per open object, its latest key
+  // Per open object, its latest key. Inline, and keys short enough for
+  // std::string's own buffer, so a request's parse allocates nothing for
+  // it.
+  absl::InlinedVector<std::string, 4> keys_;
 };
 
 absl::StatusOr<rapidjson::Document> ParseJson(absl::string_view json) {
