@@ -34,6 +34,7 @@
 #include "gateway/multiplexed_backend.h"
 #include "gateway/path_template.h"
 #include "gateway/static_files.h"
+#include "gateway/tls_context_reloader.h"
 #include "google/api/httpbody.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/generic/generic_stub.h"
@@ -354,8 +355,11 @@ class GatewayServer::Impl : public std::enable_shared_from_this<Impl> {
   const StaticFiles* static_files() const {
     return static_files_.has_value() ? &*static_files_ : nullptr;
   }
-  // Null when the gateway speaks plain HTTP.
-  net::ssl::context* tls_context() const { return tls_context_.get(); }
+  // For a new connection; null when the gateway speaks plain HTTP.
+  std::shared_ptr<net::ssl::context> tls_context() const {
+    return tls_reloader_ == nullptr ? nullptr
+                                    : tls_reloader_->Current(absl::Now());
+  }
   grpc::GenericStub* StubFor(const Route* route) const {
     return stubs_by_route_.at(route);
   }
@@ -412,7 +416,7 @@ class GatewayServer::Impl : public std::enable_shared_from_this<Impl> {
   const GatewayOptions options_;
   const RestTranscoder transcoder_;
   const std::optional<StaticFiles> static_files_;
-  std::shared_ptr<net::ssl::context> tls_context_;
+  std::unique_ptr<TlsContextReloader> tls_reloader_;
   std::vector<std::unique_ptr<grpc::GenericStub>> stubs_;
   absl::flat_hash_map<const Route*, grpc::GenericStub*> stubs_by_route_;
   std::vector<std::unique_ptr<MultiplexedBackend>> multiplexers_;
@@ -454,7 +458,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
   HttpSession(tcp::socket socket, net::io_context& io_context,
               GatewayServer::Impl& server)
-      : stream_(std::move(socket), server.tls_context()),
+      : tls_context_(server.tls_context()),
+        stream_(std::move(socket), tls_context_.get()),
         io_context_(io_context),
         server_(server) {}
 
@@ -1169,6 +1174,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     stream_.socket().close(ignored);
   }
 
+  // Kept for the connection's life: the listener may move on to a renewed
+  // certificate meanwhile.
+  const std::shared_ptr<net::ssl::context> tls_context_;
   ClientStream stream_;
   net::io_context& io_context_;
   GatewayServer::Impl& server_;
@@ -1255,10 +1263,11 @@ absl::Status GatewayServer::Impl::LoadTls() {
   if (options_.tls_cert_file.empty() && options_.tls_key_file.empty()) {
     return absl::OkStatus();
   }
-  absl::StatusOr<std::shared_ptr<net::ssl::context>> context =
-      ServerTlsContext(options_.tls_cert_file, options_.tls_key_file);
-  if (!context.ok()) return context.status();
-  tls_context_ = *std::move(context);
+  absl::StatusOr<std::unique_ptr<TlsContextReloader>> reloader =
+      TlsContextReloader::Load(options_.tls_cert_file, options_.tls_key_file,
+                               options_.tls_check_interval);
+  if (!reloader.ok()) return reloader.status();
+  tls_reloader_ = *std::move(reloader);
   return absl::OkStatus();
 }
 

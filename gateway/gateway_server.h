@@ -132,6 +132,9 @@ struct GatewayOptions {
   // HTTPS (TLS 1.2 or later); both empty: plain HTTP.
   std::string tls_cert_file;
   std::string tls_key_file;
+  // How often the files are looked at for a renewed certificate, which new
+  // connections then get (see tls_context_reloader.h).
+  absl::Duration tls_check_interval = absl::Seconds(10);
 };
 
 // HTTP/1.1 JSON front end for gRPC services (Boost.Beast, async, keep-alive).

@@ -49,6 +49,9 @@ ABSL_FLAG(int, metrics_port, 9100,
 ABSL_FLAG(std::string, static_dir, "",
           "Directory whose files are served for GET and HEAD of paths no API "
           "route claims (the dashboard's build); empty: none.");
+ABSL_FLAG(int, tls_check_interval_ms, 10000,
+          "How often the HTTPS listener looks for a renewed --tls_cert_file "
+          "and --tls_key_file, which new connections then get.");
 ABSL_FLAG(
     std::string, bench_static_path, "",
     "If set, this path answers 202 without a backend (benchmark ceiling).");
@@ -120,6 +123,8 @@ int main(int argc, char** argv) {
   // The TLS flags shared with the gRPC servers: here, the HTTPS listener.
   options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
   options.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
+  options.tls_check_interval = absl::Milliseconds(
+      std::max(0, absl::GetFlag(FLAGS_tls_check_interval_ms)));
   auto server = shopstream::gateway::GatewayServer::Start(options);
   if (!server.ok()) {
     shopstream::LogError("cannot start",

@@ -1,6 +1,8 @@
 // TLS and mutual TLS between every gRPC hop, and HTTPS on the gateway, with
 // certificates made by the openssl command line for this test only.
 #include <grpcpp/grpcpp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -43,20 +45,25 @@ class TestCertificates {
   TestCertificates() {
     char dir_template[] = "/tmp/shopstream-tls-XXXXXX";
     dir_ = mkdtemp(dir_template);
-    const std::string ec =
-        "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
-    Run(absl::StrCat("openssl req -x509 ", ec, " -keyout ca.key -out ca.pem ",
+    Run(absl::StrCat("openssl req -x509 ", kNewKey,
+                     " -keyout ca.key -out ca.pem ",
                      "-days 1 -subj /CN=shopstream-test-ca"));
-    Run(absl::StrCat(
-        "openssl req ", ec,
-        " -keyout service.key -out service.csr -subj /CN=localhost"));
     std::ofstream(dir_ + "/ext.cnf")
         << "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
            "extendedKeyUsage=serverAuth,clientAuth\n";
-    Run("openssl x509 -req -in service.csr -CA ca.pem -CAkey ca.key "
-        "-CAcreateserial -out service.pem -days 1 -extfile ext.cnf");
+    Issue("service", "localhost");
   }
   ~TestCertificates() { std::filesystem::remove_all(dir_); }
+
+  // A certificate for the same names from the same CA, with a key of its
+  // own: <name>.pem and <name>.key.
+  void Issue(const std::string& name, const std::string& common_name) {
+    Run(absl::StrCat("openssl req ", kNewKey, " -keyout ", name, ".key -out ",
+                     name, ".csr -subj /CN=", common_name));
+    Run(absl::StrCat("openssl x509 -req -in ", name,
+                     ".csr -CA ca.pem -CAkey ca.key -CAcreateserial -out ",
+                     name, ".pem -days 1 -extfile ext.cnf"));
+  }
 
   std::string path(const std::string& name) const { return dir_ + "/" + name; }
 
@@ -81,6 +88,9 @@ class TestCertificates {
   }
 
  private:
+  static constexpr char kNewKey[] =
+      "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+
   void Run(const std::string& command) {
     const std::string full =
         absl::StrCat("cd ", dir_, " && ", command, " >/dev/null 2>&1");
@@ -175,6 +185,17 @@ class HttpsConnection {
   }
 
   beast::ssl_stream<beast::tcp_stream>& stream() { return *stream_; }
+
+  // The common name of the certificate the server presented.
+  std::string PeerCommonName() {
+    X509* cert = SSL_get1_peer_certificate(stream_->native_handle());
+    if (cert == nullptr) return "";
+    char name[256] = {};
+    X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, name,
+                              sizeof(name));
+    X509_free(cert);
+    return name;
+  }
 
  private:
   boost::asio::io_context io_context_;
@@ -305,6 +326,71 @@ TEST(TlsTest, GatewayServesHttpsWithItsCertificate) {
   const int status = gateway.Terminate(/*timeout_ms=*/20000);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
       << "status " << status << " (-1: killed after 20 s)";
+}
+
+TEST(TlsTest, GatewayServesARenewedCertificateWithoutARestart) {
+  TestCertificates certs;
+  std::filesystem::copy_file(certs.path("service.pem"),
+                             certs.path("gateway.pem"));
+  std::filesystem::copy_file(certs.path("service.key"),
+                             certs.path("gateway.key"));
+  certs.Issue("renewed", "renewed.localhost");
+  const int port = FreePort();
+  // /healthz needs no backend.
+  ServiceProcess gateway(
+      "shopstream-gateway",
+      {"--http_address=127.0.0.1", "--http_port=" + std::to_string(port),
+       "--metrics_port=0", "--ingest_target=127.0.0.1:1",
+       "--query_target=127.0.0.1:1",
+       "--tls_cert_file=" + certs.path("gateway.pem"),
+       "--tls_key_file=" + certs.path("gateway.key"),
+       "--tls_check_interval_ms=100"});
+  const std::string ca = certs.path("ca.pem");
+  auto common_name_served = [&] {
+    HttpsConnection connection(port, ca);
+    return connection.PeerCommonName();
+  };
+  const auto started =
+      std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  std::string before;
+  while (before.empty() && gateway.running() &&
+         std::chrono::steady_clock::now() < started) {
+    FailureOf([&] { before = common_name_served(); });
+    if (before.empty())
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(before, "localhost");
+  HttpsConnection open_before(port, ca);
+
+  // Renewed the way `cp` does it: the certificate first, then its key; the
+  // pair in between does not match and must not be served.
+  std::filesystem::copy_file(certs.path("renewed.pem"),
+                             certs.path("gateway.pem"),
+                             std::filesystem::copy_options::overwrite_existing);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(common_name_served(), "localhost");
+  std::filesystem::copy_file(certs.path("renewed.key"),
+                             certs.path("gateway.key"),
+                             std::filesystem::copy_options::overwrite_existing);
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  std::string after = common_name_served();
+  while (after != "renewed.localhost" &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    after = common_name_served();
+  }
+  EXPECT_EQ(after, "renewed.localhost");
+  // The connection opened before still works, on its old certificate.
+  EXPECT_EQ(open_before.PeerCommonName(), "localhost");
+  http::request<http::string_body> request(http::verb::get, "/healthz", 11);
+  request.set(http::field::host, "localhost");
+  http::write(open_before.stream(), request);
+  beast::flat_buffer buffer;
+  http::response<http::string_body> response;
+  http::read(open_before.stream(), buffer, response);
+  EXPECT_EQ(response.result_int(), 200);
+  EXPECT_TRUE(gateway.running());
 }
 
 TEST(TlsTest, GatewayRefusesToStartWithHalfATlsConfiguration) {
