@@ -32,8 +32,8 @@ absl::StatusOr<Principal> ApiKeyVerifier::Verify(absl::string_view key) {
   if (!parts.ok()) return parts.status();
   LookupResult found = Find(parts->key_id, clock_());
   if (!found.ok()) return found.status();
-  const std::optional<ApiKeyRecord>& record = *found;
-  if (!record.has_value() ||
+  const std::shared_ptr<const ApiKeyRecord>& record = *found;
+  if (record == nullptr ||
       !ConstantTimeEquals(HashSecret(parts->secret), record->secret_sha256)) {
     return absl::UnauthenticatedError("API key is not valid");
   }
@@ -55,7 +55,7 @@ ApiKeyVerifier::LookupResult ApiKeyVerifier::Find(const std::string& key_id,
     }
     if (auto it = unknown_.find(key_id);
         it != unknown_.end() && it->second > now) {
-      return std::nullopt;
+      return nullptr;
     }
     auto [it, first] = pending_.try_emplace(key_id);
     if (!first) {
@@ -80,14 +80,17 @@ ApiKeyVerifier::LookupResult ApiKeyVerifier::Find(const std::string& key_id,
     }
   }
   // Looked up outside the lock; other callers of this key wait for it.
-  LookupResult found = lookup_(key_id);
-  ApiKeyLookups(!found.ok()          ? KeyLookup::kFailed
-                : found->has_value() ? KeyLookup::kFound
-                                     : KeyLookup::kUnknown)
+  absl::StatusOr<std::optional<ApiKeyRecord>> looked_up = lookup_(key_id);
+  ApiKeyLookups(!looked_up.ok()          ? KeyLookup::kFailed
+                : looked_up->has_value() ? KeyLookup::kFound
+                                         : KeyLookup::kUnknown)
       .Increment();
-  if (!found.ok()) {
+  LookupResult found = nullptr;
+  if (!looked_up.ok()) {
     found = absl::UnavailableError(absl::StrCat(
-        "cannot verify the API key now: ", found.status().message()));
+        "cannot verify the API key now: ", looked_up.status().message()));
+  } else if (looked_up->has_value()) {
+    found = std::make_shared<const ApiKeyRecord>(**std::move(looked_up));
   }
   absl::MutexLock lock(&mu_);
   if (pending->unknown_id) --unknown_lookups_;
@@ -102,10 +105,10 @@ void ApiKeyVerifier::Remember(const std::string& key_id,
                               const LookupResult& found, absl::Time now) {
   if (!found.ok()) return;
   const absl::Time expires = now + options_.cache_ttl;
-  if (found->has_value()) {
+  if (*found != nullptr) {
     MakeRoom(known_, options_.max_cache_entries, now,
              [](const auto& entry) { return entry.second.expires; });
-    known_[key_id] = KnownKey{**found, expires};
+    known_[key_id] = KnownKey{*found, expires};
     unknown_.erase(key_id);
   } else {
     MakeRoom(unknown_, options_.max_unknown_entries, now,

@@ -65,9 +65,11 @@ class ApiKeyVerifier {
   absl::Status Charge(const Principal& principal, double cost);
 
  private:
-  using LookupResult = absl::StatusOr<std::optional<ApiKeyRecord>>;
+  // Null for an unknown id. Shared, so that a cached answer costs a request
+  // a reference count, not a copy of the record's strings.
+  using LookupResult = absl::StatusOr<std::shared_ptr<const ApiKeyRecord>>;
   struct KnownKey {
-    ApiKeyRecord record;
+    std::shared_ptr<const ApiKeyRecord> record;
     absl::Time expires;
   };
   // One lookup in progress, awaited by every caller of its key.
@@ -81,7 +83,7 @@ class ApiKeyVerifier {
     absl::Time refilled;
   };
 
-  // The cached answer, or a lookup's: nullopt for an unknown id.
+  // The cached answer, or a lookup's: null for an unknown id.
   LookupResult Find(const std::string& key_id, absl::Time now);
   void Remember(const std::string& key_id, const LookupResult& found,
                 absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

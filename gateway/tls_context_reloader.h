@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -31,7 +32,7 @@ class TlsContextReloader {
   // and the last good context kept, so the listener never stops serving.
   std::shared_ptr<boost::asio::ssl::context> Current(absl::Time now);
 
-  // Contexts built after the first; for tests and logs.
+  // Contexts built after the first; for tests.
   int reloads() const;
 
  private:
@@ -61,7 +62,9 @@ class TlsContextReloader {
   mutable absl::Mutex mu_;
   std::shared_ptr<boost::asio::ssl::context> context_ ABSL_GUARDED_BY(mu_);
   PairVersion loaded_ ABSL_GUARDED_BY(mu_);
-  PairVersion refused_ ABSL_GUARDED_BY(mu_);
+  // The last changed pair that could not be used (logged once); a missing
+  // file counts as a version too, so its removal is logged.
+  std::optional<PairVersion> refused_ ABSL_GUARDED_BY(mu_);
   absl::Time next_check_ ABSL_GUARDED_BY(mu_);
   int reloads_ ABSL_GUARDED_BY(mu_) = 0;
 };
