@@ -1,6 +1,6 @@
 // Faults with real processes: every event answered OK must be stored, once,
 // whatever dies on the way, and every aggregate must count it once. Clients
-// retry with the same event_id, as the README tells them to: gRPC clients
+// retry with the same event_id, as docs/delivery.md tells them to: gRPC clients
 // with backoff, REST clients after the Retry-After the gateway sends.
 #include <dirent.h>
 #include <grpcpp/grpcpp.h>
