@@ -301,6 +301,78 @@ prometheus::Counter& ProcessorBatches(BatchCut cut) {
   return CachedCounter(counters[index], family, {{"cut", kCuts[index]}});
 }
 
+prometheus::Counter& RollupFolds(bool ok) {
+  static auto& family = prometheus::BuildCounter()
+                            .Name("shopstream_rollup_folds_total")
+                            .Help("Fold steps of the rollup folder, by result.")
+                            .Register(MetricsRegistry());
+  static auto& folded = family.Add({{"result", "ok"}});
+  static auto& failed = family.Add({{"result", "failed"}});
+  return ok ? folded : failed;
+}
+
+prometheus::Histogram& RollupFoldDuration() {
+  static auto& histogram = prometheus::BuildHistogram()
+                               .Name("shopstream_rollup_fold_duration_seconds")
+                               .Help("Time of one fold step, commit included.")
+                               .Register(MetricsRegistry())
+                               .Add({}, LatencyBuckets());
+  return histogram;
+}
+
+prometheus::Counter& RollupFoldedEvents() {
+  static auto& counter = prometheus::BuildCounter()
+                             .Name("shopstream_rollup_folded_events_total")
+                             .Help("Events added to the rollups by the folder.")
+                             .Register(MetricsRegistry())
+                             .Add({});
+  return counter;
+}
+
+prometheus::Gauge& RollupLag() {
+  static auto& gauge =
+      prometheus::BuildGauge()
+          .Name("shopstream_rollup_lag_seconds")
+          .Help(
+              "How long the oldest event of the last fold waited since it "
+              "was appended; 0 when there was nothing to fold.")
+          .Register(MetricsRegistry())
+          .Add({});
+  return gauge;
+}
+
+prometheus::Gauge& RollupLastFold() {
+  static auto& gauge =
+      prometheus::BuildGauge()
+          .Name("shopstream_rollup_last_fold_timestamp_seconds")
+          .Help("When the last fold step committed.")
+          .Register(MetricsRegistry())
+          .Add({});
+  return gauge;
+}
+
+prometheus::Counter& RollupShopsSetAside() {
+  static auto& counter =
+      prometheus::BuildCounter()
+          .Name("shopstream_rollup_shops_set_aside_total")
+          .Help(
+              "Times a shop's events were set aside because their fold "
+              "failed; they are retried alone.")
+          .Register(MetricsRegistry())
+          .Add({});
+  return counter;
+}
+
+prometheus::Gauge& RollupPendingShops() {
+  static auto& gauge =
+      prometheus::BuildGauge()
+          .Name("shopstream_rollup_pending_shops")
+          .Help("Shops with events set aside, waiting for a retry.")
+          .Register(MetricsRegistry())
+          .Add({});
+  return gauge;
+}
+
 prometheus::Counter& PostgresErrors(absl::StatusCode code) {
   static auto& family =
       prometheus::BuildCounter()
@@ -354,6 +426,17 @@ void DeclareProcessorMetrics() {
                        BatchCut::kWaitBehindCommit, BatchCut::kClosing}) {
     ProcessorBatches(cut);
   }
+}
+
+void DeclareRollupMetrics() {
+  RollupFolds(true);
+  RollupFolds(false);
+  RollupFoldDuration();
+  RollupFoldedEvents();
+  RollupLag();
+  RollupLastFold();
+  RollupShopsSetAside();
+  RollupPendingShops();
 }
 
 void DeclarePostgresMetrics() {

@@ -106,6 +106,21 @@ enum class BatchCut {
 };
 prometheus::Counter& ProcessorBatches(BatchCut cut);
 
+// The folder, which adds committed events to the rollups behind the
+// appends (rollups/rollup_folder.h).
+// shopstream_rollup_folds_total{result}: fold steps, ok or failed.
+prometheus::Counter& RollupFolds(bool ok);
+prometheus::Histogram& RollupFoldDuration();
+prometheus::Counter& RollupFoldedEvents();
+// How long the oldest event of the last fold waited since its append: the
+// folder's lag (0 when it had nothing to fold).
+prometheus::Gauge& RollupLag();
+// When the last fold committed (unix seconds).
+prometheus::Gauge& RollupLastFold();
+// Shops whose events a fold set aside after a failure, and how many wait.
+prometheus::Counter& RollupShopsSetAside();
+prometheus::Gauge& RollupPendingShops();
+
 // shopstream_postgres_errors_total{kind}: kind is the status code a libpqxx
 // exception became (unavailable, aborted, invalid_argument, internal).
 prometheus::Counter& PostgresErrors(absl::StatusCode code);
@@ -127,6 +142,7 @@ prometheus::Counter& ApiKeyLookups(KeyLookup result);
 // appearing with the first event or error.
 void DeclareIngestMetrics();
 void DeclareProcessorMetrics();
+void DeclareRollupMetrics();
 void DeclarePostgresMetrics();
 void DeclareApiKeyMetrics();
 

@@ -1,0 +1,94 @@
+#ifndef SHOPSTREAM_ROLLUPS_ROLLUP_SCHEMA_H_
+#define SHOPSTREAM_ROLLUPS_ROLLUP_SCHEMA_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+
+// The one definition of what each rollup table holds and how events are
+// counted into it. The folder adds events with it, the queries count the
+// raw tail with the same expressions, and the verifier recomputes rollup
+// rows from raw events with it.
+namespace shopstream::rollups {
+
+// What a rollup row measures, and so how a fold merges into it.
+enum class Measures {
+  // page_views, add_to_carts, purchases, revenue_cents,
+  // max_purchase_cents, min_purchase_cents.
+  kShopCounts,
+  // page_views, add_to_carts, purchases, revenue_cents.
+  kProductCounts,
+  // None: the row says its key was seen.
+  kPresence,
+};
+
+// A rollup table whose rows are aggregates of raw events grouped by key.
+struct EventRollup {
+  absl::string_view table;
+  // Primary key columns, in order.
+  std::vector<absl::string_view> key_columns;
+  // Each key column's value for one event, aliased `e` (same order).
+  std::vector<absl::string_view> key_of_event;
+  // Which events count at all ("" for every event).
+  absl::string_view event_filter;
+  Measures measures;
+  // The key column that holds the start of the row's period, and the
+  // period's length in whole UTC days: 0 for periods within a day (a
+  // day-aligned range holds them whole), 7 for weeks.
+  absl::string_view period_column;
+  int period_days = 0;
+};
+
+// Every rollup computed from raw events: shop minutes, hours and days,
+// product days and weeks, session days. Their rows over any whole UTC days
+// can be recomputed from those days' raw events.
+const std::vector<EventRollup>& EventRollups();
+
+// The same rollup by table name; null when there is none.
+const EventRollup* FindEventRollup(absl::string_view table);
+
+// Columns of a kShopCounts rollup row, after its key.
+inline constexpr char kShopCountColumns[] =
+    "page_views, add_to_carts, purchases, revenue_cents, max_purchase_cents,"
+    " min_purchase_cents";
+
+// SQL aggregates of the events of a group, aliased `e`: page_views,
+// add_to_carts, purchases, revenue_cents (numeric), then with `extremes`
+// max_purchase_cents and min_purchase_cents.
+std::string CountAggregates(bool extremes);
+
+// SELECT of a rollup's rows from the events of `source` (a FROM item whose
+// rows are events, aliased e): its key columns then its measures, grouped
+// by key and sorted by it.
+std::string RowsFromEvents(const EventRollup& rollup, absl::string_view source);
+
+// A statement adding the events of `source` to every rollup: the event
+// rollups, product_totals, shop_sessions and shop_totals. `source` is a FROM
+// item of events aliased e (parameters allowed). Returns one row: how many
+// events it folded and how many seconds the oldest of them waited since it
+// was appended (NULL when none).
+std::string FoldStatement(absl::string_view source);
+
+// The events of `shop_expr` (SQL text, or a parameter) that the rollups do
+// not hold yet: appended at or after the watermark, or in a range the
+// folder could not fold for that shop (rollup_pending). A FROM item whose
+// rows are events, aliased as `alias`. `shop_expr` NULL means every shop.
+std::string TailEvents(absl::string_view shop_expr, absl::string_view alias);
+
+// The condition that an event `e` is counted in the rollups already, for
+// the verifier: appended before the watermark (or before folding existed)
+// and not in a pending range.
+inline constexpr char kFoldedCondition[] =
+    "(e.append_xid IS NULL OR (e.append_xid < (SELECT watermark FROM "
+    "rollup_watermark) AND NOT EXISTS (SELECT 1 FROM rollup_pending p"
+    " WHERE p.shop_id = e.shop_id AND e.append_xid >= p.xid_lo"
+    " AND e.append_xid < p.xid_hi)))";
+
+// The session advisory lock a folder holds while it folds, and a rebuild
+// while it rewrites rollups: one at a time.
+inline constexpr int64_t kFoldLock = 0x73686f70666f6c64;  // "shopfold"
+
+}  // namespace shopstream::rollups
+
+#endif  // SHOPSTREAM_ROLLUPS_ROLLUP_SCHEMA_H_

@@ -1,0 +1,274 @@
+#include "rollups/rollup_verifier.h"
+
+#include <pqxx/pqxx>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "rollups/rollup_schema.h"
+#include "storage/pg_status.h"
+
+namespace shopstream::rollups {
+namespace {
+
+constexpr int64_t kDayMicros = 86'400'000'000;
+// 1970-01-05, a Monday: weeks start there.
+constexpr int64_t kMondayMicros = 4 * kDayMicros;
+
+int64_t FloorTo(int64_t micros, int64_t unit, int64_t origin = 0) {
+  int64_t offset = (micros - origin) % unit;
+  if (offset < 0) offset += unit;
+  return micros - offset;
+}
+
+std::string TimestampText(int64_t micros) {
+  return absl::FormatTime("%E4Y-%m-%d %H:%M:%E6S+00",
+                          absl::FromUnixMicros(micros), absl::UTCTimeZone());
+}
+
+std::string MicrosOf(absl::string_view column) {
+  return absl::StrCat("(extract(epoch FROM ", column, ") * 1000000)::bigint");
+}
+
+// The shop's events the rollups hold, of the range [$2, $3).
+constexpr char kFoldedInRange[] =
+    "(SELECT e.* FROM events e WHERE e.shop_id = $1"
+    " AND e.occurred_at >= $2::timestamptz AND e.occurred_at < $3::timestamptz"
+    " AND ";
+
+std::string MeasureColumns(Measures measures) {
+  switch (measures) {
+    case Measures::kShopCounts:
+      return absl::StrCat(", ", kShopCountColumns);
+    case Measures::kProductCounts:
+      return ", page_views, add_to_carts, purchases, revenue_cents";
+    case Measures::kPresence:
+      return "";
+  }
+  return "";
+}
+
+// One table's comparison: the rows it should hold (`expected`, a SELECT)
+// against those it holds (`actual`, a SELECT of the same columns), both
+// over the parameters $1 (shop), $2 and $3 (range).
+struct Comparison {
+  std::string table;
+  std::string expected;
+  std::string actual;
+  // Deletes the rows `actual` selects.
+  std::string remove;
+};
+
+std::vector<Comparison> Comparisons(bool whole_history) {
+  std::vector<Comparison> comparisons;
+  const std::string folded =
+      absl::StrCat(kFoldedInRange, kFoldedCondition, ") e");
+  for (const EventRollup& rollup : EventRollups()) {
+    if (rollup.period_days != 0) continue;
+    const std::string keys = absl::StrJoin(rollup.key_columns, ", ");
+    const std::string where = absl::StrCat(
+        " WHERE shop_id = $1 AND ", rollup.period_column,
+        " >= $2::timestamptz AND ", rollup.period_column, " < $3::timestamptz");
+    comparisons.push_back(
+        {std::string(rollup.table), RowsFromEvents(rollup, folded),
+         absl::StrCat("SELECT ", keys, MeasureColumns(rollup.measures),
+                      " FROM ", rollup.table, where),
+         absl::StrCat("DELETE FROM ", rollup.table, where)});
+  }
+  // Weeks are the sums of their days: $4 and $5 bound the weeks that
+  // overlap the range.
+  comparisons.push_back(
+      {"product_week_rollup",
+       "SELECT shop_id, date_bin('7 days', bucket_start,"
+       " '1970-01-05 00:00:00+00'::timestamptz) AS bucket_start, product_id,"
+       " sum(page_views)::bigint, sum(add_to_carts)::bigint,"
+       " sum(purchases)::bigint, sum(revenue_cents) FROM product_day_rollup"
+       " WHERE shop_id = $1 AND bucket_start >= $4::timestamptz"
+       " AND bucket_start < $5::timestamptz GROUP BY 1, 2, 3",
+       "SELECT shop_id, bucket_start, product_id, page_views, add_to_carts,"
+       " purchases, revenue_cents FROM product_week_rollup WHERE shop_id = $1"
+       " AND bucket_start >= $4::timestamptz AND bucket_start < "
+       "$5::timestamptz",
+       "DELETE FROM product_week_rollup WHERE shop_id = $1"
+       " AND bucket_start >= $4::timestamptz AND bucket_start < "
+       "$5::timestamptz"});
+  if (whole_history) {
+    comparisons.push_back(
+        {"shop_sessions",
+         absl::StrCat("SELECT DISTINCT e.shop_id, e.session_id FROM events e"
+                      " WHERE e.shop_id = $1 AND e.session_id IS NOT NULL"
+                      " AND ",
+                      kFoldedCondition),
+         "SELECT shop_id, session_id FROM shop_sessions WHERE shop_id = $1",
+         "DELETE FROM shop_sessions WHERE shop_id = $1"});
+  }
+  comparisons.push_back(
+      {"product_totals",
+       "SELECT shop_id, product_id, sum(page_views)::bigint,"
+       " sum(add_to_carts)::bigint, sum(purchases)::bigint, sum(revenue_cents)"
+       " FROM product_day_rollup WHERE shop_id = $1 GROUP BY 1, 2",
+       "SELECT shop_id, product_id, page_views, add_to_carts, purchases,"
+       " revenue_cents FROM product_totals WHERE shop_id = $1",
+       "DELETE FROM product_totals WHERE shop_id = $1"});
+  // First and last event come from the raw events when all are kept, and
+  // are taken as they stand otherwise.
+  const std::string first_last =
+      whole_history
+          ? absl::StrCat(
+                "(SELECT min(e.occurred_at) FROM events e"
+                " WHERE e.shop_id = $1 AND ",
+                kFoldedCondition,
+                "), (SELECT max(e.occurred_at) FROM events e"
+                " WHERE e.shop_id = $1 AND ",
+                kFoldedCondition, ")")
+          : "(SELECT first_event_at FROM shop_totals WHERE shop_id = $1),"
+            " (SELECT last_event_at FROM shop_totals WHERE shop_id = $1)";
+  comparisons.push_back(
+      {"shop_totals",
+       absl::StrCat(
+           "SELECT $1::text, ", first_last,
+           ", sum(page_views)::bigint, sum(add_to_carts)::bigint,"
+           " sum(purchases)::bigint, sum(revenue_cents),"
+           " max(max_purchase_cents), min(min_purchase_cents),"
+           " (SELECT count(*) FROM shop_sessions WHERE shop_id = $1),"
+           " (SELECT product_id FROM product_totals WHERE shop_id = $1"
+           " AND page_views > 0"
+           " ORDER BY page_views DESC, product_id COLLATE \"C\" LIMIT 1),"
+           " coalesce((SELECT max(page_views) FROM product_totals"
+           " WHERE shop_id = $1), 0)"
+           " FROM shop_day_rollup WHERE shop_id = $1 HAVING count(*) > 0"),
+       "SELECT shop_id, first_event_at, last_event_at, page_views,"
+       " add_to_carts, purchases, revenue_cents, max_purchase_cents,"
+       " min_purchase_cents, sessions, top_product_id, top_product_views"
+       " FROM shop_totals WHERE shop_id = $1",
+       "DELETE FROM shop_totals WHERE shop_id = $1"});
+  return comparisons;
+}
+
+absl::Status WholeDay(absl::string_view field, absl::Time t) {
+  if (absl::ToUnixMicros(t) % kDayMicros != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": must be a whole UTC day (00:00:00Z), not ",
+        absl::FormatTime(absl::RFC3339_full, t, absl::UTCTimeZone())));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+RollupVerifier::RollupVerifier(std::string conninfo)
+    : conninfo_(std::move(conninfo)) {}
+
+absl::StatusOr<VerifyReport> RollupVerifier::Verify(
+    const std::string& shop, std::optional<absl::Time> from,
+    std::optional<absl::Time> to) const {
+  return Run(shop, from, to, /*repair=*/false);
+}
+
+absl::StatusOr<VerifyReport> RollupVerifier::Rebuild(
+    const std::string& shop, std::optional<absl::Time> from,
+    std::optional<absl::Time> to) const {
+  return Run(shop, from, to, /*repair=*/true);
+}
+
+absl::StatusOr<VerifyReport> RollupVerifier::Run(const std::string& shop,
+                                                 std::optional<absl::Time> from,
+                                                 std::optional<absl::Time> to,
+                                                 bool repair) const {
+  if (shop.empty()) return absl::InvalidArgumentError("shop: required");
+  if (from) {
+    if (absl::Status s = WholeDay("from", *from); !s.ok()) return s;
+  }
+  if (to) {
+    if (absl::Status s = WholeDay("to", *to); !s.ok()) return s;
+  }
+  if (from && to && *from >= *to) {
+    return absl::InvalidArgumentError("to: must be after from");
+  }
+  absl::StatusOr<absl::StatusOr<VerifyReport>> outcome =
+      RunPg([&]() -> absl::StatusOr<VerifyReport> {
+        pqxx::connection conn(conninfo_);
+        if (repair) {
+          // Waits for the fold in progress; folds wait for the rebuild.
+          pqxx::nontransaction lock(conn);
+          lock.exec_params("SELECT pg_advisory_lock($1)", kFoldLock);
+        }
+        pqxx::transaction<pqxx::repeatable_read> tx(conn);
+        const pqxx::row kept =
+            tx.exec_params1(absl::StrCat("SELECT (SELECT ", MicrosOf("horizon"),
+                                         " FROM event_retention), ",
+                                         MicrosOf("min(occurred_at)"), ", ",
+                                         MicrosOf("max(occurred_at)"),
+                                         " FROM events WHERE shop_id = $1"),
+                            shop);
+        const std::optional<int64_t> horizon =
+            kept[0].is_null() ? std::nullopt
+                              : std::optional<int64_t>(kept[0].as<int64_t>());
+        VerifyReport report;
+        report.whole_history = !from && !to && !horizon;
+        int64_t lo = 0, hi = 0;
+        if (!kept[1].is_null()) {
+          lo = FloorTo(kept[1].as<int64_t>(), kDayMicros);
+          hi = FloorTo(kept[2].as<int64_t>(), kDayMicros) + kDayMicros;
+        }
+        if (from) lo = absl::ToUnixMicros(*from);
+        if (to) hi = absl::ToUnixMicros(*to);
+        if (horizon && lo < *horizon) {
+          if (from) {
+            return absl::InvalidArgumentError(absl::StrCat(
+                "from: raw events before ", TimestampText(*horizon),
+                " are no longer kept; their rollups cannot be checked"));
+          }
+          lo = *horizon;
+        }
+        if (hi < lo) hi = lo;
+        report.from = absl::FromUnixMicros(lo);
+        report.to = absl::FromUnixMicros(hi);
+        const int64_t week_lo = FloorTo(lo, 7 * kDayMicros, kMondayMicros);
+        const int64_t week_hi =
+            hi > lo ? FloorTo(hi - 1, 7 * kDayMicros, kMondayMicros) +
+                          7 * kDayMicros
+                    : week_lo;
+        const std::string p2 = TimestampText(lo), p3 = TimestampText(hi),
+                          p4 = TimestampText(week_lo),
+                          p5 = TimestampText(week_hi);
+        // Every statement takes the same five parameters; each uses some,
+        // and PostgreSQL must learn the type of all.
+        const std::string all_params =
+            " $2::timestamptz IS NOT NULL AND $3::timestamptz IS NOT NULL"
+            " AND $4::timestamptz IS NOT NULL AND $5::timestamptz IS NOT NULL";
+        for (const Comparison& c : Comparisons(report.whole_history)) {
+          const pqxx::row diff = tx.exec_params1(
+              absl::StrCat("WITH expected AS (", c.expected, "), actual AS (",
+                           c.actual,
+                           ") SELECT (SELECT count(*) FROM (SELECT * FROM "
+                           "expected EXCEPT ALL SELECT * FROM actual) m),"
+                           " (SELECT count(*) FROM (SELECT * FROM actual"
+                           " EXCEPT ALL SELECT * FROM expected) u) WHERE",
+                           all_params),
+              shop, p2, p3, p4, p5);
+          TableDifference d{c.table, diff[0].as<int64_t>(),
+                            diff[1].as<int64_t>()};
+          if (d.missing == 0 && d.unexpected == 0) continue;
+          report.differences.push_back(d);
+          if (!repair) continue;
+          // The rows it should hold are kept aside first: some are
+          // computed from the table itself.
+          tx.exec0(absl::StrCat("CREATE TEMP TABLE rebuilt (LIKE ", c.table,
+                                ") ON COMMIT DROP"));
+          tx.exec_params0(absl::StrCat("INSERT INTO rebuilt SELECT * FROM (",
+                                       c.expected, ") x WHERE", all_params),
+                          shop, p2, p3, p4, p5);
+          tx.exec_params0(absl::StrCat(c.remove, " AND", all_params), shop, p2,
+                          p3, p4, p5);
+          tx.exec0(
+              absl::StrCat("INSERT INTO ", c.table, " SELECT * FROM rebuilt"));
+          tx.exec0("DROP TABLE rebuilt");
+        }
+        tx.commit();
+        return report;
+      });
+  if (!outcome.ok()) return outcome.status();
+  return *outcome;
+}
+
+}  // namespace shopstream::rollups
