@@ -29,13 +29,15 @@ std::vector<internal::v1::StoredEvent> MakeAnalyticsBatch(
     const AnalyticsDataShape& shape, int stage, int64_t total,
     int64_t batch_events, int64_t batch);
 
-// How a batch reaches PostgreSQL: the processor's BatchWriter (rollups
-// included), or the pre-rollup statements, for the ingestion comparison.
+// How a batch reaches PostgreSQL: the processor's BatchWriter and then the
+// folder (rollups included), or the pre-rollup statements, for the
+// ingestion comparison.
 enum class WritePath { kBatchWriter, kWithoutRollups };
 
 struct LoadResult {
   int64_t events = 0;
-  double seconds = 0;
+  double seconds = 0;       // appends and folds
+  double fold_seconds = 0;  // of which folding what was appended
   double events_per_second() const {
     return seconds > 0 ? events / seconds : 0;
   }

@@ -12,12 +12,12 @@
 
 namespace shopstream {
 
-// Writes batches of events to PostgreSQL over one connection: COPY into a
-// session-local staging table, then, in the same transaction and one
-// prepared statement, claim each event's key in event_keys (INSERT ... ON
-// CONFLICT DO NOTHING), store the claimed events in their monthly partition
-// of events, and add exactly those rows to the rollups. A batch is all
-// stored or not at all.
+// Appends batches of events to PostgreSQL over one connection: in one
+// prepared statement (one transaction), claim each event's key in
+// event_keys (INSERT ... ON CONFLICT DO NOTHING) and store the claimed
+// events in their monthly partition of events, marked with the appending
+// transaction's id for the folder (rollups/rollup_folder.h). A batch is all
+// stored or not at all; no rollup is touched before its acknowledgement.
 class BatchWriter {
  public:
   explicit BatchWriter(std::string conninfo);

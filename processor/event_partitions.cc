@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "common/log.h"
+#include "rollups/rollup_schema.h"
 #include "storage/pg_status.h"
 
 namespace shopstream {
@@ -45,6 +46,7 @@ absl::Status ApplyRawEventRetention(const std::string& conninfo, absl::Time now,
         "i.inhrelid"
         " WHERE i.inhparent = 'events'::regclass");
     int dropped = 0;
+    int unfolded = 0;
     for (const pqxx::row& row : partitions) {
       const std::string name = row[0].as<std::string>();
       int64_t yyyymm = 0;
@@ -56,7 +58,18 @@ absl::Status ApplyRawEventRetention(const std::string& conninfo, absl::Time now,
           absl::CivilMonth(yyyymm / 100, yyyymm % 100) + 1;
       if (absl::ToUnixMicros(absl::FromCivil(next, absl::UTCTimeZone())) <=
           horizon) {
-        tx.exec("DROP TABLE " + tx.quote_name(name));
+        // Locked first, so that no append or fold of it is under way while
+        // it is checked: a month still holding events the folder has not
+        // added to the rollups waits for the next round.
+        const std::string table = tx.quote_name(name);
+        tx.exec("LOCK TABLE " + table + " IN ACCESS EXCLUSIVE MODE");
+        if (!tx.exec(absl::StrCat("SELECT 1 FROM ", table, " e WHERE NOT ",
+                                  rollups::kFoldedCondition, " LIMIT 1"))
+                 .empty()) {
+          ++unfolded;
+          continue;
+        }
+        tx.exec("DROP TABLE " + table);
         ++dropped;
       }
     }
@@ -68,6 +81,10 @@ absl::Status ApplyRawEventRetention(const std::string& conninfo, absl::Time now,
     tx.commit();
     if (dropped > 0) {
       LogInfo("raw events dropped", {{"partitions", std::to_string(dropped)}});
+    }
+    if (unfolded > 0) {
+      LogWarning("raw events kept until the folder has added them",
+                 {{"partitions", std::to_string(unfolded)}});
     }
   });
 }

@@ -17,6 +17,7 @@
 #include "processor/batch_committer.h"
 #include "processor/event_partitions.h"
 #include "processor/event_pipeline_service.h"
+#include "rollups/rollup_folder.h"
 #include "storage/pg_conninfo.h"
 #include "storage/pg_probe.h"
 #include "storage/schema_migrator.h"
@@ -44,6 +45,14 @@ ABSL_FLAG(int, shutdown_grace_ms, 15000,
           "On SIGTERM, how long taken events may take to commit; what is "
           "left is answered UNAVAILABLE; 2 s more close the streams.");
 ABSL_FLAG(bool, migrate_only, false, "Apply migrations, then exit.");
+ABSL_FLAG(bool, fold, true,
+          "Add committed events to the rollups in this process (one "
+          "processor folds at a time; the others stand by). Off: events "
+          "stay in the raw tail, which the queries add, until a folder runs.");
+ABSL_FLAG(int, fold_interval_ms, 200,
+          "Pause between folds while all committed events are folded.");
+ABSL_FLAG(int64_t, fold_max_transactions, 1000,
+          "At most this many append transactions per fold step.");
 ABSL_FLAG(int, metrics_port, 9103,
           "Port of the Prometheus /metrics endpoint; 0 disables it.");
 ABSL_FLAG(int, raw_retention_days, 0,
@@ -67,6 +76,7 @@ int main(int argc, char** argv) {
   }
   shopstream::DeclareProcessorMetrics();
   shopstream::DeclarePostgresMetrics();
+  shopstream::DeclareRollupMetrics();
 
   shopstream::CommitterOptions options;
   options.conninfo = conninfo;
@@ -95,6 +105,16 @@ int main(int argc, char** argv) {
       [&database] { return database.Check(); });
 
   absl::Notification stopping;
+  std::thread folder;
+  if (absl::GetFlag(FLAGS_fold)) {
+    folder = std::thread([&stopping, conninfo] {
+      shopstream::rollups::FolderOptions fold;
+      fold.conninfo = conninfo;
+      fold.interval = absl::Milliseconds(absl::GetFlag(FLAGS_fold_interval_ms));
+      fold.max_transactions = absl::GetFlag(FLAGS_fold_max_transactions);
+      shopstream::rollups::RollupFolder(fold).Run(stopping);
+    });
+  }
   std::thread retention;
   if (const int days = absl::GetFlag(FLAGS_raw_retention_days); days > 0) {
     retention = std::thread([&stopping, conninfo, days] {
@@ -113,6 +133,7 @@ int main(int argc, char** argv) {
   shopstream::LogInfo("stopping", {{"signal", std::to_string(sig)}});
   stopping.Notify();
   if (retention.joinable()) retention.join();
+  if (folder.joinable()) folder.join();
   // Commit and answer everything taken, then end the streams.
   committer.Stop(absl::Milliseconds(absl::GetFlag(FLAGS_shutdown_grace_ms)));
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));

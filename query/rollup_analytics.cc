@@ -4,12 +4,15 @@
 #include <array>
 #include <pqxx/pqxx>
 
+#include "absl/numeric/int128.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "query/analytics_requests.h"
 #include "query/summary_formulas.h"
 #include "query/time_buckets.h"
+#include "rollups/rollup_schema.h"
 
 namespace shopstream {
 namespace {
@@ -81,18 +84,42 @@ constexpr std::array<bool, kSourceCount> kProductSources = {true, false, false,
 constexpr std::array<bool, kSourceCount> kSessionSources = {true, false, false,
                                                             true, false};
 
-double Units(int64_t cents) { return static_cast<double>(cents) / 100.0; }
+double Units(absl::int128 cents) { return static_cast<double>(cents) / 100.0; }
 
 std::optional<int64_t> OptInt(const pqxx::field& f) {
   if (f.is_null()) return std::nullopt;
   return f.as<int64_t>();
 }
 
+// A money sum: numeric in PostgreSQL, so that it cannot overflow there.
+absl::int128 CentsOf(const pqxx::field& f) {
+  absl::int128 cents = 0;
+  if (!f.is_null() && !absl::SimpleAtoi(f.c_str(), &cents)) {
+    throw pqxx::conversion_error(
+        absl::StrCat("not a whole number of cents: ", f.c_str()));
+  }
+  return cents;
+}
+
+// The events not yet in the rollups, of shop $1 (NULL: every shop).
+std::string Tail(const char* alias) {
+  return rollups::TailEvents("$1::text", alias);
+}
+
+// The shops an answer covers, aliased t: shop $1, or with $1 NULL every
+// shop, folded or only in the tail.
+constexpr char kShops[] =
+    "(SELECT $1::text AS shop_id WHERE $1::text IS NOT NULL"
+    " UNION SELECT shop_id FROM shop_totals WHERE $1::text IS NULL"
+    " UNION SELECT shop_id FROM rollup_pending WHERE $1::text IS NULL"
+    " UNION SELECT shop_id FROM events WHERE $1::text IS NULL"
+    " AND append_xid >= (SELECT watermark FROM rollup_watermark)) t";
+
 struct Counts {
   int64_t page_views = 0;
   int64_t add_to_carts = 0;
   int64_t purchases = 0;
-  int64_t revenue_cents = 0;
+  absl::int128 revenue_cents = 0;
   std::optional<int64_t> max_cents;
   std::optional<int64_t> min_cents;
 
@@ -102,7 +129,7 @@ struct Counts {
     page_views += row[first].as<int64_t>();
     add_to_carts += row[first + 1].as<int64_t>();
     purchases += row[first + 2].as<int64_t>();
-    revenue_cents += row[first + 3].as<int64_t>();
+    revenue_cents += CentsOf(row[first + 3]);
     if (auto max = OptInt(row[first + 4])) {
       max_cents = max_cents ? std::max(*max_cents, *max) : *max;
     }
@@ -139,20 +166,59 @@ absl::Status CheckRawKept(const Totals& totals, int64_t begin) {
       "events)"));
 }
 
+// shop_totals plus the tail, in one statement (one snapshot).
 Totals LoadTotals(pqxx::transaction_base& tx, const OptText& shop) {
   static const std::string sql = absl::StrCat(
-      "SELECT count(*), ", MicrosOf("min(first_event_at)"), ", ",
-      MicrosOf("max(last_event_at)"),
-      ", coalesce(sum(page_views), 0)::bigint,"
-      " coalesce(sum(add_to_carts), 0)::bigint,"
-      " coalesce(sum(purchases), 0)::bigint,"
-      " coalesce(sum(revenue_cents), 0)::bigint,"
-      " max(max_purchase_cents), min(min_purchase_cents),"
-      " coalesce(sum(sessions), 0)::bigint, (SELECT ",
+      "WITH tail AS MATERIALIZED (SELECT e.shop_id, e.event_type,"
+      " e.occurred_at, e.product_id, e.session_id, e.order_amount_cents FROM ",
+      Tail("e"),
+      "),"
+      " stored AS (SELECT count(*) AS shops, min(first_event_at) AS first_at,"
+      " max(last_event_at) AS last_at,"
+      " coalesce(sum(page_views), 0)::bigint AS page_views,"
+      " coalesce(sum(add_to_carts), 0)::bigint AS add_to_carts,"
+      " coalesce(sum(purchases), 0)::bigint AS purchases,"
+      " coalesce(sum(revenue_cents), 0) AS revenue_cents,"
+      " max(max_purchase_cents) AS max_cents,"
+      " min(min_purchase_cents) AS min_cents,"
+      " coalesce(sum(sessions), 0)::bigint AS sessions,"
+      " CASE WHEN $1::text IS NOT NULL THEN max(top_product_id) END AS top_id,"
+      " CASE WHEN $1::text IS NOT NULL THEN max(top_product_views) END"
+      " AS top_views"
+      " FROM shop_totals WHERE ($1::text IS NULL OR shop_id = $1)),"
+      " fresh AS (SELECT count(*) AS n, min(e.occurred_at) AS first_at,"
+      " max(e.occurred_at) AS last_at, ",
+      rollups::CountAggregates(true),
+      " FROM tail e),"
+      // Sessions the tail adds: those the shop had not seen before.
+      " new_sessions AS (SELECT count(*) AS n FROM (SELECT DISTINCT"
+      " e.shop_id, e.session_id FROM tail e WHERE e.session_id IS NOT NULL"
+      " AND NOT EXISTS (SELECT 1 FROM shop_sessions s"
+      " WHERE s.shop_id = e.shop_id AND s.session_id = e.session_id)) x),"
+      // The tail's most viewed product with its all-time views, offered
+      // against the stored leader as the folder will.
+      " leader AS (SELECT v.product_id, coalesce(p.page_views, 0) + v.views"
+      " AS views FROM (SELECT e.product_id,"
+      " count(*) FILTER (WHERE e.event_type = 1) AS views FROM tail e"
+      " WHERE $1::text IS NOT NULL AND e.product_id IS NOT NULL GROUP BY 1) v"
+      " LEFT JOIN product_totals p ON p.shop_id = $1"
+      " AND p.product_id = v.product_id"
+      " WHERE coalesce(p.page_views, 0) + v.views > 0"
+      " ORDER BY 2 DESC, v.product_id COLLATE \"C\" LIMIT 1)"
+      " SELECT s.shops + f.n, ",
+      MicrosOf("least(s.first_at, f.first_at)"), ", ",
+      MicrosOf("greatest(s.last_at, f.last_at)"),
+      ", s.page_views + f.page_views, s.add_to_carts + f.add_to_carts,"
+      " s.purchases + f.purchases, s.revenue_cents + f.revenue_cents,"
+      " greatest(s.max_cents, f.max_purchase_cents),"
+      " least(s.min_cents, f.min_purchase_cents), s.sessions + ns.n, (SELECT ",
       MicrosOf("horizon"),
-      " FROM event_retention), CASE WHEN $1::text IS NOT NULL"
-      " THEN max(top_product_id) END"
-      " FROM shop_totals WHERE ($1::text IS NULL OR shop_id = $1)");
+      " FROM event_retention),"
+      " CASE WHEN l.views > coalesce(s.top_views, 0) OR (l.views = s.top_views"
+      " AND l.product_id COLLATE \"C\" < s.top_id COLLATE \"C\")"
+      " THEN l.product_id ELSE s.top_id END"
+      " FROM stored s CROSS JOIN fresh f CROSS JOIN new_sessions ns"
+      " LEFT JOIN leader l ON true");
   pqxx::row row = tx.exec_params1(sql, shop);
   Totals totals;
   totals.horizon = OptInt(row[10]);
@@ -228,28 +294,49 @@ absl::StatusOr<std::vector<Counts>> LoadShopCounts(
       buckets[it - starts.begin() - 1].Add(row, 1);
     }
   }
+  // The tail's events that fall in pieces the rollups answered, by
+  // minute: the pieces are whole minutes at least, so a minute lies in one
+  // answer bucket, and rows are placed like rollup rows.
+  std::vector<int64_t> lo, hi, index;
+  for (Source source : {Source::kMinute, Source::kHour, Source::kDay}) {
+    for (const Segment& s : plan.segments(source)) {
+      lo.push_back(s.begin);
+      hi.push_back(s.end);
+    }
+  }
+  if (!lo.empty()) {
+    static const std::string sql = absl::StrCat(
+        "SELECT ",
+        MicrosOf("date_bin('1 minute', e.occurred_at, 'epoch'::timestamptz)"),
+        ", ", rollups::CountAggregates(true),
+        " FROM unnest($2::bigint[], $3::bigint[]) AS s(lo, hi) JOIN ",
+        Tail("e"), " ON e.occurred_at >= ", At("s.lo"), " AND e.occurred_at < ",
+        At("s.hi"), " GROUP BY 1");
+    for (const pqxx::row& row :
+         tx.exec_params(sql, shop, ArrayOf(lo), ArrayOf(hi))) {
+      const int64_t start = row[0].as<int64_t>();
+      const auto it = std::upper_bound(starts.begin(), starts.end(), start);
+      buckets[it - starts.begin() - 1].Add(row, 1);
+    }
+  }
   const auto& raw = plan.segments(Source::kRaw);
   if (!raw.empty()) {
     if (absl::Status s = CheckRawKept(totals, raw.front().begin); !s.ok())
       return s;
-    std::vector<int64_t> lo, hi, index;
+    lo.clear();
+    hi.clear();
+    index.clear();
     for (const Segment& s : raw) {
       lo.push_back(s.begin);
       hi.push_back(s.end);
       index.push_back(s.bucket);
     }
     static const std::string sql = absl::StrCat(
-        "SELECT s.idx, count(*) FILTER (WHERE e.event_type = 1),"
-        " count(*) FILTER (WHERE e.event_type = 2),"
-        " count(*) FILTER (WHERE e.event_type = 3),"
-        " coalesce(sum(e.order_amount_cents) FILTER (WHERE e.event_type = 3), "
-        "0),"
-        " max(e.order_amount_cents) FILTER (WHERE e.event_type = 3),"
-        " min(e.order_amount_cents) FILTER (WHERE e.event_type = 3)"
+        "SELECT s.idx, ", rollups::CountAggregates(true),
         " FROM unnest($2::bigint[], $3::bigint[], $4::bigint[]) AS s(lo, hi, "
         "idx)"
-        " JOIN shop_totals t ON ($1::text IS NULL OR t.shop_id = $1)"
-        " JOIN events e ON e.shop_id = t.shop_id AND e.occurred_at >= ",
+        " CROSS JOIN ",
+        kShops, " JOIN events e ON e.shop_id = t.shop_id AND e.occurred_at >= ",
         At("s.lo"), " AND e.occurred_at < ", At("s.hi"), " GROUP BY s.idx");
     for (const pqxx::row& row :
          tx.exec_params(sql, shop, ArrayOf(lo), ArrayOf(hi), ArrayOf(index))) {
@@ -276,7 +363,7 @@ struct ProductRow {
   int64_t page_views = 0;
   int64_t add_to_carts = 0;
   int64_t purchases = 0;
-  int64_t revenue_cents = 0;
+  absl::int128 revenue_cents = 0;
 };
 
 const char* SumColumn(v1::ProductMetric metric) {
@@ -301,14 +388,20 @@ absl::StatusOr<std::vector<ProductRow>> LoadTopProducts(
                    " DESC, product_id COLLATE \"C\" LIMIT ", limit);
   constexpr char kSums[] =
       "SELECT product_id, sum(page_views)::bigint, sum(add_to_carts)::bigint,"
-      " sum(purchases)::bigint, sum(revenue_cents)::bigint FROM ";
+      " sum(purchases)::bigint, sum(revenue_cents) FROM ";
+  // One tail event as a product row.
+  constexpr char kTailRow[] =
+      " SELECT e.product_id, (e.event_type = 1)::int, (e.event_type = 2)::int,"
+      " (e.event_type = 3)::int, CASE WHEN e.event_type = 3"
+      " THEN coalesce(e.order_amount_cents, 0) ELSE 0 END FROM ";
   pqxx::result result;
   if (range.everything) {
-    result = tx.exec_params(
-        absl::StrCat(kSums,
-                     "product_totals WHERE ($1::text IS NULL OR shop_id = $1)",
-                     order),
-        shop);
+    static const std::string sql = absl::StrCat(
+        "WITH p AS (SELECT product_id, page_views, add_to_carts, purchases,"
+        " revenue_cents FROM product_totals"
+        " WHERE ($1::text IS NULL OR shop_id = $1) UNION ALL",
+        kTailRow, Tail("e"), " WHERE e.product_id IS NOT NULL) ");
+    result = tx.exec_params(absl::StrCat(sql, kSums, "p", order), shop);
   } else {
     RangePlan plan(kProductSources);
     plan.Add(range.from, range.to, 0);
@@ -342,15 +435,14 @@ absl::StatusOr<std::vector<ProductRow>> LoadTopProducts(
         " UNION ALL",
         rollup_rows("product_day_rollup",
                     "r.bucket_start = ANY($3::timestamptz[])"),
-        " UNION ALL"
-        " SELECT e.product_id, (e.event_type = 1)::int, (e.event_type = "
-        "2)::int,"
-        " (e.event_type = 3)::int,"
-        " CASE WHEN e.event_type = 3 THEN coalesce(e.order_amount_cents, 0)"
-        " ELSE 0 END"
-        " FROM unnest($4::bigint[], $5::bigint[]) AS s(lo, hi)"
-        " JOIN shop_totals t ON ($1::text IS NULL OR t.shop_id = $1)"
-        " JOIN events e ON e.shop_id = t.shop_id AND e.occurred_at >= ",
+        // The tail's events in the weeks and days the rollups answer.
+        " UNION ALL", kTailRow, Tail("e"),
+        " WHERE e.product_id IS NOT NULL AND ((e.occurred_at >= $2::timestamptz"
+        " AND e.occurred_at < $6::timestamptz) OR date_bin('1 day',"
+        " e.occurred_at, 'epoch'::timestamptz) = ANY($3::timestamptz[]))"
+        " UNION ALL",
+        kTailRow, "unnest($4::bigint[], $5::bigint[]) AS s(lo, hi) CROSS JOIN ",
+        kShops, " JOIN events e ON e.shop_id = t.shop_id AND e.occurred_at >= ",
         At("s.lo"), " AND e.occurred_at < ", At("s.hi"),
         " AND e.product_id IS NOT NULL) ", kSums, "p", order);
     result =
@@ -361,7 +453,7 @@ absl::StatusOr<std::vector<ProductRow>> LoadTopProducts(
   for (const pqxx::row& row : result) {
     products.push_back({row[0].as<std::string>(), row[1].as<int64_t>(),
                         row[2].as<int64_t>(), row[3].as<int64_t>(),
-                        row[4].as<int64_t>()});
+                        CentsOf(row[4])});
   }
   return products;
 }
@@ -386,10 +478,15 @@ absl::StatusOr<int64_t> LoadUniqueSessions(pqxx::transaction_base& tx,
       " JOIN shop_totals t ON ($1::text IS NULL OR t.shop_id = $1)"
       " JOIN shop_session_days d ON d.shop_id = t.shop_id AND d.day >= ",
       At("s.lo"), " AND d.day < ", At("s.hi"),
+      // The tail's sessions on those days.
       " UNION SELECT e.shop_id, e.session_id"
-      " FROM unnest($4::bigint[], $5::bigint[]) AS s(lo, hi)"
-      " JOIN shop_totals t ON ($1::text IS NULL OR t.shop_id = $1)"
-      " JOIN events e ON e.shop_id = t.shop_id AND e.occurred_at >= ",
+      " FROM unnest($2::bigint[], $3::bigint[]) AS s(lo, hi) JOIN ",
+      Tail("e"), " ON e.occurred_at >= ", At("s.lo"), " AND e.occurred_at < ",
+      At("s.hi"),
+      " WHERE e.session_id IS NOT NULL"
+      " UNION SELECT e.shop_id, e.session_id"
+      " FROM unnest($4::bigint[], $5::bigint[]) AS s(lo, hi) CROSS JOIN ",
+      kShops, " JOIN events e ON e.shop_id = t.shop_id AND e.occurred_at >= ",
       At("s.lo"), " AND e.occurred_at < ", At("s.hi"),
       " AND e.session_id IS NOT NULL) AS sessions");
   return tx.exec_params1(sql, shop, days.lo, days.hi, raw.lo, raw.hi)[0]
@@ -512,23 +609,18 @@ absl::StatusOr<v1::TimeSeries> RollupAnalytics::TimeSeries(
     starts.push_back(begin);
     plan.Add(begin, std::min((*edges)[i + 1], to), static_cast<int>(i));
   }
-  int sources = 0;
-  for (int i = 0; i < kSourceCount; ++i) {
-    sources += !plan.segments(static_cast<Source>(i)).empty();
-  }
   absl::StatusOr<std::vector<Counts>> loaded;
   absl::Status status = pool_->Run([&](pqxx::connection& conn) {
     const OptText shop = request.shop_id();
-    if (sources == 1 && plan.segments(Source::kRaw).empty()) {
-      // One rollup answers (whole UTC hours, say): one statement, one
-      // snapshot, no retention horizon to respect.
-      pqxx::nontransaction once(conn);
-      loaded = LoadShopCounts(once, shop, Totals(), plan, starts);
-      return;
-    }
+    // Rollups and the tail are read in one snapshot, so that a fold
+    // committing in between neither hides nor doubles events. Without raw
+    // pieces there is no retention horizon to respect.
     pqxx::work tx(conn);
     BeginSnapshot(tx);
-    loaded = LoadShopCounts(tx, shop, LoadTotals(tx, shop), plan, starts);
+    loaded = LoadShopCounts(
+        tx, shop,
+        plan.segments(Source::kRaw).empty() ? Totals() : LoadTotals(tx, shop),
+        plan, starts);
     tx.commit();
   });
   if (!status.ok()) return status;

@@ -7,6 +7,7 @@
 #include "processor/batch_writer.h"
 #include "processor/event_partitions.h"
 #include "query/analytics_requests.h"
+#include "rollups/rollup_folder.h"
 #include "storage/schema_migrator.h"
 #include "storage/test_database.h"
 
@@ -28,7 +29,8 @@ class RollupAnalyticsTest : public ::testing::Test {
     ASSERT_TRUE(SchemaMigrator().Apply(db_.conninfo()).ok());
   }
 
-  // Stored the way the processor stores events, rollups included.
+  // Appended the way the processor appends events; Fold() adds them to the
+  // rollups, and until then the queries count them from the raw tail.
   void Insert(const std::string& shop, const std::string& id, int type,
               const std::string& at, const char* product,
               std::optional<int64_t> cents = std::nullopt,
@@ -44,6 +46,23 @@ class RollupAnalyticsTest : public ::testing::Test {
     if (cents) e.set_order_amount_cents(*cents);
     auto written = writer_.Write({&e});
     ASSERT_TRUE(written.ok()) << written.status();
+  }
+
+  // Adds every committed event to the rollups, as the processor's folder
+  // does behind the appends.
+  void Fold() {
+    rollups::RollupFolder folder({.conninfo = db_.conninfo()});
+    absl::StatusOr<rollups::FoldResult> r;
+    do {
+      r = folder.FoldOnce();
+      ASSERT_TRUE(r.ok()) << r.status();
+    } while (r->more);
+  }
+  bool PartitionExists(const std::string& name) {
+    pqxx::connection c(db_.conninfo());
+    pqxx::work tx(c);
+    return tx.exec_params1("SELECT to_regclass($1) IS NOT NULL", name)[0]
+        .as<bool>();
   }
 
   v1::Summary Load(const std::string& shop = "", const char* from = nullptr,
@@ -128,6 +147,7 @@ TEST_F(RollupAnalyticsTest, ScopesByShopAndHalfOpenTimeRange) {
 TEST_F(RollupAnalyticsTest, RollupsCountOnlyInsertedRows) {
   Insert("s", "1", 3, "2025-10-02T10:00:00Z", "p", 100);
   Insert("s", "1", 3, "2025-10-02T10:00:00Z", "p", 100);
+  Fold();
   pqxx::connection c(db_.conninfo());
   pqxx::work tx(c);
   for (const char* table :
@@ -145,6 +165,7 @@ TEST_F(RollupAnalyticsTest,
        AfterRetentionRollupsAnswerAndRawOnlyAnswersAreRefused) {
   Insert("s", "1", 1, "2025-01-10T10:00:00Z", "old", std::nullopt, "a");
   Insert("s", "2", 1, "2025-03-10T10:00:00Z", "new", std::nullopt, "b");
+  Fold();
   ASSERT_TRUE(ApplyRawEventRetention(
                   db_.conninfo(),
                   absl::FromUnixSeconds(Ts("2025-03-15T00:00:00Z").seconds()),
@@ -186,6 +207,22 @@ TEST_F(RollupAnalyticsTest,
   auto products = queries_.TopProducts(top);
   ASSERT_TRUE(products.ok()) << products.status();
   EXPECT_EQ(products->products_size(), 2);
+}
+
+TEST_F(RollupAnalyticsTest, RetentionKeepsAMonthUntilItsEventsAreFolded) {
+  Insert("s", "1", 1, "2025-01-10T10:00:00Z", "old", std::nullopt, "a");
+  const absl::Time now =
+      absl::FromUnixSeconds(Ts("2025-03-15T00:00:00Z").seconds());
+  ASSERT_TRUE(
+      ApplyRawEventRetention(db_.conninfo(), now, absl::Hours(24 * 30)).ok());
+  // Dropped now, January's event would be in no rollup.
+  EXPECT_TRUE(PartitionExists("events_202501"));
+  EXPECT_EQ(Load("s").total_page_views(), 1);
+  Fold();
+  ASSERT_TRUE(
+      ApplyRawEventRetention(db_.conninfo(), now, absl::Hours(24 * 30)).ok());
+  EXPECT_FALSE(PartitionExists("events_202501"));
+  EXPECT_EQ(Load("s").total_page_views(), 1);
 }
 
 TEST_F(RollupAnalyticsTest, TimeSeriesRefusesTooManyBucketsNamingTo) {

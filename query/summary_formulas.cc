@@ -3,7 +3,7 @@
 namespace shopstream {
 namespace {
 
-double Cents(int64_t cents) { return static_cast<double>(cents) / 100.0; }
+double Cents(absl::int128 cents) { return static_cast<double>(cents) / 100.0; }
 
 }  // namespace
 
@@ -14,15 +14,21 @@ int64_t DivideRoundingHalfUp(int64_t a, int64_t b) {
   return r >= b - r ? q + 1 : q;
 }
 
+absl::int128 DivideRoundingHalfUp(absl::int128 a, absl::int128 b) {
+  const absl::int128 q = a / b;
+  const absl::int128 r = a % b;
+  return r >= b - r ? q + 1 : q;
+}
+
 double ConversionRatePercent(int64_t purchases, int64_t page_views) {
   if (page_views <= 0) return 0;
   // In hundredths of a percent: purchases * 10000 / page_views.
   return Cents(DivideRoundingHalfUp(purchases * 10000, page_views));
 }
 
-double AveragePurchaseValue(int64_t revenue_cents, int64_t purchases) {
+double AveragePurchaseValue(absl::int128 revenue_cents, int64_t purchases) {
   if (purchases <= 0) return 0;
-  return Cents(DivideRoundingHalfUp(revenue_cents, purchases));
+  return Cents(DivideRoundingHalfUp(revenue_cents, absl::int128(purchases)));
 }
 
 v1::Summary BuildSummary(const SummaryCounts& counts) {

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/numeric/int128.h"
 #include "shopstream/v1/analytics.pb.h"
 
 namespace shopstream {
@@ -15,7 +16,7 @@ struct SummaryCounts {
   int64_t page_views = 0;
   int64_t add_to_carts = 0;
   int64_t purchases = 0;
-  int64_t revenue_cents = 0;
+  absl::int128 revenue_cents = 0;  // a sum; may pass 2^63
   int64_t max_purchase_cents = 0;  // meaningful when purchases > 0
   int64_t min_purchase_cents = 0;
   std::optional<std::string> top_product_id;
@@ -24,13 +25,14 @@ struct SummaryCounts {
 
 // a / b rounded half up to a whole number; a >= 0, b > 0.
 int64_t DivideRoundingHalfUp(int64_t a, int64_t b);
+absl::int128 DivideRoundingHalfUp(absl::int128 a, absl::int128 b);
 
 // purchases / page_views * 100, rounded to 2 decimals; 0 without views.
 double ConversionRatePercent(int64_t purchases, int64_t page_views);
 
 // Mean purchase in currency units, rounded to 2 decimals; 0 without
 // purchases.
-double AveragePurchaseValue(int64_t revenue_cents, int64_t purchases);
+double AveragePurchaseValue(absl::int128 revenue_cents, int64_t purchases);
 
 v1::Summary BuildSummary(const SummaryCounts& counts);
 
