@@ -1,9 +1,12 @@
-// shopstream-admin: manages API keys in the events database.
+// shopstream-admin: manages API keys and checks rollups in the events
+// database.
 //   shopstream-admin keys create|list|revoke|verify [flags]
+//   shopstream-admin rollups verify|rebuild --shop S [--from D] [--to D]
 #include <iostream>
 
 #include "absl/flags/flag.h"
 #include "admin/key_admin.h"
+#include "admin/rollup_admin.h"
 #include "common/flags.h"
 #include "storage/pg_conninfo.h"
 #include "storage/schema_migrator.h"
@@ -11,11 +14,18 @@
 ABSL_FLAG(std::string, postgres,
           "host=127.0.0.1 port=5432 user=postgres dbname=shopstream",
           "libpq connection string of the events database.");
-ABSL_FLAG(std::string, shop, "", "Shop of the key (create, list).");
+ABSL_FLAG(std::string, shop, "",
+          "Shop of the key (keys create, list) or of the rollups.");
 ABSL_FLAG(std::string, scope, "", "write (ingest) or read (analytics).");
 ABSL_FLAG(std::string, description, "", "Free text kept with the key.");
 ABSL_FLAG(std::string, key_id, "", "The key to revoke (see keys list).");
 ABSL_FLAG(std::string, key, "", "The key to verify.");
+ABSL_FLAG(std::string, from, "",
+          "rollups: first UTC day to check (2025-10-01); default: the "
+          "shop's first kept raw event.");
+ABSL_FLAG(std::string, to, "",
+          "rollups: the UTC day after the last to check; default: the day "
+          "after the shop's last raw event.");
 
 int main(int argc, char** argv) {
   std::vector<char*> positional =
@@ -29,6 +39,15 @@ int main(int argc, char** argv) {
       !status.ok()) {
     std::cerr << "shopstream-admin: " << status.message() << "\n";
     return 1;
+  }
+  if (!command.empty() && command[0] == "rollups") {
+    shopstream::rollups::RollupVerifier verifier(conninfo);
+    return shopstream::admin::RollupAdmin(&verifier).Run(
+        command,
+        {.shop = absl::GetFlag(FLAGS_shop),
+         .from = absl::GetFlag(FLAGS_from),
+         .to = absl::GetFlag(FLAGS_to)},
+        std::cout, std::cerr);
   }
   shopstream::PgConnectionPool pool(conninfo, 1);
   shopstream::auth::ApiKeyStore store(&pool);
