@@ -28,6 +28,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "rollups/rollup_verifier.h"
 #include "shopstream/v1/analytics.grpc.pb.h"
 #include "shopstream/v1/ingest.grpc.pb.h"
 #include "tests/local_stack.h"
@@ -331,6 +332,32 @@ void ExpectOnlyRetryableFailures(const RetryingClients& clients) {
   EXPECT_EQ(clients.missing_retry_after(), 0);
 }
 
+// Once the folder has added every stored event, the rollups equal what the
+// raw events say: a fold interrupted by whatever the test did lost nothing
+// and counted nothing twice.
+void ExpectRollupsMatchEvents(LocalStack& stack) {
+  pqxx::connection c(stack.db().conninfo());
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
+  while (true) {
+    pqxx::nontransaction tx(c);
+    if (tx.exec1("SELECT coalesce(max(append_xid), 0) <"
+                 " (SELECT watermark FROM rollup_watermark) FROM events")[0]
+            .as<bool>()) {
+      break;
+    }
+    ASSERT_LT(absl::Now(), give_up) << "the folder did not catch up";
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  absl::StatusOr<rollups::VerifyReport> report =
+      rollups::RollupVerifier(stack.db().conninfo())
+          .Verify(kShop, std::nullopt, std::nullopt);
+  ASSERT_TRUE(report.ok()) << report.status();
+  for (const rollups::TableDifference& d : report->differences) {
+    ADD_FAILURE() << d.table << ": " << d.missing << " rows missing, "
+                  << d.unexpected << " unexpected";
+  }
+}
+
 // Every acknowledged id is stored exactly once, nothing is stored that was
 // never sent, and the query service's summary equals a recount of the raw
 // rows (so aggregates kept elsewhere, such as rollups, counted each event
@@ -410,6 +437,7 @@ void ExpectAckedStoredExactlyOnce(LocalStack& stack,
   EXPECT_EQ(summary.unique_sessions(), counts[6].as<int64_t>());
   ASSERT_EQ(top.size(), 1u);
   EXPECT_EQ(summary.top_product_id(), top[0][0].as<std::string>());
+  ExpectRollupsMatchEvents(stack);
 }
 
 // Processes whose parent is this test process, zombies included.
@@ -524,6 +552,37 @@ TEST_F(FaultTest, ProcessorKilledMidLoadLosesNothingAcknowledged) {
   clients.Stop();
   EXPECT_GT(clients.failed_answers(), 0)
       << "the kill should have cost some retries; " << clients.AnswersText();
+  ExpectAckedStoredExactlyOnce(stack, clients);
+}
+
+TEST_F(FaultTest, ProcessorKilledMidFoldLosesNothingAndCountsOnce) {
+  // Folds often, so that there is always one to interrupt.
+  LocalStack stack({.processor_flags = {"--fold_interval_ms=20"}});
+  RetryingClients clients(stack, {});
+  pqxx::connection c(stack.db().conninfo());
+  int killed_mid_fold = 0;
+  for (int round = 0; round < 3; ++round) {
+    absl::SleepFor(absl::Milliseconds(500));
+    // Waits until a fold statement is running, then kills the processor
+    // that runs it.
+    const absl::Time give_up = absl::Now() + absl::Seconds(10);
+    bool folding = false;
+    while (!folding && absl::Now() < give_up) {
+      pqxx::nontransaction tx(c);
+      folding = tx.exec1(
+                      "SELECT count(*) > 0 FROM pg_stat_activity"
+                      " WHERE state = 'active'"
+                      " AND query LIKE 'WITH fresh AS MATERIALIZED%'")[0]
+                    .as<bool>();
+    }
+    stack.processor().Kill();
+    killed_mid_fold += folding;
+    absl::SleepFor(absl::Milliseconds(300));
+    stack.RestartProcessor();
+  }
+  absl::SleepFor(absl::Seconds(2));
+  clients.Stop();
+  EXPECT_GT(killed_mid_fold, 0) << "no kill landed during a fold";
   ExpectAckedStoredExactlyOnce(stack, clients);
 }
 
