@@ -72,7 +72,8 @@ int main(int argc, char** argv) {
   shopstream::ParseFlagsAndEnvironment(argc, argv);
 
   auto metrics =
-      shopstream::ServeMetrics("gateway", absl::GetFlag(FLAGS_metrics_port));
+      shopstream::ServeMetrics("gateway", absl::GetFlag(FLAGS_metrics_address),
+                               absl::GetFlag(FLAGS_metrics_port));
   if (!metrics.ok()) {
     shopstream::LogError("cannot start",
                          {{"error", std::string(metrics.status().message())}});

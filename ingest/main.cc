@@ -17,7 +17,7 @@
 #include "ingest/processor_pool.h"
 #include "storage/pg_conninfo.h"
 
-ABSL_FLAG(std::string, ingest_address, "0.0.0.0:50051",
+ABSL_FLAG(std::string, ingest_address, "127.0.0.1:50051",
           "gRPC listen address of the ingest service.");
 ABSL_FLAG(std::string, processor_target, "localhost:50053",
           "gRPC addresses of the processors, comma-separated, one per "
@@ -49,7 +49,8 @@ int main(int argc, char** argv) {
   shopstream::InitServiceProcess("ingest");
   shopstream::ParseFlagsAndEnvironment(argc, argv);
   auto metrics =
-      shopstream::ServeMetrics("ingest", absl::GetFlag(FLAGS_metrics_port));
+      shopstream::ServeMetrics("ingest", absl::GetFlag(FLAGS_metrics_address),
+                               absl::GetFlag(FLAGS_metrics_port));
   if (!metrics.ok()) {
     shopstream::LogError("cannot start",
                          {{"error", std::string(metrics.status().message())}});

@@ -21,7 +21,7 @@
 #include "storage/pg_probe.h"
 #include "storage/schema_migrator.h"
 
-ABSL_FLAG(std::string, processor_address, "0.0.0.0:50053",
+ABSL_FLAG(std::string, processor_address, "127.0.0.1:50053",
           "gRPC listen address of the processor.");
 ABSL_FLAG(std::string, postgres,
           "host=127.0.0.1 port=5432 user=postgres dbname=shopstream",
@@ -58,8 +58,9 @@ int main(int argc, char** argv) {
       shopstream::WithNetworkTimeouts(absl::GetFlag(FLAGS_postgres));
   if (!shopstream::SchemaMigrator::ApplyAtStart(conninfo).ok()) return 1;
   if (absl::GetFlag(FLAGS_migrate_only)) return 0;
-  auto metrics =
-      shopstream::ServeMetrics("processor", absl::GetFlag(FLAGS_metrics_port));
+  auto metrics = shopstream::ServeMetrics("processor",
+                                          absl::GetFlag(FLAGS_metrics_address),
+                                          absl::GetFlag(FLAGS_metrics_port));
   if (!metrics.ok()) {
     shopstream::LogError("cannot start",
                          {{"error", std::string(metrics.status().message())}});

@@ -116,7 +116,7 @@ up() {
 shopstream is up (state in $DATA_DIR):
   dashboard   $dashboard
   REST API    http://localhost:$HTTP_PORT   (POST /v1/events, GET /api/analytics)
-  /metrics    gateway :$GATEWAY_METRICS_PORT, ingest :$INGEST_METRICS_PORT, query :$QUERY_METRICS_PORT, processor :$PROCESSOR_METRICS_PORT
+  /metrics    127.0.0.1: gateway :$GATEWAY_METRICS_PORT, ingest :$INGEST_METRICS_PORT, query :$QUERY_METRICS_PORT, processor :$PROCESSOR_METRICS_PORT
   health      http://localhost:$HTTP_PORT/healthz, /readyz
   gRPC        ingest localhost:$INGEST_PORT, analytics localhost:$QUERY_PORT
   API keys    $DATA_DIR/keys.env ($auth_note)
