@@ -6,6 +6,7 @@
 #include "auth/service_auth.h"
 #include "common/flags.h"
 #include "common/health_reporter.h"
+#include "common/internal_rpc_auth.h"
 #include "common/keepalive.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -81,10 +82,25 @@ int main(int argc, char** argv) {
         {{"error", std::string(credentials.status().message())}});
     return 2;
   }
+  // Both ends of ingest's internal RPCs: it calls the processors and
+  // serves the gateway's call multiplexer.
+  absl::StatusOr<std::string> token =
+      shopstream::ServiceTokenForClientFromFlags();
+  absl::StatusOr<shopstream::InternalRpcGate> gate =
+      shopstream::InternalRpcGate::FromFlags();
+  if (!token.ok() || !gate.ok()) {
+    shopstream::LogError(
+        "cannot start",
+        {{"error",
+          std::string(
+              (token.ok() ? gate.status() : token.status()).message())}});
+    return 2;
+  }
   std::vector<std::unique_ptr<shopstream::EventPublisher>> members;
   std::vector<shopstream::ProcessorClient*> clients;
   for (const std::string& target : targets) {
-    auto channel = grpc::CreateCustomChannel(target, *credentials, args);
+    auto channel = shopstream::CreateInternalRpcChannel(target, *credentials,
+                                                        args, *token);
     for (int i = 0; i < streams; ++i) {
       auto client =
           std::make_unique<shopstream::ProcessorClient>(channel, options);
@@ -105,7 +121,7 @@ int main(int argc, char** argv) {
           std::max<int64_t>(0, absl::GetFlag(FLAGS_max_event_ahead_minutes)))};
   shopstream::IngestHandler handler(&processors, &auth->authorizer(), window);
   shopstream::IngestService service(&handler);
-  shopstream::CallMultiplexerService multiplexer;
+  shopstream::CallMultiplexerService multiplexer(*std::move(gate));
   handler.AddMethodsTo(&multiplexer);
   std::unique_ptr<grpc::Server> server = shopstream::StartGrpcServer(
       absl::GetFlag(FLAGS_ingest_address), {&service, &multiplexer});

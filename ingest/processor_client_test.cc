@@ -42,7 +42,8 @@ std::vector<internal::v1::StoredEvent> Events(
 class Processor {
  public:
   explicit Processor(const std::string& conninfo, int port = 0)
-      : committer_({.conninfo = conninfo}), service_(&committer_) {
+      : committer_({.conninfo = conninfo}),
+        service_(&committer_, InternalRpcGate::AdmitAll()) {
     committer_.Start();
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:" + std::to_string(port),

@@ -25,6 +25,9 @@ struct StreamState {
 grpc::Status EventPipelineService::Publish(
     grpc::ServerContext* context,
     grpc::ServerReaderWriter<PublishAck, PublishRequest>* stream) {
+  if (grpc::Status admitted = gate_.Admit(*context); !admitted.ok()) {
+    return admitted;
+  }
   auto state = std::make_shared<StreamState>(stream);
   PublishRequest request;
   while (stream->Read(&request)) {

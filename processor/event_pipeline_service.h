@@ -1,6 +1,7 @@
 #ifndef SHOPSTREAM_PROCESSOR_EVENT_PIPELINE_SERVICE_H_
 #define SHOPSTREAM_PROCESSOR_EVENT_PIPELINE_SERVICE_H_
 
+#include "common/internal_rpc_auth.h"
 #include "processor/batch_committer.h"
 #include "shopstream/internal/v1/pipeline.grpc.pb.h"
 
@@ -8,10 +9,11 @@ namespace shopstream {
 
 // The gRPC face of the processor: each ingest holds a Publish stream, sends
 // batches of validated events and gets one ack per batch after commit.
+// Streams open only for callers `gate` admits.
 class EventPipelineService final : public internal::v1::EventPipeline::Service {
  public:
-  explicit EventPipelineService(BatchCommitter* committer)
-      : committer_(committer) {}
+  EventPipelineService(BatchCommitter* committer, InternalRpcGate gate)
+      : committer_(committer), gate_(std::move(gate)) {}
 
   grpc::Status Publish(
       grpc::ServerContext* context,
@@ -20,6 +22,7 @@ class EventPipelineService final : public internal::v1::EventPipeline::Service {
 
  private:
   BatchCommitter* committer_;
+  const InternalRpcGate gate_;
 };
 
 }  // namespace shopstream

@@ -10,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "common/flags.h"
 #include "common/health_reporter.h"
+#include "common/internal_rpc_auth.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/service_process.h"
@@ -54,6 +55,17 @@ int main(int argc, char** argv) {
   shopstream::InitServiceProcess("processor");
   shopstream::ParseFlagsAndEnvironment(argc, argv);
 
+  // A processor nobody authenticates would store whatever reaches its
+  // port; migrating alone serves nothing.
+  absl::StatusOr<shopstream::InternalRpcGate> gate =
+      absl::GetFlag(FLAGS_migrate_only)
+          ? shopstream::InternalRpcGate::AdmitAll()
+          : shopstream::InternalRpcGate::FromFlags();
+  if (!gate.ok()) {
+    shopstream::LogError("cannot start",
+                         {{"error", std::string(gate.status().message())}});
+    return 2;
+  }
   const std::string conninfo =
       shopstream::WithNetworkTimeouts(absl::GetFlag(FLAGS_postgres));
   if (!shopstream::SchemaMigrator::ApplyAtStart(conninfo).ok()) return 1;
@@ -85,7 +97,7 @@ int main(int argc, char** argv) {
   shopstream::BatchCommitter committer(options);
   committer.Start();
 
-  shopstream::EventPipelineService service(&committer);
+  shopstream::EventPipelineService service(&committer, *std::move(gate));
   std::unique_ptr<grpc::Server> server = shopstream::StartGrpcServer(
       absl::GetFlag(FLAGS_processor_address), {&service});
   if (server == nullptr) return 1;
