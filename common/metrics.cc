@@ -254,6 +254,8 @@ EventCount EventCountOf(EventFate fate) {
       return EventCount::kDuplicate;
     case EventFate::kDeadLettered:
       return EventCount::kDeadLettered;
+    case EventFate::kRefused:
+      return EventCount::kRejected;
   }
   return EventCount::kAccepted;
 }

@@ -4,6 +4,7 @@
 
 #include "absl/flags/flag.h"
 #include "auth/service_auth.h"
+#include "common/event_window_flags.h"
 #include "common/flags.h"
 #include "common/health_reporter.h"
 #include "common/internal_rpc_auth.h"
@@ -30,12 +31,6 @@ ABSL_FLAG(int, streams_per_target, 2,
 ABSL_FLAG(int, processor_linger_us, 2000,
           "How long a message to the processor may wait for more requests "
           "while few wait and the previous message left just before.");
-ABSL_FLAG(int64_t, max_event_age_days, 3650,
-          "Events whose timestamp lies further back are refused (400, "
-          "naming timestamp).");
-ABSL_FLAG(int64_t, max_event_ahead_minutes, 1440,
-          "Events whose timestamp lies further ahead of this server's clock "
-          "are refused.");
 ABSL_FLAG(std::string, postgres,
           "host=127.0.0.1 port=5432 user=postgres dbname=shopstream",
           "libpq connection string of the database holding the API keys "
@@ -114,12 +109,8 @@ int main(int argc, char** argv) {
   std::unique_ptr<shopstream::auth::ServiceAuth> auth =
       shopstream::auth::ServiceAuth::FromFlags(
           shopstream::WithNetworkTimeouts(absl::GetFlag(FLAGS_postgres)));
-  const shopstream::EventTimeWindow window{
-      .max_age = absl::Hours(24) *
-                 std::max<int64_t>(1, absl::GetFlag(FLAGS_max_event_age_days)),
-      .max_ahead = absl::Minutes(
-          std::max<int64_t>(0, absl::GetFlag(FLAGS_max_event_ahead_minutes)))};
-  shopstream::IngestHandler handler(&processors, &auth->authorizer(), window);
+  shopstream::IngestHandler handler(&processors, &auth->authorizer(),
+                                    shopstream::EventTimeWindowFromFlags());
   shopstream::IngestService service(&handler);
   shopstream::CallMultiplexerService multiplexer(*std::move(gate));
   handler.AddMethodsTo(&multiplexer);

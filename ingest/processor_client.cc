@@ -225,6 +225,14 @@ void ProcessorClient::ReadAcks(Stream* stream) {
               }
               break;
             }
+            case internal::v1::REFUSED: {
+              outcomes[i].fate = EventFate::kRefused;
+              auto it = ack.refusal_reason().find(offset + i);
+              if (it != ack.refusal_reason().end()) {
+                outcomes[i].reason = it->second;
+              }
+              break;
+            }
             default:
               break;
           }

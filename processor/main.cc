@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "common/event_window_flags.h"
 #include "common/flags.h"
 #include "common/health_reporter.h"
 #include "common/internal_rpc_auth.h"
@@ -97,7 +98,9 @@ int main(int argc, char** argv) {
   shopstream::BatchCommitter committer(options);
   committer.Start();
 
-  shopstream::EventPipelineService service(&committer, *std::move(gate));
+  shopstream::EventPipelineService service(
+      &committer, *std::move(gate),
+      shopstream::EventValidator(shopstream::EventTimeWindowFromFlags()));
   std::unique_ptr<grpc::Server> server = shopstream::StartGrpcServer(
       absl::GetFlag(FLAGS_processor_address), {&service});
   if (server == nullptr) return 1;

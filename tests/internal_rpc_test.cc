@@ -1,6 +1,6 @@
 // The internal RPCs from outside, as a stranger on the network would call
 // them: the processor's EventPipeline and ingest's call multiplexer want
-// the service token.
+// the service token, and the processor checks every event again.
 #include <grpcpp/grpcpp.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -9,9 +9,11 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <pqxx/pqxx>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -117,6 +119,18 @@ grpc::Status MultiplexedIngest(const std::string& target,
                      : status;
 }
 
+int64_t Count(const LocalStack& stack, const std::string& query) {
+  pqxx::connection c(stack.db().conninfo());
+  pqxx::work tx(c);
+  return tx.exec(query)[0][0].as<int64_t>();
+}
+
+int64_t EventPartitions(const LocalStack& stack) {
+  return Count(stack,
+               "SELECT count(*) FROM pg_inherits "
+               "WHERE inhparent = 'events'::regclass");
+}
+
 TEST(InternalRpcTest, PublishWithoutTheServiceTokenIsRefusedAndStoresNothing) {
   LocalStack stack;
   const std::string target = absl::StrCat("127.0.0.1:", stack.processor_port());
@@ -140,6 +154,32 @@ TEST(InternalRpcTest, PublishWithoutTheServiceTokenIsRefusedAndStoresNothing) {
   EXPECT_EQ(ack.fate(0), internal::v1::STORED);
   EXPECT_EQ(stack.StoredEvents(), 1);
   EXPECT_EQ(stack.StoredEvents("event_id = 'genuine'"), 1);
+}
+
+TEST(InternalRpcTest, TheProcessorRefusesInvalidEventsEvenWithTheToken) {
+  LocalStack stack;
+  const int64_t partitions = EventPartitions(stack);
+  const absl::Time year_9998 =
+      absl::FromCivil(absl::CivilDay(9998, 6, 1), absl::UTCTimeZone());
+  internal::v1::PublishAck ack;
+  const grpc::Status status = PublishRaw(
+      absl::StrCat("127.0.0.1:", stack.processor_port()), stack.service_token(),
+      {Event("far-ahead", year_9998), Purchase("negative", -500)}, &ack);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(ack.code(), 0) << ack.message();
+  ASSERT_EQ(ack.fate_size(), 2);
+  EXPECT_EQ(ack.fate(0), internal::v1::REFUSED);
+  EXPECT_EQ(ack.fate(1), internal::v1::REFUSED);
+  EXPECT_THAT(ack.refusal_reason().at(0), StartsWith("timestamp: "));
+  EXPECT_THAT(ack.refusal_reason().at(1), StartsWith("order_amount_cents: "));
+
+  EXPECT_EQ(stack.StoredEvents(), 0);
+  EXPECT_EQ(Count(stack, "SELECT count(*) FROM dead_letter_events"), 0);
+  EXPECT_EQ(EventPartitions(stack), partitions);
+  EXPECT_EQ(Count(stack,
+                  "SELECT count(*) FROM pg_class WHERE relname = "
+                  "'events_999806'"),
+            0);
 }
 
 TEST(InternalRpcTest, IngestCallMultiplexerWantsTheServiceToken) {
