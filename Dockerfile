@@ -31,8 +31,11 @@ RUN apt-get update \
       apt-get install -y --no-install-recommends tzdata \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --user-group --no-create-home \
-      --home-dir /nonexistent --shell /usr/sbin/nologin shopstream
+      --home-dir /nonexistent --shell /usr/sbin/nologin shopstream \
+ && install -d -o 10001 -g 10001 -m 0700 /var/lib/shopstream/secrets
 COPY --from=build /out/bin/ /usr/local/bin/
+# /var/lib/shopstream/secrets: a volume mounted there (compose's
+# service-token) starts as this directory, owned by the service user.
 # Numeric, so Kubernetes' runAsNonRoot can check it.
 USER 10001:10001
 EXPOSE 8080 50051 50052 50053 9100 9101 9102 9103

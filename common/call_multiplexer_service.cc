@@ -94,6 +94,11 @@ void CallMultiplexerService::AddMethod(std::string path, RawMethod method) {
 grpc::Status CallMultiplexerService::Calls(
     grpc::ServerContext* context,
     grpc::ServerReaderWriter<ResultBatch, CallBatch>* stream) {
+  // Counted by the server's interceptor like any failed call; not logged,
+  // so a stranger cannot fill the log.
+  if (grpc::Status admitted = gate_.Admit(*context); !admitted.ok()) {
+    return admitted;
+  }
   // Shared with the callbacks, which may outlive this frame only until the
   // writer has seen them all: WriteLoop returns after the last one.
   // Says at once that calls can flow; a caller waits for this before it

@@ -11,6 +11,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
+#include "common/internal_rpc_auth.h"
 #include "common/metrics.h"
 #include "shopstream/internal/v1/multiplex.grpc.pb.h"
 
@@ -31,6 +32,11 @@ class ResultOutbox;
 class CallMultiplexerService final
     : public internal::v1::CallMultiplexer::Service {
  public:
+  // A stream opens only for a caller `gate` admits: the calls it carries
+  // bring their own API keys, but the stream is an internal RPC.
+  explicit CallMultiplexerService(InternalRpcGate gate)
+      : gate_(std::move(gate)) {}
+
   // Runs one call; `done` is called exactly once, from any thread.
   using RawMethod = std::function<void(
       const std::string& request, const CallMetadata& metadata,
@@ -82,6 +88,7 @@ class CallMultiplexerService final
     RawMethod run;
     RpcMethodMetrics* metrics;
   };
+  const InternalRpcGate gate_;
   absl::flat_hash_map<std::string, Method> methods_;
   absl::Mutex mu_;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;

@@ -14,11 +14,13 @@ enum class EventFate {
   // PostgreSQL refused its content; it is kept in dead_letter_events for
   // operators and counted nowhere.
   kDeadLettered,
+  // The processor's validation refused it; nothing was stored.
+  kRefused,
 };
 
 struct EventOutcome {
   EventFate fate = EventFate::kStored;
-  std::string reason;  // why it was dead-lettered
+  std::string reason;  // why it was dead-lettered or refused
 };
 
 using EventOutcomes = std::vector<EventOutcome>;

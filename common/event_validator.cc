@@ -109,6 +109,51 @@ absl::StatusOr<int64_t> AmountToCents(double amount) {
   return static_cast<int64_t>(cents);
 }
 
+namespace {
+
+// Years 0001 to 9999, the range RFC 3339 can write.
+constexpr int64_t kMinSeconds = -62135596800;
+constexpr int64_t kMaxSeconds = 253402300799;
+
+absl::Status CheckIds(const StoredEvent& event) {
+  if (auto s = CheckTextField("event_id", event.event_id(), kMaxIdBytes);
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = CheckTextField("shop_id", event.shop_id(), kMaxShopIdBytes);
+      !s.ok()) {
+    return s;
+  }
+  if (auto s = CheckTextField("product_id", event.product_id(), kMaxIdBytes);
+      !s.ok()) {
+    return s;
+  }
+  return CheckTextField("session_id", event.session_id(), kMaxIdBytes);
+}
+
+}  // namespace
+
+absl::Status EventValidator::CheckOccurredAt(int64_t micros,
+                                             absl::Time now) const {
+  if (micros < kMinSeconds * 1000000 ||
+      micros > kMaxSeconds * 1000000 + 999999) {
+    return absl::InvalidArgumentError("timestamp: outside years 0001 to 9999");
+  }
+  const absl::Time occurred = absl::FromUnixMicros(micros);
+  if (occurred > now + window_.max_ahead) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "timestamp: more than ", DurationText(window_.max_ahead),
+        " ahead of the server's clock (",
+        absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", now, absl::UTCTimeZone()), ")"));
+  }
+  if (occurred < now - window_.max_age) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("timestamp: more than ", DurationText(window_.max_age),
+                     " in the past"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<StoredEvent> EventValidator::Validate(const v1::Event& event,
                                                      absl::Time now) const {
   StoredEvent stored;
@@ -123,47 +168,23 @@ absl::StatusOr<StoredEvent> EventValidator::Validate(const v1::Event& event,
         "2025-10-02T10:30:00Z");
   }
   const auto& ts = event.timestamp();
-  // The range RFC 3339 can write: years 0001 to 9999.
-  if (ts.seconds() < -62135596800 || ts.seconds() > 253402300799 ||
+  // Checked before the conversion to microseconds, which could overflow.
+  if (ts.seconds() < kMinSeconds || ts.seconds() > kMaxSeconds ||
       ts.nanos() < 0 || ts.nanos() > 999999999) {
     return absl::InvalidArgumentError("timestamp: outside years 0001 to 9999");
   }
   stored.set_occurred_at_micros(ts.seconds() * 1000000 + ts.nanos() / 1000);
-  const absl::Time occurred = absl::FromUnixMicros(stored.occurred_at_micros());
-  if (occurred > now + window_.max_ahead) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "timestamp: more than ", DurationText(window_.max_ahead),
-        " ahead of the server's clock (",
-        absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", now, absl::UTCTimeZone()), ")"));
-  }
-  if (occurred < now - window_.max_age) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("timestamp: more than ", DurationText(window_.max_age),
-                     " in the past"));
+  if (auto s = CheckOccurredAt(stored.occurred_at_micros(), now); !s.ok()) {
+    return s;
   }
 
-  if (auto s = CheckTextField("event_id", event.event_id(), kMaxIdBytes);
-      !s.ok()) {
-    return s;
-  }
   stored.set_event_id(event.event_id().empty() ? NewEventId()
                                                : event.event_id());
-  if (auto s = CheckTextField("shop_id", event.shop_id(), kMaxShopIdBytes);
-      !s.ok()) {
-    return s;
-  }
   stored.set_shop_id(event.shop_id().empty() ? kDefaultShopId
                                              : event.shop_id());
-  if (auto s = CheckTextField("product_id", event.product_id(), kMaxIdBytes);
-      !s.ok()) {
-    return s;
-  }
   stored.set_product_id(event.product_id());
-  if (auto s = CheckTextField("session_id", event.session_id(), kMaxIdBytes);
-      !s.ok()) {
-    return s;
-  }
   stored.set_session_id(event.session_id());
+  if (auto s = CheckIds(stored); !s.ok()) return s;
 
   if (*type == internal::v1::PURCHASE) {
     if (!event.has_order_amount()) {
@@ -177,6 +198,50 @@ absl::StatusOr<StoredEvent> EventValidator::Validate(const v1::Event& event,
   // An amount on other event types means nothing to any metric; it is
   // dropped rather than refused, as the case study did.
   return stored;
+}
+
+absl::Status EventValidator::Check(const StoredEvent& event,
+                                   absl::Time now) const {
+  switch (event.event_type()) {
+    case internal::v1::PAGE_VIEW:
+    case internal::v1::ADD_TO_CART:
+    case internal::v1::PURCHASE:
+      break;
+    default:
+      return absl::InvalidArgumentError(
+          "event_type: required, one of page_view, add_to_cart, purchase");
+  }
+  if (auto s = CheckOccurredAt(event.occurred_at_micros(), now); !s.ok()) {
+    return s;
+  }
+  // Ingest fills these in when a client leaves them out.
+  if (event.event_id().empty()) {
+    return absl::InvalidArgumentError("event_id: required");
+  }
+  if (event.shop_id().empty()) {
+    return absl::InvalidArgumentError("shop_id: required");
+  }
+  if (auto s = CheckIds(event); !s.ok()) return s;
+  if (event.event_type() != internal::v1::PURCHASE) {
+    if (event.has_order_amount_cents()) {
+      return absl::InvalidArgumentError(
+          "order_amount_cents: only purchase events carry an amount");
+    }
+    return absl::OkStatus();
+  }
+  if (!event.has_order_amount_cents()) {
+    return absl::InvalidArgumentError(
+        "order_amount_cents: required for purchase events");
+  }
+  if (event.order_amount_cents() < 0) {
+    return absl::InvalidArgumentError("order_amount_cents: must be >= 0");
+  }
+  if (event.order_amount_cents() > static_cast<int64_t>(kMaxAmount * 100)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("order_amount_cents: at most ",
+                     static_cast<int64_t>(kMaxAmount * 100)));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace shopstream

@@ -42,7 +42,15 @@ class EventValidator {
   absl::StatusOr<internal::v1::StoredEvent> Validate(const v1::Event& event,
                                                      absl::Time now) const;
 
+  // Whether `event`, already in its stored form, holds to the same rules,
+  // as arriving at `now`: the processor asks, trusting no sender to have
+  // validated. The error names the field.
+  absl::Status Check(const internal::v1::StoredEvent& event,
+                     absl::Time now) const;
+
  private:
+  absl::Status CheckOccurredAt(int64_t micros, absl::Time now) const;
+
   EventTimeWindow window_;
 };
 

@@ -202,5 +202,72 @@ TEST(EventValidatorTest, KeepsHostileLookingStringsVerbatim) {
   EXPECT_EQ(stored->product_id(), "'; DROP TABLE events; -- ünïcode");
 }
 
+// The processor's check of events in their stored form.
+class StoredEventCheckTest : public ::testing::Test {
+ protected:
+  const absl::Time now_ = absl::FromUnixSeconds(1759401000);
+  const EventValidator validator_;
+
+  internal::v1::StoredEvent Stored(const std::string& type) const {
+    auto stored = validator_.Validate(Valid(type), now_);
+    EXPECT_TRUE(stored.ok()) << stored.status();
+    return *stored;
+  }
+  std::string ErrorOf(const internal::v1::StoredEvent& e) const {
+    return std::string(validator_.Check(e, now_).message());
+  }
+};
+
+TEST_F(StoredEventCheckTest, WhatValidateProducesPasses) {
+  for (const char* type : {"page_view", "add_to_cart", "purchase"}) {
+    EXPECT_TRUE(validator_.Check(Stored(type), now_).ok()) << type;
+  }
+}
+
+TEST_F(StoredEventCheckTest, EachRuleNamesItsField) {
+  auto e = Stored("page_view");
+  e.set_event_type(internal::v1::EVENT_TYPE_UNSPECIFIED);
+  EXPECT_THAT(ErrorOf(e), HasSubstr("event_type: "));
+
+  e = Stored("page_view");
+  e.set_occurred_at_micros(absl::ToUnixMicros(
+      absl::FromCivil(absl::CivilDay(9998, 1, 1), absl::UTCTimeZone())));
+  EXPECT_THAT(ErrorOf(e), HasSubstr("timestamp: more than 1 day ahead"));
+  e.set_occurred_at_micros(std::numeric_limits<int64_t>::min());
+  EXPECT_THAT(ErrorOf(e), HasSubstr("timestamp: outside years 0001 to 9999"));
+  e.set_occurred_at_micros(absl::ToUnixMicros(now_ - absl::Hours(24 * 3651)));
+  EXPECT_THAT(ErrorOf(e), HasSubstr("timestamp: more than 3650 days"));
+
+  e = Stored("page_view");
+  e.clear_event_id();
+  EXPECT_THAT(ErrorOf(e), HasSubstr("event_id: required"));
+  e = Stored("page_view");
+  e.clear_shop_id();
+  EXPECT_THAT(ErrorOf(e), HasSubstr("shop_id: required"));
+  e = Stored("page_view");
+  e.set_shop_id(std::string(65, 's'));
+  EXPECT_THAT(ErrorOf(e), HasSubstr("shop_id: at most 64 bytes"));
+  e = Stored("page_view");
+  e.set_product_id(std::string("a\0b", 3));
+  EXPECT_THAT(ErrorOf(e), HasSubstr("product_id: must not contain NUL"));
+  e = Stored("page_view");
+  e.set_session_id(std::string(129, 's'));
+  EXPECT_THAT(ErrorOf(e), HasSubstr("session_id: at most"));
+}
+
+TEST_F(StoredEventCheckTest, AmountsBelongToPurchasesAndAreNeverNegative) {
+  auto purchase = Stored("purchase");
+  purchase.set_order_amount_cents(-1);
+  EXPECT_THAT(ErrorOf(purchase), HasSubstr("order_amount_cents: must be >= 0"));
+  purchase.set_order_amount_cents(std::numeric_limits<int64_t>::max());
+  EXPECT_THAT(ErrorOf(purchase), HasSubstr("order_amount_cents: at most"));
+  purchase.clear_order_amount_cents();
+  EXPECT_THAT(ErrorOf(purchase), HasSubstr("order_amount_cents: required"));
+
+  auto view = Stored("page_view");
+  view.set_order_amount_cents(100);
+  EXPECT_THAT(ErrorOf(view), HasSubstr("order_amount_cents: only purchase"));
+}
+
 }  // namespace
 }  // namespace shopstream

@@ -4,6 +4,7 @@
 #include <map>
 #include <mutex>
 
+#include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -12,6 +13,10 @@
 #ifndef SHOPSTREAM_VERSION
 #define SHOPSTREAM_VERSION "unknown"
 #endif
+
+ABSL_FLAG(std::string, metrics_address, "127.0.0.1",
+          "IP address the Prometheus /metrics endpoint listens on (with "
+          "--metrics_port); 0.0.0.0 for a scraper on another host.");
 
 namespace shopstream {
 namespace {
@@ -111,7 +116,7 @@ prometheus::Registry& MetricsRegistry() { return *SharedRegistry(); }
 absl::string_view BuildVersion() { return SHOPSTREAM_VERSION; }
 
 absl::StatusOr<std::unique_ptr<prometheus::Exposer>> ServeMetrics(
-    absl::string_view service, int port) {
+    absl::string_view service, const std::string& host, int port) {
   prometheus::BuildGauge()
       .Name("shopstream_build_info")
       .Help("Always 1; the labels say which service and version run.")
@@ -124,18 +129,25 @@ absl::StatusOr<std::unique_ptr<prometheus::Exposer>> ServeMetrics(
     return absl::InvalidArgumentError(
         absl::StrCat("metrics_port: ", port, " is not a port number"));
   }
+  if (host.empty()) {
+    return absl::InvalidArgumentError(
+        "metrics_address: empty; an IP address such as 127.0.0.1 or 0.0.0.0");
+  }
+  const std::string address =
+      host.find(':') != std::string::npos && host.front() != '['
+          ? absl::StrCat("[", host, "]:", port)
+          : absl::StrCat(host, ":", port);
   std::unique_ptr<prometheus::Exposer> exposer;
-  // prometheus-cpp reports a port it cannot bind by exception.
+  // prometheus-cpp reports an address it cannot bind by exception.
   try {
-    exposer =
-        std::make_unique<prometheus::Exposer>(absl::StrCat("0.0.0.0:", port));
+    exposer = std::make_unique<prometheus::Exposer>(address);
   } catch (const std::exception& e) {
     return absl::UnavailableError(
-        absl::StrCat("metrics_port: cannot listen on ", port, ": ", e.what()));
+        absl::StrCat("metrics_address, metrics_port: cannot listen on ",
+                     address, ": ", e.what()));
   }
   exposer->RegisterCollectable(SharedRegistry());
-  LogInfo("metrics",
-          {{"address", absl::StrCat("0.0.0.0:", port)}, {"path", "/metrics"}});
+  LogInfo("metrics", {{"address", address}, {"path", "/metrics"}});
   return exposer;
 }
 
@@ -242,6 +254,8 @@ EventCount EventCountOf(EventFate fate) {
       return EventCount::kDuplicate;
     case EventFate::kDeadLettered:
       return EventCount::kDeadLettered;
+    case EventFate::kRefused:
+      return EventCount::kRejected;
   }
   return EventCount::kAccepted;
 }

@@ -13,12 +13,15 @@
 #include <memory>
 #include <string>
 
+#include "absl/flags/declare.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/event_outcome.h"
 #include "shopstream/internal/v1/pipeline.pb.h"
+
+ABSL_DECLARE_FLAG(std::string, metrics_address);
 
 // Every metric family of shopstream is declared here, so names, labels and
 // buckets are in one place. prometheus-cpp does the counting and the
@@ -30,10 +33,12 @@ namespace shopstream {
 // The process-wide registry that /metrics exposes.
 prometheus::Registry& MetricsRegistry();
 
-// Serves MetricsRegistry() at http://0.0.0.0:`port`/metrics and sets
-// shopstream_build_info{service,version} to 1. Null for port 0 (disabled).
+// Serves MetricsRegistry() at http://`host`:`port`/metrics (an IPv6 host
+// without brackets is fine) and sets shopstream_build_info{service,version}
+// to 1. Null for port 0 (disabled). Every binary passes --metrics_address,
+// loopback unless set: the page tells a stranger what the stack does.
 absl::StatusOr<std::unique_ptr<prometheus::Exposer>> ServeMetrics(
-    absl::string_view service, int port);
+    absl::string_view service, const std::string& host, int port);
 
 // The version the binaries were built as (CMake's project version).
 absl::string_view BuildVersion();

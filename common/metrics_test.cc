@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -126,13 +127,13 @@ TEST(MetricsTest, ASeriesIsResolvedOnceAndReused) {
 TEST(MetricsTest, EndpointServesWhatPromtoolAccepts) {
   TouchEveryFamily();
   const int port = FreePort();
-  auto exposer = ServeMetrics("ingest", port);
+  auto exposer = ServeMetrics("ingest", "127.0.0.1", port);
   ASSERT_TRUE(exposer.ok()) << exposer.status();
   ASSERT_NE(*exposer, nullptr);
   const std::string file = absl::StrCat(::testing::TempDir(), "/metrics.txt");
   const auto [curl_out, curl_status] =
       RunShell(absl::StrCat("curl -fsS --max-time 10 -o ", file,
-                       " http://127.0.0.1:", port, "/metrics"));
+                            " http://127.0.0.1:", port, "/metrics"));
   ASSERT_EQ(curl_status, 0) << curl_out;
   std::ifstream in(file);
   const std::string text((std::istreambuf_iterator<char>(in)),
@@ -147,19 +148,51 @@ TEST(MetricsTest, EndpointServesWhatPromtoolAccepts) {
 }
 
 TEST(MetricsTest, PortZeroDisablesTheEndpointAndABusyPortIsAnError) {
-  auto disabled = ServeMetrics("query", 0);
+  auto disabled = ServeMetrics("query", "127.0.0.1", 0);
   ASSERT_TRUE(disabled.ok());
   EXPECT_EQ(*disabled, nullptr);
 
   const int port = FreePort();
-  auto first = ServeMetrics("query", port);
+  auto first = ServeMetrics("query", "127.0.0.1", port);
   ASSERT_TRUE(first.ok()) << first.status();
-  auto second = ServeMetrics("query", port);
+  auto second = ServeMetrics("query", "127.0.0.1", port);
   EXPECT_FALSE(second.ok());
   EXPECT_THAT(std::string(second.status().message()),
               HasSubstr("metrics_port"));
 
-  EXPECT_FALSE(ServeMetrics("query", 70000).ok());
+  EXPECT_FALSE(ServeMetrics("query", "127.0.0.1", 70000).ok());
+}
+
+// Whether http://`host`:`port`/metrics answers. Only loopback addresses:
+// 127.0.0.2 stands for "another address of this machine", which a listener
+// on every address (0.0.0.0) would answer too.
+bool Answers(const std::string& host, int port) {
+  return RunShell(absl::StrCat("curl -fsS --max-time 5 -o /dev/null http://",
+                               host, ":", port, "/metrics"))
+             .second == 0;
+}
+
+TEST(MetricsTest, TheEndpointListensOnLoopbackUnlessToldOtherwise) {
+  EXPECT_EQ(absl::GetFlag(FLAGS_metrics_address), "127.0.0.1");
+  const int port = FreePort();
+  auto exposer =
+      ServeMetrics("query", absl::GetFlag(FLAGS_metrics_address), port);
+  ASSERT_TRUE(exposer.ok()) << exposer.status();
+  EXPECT_TRUE(Answers("127.0.0.1", port));
+  EXPECT_FALSE(Answers("127.0.0.2", port));
+}
+
+TEST(MetricsTest, TheEndpointListensWhereTheAddressSays) {
+  const int port = FreePort();
+  auto exposer = ServeMetrics("query", "127.0.0.2", port);
+  ASSERT_TRUE(exposer.ok()) << exposer.status();
+  EXPECT_TRUE(Answers("127.0.0.2", port));
+  EXPECT_FALSE(Answers("127.0.0.1", port));
+
+  auto bad = ServeMetrics("query", "not an address", FreePort());
+  EXPECT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()),
+              HasSubstr("metrics_address"));
 }
 
 }  // namespace

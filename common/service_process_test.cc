@@ -71,7 +71,7 @@ class ServiceProcessTest : public ::testing::Test {
     return response.status();
   }
 
-  CallMultiplexerService multiplexer_;
+  CallMultiplexerService multiplexer_{InternalRpcGate::AdmitAll()};
   std::unique_ptr<grpc::Server> server_;
   std::shared_ptr<grpc::Channel> channel_;
 };

@@ -93,4 +93,13 @@ GrpcChannelCredentials() {
   return grpc::SslCredentials(options);
 }
 
+bool ServersRequireClientCertificates() {
+  return !absl::GetFlag(FLAGS_tls_client_ca_file).empty();
+}
+
+bool ClientsPresentCertificates() {
+  return !absl::GetFlag(FLAGS_tls_ca_file).empty() &&
+         !absl::GetFlag(FLAGS_tls_client_cert_file).empty();
+}
+
 }  // namespace shopstream

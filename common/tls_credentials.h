@@ -32,6 +32,13 @@ GrpcServerCredentials();
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>>
 GrpcChannelCredentials();
 
+// Whether this service's gRPC servers require verified client certificates
+// (--tls_client_ca_file), and whether its clients present one
+// (--tls_ca_file with --tls_client_cert_file): mutual TLS, which also
+// authenticates internal RPCs (common/internal_rpc_auth.h).
+bool ServersRequireClientCertificates();
+bool ClientsPresentCertificates();
+
 }  // namespace shopstream
 
 #endif  // SHOPSTREAM_COMMON_TLS_CREDENTIALS_H_

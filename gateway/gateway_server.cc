@@ -22,6 +22,7 @@
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
 #include "common/grpc_status.h"
+#include "common/internal_rpc_auth.h"
 #include "common/keepalive.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -1223,11 +1224,11 @@ absl::Status GatewayServer::Impl::ConnectBackends() {
       grpc::ChannelArguments args;
       SetClientKeepalive(args, options_.backend_keepalive);
       auto channel =
-          grpc::CreateCustomChannel(target,
-                                    options_.backend_credentials != nullptr
-                                        ? options_.backend_credentials
-                                        : grpc::InsecureChannelCredentials(),
-                                    args);
+          CreateInternalRpcChannel(target,
+                                   options_.backend_credentials != nullptr
+                                       ? options_.backend_credentials
+                                       : grpc::InsecureChannelCredentials(),
+                                   args, options_.service_token);
       channels_by_target[target] = channel;
       stubs_.push_back(std::make_unique<grpc::GenericStub>(channel));
       stubs_by_target[target] = stubs_.back().get();

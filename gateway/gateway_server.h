@@ -125,6 +125,9 @@ struct GatewayOptions {
   std::string static_dir;
   // For the backend channels; null: plaintext.
   std::shared_ptr<grpc::ChannelCredentials> backend_credentials;
+  // Sent on the backends' internal RPCs (the call multiplexer); empty: none
+  // (mutual TLS, or the opt-out). See common/internal_rpc_auth.h.
+  std::string service_token;
   // Pings on the backend channels, so that calls do not wait on a
   // connection to a backend whose host vanished (see common/keepalive.h).
   KeepalivePolicy backend_keepalive;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/flags.h"
+#include "common/internal_rpc_auth.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/service_process.h"
@@ -72,7 +73,8 @@ int main(int argc, char** argv) {
   shopstream::ParseFlagsAndEnvironment(argc, argv);
 
   auto metrics =
-      shopstream::ServeMetrics("gateway", absl::GetFlag(FLAGS_metrics_port));
+      shopstream::ServeMetrics("gateway", absl::GetFlag(FLAGS_metrics_address),
+                               absl::GetFlag(FLAGS_metrics_port));
   if (!metrics.ok()) {
     shopstream::LogError("cannot start",
                          {{"error", std::string(metrics.status().message())}});
@@ -120,6 +122,18 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.backend_credentials = *credentials;
+  // Only the call multiplexer is an internal RPC; without it the gateway
+  // makes public calls alone, which carry the clients' API keys.
+  if (options.multiplex_calls) {
+    absl::StatusOr<std::string> token =
+        shopstream::ServiceTokenForClientFromFlags();
+    if (!token.ok()) {
+      shopstream::LogError("cannot start",
+                           {{"error", std::string(token.status().message())}});
+      return 2;
+    }
+    options.service_token = *std::move(token);
+  }
   // The TLS flags shared with the gRPC servers: here, the HTTPS listener.
   options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
   options.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);

@@ -115,7 +115,11 @@ void MultiplexedBackend::ConnectionLoop() {
     }
     LogWarning("multiplexed stream closed; reconnecting",
                {{"error", status.error_message()}});
-    absl::SleepFor(absl::Milliseconds(100));
+    // A refused service token stays refused until the configuration is
+    // mended; unary calls serve meanwhile, and the log stays readable.
+    absl::SleepFor(status.error_code() == grpc::StatusCode::UNAUTHENTICATED
+                       ? absl::Seconds(5)
+                       : absl::Milliseconds(100));
   }
 }
 

@@ -20,7 +20,9 @@ constexpr int kStreamChunkEvents = 500;
 constexpr int kStreamMaxChunksInFlight = 4;
 constexpr int kMaxReportedRejections = 100;
 
-std::string DeadLetterMessage(const EventOutcome& outcome) {
+// Why an event the processor settled without storing was not stored.
+std::string NotStoredMessage(const EventOutcome& outcome) {
+  if (outcome.fate == EventFate::kRefused) return outcome.reason;
   return absl::StrCat("event refused by storage and kept for operators: ",
                       outcome.reason);
 }
@@ -186,9 +188,10 @@ class StreamEventsReactor final : public grpc::ServerReadReactor<v1::Event> {
                   response_->set_duplicates(response_->duplicates() + 1);
                   break;
                 case EventFate::kDeadLettered:
+                case EventFate::kRefused:
                   RecordRejection(indices[i],
                                   absl::InvalidArgumentError(
-                                      DeadLetterMessage(outcomes[i])));
+                                      NotStoredMessage(outcomes[i])));
                   break;
               }
             }
@@ -296,9 +299,10 @@ void IngestHandler::Ingest(const v1::IngestRequest& request,
                                             : status));
               return;
             }
-            if (outcomes[0].fate == EventFate::kDeadLettered) {
+            if (outcomes[0].fate == EventFate::kDeadLettered ||
+                outcomes[0].fate == EventFate::kRefused) {
               done(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                DeadLetterMessage(outcomes[0])));
+                                NotStoredMessage(outcomes[0])));
               return;
             }
             response->mutable_acceptance()->set_status(kAccepted);
@@ -379,9 +383,9 @@ void IngestHandler::IngestBatch(const v1::IngestBatchRequest& request,
               response->set_duplicates(response->duplicates() + 1);
               break;
             case EventFate::kDeadLettered:
-              Reject(
-                  result, valid_index[k],
-                  absl::InvalidArgumentError(DeadLetterMessage(outcomes[k])));
+            case EventFate::kRefused:
+              Reject(result, valid_index[k],
+                     absl::InvalidArgumentError(NotStoredMessage(outcomes[k])));
               response->set_rejected(response->rejected() + 1);
               break;
           }

@@ -106,7 +106,7 @@ class IngestServiceTest : public ::testing::Test {
   RecordingPublisher publisher_;
   IngestHandler handler_{&publisher_};
   IngestService service_{&handler_};
-  CallMultiplexerService multiplexer_;
+  CallMultiplexerService multiplexer_{InternalRpcGate::AdmitAll()};
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<v1::IngestService::Stub> stub_;
 };

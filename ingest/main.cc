@@ -4,8 +4,10 @@
 
 #include "absl/flags/flag.h"
 #include "auth/service_auth.h"
+#include "common/event_window_flags.h"
 #include "common/flags.h"
 #include "common/health_reporter.h"
+#include "common/internal_rpc_auth.h"
 #include "common/keepalive.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -17,7 +19,7 @@
 #include "ingest/processor_pool.h"
 #include "storage/pg_conninfo.h"
 
-ABSL_FLAG(std::string, ingest_address, "0.0.0.0:50051",
+ABSL_FLAG(std::string, ingest_address, "127.0.0.1:50051",
           "gRPC listen address of the ingest service.");
 ABSL_FLAG(std::string, processor_target, "localhost:50053",
           "gRPC addresses of the processors, comma-separated, one per "
@@ -29,12 +31,6 @@ ABSL_FLAG(int, streams_per_target, 2,
 ABSL_FLAG(int, processor_linger_us, 2000,
           "How long a message to the processor may wait for more requests "
           "while few wait and the previous message left just before.");
-ABSL_FLAG(int64_t, max_event_age_days, 3650,
-          "Events whose timestamp lies further back are refused (400, "
-          "naming timestamp).");
-ABSL_FLAG(int64_t, max_event_ahead_minutes, 1440,
-          "Events whose timestamp lies further ahead of this server's clock "
-          "are refused.");
 ABSL_FLAG(std::string, postgres,
           "host=127.0.0.1 port=5432 user=postgres dbname=shopstream",
           "libpq connection string of the database holding the API keys "
@@ -49,7 +45,8 @@ int main(int argc, char** argv) {
   shopstream::InitServiceProcess("ingest");
   shopstream::ParseFlagsAndEnvironment(argc, argv);
   auto metrics =
-      shopstream::ServeMetrics("ingest", absl::GetFlag(FLAGS_metrics_port));
+      shopstream::ServeMetrics("ingest", absl::GetFlag(FLAGS_metrics_address),
+                               absl::GetFlag(FLAGS_metrics_port));
   if (!metrics.ok()) {
     shopstream::LogError("cannot start",
                          {{"error", std::string(metrics.status().message())}});
@@ -80,10 +77,25 @@ int main(int argc, char** argv) {
         {{"error", std::string(credentials.status().message())}});
     return 2;
   }
+  // Both ends of ingest's internal RPCs: it calls the processors and
+  // serves the gateway's call multiplexer.
+  absl::StatusOr<std::string> token =
+      shopstream::ServiceTokenForClientFromFlags();
+  absl::StatusOr<shopstream::InternalRpcGate> gate =
+      shopstream::InternalRpcGate::FromFlags();
+  if (!token.ok() || !gate.ok()) {
+    shopstream::LogError(
+        "cannot start",
+        {{"error",
+          std::string(
+              (token.ok() ? gate.status() : token.status()).message())}});
+    return 2;
+  }
   std::vector<std::unique_ptr<shopstream::EventPublisher>> members;
   std::vector<shopstream::ProcessorClient*> clients;
   for (const std::string& target : targets) {
-    auto channel = grpc::CreateCustomChannel(target, *credentials, args);
+    auto channel = shopstream::CreateInternalRpcChannel(target, *credentials,
+                                                        args, *token);
     for (int i = 0; i < streams; ++i) {
       auto client =
           std::make_unique<shopstream::ProcessorClient>(channel, options);
@@ -97,14 +109,10 @@ int main(int argc, char** argv) {
   std::unique_ptr<shopstream::auth::ServiceAuth> auth =
       shopstream::auth::ServiceAuth::FromFlags(
           shopstream::WithNetworkTimeouts(absl::GetFlag(FLAGS_postgres)));
-  const shopstream::EventTimeWindow window{
-      .max_age = absl::Hours(24) *
-                 std::max<int64_t>(1, absl::GetFlag(FLAGS_max_event_age_days)),
-      .max_ahead = absl::Minutes(
-          std::max<int64_t>(0, absl::GetFlag(FLAGS_max_event_ahead_minutes)))};
-  shopstream::IngestHandler handler(&processors, &auth->authorizer(), window);
+  shopstream::IngestHandler handler(&processors, &auth->authorizer(),
+                                    shopstream::EventTimeWindowFromFlags());
   shopstream::IngestService service(&handler);
-  shopstream::CallMultiplexerService multiplexer;
+  shopstream::CallMultiplexerService multiplexer(*std::move(gate));
   handler.AddMethodsTo(&multiplexer);
   std::unique_ptr<grpc::Server> server = shopstream::StartGrpcServer(
       absl::GetFlag(FLAGS_ingest_address), {&service, &multiplexer});

@@ -86,13 +86,15 @@ void ProcessorClient::ConnectionLoop() {
     LogInfo("processor stream open");
     const absl::Time opened = absl::Now();
     ServeStream(context, *stream);
-    stream->Finish().IgnoreError();
+    const grpc::Status status = stream->Finish();
     {
       absl::MutexLock lock(&mu_);
       connected_ = false;
       if (stopping_) break;
     }
-    LogWarning("processor stream closed; reconnecting");
+    // The error says, for one, that the processor wants another token.
+    LogWarning("processor stream closed; reconnecting",
+               {{"error", status.error_message()}});
     // Back off only when streams keep failing right away.
     pause = absl::Now() - opened > absl::Seconds(5)
                 ? absl::Milliseconds(50)
@@ -219,6 +221,14 @@ void ProcessorClient::ReadAcks(Stream* stream) {
               outcomes[i].fate = EventFate::kDeadLettered;
               auto it = ack.dead_letter_reason().find(offset + i);
               if (it != ack.dead_letter_reason().end()) {
+                outcomes[i].reason = it->second;
+              }
+              break;
+            }
+            case internal::v1::REFUSED: {
+              outcomes[i].fate = EventFate::kRefused;
+              auto it = ack.refusal_reason().find(offset + i);
+              if (it != ack.refusal_reason().end()) {
                 outcomes[i].reason = it->second;
               }
               break;

@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "processor/batch_committer.h"
 #include "processor/event_pipeline_service.h"
@@ -33,7 +34,7 @@ std::vector<internal::v1::StoredEvent> Events(
     e.set_shop_id("shop");
     e.set_event_id(id);
     e.set_event_type(internal::v1::PAGE_VIEW);
-    e.set_occurred_at_micros(1);
+    e.set_occurred_at_micros(absl::ToUnixMicros(absl::Now()));
     out.push_back(e);
   }
   return out;
@@ -42,7 +43,8 @@ std::vector<internal::v1::StoredEvent> Events(
 class Processor {
  public:
   explicit Processor(const std::string& conninfo, int port = 0)
-      : committer_({.conninfo = conninfo}), service_(&committer_) {
+      : committer_({.conninfo = conninfo}),
+        service_(&committer_, InternalRpcGate::AdmitAll(), EventValidator()) {
     committer_.Start();
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:" + std::to_string(port),
@@ -112,6 +114,49 @@ TEST(ProcessorClientTest, PublishesOverTheStreamAndReportsDuplicates) {
   pqxx::connection c(db.conninfo());
   pqxx::work tx(c);
   EXPECT_EQ(tx.exec("SELECT count(*) FROM events")[0][0].as<int>(), 51);
+  client.Stop();
+}
+
+TEST(ProcessorClientTest, EventsTheProcessorRefusesComeBackWithTheirReason) {
+  TestDatabase db;
+  ASSERT_TRUE(SchemaMigrator().Apply(db.conninfo()).ok());
+  Processor processor(db.conninfo());
+  ProcessorClient client(
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(processor.port()),
+                          grpc::InsecureChannelCredentials()));
+  client.Start();
+  ASSERT_TRUE(WaitConnected(client));
+
+  std::vector<internal::v1::StoredEvent> events =
+      Events({"fine", "far-ahead", "negative", "also-fine"});
+  events[1].set_occurred_at_micros(absl::ToUnixMicros(
+      absl::FromCivil(absl::CivilDay(9998, 1, 1), absl::UTCTimeZone())));
+  events[2].set_event_type(internal::v1::PURCHASE);
+  events[2].set_order_amount_cents(-100);
+  Outcome o;
+  client.Publish(std::move(events), "", EventLane::kBulk,
+                 [&o](const absl::Status& s, const EventOutcomes& outcomes) {
+                   o.status = s;
+                   o.outcomes = outcomes;
+                   o.done.Notify();
+                 });
+  ASSERT_TRUE(o.done.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  ASSERT_TRUE(o.status.ok()) << o.status;
+  ASSERT_EQ(o.outcomes.size(), 4u);
+  EXPECT_EQ(o.outcomes[0].fate, EventFate::kStored);
+  EXPECT_EQ(o.outcomes[1].fate, EventFate::kRefused);
+  EXPECT_TRUE(absl::StartsWith(o.outcomes[1].reason, "timestamp: "))
+      << o.outcomes[1].reason;
+  EXPECT_EQ(o.outcomes[2].fate, EventFate::kRefused);
+  EXPECT_TRUE(absl::StartsWith(o.outcomes[2].reason, "order_amount_cents: "))
+      << o.outcomes[2].reason;
+  EXPECT_EQ(o.outcomes[3].fate, EventFate::kStored);
+  pqxx::connection c(db.conninfo());
+  pqxx::work tx(c);
+  EXPECT_EQ(tx.exec("SELECT string_agg(event_id, ',' ORDER BY event_id) "
+                    "FROM events")[0][0]
+                .as<std::string>(),
+            "also-fine,fine");
   client.Stop();
 }
 

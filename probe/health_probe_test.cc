@@ -45,7 +45,7 @@ class GrpcHealthProbeTest : public ::testing::Test {
     if (server_) server_->Shutdown();
   }
 
-  CallMultiplexerService multiplexer_;
+  CallMultiplexerService multiplexer_{InternalRpcGate::AdmitAll()};
   int port_ = 0;
   std::string target_;
   std::unique_ptr<grpc::Server> server_;
@@ -162,7 +162,7 @@ class TlsHealthProbeTest : public ::testing::Test {
   }
 
   ServiceCertificate certs_;
-  CallMultiplexerService multiplexer_;
+  CallMultiplexerService multiplexer_{InternalRpcGate::AdmitAll()};
   int port_ = 0;
   std::string target_;
   std::unique_ptr<grpc::Server> server_;

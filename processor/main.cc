@@ -8,8 +8,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "common/event_window_flags.h"
 #include "common/flags.h"
 #include "common/health_reporter.h"
+#include "common/internal_rpc_auth.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/service_process.h"
@@ -22,7 +24,7 @@
 #include "storage/pg_probe.h"
 #include "storage/schema_migrator.h"
 
-ABSL_FLAG(std::string, processor_address, "0.0.0.0:50053",
+ABSL_FLAG(std::string, processor_address, "127.0.0.1:50053",
           "gRPC listen address of the processor.");
 ABSL_FLAG(std::string, postgres,
           "host=127.0.0.1 port=5432 user=postgres dbname=shopstream",
@@ -63,12 +65,24 @@ int main(int argc, char** argv) {
   shopstream::InitServiceProcess("processor");
   shopstream::ParseFlagsAndEnvironment(argc, argv);
 
+  // A processor nobody authenticates would store whatever reaches its
+  // port; migrating alone serves nothing.
+  absl::StatusOr<shopstream::InternalRpcGate> gate =
+      absl::GetFlag(FLAGS_migrate_only)
+          ? shopstream::InternalRpcGate::AdmitAll()
+          : shopstream::InternalRpcGate::FromFlags();
+  if (!gate.ok()) {
+    shopstream::LogError("cannot start",
+                         {{"error", std::string(gate.status().message())}});
+    return 2;
+  }
   const std::string conninfo =
       shopstream::WithNetworkTimeouts(absl::GetFlag(FLAGS_postgres));
   if (!shopstream::SchemaMigrator::ApplyAtStart(conninfo).ok()) return 1;
   if (absl::GetFlag(FLAGS_migrate_only)) return 0;
-  auto metrics =
-      shopstream::ServeMetrics("processor", absl::GetFlag(FLAGS_metrics_port));
+  auto metrics = shopstream::ServeMetrics("processor",
+                                          absl::GetFlag(FLAGS_metrics_address),
+                                          absl::GetFlag(FLAGS_metrics_port));
   if (!metrics.ok()) {
     shopstream::LogError("cannot start",
                          {{"error", std::string(metrics.status().message())}});
@@ -94,7 +108,9 @@ int main(int argc, char** argv) {
   shopstream::BatchCommitter committer(options);
   committer.Start();
 
-  shopstream::EventPipelineService service(&committer);
+  shopstream::EventPipelineService service(
+      &committer, *std::move(gate),
+      shopstream::EventValidator(shopstream::EventTimeWindowFromFlags()));
   std::unique_ptr<grpc::Server> server = shopstream::StartGrpcServer(
       absl::GetFlag(FLAGS_processor_address), {&service});
   if (server == nullptr) return 1;

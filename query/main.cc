@@ -16,7 +16,7 @@
 #include "storage/pg_probe.h"
 #include "storage/schema_migrator.h"
 
-ABSL_FLAG(std::string, query_address, "0.0.0.0:50052",
+ABSL_FLAG(std::string, query_address, "127.0.0.1:50052",
           "gRPC listen address of the analytics service.");
 ABSL_FLAG(std::string, postgres,
           "host=127.0.0.1 port=5432 user=postgres dbname=shopstream",
@@ -39,7 +39,8 @@ int main(int argc, char** argv) {
   shopstream::ParseFlagsAndEnvironment(argc, argv);
 
   auto metrics =
-      shopstream::ServeMetrics("query", absl::GetFlag(FLAGS_metrics_port));
+      shopstream::ServeMetrics("query", absl::GetFlag(FLAGS_metrics_address),
+                               absl::GetFlag(FLAGS_metrics_port));
   if (!metrics.ok()) {
     shopstream::LogError("cannot start",
                          {{"error", std::string(metrics.status().message())}});

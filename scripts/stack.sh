@@ -8,7 +8,8 @@
 # PROCESSOR_METRICS_PORT (9103). Binaries: BIN_DIR (build/bin).
 # API keys for shop "default" (one write, one read) are kept in
 # $DATA_DIR/keys.env. SHOPSTREAM_AUTH=false turns key checks off (local
-# experiments only).
+# experiments only). The token of the internal RPCs (ingest -> processor,
+# gateway -> ingest) is kept in $DATA_DIR/service-token (mode 0600).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -79,18 +80,30 @@ ensure_keys() {
     "$SHOPSTREAM_WRITE_KEY" "$SHOPSTREAM_READ_KEY" >"$keys_env")
 }
 
+# Made once and kept, like the keys; a token too short for the services is
+# made anew.
+ensure_service_token() {
+  local token_file="$DATA_DIR/service-token"
+  if [ ! -f "$token_file" ] || [ "$(tr -d '[:space:]' <"$token_file" | wc -c)" -lt 32 ]; then
+    (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$token_file")
+  fi
+  chmod 600 "$token_file"
+}
+
 up() {
   mkdir -p "$DATA_DIR/run" "$DATA_DIR/logs"
+  ensure_service_token
+  local token_flag=--service_token_file="$DATA_DIR/service-token"
   "$root/scripts/pg.sh" start "$DATA_DIR/pg" "$PG_PORT" --durable
   if [ "$(psql "host=127.0.0.1 port=$PG_PORT user=postgres dbname=postgres" -tAc \
       "SELECT 1 FROM pg_database WHERE datname = 'shopstream'")" != 1 ]; then
     psql "host=127.0.0.1 port=$PG_PORT user=postgres dbname=postgres" -qc "CREATE DATABASE shopstream"
   fi
   start_service processor --processor_address="127.0.0.1:$PROCESSOR_PORT" --postgres="$conninfo" \
-    --metrics_port="$PROCESSOR_METRICS_PORT"
+    --metrics_port="$PROCESSOR_METRICS_PORT" "$token_flag"
   start_service ingest --ingest_address="127.0.0.1:$INGEST_PORT" \
     --processor_target="127.0.0.1:$PROCESSOR_PORT" --postgres="$conninfo" \
-    --metrics_port="$INGEST_METRICS_PORT"
+    --metrics_port="$INGEST_METRICS_PORT" "$token_flag"
   start_service query --query_address="127.0.0.1:$QUERY_PORT" --postgres="$conninfo" \
     --metrics_port="$QUERY_METRICS_PORT"
   # The dashboard's build, served at / beside the API.
@@ -102,7 +115,7 @@ up() {
   fi
   start_service gateway --http_port="$HTTP_PORT" \
     --ingest_target="127.0.0.1:$INGEST_PORT" --query_target="127.0.0.1:$QUERY_PORT" \
-    --metrics_port="$GATEWAY_METRICS_PORT" "${static_args[@]}"
+    --metrics_port="$GATEWAY_METRICS_PORT" "$token_flag" "${static_args[@]}"
   wait_until processor port_open "$PROCESSOR_PORT"
   wait_until ingest http_ok /v1/health
   wait_until query http_ok /api/health
@@ -116,7 +129,8 @@ up() {
 shopstream is up (state in $DATA_DIR):
   dashboard   $dashboard
   REST API    http://localhost:$HTTP_PORT   (POST /v1/events, GET /api/analytics)
-  /metrics    gateway :$GATEWAY_METRICS_PORT, ingest :$INGEST_METRICS_PORT, query :$QUERY_METRICS_PORT, processor :$PROCESSOR_METRICS_PORT
+  /metrics    127.0.0.1: gateway :$GATEWAY_METRICS_PORT, ingest :$INGEST_METRICS_PORT, query :$QUERY_METRICS_PORT, processor :$PROCESSOR_METRICS_PORT
+  internal    RPCs need the token in $DATA_DIR/service-token
   health      http://localhost:$HTTP_PORT/healthz, /readyz
   gRPC        ingest localhost:$INGEST_PORT, analytics localhost:$QUERY_PORT
   API keys    $DATA_DIR/keys.env ($auth_note)

@@ -1,17 +1,22 @@
 #include "tests/local_stack.h"
 
+#include <unistd.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <pqxx/pqxx>
 #include <stdexcept>
 #include <thread>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "auth/api_key_store.h"
 #include "auth/key_channel.h"
@@ -91,6 +96,27 @@ std::vector<std::string> With(std::vector<std::string> flags,
   return flags;
 }
 
+// A fresh token in a file only this user can read, as scripts/stack.sh
+// makes one; returns the file.
+std::string WriteServiceToken(std::string* token) {
+  std::ifstream random("/dev/urandom", std::ios::binary);
+  char bytes[32];
+  if (!random.read(bytes, sizeof(bytes))) {
+    throw std::runtime_error("cannot read /dev/urandom");
+  }
+  *token = absl::BytesToHexString(absl::string_view(bytes, sizeof(bytes)));
+  std::string path = (std::filesystem::temp_directory_path() /
+                      "shopstream-service-token-XXXXXX")
+                         .string();
+  const int fd = mkstemp(path.data());  // mode 0600
+  if (fd < 0 || write(fd, token->data(), token->size()) !=
+                    static_cast<ssize_t>(token->size())) {
+    throw std::runtime_error("cannot write a service token file");
+  }
+  close(fd);
+  return path;
+}
+
 }  // namespace
 
 std::shared_ptr<grpc::Channel> ChannelWithKey(const std::string& target,
@@ -115,6 +141,9 @@ LocalStack::LocalStack(LocalStackOptions options)
        {"gateway", "ingest", "query", "processor", "processor2"}) {
     metrics_ports_[service] = FreePort();
   }
+  if (options_.service_token) {
+    service_token_file_ = WriteServiceToken(&service_token_);
+  }
   const std::string pg = "--postgres=" + db_.conninfo();
   RestartProcessor();
   processor_targets_ = Loopback(processor_port_);
@@ -122,9 +151,11 @@ LocalStack::LocalStack(LocalStackOptions options)
     second_processor_port_ = FreePort();
     second_processor_ = std::make_unique<ServiceProcess>(
         "shopstream-processor",
-        With(With(CommonArgs("processor2"),
-                  {"--processor_address=" + Loopback(second_processor_port_),
-                   pg}),
+        With(With(With(CommonArgs("processor2"),
+                       {"--processor_address=" +
+                            Loopback(second_processor_port_),
+                        pg}),
+                  TokenFlags()),
              options_.processor_flags),
         LogFile("processor2"));
     absl::StrAppend(&processor_targets_, ",", Loopback(second_processor_port_));
@@ -139,11 +170,12 @@ LocalStack::LocalStack(LocalStackOptions options)
   RestartIngest();
   gateway_ = std::make_unique<ServiceProcess>(
       "shopstream-gateway",
-      With(With(CommonArgs("gateway"),
-                {"--http_address=127.0.0.1",
-                 "--http_port=" + std::to_string(http_port_),
-                 "--ingest_target=" + Loopback(ingest_port_),
-                 "--query_target=" + Loopback(query_port_)}),
+      With(With(With(CommonArgs("gateway"),
+                     {"--http_address=127.0.0.1",
+                      "--http_port=" + std::to_string(http_port_),
+                      "--ingest_target=" + Loopback(ingest_port_),
+                      "--query_target=" + Loopback(query_port_)}),
+                TokenFlags()),
            options_.gateway_flags),
       LogFile("gateway"));
   // Healthy through the gateway means: gateway up, ingest up with its
@@ -160,14 +192,16 @@ LocalStack::~LocalStack() {
   query_.reset();
   processor_.reset();
   second_processor_.reset();
+  if (!service_token_file_.empty()) std::remove(service_token_file_.c_str());
 }
 
 void LocalStack::RestartProcessor() {
   processor_ = std::make_unique<ServiceProcess>(
       "shopstream-processor",
-      With(With(CommonArgs("processor"),
-                {"--processor_address=" + Loopback(processor_port_),
-                 "--postgres=" + db_.conninfo()}),
+      With(With(With(CommonArgs("processor"),
+                     {"--processor_address=" + Loopback(processor_port_),
+                      "--postgres=" + db_.conninfo()}),
+                TokenFlags()),
            options_.processor_flags),
       LogFile("processor"));
 }
@@ -175,10 +209,11 @@ void LocalStack::RestartProcessor() {
 void LocalStack::RestartIngest() {
   ingest_ = std::make_unique<ServiceProcess>(
       "shopstream-ingest",
-      With(With(CommonArgs("ingest"),
-                {"--ingest_address=" + Loopback(ingest_port_),
-                 "--processor_target=" + processor_targets_,
-                 "--postgres=" + db_.conninfo(), AuthFlag()}),
+      With(With(With(CommonArgs("ingest"),
+                     {"--ingest_address=" + Loopback(ingest_port_),
+                      "--processor_target=" + processor_targets_,
+                      "--postgres=" + db_.conninfo(), AuthFlag()}),
+                TokenFlags()),
            options_.ingest_flags),
       LogFile("ingest"));
 }
@@ -202,6 +237,11 @@ std::string LocalStack::Log(const std::string& service) const {
   std::ifstream in(file);
   return std::string((std::istreambuf_iterator<char>(in)),
                      std::istreambuf_iterator<char>());
+}
+
+std::vector<std::string> LocalStack::TokenFlags() const {
+  if (service_token_file_.empty()) return {};
+  return {"--service_token_file=" + service_token_file_};
 }
 
 std::string LocalStack::AuthFlag() const {

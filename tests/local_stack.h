@@ -54,6 +54,10 @@ struct LocalStackOptions {
   std::string log_dir;
   // API keys required (the services' default); false passes --auth=false.
   bool auth = true;
+  // Internal RPCs carry a token the stack makes (--service_token_file, as
+  // `make up` does); false: the flags above must authenticate them some
+  // other way (mutual TLS).
+  bool service_token = true;
 };
 
 // The whole pipeline as real processes on free ports over a fresh database:
@@ -110,6 +114,11 @@ class LocalStack {
   // What `service` has logged so far (empty without options.log_dir).
   std::string Log(const std::string& service) const;
 
+  // The token internal RPCs carry and the file the services read it from;
+  // empty without options.service_token.
+  const std::string& service_token() const { return service_token_; }
+  const std::string& service_token_file() const { return service_token_file_; }
+
   // Rows in the events table right now.
   int64_t StoredEvents(const std::string& where = "true") const;
 
@@ -117,12 +126,16 @@ class LocalStack {
   std::vector<std::string> CommonArgs(const std::string& service) const;
   std::string LogFile(const std::string& service) const;
   std::string AuthFlag() const;
+  // --service_token_file for the services that make or serve internal RPCs
+  // (all but query); none without options.service_token.
+  std::vector<std::string> TokenFlags() const;
 
   const LocalStackOptions options_;
   absl::Mutex keys_mu_;
   std::map<std::pair<std::string, auth::Scope>, std::string> keys_
       ABSL_GUARDED_BY(keys_mu_);
   TestDatabase db_;
+  std::string service_token_, service_token_file_;
   int http_port_, ingest_port_, query_port_, processor_port_;
   std::map<std::string, int> metrics_ports_;
   int second_processor_port_ = 0;

@@ -119,10 +119,12 @@ TEST(TlsTest, EveryHopSpeaksMutualTls) {
   const std::vector<std::string> flags = certs.Flags();
   // The gateway is a gRPC client only; its own certificate would turn its
   // HTTP side to HTTPS (tested below).
+  // No service token: mutual TLS alone authenticates the internal RPCs.
   LocalStack stack(LocalStackOptions{.processor_flags = flags,
                                      .ingest_flags = flags,
                                      .query_flags = flags,
-                                     .gateway_flags = certs.ClientFlags()});
+                                     .gateway_flags = certs.ClientFlags(),
+                                     .service_token = false});
   // Through the gateway: gateway -> ingest -> processor, gateway -> query.
   EXPECT_EQ(
       stack
@@ -267,9 +269,12 @@ TEST(TlsTest, GatewayServesHttpsWithItsCertificate) {
   // No /metrics listener: the default port would be contested by gateways
   // of other tests running at the same time.
   std::vector<std::string> flags = {
-      "--http_address=127.0.0.1", "--http_port=" + std::to_string(port),
-      "--metrics_port=0", "--ingest_target=" + stack.ingest_target(),
-      "--query_target=" + stack.query_target()};
+      "--http_address=127.0.0.1",
+      "--http_port=" + std::to_string(port),
+      "--metrics_port=0",
+      "--ingest_target=" + stack.ingest_target(),
+      "--query_target=" + stack.query_target(),
+      "--service_token_file=" + stack.service_token_file()};
   for (std::string& flag : certs.ServerFlags()) flags.push_back(flag);
   ServiceProcess gateway("shopstream-gateway", flags);
   const std::string ca = certs.path("ca.pem");
@@ -341,7 +346,7 @@ TEST(TlsTest, GatewayServesARenewedCertificateWithoutARestart) {
       "shopstream-gateway",
       {"--http_address=127.0.0.1", "--http_port=" + std::to_string(port),
        "--metrics_port=0", "--ingest_target=127.0.0.1:1",
-       "--query_target=127.0.0.1:1",
+       "--query_target=127.0.0.1:1", "--allow_unauthenticated_internal_rpcs",
        "--tls_cert_file=" + certs.path("gateway.pem"),
        "--tls_key_file=" + certs.path("gateway.key"),
        "--tls_check_interval_ms=100"});
@@ -398,7 +403,8 @@ TEST(TlsTest, GatewayRefusesToStartWithHalfATlsConfiguration) {
   ServiceProcess gateway(
       "shopstream-gateway",
       {"--http_address=127.0.0.1", "--http_port=" + std::to_string(FreePort()),
-       "--metrics_port=0", "--tls_cert_file=" + certs.path("service.pem")},
+       "--metrics_port=0", "--allow_unauthenticated_internal_rpcs",
+       "--tls_cert_file=" + certs.path("service.pem")},
       log);
   // It exits at once (with both files it keeps serving, as above).
   const auto deadline =

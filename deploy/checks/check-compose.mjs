@@ -3,8 +3,9 @@
 // services must start in dependency order behind health checks that run a
 // command the image has, ingest and query must check API keys against the
 // database that the `admin` service (shopstream-admin) writes them to,
-// Prometheus must scrape every metrics port, and the Dockerfile must take
-// its packages from the shared lists.
+// Prometheus must scrape every metrics port (listening beyond loopback),
+// the internal RPCs must carry the token `service-token` makes, and the
+// Dockerfile must take its packages from the shared lists.
 //   node deploy/checks/check-compose.mjs SOURCE_DIR
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
@@ -36,7 +37,8 @@ const config = parse(run.stdout);
 const services = config.services ?? {};
 const ours = ["processor", "ingest", "query", "gateway"];
 expect(JSON.stringify(Object.keys(services).sort()) ===
-  JSON.stringify(["admin", "gateway", "ingest", "migrate", "postgres", "processor", "prometheus", "query"]),
+  JSON.stringify(["admin", "gateway", "ingest", "migrate", "postgres", "processor", "prometheus", "query",
+    "service-token"]),
   `services are ${Object.keys(services).sort().join(", ")}`);
 
 const dependsOn = (service, on, condition) =>
@@ -67,6 +69,29 @@ for (const name of ours) {
   const prometheus = readFileSync(join(root, "deploy/prometheus/prometheus.yml"), "utf8");
   expect(port && prometheus.includes(`"${name}:${port}"`),
     `Prometheus does not scrape ${name}:${port}`);
+  // /metrics listens on loopback unless told otherwise; Prometheus is
+  // another container.
+  expect(service.environment?.SHOPSTREAM_METRICS_ADDRESS === "0.0.0.0",
+    `${name}: SHOPSTREAM_METRICS_ADDRESS must be 0.0.0.0 for Prometheus to scrape it`);
+}
+
+// Internal RPCs: processor, ingest and gateway read the token that
+// service-token makes, from the volume it writes, and start after it.
+const tokenMaker = services["service-token"] ?? {};
+const tokenVolume = (tokenMaker.volumes ?? []).map((v) => (typeof v === "string" ? v : `${v.source}:${v.target}`))
+  .map((v) => v.split(":"))[0];
+expect(tokenVolume, "service-token mounts no volume to write the token to");
+for (const name of ["processor", "ingest", "gateway"]) {
+  const service = services[name] ?? {};
+  const file = service.environment?.SHOPSTREAM_SERVICE_TOKEN_FILE;
+  const mounts = (service.volumes ?? []).map((v) => (typeof v === "string" ? v.split(":") :
+    [v.source, v.target, v.read_only ? "ro" : "rw"]));
+  expect(file && tokenVolume && mounts.some(([source, target]) => source === tokenVolume[0] &&
+    file.startsWith(`${target}/`) && target === tokenVolume[1]),
+    `${name}: SHOPSTREAM_SERVICE_TOKEN_FILE must be on the volume service-token writes`);
+  expect(!(service.environment ?? {}).SHOPSTREAM_ALLOW_UNAUTHENTICATED_INTERNAL_RPCS,
+    `${name}: internal RPCs must not be opened`);
+  dependsOn(name, "service-token", "service_completed_successfully");
 }
 
 // Keys: ingest and query look them up in the events database, with auth on

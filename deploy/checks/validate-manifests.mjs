@@ -2,9 +2,10 @@
 // Kubernetes API schemas (kubernetes-models, ServiceMonitor from
 // @kubernetes-models/prometheus-operator), then what schemas cannot see:
 // references between objects, probes and resources on every container,
-// termination grace versus the ingest shutdown grace, metrics ports, API
-// keys looked up in PostgreSQL, TLS files mounted and TLS on both ends of
-// each internal gRPC hop.
+// termination grace versus the ingest shutdown grace, metrics ports and
+// addresses, gRPC listen addresses, API keys looked up in PostgreSQL, the
+// service token of internal RPCs, TLS files mounted and TLS on both ends
+// of each internal gRPC hop.
 //   node deploy/checks/validate-manifests.mjs rendered.yaml...
 // Exit 0 when every object passes, 1 with one line per problem otherwise.
 import { readFileSync } from "node:fs";
@@ -149,6 +150,7 @@ function checkContainers(owner, podSpec, configMaps, secrets) {
       }
     }
     checkAuthAndTls(owner, podSpec, c, env);
+    checkListenAddresses(owner, c, env);
     if (env.SHOPSTREAM_METRICS_PORT !== undefined && env.SHOPSTREAM_METRICS_PORT !== "0") {
       const metrics = (c.ports ?? []).find((p) => p.name === "metrics");
       if (String(metrics?.containerPort) !== env.SHOPSTREAM_METRICS_PORT) {
@@ -158,6 +160,35 @@ function checkContainers(owner, podSpec, configMaps, secrets) {
     }
   }
   return portNames;
+}
+
+// gRPC server binary -> the variable of its listen address.
+const kGrpcAddresses = {
+  "shopstream-processor": "SHOPSTREAM_PROCESSOR_ADDRESS",
+  "shopstream-ingest": "SHOPSTREAM_INGEST_ADDRESS",
+  "shopstream-query": "SHOPSTREAM_QUERY_ADDRESS",
+};
+// Binaries that serve or make internal RPCs, which need a service token
+// (or mutual TLS; the manifests use the token either way).
+const kInternalRpcs = new Set(["shopstream-processor", "shopstream-ingest", "shopstream-gateway"]);
+const isLoopback = (host) => host === undefined || /^(127\.|localhost$|\[?::1\]?$)/.test(host);
+
+// The binaries listen on loopback by default, which no other pod, probe
+// or Prometheus reaches: a container serving a port sets its address.
+function checkListenAddresses(owner, c, env) {
+  const what = `container ${c.name}`;
+  const grpcAddress = kGrpcAddresses[c.command?.[0]];
+  if (grpcAddress && (c.ports ?? []).some((p) => p.name === "grpc")) {
+    const value = env[grpcAddress];
+    if (isLoopback(value?.replace(/:\d+$/, ""))) {
+      report(owner, `${what}: ${grpcAddress} ${value ?? "(default 127.0.0.1)"} is unreachable from ` +
+        "other pods; 0.0.0.0 behind the NetworkPolicies");
+    }
+  }
+  if ((c.ports ?? []).some((p) => p.name === "metrics") && isLoopback(env.SHOPSTREAM_METRICS_ADDRESS)) {
+    report(owner, `${what}: SHOPSTREAM_METRICS_ADDRESS ${env.SHOPSTREAM_METRICS_ADDRESS ??
+      "(default 127.0.0.1)"} is unreachable for Prometheus`);
+  }
 }
 
 // Services that check API keys, which they look up in PostgreSQL.
@@ -188,8 +219,16 @@ function checkAuthAndTls(owner, podSpec, c, env) {
   for (const mount of c.volumeMounts ?? []) {
     if (!volumes.has(mount.name)) report(owner, `${what}: volumeMount ${mount.name} is no volume of the pod`);
   }
+  if (kInternalRpcs.has(c.command?.[0]) && !c.command.includes("--migrate_only")) {
+    if (!env.SHOPSTREAM_SERVICE_TOKEN_FILE) {
+      report(owner, `${what}: serves or makes internal RPCs without SHOPSTREAM_SERVICE_TOKEN_FILE`);
+    }
+    if (env.SHOPSTREAM_ALLOW_UNAUTHENTICATED_INTERNAL_RPCS === "true") {
+      report(owner, `${what}: SHOPSTREAM_ALLOW_UNAUTHENTICATED_INTERNAL_RPCS opens them to any pod`);
+    }
+  }
   for (const [name, file] of Object.entries(env)) {
-    if (!/^SHOPSTREAM_TLS_\w+_FILE$/.test(name) || file === "") continue;
+    if (!/^SHOPSTREAM_(TLS_\w+|SERVICE_TOKEN)_FILE$/.test(name) || file === "") continue;
     if (!(c.volumeMounts ?? []).some((m) => file.startsWith(`${m.mountPath.replace(/\/$/, "")}/`))) {
       report(owner, `${what}: ${name} ${file} is on no mounted volume`);
     }
