@@ -26,7 +26,9 @@ INGEST_METRICS_PORT=${INGEST_METRICS_PORT:-9101}
 QUERY_METRICS_PORT=${QUERY_METRICS_PORT:-9102}
 PROCESSOR_METRICS_PORT=${PROCESSOR_METRICS_PORT:-9103}
 services=(processor ingest query gateway)
-conninfo="host=127.0.0.1 port=$PG_PORT user=postgres dbname=shopstream"
+# The cluster's password is in its password file (scripts/pg.sh).
+pg_server="host=127.0.0.1 port=$PG_PORT user=postgres passfile='$DATA_DIR/pg/pgpass'"
+conninfo="$pg_server dbname=shopstream"
 
 pid_of() {
   local f="$DATA_DIR/run/$1.pid"
@@ -82,9 +84,9 @@ ensure_keys() {
 up() {
   mkdir -p "$DATA_DIR/run" "$DATA_DIR/logs"
   "$root/scripts/pg.sh" start "$DATA_DIR/pg" "$PG_PORT" --durable
-  if [ "$(psql "host=127.0.0.1 port=$PG_PORT user=postgres dbname=postgres" -tAc \
+  if [ "$(psql "$pg_server dbname=postgres" -tAc \
       "SELECT 1 FROM pg_database WHERE datname = 'shopstream'")" != 1 ]; then
-    psql "host=127.0.0.1 port=$PG_PORT user=postgres dbname=postgres" -qc "CREATE DATABASE shopstream"
+    psql "$pg_server dbname=postgres" -qc "CREATE DATABASE shopstream"
   fi
   start_service processor --processor_address="127.0.0.1:$PROCESSOR_PORT" --postgres="$conninfo" \
     --metrics_port="$PROCESSOR_METRICS_PORT"
