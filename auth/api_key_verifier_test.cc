@@ -334,5 +334,24 @@ TEST(RequestAuthorizerTest, ShopComesFromTheKey) {
             "anything");
 }
 
+TEST(RequestAuthorizerTest, CallerNamesTheKeyUsed) {
+  KeyTable table;
+  const std::string read_a = table.Add("shop-a", Scope::kRead);
+  ApiKeyVerifier verifier(table.lookup(), {}, table.clock());
+  RequestAuthorizer authorizer(&verifier);
+
+  absl::StatusOr<Caller> caller =
+      authorizer.AuthorizeCaller("Bearer " + read_a, Scope::kRead, "");
+  ASSERT_TRUE(caller.ok()) << caller.status();
+  EXPECT_EQ(caller->shop_id, "shop-a");
+  EXPECT_EQ(caller->key_id, ParseApiKey(read_a)->key_id);
+
+  RequestAuthorizer off(nullptr);
+  caller = off.AuthorizeCaller(std::nullopt, Scope::kRead, "anything");
+  ASSERT_TRUE(caller.ok()) << caller.status();
+  EXPECT_EQ(caller->shop_id, "anything");
+  EXPECT_EQ(caller->key_id, "");
+}
+
 }  // namespace
 }  // namespace shopstream::auth

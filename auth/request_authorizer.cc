@@ -23,7 +23,18 @@ std::optional<std::string> AuthorizationOf(
 absl::StatusOr<std::string> RequestAuthorizer::Authorize(
     const std::optional<std::string>& authorization, Scope scope,
     absl::string_view requested_shop, double cost) const {
-  if (verifier_ == nullptr) return std::string(requested_shop);
+  absl::StatusOr<Caller> caller =
+      AuthorizeCaller(authorization, scope, requested_shop, cost);
+  if (!caller.ok()) return caller.status();
+  return std::move(caller->shop_id);
+}
+
+absl::StatusOr<Caller> RequestAuthorizer::AuthorizeCaller(
+    const std::optional<std::string>& authorization, Scope scope,
+    absl::string_view requested_shop, double cost) const {
+  if (verifier_ == nullptr) {
+    return Caller{.shop_id = std::string(requested_shop)};
+  }
   if (!authorization.has_value()) {
     return absl::UnauthenticatedError(
         "API key required: send \"Authorization: Bearer <key>\"");
@@ -50,7 +61,8 @@ absl::StatusOr<std::string> RequestAuthorizer::Authorize(
       !charged.ok()) {
     return charged;
   }
-  return principal->shop_id;
+  return Caller{.shop_id = std::move(principal->shop_id),
+                .key_id = std::move(principal->key_id)};
 }
 
 }  // namespace shopstream::auth

@@ -22,6 +22,12 @@ std::optional<std::string> AuthorizationOf(
 std::optional<std::string> AuthorizationOf(
     const std::map<std::string, std::string>& metadata);
 
+// Whom a call acts for.
+struct Caller {
+  std::string shop_id;
+  std::string key_id;  // empty when authentication is off
+};
+
 // Decides whether a call may act, and for which shop. The shop comes from
 // the key: a request naming no shop acts for the key's shop, a request
 // naming another shop is refused (PERMISSION_DENIED), whatever scope the
@@ -39,6 +45,10 @@ class RequestAuthorizer {
   // key lacks `scope` or belongs to another shop than `requested_shop`.
   // RESOURCE_EXHAUSTED: the key's rate limit, charged `cost`.
   absl::StatusOr<std::string> Authorize(
+      const std::optional<std::string>& authorization, Scope scope,
+      absl::string_view requested_shop, double cost = 1) const;
+  // The same, with the key that was used.
+  absl::StatusOr<Caller> AuthorizeCaller(
       const std::optional<std::string>& authorization, Scope scope,
       absl::string_view requested_shop, double cost = 1) const;
 

@@ -33,7 +33,7 @@ if [ "${1:-}" = analytics ]; then
   "$root/scripts/pg.sh" start "$data" "$port" --durable
   # shellcheck disable=SC2086
   "$BIN_DIR/shopstream-analytics-bench" \
-    --postgres="host=127.0.0.1 port=$port user=postgres" \
+    --postgres="host=127.0.0.1 port=$port user=postgres passfile='$data/pgpass'" \
     --sizes="${ANALYTICS_SIZES:-100000,1000000,10000000}" \
     --output_json="$results/analytics.json" \
     --output_markdown="$results/analytics.md" \
@@ -62,7 +62,7 @@ export SHOPSTREAM_BENCH_STATIC_PATH=/bench/static
 seconds=${BENCH_SECONDS:-20}
 warmup=${BENCH_WARMUP_SECONDS:-3}
 results=$root/bench/results
-conninfo="host=127.0.0.1 port=$PG_PORT user=postgres dbname=shopstream"
+conninfo="host=127.0.0.1 port=$PG_PORT user=postgres dbname=shopstream passfile='$DATA_DIR/pg/pgpass'"
 
 for tool in wrk pgbench; do
   command -v "$tool" >/dev/null || { echo "bench: $tool not found (make deps)" >&2; exit 1; }

@@ -29,14 +29,16 @@ AnalyticsService::AnalyticsService(const AnalyticsQueries* queries,
 
 template <typename Request>
 absl::StatusOr<Request> AnalyticsService::Authorized(
-    const grpc::ServerContextBase& context, const Request& request) const {
+    const grpc::ServerContextBase& context, const Request& request,
+    std::string* key_id) const {
   if (authorizer_ == nullptr) return request;
-  absl::StatusOr<std::string> shop =
-      authorizer_->Authorize(auth::AuthorizationOf(context.client_metadata()),
-                             auth::Scope::kRead, request.shop_id());
-  if (!shop.ok()) return shop.status();
+  absl::StatusOr<auth::Caller> caller = authorizer_->AuthorizeCaller(
+      auth::AuthorizationOf(context.client_metadata()), auth::Scope::kRead,
+      request.shop_id());
+  if (!caller.ok()) return caller.status();
+  if (key_id != nullptr) *key_id = caller->key_id;
   Request authorized = request;
-  authorized.set_shop_id(*std::move(shop));
+  authorized.set_shop_id(std::move(caller->shop_id));
   return authorized;
 }
 
@@ -114,7 +116,8 @@ grpc::Status AnalyticsService::ExportTopProducts(
 grpc::ServerWriteReactor<v1::Summary>* AnalyticsService::WatchSummary(
     grpc::CallbackServerContext* context,
     const v1::GetSummaryRequest* request) {
-  auto authorized = Authorized(*context, *request);
+  std::string key_id;
+  auto authorized = Authorized(*context, *request, &key_id);
   if (!authorized.ok()) {
     return SummaryWatchers::Refuse(ToGrpcStatus(authorized.status()));
   }
@@ -131,7 +134,7 @@ grpc::ServerWriteReactor<v1::Summary>* AnalyticsService::WatchSummary(
   // the verifier's cache, so at most once per lookup TTL from PostgreSQL):
   // a revoked key stops receiving within that TTL.
   return watchers_.Watch(
-      *authorized,
+      *authorized, key_id,
       [authorizer = authorizer_,
        authorization = auth::AuthorizationOf(context->client_metadata()),
        shop = authorized->shop_id()] {

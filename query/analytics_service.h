@@ -62,10 +62,12 @@ class AnalyticsService final
 
  private:
   // `request` with its shop_id set to the shop the call may read: the one
-  // it names or, when it names none, the key's shop.
+  // it names or, when it names none, the key's shop. `key_id`, if given,
+  // gets the key's id (empty with authentication off).
   template <typename Request>
   absl::StatusOr<Request> Authorized(const grpc::ServerContextBase& context,
-                                     const Request& request) const;
+                                     const Request& request,
+                                     std::string* key_id = nullptr) const;
 
   const AnalyticsQueries* queries_;
   const auth::RequestAuthorizer* authorizer_;

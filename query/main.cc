@@ -30,6 +30,10 @@ ABSL_FLAG(int, max_watchers, 1000,
 ABSL_FLAG(int, max_watchers_per_shop, 100,
           "WatchSummary streams of one shop served at once, all its keys "
           "together; more are refused with RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int, max_watchers_per_key, 10,
+          "WatchSummary streams of one API key served at once; more are "
+          "refused with RESOURCE_EXHAUSTED. Without --auth there are no keys "
+          "and only the limits above apply.");
 ABSL_FLAG(int, watch_min_interval_ms, 250,
           "Least time between two pushes to one WatchSummary stream; commits "
           "in between are coalesced.");
@@ -61,6 +65,8 @@ int main(int argc, char** argv) {
   watch_options.max_watchers = absl::GetFlag(FLAGS_max_watchers);
   watch_options.max_watchers_per_shop =
       absl::GetFlag(FLAGS_max_watchers_per_shop);
+  watch_options.max_watchers_per_key =
+      absl::GetFlag(FLAGS_max_watchers_per_key);
   watch_options.min_interval =
       absl::Milliseconds(absl::GetFlag(FLAGS_watch_min_interval_ms));
   std::unique_ptr<shopstream::auth::ServiceAuth> auth =

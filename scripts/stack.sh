@@ -2,6 +2,7 @@
 # Runs the local shopstream stack: a PostgreSQL cluster and the four
 # services, all state under $DATA_DIR (default ./.data).
 #   scripts/stack.sh up | down | logs | status
+# `status` asks each part whether it answers and exits 1 when one does not.
 # Ports: HTTP_PORT (8080), INGEST_PORT (50051), QUERY_PORT (50052),
 # PROCESSOR_PORT (50053), PG_PORT (55433); /metrics on GATEWAY_METRICS_PORT
 # (9100), INGEST_METRICS_PORT (9101), QUERY_METRICS_PORT (9102),
@@ -27,11 +28,21 @@ INGEST_METRICS_PORT=${INGEST_METRICS_PORT:-9101}
 QUERY_METRICS_PORT=${QUERY_METRICS_PORT:-9102}
 PROCESSOR_METRICS_PORT=${PROCESSOR_METRICS_PORT:-9103}
 services=(processor ingest query gateway)
-conninfo="host=127.0.0.1 port=$PG_PORT user=postgres dbname=shopstream"
+# The cluster's password is in its password file (scripts/pg.sh).
+pg_server="host=127.0.0.1 port=$PG_PORT user=postgres passfile='$DATA_DIR/pg/pgpass'"
+conninfo="$pg_server dbname=shopstream"
 
+# The pid of service $1 from its pid file, when that process is still the
+# service: a pid file outlives its process, and the kernel reuses pids.
 pid_of() {
-  local f="$DATA_DIR/run/$1.pid"
-  [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && cat "$f"
+  local f="$DATA_DIR/run/$1.pid" pid exe
+  [ -f "$f" ] || return 1
+  pid=$(cat "$f")
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  exe=$(readlink "/proc/$pid/exe" 2>/dev/null) || return 1
+  # A binary rebuilt under its running service reads "... (deleted)".
+  [ "$(basename "${exe% (deleted)}")" = "shopstream-$1" ] || return 1
+  echo "$pid"
 }
 
 start_service() {
@@ -95,9 +106,9 @@ up() {
   ensure_service_token
   local token_flag=--service_token_file="$DATA_DIR/service-token"
   "$root/scripts/pg.sh" start "$DATA_DIR/pg" "$PG_PORT" --durable
-  if [ "$(psql "host=127.0.0.1 port=$PG_PORT user=postgres dbname=postgres" -tAc \
+  if [ "$(psql "$pg_server dbname=postgres" -tAc \
       "SELECT 1 FROM pg_database WHERE datname = 'shopstream'")" != 1 ]; then
-    psql "host=127.0.0.1 port=$PG_PORT user=postgres dbname=postgres" -qc "CREATE DATABASE shopstream"
+    psql "$pg_server dbname=postgres" -qc "CREATE DATABASE shopstream"
   fi
   start_service processor --processor_address="127.0.0.1:$PROCESSOR_PORT" --postgres="$conninfo" \
     --metrics_port="$PROCESSOR_METRICS_PORT" "$token_flag"
@@ -119,6 +130,9 @@ up() {
   wait_until processor port_open "$PROCESSOR_PORT"
   wait_until ingest http_ok /v1/health
   wait_until query http_ok /api/health
+  # Health services follow their dependencies half a second later; up is
+  # done when status would say so.
+  wait_until "every service" all_answer
   ensure_keys
   local auth_note="every call but health needs a key"
   [ "${SHOPSTREAM_AUTH:-true}" = false ] && auth_note="AUTH IS OFF (SHOPSTREAM_AUTH=false): keys are not checked"
@@ -159,16 +173,59 @@ down() {
   echo "stopped postgres"
 }
 
+# Asks service $1 for its health, with deadlines of its own: a hung process
+# still has its pid. The outer timeout is for a probe that hangs anyway.
+health_of() {
+  local probe="$BIN_DIR/shopstream-health-probe" target
+  case $1 in
+  gateway) target=--http_get="127.0.0.1:$HTTP_PORT/healthz" ;;
+  ingest) target=--grpc="127.0.0.1:$INGEST_PORT" ;;
+  query) target=--grpc="127.0.0.1:$QUERY_PORT" ;;
+  processor) target=--grpc="127.0.0.1:$PROCESSOR_PORT" ;;
+  esac
+  timeout 5 "$probe" "$target" --timeout_ms=2000 2>&1 || {
+    local code=$?
+    [ $code = 124 ] && echo "no answer within 5 s"
+    return $code
+  }
+}
+
+all_answer() { status >/dev/null 2>&1; }
+
 status() {
+  local name pid answer failed=0
+  [ -x "$BIN_DIR/shopstream-health-probe" ] ||
+    { echo "stack: no $BIN_DIR/shopstream-health-probe to ask the services (make build)" >&2; return 2; }
   for name in "${services[@]}"; do
-    if pid=$(pid_of "$name"); then echo "$name running (pid $pid)"; else echo "$name stopped"; fi
+    if ! pid=$(pid_of "$name"); then
+      echo "$name stopped"
+      failed=1
+    elif answer=$(health_of "$name"); then
+      echo "$name running (pid $pid)"
+    else
+      case "$answer" in
+      *NOT_SERVING*) echo "$name not serving (pid $pid): ${answer#unhealthy: }" ;;
+      *) echo "$name not answering (pid $pid): ${answer#unhealthy: }" ;;
+      esac
+      failed=1
+    fi
   done
+  if [ ! -f "$DATA_DIR/pg/postmaster.pid" ]; then
+    echo "postgres stopped"
+    failed=1
+  elif timeout 5 pg_isready -q -h 127.0.0.1 -p "$PG_PORT" -t 2; then
+    echo "postgres running (port $PG_PORT)"
+  else
+    echo "postgres not answering (port $PG_PORT)"
+    failed=1
+  fi
+  return $failed
 }
 
 case "${1:-}" in
 up) up ;;
 down) down ;;
 logs) tail -n 50 -F "$DATA_DIR"/logs/*.log ;;
-status) status ;;
+status) status || exit $? ;;
 *) echo "usage: $0 up|down|logs|status" >&2; exit 2 ;;
 esac

@@ -223,6 +223,26 @@ TEST(StreamingTest, ClosingTheEventStreamEndsTheBackendWatch) {
   EXPECT_TRUE(watching) << "the closed stream's watch was never released";
 }
 
+TEST(StreamingTest, OneKeyCannotHoldEveryEventStreamOfItsShop) {
+  LocalStack stack({.query_flags = {"--max_watchers_per_key=1"}});
+  const std::string key = stack.ReadKey("s");
+  EventStreamClient first(stack.http_port(),
+                          "/v1/shops/s/summary:watch?key=" + key);
+  ASSERT_TRUE(first.NextData().has_value());
+
+  HttpResponse refused = HttpRequest(
+      stack.http_port(), "GET", "/v1/shops/s/summary:watch?key=" + key, "",
+      "application/json", {{"Accept", "text/event-stream"}});
+  EXPECT_EQ(refused.status, 429);
+  EXPECT_EQ(refused.headers["retry-after"], "1");
+  EXPECT_THAT(refused.body, HasSubstr("at most 1 summary watchers of API key"));
+
+  EventStreamClient other_key(stack.http_port(),
+                              "/v1/shops/s/summary:watch?key=" +
+                                  stack.AnotherKey("s", auth::Scope::kRead));
+  EXPECT_TRUE(other_key.NextData().has_value());
+}
+
 TEST(StreamingTest, SigtermWithWatchersConnectedExitsCleanly) {
   LocalStack stack;
   auto query = QueryStub(stack, "x");
