@@ -67,6 +67,9 @@ conninfo="host=127.0.0.1 port=$PG_PORT user=postgres dbname=shopstream passfile=
 for tool in wrk pgbench; do
   command -v "$tool" >/dev/null || { echo "bench: $tool not found (make deps)" >&2; exit 1; }
 done
+# Debian puts nginx in /usr/sbin, which a user's PATH may lack.
+nginx=$(command -v nginx || echo /usr/sbin/nginx)
+[ -x "$nginx" ] || { echo "bench: nginx not found (make deps)" >&2; exit 1; }
 [ -x "$BIN_DIR/shopstream-bench" ] || { echo "bench: no $BIN_DIR/shopstream-bench (make build)" >&2; exit 1; }
 
 mkdir -p "$results"
@@ -86,6 +89,9 @@ scenario_flag=()
   --http_target="127.0.0.1:$HTTP_PORT" \
   --postgres="$conninfo" \
   --pid_dir="$DATA_DIR/run" \
+  --postgres_pid_file="$DATA_DIR/pg/postmaster.pid" \
+  --state_dir="$DATA_DIR/ceilings" \
+  --nginx="$nginx" --nginx_workers="${SHOPSTREAM_HTTP_THREADS:-0}" \
   --seconds="$seconds" --warmup_seconds="$warmup" \
   --output_json="$results/latest.json" \
   --output_markdown="$results/latest.md" \
