@@ -33,6 +33,7 @@
 #include "gateway/event_stream.h"
 #include "gateway/http_status.h"
 #include "gateway/multiplexed_backend.h"
+#include "gateway/page_security.h"
 #include "gateway/path_template.h"
 #include "gateway/static_files.h"
 #include "gateway/tls_context_reloader.h"
@@ -1414,7 +1415,11 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   if (!routes.ok()) return routes.status();
   std::optional<StaticFiles> static_files;
   if (!options.static_dir.empty()) {
-    absl::StatusOr<StaticFiles> opened = StaticFiles::Open(options.static_dir);
+    absl::StatusOr<HeaderList> page_headers =
+        DashboardSecurityHeaders(options.dashboard_api_origins);
+    if (!page_headers.ok()) return page_headers.status();
+    absl::StatusOr<StaticFiles> opened =
+        StaticFiles::Open(options.static_dir, *std::move(page_headers));
     if (!opened.ok()) return opened.status();
     static_files = *std::move(opened);
   }
