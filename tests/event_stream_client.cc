@@ -49,6 +49,21 @@ std::optional<std::string> EventStreamClient::NextData() {
   }
 }
 
+const std::string& EventStreamClient::ReadHeaders() {
+  while (consumed_ == 0) {
+    char buffer[4096];
+    boost::system::error_code error;
+    const size_t n = socket_.read_some(net::buffer(buffer), error);
+    if (error) break;
+    received_.append(buffer, n);
+    const size_t headers_end = received_.find("\r\n\r\n");
+    if (headers_end == std::string::npos) continue;
+    headers_ = received_.substr(0, headers_end);
+    consumed_ = headers_end + 4;
+  }
+  return headers_;
+}
+
 void EventStreamClient::Close() {
   boost::system::error_code ignored;
   socket_.close(ignored);

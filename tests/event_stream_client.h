@@ -20,6 +20,10 @@ class EventStreamClient {
 
   // The status line and headers, once they arrived.
   const std::string& headers() const { return headers_; }
+  // Reads until the status line and headers are in; empty when the
+  // connection ends first. A refused stream's headers come at once, an
+  // accepted one's with its first event.
+  const std::string& ReadHeaders();
   void Close();
 
  private:

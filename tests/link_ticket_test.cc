@@ -81,6 +81,14 @@ std::string TopProductsCsv(const std::string& shop, const std::string& ticket) {
                       "&ticket=", ticket);
 }
 
+// The status line of an event stream's answer. Only the headers are read:
+// a stream that was wrongly accepted would never end.
+std::string StreamStatus(LocalStack& stack, const std::string& target) {
+  EventStreamClient client(stack.http_port(), target);
+  const std::string& headers = client.ReadHeaders();
+  return headers.substr(0, headers.find("\r\n"));
+}
+
 HttpResponse Get(LocalStack& stack, const std::string& target,
                  const HttpHeaders& headers = {}) {
   return HttpRequest(stack.http_port(), "GET", target, "", "application/json",
@@ -100,16 +108,17 @@ TEST(LinkTicketTest, OpensTheLiveStreamAndTheCsvExportsOfItsShopOnce) {
     ASSERT_TRUE(first.has_value()) << client.headers();
     EXPECT_EQ(PageViews(*first), 1);
   }
-  HttpResponse again = Get(stack, Watch(kShop, for_stream.text));
-  EXPECT_EQ(again.status, 401);
-  EXPECT_THAT(again.body, HasSubstr("used"));
+  EXPECT_EQ(StreamStatus(stack, Watch(kShop, for_stream.text)),
+            "HTTP/1.1 401 Unauthorized");
 
   const Ticket for_series = NewTicket(stack);
   HttpResponse series = Get(stack, TimeSeriesCsv(kShop, for_series.text));
   EXPECT_EQ(series.status, 200) << series.body;
   EXPECT_EQ(series.headers["content-type"], "text/csv; charset=utf-8");
   EXPECT_THAT(series.body, HasSubstr("2025-10-02T10:00:00Z,1,0,0,0.00"));
-  EXPECT_EQ(Get(stack, TimeSeriesCsv(kShop, for_series.text)).status, 401);
+  HttpResponse again = Get(stack, TimeSeriesCsv(kShop, for_series.text));
+  EXPECT_EQ(again.status, 401);
+  EXPECT_THAT(again.body, HasSubstr("used"));
 
   const Ticket for_products = NewTicket(stack);
   HttpResponse products = Get(stack, TopProductsCsv(kShop, for_products.text));
@@ -170,7 +179,8 @@ TEST(LinkTicketTest, OpensNoOtherRouteNoOtherShopAndNoWrite) {
             403);
 
   // Another shop's links.
-  EXPECT_EQ(Get(stack, Watch(kOtherShop, t)).status, 403);
+  EXPECT_EQ(StreamStatus(stack, Watch(kOtherShop, t)),
+            "HTTP/1.1 403 Forbidden");
   EXPECT_EQ(Get(stack, TimeSeriesCsv(kOtherShop, t)).status, 403);
   EXPECT_EQ(Get(stack, TopProductsCsv(kOtherShop, t)).status, 403);
 
@@ -216,6 +226,19 @@ TEST(LinkTicketTest, ExpiresButAStreamItOpenedGoesOn) {
   while ((update = client.NextData()).has_value() && PageViews(*update) != 1) {
   }
   EXPECT_TRUE(update.has_value()) << "no push after the ticket expired";
+}
+
+TEST(LinkTicketTest, AStreamItOpensCountsAgainstItsKeysShare) {
+  LocalStack stack(
+      LocalStackOptions{.query_flags = {"--max_watchers_per_key=1"}});
+  EventStreamClient client(stack.http_port(),
+                           Watch(kShop, NewTicket(stack).text));
+  ASSERT_TRUE(client.NextData().has_value()) << client.headers();
+  // A second stream, with the key itself.
+  EXPECT_EQ(StreamStatus(
+                stack, absl::StrCat("/v1/shops/", kShop, "/summary:watch?key=",
+                                    stack.ReadKey(kShop))),
+            "HTTP/1.1 429 Too Many Requests");
 }
 
 TEST(LinkTicketTest, ARevokedKeysTicketsOpenNothing) {
