@@ -119,6 +119,26 @@ TEST(ApiKeyVerifierTest, RevocationAppliesOnceTheTtlHasPassed) {
   EXPECT_NE(revoked.status().message().find("revoked"), std::string::npos);
 }
 
+TEST(ApiKeyVerifierTest, VerifyIdFindsAKeyByIdUntilItIsRevoked) {
+  KeyTable table;
+  const std::string key = table.Add("shop-a", Scope::kRead);
+  ApiKeyVerifier verifier(table.lookup(), {.cache_ttl = absl::Seconds(10)},
+                          table.clock());
+  const std::string key_id = ParseApiKey(key)->key_id;
+  absl::StatusOr<Principal> found = verifier.VerifyId(key_id);
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(found->shop_id, "shop-a");
+  EXPECT_EQ(found->scope, Scope::kRead);
+  EXPECT_EQ(verifier.VerifyId(GenerateApiKey().parts.key_id).status().code(),
+            absl::StatusCode::kUnauthenticated);
+
+  table.Revoke(key);
+  table.now += absl::Seconds(11);
+  absl::StatusOr<Principal> revoked = verifier.VerifyId(key_id);
+  EXPECT_EQ(revoked.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_THAT(revoked.status().message(), ::testing::HasSubstr("revoked"));
+}
+
 TEST(ApiKeyVerifierTest, UnknownKeysAreCachedAndStoreFailuresAreNot) {
   KeyTable table;
   ApiKeyVerifier verifier(table.lookup(), {}, table.clock());

@@ -73,7 +73,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::string_view target(request.target().data(),
                                  request.target().size());
   (void)shopstream::gateway::AuthorizationFor(
-      Header(request, "authorization"), Header(request, "x-api-key"), target);
+      Header(request, "authorization"), Header(request, "x-api-key"), target,
+      /*link_route=*/true);
   const shopstream::gateway::RestRequest rest{
       absl::string_view(request.method_string().data(),
                         request.method_string().size()),

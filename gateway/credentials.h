@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "gateway/route_table.h"
 
 namespace shopstream::gateway {
 
@@ -13,13 +14,25 @@ namespace shopstream::gateway {
 // message.
 inline constexpr char kApiKeyQueryParameter[] = "key";
 
+// Query parameter for a link ticket (AnalyticsService.CreateLinkTicket),
+// the short-lived stand-in for the key in such URLs. It never reaches the
+// request message either.
+inline constexpr char kLinkTicketQueryParameter[] = "ticket";
+
+// Routes a browser opens from a URL, which cannot carry headers: GETs of
+// event streams (EventSource) and of files (google.api.HttpBody, download
+// links). Only they take a link ticket.
+bool IsLinkRoute(const Route& route);
+
 // The "authorization" metadata value a request's credentials become, from
 // the first of: an Authorization header (passed as is), an X-API-Key header,
-// or the `key` query parameter of `target` (both as "Bearer <key>"). None:
+// the `key` query parameter of `target` (both as "Bearer <key>"), and, on a
+// link route, the `ticket` query parameter (as "Ticket <ticket>"). None:
 // nullopt, and the backend answers 401.
 std::optional<std::string> AuthorizationFor(
     std::optional<absl::string_view> authorization_header,
-    std::optional<absl::string_view> api_key_header, absl::string_view target);
+    std::optional<absl::string_view> api_key_header, absl::string_view target,
+    bool link_route = false);
 
 }  // namespace shopstream::gateway
 

@@ -33,6 +33,7 @@
 #include "gateway/event_stream.h"
 #include "gateway/http_status.h"
 #include "gateway/multiplexed_backend.h"
+#include "gateway/page_security.h"
 #include "gateway/path_template.h"
 #include "gateway/static_files.h"
 #include "gateway/tls_context_reloader.h"
@@ -208,8 +209,10 @@ absl::Status RestTranscoder::FillRequest(const RouteMatch& match,
       const std::pair<absl::string_view, absl::string_view> key_and_value =
           absl::StrSplit(parameter, absl::MaxSplits('=', 1));
       const std::string key = PercentDecode(key_and_value.first, true);
-      // The API key is a credential, not part of the request.
-      if (key == kApiKeyQueryParameter) continue;
+      // Credentials are not part of the request.
+      if (key == kApiKeyQueryParameter || key == kLinkTicketQueryParameter) {
+        continue;
+      }
       const absl::string_view top_level_key =
           absl::string_view(key).substr(0, key.find('.'));
       if (route.body_field != nullptr &&
@@ -698,7 +701,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         std::make_shared<BackendCall>(backend_request.route, io_context_);
     call->context.set_deadline(std::chrono::system_clock::now() +
                                ToChrono(server_.options().backend_timeout));
-    for (const auto& [name, value] : ForwardedMetadata()) {
+    for (const auto& [name, value] : ForwardedMetadata(*call->route)) {
       call->context.AddMetadata(name, value);
     }
     bool own_buffer = false;
@@ -760,7 +763,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   // The request's headers that travel on as gRPC metadata; values that are
   // not printable ASCII cannot be metadata and are dropped.
-  std::map<std::string, std::string> ForwardedMetadata() const {
+  std::map<std::string, std::string> ForwardedMetadata(
+      const Route& route) const {
     std::map<std::string, std::string> metadata;
     const http::request<http::string_body>& request = parser_->get();
     metadata[kRequestIdKey] = request_id_;
@@ -772,7 +776,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     const std::optional<std::string> authorization = AuthorizationFor(
         header(http::field::authorization),
         header(beast::string_view("x-api-key")),
-        absl::string_view(request.target().data(), request.target().size()));
+        absl::string_view(request.target().data(), request.target().size()),
+        IsLinkRoute(route));
     if (authorization.has_value() && IsPrintableAscii(*authorization)) {
       metadata["authorization"] = *authorization;
     }
@@ -783,7 +788,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // goes, so its callback may post to the connection's io_context.
   void CallMultiplexed(MultiplexedBackend& multiplexer, const Route& route,
                        const Message& request, bool keep_alive) {
-    std::map<std::string, std::string> metadata = ForwardedMetadata();
+    std::map<std::string, std::string> metadata = ForwardedMetadata(route);
     stream_.expires_never();
     // Keeps the io threads running while only the multiplexer holds it.
     auto work = net::make_work_guard(io_context_);
@@ -872,7 +877,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void StartEventStream(BackendRequest backend_request) {
     const Route* route = backend_request.route;
     auto call = std::make_shared<EventStreamCall>(shared_from_this(), route);
-    for (const auto& [name, value] : ForwardedMetadata()) {
+    for (const auto& [name, value] : ForwardedMetadata(*route)) {
       call->context.AddMetadata(name, value);
     }
     bool own_buffer = false;
@@ -1414,7 +1419,11 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   if (!routes.ok()) return routes.status();
   std::optional<StaticFiles> static_files;
   if (!options.static_dir.empty()) {
-    absl::StatusOr<StaticFiles> opened = StaticFiles::Open(options.static_dir);
+    absl::StatusOr<HeaderList> page_headers =
+        DashboardSecurityHeaders(options.dashboard_api_origins);
+    if (!page_headers.ok()) return page_headers.status();
+    absl::StatusOr<StaticFiles> opened =
+        StaticFiles::Open(options.static_dir, *std::move(page_headers));
     if (!opened.ok()) return opened.status();
     static_files = *std::move(opened);
   }

@@ -819,6 +819,75 @@ TEST_F(GatewayServerTest, ServesTheDashboardBesideTheApi) {
   fs::remove_all(root);
 }
 
+TEST_F(GatewayServerTest, DashboardPagesCarryBrowserSecurityHeaders) {
+  namespace fs = std::filesystem;
+  const fs::path root = fs::path(::testing::TempDir()) /
+                        ("gateway_headers_" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  fs::create_directories(root / "assets");
+  std::ofstream(root / "index.html") << "<!doctype html><p>dashboard</p>";
+  std::ofstream(root / "assets" / "index-1a2b3c4d.js") << "export {}";
+  std::unique_ptr<GatewayServer> gateway =
+      StartGateway("127.0.0.1:" + std::to_string(backend_port_),
+                   "127.0.0.1:" + std::to_string(backend_port_), "",
+                   absl::Seconds(15), root.string());
+  ASSERT_NE(gateway, nullptr);
+  HttpClient client(gateway->port());
+  ASSERT_TRUE(client.connected());
+
+  const Response index = client.Send(http::verb::get, "/");
+  const Response asset =
+      client.Send(http::verb::get, "/assets/index-1a2b3c4d.js");
+  const Response revalidated =
+      client.Send(http::verb::get, "/index.html", "",
+                  {{"If-None-Match", std::string(index[http::field::etag])}});
+  EXPECT_EQ(revalidated.result_int(), 304);
+  for (const Response* page : {&index, &asset, &revalidated}) {
+    const std::string policy((*page)["Content-Security-Policy"]);
+    EXPECT_THAT(policy, HasSubstr("default-src 'self'"));
+    EXPECT_THAT(policy, HasSubstr("script-src 'self';"));
+    EXPECT_THAT(policy, HasSubstr("connect-src 'self';"));
+    EXPECT_THAT(policy, HasSubstr("frame-ancestors 'none'"));
+    EXPECT_THAT(policy, ::testing::Not(HasSubstr("unsafe")));
+    EXPECT_EQ((*page)["Referrer-Policy"], "no-referrer");
+    EXPECT_EQ((*page)["X-Content-Type-Options"], "nosniff");
+  }
+  gateway->Stop();
+  fs::remove_all(root);
+}
+
+TEST_F(GatewayServerTest, DashboardMayConnectToTheApiOriginsItIsGiven) {
+  namespace fs = std::filesystem;
+  const fs::path root = fs::path(::testing::TempDir()) /
+                        ("gateway_origins_" + std::to_string(::getpid()));
+  fs::create_directories(root);
+  std::ofstream(root / "index.html") << "<!doctype html>";
+  GatewayOptions options;
+  options.http_address = "127.0.0.1";
+  options.http_port = 0;
+  options.static_dir = root.string();
+  options.backends["shopstream.v1.AnalyticsService"] =
+      "127.0.0.1:" + std::to_string(backend_port_);
+  options.dashboard_api_origins = {"https://api.example.com:8443"};
+  {
+    absl::StatusOr<std::unique_ptr<GatewayServer>> gateway =
+        GatewayServer::Start(options);
+    ASSERT_TRUE(gateway.ok()) << gateway.status();
+    HttpClient client((*gateway)->port());
+    const Response index = client.Send(http::verb::get, "/");
+    EXPECT_THAT(std::string(index["Content-Security-Policy"]),
+                HasSubstr("connect-src 'self' https://api.example.com:8443;"));
+  }
+  // A value that would rewrite the policy stops the gateway at start.
+  options.dashboard_api_origins = {"https://a.example; script-src *"};
+  absl::StatusOr<std::unique_ptr<GatewayServer>> refused =
+      GatewayServer::Start(options);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(std::string(refused.status().message()),
+              HasSubstr("dashboard_api_origins"));
+  fs::remove_all(root);
+}
+
 TEST_F(GatewayServerTest, RefusesAStaticDirThatIsNotADirectory) {
   GatewayOptions options;
   options.http_address = "127.0.0.1";

@@ -1,6 +1,7 @@
 #include "query/analytics_service.h"
 
 #include "common/grpc_status.h"
+#include "google/protobuf/util/time_util.h"
 #include "query/analytics_requests.h"
 #include "query/csv_export.h"
 
@@ -28,15 +29,22 @@ AnalyticsService::AnalyticsService(const AnalyticsQueries* queries,
           watch_options) {}
 
 template <typename Request>
+absl::StatusOr<auth::Caller> AnalyticsService::Authenticate(
+    const grpc::ServerContextBase& context, const Request& request,
+    auth::Credentials accepted) const {
+  if (authorizer_ == nullptr) return auth::Caller{.shop_id = request.shop_id()};
+  return authorizer_->AuthorizeCaller(
+      auth::AuthorizationOf(context.client_metadata()), auth::Scope::kRead,
+      request.shop_id(), /*cost=*/1, accepted);
+}
+
+template <typename Request>
 absl::StatusOr<Request> AnalyticsService::Authorized(
     const grpc::ServerContextBase& context, const Request& request,
-    std::string* key_id) const {
-  if (authorizer_ == nullptr) return request;
-  absl::StatusOr<auth::Caller> caller = authorizer_->AuthorizeCaller(
-      auth::AuthorizationOf(context.client_metadata()), auth::Scope::kRead,
-      request.shop_id());
+    auth::Credentials accepted) const {
+  absl::StatusOr<auth::Caller> caller =
+      Authenticate(context, request, accepted);
   if (!caller.ok()) return caller.status();
-  if (key_id != nullptr) *key_id = caller->key_id;
   Request authorized = request;
   authorized.set_shop_id(std::move(caller->shop_id));
   return authorized;
@@ -92,7 +100,8 @@ grpc::Status AnalyticsService::ListEvents(grpc::ServerContext* context,
 grpc::Status AnalyticsService::ExportTimeSeries(
     grpc::ServerContext* context, const v1::GetTimeSeriesRequest* request,
     google::api::HttpBody* response) {
-  auto authorized = Authorized(*context, *request);
+  auto authorized =
+      Authorized(*context, *request, auth::Credentials::kApiKeyOrLinkTicket);
   if (!authorized.ok()) return ToGrpcStatus(authorized.status());
   absl::StatusOr<v1::TimeSeries> series = queries_->TimeSeries(*authorized);
   if (!series.ok()) return ToGrpcStatus(series.status());
@@ -104,7 +113,8 @@ grpc::Status AnalyticsService::ExportTimeSeries(
 grpc::Status AnalyticsService::ExportTopProducts(
     grpc::ServerContext* context, const v1::GetTopProductsRequest* request,
     google::api::HttpBody* response) {
-  auto authorized = Authorized(*context, *request);
+  auto authorized =
+      Authorized(*context, *request, auth::Credentials::kApiKeyOrLinkTicket);
   if (!authorized.ok()) return ToGrpcStatus(authorized.status());
   absl::StatusOr<v1::TopProducts> top = queries_->TopProducts(*authorized);
   if (!top.ok()) return ToGrpcStatus(top.status());
@@ -116,32 +126,53 @@ grpc::Status AnalyticsService::ExportTopProducts(
 grpc::ServerWriteReactor<v1::Summary>* AnalyticsService::WatchSummary(
     grpc::CallbackServerContext* context,
     const v1::GetSummaryRequest* request) {
-  std::string key_id;
-  auto authorized = Authorized(*context, *request, &key_id);
-  if (!authorized.ok()) {
-    return SummaryWatchers::Refuse(ToGrpcStatus(authorized.status()));
+  absl::StatusOr<auth::Caller> caller =
+      Authenticate(*context, *request, auth::Credentials::kApiKeyOrLinkTicket);
+  if (!caller.ok()) {
+    return SummaryWatchers::Refuse(ToGrpcStatus(caller.status()));
   }
+  v1::GetSummaryRequest authorized = *request;
+  authorized.set_shop_id(caller->shop_id);
   // Bad input is refused before a stream exists, as GetSummary refuses it.
   if (auto range =
-          CheckScope(authorized->shop_id(), /*required=*/false,
-                     authorized->has_from() ? &authorized->from() : nullptr,
-                     authorized->has_to() ? &authorized->to() : nullptr);
+          CheckScope(authorized.shop_id(), /*required=*/false,
+                     authorized.has_from() ? &authorized.from() : nullptr,
+                     authorized.has_to() ? &authorized.to() : nullptr);
       !range.ok()) {
     return SummaryWatchers::Refuse(ToGrpcStatus(range.status()));
   }
-  if (authorizer_ == nullptr) return watchers_.Watch(*authorized);
-  // The key is checked again before every push (free of charge, and from
-  // the verifier's cache, so at most once per lookup TTL from PostgreSQL):
-  // a revoked key stops receiving within that TTL.
-  return watchers_.Watch(
-      *authorized, key_id,
-      [authorizer = authorizer_,
-       authorization = auth::AuthorizationOf(context->client_metadata()),
-       shop = authorized->shop_id()] {
-        return authorizer
-            ->Authorize(authorization, auth::Scope::kRead, shop, /*cost=*/0)
-            .status();
-      });
+  if (authorizer_ == nullptr) return watchers_.Watch(authorized);
+  // The key (a ticket's too: the ticket itself was good once, to open the
+  // stream, and counts against its key's share of streams) is checked again
+  // before every push, free of charge and from the verifier's cache, so at
+  // most once per lookup TTL from PostgreSQL: a revoked key stops receiving
+  // within that TTL.
+  return watchers_.Watch(authorized, caller->key_id,
+                         [authorizer = authorizer_, caller = *caller] {
+                           return authorizer->Recheck(caller);
+                         });
+}
+
+grpc::Status AnalyticsService::CreateLinkTicket(
+    grpc::ServerContext* context, const v1::CreateLinkTicketRequest* request,
+    v1::LinkTicket* response) {
+  // A ticket cannot make another: it would outlive its own lifetime.
+  absl::StatusOr<auth::Caller> caller =
+      Authenticate(*context, *request, auth::Credentials::kApiKey);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  if (authorizer_ == nullptr) {
+    response->set_shop_id(caller->shop_id);
+    return grpc::Status::OK;
+  }
+  absl::StatusOr<auth::IssuedTicket> ticket =
+      authorizer_->IssueLinkTicket(*caller);
+  if (!ticket.ok()) return ToGrpcStatus(ticket.status());
+  response->set_ticket(ticket->text);
+  response->set_shop_id(ticket->shop_id);
+  *response->mutable_expire_time() =
+      google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
+          absl::ToUnixMicros(ticket->expires));
+  return grpc::Status::OK;
 }
 
 grpc::Status AnalyticsService::Health(grpc::ServerContext* context,

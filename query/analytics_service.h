@@ -15,7 +15,9 @@ namespace shopstream {
 //
 // With an authorizer every method but Health needs a read key and answers
 // for the key's shop only: a request naming no shop gets the key's shop,
-// one naming another shop PERMISSION_DENIED.
+// one naming another shop PERMISSION_DENIED. WatchSummary and the CSV
+// exports, which browsers open from URLs, take a link ticket instead
+// (CreateLinkTicket).
 class AnalyticsService final
     : public v1::AnalyticsService::WithCallbackMethod_WatchSummary<
           v1::AnalyticsService::Service> {
@@ -49,6 +51,9 @@ class AnalyticsService final
   grpc::ServerWriteReactor<v1::Summary>* WatchSummary(
       grpc::CallbackServerContext* context,
       const v1::GetSummaryRequest* request) override;
+  grpc::Status CreateLinkTicket(grpc::ServerContext* context,
+                                const v1::CreateLinkTicketRequest* request,
+                                v1::LinkTicket* response) override;
   grpc::Status Health(grpc::ServerContext* context,
                       const v1::HealthRequest* request,
                       v1::HealthResponse* response) override;
@@ -61,13 +66,18 @@ class AnalyticsService final
   SummaryWatchers& watchers() { return watchers_; }
 
  private:
-  // `request` with its shop_id set to the shop the call may read: the one
-  // it names or, when it names none, the key's shop. `key_id`, if given,
-  // gets the key's id (empty with authentication off).
+  // Whom the call acts for, for the shop `request` names (or none).
   template <typename Request>
-  absl::StatusOr<Request> Authorized(const grpc::ServerContextBase& context,
-                                     const Request& request,
-                                     std::string* key_id = nullptr) const;
+  absl::StatusOr<auth::Caller> Authenticate(
+      const grpc::ServerContextBase& context, const Request& request,
+      auth::Credentials accepted) const;
+
+  // `request` with its shop_id set to the shop the call may read: the one
+  // it names or, when it names none, the key's shop.
+  template <typename Request>
+  absl::StatusOr<Request> Authorized(
+      const grpc::ServerContextBase& context, const Request& request,
+      auth::Credentials accepted = auth::Credentials::kApiKey) const;
 
   const AnalyticsQueries* queries_;
   const auth::RequestAuthorizer* authorizer_;

@@ -1,6 +1,8 @@
 // shopstream-query: answers analytics questions from PostgreSQL.
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
+
 #include "absl/flags/flag.h"
 #include "auth/service_auth.h"
 #include "common/flags.h"
@@ -38,6 +40,10 @@ ABSL_FLAG(int, watch_min_interval_ms, 250,
           "Least time between two pushes to one WatchSummary stream; commits "
           "in between are coalesced.");
 
+ABSL_FLAG(int, link_ticket_ttl_ms, 30000,
+          "How long a link ticket (what the live stream and CSV links carry "
+          "instead of the read key) may be used, once.");
+
 int main(int argc, char** argv) {
   shopstream::InitServiceProcess("query");
   shopstream::ParseFlagsAndEnvironment(argc, argv);
@@ -70,7 +76,9 @@ int main(int argc, char** argv) {
   watch_options.min_interval =
       absl::Milliseconds(absl::GetFlag(FLAGS_watch_min_interval_ms));
   std::unique_ptr<shopstream::auth::ServiceAuth> auth =
-      shopstream::auth::ServiceAuth::FromFlags(conninfo);
+      shopstream::auth::ServiceAuth::FromFlags(
+          conninfo, absl::Milliseconds(
+                        std::max(1, absl::GetFlag(FLAGS_link_ticket_ttl_ms))));
   shopstream::AnalyticsService service(&queries, watch_options,
                                        &auth->authorizer());
   shopstream::SummaryWatchers& watchers = service.watchers();

@@ -136,8 +136,9 @@ up() {
   ensure_keys
   local auth_note="every call but health needs a key"
   [ "${SHOPSTREAM_AUTH:-true}" = false ] && auth_note="AUTH IS OFF (SHOPSTREAM_AUTH=false): keys are not checked"
-  # The page reads with the read key from its own URL.
-  local dashboard="http://localhost:$HTTP_PORT/?key=$SHOPSTREAM_READ_KEY"
+  # The read key in the fragment, which the browser never sends: the page
+  # keeps it in the tab and takes it out of the address bar.
+  local dashboard="http://localhost:$HTTP_PORT/#key=$SHOPSTREAM_READ_KEY"
   cat <<MSG
 
 shopstream is up (state in $DATA_DIR):

@@ -2,20 +2,14 @@
 // gRPC, the same stream as Server-Sent Events through the gateway, and the
 // CSV exports read back against their JSON twins.
 #include <grpcpp/grpcpp.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <sys/wait.h>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/write.hpp>
 #include <chrono>
 #include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
@@ -24,13 +18,12 @@
 #include "rapidjson/document.h"
 #include "shopstream/v1/analytics.grpc.pb.h"
 #include "shopstream/v1/ingest.grpc.pb.h"
+#include "tests/event_stream_client.h"
 #include "tests/local_stack.h"
 
 namespace shopstream::testing {
 namespace {
 
-namespace net = boost::asio;
-using tcp = net::ip::tcp;
 using ::testing::HasSubstr;
 
 // Generous bounds; the updates arrive in a fraction of these.
@@ -61,59 +54,6 @@ void Ingest(LocalStack& stack, const std::string& shop,
   HttpResponse r = stack.Post("/v1/events", body, shop);
   ASSERT_EQ(r.status, 202) << r.body;
 }
-
-// A raw HTTP client for an event stream through the gateway.
-class EventStreamClient {
- public:
-  EventStreamClient(int port, const std::string& target) : socket_(io_) {
-    socket_.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
-    const std::string request =
-        absl::StrCat("GET ", target, " HTTP/1.1\r\nHost: 127.0.0.1\r\n",
-                     "Accept: text/event-stream\r\n\r\n");
-    net::write(socket_, net::buffer(request));
-    timeval timeout{10, 0};  // no read may hang the test
-    setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout,
-               sizeof(timeout));
-  }
-
-  // The next "data:" event's JSON; nullopt when the stream ends first.
-  std::optional<std::string> NextData() {
-    while (true) {
-      const size_t end = received_.find("\n\n", consumed_);
-      if (end != std::string::npos) {
-        const std::string event = received_.substr(consumed_, end - consumed_);
-        consumed_ = end + 2;
-        if (absl::StartsWith(event, "data: ")) return event.substr(6);
-        continue;  // headers, comments
-      }
-      char buffer[4096];
-      boost::system::error_code error;
-      const size_t n = socket_.read_some(net::buffer(buffer), error);
-      if (error) return std::nullopt;
-      received_.append(buffer, n);
-      // The headers end in CRLF CRLF; events start after them.
-      if (consumed_ == 0) {
-        const size_t headers_end = received_.find("\r\n\r\n");
-        if (headers_end == std::string::npos) continue;
-        headers_ = received_.substr(0, headers_end);
-        consumed_ = headers_end + 4;
-      }
-    }
-  }
-
-  const std::string& headers() const { return headers_; }
-  void Close() {
-    boost::system::error_code ignored;
-    socket_.close(ignored);
-  }
-
- private:
-  net::io_context io_;
-  tcp::socket socket_;
-  std::string received_;
-  std::string headers_;
-  size_t consumed_ = 0;
-};
 
 int64_t PageViews(const std::string& json) {
   rapidjson::Document doc;
