@@ -33,7 +33,8 @@ namespace shopstream {
 // The process-wide registry that /metrics exposes.
 prometheus::Registry& MetricsRegistry();
 
-// Serves MetricsRegistry() at http://`host`:`port`/metrics (an IPv6 host
+// Serves MetricsRegistry() and the standard process_* families
+// (common/process_metrics.h) at http://`host`:`port`/metrics (an IPv6 host
 // without brackets is fine) and sets shopstream_build_info{service,version}
 // to 1. Null for port 0 (disabled). Every binary passes --metrics_address,
 // loopback unless set: the page tells a stranger what the stack does.
