@@ -280,6 +280,30 @@ prometheus::Gauge& IngestOutstandingEvents() {
   return gauge;
 }
 
+prometheus::Gauge& IngestOutstandingEventsLimit() {
+  static auto& gauge =
+      prometheus::BuildGauge()
+          .Name("shopstream_ingest_outstanding_events_limit")
+          .Help(
+              "Outstanding events beyond which ingest refuses new ones "
+              "(--max_outstanding_events).")
+          .Register(MetricsRegistry())
+          .Add({});
+  return gauge;
+}
+
+prometheus::Gauge& ProcessorPendingEventsLimit() {
+  static auto& gauge =
+      prometheus::BuildGauge()
+          .Name("shopstream_processor_pending_events_limit")
+          .Help(
+              "Pending events beyond which the processor refuses new ones "
+              "(--max_pending_events).")
+          .Register(MetricsRegistry())
+          .Add({});
+  return gauge;
+}
+
 prometheus::Gauge& ProcessorPendingEvents() {
   static auto& gauge =
       prometheus::BuildGauge()

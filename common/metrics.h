@@ -94,9 +94,13 @@ prometheus::Counter& EventsCounter(EventCount outcome,
 // The count an outcome of the processor stands for.
 EventCount EventCountOf(EventFate fate);
 
-// Queue depths.
+// Queue depths, and the limits beyond which new events are refused
+// (--max_outstanding_events, --max_pending_events), so that an alert can
+// say "near the limit" whatever the flags are.
 prometheus::Gauge& IngestOutstandingEvents();
+prometheus::Gauge& IngestOutstandingEventsLimit();
 prometheus::Gauge& ProcessorPendingEvents();
+prometheus::Gauge& ProcessorPendingEventsLimit();
 
 // Batches as the processor commits them.
 prometheus::Histogram& ProcessorBatchSize();

@@ -67,6 +67,8 @@ void TouchEveryFamily() {
   EventsCounter(EventCount::kAccepted, internal::v1::PURCHASE).Increment();
   IngestOutstandingEvents().Set(3);
   ProcessorPendingEvents().Set(5);
+  IngestOutstandingEventsLimit().Set(100);
+  ProcessorPendingEventsLimit().Set(200);
   ProcessorBatchSize().Observe(120);
   ProcessorFlushDuration().Observe(0.004);
   PostgresErrors(absl::StatusCode::kUnavailable).Increment();
