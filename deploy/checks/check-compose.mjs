@@ -127,6 +127,22 @@ expect(admin.environment?.SHOPSTREAM_POSTGRES === conninfo,
 expect((admin.profiles ?? []).length > 0, "admin must not start with `docker-compose up`");
 dependsOn("admin", "postgres", "service_healthy");
 
+// Prometheus loads the alerting rules its configuration names, so each
+// must be mounted beside the configuration (rule paths are relative to it).
+const prometheusService = services.prometheus ?? {};
+const prometheusMounts = (prometheusService.volumes ?? []).map((v) =>
+  (typeof v === "string" ? v.split(":").slice(0, 2) : [v.source, v.target]));
+const configMount = prometheusMounts.find(([, target]) => target === "/etc/prometheus/prometheus.yml");
+expect(configMount, "prometheus must mount deploy/prometheus/prometheus.yml at /etc/prometheus/prometheus.yml");
+const ruleFiles = parse(readFileSync(join(root, "deploy/prometheus/prometheus.yml"), "utf8")).rule_files ?? [];
+expect(ruleFiles.length > 0, "deploy/prometheus/prometheus.yml loads no alerting rules (rule_files)");
+for (const file of ruleFiles) {
+  const target = file.startsWith("/") ? file : `/etc/prometheus/${file}`;
+  expect(prometheusMounts.some(([source, t]) => t === target &&
+    source === join(root, "deploy/prometheus", file)),
+    `prometheus must mount deploy/prometheus/${file} at ${target}`);
+}
+
 // One package list for `make deps` and the image; the runtime stage installs
 // what scripts/runtime-packages.sh found on the built binaries.
 expect(/install-deps\.sh --build-only/.test(stages[0] ?? ""),
