@@ -14,19 +14,19 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-DATA_DIR=${DATA_DIR:-$root/.data}
+# Also what the hints `up` prints leave out: a variable at its default
+# need not be repeated.
+declare -A defaults=(
+  [DATA_DIR]=$root/.data [BIN_DIR]=$root/build/bin [HTTP_PORT]=8080
+  [INGEST_PORT]=50051 [QUERY_PORT]=50052 [PROCESSOR_PORT]=50053 [PG_PORT]=55433
+  [GATEWAY_METRICS_PORT]=9100 [INGEST_METRICS_PORT]=9101 [QUERY_METRICS_PORT]=9102
+  [PROCESSOR_METRICS_PORT]=9103
+)
+for name in "${!defaults[@]}"; do
+  declare "$name=${!name:-${defaults[$name]}}"
+done
 mkdir -p "$DATA_DIR"
 DATA_DIR=$(cd "$DATA_DIR" && pwd)
-BIN_DIR=${BIN_DIR:-$root/build/bin}
-HTTP_PORT=${HTTP_PORT:-8080}
-INGEST_PORT=${INGEST_PORT:-50051}
-QUERY_PORT=${QUERY_PORT:-50052}
-PROCESSOR_PORT=${PROCESSOR_PORT:-50053}
-PG_PORT=${PG_PORT:-55433}
-GATEWAY_METRICS_PORT=${GATEWAY_METRICS_PORT:-9100}
-INGEST_METRICS_PORT=${INGEST_METRICS_PORT:-9101}
-QUERY_METRICS_PORT=${QUERY_METRICS_PORT:-9102}
-PROCESSOR_METRICS_PORT=${PROCESSOR_METRICS_PORT:-9103}
 services=(processor ingest query gateway)
 # The cluster's password is in its password file (scripts/pg.sh).
 pg_server="host=127.0.0.1 port=$PG_PORT user=postgres passfile='$DATA_DIR/pg/pgpass'"
@@ -72,6 +72,18 @@ wait_until() {
 http_ok() { curl -fs -o /dev/null "http://127.0.0.1:$HTTP_PORT$1"; }
 
 admin() { "$BIN_DIR/shopstream-admin" --postgres="$conninfo" "$@"; }
+
+# `make $1`, preceded by those of the variables $2... that differ from their
+# defaults, as `make` would otherwise look for another stack: `make down`
+# alone stops the one in ./.data, not one started with DATA_DIR=/srv/shop.
+make_hint() {
+  local target=$1 name prefix=""
+  shift
+  for name in "$@"; do
+    [ "${!name}" = "${defaults[$name]}" ] || prefix+="$name=$(printf '%q' "${!name}") "
+  done
+  echo "${prefix}make $target"
+}
 
 # Reuses the keys of keys.env while they are valid; makes new ones otherwise
 # (a fresh database, a revoked key).
@@ -153,7 +165,9 @@ shopstream is up (state in $DATA_DIR):
               more: $BIN_DIR/shopstream-admin --postgres="$conninfo" keys create --shop=S --scope=write|read
   try         . $DATA_DIR/keys.env && curl -H "Authorization: Bearer \$SHOPSTREAM_READ_KEY" http://localhost:$HTTP_PORT/api/analytics
   PostgreSQL  $conninfo
-  logs        make logs    stop: make down
+  logs        $(make_hint logs DATA_DIR)
+  status      $(make_hint status DATA_DIR BIN_DIR HTTP_PORT INGEST_PORT QUERY_PORT PROCESSOR_PORT PG_PORT)
+  stop        $(make_hint down DATA_DIR)
 MSG
 }
 
