@@ -6,7 +6,8 @@
 # Ports: HTTP_PORT (8080), INGEST_PORT (50051), QUERY_PORT (50052),
 # PROCESSOR_PORT (50053), PG_PORT (55433); /metrics on GATEWAY_METRICS_PORT
 # (9100), INGEST_METRICS_PORT (9101), QUERY_METRICS_PORT (9102),
-# PROCESSOR_METRICS_PORT (9103). Binaries: BIN_DIR (build/bin).
+# PROCESSOR_METRICS_PORT (9103). Binaries: BIN_DIR (build/bin); the web
+# root the gateway serves: WWW_DIR (build/www).
 # API keys for shop "default" (one write, one read) are kept in
 # $DATA_DIR/keys.env. SHOPSTREAM_AUTH=false turns key checks off (local
 # experiments only). The token of the internal RPCs (ingest -> processor,
@@ -27,6 +28,8 @@ for name in "${!defaults[@]}"; do
 done
 mkdir -p "$DATA_DIR"
 DATA_DIR=$(cd "$DATA_DIR" && pwd)
+# Beside the binaries, as the build makes them.
+WWW_DIR=${WWW_DIR:-$(dirname "$BIN_DIR")/www}
 services=(processor ingest query gateway)
 # The cluster's password is in its password file (scripts/pg.sh).
 pg_server="host=127.0.0.1 port=$PG_PORT user=postgres passfile='$DATA_DIR/pg/pgpass'"
@@ -129,12 +132,13 @@ up() {
     --metrics_port="$INGEST_METRICS_PORT" "$token_flag"
   start_service query --query_address="127.0.0.1:$QUERY_PORT" --postgres="$conninfo" \
     --metrics_port="$QUERY_METRICS_PORT"
-  # The dashboard's build, served at / beside the API.
-  local static_dir="$root/dashboard/dist" static_args=()
-  if [ -f "$static_dir/index.html" ]; then
+  # The build's web root (web/CMakeLists.txt), served beside the API: the
+  # dashboard at /, t.js, the OpenAPI document and the API reference.
+  local static_dir="$WWW_DIR" static_args=()
+  if [ -d "$static_dir" ]; then
     static_args=(--static_dir="$static_dir")
   else
-    echo "stack: no dashboard build in $static_dir; the gateway serves the API only" >&2
+    echo "stack: no web root in $static_dir (it needs Node.js); the gateway serves the API only" >&2
   fi
   start_service gateway --http_port="$HTTP_PORT" \
     --ingest_target="127.0.0.1:$INGEST_PORT" --query_target="127.0.0.1:$QUERY_PORT" \
@@ -150,11 +154,18 @@ up() {
   [ "${SHOPSTREAM_AUTH:-true}" = false ] && auth_note="AUTH IS OFF (SHOPSTREAM_AUTH=false): keys are not checked"
   # The page reads with the read key from its own URL.
   local dashboard="http://localhost:$HTTP_PORT/?key=$SHOPSTREAM_READ_KEY"
+  local web=""
+  if [ -f "$static_dir/v1/openapi.json" ]; then
+    web+=$'\n'"  API docs    http://localhost:$HTTP_PORT/docs/api/   (OpenAPI: /v1/openapi.json)"
+  fi
+  if [ -f "$static_dir/t.js" ]; then
+    web+=$'\n'"  tracker     http://localhost:$HTTP_PORT/t.js   (tag and options: tracker/README.md)"
+  fi
   cat <<MSG
 
 shopstream is up (state in $DATA_DIR):
   dashboard   $dashboard
-  REST API    http://localhost:$HTTP_PORT   (POST /v1/events, GET /api/analytics)
+  REST API    http://localhost:$HTTP_PORT   (POST /v1/events, GET /api/analytics)$web
   /metrics    127.0.0.1: gateway :$GATEWAY_METRICS_PORT, ingest :$INGEST_METRICS_PORT, query :$QUERY_METRICS_PORT, processor :$PROCESSOR_METRICS_PORT
   internal    RPCs need the token in $DATA_DIR/service-token
   health      http://localhost:$HTTP_PORT/healthz, /readyz

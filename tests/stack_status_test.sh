@@ -74,6 +74,14 @@ expect_line() {
 
 "$stack" up >"$DATA_DIR/up.log" 2>&1 || { cat "$DATA_DIR/up.log" >&2; fail "stack.sh up"; }
 
+# The gateway serves the build's web root, and up says where.
+if [ -f "$(dirname "$BIN_DIR")/www/v1/openapi.json" ]; then
+  curl -fs -o /dev/null "http://127.0.0.1:$HTTP_PORT/v1/openapi.json" ||
+    fail "the gateway does not serve the web root's /v1/openapi.json"
+  grep -q "^  API docs    http://localhost:$HTTP_PORT/docs/api/" "$DATA_DIR/up.log" ||
+    fail "up does not say where the API reference is"
+fi
+
 run_status
 [ "$code" = 0 ] || fail "status of a healthy stack exited $code"
 for service in processor ingest query gateway; do expect_line "$service running (pid [0-9]*)"; done
