@@ -7,7 +7,7 @@
 #include <string>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
+#include "common/flags.h"
 #include "common/metrics.h"
 #include "gateway/openapi.h"
 #include "gateway/route_table.h"
@@ -15,7 +15,7 @@
 ABSL_FLAG(std::string, out, "", "File to write; stdout when empty.");
 
 int main(int argc, char** argv) {
-  absl::ParseCommandLine(argc, argv);
+  shopstream::ParseFlagsAndEnvironment(argc, argv);
   absl::StatusOr<shopstream::gateway::RouteTable> routes =
       shopstream::gateway::RouteTable::Build(
           shopstream::gateway::PublicServiceNames());
