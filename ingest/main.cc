@@ -53,6 +53,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   shopstream::DeclareIngestMetrics();
+  shopstream::IngestOutstandingEventsLimit().Set(
+      static_cast<double>(absl::GetFlag(FLAGS_max_outstanding_events)));
 
   grpc::ChannelArguments args;
   // Notice a processor whose host vanished in seconds.

@@ -6,7 +6,8 @@
 # Ports: HTTP_PORT (8080), INGEST_PORT (50051), QUERY_PORT (50052),
 # PROCESSOR_PORT (50053), PG_PORT (55433); /metrics on GATEWAY_METRICS_PORT
 # (9100), INGEST_METRICS_PORT (9101), QUERY_METRICS_PORT (9102),
-# PROCESSOR_METRICS_PORT (9103). Binaries: BIN_DIR (build/bin).
+# PROCESSOR_METRICS_PORT (9103). Binaries: BIN_DIR (build/bin); the web
+# root the gateway serves: WWW_DIR (build/www).
 # API keys for shop "default" (one write, one read) are kept in
 # $DATA_DIR/keys.env. SHOPSTREAM_AUTH=false turns key checks off (local
 # experiments only). The token of the internal RPCs (ingest -> processor,
@@ -14,19 +15,21 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-DATA_DIR=${DATA_DIR:-$root/.data}
+# Also what the hints `up` prints leave out: a variable at its default
+# need not be repeated.
+declare -A defaults=(
+  [DATA_DIR]=$root/.data [BIN_DIR]=$root/build/bin [HTTP_PORT]=8080
+  [INGEST_PORT]=50051 [QUERY_PORT]=50052 [PROCESSOR_PORT]=50053 [PG_PORT]=55433
+  [GATEWAY_METRICS_PORT]=9100 [INGEST_METRICS_PORT]=9101 [QUERY_METRICS_PORT]=9102
+  [PROCESSOR_METRICS_PORT]=9103
+)
+for name in "${!defaults[@]}"; do
+  declare "$name=${!name:-${defaults[$name]}}"
+done
 mkdir -p "$DATA_DIR"
 DATA_DIR=$(cd "$DATA_DIR" && pwd)
-BIN_DIR=${BIN_DIR:-$root/build/bin}
-HTTP_PORT=${HTTP_PORT:-8080}
-INGEST_PORT=${INGEST_PORT:-50051}
-QUERY_PORT=${QUERY_PORT:-50052}
-PROCESSOR_PORT=${PROCESSOR_PORT:-50053}
-PG_PORT=${PG_PORT:-55433}
-GATEWAY_METRICS_PORT=${GATEWAY_METRICS_PORT:-9100}
-INGEST_METRICS_PORT=${INGEST_METRICS_PORT:-9101}
-QUERY_METRICS_PORT=${QUERY_METRICS_PORT:-9102}
-PROCESSOR_METRICS_PORT=${PROCESSOR_METRICS_PORT:-9103}
+# Beside the binaries, as the build makes them.
+WWW_DIR=${WWW_DIR:-$(dirname "$BIN_DIR")/www}
 services=(processor ingest query gateway)
 # The cluster's password is in its password file (scripts/pg.sh).
 pg_server="host=127.0.0.1 port=$PG_PORT user=postgres passfile='$DATA_DIR/pg/pgpass'"
@@ -73,6 +76,18 @@ http_ok() { curl -fs -o /dev/null "http://127.0.0.1:$HTTP_PORT$1"; }
 
 admin() { "$BIN_DIR/shopstream-admin" --postgres="$conninfo" "$@"; }
 
+# `make $1`, preceded by those of the variables $2... that differ from their
+# defaults, as `make` would otherwise look for another stack: `make down`
+# alone stops the one in ./.data, not one started with DATA_DIR=/srv/shop.
+make_hint() {
+  local target=$1 name prefix=""
+  shift
+  for name in "$@"; do
+    [ "${!name}" = "${defaults[$name]}" ] || prefix+="$name=$(printf '%q' "${!name}") "
+  done
+  echo "${prefix}make $target"
+}
+
 # Reuses the keys of keys.env while they are valid; makes new ones otherwise
 # (a fresh database, a revoked key).
 ensure_keys() {
@@ -117,12 +132,13 @@ up() {
     --metrics_port="$INGEST_METRICS_PORT" "$token_flag"
   start_service query --query_address="127.0.0.1:$QUERY_PORT" --postgres="$conninfo" \
     --metrics_port="$QUERY_METRICS_PORT"
-  # The dashboard's build, served at / beside the API.
-  local static_dir="$root/dashboard/dist" static_args=()
-  if [ -f "$static_dir/index.html" ]; then
+  # The build's web root (web/CMakeLists.txt), served beside the API: the
+  # dashboard at /, t.js, the OpenAPI document and the API reference.
+  local static_dir="$WWW_DIR" static_args=()
+  if [ -d "$static_dir" ]; then
     static_args=(--static_dir="$static_dir")
   else
-    echo "stack: no dashboard build in $static_dir; the gateway serves the API only" >&2
+    echo "stack: no web root in $static_dir (it needs Node.js); the gateway serves the API only" >&2
   fi
   start_service gateway --http_port="$HTTP_PORT" \
     --ingest_target="127.0.0.1:$INGEST_PORT" --query_target="127.0.0.1:$QUERY_PORT" \
@@ -139,11 +155,18 @@ up() {
   # The read key in the fragment, which the browser never sends: the page
   # keeps it in the tab and takes it out of the address bar.
   local dashboard="http://localhost:$HTTP_PORT/#key=$SHOPSTREAM_READ_KEY"
+  local web=""
+  if [ -f "$static_dir/v1/openapi.json" ]; then
+    web+=$'\n'"  API docs    http://localhost:$HTTP_PORT/docs/api/   (OpenAPI: /v1/openapi.json)"
+  fi
+  if [ -f "$static_dir/t.js" ]; then
+    web+=$'\n'"  tracker     http://localhost:$HTTP_PORT/t.js   (tag and options: tracker/README.md)"
+  fi
   cat <<MSG
 
 shopstream is up (state in $DATA_DIR):
   dashboard   $dashboard
-  REST API    http://localhost:$HTTP_PORT   (POST /v1/events, GET /api/analytics)
+  REST API    http://localhost:$HTTP_PORT   (POST /v1/events, GET /api/analytics)$web
   /metrics    127.0.0.1: gateway :$GATEWAY_METRICS_PORT, ingest :$INGEST_METRICS_PORT, query :$QUERY_METRICS_PORT, processor :$PROCESSOR_METRICS_PORT
   internal    RPCs need the token in $DATA_DIR/service-token
   health      http://localhost:$HTTP_PORT/healthz, /readyz
@@ -154,7 +177,9 @@ shopstream is up (state in $DATA_DIR):
               more: $BIN_DIR/shopstream-admin --postgres="$conninfo" keys create --shop=S --scope=write|read
   try         . $DATA_DIR/keys.env && curl -H "Authorization: Bearer \$SHOPSTREAM_READ_KEY" http://localhost:$HTTP_PORT/api/analytics
   PostgreSQL  $conninfo
-  logs        make logs    stop: make down
+  logs        $(make_hint logs DATA_DIR)
+  status      $(make_hint status DATA_DIR BIN_DIR HTTP_PORT INGEST_PORT QUERY_PORT PROCESSOR_PORT PG_PORT)
+  stop        $(make_hint down DATA_DIR)
 MSG
 }
 

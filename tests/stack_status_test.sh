@@ -2,8 +2,9 @@
 # `scripts/stack.sh status` against a real local stack (its own DATA_DIR and
 # free ports): exit 0 while everything answers; non-zero, naming the
 # service, when one is stopped, when its pid file names another process,
-# and, within a bound, when one is hung (SIGSTOP). Stops everything it
-# started, however it ends.
+# and, within a bound, when one is hung (SIGSTOP); the logs, status and stop
+# commands that `up` prints work for this DATA_DIR and these ports as
+# printed. Stops everything it started, however it ends.
 #   tests/stack_status_test.sh   (BIN_DIR: the binaries, build/bin)
 set -euo pipefail
 
@@ -73,6 +74,14 @@ expect_line() {
 
 "$stack" up >"$DATA_DIR/up.log" 2>&1 || { cat "$DATA_DIR/up.log" >&2; fail "stack.sh up"; }
 
+# The gateway serves the build's web root, and up says where.
+if [ -f "$(dirname "$BIN_DIR")/www/v1/openapi.json" ]; then
+  curl -fs -o /dev/null "http://127.0.0.1:$HTTP_PORT/v1/openapi.json" ||
+    fail "the gateway does not serve the web root's /v1/openapi.json"
+  grep -q "^  API docs    http://localhost:$HTTP_PORT/docs/api/" "$DATA_DIR/up.log" ||
+    fail "up does not say where the API reference is"
+fi
+
 run_status
 [ "$code" = 0 ] || fail "status of a healthy stack exited $code"
 for service in processor ingest query gateway; do expect_line "$service running (pid [0-9]*)"; done
@@ -110,7 +119,39 @@ expect_line "processor running (pid [0-9]*)"
 for pid in "${stopped_pids[@]}"; do kill -CONT "$pid"; done
 stopped_pids=()
 
+# The commands `up` printed reach this stack as printed, from the checkout
+# and without this test's environment: its DATA_DIR and ports are not the
+# defaults.
+hint() {
+  local line
+  line=$(sed -n "s/^  $1  *//p" "$DATA_DIR/up.log")
+  [ -n "$line" ] || fail "up printed no $1 hint"
+  echo "$line"
+}
+# Runs hint $2 within $1 seconds; sets $output and $code.
+run_hint() {
+  echo "--- $2"
+  code=0
+  output=$(timeout "$1" env -i PATH="$PATH" HOME="${HOME:-/}" \
+    bash -c "cd $(printf '%q' "$root") && $2" 2>&1) || code=$?
+}
+logs_hint=$(hint logs)
+run_hint 5 "$logs_hint"
+grep -qF "$DATA_DIR/logs/gateway.log" <<<"$output" || fail "'$logs_hint' does not show this stack's logs: $output"
+run_hint "$status_bound" "$(hint status)"
+echo "$output"
+expect_line "processor running (pid [0-9]*)"
+expect_line "postgres running (port $PG_PORT)"
+expect_line "query stopped"
+
 # `down` leaves the process that merely has query's old pid alone.
-"$stack" down >/dev/null
+pids=("$(pid_of processor)" "$(pid_of ingest)" "$(pid_of gateway)")
+stop_hint=$(hint stop)
+run_hint "$status_bound" "$stop_hint"
+[ "$code" = 0 ] || fail "'$stop_hint' exited $code: $output"
+for pid in "${pids[@]}"; do
+  ! kill -0 "$pid" 2>/dev/null || fail "'$stop_hint' left pid $pid running"
+done
+[ ! -f "$DATA_DIR/pg/postmaster.pid" ] || fail "'$stop_hint' left PostgreSQL running"
 kill -0 "$stranger_pid" 2>/dev/null || fail "stack.sh down killed a process that was not its own"
 echo "PASS"
