@@ -3,12 +3,13 @@
 // services must start in dependency order behind health checks that run a
 // command the image has, ingest and query must check API keys against the
 // database that the `admin` service (shopstream-admin) writes them to,
-// Prometheus must scrape every metrics port, and the Dockerfile must take
-// its packages from the shared lists.
+// Prometheus must scrape every metrics port, the Dockerfile must take its
+// packages from the shared lists, and PostgreSQL must have the hll
+// extension the migrations create.
 //   node deploy/checks/check-compose.mjs SOURCE_DIR
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parse } from "yaml";
 
 const root = process.argv[2];
@@ -115,6 +116,19 @@ expect(!/apt-get install[^\n]*\b(lib[a-z0-9+.-]+)/.test(runtime),
   "the runtime stage names packages by hand");
 const user = [...runtime.matchAll(/^USER\s+(\S+)/gm)].at(-1)?.[1] ?? "root";
 expect(!/^(0|root)(:|$)/.test(user), `the runtime image runs as ${user}`);
+
+// PostgreSQL: the official image of one major version, plus that version's
+// hll package from the PGDG repository the image carries.
+const postgres = services.postgres ?? {};
+const postgresContext = typeof postgres.build === "string" ? postgres.build : postgres.build?.context;
+expect(postgresContext && resolve(root, postgresContext) === resolve(root, "deploy/postgres"),
+  "postgres must be built from deploy/postgres (the official image has no hll extension)");
+const postgresDockerfile = readFileSync(join(root, "deploy/postgres/Dockerfile"), "utf8");
+const major = /^FROM\s+postgres:(\d+)/m.exec(postgresDockerfile)?.[1];
+expect(major, "deploy/postgres/Dockerfile must start from the official postgres image");
+const hll = new RegExp(String.raw`apt-get install[^\n]*postgresql-(${major}|\$\{?PG_MAJOR\}?)-hll`);
+expect(hll.test(postgresDockerfile),
+  `deploy/postgres/Dockerfile must install postgresql-${major}-hll`);
 
 for (const p of problems) console.log(p);
 console.log(`${Object.keys(services).length} services, ${problems.length} problems`);

@@ -3,8 +3,8 @@
 // @kubernetes-models/prometheus-operator), then what schemas cannot see:
 // references between objects, probes and resources on every container,
 // termination grace versus the ingest shutdown grace, metrics ports, API
-// keys looked up in PostgreSQL, TLS files mounted and TLS on both ends of
-// each internal gRPC hop.
+// keys looked up in PostgreSQL, TLS files mounted, TLS on both ends of each
+// internal gRPC hop, and a PostgreSQL with the hll extension.
 //   node deploy/checks/validate-manifests.mjs rendered.yaml...
 // Exit 0 when every object passes, 1 with one line per problem otherwise.
 import { readFileSync } from "node:fs";
@@ -147,6 +147,12 @@ function checkContainers(owner, podSpec, configMaps, secrets) {
           `preStop ${sleep} ms + SHOPSTREAM_SHUTDOWN_GRACE_MS ` +
           `${env.SHOPSTREAM_SHUTDOWN_GRACE_MS} ms`);
       }
+    }
+    // The migrations create the hll extension, which the official image
+    // lacks; deploy/postgres adds it.
+    if (/^(docker\.io\/)?(library\/)?postgres([:@]|$)/.test(c.image ?? "")) {
+      report(owner, `${what}: the official image ${c.image} has no hll extension, ` +
+        "which the migrations create; run shopstream-postgres (deploy/postgres)");
     }
     checkAuthAndTls(owner, podSpec, c, env);
     if (env.SHOPSTREAM_METRICS_PORT !== undefined && env.SHOPSTREAM_METRICS_PORT !== "0") {
