@@ -524,10 +524,10 @@ struct UniqueSessions {
 };
 
 // The distinct sessions of a range: of all time from the totals, else of
-// its whole UTC days from the session days, or with `estimate` from the
-// days' sketches, which read a few KiB a day however many sessions there
-// were. The partial days at the edges (raw events) and the tail count
-// either way.
+// its whole UTC days from the session days, or with `estimate` (and whole
+// days to estimate) from the days' sketches, which read a few KiB a day
+// however many sessions there were. The partial days at the edges (raw
+// events) and the tail count either way.
 absl::StatusOr<UniqueSessions> LoadUniqueSessions(pqxx::transaction_base& tx,
                                                   const OptText& shop,
                                                   const Totals& totals,
@@ -542,6 +542,8 @@ absl::StatusOr<UniqueSessions> LoadUniqueSessions(pqxx::transaction_base& tx,
     if (absl::Status s = CheckRawKept(totals, raw.first_begin); !s.ok())
       return s;
   }
+  // Without a whole day, both would read the same raw events.
+  if (days.empty) estimate = false;
   const SessionStatements& sql = SessionSql();
   const pqxx::row row = tx.exec_params1(estimate ? sql.estimate : sql.exact,
                                         shop, days.lo, days.hi, raw.lo, raw.hi);

@@ -18,9 +18,10 @@ inline constexpr char kAnalyticsSessionSettings[] =
 
 struct RollupAnalyticsOptions {
   // A summary over a bounded range of at most this many events counts its
-  // unique sessions exactly; beyond, it estimates them from per-day sketches.
-  // Counting exactly reads up to one session day per event, 1-2 us each, so
-  // this bounds its cost to tens of milliseconds (docs/analytics.md).
+  // unique sessions exactly; beyond, it estimates those of its whole UTC days
+  // from per-day sketches. Counting exactly reads up to one session day per
+  // event, 1-2 us each, so this bounds its cost to tens of milliseconds
+  // (docs/analytics.md).
   int64_t exact_sessions_max_events = 20000;
 };
 

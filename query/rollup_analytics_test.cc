@@ -208,15 +208,19 @@ TEST_F(RollupAnalyticsTest, SketchesCountTheTailAndTheEdgesOfFewSessions) {
   // Forced to the sketches: a few sessions are kept as exact hashes there,
   // so each one the tail or an edge adds shows.
   RollupAnalytics sketches(&pool_, {.exact_sessions_max_events = -1});
-  auto sessions = [&](const char* from, const char* to) {
+  auto summary = [&](const char* from, const char* to) {
     v1::GetSummaryRequest r;
     r.set_shop_id("s");
     *r.mutable_from() = Ts(from);
     *r.mutable_to() = Ts(to);
     absl::StatusOr<v1::Summary> got = sketches.Summary(r);
     EXPECT_TRUE(got.ok()) << got.status();
-    EXPECT_TRUE(got.ok() && got->unique_sessions_estimated());
-    return got.ok() ? got->unique_sessions() : -1;
+    return got.value_or(v1::Summary());
+  };
+  auto sessions = [&](const char* from, const char* to) {
+    const v1::Summary got = summary(from, to);
+    EXPECT_TRUE(got.unique_sessions_estimated());
+    return got.unique_sessions();
   };
   Insert("s", "1", 1, "2025-10-02T10:00:00Z", "p", std::nullopt, "a");
   Insert("s", "2", 1, "2025-10-03T10:00:00Z", "p", std::nullopt, "a");
@@ -234,6 +238,11 @@ TEST_F(RollupAnalyticsTest, SketchesCountTheTailAndTheEdgesOfFewSessions) {
   EXPECT_EQ(sessions("2025-10-02T00:00:00Z", "2025-10-04T12:00:00Z"), 5);
   Fold();
   EXPECT_EQ(sessions("2025-10-02T00:00:00Z", "2025-10-04T12:00:00Z"), 5);
+  // Within one day there is no day sketch to save reading: counted exactly.
+  const v1::Summary within =
+      summary("2025-10-03T00:00:00Z", "2025-10-03T23:00:00Z");
+  EXPECT_EQ(within.unique_sessions(), 3);
+  EXPECT_FALSE(within.has_unique_sessions_estimated());
 }
 
 TEST_F(RollupAnalyticsTest, TopProductIsMostViewedWithTiesToTheSmallestId) {
