@@ -6,11 +6,12 @@
 // Prometheus must scrape every metrics port (listening beyond loopback)
 // and load the alerting rules, the internal RPCs must carry the token
 // `service-token` makes, the Dockerfile must take its packages from the
-// shared lists, and the image must carry the web root the gateway serves.
+// shared lists, the image must carry the web root the gateway serves, and
+// PostgreSQL must have the hll extension the migrations create.
 //   node deploy/checks/check-compose.mjs SOURCE_DIR
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parse } from "yaml";
 import { kWebRoot } from "./web-root.mjs";
 
@@ -171,6 +172,19 @@ expect(services.gateway?.environment?.SHOPSTREAM_STATIC_DIR === kWebRoot,
 
 const user = [...runtime.matchAll(/^USER\s+(\S+)/gm)].at(-1)?.[1] ?? "root";
 expect(!/^(0|root)(:|$)/.test(user), `the runtime image runs as ${user}`);
+
+// PostgreSQL: the official image of one major version, plus that version's
+// hll package from the PGDG repository the image carries.
+const postgres = services.postgres ?? {};
+const postgresContext = typeof postgres.build === "string" ? postgres.build : postgres.build?.context;
+expect(postgresContext && resolve(root, postgresContext) === resolve(root, "deploy/postgres"),
+  "postgres must be built from deploy/postgres (the official image has no hll extension)");
+const postgresDockerfile = readFileSync(join(root, "deploy/postgres/Dockerfile"), "utf8");
+const major = /^FROM\s+postgres:(\d+)/m.exec(postgresDockerfile)?.[1];
+expect(major, "deploy/postgres/Dockerfile must start from the official postgres image");
+const hll = new RegExp(String.raw`apt-get install[^\n]*postgresql-(${major}|\$\{?PG_MAJOR\}?)-hll`);
+expect(hll.test(postgresDockerfile),
+  `deploy/postgres/Dockerfile must install postgresql-${major}-hll`);
 
 for (const p of problems) console.log(p);
 console.log(`${Object.keys(services).length} services, ${problems.length} problems`);

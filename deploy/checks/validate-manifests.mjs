@@ -5,8 +5,8 @@
 // every container, termination grace versus the ingest shutdown grace,
 // metrics ports and addresses, the gateway's web root, gRPC listen
 // addresses, API keys looked up in PostgreSQL, the
-// service token of internal RPCs, TLS files mounted and TLS on both ends
-// of each internal gRPC hop.
+// service token of internal RPCs, TLS files mounted, TLS on both ends of
+// each internal gRPC hop, and a PostgreSQL with the hll extension.
 //   node deploy/checks/validate-manifests.mjs rendered.yaml...
 // Exit 0 when every object passes, 1 with one line per problem otherwise.
 import { readFileSync } from "node:fs";
@@ -150,6 +150,12 @@ function checkContainers(owner, podSpec, configMaps, secrets) {
           `preStop ${sleep} ms + SHOPSTREAM_SHUTDOWN_GRACE_MS ` +
           `${env.SHOPSTREAM_SHUTDOWN_GRACE_MS} ms`);
       }
+    }
+    // The migrations create the hll extension, which the official image
+    // lacks; deploy/postgres adds it.
+    if (/^(docker\.io\/)?(library\/)?postgres([:@]|$)/.test(c.image ?? "")) {
+      report(owner, `${what}: the official image ${c.image} has no hll extension, ` +
+        "which the migrations create; run shopstream-postgres (deploy/postgres)");
     }
     checkAuthAndTls(owner, podSpec, c, env);
     checkListenAddresses(owner, c, env);
