@@ -33,6 +33,7 @@
 #include "gateway/http_status.h"
 #include "gateway/multiplexed_backend.h"
 #include "gateway/path_template.h"
+#include "gateway/request_framing.h"
 #include "gateway/static_files.h"
 #include "gateway/tls_context_reloader.h"
 #include "google/api/httpbody.pb.h"
@@ -546,16 +547,70 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   void ReadRestOfRequest() {
     stream_.expires_after(ToChrono(server_.options().read_timeout));
+    ReadHeaderBlock();
+  }
+
+  // The header block is checked as received, before Beast's parser takes it
+  // (see request_framing.h); Beast then parses it and reads the body.
+  void ReadHeaderBlock() {
+    const absl::string_view received(
+        static_cast<const char*>(buffer_.data().data()), buffer_.size());
+    const size_t header_length = HeaderBlockLength(received);
+    if (header_length == 0 &&
+        received.size() <= server_.options().max_header_bytes) {
+      stream_.async_read_some(
+          buffer_.prepare(kFirstReadBytes),
+          [self = shared_from_this()](beast::error_code error, size_t bytes) {
+            self->buffer_.commit(bytes);
+            if (!error) {
+              self->ReadHeaderBlock();
+            } else if (error == net::error::eof && self->buffer_.size() > 0) {
+              // A request cut short is Beast's to report.
+              self->ParseRequest();
+            } else {
+              self->OnRead(error, 0);
+            }
+          });
+      return;
+    }
+    // No end within the header limit: Beast answers 431.
+    if (header_length > 0) {
+      if (absl::Status framing =
+              CheckRequestFraming(received.substr(0, header_length));
+          !framing.ok()) {
+        RefuseFraming(framing);
+        return;
+      }
+    }
+    ParseRequest();
+  }
+
+  void ParseRequest() {
     http::async_read(
         stream_, buffer_, *parser_,
         beast::bind_front_handler(&HttpSession::OnRead, shared_from_this()));
   }
 
-  void OnRead(beast::error_code error, size_t /*bytes*/) {
+  // Answered and closed without reading on: the rest of what was sent might
+  // be taken for a request of its own.
+  void RefuseFraming(const absl::Status& fault) {
+    StartAnswer();
+    busy_ = true;
+    drain_after_write_ = true;
+    SendResponse(RestTranscoder::ErrorResponse(
+                     HttpStatusForStatusCode(fault.code()), fault.message()),
+                 /*keep_alive=*/false);
+  }
+
+  void StartAnswer() {
     request_started_ = absl::Now();
     observed_ = false;
     route_metrics_ = &server_.other_metrics();
     request_id_.clear();
+  }
+
+  void OnRead(beast::error_code error, size_t /*bytes*/) {
+    StartAnswer();
     if (!error) {
       HandleRequest();
       return;
@@ -586,8 +641,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       Close();
       return;
     }
-    // Anything else is a request we cannot parse.
+    // Anything else is a request we cannot parse; what follows it is
+    // dropped, so the client sees the answer rather than a reset.
     busy_ = true;
+    drain_after_write_ = true;
     SendResponse(
         RestTranscoder::ErrorResponse(
             400, absl::StrCat("malformed HTTP request: ", error.message())),

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
@@ -39,6 +40,7 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = net::ip::tcp;
 using ::testing::HasSubstr;
+using ::testing::StartsWith;
 
 using Response = http::response<http::string_body>;
 
@@ -314,6 +316,26 @@ class HttpClient {
   beast::flat_buffer buffer_;
   beast::error_code error_;
 };
+
+// Sends `bytes` on a fresh connection and reads until the server closes it
+// (or nothing comes for 5 s).
+std::string RawExchange(uint16_t port, const std::string& bytes) {
+  net::io_context io_context;
+  tcp::socket socket(io_context);
+  socket.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+  timeval timeout{5, 0};
+  setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout,
+             sizeof(timeout));
+  net::write(socket, net::buffer(bytes));
+  std::string received;
+  char buffer[4096];
+  // recv itself, so that the timeout holds (Asio's read would wait on).
+  ssize_t n;
+  while ((n = recv(socket.native_handle(), buffer, sizeof(buffer), 0)) > 0) {
+    received.append(buffer, static_cast<size_t>(n));
+  }
+  return received;
+}
 
 rapidjson::Document ParseJson(const std::string& text) {
   rapidjson::Document document;
@@ -597,6 +619,41 @@ TEST_F(GatewayServerTest, HealthOfBothServices) {
   EXPECT_EQ(Send(http::verb::get, "/v1/health").body(), R"({"status":"ok"})");
   EXPECT_EQ(Send(http::verb::get, "/api/health").body(),
             R"({"status":"serving"})");
+}
+
+// The body after an unframeable header would otherwise be read as the next
+// request (see request_framing.h).
+TEST_F(GatewayServerTest, UnframeableRequestsAreRefusedAndTheRestUnread) {
+  const std::string hidden = absl::StrCat(
+      "POST /v1/events HTTP/1.1\r\nHost: x\r\nContent-Length: 25\r\n\r\n",
+      R"({"event_type":"smuggled"})");
+  const struct {
+    const char* fields;
+    const char* status_line;
+  } cases[] = {
+      {"Transfer-Encoding: identity\r\n", "HTTP/1.1 400 "},
+      {"Transfer-Encoding: chunked, x\r\n", "HTTP/1.1 400 "},
+      {"Transfer-Encoding: x\r\nTransfer-Encoding: chunked\r\n",
+       "HTTP/1.1 501 "},
+      {"X-Pad: 1\r\n Transfer-Encoding: chunked\r\nContent-Length: 0\r\n",
+       "HTTP/1.1 400 "},
+      {"Content-Length: 0, 0\r\n", "HTTP/1.1 400 "},
+  };
+  for (const auto& c : cases) {
+    const std::string body =
+        absl::StrContains(c.fields, "x\r\nTransfer-Encoding: chunked")
+            ? "0\r\n\r\n" + hidden
+            : hidden;
+    const std::string answer =
+        RawExchange(gateway_->port(),
+                    absl::StrCat("POST /v1/events HTTP/1.1\r\nHost: x\r\n",
+                                 c.fields, "\r\n", body));
+    EXPECT_THAT(answer, StartsWith(c.status_line)) << c.fields << answer;
+    EXPECT_THAT(answer, HasSubstr("Connection: close")) << c.fields;
+    EXPECT_EQ(answer.find("HTTP/1.1", 1), std::string::npos) << answer;
+    EXPECT_NE(ingest_service_.last_request().event().event_type(), "smuggled")
+        << c.fields;
+  }
 }
 
 TEST_F(GatewayServerTest, UnknownPathIs404) {
