@@ -6,6 +6,48 @@
 
 namespace shopstream::gateway {
 
+namespace {
+
+// The value of the `key` query parameter of `target`, percent-decoded.
+std::optional<std::string> QueryKey(absl::string_view target) {
+  const size_t query_start = target.find('?');
+  if (query_start == absl::string_view::npos) return std::nullopt;
+  for (absl::string_view parameter :
+       absl::StrSplit(target.substr(query_start + 1), '&', absl::SkipEmpty())) {
+    const std::pair<absl::string_view, absl::string_view> key_and_value =
+        absl::StrSplit(parameter, absl::MaxSplits('=', 1));
+    if (PercentDecode(key_and_value.first, true) == kApiKeyQueryParameter) {
+      return PercentDecode(key_and_value.second, true);
+    }
+  }
+  return std::nullopt;
+}
+
+std::string TooLong(absl::string_view name) {
+  return absl::StrCat(name, ": longer than ", kMaxCredentialBytes,
+                      " bytes, which no API key is");
+}
+
+}  // namespace
+
+std::optional<CredentialRefusal> OversizedCredential(
+    std::optional<absl::string_view> authorization_header,
+    std::optional<absl::string_view> api_key_header, absl::string_view target) {
+  if (authorization_header.has_value() &&
+      authorization_header->size() > kMaxCredentialBytes) {
+    return CredentialRefusal{431, TooLong("Authorization")};
+  }
+  if (api_key_header.has_value() &&
+      api_key_header->size() > kMaxCredentialBytes) {
+    return CredentialRefusal{431, TooLong("X-API-Key")};
+  }
+  if (std::optional<std::string> key = QueryKey(target);
+      key.has_value() && key->size() > kMaxCredentialBytes) {
+    return CredentialRefusal{400, TooLong(kApiKeyQueryParameter)};
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> AuthorizationFor(
     std::optional<absl::string_view> authorization_header,
     std::optional<absl::string_view> api_key_header, absl::string_view target) {
@@ -14,15 +56,8 @@ std::optional<std::string> AuthorizationFor(
   }
   if (api_key_header.has_value())
     return absl::StrCat("Bearer ", *api_key_header);
-  const size_t query_start = target.find('?');
-  if (query_start == absl::string_view::npos) return std::nullopt;
-  for (absl::string_view parameter :
-       absl::StrSplit(target.substr(query_start + 1), '&', absl::SkipEmpty())) {
-    const std::pair<absl::string_view, absl::string_view> key_and_value =
-        absl::StrSplit(parameter, absl::MaxSplits('=', 1));
-    if (PercentDecode(key_and_value.first, true) == kApiKeyQueryParameter) {
-      return absl::StrCat("Bearer ", PercentDecode(key_and_value.second, true));
-    }
+  if (std::optional<std::string> key = QueryKey(target)) {
+    return absl::StrCat("Bearer ", *key);
   }
   return std::nullopt;
 }

@@ -701,6 +701,14 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     }
     BackendRequest& backend_request = std::get<BackendRequest>(transcoded);
     route_metrics_ = &server_.MetricsFor(backend_request.route);
+    if (std::optional<CredentialRefusal> refusal = OversizedCredential(
+            Header(http::field::authorization),
+            Header(beast::string_view("x-api-key")), Target())) {
+      SendResponse(
+          RestTranscoder::ErrorResponse(refusal->http_status, refusal->message),
+          keep_alive);
+      return;
+    }
     if (backend_request.route->server_streaming) {
       StartEventStream(std::move(backend_request));
       return;
@@ -818,21 +826,26 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // not printable ASCII cannot be metadata and are dropped.
   std::map<std::string, std::string> ForwardedMetadata() const {
     std::map<std::string, std::string> metadata;
-    const http::request<http::string_body>& request = parser_->get();
     metadata[kRequestIdKey] = request_id_;
-    auto header = [&](auto name) -> std::optional<absl::string_view> {
-      auto it = request.find(name);
-      if (it == request.end()) return std::nullopt;
-      return absl::string_view(it->value().data(), it->value().size());
-    };
-    const std::optional<std::string> authorization = AuthorizationFor(
-        header(http::field::authorization),
-        header(beast::string_view("x-api-key")),
-        absl::string_view(request.target().data(), request.target().size()));
+    const std::optional<std::string> authorization =
+        AuthorizationFor(Header(http::field::authorization),
+                         Header(beast::string_view("x-api-key")), Target());
     if (authorization.has_value() && IsPrintableAscii(*authorization)) {
       metadata["authorization"] = *authorization;
     }
     return metadata;
+  }
+
+  template <typename Name>
+  std::optional<absl::string_view> Header(Name name) const {
+    const http::request<http::string_body>& request = parser_->get();
+    auto it = request.find(name);
+    if (it == request.end()) return std::nullopt;
+    return absl::string_view(it->value().data(), it->value().size());
+  }
+  absl::string_view Target() const {
+    const http::request<http::string_body>& request = parser_->get();
+    return absl::string_view(request.target().data(), request.target().size());
   }
 
   // No ClientContext: the multiplexer's threads stop before the io_context

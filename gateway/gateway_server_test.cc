@@ -656,6 +656,17 @@ TEST_F(GatewayServerTest, UnframeableRequestsAreRefusedAndTheRestUnread) {
   }
 }
 
+TEST_F(GatewayServerTest, CredentialsLongerThanAnyKeyNeverReachTheBackend) {
+  HttpClient client(gateway_->port());
+  const Response response =
+      client.Send(http::verb::post, "/v1/events", kCaseStudyEvent,
+                  {{"Authorization", "Bearer " + std::string(9000, 'k')}});
+  EXPECT_EQ(response.result_int(), 431);
+  EXPECT_THAT(response.body(), HasSubstr(R"({"error":"Authorization: )"));
+  EXPECT_EQ(response.count(http::field::retry_after), 0u);
+  EXPECT_EQ(ingest_service_.last_request().event().event_type(), "");
+}
+
 TEST_F(GatewayServerTest, UnknownPathIs404) {
   const Response response = Send(http::verb::get, "/x");
   EXPECT_EQ(response.result_int(), 404);
