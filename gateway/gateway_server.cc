@@ -21,6 +21,7 @@
 #include "boost/asio/write.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
+#include "common/caller_status.h"
 #include "common/grpc_status.h"
 #include "common/keepalive.h"
 #include "common/log.h"
@@ -792,11 +793,18 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
                                              call = std::move(call), keep_alive,
                                              status = std::move(status)] {
                         self->SendResponse(
-                            self->server_.transcoder().TranscodeResponse(
-                                *call->route, status, &call->response),
+                            self->Answer(*call->route, status, &call->response),
                             keep_alive);
                       });
                     });
+  }
+
+  // The REST response for a finished backend call, told as a caller
+  // outside may be told (see common/caller_status.h).
+  RestResponse Answer(const Route& route, const grpc::Status& status,
+                      grpc::ByteBuffer* payload) const {
+    return server_.transcoder().TranscodeResponse(
+        route, ForCaller(status, request_id_), payload);
   }
 
   // API routes come first: a file answers only for paths no route claims.
@@ -868,8 +876,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
                                  work = std::move(work)]() mutable {
             grpc::Slice slice(std::move(response));
             grpc::ByteBuffer buffer(&slice, 1);
-            self->SendResponse(self->server_.transcoder().TranscodeResponse(
-                                   *route, status, &buffer),
+            self->SendResponse(self->Answer(*route, status, &buffer),
                                keep_alive);
           });
         });
@@ -1048,6 +1055,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (keep_alive_timer_) keep_alive_timer_->cancel();
     if (client_gone_) return;
     if (stream_failure_) status = *stream_failure_;
+    status = ForCaller(status, request_id_);
     if (stopping_ && status.error_code() == grpc::StatusCode::CANCELLED) {
       status = grpc::Status(grpc::StatusCode::UNAVAILABLE,
                             "the gateway is shutting down");

@@ -36,7 +36,9 @@ class IngestHandler {
 
   // `authorization` is the call's "authorization" metadata; `request_id`
   // the caller's x-request-id (or empty), which travels with the events to
-  // the processor.
+  // the processor. Failures from below (the processor, PostgreSQL) reach
+  // the caller as a generic message with the request id (see
+  // common/caller_status.h).
   void Ingest(const v1::IngestRequest& request,
               const Authorization& authorization, std::string request_id,
               v1::IngestResponse* response, Done done);

@@ -1,15 +1,23 @@
 #include "query/analytics_service.h"
 
+#include "common/caller_status.h"
 #include "common/grpc_status.h"
+#include "common/request_id.h"
 #include "query/analytics_requests.h"
 #include "query/csv_export.h"
 
 namespace shopstream {
 namespace {
 
+grpc::Status ToCaller(const grpc::ServerContextBase& context,
+                      const absl::Status& status) {
+  return ForCaller(ToGrpcStatus(status), RequestIdOf(context));
+}
+
 template <typename T>
-grpc::Status Answer(absl::StatusOr<T> result, T* response) {
-  if (!result.ok()) return ToGrpcStatus(result.status());
+grpc::Status Answer(const grpc::ServerContextBase& context,
+                    absl::StatusOr<T> result, T* response) {
+  if (!result.ok()) return ToCaller(context, result.status());
   *response = std::move(*result);
   return grpc::Status::OK;
 }
@@ -22,8 +30,13 @@ AnalyticsService::AnalyticsService(const AnalyticsQueries* queries,
     : queries_(queries),
       authorizer_(authorizer),
       watchers_(
-          [this](const v1::GetSummaryRequest& request) {
-            return Summarize(request);
+          [this](const v1::GetSummaryRequest& request)
+              -> absl::StatusOr<v1::Summary> {
+            absl::StatusOr<v1::Summary> summary = Summarize(request);
+            // One computation may serve many streams: it gets an id of
+            // its own.
+            if (!summary.ok()) return ForCaller(summary.status(), "");
+            return summary;
           },
           watch_options) {}
 
@@ -49,40 +62,40 @@ grpc::Status AnalyticsService::GetSummary(grpc::ServerContext* context,
                                           const v1::GetSummaryRequest* request,
                                           v1::Summary* response) {
   auto authorized = Authorized(*context, *request);
-  if (!authorized.ok()) return ToGrpcStatus(authorized.status());
-  return Answer(Summarize(*authorized), response);
+  if (!authorized.ok()) return ToCaller(*context, authorized.status());
+  return Answer(*context, Summarize(*authorized), response);
 }
 
 grpc::Status AnalyticsService::GetTimeSeries(
     grpc::ServerContext* context, const v1::GetTimeSeriesRequest* request,
     v1::TimeSeries* response) {
   auto authorized = Authorized(*context, *request);
-  if (!authorized.ok()) return ToGrpcStatus(authorized.status());
-  return Answer(queries_->TimeSeries(*authorized), response);
+  if (!authorized.ok()) return ToCaller(*context, authorized.status());
+  return Answer(*context, queries_->TimeSeries(*authorized), response);
 }
 
 grpc::Status AnalyticsService::GetTopProducts(
     grpc::ServerContext* context, const v1::GetTopProductsRequest* request,
     v1::TopProducts* response) {
   auto authorized = Authorized(*context, *request);
-  if (!authorized.ok()) return ToGrpcStatus(authorized.status());
-  return Answer(queries_->TopProducts(*authorized), response);
+  if (!authorized.ok()) return ToCaller(*context, authorized.status());
+  return Answer(*context, queries_->TopProducts(*authorized), response);
 }
 
 grpc::Status AnalyticsService::GetFunnel(grpc::ServerContext* context,
                                          const v1::GetFunnelRequest* request,
                                          v1::Funnel* response) {
   auto authorized = Authorized(*context, *request);
-  if (!authorized.ok()) return ToGrpcStatus(authorized.status());
-  return Answer(queries_->Funnel(*authorized), response);
+  if (!authorized.ok()) return ToCaller(*context, authorized.status());
+  return Answer(*context, queries_->Funnel(*authorized), response);
 }
 
 grpc::Status AnalyticsService::ListEvents(grpc::ServerContext* context,
                                           const v1::ListEventsRequest* request,
                                           v1::ListEventsResponse* response) {
   auto authorized = Authorized(*context, *request);
-  if (!authorized.ok()) return ToGrpcStatus(authorized.status());
-  return Answer(queries_->ListEvents(*authorized), response);
+  if (!authorized.ok()) return ToCaller(*context, authorized.status());
+  return Answer(*context, queries_->ListEvents(*authorized), response);
 }
 
 // The exports answer from the same queries as their JSON twins, so the two
@@ -91,9 +104,9 @@ grpc::Status AnalyticsService::ExportTimeSeries(
     grpc::ServerContext* context, const v1::GetTimeSeriesRequest* request,
     google::api::HttpBody* response) {
   auto authorized = Authorized(*context, *request);
-  if (!authorized.ok()) return ToGrpcStatus(authorized.status());
+  if (!authorized.ok()) return ToCaller(*context, authorized.status());
   absl::StatusOr<v1::TimeSeries> series = queries_->TimeSeries(*authorized);
-  if (!series.ok()) return ToGrpcStatus(series.status());
+  if (!series.ok()) return ToCaller(*context, series.status());
   response->set_content_type(kCsvContentType);
   response->set_data(TimeSeriesCsv(*series));
   return grpc::Status::OK;
@@ -103,9 +116,9 @@ grpc::Status AnalyticsService::ExportTopProducts(
     grpc::ServerContext* context, const v1::GetTopProductsRequest* request,
     google::api::HttpBody* response) {
   auto authorized = Authorized(*context, *request);
-  if (!authorized.ok()) return ToGrpcStatus(authorized.status());
+  if (!authorized.ok()) return ToCaller(*context, authorized.status());
   absl::StatusOr<v1::TopProducts> top = queries_->TopProducts(*authorized);
-  if (!top.ok()) return ToGrpcStatus(top.status());
+  if (!top.ok()) return ToCaller(*context, top.status());
   response->set_content_type(kCsvContentType);
   response->set_data(TopProductsCsv(*top));
   return grpc::Status::OK;
@@ -116,7 +129,7 @@ grpc::ServerWriteReactor<v1::Summary>* AnalyticsService::WatchSummary(
     const v1::GetSummaryRequest* request) {
   auto authorized = Authorized(*context, *request);
   if (!authorized.ok()) {
-    return SummaryWatchers::Refuse(ToGrpcStatus(authorized.status()));
+    return SummaryWatchers::Refuse(ToCaller(*context, authorized.status()));
   }
   // Bad input is refused before a stream exists, as GetSummary refuses it.
   if (auto range =
@@ -124,7 +137,7 @@ grpc::ServerWriteReactor<v1::Summary>* AnalyticsService::WatchSummary(
                      authorized->has_from() ? &authorized->from() : nullptr,
                      authorized->has_to() ? &authorized->to() : nullptr);
       !range.ok()) {
-    return SummaryWatchers::Refuse(ToGrpcStatus(range.status()));
+    return SummaryWatchers::Refuse(ToCaller(*context, range.status()));
   }
   if (authorizer_ == nullptr) return watchers_.Watch(*authorized);
   // The key is checked again before every push (free of charge, and from
@@ -134,10 +147,12 @@ grpc::ServerWriteReactor<v1::Summary>* AnalyticsService::WatchSummary(
       *authorized,
       [authorizer = authorizer_,
        authorization = auth::AuthorizationOf(context->client_metadata()),
-       shop = authorized->shop_id()] {
-        return authorizer
-            ->Authorize(authorization, auth::Scope::kRead, shop, /*cost=*/0)
-            .status();
+       shop = authorized->shop_id(), request_id = RequestIdOf(*context)] {
+        return ForCaller(
+            authorizer
+                ->Authorize(authorization, auth::Scope::kRead, shop, /*cost=*/0)
+                .status(),
+            request_id);
       });
 }
 

@@ -15,7 +15,9 @@ namespace shopstream {
 //
 // With an authorizer every method but Health needs a read key and answers
 // for the key's shop only: a request naming no shop gets the key's shop,
-// one naming another shop PERMISSION_DENIED.
+// one naming another shop PERMISSION_DENIED. Failures from below
+// (PostgreSQL) reach the caller as a generic message with the request id
+// (see common/caller_status.h).
 class AnalyticsService final
     : public v1::AnalyticsService::WithCallbackMethod_WatchSummary<
           v1::AnalyticsService::Service> {
