@@ -253,6 +253,14 @@ RestResponse RestTranscoder::TranscodeResponse(
       error.headers.emplace_back("Retry-After",
                                  RetryAfterSeconds(RetryDelayOf(status)));
     }
+    // A failure that carries an answer (an unhealthy Health) sends it.
+    if (std::optional<std::string> answer = MessageDetailOf(
+            status, route.response_prototype->GetDescriptor()->full_name())) {
+      std::unique_ptr<Message> response(route.response_prototype->New());
+      if (response->ParseFromString(*answer)) {
+        error.body = json_.Print(*response);
+      }
+    }
     return error;
   }
   if (route.http_body_response && route.response_body_field == nullptr) {

@@ -4,6 +4,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -22,6 +23,7 @@
 #include "boost/asio/write.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
+#include "common/dependency_health.h"
 #include "common/grpc_status.h"
 #include "gmock/gmock.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -104,9 +106,14 @@ class TestIngestService final : public shopstream::v1::IngestService::Service {
   grpc::Status Health(grpc::ServerContext* /*context*/,
                       const shopstream::v1::HealthRequest* /*request*/,
                       shopstream::v1::HealthResponse* response) override {
+    if (postgres_down_) {
+      return HealthAnswer({{"postgres", false}, {"processor", true}}, response);
+    }
     response->set_status("ok");
     return grpc::Status::OK;
   }
+
+  void set_postgres_down(bool down) { postgres_down_ = down; }
 
   shopstream::v1::IngestRequest last_request() {
     absl::MutexLock lock(&mutex_);
@@ -118,6 +125,7 @@ class TestIngestService final : public shopstream::v1::IngestService::Service {
   }
 
  private:
+  std::atomic<bool> postgres_down_{false};
   absl::Mutex mutex_;
   shopstream::v1::IngestRequest last_request_ ABSL_GUARDED_BY(mutex_);
   std::string last_request_id_ ABSL_GUARDED_BY(mutex_);
@@ -626,9 +634,10 @@ TEST_F(GatewayServerTest, BatchTakesTheWholeBody) {
 }
 
 TEST_F(GatewayServerTest, HealthOfBothServices) {
-  EXPECT_EQ(Send(http::verb::get, "/v1/health").body(), R"({"status":"ok"})");
+  EXPECT_EQ(Send(http::verb::get, "/v1/health").body(),
+            R"({"status":"ok","dependencies":{}})");
   EXPECT_EQ(Send(http::verb::get, "/api/health").body(),
-            R"({"status":"serving"})");
+            R"({"status":"serving","dependencies":{}})");
 }
 
 // The body after an unframeable header would otherwise be read as the next
@@ -675,6 +684,17 @@ TEST_F(GatewayServerTest, CredentialsLongerThanAnyKeyNeverReachTheBackend) {
   EXPECT_THAT(response.body(), HasSubstr(R"({"error":"Authorization: )"));
   EXPECT_EQ(response.count(http::field::retry_after), 0u);
   EXPECT_EQ(ingest_service_.last_request().event().event_type(), "");
+}
+
+TEST_F(GatewayServerTest, FailedHealthSendsItsAnswerAs503) {
+  ingest_service_.set_postgres_down(true);
+  const Response response = Send(http::verb::get, "/v1/health");
+  EXPECT_EQ(response.result_int(), 503);
+  const rapidjson::Document body = ParseJson(response.body());
+  ASSERT_TRUE(body.IsObject()) << response.body();
+  EXPECT_STREQ(body["status"].GetString(), "unhealthy");
+  EXPECT_STREQ(body["dependencies"]["postgres"].GetString(), "down");
+  EXPECT_STREQ(body["dependencies"]["processor"].GetString(), "up");
 }
 
 TEST_F(GatewayServerTest, FailuresFromBelowAreToldByRequestIdOnly) {

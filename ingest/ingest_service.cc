@@ -405,13 +405,12 @@ void IngestHandler::IngestBatch(const v1::IngestBatchRequest& request,
 }
 
 grpc::Status IngestHandler::Health(v1::HealthResponse* response) const {
-  // Healthy means events can be taken now, which needs the processor.
   if (!taking_) return ShuttingDown();
-  if (!publisher_->Ready()) {
-    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "processor unavailable");
+  DependencyStates states = {{"processor", publisher_->Ready()}};
+  if (dependencies_ != nullptr) {
+    for (auto& state : dependencies_->States()) states.push_back(state);
   }
-  response->set_status("healthy");
-  return grpc::Status::OK;
+  return HealthAnswer(states, response);
 }
 
 void IngestHandler::AddMethodsTo(CallMultiplexerService* multiplexer) {

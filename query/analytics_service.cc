@@ -26,9 +26,11 @@ grpc::Status Answer(const grpc::ServerContextBase& context,
 
 AnalyticsService::AnalyticsService(const AnalyticsQueries* queries,
                                    WatchOptions watch_options,
-                                   const auth::RequestAuthorizer* authorizer)
+                                   const auth::RequestAuthorizer* authorizer,
+                                   const DependencyHealth* dependencies)
     : queries_(queries),
       authorizer_(authorizer),
+      dependencies_(dependencies),
       watchers_(
           [this](const v1::GetSummaryRequest& request)
               -> absl::StatusOr<v1::Summary> {
@@ -156,11 +158,12 @@ grpc::ServerWriteReactor<v1::Summary>* AnalyticsService::WatchSummary(
       });
 }
 
-grpc::Status AnalyticsService::Health(grpc::ServerContext* context,
-                                      const v1::HealthRequest* request,
+grpc::Status AnalyticsService::Health(grpc::ServerContext* /*context*/,
+                                      const v1::HealthRequest* /*request*/,
                                       v1::HealthResponse* response) {
-  response->set_status("healthy");
-  return grpc::Status::OK;
+  return HealthAnswer(
+      dependencies_ != nullptr ? dependencies_->States() : DependencyStates(),
+      response);
 }
 
 }  // namespace shopstream

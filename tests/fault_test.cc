@@ -815,5 +815,51 @@ TEST_F(FaultTest, PostgresDownAnswersNameTheRequestNotTheDatabase) {
   EXPECT_THAT(bad.body, HasSubstr("order_amount: "));
 }
 
+// Health answers for what the service needs: 503 naming PostgreSQL while it
+// is down, healthy again once it is back. Liveness only says the gateway
+// runs, so an orchestrator does not restart it for a database outage.
+TEST_F(FaultTest, HealthFollowsPostgresWhileLivenessStays) {
+  PrivatePostgres postgres;
+  LocalStack stack({.postgres_server = postgres.conninfo()});
+  const int port = stack.http_port();
+  auto get = [&](const char* path) { return HttpRequest(port, "GET", path); };
+  for (const char* path : {"/v1/health", "/api/health"}) {
+    HttpResponse health = get(path);
+    EXPECT_EQ(health.status, 200) << path;
+    EXPECT_THAT(health.body, HasSubstr(R"("status":"healthy")")) << path;
+    EXPECT_THAT(health.body, HasSubstr(R"("postgres":"up")")) << path;
+  }
+
+  postgres.Stop(/*immediate=*/true);
+  for (const char* path : {"/v1/health", "/api/health"}) {
+    EXPECT_TRUE(Eventually([&] { return get(path).status == 503; }))
+        << path << " stayed " << get(path).status;
+    HttpResponse health = get(path);
+    EXPECT_THAT(health.body, HasSubstr(R"("status":"unhealthy")")) << path;
+    EXPECT_THAT(health.body, HasSubstr(R"("postgres":"down")")) << path;
+    EXPECT_EQ(get("/healthz").status, 200);
+  }
+  EXPECT_THAT(get("/v1/health").body, HasSubstr(R"("processor":"up")"));
+  {
+    // Health needs no key.
+    auto stub =
+        v1::IngestService::NewStub(ChannelWithKey(stack.ingest_target(), ""));
+    grpc::ClientContext context;
+    v1::HealthResponse response;
+    const grpc::Status status =
+        stub->Health(&context, v1::HealthRequest(), &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+    EXPECT_EQ(status.error_message(), "unhealthy: postgres is down");
+  }
+
+  postgres.Start();
+  for (const char* path : {"/v1/health", "/api/health"}) {
+    EXPECT_TRUE(Eventually([&] { return get(path).status == 200; }))
+        << path << " stayed " << get(path).status;
+    EXPECT_THAT(get(path).body, HasSubstr(R"("postgres":"up")")) << path;
+  }
+  EXPECT_EQ(get("/healthz").status, 200);
+}
+
 }  // namespace
 }  // namespace shopstream::testing
