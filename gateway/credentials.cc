@@ -7,6 +7,7 @@
 namespace shopstream::gateway {
 namespace {
 
+// The value of query parameter `name` of `target`, percent-decoded.
 std::optional<std::string> QueryParameter(absl::string_view target,
                                           absl::string_view name) {
   const size_t query_start = target.find('?');
@@ -22,11 +23,36 @@ std::optional<std::string> QueryParameter(absl::string_view target,
   return std::nullopt;
 }
 
+std::string TooLong(absl::string_view name) {
+  return absl::StrCat(name, ": longer than ", kMaxCredentialBytes,
+                      " bytes, which no API key is");
+}
+
 }  // namespace
 
 bool IsLinkRoute(const Route& route) {
   return route.http_method == "GET" &&
          (route.server_streaming || route.http_body_response);
+}
+
+std::optional<CredentialRefusal> OversizedCredential(
+    std::optional<absl::string_view> authorization_header,
+    std::optional<absl::string_view> api_key_header, absl::string_view target) {
+  if (authorization_header.has_value() &&
+      authorization_header->size() > kMaxCredentialBytes) {
+    return CredentialRefusal{431, TooLong("Authorization")};
+  }
+  if (api_key_header.has_value() &&
+      api_key_header->size() > kMaxCredentialBytes) {
+    return CredentialRefusal{431, TooLong("X-API-Key")};
+  }
+  for (const char* name : {kApiKeyQueryParameter, kLinkTicketQueryParameter}) {
+    if (std::optional<std::string> value = QueryParameter(target, name);
+        value.has_value() && value->size() > kMaxCredentialBytes) {
+      return CredentialRefusal{400, TooLong(name)};
+    }
+  }
+  return std::nullopt;
 }
 
 std::optional<std::string> AuthorizationFor(

@@ -1,6 +1,7 @@
 #ifndef SHOPSTREAM_GATEWAY_CREDENTIALS_H_
 #define SHOPSTREAM_GATEWAY_CREDENTIALS_H_
 
+#include <cstddef>
 #include <optional>
 #include <string>
 
@@ -33,6 +34,24 @@ std::optional<std::string> AuthorizationFor(
     std::optional<absl::string_view> authorization_header,
     std::optional<absl::string_view> api_key_header, absl::string_view target,
     bool link_route = false);
+
+// No API key or ticket is longer ("ssk_" and 81 characters); longer
+// credentials are refused before a backend sees them. Forwarded, they would
+// count against the rate limit of a key hidden in their padding, or exceed
+// gRPC's metadata limit and come back as if the backend were overloaded.
+inline constexpr size_t kMaxCredentialBytes = 1024;
+
+struct CredentialRefusal {
+  int http_status;  // 431 for a header, 400 for a query parameter
+  std::string message;
+};
+
+// A refusal for the first credential longer than kMaxCredentialBytes, of
+// those AuthorizationFor reads (the ticket on any route); nullopt when none
+// is.
+std::optional<CredentialRefusal> OversizedCredential(
+    std::optional<absl::string_view> authorization_header,
+    std::optional<absl::string_view> api_key_header, absl::string_view target);
 
 }  // namespace shopstream::gateway
 

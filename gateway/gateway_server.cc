@@ -21,6 +21,7 @@
 #include "boost/asio/write.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
+#include "common/caller_status.h"
 #include "common/grpc_status.h"
 #include "common/internal_rpc_auth.h"
 #include "common/keepalive.h"
@@ -35,6 +36,7 @@
 #include "gateway/multiplexed_backend.h"
 #include "gateway/page_security.h"
 #include "gateway/path_template.h"
+#include "gateway/request_framing.h"
 #include "gateway/static_files.h"
 #include "gateway/tls_context_reloader.h"
 #include "google/api/httpbody.pb.h"
@@ -254,6 +256,14 @@ RestResponse RestTranscoder::TranscodeResponse(
         status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
       error.headers.emplace_back("Retry-After",
                                  RetryAfterSeconds(RetryDelayOf(status)));
+    }
+    // A failure that carries an answer (an unhealthy Health) sends it.
+    if (std::optional<std::string> answer = MessageDetailOf(
+            status, route.response_prototype->GetDescriptor()->full_name())) {
+      std::unique_ptr<Message> response(route.response_prototype->New());
+      if (response->ParseFromString(*answer)) {
+        error.body = json_.Print(*response);
+      }
     }
     return error;
   }
@@ -550,16 +560,70 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   void ReadRestOfRequest() {
     stream_.expires_after(ToChrono(server_.options().read_timeout));
+    ReadHeaderBlock();
+  }
+
+  // The header block is checked as received, before Beast's parser takes it
+  // (see request_framing.h); Beast then parses it and reads the body.
+  void ReadHeaderBlock() {
+    const absl::string_view received(
+        static_cast<const char*>(buffer_.data().data()), buffer_.size());
+    const size_t header_length = HeaderBlockLength(received);
+    if (header_length == 0 &&
+        received.size() <= server_.options().max_header_bytes) {
+      stream_.async_read_some(
+          buffer_.prepare(kFirstReadBytes),
+          [self = shared_from_this()](beast::error_code error, size_t bytes) {
+            self->buffer_.commit(bytes);
+            if (!error) {
+              self->ReadHeaderBlock();
+            } else if (error == net::error::eof && self->buffer_.size() > 0) {
+              // A request cut short is Beast's to report.
+              self->ParseRequest();
+            } else {
+              self->OnRead(error, 0);
+            }
+          });
+      return;
+    }
+    // No end within the header limit: Beast answers 431.
+    if (header_length > 0) {
+      if (absl::Status framing =
+              CheckRequestFraming(received.substr(0, header_length));
+          !framing.ok()) {
+        RefuseFraming(framing);
+        return;
+      }
+    }
+    ParseRequest();
+  }
+
+  void ParseRequest() {
     http::async_read(
         stream_, buffer_, *parser_,
         beast::bind_front_handler(&HttpSession::OnRead, shared_from_this()));
   }
 
-  void OnRead(beast::error_code error, size_t /*bytes*/) {
+  // Answered and closed without reading on: the rest of what was sent might
+  // be taken for a request of its own.
+  void RefuseFraming(const absl::Status& fault) {
+    StartAnswer();
+    busy_ = true;
+    drain_after_write_ = true;
+    SendResponse(RestTranscoder::ErrorResponse(
+                     HttpStatusForStatusCode(fault.code()), fault.message()),
+                 /*keep_alive=*/false);
+  }
+
+  void StartAnswer() {
     request_started_ = absl::Now();
     observed_ = false;
     route_metrics_ = &server_.other_metrics();
     request_id_.clear();
+  }
+
+  void OnRead(beast::error_code error, size_t /*bytes*/) {
+    StartAnswer();
     if (!error) {
       HandleRequest();
       return;
@@ -590,8 +654,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       Close();
       return;
     }
-    // Anything else is a request we cannot parse.
+    // Anything else is a request we cannot parse; what follows it is
+    // dropped, so the client sees the answer rather than a reset.
     busy_ = true;
+    drain_after_write_ = true;
     SendResponse(
         RestTranscoder::ErrorResponse(
             400, absl::StrCat("malformed HTTP request: ", error.message())),
@@ -648,6 +714,14 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     }
     BackendRequest& backend_request = std::get<BackendRequest>(transcoded);
     route_metrics_ = &server_.MetricsFor(backend_request.route);
+    if (std::optional<CredentialRefusal> refusal = OversizedCredential(
+            Header(http::field::authorization),
+            Header(beast::string_view("x-api-key")), Target())) {
+      SendResponse(
+          RestTranscoder::ErrorResponse(refusal->http_status, refusal->message),
+          keep_alive);
+      return;
+    }
     if (backend_request.route->server_streaming) {
       StartEventStream(std::move(backend_request));
       return;
@@ -731,11 +805,18 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
                                              call = std::move(call), keep_alive,
                                              status = std::move(status)] {
                         self->SendResponse(
-                            self->server_.transcoder().TranscodeResponse(
-                                *call->route, status, &call->response),
+                            self->Answer(*call->route, status, &call->response),
                             keep_alive);
                       });
                     });
+  }
+
+  // The REST response for a finished backend call, told as a caller
+  // outside may be told (see common/caller_status.h).
+  RestResponse Answer(const Route& route, const grpc::Status& status,
+                      grpc::ByteBuffer* payload) const {
+    return server_.transcoder().TranscodeResponse(
+        route, ForCaller(status, request_id_), payload);
   }
 
   // API routes come first: a file answers only for paths no route claims.
@@ -766,22 +847,26 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::map<std::string, std::string> ForwardedMetadata(
       const Route& route) const {
     std::map<std::string, std::string> metadata;
-    const http::request<http::string_body>& request = parser_->get();
     metadata[kRequestIdKey] = request_id_;
-    auto header = [&](auto name) -> std::optional<absl::string_view> {
-      auto it = request.find(name);
-      if (it == request.end()) return std::nullopt;
-      return absl::string_view(it->value().data(), it->value().size());
-    };
     const std::optional<std::string> authorization = AuthorizationFor(
-        header(http::field::authorization),
-        header(beast::string_view("x-api-key")),
-        absl::string_view(request.target().data(), request.target().size()),
-        IsLinkRoute(route));
+        Header(http::field::authorization),
+        Header(beast::string_view("x-api-key")), Target(), IsLinkRoute(route));
     if (authorization.has_value() && IsPrintableAscii(*authorization)) {
       metadata["authorization"] = *authorization;
     }
     return metadata;
+  }
+
+  template <typename Name>
+  std::optional<absl::string_view> Header(Name name) const {
+    const http::request<http::string_body>& request = parser_->get();
+    auto it = request.find(name);
+    if (it == request.end()) return std::nullopt;
+    return absl::string_view(it->value().data(), it->value().size());
+  }
+  absl::string_view Target() const {
+    const http::request<http::string_body>& request = parser_->get();
+    return absl::string_view(request.target().data(), request.target().size());
   }
 
   // No ClientContext: the multiplexer's threads stop before the io_context
@@ -804,8 +889,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
                                  work = std::move(work)]() mutable {
             grpc::Slice slice(std::move(response));
             grpc::ByteBuffer buffer(&slice, 1);
-            self->SendResponse(self->server_.transcoder().TranscodeResponse(
-                                   *route, status, &buffer),
+            self->SendResponse(self->Answer(*route, status, &buffer),
                                keep_alive);
           });
         });
@@ -984,6 +1068,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (keep_alive_timer_) keep_alive_timer_->cancel();
     if (client_gone_) return;
     if (stream_failure_) status = *stream_failure_;
+    status = ForCaller(status, request_id_);
     if (stopping_ && status.error_code() == grpc::StatusCode::CANCELLED) {
       status = grpc::Status(grpc::StatusCode::UNAVAILABLE,
                             "the gateway is shutting down");

@@ -1,6 +1,8 @@
 #include "query/analytics_service.h"
 
+#include "common/caller_status.h"
 #include "common/grpc_status.h"
+#include "common/request_id.h"
 #include "google/protobuf/util/time_util.h"
 #include "query/analytics_requests.h"
 #include "query/csv_export.h"
@@ -8,9 +10,15 @@
 namespace shopstream {
 namespace {
 
+grpc::Status ToCaller(const grpc::ServerContextBase& context,
+                      const absl::Status& status) {
+  return ForCaller(ToGrpcStatus(status), RequestIdOf(context));
+}
+
 template <typename T>
-grpc::Status Answer(absl::StatusOr<T> result, T* response) {
-  if (!result.ok()) return ToGrpcStatus(result.status());
+grpc::Status Answer(const grpc::ServerContextBase& context,
+                    absl::StatusOr<T> result, T* response) {
+  if (!result.ok()) return ToCaller(context, result.status());
   *response = std::move(*result);
   return grpc::Status::OK;
 }
@@ -19,12 +27,19 @@ grpc::Status Answer(absl::StatusOr<T> result, T* response) {
 
 AnalyticsService::AnalyticsService(const AnalyticsQueries* queries,
                                    WatchOptions watch_options,
-                                   const auth::RequestAuthorizer* authorizer)
+                                   const auth::RequestAuthorizer* authorizer,
+                                   const DependencyHealth* dependencies)
     : queries_(queries),
       authorizer_(authorizer),
+      dependencies_(dependencies),
       watchers_(
-          [this](const v1::GetSummaryRequest& request) {
-            return Summarize(request);
+          [this](const v1::GetSummaryRequest& request)
+              -> absl::StatusOr<v1::Summary> {
+            absl::StatusOr<v1::Summary> summary = Summarize(request);
+            // One computation may serve many streams: it gets an id of
+            // its own.
+            if (!summary.ok()) return ForCaller(summary.status(), "");
+            return summary;
           },
           watch_options) {}
 
@@ -59,40 +74,40 @@ grpc::Status AnalyticsService::GetSummary(grpc::ServerContext* context,
                                           const v1::GetSummaryRequest* request,
                                           v1::Summary* response) {
   auto authorized = Authorized(*context, *request);
-  if (!authorized.ok()) return ToGrpcStatus(authorized.status());
-  return Answer(Summarize(*authorized), response);
+  if (!authorized.ok()) return ToCaller(*context, authorized.status());
+  return Answer(*context, Summarize(*authorized), response);
 }
 
 grpc::Status AnalyticsService::GetTimeSeries(
     grpc::ServerContext* context, const v1::GetTimeSeriesRequest* request,
     v1::TimeSeries* response) {
   auto authorized = Authorized(*context, *request);
-  if (!authorized.ok()) return ToGrpcStatus(authorized.status());
-  return Answer(queries_->TimeSeries(*authorized), response);
+  if (!authorized.ok()) return ToCaller(*context, authorized.status());
+  return Answer(*context, queries_->TimeSeries(*authorized), response);
 }
 
 grpc::Status AnalyticsService::GetTopProducts(
     grpc::ServerContext* context, const v1::GetTopProductsRequest* request,
     v1::TopProducts* response) {
   auto authorized = Authorized(*context, *request);
-  if (!authorized.ok()) return ToGrpcStatus(authorized.status());
-  return Answer(queries_->TopProducts(*authorized), response);
+  if (!authorized.ok()) return ToCaller(*context, authorized.status());
+  return Answer(*context, queries_->TopProducts(*authorized), response);
 }
 
 grpc::Status AnalyticsService::GetFunnel(grpc::ServerContext* context,
                                          const v1::GetFunnelRequest* request,
                                          v1::Funnel* response) {
   auto authorized = Authorized(*context, *request);
-  if (!authorized.ok()) return ToGrpcStatus(authorized.status());
-  return Answer(queries_->Funnel(*authorized), response);
+  if (!authorized.ok()) return ToCaller(*context, authorized.status());
+  return Answer(*context, queries_->Funnel(*authorized), response);
 }
 
 grpc::Status AnalyticsService::ListEvents(grpc::ServerContext* context,
                                           const v1::ListEventsRequest* request,
                                           v1::ListEventsResponse* response) {
   auto authorized = Authorized(*context, *request);
-  if (!authorized.ok()) return ToGrpcStatus(authorized.status());
-  return Answer(queries_->ListEvents(*authorized), response);
+  if (!authorized.ok()) return ToCaller(*context, authorized.status());
+  return Answer(*context, queries_->ListEvents(*authorized), response);
 }
 
 // The exports answer from the same queries as their JSON twins, so the two
@@ -102,9 +117,9 @@ grpc::Status AnalyticsService::ExportTimeSeries(
     google::api::HttpBody* response) {
   auto authorized =
       Authorized(*context, *request, auth::Credentials::kApiKeyOrLinkTicket);
-  if (!authorized.ok()) return ToGrpcStatus(authorized.status());
+  if (!authorized.ok()) return ToCaller(*context, authorized.status());
   absl::StatusOr<v1::TimeSeries> series = queries_->TimeSeries(*authorized);
-  if (!series.ok()) return ToGrpcStatus(series.status());
+  if (!series.ok()) return ToCaller(*context, series.status());
   response->set_content_type(kCsvContentType);
   response->set_data(TimeSeriesCsv(*series));
   return grpc::Status::OK;
@@ -115,9 +130,9 @@ grpc::Status AnalyticsService::ExportTopProducts(
     google::api::HttpBody* response) {
   auto authorized =
       Authorized(*context, *request, auth::Credentials::kApiKeyOrLinkTicket);
-  if (!authorized.ok()) return ToGrpcStatus(authorized.status());
+  if (!authorized.ok()) return ToCaller(*context, authorized.status());
   absl::StatusOr<v1::TopProducts> top = queries_->TopProducts(*authorized);
-  if (!top.ok()) return ToGrpcStatus(top.status());
+  if (!top.ok()) return ToCaller(*context, top.status());
   response->set_content_type(kCsvContentType);
   response->set_data(TopProductsCsv(*top));
   return grpc::Status::OK;
@@ -129,7 +144,7 @@ grpc::ServerWriteReactor<v1::Summary>* AnalyticsService::WatchSummary(
   absl::StatusOr<auth::Caller> caller =
       Authenticate(*context, *request, auth::Credentials::kApiKeyOrLinkTicket);
   if (!caller.ok()) {
-    return SummaryWatchers::Refuse(ToGrpcStatus(caller.status()));
+    return SummaryWatchers::Refuse(ToCaller(*context, caller.status()));
   }
   v1::GetSummaryRequest authorized = *request;
   authorized.set_shop_id(caller->shop_id);
@@ -139,7 +154,7 @@ grpc::ServerWriteReactor<v1::Summary>* AnalyticsService::WatchSummary(
                      authorized.has_from() ? &authorized.from() : nullptr,
                      authorized.has_to() ? &authorized.to() : nullptr);
       !range.ok()) {
-    return SummaryWatchers::Refuse(ToGrpcStatus(range.status()));
+    return SummaryWatchers::Refuse(ToCaller(*context, range.status()));
   }
   if (authorizer_ == nullptr) return watchers_.Watch(authorized);
   // The key (a ticket's too: the ticket itself was good once, to open the
@@ -148,8 +163,10 @@ grpc::ServerWriteReactor<v1::Summary>* AnalyticsService::WatchSummary(
   // most once per lookup TTL from PostgreSQL: a revoked key stops receiving
   // within that TTL.
   return watchers_.Watch(authorized, caller->key_id,
-                         [authorizer = authorizer_, caller = *caller] {
-                           return authorizer->Recheck(caller);
+                         [authorizer = authorizer_, caller = *caller,
+                          request_id = RequestIdOf(*context)] {
+                           return ForCaller(authorizer->Recheck(caller),
+                                            request_id);
                          });
 }
 
@@ -159,14 +176,14 @@ grpc::Status AnalyticsService::CreateLinkTicket(
   // A ticket cannot make another: it would outlive its own lifetime.
   absl::StatusOr<auth::Caller> caller =
       Authenticate(*context, *request, auth::Credentials::kApiKey);
-  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  if (!caller.ok()) return ToCaller(*context, caller.status());
   if (authorizer_ == nullptr) {
     response->set_shop_id(caller->shop_id);
     return grpc::Status::OK;
   }
   absl::StatusOr<auth::IssuedTicket> ticket =
       authorizer_->IssueLinkTicket(*caller);
-  if (!ticket.ok()) return ToGrpcStatus(ticket.status());
+  if (!ticket.ok()) return ToCaller(*context, ticket.status());
   response->set_ticket(ticket->text);
   response->set_shop_id(ticket->shop_id);
   *response->mutable_expire_time() =
@@ -175,11 +192,12 @@ grpc::Status AnalyticsService::CreateLinkTicket(
   return grpc::Status::OK;
 }
 
-grpc::Status AnalyticsService::Health(grpc::ServerContext* context,
-                                      const v1::HealthRequest* request,
+grpc::Status AnalyticsService::Health(grpc::ServerContext* /*context*/,
+                                      const v1::HealthRequest* /*request*/,
                                       v1::HealthResponse* response) {
-  response->set_status("healthy");
-  return grpc::Status::OK;
+  return HealthAnswer(
+      dependencies_ != nullptr ? dependencies_->States() : DependencyStates(),
+      response);
 }
 
 }  // namespace shopstream

@@ -2,6 +2,7 @@
 #define SHOPSTREAM_QUERY_ANALYTICS_SERVICE_H_
 
 #include "auth/request_authorizer.h"
+#include "common/dependency_health.h"
 #include "query/analytics_queries.h"
 #include "query/summary_watchers.h"
 #include "shopstream/v1/analytics.grpc.pb.h"
@@ -17,15 +18,18 @@ namespace shopstream {
 // for the key's shop only: a request naming no shop gets the key's shop,
 // one naming another shop PERMISSION_DENIED. WatchSummary and the CSV
 // exports, which browsers open from URLs, take a link ticket instead
-// (CreateLinkTicket).
+// (CreateLinkTicket). Failures from below (PostgreSQL) reach the caller as
+// a generic message with the request id (see common/caller_status.h).
 class AnalyticsService final
     : public v1::AnalyticsService::WithCallbackMethod_WatchSummary<
           v1::AnalyticsService::Service> {
  public:
-  // A null authorizer means authentication is off.
-  explicit AnalyticsService(
-      const AnalyticsQueries* queries, WatchOptions watch_options = {},
-      const auth::RequestAuthorizer* authorizer = nullptr);
+  // A null authorizer means authentication is off. `dependencies`, when
+  // set, are what Health reports (PostgreSQL); without, Health is healthy.
+  explicit AnalyticsService(const AnalyticsQueries* queries,
+                            WatchOptions watch_options = {},
+                            const auth::RequestAuthorizer* authorizer = nullptr,
+                            const DependencyHealth* dependencies = nullptr);
 
   grpc::Status GetSummary(grpc::ServerContext* context,
                           const v1::GetSummaryRequest* request,
@@ -81,6 +85,7 @@ class AnalyticsService final
 
   const AnalyticsQueries* queries_;
   const auth::RequestAuthorizer* authorizer_;
+  const DependencyHealth* dependencies_;
   SummaryWatchers watchers_;
 };
 

