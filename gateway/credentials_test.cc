@@ -53,42 +53,44 @@ TEST(CredentialsTest, LinkRoutesAreTheGetsOfStreamsAndFiles) {
                          "/shopstream.v1.AnalyticsService/WatchSummary",
                          "/shopstream.v1.AnalyticsService/ExportTimeSeries",
                          "/shopstream.v1.AnalyticsService/ExportTopProducts"));
-  TEST(CredentialsTest, CredentialsLongerThanAnyKeyAreRefusedNamingWhere) {
-    const std::string key = "ssk_0123456789abcdef_" + std::string(64, 'a');
-    const std::string padded = std::string(9000, ' ') + key;
-    EXPECT_EQ(OversizedCredential("Bearer " + key, key, "/x?key=" + key),
-              std::nullopt);
-    EXPECT_EQ(OversizedCredential(std::nullopt, std::nullopt, "/x"),
-              std::nullopt);
+}
 
-    auto refusal = OversizedCredential("Bearer " + padded, std::nullopt, "/x");
-    ASSERT_TRUE(refusal.has_value());
-    EXPECT_EQ(refusal->http_status, 431);
-    EXPECT_EQ(refusal->message.rfind("Authorization: ", 0), 0u);
+TEST(CredentialsTest, CredentialsLongerThanAnyKeyAreRefusedNamingWhere) {
+  const std::string key = "ssk_0123456789abcdef_" + std::string(64, 'a');
+  const std::string padded = std::string(9000, ' ') + key;
+  EXPECT_EQ(OversizedCredential("Bearer " + key, key, "/x?key=" + key),
+            std::nullopt);
+  EXPECT_EQ(OversizedCredential(std::nullopt, std::nullopt, "/x"),
+            std::nullopt);
 
-    refusal = OversizedCredential(std::nullopt, padded, "/x");
-    ASSERT_TRUE(refusal.has_value());
-    EXPECT_EQ(refusal->http_status, 431);
-    EXPECT_EQ(refusal->message.rfind("X-API-Key: ", 0), 0u);
+  auto refusal = OversizedCredential("Bearer " + padded, std::nullopt, "/x");
+  ASSERT_TRUE(refusal.has_value());
+  EXPECT_EQ(refusal->http_status, 431);
+  EXPECT_EQ(refusal->message.rfind("Authorization: ", 0), 0u);
 
-    // Decoded, as the backend would get it: 3,000 "%20" are 3,000 bytes.
-    std::string encoded;
-    for (int i = 0; i < 3000; ++i) encoded += "%20";
-    refusal = OversizedCredential(std::nullopt, std::nullopt,
-                                  "/x?a=1&key=" + encoded + key);
-    ASSERT_TRUE(refusal.has_value());
-    EXPECT_EQ(refusal->http_status, 400);
-    EXPECT_EQ(refusal->message.rfind("key: ", 0), 0u);
-    EXPECT_EQ(OversizedCredential(std::nullopt, std::nullopt,
-                                  "/x?key=" + std::string(300, '%') + key),
-              std::nullopt);
-    // A link ticket is a credential too.
-    refusal = OversizedCredential(std::nullopt, std::nullopt,
-                                  "/x?ticket=" + std::string(2000, 't'));
-    ASSERT_TRUE(refusal.has_value());
-    EXPECT_EQ(refusal->http_status, 400);
-    EXPECT_EQ(refusal->message.rfind("ticket: ", 0), 0u);
-  }
+  refusal = OversizedCredential(std::nullopt, padded, "/x");
+  ASSERT_TRUE(refusal.has_value());
+  EXPECT_EQ(refusal->http_status, 431);
+  EXPECT_EQ(refusal->message.rfind("X-API-Key: ", 0), 0u);
+
+  // Decoded, as the backend would get it: 3,000 "%20" are 3,000 bytes.
+  std::string encoded;
+  for (int i = 0; i < 3000; ++i) encoded += "%20";
+  refusal = OversizedCredential(std::nullopt, std::nullopt,
+                                "/x?a=1&key=" + encoded + key);
+  ASSERT_TRUE(refusal.has_value());
+  EXPECT_EQ(refusal->http_status, 400);
+  EXPECT_EQ(refusal->message.rfind("key: ", 0), 0u);
+  EXPECT_EQ(OversizedCredential(std::nullopt, std::nullopt,
+                                "/x?key=" + std::string(300, '%') + key),
+            std::nullopt);
+  // A link ticket is a credential too.
+  refusal = OversizedCredential(std::nullopt, std::nullopt,
+                                "/x?ticket=" + std::string(2000, 't'));
+  ASSERT_TRUE(refusal.has_value());
+  EXPECT_EQ(refusal->http_status, 400);
+  EXPECT_EQ(refusal->message.rfind("ticket: ", 0), 0u);
+}
 
 }  // namespace
 }  // namespace shopstream::gateway
