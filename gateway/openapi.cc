@@ -15,6 +15,7 @@
 #include "rapidjson/document.h"
 #include "rapidjson/prettywriter.h"
 #include "rapidjson/stringbuffer.h"
+#include "shopstream/api/options.pb.h"
 #include "shopstream/v1/analytics.pb.h"
 #include "shopstream/v1/ingest.pb.h"
 
@@ -151,6 +152,11 @@ class Builder {
     }
     Value value = ValueSchema(field);
     if (!field->has_presence()) return value;
+    if (field->options().GetExtension(shopstream::api::json_omit_when_unset)) {
+      // Left out of the answer when unset rather than printed as null.
+      Set(value, "x-omitted-when-unset", Value(true));
+      return value;
+    }
     if (value.HasMember("$ref")) {
       // OpenAPI 3.0 ignores siblings of $ref.
       Value schema = Object();
