@@ -37,6 +37,7 @@
 #include "gateway/page_security.h"
 #include "gateway/path_template.h"
 #include "gateway/request_framing.h"
+#include "gateway/browser_collect.h"
 #include "gateway/static_files.h"
 #include "gateway/tls_context_reloader.h"
 #include "google/api/httpbody.pb.h"
@@ -75,6 +76,8 @@ constexpr auto kWriteTimeout = std::chrono::seconds(30);
 // close_notify before the connection is closed anyway.
 constexpr auto kCloseNotifyTimeout = std::chrono::seconds(5);
 constexpr size_t kFirstReadBytes = 4096;
+// Enough for any real browser's; classification reads no further.
+constexpr size_t kMaxForwardedUserAgentBytes = 512;
 
 // Whole seconds, rounded up: a client retrying at the header's time must
 // not come back too early. No delay given means a second.
@@ -100,6 +103,38 @@ bool IsJsonContentType(absl::string_view content_type) {
       content_type.substr(0, content_type.find(';')));
   return media_type.empty() ||
          absl::EqualsIgnoreCase(media_type, "application/json");
+}
+
+bool IsPlainTextContentType(absl::string_view content_type) {
+  const absl::string_view media_type = absl::StripAsciiWhitespace(
+      content_type.substr(0, content_type.find(';')));
+  return absl::EqualsIgnoreCase(media_type, "text/plain");
+}
+
+// Lists `ignored` in the `ignored_fields` of the message the route prints
+// (the response, or its response_body field), when it has one.
+void NameIgnoredFields(const Route& route,
+                       const std::vector<std::string>& ignored,
+                       Message& response) {
+  Message* printed = &response;
+  if (route.response_body_field != nullptr) {
+    if (route.response_body_field->cpp_type() !=
+            google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE ||
+        route.response_body_field->is_repeated()) {
+      return;
+    }
+    printed = response.GetReflection()->MutableMessage(
+        &response, route.response_body_field);
+  }
+  const google::protobuf::FieldDescriptor* field =
+      printed->GetDescriptor()->FindFieldByName("ignored_fields");
+  if (field == nullptr || !field->is_repeated() ||
+      field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_STRING) {
+    return;
+  }
+  for (const std::string& name : ignored) {
+    printed->GetReflection()->AddString(printed, field, name);
+  }
 }
 
 // gRPC refuses metadata values with control or non-ASCII characters.
@@ -133,12 +168,16 @@ RestResponse RestTranscoder::Preflight(absl::string_view path) const {
     return ErrorResponse(404, absl::StrCat("no route for OPTIONS ", path));
   }
   methods.push_back("OPTIONS");
-  return RestResponse{
+  RestResponse response{
       204,
       "",
       {{"Access-Control-Allow-Methods", absl::StrJoin(methods, ", ")},
        {"Access-Control-Allow-Headers", kAllowedRequestHeaders},
        {"Access-Control-Max-Age", kPreflightMaxAgeSeconds}}};
+  // The tracker's requests need no preflight; a page that asks for one
+  // wants more than a collect key allows.
+  response.any_origin = !routes_.IsBrowserCollectPath(path);
+  return response;
 }
 
 std::variant<BackendRequest, RestResponse> RestTranscoder::TranscodeRequest(
@@ -166,8 +205,11 @@ std::variant<BackendRequest, RestResponse> RestTranscoder::TranscodeRequest(
 
   // A body in another format is refused rather than misread; a missing
   // Content-Type is taken as JSON, as the case study's clients expect.
+  // Browsers' beacons send text/plain, which needs no CORS preflight.
   if (!IsBlank(request.body) && !match->route->body_field_name.empty() &&
-      !IsJsonContentType(request.content_type)) {
+      !IsJsonContentType(request.content_type) &&
+      !(match->route->browser_collect &&
+        IsPlainTextContentType(request.content_type))) {
     return ErrorResponse(
         415, absl::StrCat("Content-Type: expected application/json, got \"",
                           request.content_type, "\""));
@@ -175,30 +217,39 @@ std::variant<BackendRequest, RestResponse> RestTranscoder::TranscodeRequest(
   BackendRequest backend_request{
       match->route,
       std::unique_ptr<Message>(match->route->request_prototype->New())};
-  if (absl::Status status = FillRequest(*match, query, request.body,
-                                        backend_request.message.get());
+  if (absl::Status status =
+          FillRequest(*match, query, request.body,
+                      backend_request.message.get(),
+                      &backend_request.ignored_fields);
       !status.ok()) {
     return ErrorResponse(HttpStatusForStatusCode(status.code()),
                          status.message());
   }
+  if (strict_fields_ && !backend_request.ignored_fields.empty()) {
+    return ErrorResponse(
+        400, absl::StrCat(backend_request.ignored_fields.front(),
+                          ": unknown field; custom data belongs in "
+                          "\"properties\""));
+  }
   return backend_request;
 }
 
-absl::Status RestTranscoder::FillRequest(const RouteMatch& match,
-                                         absl::string_view query,
-                                         absl::string_view body,
-                                         Message* message) const {
+absl::Status RestTranscoder::FillRequest(
+    const RouteMatch& match, absl::string_view query, absl::string_view body,
+    Message* message, std::vector<std::string>* ignored_fields) const {
   const Route& route = *match.route;
   // A route without a body ignores whatever body came with the request.
   if (route.body_field_name == "*") {
     if (!IsBlank(body)) {
-      if (absl::Status status = json_.ParseMessage(body, message);
+      if (absl::Status status =
+              json_.ParseMessage(body, message, ignored_fields);
           !status.ok()) {
         return status;
       }
     }
   } else if (route.body_field != nullptr && !IsBlank(body)) {
-    if (absl::Status status = json_.ParseField(body, route.body_field, message);
+    if (absl::Status status = json_.ParseField(body, route.body_field, message,
+                                               ignored_fields);
         !status.ok()) {
       return status;
     }
@@ -240,8 +291,8 @@ absl::Status RestTranscoder::FillRequest(const RouteMatch& match,
 }
 
 RestResponse RestTranscoder::TranscodeResponse(
-    const Route& route, const grpc::Status& status,
-    grpc::ByteBuffer* payload) const {
+    const Route& route, const grpc::Status& status, grpc::ByteBuffer* payload,
+    const std::vector<std::string>& ignored_fields) const {
   if (!status.ok()) {
     const std::string& message = status.error_message();
     RestResponse error = ErrorResponse(
@@ -275,6 +326,7 @@ RestResponse RestTranscoder::TranscodeResponse(
            .ok()) {
     return ErrorResponse(500, "cannot parse the backend's response");
   }
+  if (!ignored_fields.empty()) NameIgnoredFields(route, ignored_fields, *response);
   return RestResponse{
       route.success_http_code,
       route.response_body_field != nullptr
@@ -337,7 +389,9 @@ class GatewayServer::Impl : public std::enable_shared_from_this<Impl> {
   Impl(GatewayOptions options, RouteTable routes,
        std::optional<StaticFiles> static_files)
       : options_(std::move(options)),
-        transcoder_(std::move(routes)),
+        transcoder_(std::move(routes), options_.strict_fields),
+        collect_limiter_(options_.collect_requests_per_address,
+                         Clock::Real()),
         static_files_(std::move(static_files)),
         other_metrics_(kOtherRoute),
         liveness_metrics_(kLivenessPath),
@@ -365,6 +419,7 @@ class GatewayServer::Impl : public std::enable_shared_from_this<Impl> {
 
   uint16_t port() const { return port_; }
   const GatewayOptions& options() const { return options_; }
+  AddressRateLimiter& collect_limiter() { return collect_limiter_; }
   const RestTranscoder& transcoder() const { return transcoder_; }
   const StaticFiles* static_files() const {
     return static_files_.has_value() ? &*static_files_ : nullptr;
@@ -429,6 +484,7 @@ class GatewayServer::Impl : public std::enable_shared_from_this<Impl> {
 
   const GatewayOptions options_;
   const RestTranscoder transcoder_;
+  AddressRateLimiter collect_limiter_;
   const std::optional<StaticFiles> static_files_;
   std::unique_ptr<TlsContextReloader> tls_reloader_;
   std::vector<std::unique_ptr<grpc::GenericStub>> stubs_;
@@ -696,6 +752,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     } else {
       request_id_ = NewRequestId();
     }
+    ignored_fields_.clear();
+    collect_origin_.reset();
     if (std::optional<RestResponse> own = OwnEndpoint(rest_request)) {
       SendResponse(*std::move(own), keep_alive);
       return;
@@ -714,6 +772,16 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     }
     BackendRequest& backend_request = std::get<BackendRequest>(transcoded);
     route_metrics_ = &server_.MetricsFor(backend_request.route);
+    ignored_fields_ = std::move(backend_request.ignored_fields);
+    if (!ignored_fields_.empty()) {
+      route_metrics_->CountIgnoredFields(ignored_fields_.size());
+    }
+    if (backend_request.route->browser_collect) {
+      if (std::optional<RestResponse> refusal = AdmitCollect()) {
+        SendResponse(*std::move(refusal), keep_alive);
+        return;
+      }
+    }
     if (std::optional<CredentialRefusal> refusal = OversizedCredential(
             Header(http::field::authorization),
             Header(beast::string_view("x-api-key")), Target())) {
@@ -727,6 +795,38 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       return;
     }
     CallBackend(std::move(backend_request), keep_alive);
+  }
+
+  // A browser_collect route: the page's Origin is required (the backend
+  // checks it against the key's), and each client address has its share.
+  // The answer names the origin for CORS only once the backend allowed it.
+  std::optional<RestResponse> AdmitCollect() {
+    absl::StatusOr<std::string> origin =
+        CollectOrigin(Header(http::field::origin));
+    if (!origin.ok()) {
+      RestResponse refusal =
+          RestTranscoder::ErrorResponse(403, origin.status().message());
+      refusal.any_origin = false;
+      return refusal;
+    }
+    collect_origin_ = *std::move(origin);
+    if (server_.options().collect_requests_per_address > 0) {
+      beast::error_code ignored;
+      const tcp::endpoint peer = stream_.socket().remote_endpoint(ignored);
+      const std::string address = CollectClientAddress(
+          peer.address().to_string(),
+          Header(beast::string_view("x-forwarded-for")),
+          server_.options().collect_address_from_forwarded_for);
+      if (std::optional<absl::Duration> wait =
+              server_.collect_limiter().Admit(address)) {
+        RestResponse refusal = RestTranscoder::ErrorResponse(
+            429, "too many requests from this address; retry later");
+        refusal.headers.emplace_back("Retry-After", RetryAfterSeconds(*wait));
+        refusal.any_origin = false;
+        return refusal;
+      }
+    }
+    return std::nullopt;
   }
 
   // /healthz: the gateway runs. /readyz: every backend's health service
@@ -815,8 +915,16 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // outside may be told (see common/caller_status.h).
   RestResponse Answer(const Route& route, const grpc::Status& status,
                       grpc::ByteBuffer* payload) const {
-    return server_.transcoder().TranscodeResponse(
-        route, ForCaller(status, request_id_), payload);
+    RestResponse response = server_.transcoder().TranscodeResponse(
+        route, ForCaller(status, request_id_), payload, ignored_fields_);
+    if (route.browser_collect) {
+      response.any_origin = false;
+      if (status.ok() && collect_origin_.has_value()) {
+        response.headers.emplace_back("Access-Control-Allow-Origin",
+                                      *collect_origin_);
+      }
+    }
+    return response;
   }
 
   // API routes come first: a file answers only for paths no route claims.
@@ -848,6 +956,15 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       const Route& route) const {
     std::map<std::string, std::string> metadata;
     metadata[kRequestIdKey] = request_id_;
+    if (route.browser_collect && collect_origin_.has_value()) {
+      metadata[kCollectOriginMetadata] = *collect_origin_;
+      if (std::optional<absl::string_view> agent =
+              Header(http::field::user_agent);
+          agent.has_value() && IsPrintableAscii(*agent)) {
+        metadata[kCollectUserAgentMetadata] =
+            std::string(agent->substr(0, kMaxForwardedUserAgentBytes));
+      }
+    }
     const std::optional<std::string> authorization = AuthorizationFor(
         Header(http::field::authorization),
         Header(beast::string_view("x-api-key")), Target(), IsLinkRoute(route));
@@ -1174,7 +1291,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     response_.version(request_version_);
     response_.result(rest_response.status);
     response_.set(http::field::content_type, rest_response.content_type);
-    response_.set(http::field::access_control_allow_origin, "*");
+    if (rest_response.any_origin) {
+      response_.set(http::field::access_control_allow_origin, "*");
+    } else {
+      response_.set(http::field::vary, "Origin");
+    }
     if (!request_id_.empty()) response_.set(kRequestIdKey, request_id_);
     for (auto& [name, value] : rest_response.headers) {
       response_.set(name, value);
@@ -1279,6 +1400,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   HttpRouteMetrics* route_metrics_ = nullptr;
   bool observed_ = false;   // the current request is counted
   std::string request_id_;  // empty until the request's headers are read
+  // Of the request at hand: body keys left out, and a browser_collect
+  // route's Origin.
+  std::vector<std::string> ignored_fields_;
+  std::optional<std::string> collect_origin_;
   bool head_request_ = false;
   bool busy_ = false;  // from a complete request until its response is out
   bool stopping_ = false;

@@ -41,19 +41,27 @@ struct RestResponse {
   std::vector<std::pair<std::string, std::string>> headers;
   // Other than JSON for google.api.HttpBody responses and static files.
   std::string content_type = "application/json";
+  // "Access-Control-Allow-Origin: *", as every route but browser_collect
+  // ones has: those name the one origin allowed, or none.
+  bool any_origin = true;
 };
 
 // The gRPC call a REST request becomes.
 struct BackendRequest {
   const Route* route = nullptr;
   std::unique_ptr<google::protobuf::Message> message;
+  // Body keys no field has, left out (see JsonTranscoder::ParseMessage).
+  std::vector<std::string> ignored_fields;
 };
 
 // Turns REST requests into gRPC requests and gRPC results back into REST
 // responses, by the route table. No I/O, so it is tested without sockets.
 class RestTranscoder {
  public:
-  explicit RestTranscoder(RouteTable routes) : routes_(std::move(routes)) {}
+  // With `strict_fields`, a body key that no field has is refused (400
+  // naming it) instead of left out and named in the answer.
+  explicit RestTranscoder(RouteTable routes, bool strict_fields = false)
+      : routes_(std::move(routes)), strict_fields_(strict_fields) {}
 
   // The backend request to make, or the response to send at once: 404 (no
   // route), 405 (path known, method not), 400 (bad JSON, path variable or
@@ -64,9 +72,12 @@ class RestTranscoder {
       const RestRequest& request) const;
 
   // The REST response for a finished backend call; `payload` is the
-  // serialized response message when `status` is OK.
-  RestResponse TranscodeResponse(const Route& route, const grpc::Status& status,
-                                 grpc::ByteBuffer* payload) const;
+  // serialized response message when `status` is OK. A successful answer
+  // whose message has `ignored_fields` lists `ignored_fields` there.
+  RestResponse TranscodeResponse(
+      const Route& route, const grpc::Status& status,
+      grpc::ByteBuffer* payload,
+      const std::vector<std::string>& ignored_fields = {}) const;
 
   // {"error": message} with `http_status`.
   static RestResponse ErrorResponse(int http_status, absl::string_view message);
@@ -84,12 +95,14 @@ class RestTranscoder {
  private:
   absl::Status FillRequest(const RouteMatch& match, absl::string_view query,
                            absl::string_view body,
-                           google::protobuf::Message* message) const;
+                           google::protobuf::Message* message,
+                           std::vector<std::string>* ignored_fields) const;
   RestResponse Preflight(absl::string_view path) const;
   static RestResponse HttpBodyResponse(const Route& route,
                                        grpc::ByteBuffer* payload);
 
   RouteTable routes_;
+  bool strict_fields_;
   JsonTranscoder json_;
 };
 
@@ -123,6 +136,15 @@ struct GatewayOptions {
   // When set, GET and HEAD of paths that no route claims are answered
   // from the files under this directory (see static_files.h).
   std::string static_dir;
+  // Refuse request JSON keys that no field has (400 naming the key)
+  // instead of leaving them out and naming them in the answer.
+  bool strict_fields = false;
+  // Requests a second each client address may make to browser_collect
+  // routes (the tracker), with bursts of twice that; 0: no limit.
+  double collect_requests_per_address = 20;
+  // Take the client address of browser_collect routes from the last entry
+  // of X-Forwarded-For (behind a proxy that sets it) rather than the peer.
+  bool collect_address_from_forwarded_for = false;
   // Origins of other gateways the dashboard may call (its ?api= option),
   // allowed by its Content-Security-Policy (see page_security.h).
   std::vector<std::string> dashboard_api_origins;

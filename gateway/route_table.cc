@@ -188,6 +188,8 @@ absl::StatusOr<RouteTable> RouteTable::Build(
         absl::StatusOr<Route> route =
             MakeRoute(method, *binding, success_http_code);
         if (!route.ok()) return route.status();
+        route->browser_collect =
+            options.GetExtension(shopstream::api::browser_collect);
         routes.push_back(*std::move(route));
       }
     }
@@ -240,6 +242,12 @@ std::vector<std::string> RouteTable::AllowedMethods(
     }
   }
   return methods;
+}
+
+bool RouteTable::IsBrowserCollectPath(absl::string_view path) const {
+  return std::any_of(routes_->begin(), routes_->end(), [&](const Route& route) {
+    return route.browser_collect && route.path_template.Match(path).has_value();
+  });
 }
 
 }  // namespace shopstream::gateway
