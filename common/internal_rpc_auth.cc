@@ -132,7 +132,8 @@ absl::StatusOr<InternalRpcGate> InternalRpcGate::FromFlags() {
   return absl::FailedPreconditionError(kNoCredentials);
 }
 
-grpc::Status InternalRpcGate::Admit(const grpc::ServerContext& context) const {
+grpc::Status InternalRpcGate::Admit(
+    const grpc::ServerContextBase& context) const {
   if (!token_.empty()) {
     const auto& metadata = context.client_metadata();
     auto it = metadata.find(kServiceTokenMetadataKey);

@@ -55,7 +55,7 @@ class InternalRpcGate {
   static absl::StatusOr<InternalRpcGate> FromFlags();
 
   // OK, or UNAUTHENTICATED saying what is missing (never the token).
-  grpc::Status Admit(const grpc::ServerContext& context) const;
+  grpc::Status Admit(const grpc::ServerContextBase& context) const;
 
  private:
   InternalRpcGate(std::string token, bool open)
