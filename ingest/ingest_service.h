@@ -8,7 +8,7 @@
 #include "auth/request_authorizer.h"
 #include "common/call_multiplexer_service.h"
 #include "common/event_validator.h"
-#include "ingest/processor_client.h"
+#include "ingest/event_publisher.h"
 #include "shopstream/v1/ingest.grpc.pb.h"
 
 namespace shopstream {

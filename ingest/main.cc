@@ -28,9 +28,6 @@ ABSL_FLAG(int64_t, max_outstanding_events, 100000,
           "Events waiting for commit before new ones are refused.");
 ABSL_FLAG(int, streams_per_target, 2,
           "Publish streams opened to each processor target.");
-ABSL_FLAG(int, processor_linger_us, 2000,
-          "How long a message to the processor may wait for more requests "
-          "while few wait and the previous message left just before.");
 ABSL_FLAG(std::string, postgres,
           "host=127.0.0.1 port=5432 user=postgres dbname=shopstream",
           "libpq connection string of the database holding the API keys "
@@ -59,7 +56,6 @@ int main(int argc, char** argv) {
   shopstream::SetClientKeepalive(args);
   shopstream::ProcessorClientOptions options;
   options.max_outstanding_events = absl::GetFlag(FLAGS_max_outstanding_events);
-  options.linger = absl::Microseconds(absl::GetFlag(FLAGS_processor_linger_us));
   // Each new stream on a round_robin channel goes to the next address, so
   // the streams of one target spread over the processors behind it.
   args.SetLoadBalancingPolicyName("round_robin");
@@ -96,6 +92,7 @@ int main(int argc, char** argv) {
   for (const std::string& target : targets) {
     auto channel = shopstream::CreateInternalRpcChannel(target, *credentials,
                                                         args, *token);
+    options.name = "processor " + target;
     for (int i = 0; i < streams; ++i) {
       auto client =
           std::make_unique<shopstream::ProcessorClient>(channel, options);
