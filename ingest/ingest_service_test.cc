@@ -6,6 +6,7 @@
 #include "common/metrics.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "ingest/event_ingress_service.h"
 
 namespace shopstream {
 namespace {
@@ -88,6 +89,7 @@ class IngestServiceTest : public ::testing::Test {
     grpc::ServerBuilder builder;
     builder.RegisterService(&service_);
     builder.RegisterService(&multiplexer_);
+    builder.RegisterService(&ingress_);
     server_ = builder.BuildAndStart();
     stub_ = v1::IngestService::NewStub(
         server_->InProcessChannel(grpc::ChannelArguments()));
@@ -107,9 +109,35 @@ class IngestServiceTest : public ::testing::Test {
   IngestHandler handler_{&publisher_};
   IngestService service_{&handler_};
   CallMultiplexerService multiplexer_{InternalRpcGate::AdmitAll()};
+  EventIngressService ingress_{&handler_, InternalRpcGate::AdmitAll()};
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<v1::IngestService::Stub> stub_;
 };
+
+internal::v1::ForwardItem Item(uint64_t id, const v1::Event& event,
+                               const std::string& request_id = "") {
+  internal::v1::ForwardItem item;
+  item.set_id(id);
+  *item.mutable_request()->mutable_event() = event;
+  item.set_request_id(request_id);
+  return item;
+}
+
+// The value of a counter series as the registry exposes it; 0 if absent.
+double CounterValue(const std::string& name,
+                    const std::map<std::string, std::string>& labels) {
+  for (const auto& family : MetricsRegistry().Collect()) {
+    if (family.name != name) continue;
+    for (const auto& metric : family.metric) {
+      std::map<std::string, std::string> got;
+      for (const auto& label : metric.label) got[label.name] = label.value;
+      bool match = true;
+      for (const auto& [k, v] : labels) match = match && got[k] == v;
+      if (match) return metric.counter.value;
+    }
+  }
+  return 0;
+}
 
 TEST_F(IngestServiceTest, AcceptsAValidEventAfterPublishing) {
   grpc::ClientContext ctx;
@@ -441,6 +469,125 @@ TEST_F(IngestServiceTest, AfterStopTakingCallsAreRefusedAndStreamsEnd) {
   while (stream->Read(&results)) {
   }
   EXPECT_FALSE(stream->Finish().ok());
+  ASSERT_EQ(publisher_.stored().size(), 1u);
+  EXPECT_EQ(publisher_.stored()[0].event_id(), "before");
+}
+
+TEST_F(IngestServiceTest,
+       ManyItemsOverOneIngressStreamAreAnsweredEachOnItsOwn) {
+  auto stub = internal::v1::EventIngress::NewStub(
+      server_->InProcessChannel(grpc::ChannelArguments()));
+  grpc::ClientContext ctx;
+  auto stream = stub->Forward(&ctx);
+  v1::Event bad = PageView("bad");
+  bad.set_event_type("click");
+  internal::v1::ForwardRequest request;
+  *request.add_items() = Item(10, PageView("fwd-1"));
+  *request.add_items() = Item(11, bad);
+  *request.add_items() = Item(12, PageView("fwd-2"));
+  ASSERT_TRUE(stream->Write(request));
+  std::map<uint64_t, internal::v1::ForwardResult> results;
+  internal::v1::ForwardResponse got;
+  while (results.size() < 3 && stream->Read(&got)) {
+    for (const auto& r : got.results()) results[r.id()] = r;
+  }
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_EQ(results[10].code(), grpc::StatusCode::OK);
+  EXPECT_EQ(results[10].response().acceptance().status(), "accepted");
+  EXPECT_EQ(results[10].response().event_id(), "fwd-1");
+  EXPECT_EQ(results[11].code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(results[11].message(), HasSubstr("event_type"));
+  EXPECT_FALSE(results[11].has_response());
+  EXPECT_EQ(results[12].response().event_id(), "fwd-2");
+  EXPECT_EQ(publisher_.stored().size(), 2u);
+  // Each a single event, ahead of bulk loads at the processor.
+  EXPECT_THAT(publisher_.lanes(),
+              ::testing::Each(::testing::Eq(EventLane::kSingle)));
+}
+
+TEST_F(IngestServiceTest, AnIngressItemIsCountedAsTheIngestCallItStandsFor) {
+  const std::map<std::string, std::string> ok = {
+      {"service", "shopstream.v1.IngestService"},
+      {"method", "Ingest"},
+      {"code", "OK"}};
+  const std::map<std::string, std::string> invalid = {
+      {"service", "shopstream.v1.IngestService"},
+      {"method", "Ingest"},
+      {"code", "INVALID_ARGUMENT"}};
+  const double ok_before =
+      CounterValue("shopstream_grpc_server_requests_total", ok);
+  const double invalid_before =
+      CounterValue("shopstream_grpc_server_requests_total", invalid);
+  auto stub = internal::v1::EventIngress::NewStub(
+      server_->InProcessChannel(grpc::ChannelArguments()));
+  grpc::ClientContext ctx;
+  auto stream = stub->Forward(&ctx);
+  v1::Event bad = PageView("bad");
+  bad.set_event_type("click");
+  internal::v1::ForwardRequest request;
+  *request.add_items() = Item(1, PageView("count-a"));
+  *request.add_items() = Item(2, PageView("count-b"));
+  *request.add_items() = Item(3, bad);
+  ASSERT_TRUE(stream->Write(request));
+  int answered = 0;
+  internal::v1::ForwardResponse got;
+  while (answered < 3 && stream->Read(&got)) answered += got.results_size();
+  stream->WritesDone();
+  ASSERT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(CounterValue("shopstream_grpc_server_requests_total", ok),
+            ok_before + 2);
+  EXPECT_EQ(CounterValue("shopstream_grpc_server_requests_total", invalid),
+            invalid_before + 1);
+}
+
+TEST_F(IngestServiceTest, AnIngressItemsRequestIdTravelsWithItsEvent) {
+  auto stub = internal::v1::EventIngress::NewStub(
+      server_->InProcessChannel(grpc::ChannelArguments()));
+  grpc::ClientContext ctx;
+  auto stream = stub->Forward(&ctx);
+  internal::v1::ForwardRequest request;
+  *request.add_items() = Item(1, PageView(), "req-forwarded");
+  ASSERT_TRUE(stream->Write(request));
+  internal::v1::ForwardResponse got;
+  ASSERT_TRUE(stream->Read(&got));
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(publisher_.request_ids(),
+            (std::vector<std::string>{"req-forwarded"}));
+}
+
+TEST_F(IngestServiceTest, AfterStopTakingItemsAreRefusedAndIngressStreamsEnd) {
+  auto stub = internal::v1::EventIngress::NewStub(
+      server_->InProcessChannel(grpc::ChannelArguments()));
+  grpc::ClientContext stream_context;
+  auto stream = stub->Forward(&stream_context);
+  internal::v1::ForwardRequest request;
+  *request.add_items() = Item(1, PageView("before"));
+  ASSERT_TRUE(stream->Write(request));
+  internal::v1::ForwardResponse results;
+  ASSERT_TRUE(stream->Read(&results));
+  ASSERT_EQ(results.results_size(), 1);
+  EXPECT_EQ(results.results(0).code(), grpc::StatusCode::OK);
+
+  handler_.StopTaking();
+  ingress_.Shutdown();
+  // Nothing is in flight on the stream, so the server ends it: a server
+  // shutting down need not wait for its caller to.
+  while (stream->Read(&results)) {
+  }
+  const grpc::Status ended = stream->Finish();
+  EXPECT_EQ(ended.error_code(), grpc::StatusCode::UNAVAILABLE);
+  // A new stream is refused, so the gateway turns to plain calls, which
+  // are refused too.
+  grpc::ClientContext again_context;
+  auto again = stub->Forward(&again_context);
+  *request.mutable_items(0) = Item(2, PageView("after"));
+  again->Write(request);
+  while (again->Read(&results)) {
+  }
+  EXPECT_EQ(again->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
   ASSERT_EQ(publisher_.stored().size(), 1u);
   EXPECT_EQ(publisher_.stored()[0].event_id(), "before");
 }

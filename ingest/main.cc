@@ -14,6 +14,7 @@
 #include "common/service_process.h"
 #include "common/termination.h"
 #include "common/tls_credentials.h"
+#include "ingest/event_ingress_service.h"
 #include "ingest/ingest_service.h"
 #include "ingest/processor_client.h"
 #include "ingest/processor_pool.h"
@@ -109,10 +110,11 @@ int main(int argc, char** argv) {
   shopstream::IngestHandler handler(&processors, &auth->authorizer(),
                                     shopstream::EventTimeWindowFromFlags());
   shopstream::IngestService service(&handler);
-  shopstream::CallMultiplexerService multiplexer(*std::move(gate));
+  shopstream::CallMultiplexerService multiplexer(*gate);
   handler.AddMethodsTo(&multiplexer);
+  shopstream::EventIngressService ingress(&handler, *std::move(gate));
   std::unique_ptr<grpc::Server> server = shopstream::StartGrpcServer(
-      absl::GetFlag(FLAGS_ingest_address), {&service, &multiplexer});
+      absl::GetFlag(FLAGS_ingest_address), {&service, &multiplexer, &ingress});
   if (server == nullptr) return 1;
   // Serving while events can be taken: a processor stream is open and
   // shutdown has not begun.
@@ -134,6 +136,7 @@ int main(int argc, char** argv) {
   // events commit) before the processor streams close.
   handler.StopTaking();
   multiplexer.Shutdown();
+  ingress.Shutdown();
   server->Shutdown(std::chrono::system_clock::now() + grace);
   for (auto* client : clients) client->Stop(absl::Seconds(2));
   shopstream::LogInfo("stopped");

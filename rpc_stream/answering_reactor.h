@@ -176,7 +176,10 @@ class AnsweringReactor : public grpc::ServerBidiReactor<Request, Response>,
     }
     if ((reading_done_ || ending_) && unanswered_ == 0) {
       finished_ = true;
-      this->Finish(grpc::Status::OK);
+      // Ended by the server, the client hears why before it reconnects.
+      this->Finish(reading_done_ ? grpc::Status::OK
+                                 : grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                                "the server is shutting down"));
     }
   }
 

@@ -1,6 +1,6 @@
 // The internal RPCs from outside, as a stranger on the network would call
-// them: the processor's EventPipeline and ingest's call multiplexer want
-// the service token, and the processor checks every event again.
+// them: the processor's EventPipeline and ingest's EventIngress want the
+// service token, and the processor checks every event again.
 #include <grpcpp/grpcpp.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,6 +17,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "shopstream/internal/v1/ingress.grpc.pb.h"
 #include "shopstream/internal/v1/multiplex.grpc.pb.h"
 #include "shopstream/internal/v1/pipeline.grpc.pb.h"
 #include "shopstream/v1/ingest.pb.h"
@@ -119,6 +120,45 @@ grpc::Status MultiplexedIngest(const std::string& target,
                      : status;
 }
 
+// One event on an EventIngress stream to `target`, with the API key `key`
+// and the stream carrying `token` (none when empty); the stream's status,
+// with the item's result in `result` when there is one.
+grpc::Status ForwardedIngest(const std::string& target,
+                             const std::string& token, const std::string& key,
+                             internal::v1::ForwardResult* result) {
+  auto stub = internal::v1::EventIngress::NewStub(
+      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(20));
+  if (!token.empty()) context.AddMetadata(kTokenKey, token);
+  auto stream = stub->Forward(&context);
+  internal::v1::ForwardRequest request;
+  internal::v1::ForwardItem* item = request.add_items();
+  item->set_id(1);
+  v1::Event* event = item->mutable_request()->mutable_event();
+  event->set_event_type("purchase");
+  event->mutable_timestamp()->set_seconds(absl::ToUnixSeconds(absl::Now()));
+  event->set_order_amount(1000000);
+  item->set_authorization("Bearer " + key);
+  stream->Write(request);
+  internal::v1::ForwardResponse results;
+  bool answered = false;
+  while (!answered && stream->Read(&results)) {
+    for (const auto& r : results.results()) {
+      if (r.id() == 1) {
+        *result = r;
+        answered = true;
+      }
+    }
+  }
+  stream->WritesDone();
+  grpc::Status status = stream->Finish();
+  if (answered) return grpc::Status::OK;
+  return status.ok() ? grpc::Status(grpc::StatusCode::INTERNAL, "no result")
+                     : status;
+}
+
 int64_t Count(const LocalStack& stack, const std::string& query) {
   pqxx::connection c(stack.db().conninfo());
   pqxx::work tx(c);
@@ -200,6 +240,35 @@ TEST(InternalRpcTest, IngestCallMultiplexerWantsTheServiceToken) {
       stack.ingest_target(), stack.service_token(), key, &result);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(result.code(), 0) << result.message();
+  EXPECT_EQ(stack.StoredEvents(), 1);
+}
+
+TEST(InternalRpcTest, IngestEventIngressWantsTheServiceToken) {
+  LocalStack stack;
+  const std::string key = stack.WriteKey();
+  for (const std::string& token : {std::string(), std::string(kWrongToken)}) {
+    internal::v1::ForwardResult result;
+    const grpc::Status status =
+        ForwardedIngest(stack.ingest_target(), token, key, &result);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+        << (token.empty() ? "no token: " : "wrong token: ")
+        << status.error_message();
+    EXPECT_THAT(status.error_message(), HasSubstr(kTokenKey));
+  }
+  EXPECT_EQ(stack.StoredEvents(), 0);
+
+  // With the token the stream opens, and the item still needs its key.
+  internal::v1::ForwardResult result;
+  const grpc::Status status = ForwardedIngest(
+      stack.ingest_target(), stack.service_token(), key, &result);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(result.code(), 0) << result.message();
+  EXPECT_EQ(stack.StoredEvents(), 1);
+  const grpc::Status keyless = ForwardedIngest(
+      stack.ingest_target(), stack.service_token(), "not-a-key", &result);
+  ASSERT_TRUE(keyless.ok()) << keyless.error_message();
+  EXPECT_EQ(result.code(), grpc::StatusCode::UNAUTHENTICATED)
+      << result.message();
   EXPECT_EQ(stack.StoredEvents(), 1);
 }
 
