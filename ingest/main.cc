@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   // Both ends of ingest's internal RPCs: it calls the processors and
-  // serves the gateway's call multiplexer.
+  // serves the gateway's event stream.
   absl::StatusOr<std::string> token =
       shopstream::ServiceTokenForClientFromFlags();
   absl::StatusOr<shopstream::InternalRpcGate> gate =
@@ -110,11 +110,9 @@ int main(int argc, char** argv) {
   shopstream::IngestHandler handler(&processors, &auth->authorizer(),
                                     shopstream::EventTimeWindowFromFlags());
   shopstream::IngestService service(&handler);
-  shopstream::CallMultiplexerService multiplexer(*gate);
-  handler.AddMethodsTo(&multiplexer);
   shopstream::EventIngressService ingress(&handler, *std::move(gate));
   std::unique_ptr<grpc::Server> server = shopstream::StartGrpcServer(
-      absl::GetFlag(FLAGS_ingest_address), {&service, &multiplexer, &ingress});
+      absl::GetFlag(FLAGS_ingest_address), {&service, &ingress});
   if (server == nullptr) return 1;
   // Serving while events can be taken: a processor stream is open and
   // shutdown has not begun.
@@ -131,11 +129,10 @@ int main(int argc, char** argv) {
   shopstream::LogInfo("stopping", {{"signal", std::to_string(sig)}});
   const auto grace =
       std::chrono::milliseconds(absl::GetFlag(FLAGS_shutdown_grace_ms));
-  // New calls are refused, also on the gateway's multiplexed streams, which
-  // close once their calls are answered; calls in flight finish (their
-  // events commit) before the processor streams close.
+  // New calls are refused, also items on the gateway's event streams,
+  // which close once their items are answered; calls in flight finish
+  // (their events commit) before the processor streams close.
   handler.StopTaking();
-  multiplexer.Shutdown();
   ingress.Shutdown();
   server->Shutdown(std::chrono::system_clock::now() + grace);
   for (auto* client : clients) client->Stop(absl::Seconds(2));

@@ -18,7 +18,6 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "shopstream/internal/v1/ingress.grpc.pb.h"
-#include "shopstream/internal/v1/multiplex.grpc.pb.h"
 #include "shopstream/internal/v1/pipeline.grpc.pb.h"
 #include "shopstream/v1/ingest.pb.h"
 #include "tests/local_stack.h"
@@ -74,50 +73,6 @@ grpc::Status PublishRaw(const std::string& target, const std::string& token,
     return grpc::Status(grpc::StatusCode::INTERNAL, "no ack");
   }
   return status;
-}
-
-// One Ingest call over a CallMultiplexer stream to `target`, with the API
-// key `key` and the stream carrying `token` (none when empty); the
-// stream's status, with the call's result in `result` when there is one.
-grpc::Status MultiplexedIngest(const std::string& target,
-                               const std::string& token, const std::string& key,
-                               internal::v1::Result* result) {
-  auto stub = internal::v1::CallMultiplexer::NewStub(
-      grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::seconds(20));
-  if (!token.empty()) context.AddMetadata(kTokenKey, token);
-  auto stream = stub->Calls(&context);
-  v1::IngestRequest request;
-  request.mutable_event()->set_event_type("purchase");
-  request.mutable_event()->mutable_timestamp()->set_seconds(
-      absl::ToUnixSeconds(absl::Now()));
-  request.mutable_event()->set_order_amount(1000000);
-  internal::v1::CallBatch batch;
-  internal::v1::Call* call = batch.add_calls();
-  call->set_id(1);
-  call->set_method("/shopstream.v1.IngestService/Ingest");
-  call->set_request(request.SerializeAsString());
-  (*call->mutable_metadata())["authorization"] = "Bearer " + key;
-  stream->Write(batch);
-  internal::v1::ResultBatch results;
-  bool answered = false;
-  while (!answered && stream->Read(&results)) {
-    for (const auto& r : results.results()) {
-      if (r.id() == 1) {
-        *result = r;
-        answered = true;
-      }
-    }
-  }
-  // An admitted stream stays open until the caller goes; this one has its
-  // answer. A refused one has ended already, with its status.
-  if (answered) context.TryCancel();
-  grpc::Status status = stream->Finish();
-  if (answered) return grpc::Status::OK;
-  return status.ok() ? grpc::Status(grpc::StatusCode::INTERNAL, "no result")
-                     : status;
 }
 
 // One event on an EventIngress stream to `target`, with the API key `key`
@@ -220,27 +175,6 @@ TEST(InternalRpcTest, TheProcessorRefusesInvalidEventsEvenWithTheToken) {
                   "SELECT count(*) FROM pg_class WHERE relname = "
                   "'events_999806'"),
             0);
-}
-
-TEST(InternalRpcTest, IngestCallMultiplexerWantsTheServiceToken) {
-  LocalStack stack;
-  const std::string key = stack.WriteKey();
-  for (const std::string& token : {std::string(), std::string(kWrongToken)}) {
-    internal::v1::Result result;
-    const grpc::Status status =
-        MultiplexedIngest(stack.ingest_target(), token, key, &result);
-    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
-        << (token.empty() ? "no token: " : "wrong token: ")
-        << status.error_message();
-  }
-  EXPECT_EQ(stack.StoredEvents(), 0);
-
-  internal::v1::Result result;
-  const grpc::Status status = MultiplexedIngest(
-      stack.ingest_target(), stack.service_token(), key, &result);
-  ASSERT_TRUE(status.ok()) << status.error_message();
-  EXPECT_EQ(result.code(), 0) << result.message();
-  EXPECT_EQ(stack.StoredEvents(), 1);
 }
 
 TEST(InternalRpcTest, IngestEventIngressWantsTheServiceToken) {
