@@ -7,6 +7,9 @@
 namespace shopstream {
 namespace {
 
+// What a caller refused for a full queue is told to wait.
+constexpr absl::Duration kBusyRetryDelay = absl::Seconds(1);
+
 template <typename T>
 grpc::Status Answer(absl::StatusOr<T> result, T* response) {
   if (!result.ok()) return ToGrpcStatus(result.status());
@@ -17,9 +20,11 @@ grpc::Status Answer(absl::StatusOr<T> result, T* response) {
 }  // namespace
 
 AnalyticsService::AnalyticsService(const AnalyticsQueries* queries,
+                                   BlockingWorkPool* pool,
                                    WatchOptions watch_options,
                                    const auth::RequestAuthorizer* authorizer)
     : queries_(queries),
+      pool_(pool),
       authorizer_(authorizer),
       watchers_(
           [this](const v1::GetSummaryRequest& request) {
@@ -45,70 +50,106 @@ absl::StatusOr<v1::Summary> AnalyticsService::Summarize(
   return queries_->Summary(request);
 }
 
-grpc::Status AnalyticsService::GetSummary(grpc::ServerContext* context,
-                                          const v1::GetSummaryRequest* request,
-                                          v1::Summary* response) {
-  auto authorized = Authorized(*context, *request);
-  if (!authorized.ok()) return ToGrpcStatus(authorized.status());
-  return Answer(Summarize(*authorized), response);
+grpc::ServerUnaryReactor* AnalyticsService::OnPool(
+    grpc::CallbackServerContext* context,
+    absl::AnyInvocable<grpc::Status()> work) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const bool taken =
+      pool_->TrySubmit([context, reactor, work = std::move(work)]() mutable {
+        // A caller that gave up while its call waited is not worth a query.
+        if (context->IsCancelled()) {
+          reactor->Finish(grpc::Status::CANCELLED);
+          return;
+        }
+        reactor->Finish(work());
+      });
+  if (!taken) {
+    reactor->Finish(ToGrpcStatus(
+        WithRetryDelay(absl::ResourceExhaustedError(
+                           "the query service is busy; retry after a pause"),
+                       kBusyRetryDelay)));
+  }
+  return reactor;
 }
 
-grpc::Status AnalyticsService::GetTimeSeries(
-    grpc::ServerContext* context, const v1::GetTimeSeriesRequest* request,
-    v1::TimeSeries* response) {
-  auto authorized = Authorized(*context, *request);
-  if (!authorized.ok()) return ToGrpcStatus(authorized.status());
-  return Answer(queries_->TimeSeries(*authorized), response);
+grpc::ServerUnaryReactor* AnalyticsService::GetSummary(
+    grpc::CallbackServerContext* context, const v1::GetSummaryRequest* request,
+    v1::Summary* response) {
+  return OnPool(context, [this, context, request, response] {
+    auto authorized = Authorized(*context, *request);
+    if (!authorized.ok()) return ToGrpcStatus(authorized.status());
+    return Answer(Summarize(*authorized), response);
+  });
 }
 
-grpc::Status AnalyticsService::GetTopProducts(
-    grpc::ServerContext* context, const v1::GetTopProductsRequest* request,
-    v1::TopProducts* response) {
-  auto authorized = Authorized(*context, *request);
-  if (!authorized.ok()) return ToGrpcStatus(authorized.status());
-  return Answer(queries_->TopProducts(*authorized), response);
+grpc::ServerUnaryReactor* AnalyticsService::GetTimeSeries(
+    grpc::CallbackServerContext* context,
+    const v1::GetTimeSeriesRequest* request, v1::TimeSeries* response) {
+  return OnPool(context, [this, context, request, response] {
+    auto authorized = Authorized(*context, *request);
+    if (!authorized.ok()) return ToGrpcStatus(authorized.status());
+    return Answer(queries_->TimeSeries(*authorized), response);
+  });
 }
 
-grpc::Status AnalyticsService::GetFunnel(grpc::ServerContext* context,
-                                         const v1::GetFunnelRequest* request,
-                                         v1::Funnel* response) {
-  auto authorized = Authorized(*context, *request);
-  if (!authorized.ok()) return ToGrpcStatus(authorized.status());
-  return Answer(queries_->Funnel(*authorized), response);
+grpc::ServerUnaryReactor* AnalyticsService::GetTopProducts(
+    grpc::CallbackServerContext* context,
+    const v1::GetTopProductsRequest* request, v1::TopProducts* response) {
+  return OnPool(context, [this, context, request, response] {
+    auto authorized = Authorized(*context, *request);
+    if (!authorized.ok()) return ToGrpcStatus(authorized.status());
+    return Answer(queries_->TopProducts(*authorized), response);
+  });
 }
 
-grpc::Status AnalyticsService::ListEvents(grpc::ServerContext* context,
-                                          const v1::ListEventsRequest* request,
-                                          v1::ListEventsResponse* response) {
-  auto authorized = Authorized(*context, *request);
-  if (!authorized.ok()) return ToGrpcStatus(authorized.status());
-  return Answer(queries_->ListEvents(*authorized), response);
+grpc::ServerUnaryReactor* AnalyticsService::GetFunnel(
+    grpc::CallbackServerContext* context, const v1::GetFunnelRequest* request,
+    v1::Funnel* response) {
+  return OnPool(context, [this, context, request, response] {
+    auto authorized = Authorized(*context, *request);
+    if (!authorized.ok()) return ToGrpcStatus(authorized.status());
+    return Answer(queries_->Funnel(*authorized), response);
+  });
+}
+
+grpc::ServerUnaryReactor* AnalyticsService::ListEvents(
+    grpc::CallbackServerContext* context, const v1::ListEventsRequest* request,
+    v1::ListEventsResponse* response) {
+  return OnPool(context, [this, context, request, response] {
+    auto authorized = Authorized(*context, *request);
+    if (!authorized.ok()) return ToGrpcStatus(authorized.status());
+    return Answer(queries_->ListEvents(*authorized), response);
+  });
 }
 
 // The exports answer from the same queries as their JSON twins, so the two
 // never disagree.
-grpc::Status AnalyticsService::ExportTimeSeries(
-    grpc::ServerContext* context, const v1::GetTimeSeriesRequest* request,
-    google::api::HttpBody* response) {
-  auto authorized = Authorized(*context, *request);
-  if (!authorized.ok()) return ToGrpcStatus(authorized.status());
-  absl::StatusOr<v1::TimeSeries> series = queries_->TimeSeries(*authorized);
-  if (!series.ok()) return ToGrpcStatus(series.status());
-  response->set_content_type(kCsvContentType);
-  response->set_data(TimeSeriesCsv(*series));
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* AnalyticsService::ExportTimeSeries(
+    grpc::CallbackServerContext* context,
+    const v1::GetTimeSeriesRequest* request, google::api::HttpBody* response) {
+  return OnPool(context, [this, context, request, response] {
+    auto authorized = Authorized(*context, *request);
+    if (!authorized.ok()) return ToGrpcStatus(authorized.status());
+    absl::StatusOr<v1::TimeSeries> series = queries_->TimeSeries(*authorized);
+    if (!series.ok()) return ToGrpcStatus(series.status());
+    response->set_content_type(kCsvContentType);
+    response->set_data(TimeSeriesCsv(*series));
+    return grpc::Status::OK;
+  });
 }
 
-grpc::Status AnalyticsService::ExportTopProducts(
-    grpc::ServerContext* context, const v1::GetTopProductsRequest* request,
-    google::api::HttpBody* response) {
-  auto authorized = Authorized(*context, *request);
-  if (!authorized.ok()) return ToGrpcStatus(authorized.status());
-  absl::StatusOr<v1::TopProducts> top = queries_->TopProducts(*authorized);
-  if (!top.ok()) return ToGrpcStatus(top.status());
-  response->set_content_type(kCsvContentType);
-  response->set_data(TopProductsCsv(*top));
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* AnalyticsService::ExportTopProducts(
+    grpc::CallbackServerContext* context,
+    const v1::GetTopProductsRequest* request, google::api::HttpBody* response) {
+  return OnPool(context, [this, context, request, response] {
+    auto authorized = Authorized(*context, *request);
+    if (!authorized.ok()) return ToGrpcStatus(authorized.status());
+    absl::StatusOr<v1::TopProducts> top = queries_->TopProducts(*authorized);
+    if (!top.ok()) return ToGrpcStatus(top.status());
+    response->set_content_type(kCsvContentType);
+    response->set_data(TopProductsCsv(*top));
+    return grpc::Status::OK;
+  });
 }
 
 grpc::ServerWriteReactor<v1::Summary>* AnalyticsService::WatchSummary(
@@ -141,11 +182,13 @@ grpc::ServerWriteReactor<v1::Summary>* AnalyticsService::WatchSummary(
       });
 }
 
-grpc::Status AnalyticsService::Health(grpc::ServerContext* context,
-                                      const v1::HealthRequest* request,
-                                      v1::HealthResponse* response) {
+grpc::ServerUnaryReactor* AnalyticsService::Health(
+    grpc::CallbackServerContext* context, const v1::HealthRequest* request,
+    v1::HealthResponse* response) {
   response->set_status("healthy");
-  return grpc::Status::OK;
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
 }
 
 }  // namespace shopstream

@@ -31,7 +31,7 @@ class SummaryWatchTest : public ::testing::Test {
     options.max_watchers = 3;
     options.max_watchers_per_shop = 2;
     options.min_interval = absl::Milliseconds(50);
-    service_ = std::make_unique<AnalyticsService>(&queries_, options);
+    service_ = std::make_unique<AnalyticsService>(&queries_, &work_, options);
     listener_ = std::make_unique<CommitListener>(
         db_.conninfo(),
         [this](const std::vector<std::string>& shops) {
@@ -106,6 +106,7 @@ class SummaryWatchTest : public ::testing::Test {
   PgConnectionPool pool_{db_.conninfo(), 2};
   RollupAnalytics queries_{&pool_};
   BatchWriter writer_{db_.conninfo()};
+  BlockingWorkPool work_{2, 64};
   std::unique_ptr<AnalyticsService> service_;
   std::unique_ptr<CommitListener> listener_;
   std::unique_ptr<grpc::Server> server_;
