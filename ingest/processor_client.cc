@@ -15,6 +15,7 @@ rpc_stream::StreamClientOptions StreamOptions(
   stream.max_message_items = options.max_events_per_message;
   stream.max_outstanding_weight = options.max_outstanding_events;
   stream.max_backoff = options.max_reconnect_pause;
+  stream.max_unanswered_messages = options.max_unacknowledged_messages;
   stream.outstanding_gauge = &IngestOutstandingEvents();
   return stream;
 }

@@ -69,6 +69,14 @@ struct ProcessorClientOptions {
   // RESOURCE_EXHAUSTED, so memory stays bounded.
   int64_t max_outstanding_events = 100000;
   absl::Duration max_reconnect_pause = absl::Seconds(1);
+  // Messages of a lane sent and not yet acknowledged (see
+  // StreamClientOptions::max_unanswered_messages). One: the next message of
+  // a lane leaves when the last one's batch is committed, with everything
+  // that came meanwhile. Measured against no window (only one write at a
+  // time), REST at 64 connections cost ingest about half the CPU per event
+  // and the processor a third, with a message per commit instead of one or
+  // two events each; two in flight cost more again.
+  int max_unacknowledged_messages = 1;
 };
 
 // Keeps one Publish stream open to the processor and sends every request

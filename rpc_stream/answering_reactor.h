@@ -11,6 +11,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/synchronization/mutex.h"
 #include "common/internal_rpc_auth.h"
+#include "rpc_stream/deferred_writes.h"
 #include "rpc_stream/stream_open.h"
 
 namespace shopstream::rpc_stream {
@@ -55,7 +56,8 @@ class OpenStreams {
 // units wait. Deletes itself when gRPC is done with it.
 template <typename Request, typename Response>
 class AnsweringReactor : public grpc::ServerBidiReactor<Request, Response>,
-                         private EndableStream {
+                         private EndableStream,
+                         private DeferredWriter {
  protected:
   AnsweringReactor(grpc::CallbackServerContext* context, OpenStreams* streams,
                    int64_t max_unanswered, bool coalesce)
@@ -93,7 +95,8 @@ class AnsweringReactor : public grpc::ServerBidiReactor<Request, Response>,
   virtual void OnMessage(Request& request) = 0;
 
   // `fill` adds to the response that goes out next: the last one waiting
-  // when coalescing, else a new one. Settles `units`.
+  // when coalescing, else a new one. Settles `units`. Within a
+  // DeferredWrites scope the write waits for the scope's end.
   void Answer(int64_t units, absl::FunctionRef<void(Response&)> fill) {
     absl::MutexLock lock(&mu_);
     if (write_failed_ || finished_) {
@@ -109,6 +112,11 @@ class AnsweringReactor : public grpc::ServerBidiReactor<Request, Response>,
     if (read_paused_ && unanswered_ <= max_unanswered_ / 2) {
       read_paused_ = false;
       if (!finished_) this->StartRead(&request_);
+    }
+    if (deferred_) return;
+    if (!finished_ && DeferredWrites::Defer(this)) {
+      deferred_ = true;
+      return;
     }
     Proceed();
   }
@@ -157,6 +165,12 @@ class AnsweringReactor : public grpc::ServerBidiReactor<Request, Response>,
     delete this;
   }
 
+  void FlushDeferred() override {
+    absl::MutexLock lock(&mu_);
+    deferred_ = false;
+    Proceed();
+  }
+
   void EndWhenAnswered() override {
     absl::MutexLock lock(&mu_);
     ending_ = true;
@@ -174,7 +188,8 @@ class AnsweringReactor : public grpc::ServerBidiReactor<Request, Response>,
       this->StartWrite(&in_write_);
       return;
     }
-    if ((reading_done_ || ending_) && unanswered_ == 0) {
+    // Not while a deferred flush is due: it would find the reactor gone.
+    if ((reading_done_ || ending_) && unanswered_ == 0 && !deferred_) {
       finished_ = true;
       // Ended by the server, the client hears why before it reconnects.
       this->Finish(reading_done_ ? grpc::Status::OK
@@ -202,6 +217,8 @@ class AnsweringReactor : public grpc::ServerBidiReactor<Request, Response>,
   bool read_paused_ ABSL_GUARDED_BY(mu_) = false;
   bool ending_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  // Registered with a DeferredWrites scope, whose end writes.
+  bool deferred_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace shopstream::rpc_stream

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -24,6 +25,7 @@
 #include "absl/time/time.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
+#include "rpc_stream/deferred_writes.h"
 #include "rpc_stream/reconnect_backoff.h"
 #include "rpc_stream/stream_open.h"
 
@@ -42,6 +44,13 @@ struct StreamClientOptions {
   // stays bounded when the server does not keep up.
   int64_t max_outstanding_weight = 10000;
   absl::Duration retry_delay = absl::Seconds(1);
+  // Messages of one class (Traits::MessageClass) sent and not yet wholly
+  // answered; while as many are, that class's submissions wait and go
+  // together once one is answered. The answer is what clocks the next
+  // message, not a timer: under light load a submission goes at once,
+  // under load each message carries what came during the last answer's
+  // round trip. 0: no window, only one write at a time.
+  int max_unanswered_messages = 0;
   // Waits between attempts to open a stream: doubling from the initial
   // wait to the cap, each spread by +/- jitter; back at the initial wait
   // after a stream that stayed open `stable_after`.
@@ -60,10 +69,14 @@ struct StreamClientOptions {
 // Many small submissions over one long-lived bidirectional stream, on
 // gRPC's callback API: no thread of its own and none that waits.
 //
-// One message is being written at a time; what is submitted meanwhile goes
-// out together in the next one, so under load a message carries many
-// submissions and each costs a few bytes instead of a call. Answers are
-// matched to submissions by the sequence numbers the client assigns.
+// One message is being written at a time, and with a window
+// (max_unanswered_messages) at most so many of a class are unanswered;
+// what is submitted meanwhile goes out together in the next one, so under
+// load a message carries many submissions and each costs a few bytes
+// instead of a call, and the threads of both ends wake once per message.
+// Answers are matched to submissions by the sequence numbers the client
+// assigns; the answers of one response are handed out within one
+// DeferredWrites scope.
 //
 // Every submission is answered exactly once (its Done runs on a gRPC
 // thread, or in Submit itself when refused):
@@ -95,7 +108,8 @@ struct StreamClientOptions {
 //   static void StartCall(Service::Stub&, grpc::ClientContext*,
 //                         grpc::ClientBidiReactor<Request, Response>*);
 //   static int64_t Weight(const Item&);
-//   // Items of different classes never share a message.
+//   // Items of different classes never share a message, and each class
+//   // has a window of its own.
 //   static int MessageClass(const Item&);
 //   static Receipt Pack(uint64_t id, Item&& item, Request& request);
 //   static void Seal(uint64_t sequence, Request& request);
@@ -162,7 +176,7 @@ class StreamClient<Traits>::Stream final
       core_->OnReadEnded(this);
       return;
     }
-    core_->OnResponse(response);
+    core_->OnResponse(this, response);
     this->StartRead(&response);
   }
   void OnWriteDone(bool ok) override { core_->OnWriteDone(this, ok); }
@@ -216,7 +230,7 @@ class StreamClient<Traits>::Core
       }
       ChangeOutstanding(-outstanding_weight_);
       pending_.clear();
-      queue_.clear();
+      classes_.clear();
       messages_.clear();
       open_ = false;
       if (stream_ != nullptr) stream_->context.TryCancel();
@@ -261,10 +275,12 @@ class StreamClient<Traits>::Core
             options_.retry_delay);
       } else {
         const uint64_t id = next_id_++;
-        pending_.try_emplace(id, std::move(done), deadline, weight);
-        queue_.push_back({id, std::move(item)});
+        const int message_class = Traits::MessageClass(item);
+        pending_.try_emplace(id, std::move(done), deadline, weight,
+                             message_class);
+        classes_[message_class].queue.push_back({id, std::move(item)});
         ChangeOutstanding(weight);
-        if (!writing_ && PackLocked()) write_on = stream_;
+        write_on = WriteNextLocked();
       }
     }
     if (write_on != nullptr) {
@@ -277,29 +293,29 @@ class StreamClient<Traits>::Core
   // ---- from the stream's reactions ----
 
   void OnOpened(Stream* stream, bool admitted) {
-    bool write = false;
+    Stream* write_on = nullptr;
     {
       absl::MutexLock lock(&mu_);
       if (!admitted || stopping_ || ended_) return;
       open_ = true;
       opened_at_ = absl::Now();
       // What waited through the reconnect goes first.
-      write = !writing_ && PackLocked();
+      write_on = WriteNextLocked();
     }
     LogInfo("stream open", {{"stream", options_.name}});
-    if (write) stream->StartWrite(&stream->request);
+    if (write_on != nullptr) stream->StartWrite(&stream->request);
   }
 
-  void OnResponse(typename Traits::Response& response) {
+  void OnResponse(Stream* stream, typename Traits::Response& response) {
+    Stream* write_on = nullptr;
     if constexpr (Traits::kAnswersWholeMessages) {
       std::vector<std::pair<Done, typename Traits::Receipt>> settled;
       {
         absl::MutexLock lock(&mu_);
         auto message = messages_.find(Traits::AnsweredMessage(response));
         if (message == messages_.end()) return;
-        const auto [first, last] = message->second;
-        messages_.erase(message);
-        for (uint64_t id = first; id <= last; ++id) {
+        const Message answered = message->second;
+        for (uint64_t id = answered.first; id <= answered.last; ++id) {
           auto it = pending_.find(id);
           if (it == pending_.end()) continue;  // expired
           settled.emplace_back(std::move(it->second.done),
@@ -307,8 +323,12 @@ class StreamClient<Traits>::Core
           ChangeOutstanding(-it->second.weight);
           pending_.erase(it);
         }
+        EndMessage(message);
+        write_on = WriteNextLocked();
         ++dispatching_;
       }
+      if (write_on != nullptr) stream->StartWrite(&stream->request);
+      DeferredWrites together;
       for (auto& [done, receipt] : settled) {
         done(Traits::ResultOf(response, receipt));
       }
@@ -325,19 +345,20 @@ class StreamClient<Traits>::Core
         for (auto& [id, result] : results) {
           auto it = pending_.find(id);
           if (it == pending_.end()) continue;  // expired
-          answered.emplace_back(std::move(it->second.done), &result);
-          ChangeOutstanding(-it->second.weight);
-          pending_.erase(it);
+          answered.emplace_back(TakeLocked(it), &result);
         }
+        write_on = WriteNextLocked();
         ++dispatching_;
       }
+      if (write_on != nullptr) stream->StartWrite(&stream->request);
+      DeferredWrites together;
       for (auto& [done, result] : answered) done(std::move(*result));
     }
     EndDispatch();
   }
 
   void OnWriteDone(Stream* stream, bool ok) {
-    bool write = false;
+    Stream* write_on = nullptr;
     bool release = false;
     {
       absl::MutexLock lock(&mu_);
@@ -345,11 +366,11 @@ class StreamClient<Traits>::Core
       // A failed write means the stream is broken; what waits goes on the
       // next one.
       if (!ok) write_broken_ = true;
-      write = PackLocked();
-      release = !write && ended_ && hold_;
+      write_on = WriteNextLocked();
+      release = write_on == nullptr && ended_ && hold_;
       if (release) hold_ = false;
     }
-    if (write) {
+    if (write_on != nullptr) {
       stream->StartWrite(&stream->request);
     } else if (release) {
       stream->RemoveHold();
@@ -366,7 +387,7 @@ class StreamClient<Traits>::Core
       ended_ = true;
       open_ = false;
       for (auto it = pending_.begin(); it != pending_.end();) {
-        if (it->second.sent) {
+        if (it->second.message != 0) {
           lost.push_back(std::move(it->second.done));
           ChangeOutstanding(-it->second.weight);
           pending_.erase(it++);
@@ -375,6 +396,7 @@ class StreamClient<Traits>::Core
         }
       }
       messages_.clear();
+      for (auto& [message_class, state] : classes_) state.unanswered = 0;
       release = !writing_ && hold_;
       if (release) hold_ = false;
       ++dispatching_;
@@ -398,14 +420,16 @@ class StreamClient<Traits>::Core
       const bool was_open = opened_at_ != absl::InfinitePast();
       if (!was_open) {
         // Waited through a whole attempt: no longer.
-        for (const Queued& q : queue_) {
-          auto it = pending_.find(q.id);
-          if (it == pending_.end()) continue;
-          failed.push_back(std::move(it->second.done));
-          ChangeOutstanding(-it->second.weight);
-          pending_.erase(it);
+        for (auto& [message_class, state] : classes_) {
+          for (const Queued& q : state.queue) {
+            auto it = pending_.find(q.id);
+            if (it == pending_.end()) continue;
+            failed.push_back(std::move(it->second.done));
+            ChangeOutstanding(-it->second.weight);
+            pending_.erase(it);
+          }
+          state.queue.clear();
         }
-        queue_.clear();
       }
       if (was_open && now - opened_at_ >= options_.stable_after) {
         backoff_.Reset();
@@ -435,18 +459,38 @@ class StreamClient<Traits>::Core
   static constexpr absl::Duration kFailureLogInterval = absl::Seconds(5);
 
   struct Pending {
-    Pending(Done done, absl::Time deadline, int64_t weight)
-        : done(std::move(done)), deadline(deadline), weight(weight) {}
+    Pending(Done done, absl::Time deadline, int64_t weight, int message_class)
+        : done(std::move(done)),
+          deadline(deadline),
+          weight(weight),
+          message_class(message_class) {}
     Done done;
     absl::Time deadline;
     int64_t weight;
-    bool sent = false;
+    int message_class;
+    // The sequence of the message that carried it; 0 while unsent.
+    uint64_t message = 0;
     typename Traits::Receipt receipt{};
   };
   struct Queued {
     uint64_t id;
     Item item;
   };
+  // The submissions of one class: those waiting to be sent, and how many
+  // messages are sent and not yet wholly answered.
+  struct Class {
+    std::deque<Queued> queue;
+    int unanswered = 0;
+  };
+  // A sent message: the ids it carried (those between that were not
+  // packed had expired) and how many of them await an answer.
+  struct Message {
+    uint64_t first;
+    uint64_t last;
+    int message_class;
+    int unanswered;
+  };
+  using MessageMap = absl::flat_hash_map<uint64_t, Message>;
 
   void ChangeOutstanding(int64_t delta) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     outstanding_weight_ += delta;
@@ -460,49 +504,87 @@ class StreamClient<Traits>::Core
     --dispatching_;
   }
 
-  // Fills the stream's request with what waits, from the front of the
-  // queue; true when there is a message to write (writing_ is then set).
-  bool PackLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (stream_ == nullptr || !open_ || writing_ || write_broken_ || ended_) {
-      return false;
+  // The message is answered: its class may send another.
+  void EndMessage(typename MessageMap::iterator message)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    Class& state = classes_[message->second.message_class];
+    if (state.unanswered > 0) --state.unanswered;
+    messages_.erase(message);
+  }
+
+  // Takes a submission out, answered or given up, and counts it against
+  // its message.
+  Done TakeLocked(typename absl::flat_hash_map<uint64_t, Pending>::iterator it)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    Done done = std::move(it->second.done);
+    ChangeOutstanding(-it->second.weight);
+    if (it->second.message != 0) {
+      auto message = messages_.find(it->second.message);
+      if (message != messages_.end() && --message->second.unanswered == 0) {
+        EndMessage(message);
+      }
     }
+    pending_.erase(it);
+    return done;
+  }
+
+  // When a message can be written now, packs it into the stream's request
+  // and returns the stream, whose StartWrite the caller calls outside the
+  // lock (writing_ keeps the stream from finishing meanwhile).
+  Stream* WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (stream_ == nullptr || !open_ || writing_ || write_broken_ || ended_) {
+      return nullptr;
+    }
+    // The class whose oldest waiting submission is oldest, among those
+    // with room in their window.
+    Class* chosen = nullptr;
+    int chosen_class = 0;
+    uint64_t oldest = 0;
+    for (auto& [message_class, state] : classes_) {
+      while (!state.queue.empty() &&
+             !pending_.contains(state.queue.front().id)) {
+        state.queue.pop_front();  // expired while it waited
+      }
+      if (state.queue.empty()) continue;
+      if (options_.max_unanswered_messages > 0 &&
+          state.unanswered >= options_.max_unanswered_messages) {
+        continue;
+      }
+      if (chosen == nullptr || state.queue.front().id < oldest) {
+        chosen = &state;
+        chosen_class = message_class;
+        oldest = state.queue.front().id;
+      }
+    }
+    if (chosen == nullptr) return nullptr;
     typename Traits::Request& request = stream_->request;
+    request.Clear();
+    const uint64_t sequence = oldest;
     int items = 0;
     int64_t weight = 0;
-    int message_class = 0;
-    uint64_t first = 0;
     uint64_t last = 0;
-    while (!queue_.empty() && items < options_.max_message_items) {
-      Queued& q = queue_.front();
+    while (!chosen->queue.empty() && items < options_.max_message_items) {
+      Queued& q = chosen->queue.front();
       auto it = pending_.find(q.id);
-      if (it == pending_.end()) {  // expired while it waited
-        queue_.pop_front();
+      if (it == pending_.end()) {
+        chosen->queue.pop_front();
         continue;
       }
       const int64_t w = it->second.weight;
-      if (items > 0 && (Traits::MessageClass(q.item) != message_class ||
-                        weight + w > options_.max_message_weight)) {
-        break;
-      }
-      if (items == 0) {
-        request.Clear();
-        message_class = Traits::MessageClass(q.item);
-        first = q.id;
-      }
+      if (items > 0 && weight + w > options_.max_message_weight) break;
       it->second.receipt = Traits::Pack(q.id, std::move(q.item), request);
-      it->second.sent = true;
+      it->second.message = sequence;
       last = q.id;
       weight += w;
       ++items;
-      queue_.pop_front();
+      chosen->queue.pop_front();
     }
-    if (items == 0) return false;
-    Traits::Seal(first, request);
-    if constexpr (Traits::kAnswersWholeMessages) {
-      messages_[first] = {first, last};
-    }
+    Traits::Seal(sequence, request);
+    messages_[sequence] = {sequence, last, chosen_class,
+                           Traits::kAnswersWholeMessages ? 1 : items};
+    ++chosen->unanswered;
     writing_ = true;
-    return true;
+    return stream_;
   }
 
   void OpenStream() {
@@ -546,18 +628,15 @@ class StreamClient<Traits>::Core
   void OnTick() {
     std::vector<Done> expired;
     bool open_stream = false;
+    Stream* write_on = nullptr;
     {
       absl::MutexLock lock(&mu_);
       if (stopping_) return;
       const absl::Time now = absl::Now();
       for (auto it = pending_.begin(); it != pending_.end();) {
-        if (it->second.deadline <= now) {
-          expired.push_back(std::move(it->second.done));
-          ChangeOutstanding(-it->second.weight);
-          pending_.erase(it++);
-        } else {
-          ++it;
-        }
+        auto next = std::next(it);
+        if (it->second.deadline <= now) expired.push_back(TakeLocked(it));
+        it = next;
       }
       if (stream_ == nullptr) {
         open_stream = now >= reconnect_at_;
@@ -565,9 +644,12 @@ class StreamClient<Traits>::Core
                  now - attempt_started_ >= options_.open_timeout) {
         stream_->context.TryCancel();
       }
+      // An expired message no longer holds its class's window.
+      if (!expired.empty()) write_on = WriteNextLocked();
       ArmTick();
       ++dispatching_;
     }
+    if (write_on != nullptr) write_on->StartWrite(&write_on->request);
     if (open_stream) OpenStream();
     const absl::Status late = absl::DeadlineExceededError(
         absl::StrCat(options_.name, ": no answer in time"));
@@ -595,13 +677,12 @@ class StreamClient<Traits>::Core
   ReconnectBackoff backoff_ ABSL_GUARDED_BY(mu_);
   absl::BitGen random_ ABSL_GUARDED_BY(mu_);
 
-  // Submitted, not yet sent, in submission order.
-  std::deque<Queued> queue_ ABSL_GUARDED_BY(mu_);
   // Every submission not yet answered, sent or not.
   absl::flat_hash_map<uint64_t, Pending> pending_ ABSL_GUARDED_BY(mu_);
-  // With kAnswersWholeMessages: the ids a message carried, by its sequence.
-  absl::flat_hash_map<uint64_t, std::pair<uint64_t, uint64_t>> messages_
-      ABSL_GUARDED_BY(mu_);
+  // Submitted, not yet sent, per class in submission order; few classes.
+  std::map<int, Class> classes_ ABSL_GUARDED_BY(mu_);
+  // Sent messages not yet wholly answered, by sequence.
+  MessageMap messages_ ABSL_GUARDED_BY(mu_);
   int64_t outstanding_weight_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
   // Done callbacks being run outside the lock; Stop waits for them.

@@ -14,6 +14,7 @@
 #include <map>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/synchronization/mutex.h"
 #include "common/grpc_status.h"
 #include "common/internal_rpc_auth.h"
@@ -131,21 +132,24 @@ class TallyReactor final
     Open(gate);
   }
 
+  // Item by item, as answers come from work that ends one after the
+  // other; written together.
   void AnswerNow(const TallyRequest& request) {
-    Answer(Units(request), [&](TallyResponse& response) {
-      response.set_sequence(request.sequence());
-      for (const auto& item : request.items()) {
-        tally::TallyAnswer* answer = response.add_answers();
-        answer->set_id(item.id());
-        if (item.text() == "refuse") {
-          answer->set_code(
-              static_cast<int>(absl::StatusCode::kInvalidArgument));
-          answer->set_text("refused");
-        } else {
-          answer->set_text(Upper(item.text()));
+    if (whole_messages_) {
+      Answer(1, [&](TallyResponse& response) {
+        response.set_sequence(request.sequence());
+        for (const auto& item : request.items()) {
+          AnswerItem(item, *response.add_answers());
         }
-      }
-    });
+      });
+      return;
+    }
+    DeferredWrites together;
+    for (const auto& item : request.items()) {
+      Answer(1, [&](TallyResponse& response) {
+        AnswerItem(item, *response.add_answers());
+      });
+    }
   }
 
  private:
@@ -154,6 +158,17 @@ class TallyReactor final
   }
   void OnMessage(TallyRequest& request) override;
   void OnCancel() override;
+
+  static void AnswerItem(const tally::TallyItem& item,
+                         tally::TallyAnswer& answer) {
+    answer.set_id(item.id());
+    if (item.text() == "refuse") {
+      answer.set_code(static_cast<int>(absl::StatusCode::kInvalidArgument));
+      answer.set_text("refused");
+    } else {
+      answer.set_text(Upper(item.text()));
+    }
+  }
 
   TallyService* const service_;
   const bool whole_messages_;
@@ -224,13 +239,15 @@ class TallyService final : public tally::Tally::CallbackService {
     for (StallingReactor* reactor : stalled_) reactor->End();
   }
 
-  // Called by the reactors.
+  // Called by the reactors. A message whose first item starts with "hold"
+  // waits for Release whatever the mode.
   void Received(TallyReactor* reactor, TallyRequest& request) {
     bool hold;
     {
       absl::MutexLock lock(&mu_);
       received_.push_back(request);
-      hold = holding_;
+      hold = holding_ || (request.items_size() > 0 &&
+                          absl::StartsWith(request.items(0).text(), "hold"));
       if (hold) held_.emplace_back(reactor, request);
     }
     if (!hold) reactor->AnswerNow(request);
@@ -580,8 +597,8 @@ TEST(StreamClientTest, AWholeMessageAnswerIsSplitByItem) {
 }
 
 // While a write is in progress, what is submitted waits and then goes out
-// together: one message per run of items of one class, at most
-// max_message_items each.
+// together: a class's items in messages of their own, at most
+// max_message_items each, the class whose oldest waits longest first.
 TEST(StreamClientTest, WhatWaitsDuringAWriteGoesOutTogetherByClass) {
   TallyService service;
   TallyServer server(&service);
@@ -613,7 +630,8 @@ TEST(StreamClientTest, WhatWaitsDuringAWriteGoesOutTogetherByClass) {
   for (const auto& message : service.received()) {
     sizes.push_back(message.items_size());
   }
-  EXPECT_THAT(sizes, ElementsAre(1, 1, 8, 2, 3, 2));
+  // a x8, then a x2 with the c x2 of the same class, then b x3.
+  EXPECT_THAT(sizes, ElementsAre(1, 1, 8, 4, 3));
 }
 
 TEST(StreamClientTest,
@@ -782,6 +800,63 @@ TEST(StreamClientTest, OnlyAChannelWithTheServiceTokenOpensAStream) {
   EXPECT_EQ(answers.code(1), absl::StatusCode::kUnavailable);
   EXPECT_FALSE(stranger.Ready());
   EXPECT_EQ(service.received_items(), 1);
+}
+
+// With a window of one unanswered message per class, a class's next
+// submissions wait for the answer and then go together, while another
+// class goes on.
+TEST(StreamClientTest, AWindowHoldsAClassUntilAnAnswerAndLetsOthersGo) {
+  TallyService service;
+  TallyServer server(&service);
+  StreamClientOptions options = Options();
+  options.max_unanswered_messages = 1;
+  StreamClient<ItemTraits> client(Channel(server.target()), options);
+  client.Start();
+  ASSERT_TRUE(AwaitReady(client));
+  Answers answers;
+  answers.Submit(client, "hold-first");
+  ASSERT_TRUE(service.AwaitReceivedItems(1));
+  for (int i = 0; i < 5; ++i) answers.Submit(client, "waits", /*kind=*/0);
+  answers.Submit(client, "other", /*kind=*/1);
+  // Answered while the first class's window is full; had the five been
+  // sent, they would have reached the server before it.
+  ASSERT_TRUE(answers.AwaitAnswer(6));
+  EXPECT_EQ(*answers.result(6), "OTHER");
+  EXPECT_EQ(service.received_items(), 2);
+
+  service.Release();
+  ASSERT_TRUE(answers.AwaitAll());
+  std::vector<int> sizes;
+  for (const auto& message : service.received()) {
+    sizes.push_back(message.items_size());
+  }
+  EXPECT_THAT(sizes, ElementsAre(1, 1, 5));
+  for (int i = 0; i < 7; ++i) EXPECT_TRUE(answers.result(i).ok()) << i;
+}
+
+// Answers given one by one within a DeferredWrites scope leave in one
+// response, not a first write for the first and another for the rest.
+TEST(StreamClientTest, AnswersOfOneScopeLeaveInOneResponse) {
+  TallyService service;
+  TallyServer server(&service);
+  auto stub = tally::Tally::NewStub(Channel(server.target()));
+  grpc::ClientContext context;
+  auto stream = stub->Items(&context);
+  TallyRequest request;
+  for (int i = 1; i <= 3; ++i) {
+    tally::TallyItem* item = request.add_items();
+    item->set_id(i);
+    item->set_text("x");
+  }
+  ASSERT_TRUE(stream->Write(request));
+  stream->WritesDone();
+  std::vector<int> answers_per_response;
+  TallyResponse response;
+  while (stream->Read(&response)) {
+    answers_per_response.push_back(response.answers_size());
+  }
+  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_THAT(answers_per_response, ElementsAre(3));
 }
 
 // A backend that stopped reading: the write of a large message never
