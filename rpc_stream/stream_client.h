@@ -1,7 +1,6 @@
 #ifndef SHOPSTREAM_RPC_STREAM_STREAM_CLIENT_H_
 #define SHOPSTREAM_RPC_STREAM_STREAM_CLIENT_H_
 
-#include <grpcpp/alarm.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/support/client_callback.h>
 #include <prometheus/gauge.h>
@@ -28,6 +27,7 @@
 #include "rpc_stream/deferred_writes.h"
 #include "rpc_stream/reconnect_backoff.h"
 #include "rpc_stream/stream_open.h"
+#include "rpc_stream/ticker.h"
 
 namespace shopstream::rpc_stream {
 
@@ -60,8 +60,6 @@ struct StreamClientOptions {
   absl::Duration stable_after = absl::Seconds(5);
   // An attempt the server has not admitted within this is given up.
   absl::Duration open_timeout = absl::Seconds(5);
-  // How often deadlines, reconnects and open timeouts are looked at.
-  absl::Duration tick = absl::Milliseconds(50);
   // Moved by the outstanding weight; clients may share one.
   prometheus::Gauge* outstanding_gauge = nullptr;
 };
@@ -86,7 +84,7 @@ struct StreamClientOptions {
 //   caller retries, which must be safe), or on Stop;
 // - RESOURCE_EXHAUSTED with a retry delay beyond max_outstanding_weight;
 // - DEADLINE_EXCEEDED once its deadline passes, sent or not (a late
-//   answer is dropped).
+//   answer is dropped); deadlines are looked at every 50 ms.
 // What was submitted but not yet sent when a stream ends goes on the next
 // stream if that one opens; if the attempt fails, it is answered
 // UNAVAILABLE.
@@ -210,8 +208,11 @@ class StreamClient<Traits>::Core
       absl::MutexLock lock(&mu_);
       if (started_) return;
       started_ = true;
-      ArmTick();
     }
+    // A weak reference: Stop removes the tick before the client lets go.
+    ticker_id_ = Ticker::Shared().Add([weak = this->weak_from_this()] {
+      if (std::shared_ptr<Core> core = weak.lock()) core->OnTick();
+    });
     OpenStream();
   }
 
@@ -234,10 +235,10 @@ class StreamClient<Traits>::Core
       messages_.clear();
       open_ = false;
       if (stream_ != nullptr) stream_->context.TryCancel();
-      // The alarm's callback still comes, with ok false, and does nothing.
-      tick_.reset();
       ++dispatching_;
     }
+    // Not under the lock: a tick that runs now takes it.
+    Ticker::Shared().Remove(ticker_id_);
     const absl::Status stopping = absl::UnavailableError(
         absl::StrCat(options_.name, ": shutting down; retry"));
     for (Done& done : failed) done(stopping);
@@ -317,7 +318,10 @@ class StreamClient<Traits>::Core
         const Message answered = message->second;
         for (uint64_t id = answered.first; id <= answered.last; ++id) {
           auto it = pending_.find(id);
-          if (it == pending_.end()) continue;  // expired
+          // Expired, or of another class and so in another message.
+          if (it == pending_.end() || it->second.message != answered.first) {
+            continue;
+          }
           settled.emplace_back(std::move(it->second.done),
                                std::move(it->second.receipt));
           ChangeOutstanding(-it->second.weight);
@@ -482,8 +486,9 @@ class StreamClient<Traits>::Core
     std::deque<Queued> queue;
     int unanswered = 0;
   };
-  // A sent message: the ids it carried (those between that were not
-  // packed had expired) and how many of them await an answer.
+  // A sent message: the first and last id it carried (those between
+  // that it did not carry had expired or are of another class) and how
+  // many of them await an answer.
   struct Message {
     uint64_t first;
     uint64_t last;
@@ -613,18 +618,6 @@ class StreamClient<Traits>::Core
     stream->StartCall();
   }
 
-  void ArmTick() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    // A fresh alarm each time: an alarm is not set again from its own
-    // callback. Destroying the one that fired is safe, also inside its
-    // callback.
-    tick_ = std::make_unique<grpc::Alarm>();
-    tick_->Set(std::chrono::system_clock::now() +
-                   absl::ToChronoNanoseconds(options_.tick),
-               [core = this->shared_from_this()](bool ok) {
-                 if (ok) core->OnTick();
-               });
-  }
-
   void OnTick() {
     std::vector<Done> expired;
     bool open_stream = false;
@@ -646,7 +639,6 @@ class StreamClient<Traits>::Core
       }
       // An expired message no longer holds its class's window.
       if (!expired.empty()) write_on = WriteNextLocked();
-      ArmTick();
       ++dispatching_;
     }
     if (write_on != nullptr) write_on->StartWrite(&write_on->request);
@@ -687,7 +679,8 @@ class StreamClient<Traits>::Core
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
   // Done callbacks being run outside the lock; Stop waits for them.
   int dispatching_ ABSL_GUARDED_BY(mu_) = 0;
-  std::unique_ptr<grpc::Alarm> tick_ ABSL_GUARDED_BY(mu_);
+  // Set by Start, before any tick can run.
+  uint64_t ticker_id_ = 0;
 };
 
 }  // namespace shopstream::rpc_stream

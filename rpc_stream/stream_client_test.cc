@@ -596,6 +596,38 @@ TEST(StreamClientTest, AWholeMessageAnswerIsSplitByItem) {
   EXPECT_EQ(answers.code(100), absl::StatusCode::kInvalidArgument);
 }
 
+// Classes interleave in submission order but not in messages: each
+// whole-message answer settles only the items its message carried.
+TEST(StreamClientTest, AWholeMessageAnswerSettlesOnlyItsOwnItems) {
+  TallyService service;
+  TallyServer server(&service);
+  WriteGate gate;
+  StreamClient<MessageTraits> client(gate.Channel(server.target()), Options());
+  client.Start();
+  ASSERT_TRUE(AwaitReady(client));
+  Answers answers;
+  gate.Close();
+  answers.Submit(client, "a", /*kind=*/0);
+  ASSERT_TRUE(gate.AwaitHeld());
+  answers.Submit(client, "b", /*kind=*/1);
+  answers.Submit(client, "c", /*kind=*/0);
+  answers.Submit(client, "d", /*kind=*/1);
+  answers.Submit(client, "e", /*kind=*/0);
+  gate.Open();
+  ASSERT_TRUE(answers.AwaitAll());
+  for (int i = 0; i < answers.size(); ++i) {
+    ASSERT_TRUE(answers.result(i).ok())
+        << i << ": " << answers.result(i).status();
+    EXPECT_EQ(*answers.result(i), Upper(answers.text(i))) << i;
+  }
+  std::vector<int> sizes;
+  for (const auto& message : service.received()) {
+    sizes.push_back(message.items_size());
+  }
+  // a alone; then b and d, whose range of ids spans c; then c and e.
+  EXPECT_THAT(sizes, ElementsAre(1, 2, 2));
+}
+
 // While a write is in progress, what is submitted waits and then goes out
 // together: a class's items in messages of their own, at most
 // max_message_items each, the class whose oldest waits longest first.
