@@ -139,10 +139,16 @@ class StreamClient {
   // a gRPC callback.
   void Stop(absl::Duration grace = absl::ZeroDuration()) { core_->Stop(grace); }
 
-  // `done` runs exactly once (see the class comment).
-  void Submit(Item item, absl::Time deadline, Done done) {
-    core_->Submit(std::move(item), deadline, std::move(done));
+  // `done` runs exactly once (see the class comment). With `write` false
+  // the submission waits for the next write or Flush, so that a caller
+  // that submits many in a row (an event loop's turn) starts one write
+  // for them all.
+  void Submit(Item item, absl::Time deadline, Done done, bool write = true) {
+    core_->Submit(std::move(item), deadline, std::move(done), write);
   }
+
+  // Starts a write of what waits, unless one is in progress.
+  void Flush() { core_->Flush(); }
 
   // Whether a stream is open and submissions are taken.
   bool Ready() const { return core_->Ready(); }
@@ -255,7 +261,7 @@ class StreamClient<Traits>::Core
     return open_ && !stopping_;
   }
 
-  void Submit(Item item, absl::Time deadline, Done done) {
+  void Submit(Item item, absl::Time deadline, Done done, bool write) {
     const int64_t weight = Traits::Weight(item);
     absl::Status refusal;
     Stream* write_on = nullptr;
@@ -281,7 +287,7 @@ class StreamClient<Traits>::Core
                              message_class);
         classes_[message_class].queue.push_back({id, std::move(item)});
         ChangeOutstanding(weight);
-        write_on = WriteNextLocked();
+        if (write) write_on = WriteNextLocked();
       }
     }
     if (write_on != nullptr) {
@@ -289,6 +295,15 @@ class StreamClient<Traits>::Core
     } else if (!refusal.ok()) {
       done(std::move(refusal));
     }
+  }
+
+  void Flush() {
+    Stream* write_on = nullptr;
+    {
+      absl::MutexLock lock(&mu_);
+      write_on = WriteNextLocked();
+    }
+    if (write_on != nullptr) write_on->StartWrite(&write_on->request);
   }
 
   // ---- from the stream's reactions ----

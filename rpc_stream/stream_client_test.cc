@@ -392,14 +392,16 @@ class Answers {
  public:
   template <typename Client>
   void Submit(Client& client, std::string text, int kind = 0,
-              absl::Time deadline = absl::InfiniteFuture()) {
+              absl::Time deadline = absl::InfiniteFuture(), bool write = true) {
     const int index = Reserve(text);
-    client.Submit(Word{std::move(text), kind}, deadline,
-                  [this, index](absl::StatusOr<std::string> result) {
-                    absl::MutexLock lock(&mu_);
-                    ++calls_[index];
-                    results_[index] = std::move(result);
-                  });
+    client.Submit(
+        Word{std::move(text), kind}, deadline,
+        [this, index](absl::StatusOr<std::string> result) {
+          absl::MutexLock lock(&mu_);
+          ++calls_[index];
+          results_[index] = std::move(result);
+        },
+        write);
   }
   // Until every submission has its answer.
   bool AwaitAll() {
@@ -664,6 +666,36 @@ TEST(StreamClientTest, WhatWaitsDuringAWriteGoesOutTogetherByClass) {
   }
   // a x8, then a x2 with the c x2 of the same class, then b x3.
   EXPECT_THAT(sizes, ElementsAre(1, 1, 8, 4, 3));
+}
+
+// Submissions made without a write wait for Flush and then leave in one
+// message, however many there are (the gateway's turn of its event loop).
+TEST(StreamClientTest, SubmissionsWithoutAWriteLeaveTogetherOnFlush) {
+  TallyService service;
+  TallyServer server(&service);
+  StreamClient<ItemTraits> client(Channel(server.target()), Options());
+  client.Start();
+  ASSERT_TRUE(AwaitReady(client));
+  Answers answers;
+  for (int i = 0; i < 5; ++i) {
+    answers.Submit(client, absl::StrCat("q", i), /*kind=*/0,
+                   absl::InfiniteFuture(), /*write=*/false);
+  }
+  client.Flush();
+  ASSERT_TRUE(answers.AwaitAll());
+  for (int i = 0; i < answers.size(); ++i) {
+    ASSERT_TRUE(answers.result(i).ok()) << answers.result(i).status();
+    EXPECT_EQ(*answers.result(i), Upper(answers.text(i)));
+  }
+  std::vector<int> sizes;
+  for (const auto& message : service.received()) {
+    sizes.push_back(message.items_size());
+  }
+  EXPECT_THAT(sizes, ElementsAre(5));
+  // A write starts again on its own for a submission that asks for one.
+  answers.Submit(client, "next");
+  ASSERT_TRUE(answers.AwaitAll());
+  EXPECT_EQ(*answers.result(5), "NEXT");
 }
 
 TEST(StreamClientTest,
