@@ -101,7 +101,7 @@ void Backends::Stop() {
   if (health_ != nullptr) health_->Stop();
 }
 
-void Backends::Call(BackendRequest request, Caller caller, Done done) {
+bool Backends::Call(BackendRequest request, Caller caller, Done done) {
   if (request.route == ingest_route_ && forwarder_->Ready()) {
     if (auto* ingest =
             google::protobuf::DynamicCastToGenerated<v1::IngestRequest>(
@@ -117,11 +117,13 @@ void Backends::Call(BackendRequest request, Caller caller, Done done) {
                                : transcoder_->TranscodeResponse(
                                      *route, ToGrpcStatus(response.status()),
                                      static_cast<Message*>(nullptr)));
-          });
-      return;
+          },
+          /*write=*/false);
+      return true;
     }
   }
   CallUnary(std::move(request), caller, std::move(done));
+  return false;
 }
 
 void Backends::CallUnary(BackendRequest request, const Caller& caller,

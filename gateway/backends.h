@@ -65,7 +65,12 @@ class Backends {
   // response. `done` runs exactly once, on a gRPC thread or (when the call
   // cannot be made) before Call returns.
   using Done = absl::AnyInvocable<void(RestResponse)>;
-  void Call(BackendRequest request, Caller caller, Done done);
+  // True when the call waits on ingest's stream for FlushIngestStream:
+  // the caller flushes once for every call it makes in a row.
+  bool Call(BackendRequest request, Caller caller, Done done);
+  void FlushIngestStream() {
+    if (forwarder_ != nullptr) forwarder_->Flush();
+  }
 
   // For streaming routes.
   grpc::GenericStub* StubFor(const Route* route) const {

@@ -67,13 +67,15 @@ class EventForwarder {
 
   // `done` runs exactly once, on a gRPC thread or (when refused) before
   // Forward returns: with ingest's answer, or as StreamClient says.
+  // With `write` false the event waits for Flush (or the next write).
   void Forward(v1::IngestRequest request,
                std::optional<std::string> authorization, std::string request_id,
-               absl::Time deadline, Done done) {
+               absl::Time deadline, Done done, bool write = true) {
     client_.Submit(
         {std::move(request), std::move(authorization), std::move(request_id)},
-        deadline, std::move(done));
+        deadline, std::move(done), write);
   }
+  void Flush() { client_.Flush(); }
 
  private:
   rpc_stream::StreamClient<ForwardTraits> client_;

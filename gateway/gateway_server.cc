@@ -414,7 +414,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void CallBackend(BackendRequest backend_request, bool keep_alive) {
     // The backend may take up to its deadline; that is not idle time.
     stream_.expires_never();
-    server_.backends().Call(
+    const bool on_stream = server_.backends().Call(
         std::move(backend_request), Caller(),
         [self = shared_from_this(), work = net::make_work_guard(io_context_),
          keep_alive](RestResponse response) mutable {
@@ -430,6 +430,19 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
                       self->SendResponse(std::move(response), keep_alive);
                     });
         });
+    if (on_stream) FlushIngestStreamLater();
+  }
+
+  // Once per turn of this thread's event loop: the events of every
+  // connection whose request was read in this turn leave in one message.
+  void FlushIngestStreamLater() {
+    static thread_local bool flush_posted = false;
+    if (flush_posted) return;
+    flush_posted = true;
+    net::post(io_context_, [&backends = server_.backends()] {
+      flush_posted = false;
+      backends.FlushIngestStream();
+    });
   }
 
   // API routes come first: a file answers only for paths no route claims.
