@@ -8,11 +8,17 @@ FROM debian:bookworm AS build
 WORKDIR /src
 COPY scripts/debian-packages.txt scripts/install-deps.sh scripts/
 RUN ./scripts/install-deps.sh --build-only && rm -rf /var/lib/apt/lists/*
+# Node.js and npm for the web root (target www: the dashboard, t.js, the
+# OpenAPI document's reference page). The dashboard and the tracker need
+# Node.js 20 (their engines); Debian 12 has 18. Only the build uses it.
+COPY --from=node:20-bookworm-slim /usr/local/bin/node /usr/local/bin/node
+COPY --from=node:20-bookworm-slim /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/npm
+RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm
 COPY . .
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo \
  && cmake --build /build -j"$(nproc)" --target \
       shopstream-gateway shopstream-ingest shopstream-query \
-      shopstream-processor shopstream-health-probe shopstream-admin \
+      shopstream-processor shopstream-health-probe shopstream-admin www \
  && mkdir -p /out/bin \
  && cp /build/bin/shopstream-gateway /build/bin/shopstream-ingest \
       /build/bin/shopstream-query /build/bin/shopstream-processor \
@@ -34,6 +40,9 @@ RUN apt-get update \
       --home-dir /nonexistent --shell /usr/sbin/nologin shopstream \
  && install -d -o 10001 -g 10001 -m 0700 /var/lib/shopstream/secrets
 COPY --from=build /out/bin/ /usr/local/bin/
+# The gateway serves it with SHOPSTREAM_STATIC_DIR (compose, Kubernetes):
+# the dashboard at /, /t.js, /v1/openapi.json and /docs/api/.
+COPY --from=build /build/www/ /usr/share/shopstream/www/
 # /var/lib/shopstream/secrets: a volume mounted there (compose's
 # service-token) starts as this directory, owned by the service user.
 # Numeric, so Kubernetes' runAsNonRoot can check it.

@@ -49,18 +49,26 @@ absl::StatusOr<Scope> ParseScope(absl::string_view name) {
       absl::StrCat("scope: must be \"write\" or \"read\", not \"", name, "\""));
 }
 
-NewApiKey GenerateApiKey() {
+NewApiKey GenerateApiKey() { return GenerateCredential(kPrefix); }
+
+absl::StatusOr<ApiKeyParts> ParseApiKey(absl::string_view text) {
+  return ParseCredential(text, kPrefix, "API key");
+}
+
+NewApiKey GenerateCredential(absl::string_view prefix) {
   NewApiKey key;
   key.parts.key_id = RandomHex(kKeyIdBytes);
   key.parts.secret = RandomHex(kSecretBytes);
-  key.text = absl::StrCat(kPrefix, key.parts.key_id, "_", key.parts.secret);
+  key.text = absl::StrCat(prefix, key.parts.key_id, "_", key.parts.secret);
   return key;
 }
 
-absl::StatusOr<ApiKeyParts> ParseApiKey(absl::string_view text) {
+absl::StatusOr<ApiKeyParts> ParseCredential(absl::string_view text,
+                                            absl::string_view prefix,
+                                            absl::string_view what) {
   const absl::Status malformed =
-      absl::UnauthenticatedError("API key is malformed");
-  if (!absl::ConsumePrefix(&text, kPrefix)) return malformed;
+      absl::UnauthenticatedError(absl::StrCat(what, " is malformed"));
+  if (!absl::ConsumePrefix(&text, prefix)) return malformed;
   const size_t separator = text.find('_');
   if (separator == absl::string_view::npos) return malformed;
   ApiKeyParts parts{std::string(text.substr(0, separator)),

@@ -31,6 +31,14 @@ NewApiKey GenerateApiKey();
 // Splits a key a client sent; UNAUTHENTICATED when it is not shaped like one.
 absl::StatusOr<ApiKeyParts> ParseApiKey(absl::string_view text);
 
+// Keys and link tickets share one shape, "<prefix><id>_<secret>", and differ
+// in the prefix, so that neither can pass for the other. `what` names the
+// credential in errors.
+NewApiKey GenerateCredential(absl::string_view prefix);
+absl::StatusOr<ApiKeyParts> ParseCredential(absl::string_view text,
+                                            absl::string_view prefix,
+                                            absl::string_view what);
+
 // SHA-256 of the secret, as 64 lower-case hex digits. Keys carry 256 random
 // bits, so a fast hash suffices: there is no password to guess.
 std::string HashSecret(absl::string_view secret);

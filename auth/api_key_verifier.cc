@@ -44,6 +44,21 @@ absl::StatusOr<Principal> ApiKeyVerifier::Verify(absl::string_view key) {
   return Principal{record->key_id, record->shop_id, record->scope};
 }
 
+absl::StatusOr<Principal> ApiKeyVerifier::VerifyId(const std::string& key_id) {
+  LookupResult found = Find(key_id, clock_());
+  if (!found.ok()) return found.status();
+  const std::shared_ptr<const ApiKeyRecord>& record = *found;
+  if (record == nullptr) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("API key ", key_id, " does not exist"));
+  }
+  if (record->revoked_at.has_value()) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("API key ", record->key_id, " is revoked"));
+  }
+  return Principal{record->key_id, record->shop_id, record->scope};
+}
+
 ApiKeyVerifier::LookupResult ApiKeyVerifier::Find(const std::string& key_id,
                                                   absl::Time now) {
   std::shared_ptr<PendingLookup> pending;

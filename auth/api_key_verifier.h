@@ -60,6 +60,11 @@ class ApiKeyVerifier {
   // callers of one uncached key share one lookup.
   absl::StatusOr<Principal> Verify(absl::string_view key);
 
+  // The key with this id, already verified once (a link ticket's, or an
+  // open stream's), if it still exists and is not revoked; UNAUTHENTICATED
+  // otherwise. Cached like Verify.
+  absl::StatusOr<Principal> VerifyId(const std::string& key_id);
+
   // Takes `cost` tokens from the key's bucket; RESOURCE_EXHAUSTED when it
   // has too few. Always OK with rate limiting off or a cost of 0.
   absl::Status Charge(const Principal& principal, double cost);

@@ -119,6 +119,26 @@ TEST(ApiKeyVerifierTest, RevocationAppliesOnceTheTtlHasPassed) {
   EXPECT_NE(revoked.status().message().find("revoked"), std::string::npos);
 }
 
+TEST(ApiKeyVerifierTest, VerifyIdFindsAKeyByIdUntilItIsRevoked) {
+  KeyTable table;
+  const std::string key = table.Add("shop-a", Scope::kRead);
+  ApiKeyVerifier verifier(table.lookup(), {.cache_ttl = absl::Seconds(10)},
+                          table.clock());
+  const std::string key_id = ParseApiKey(key)->key_id;
+  absl::StatusOr<Principal> found = verifier.VerifyId(key_id);
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(found->shop_id, "shop-a");
+  EXPECT_EQ(found->scope, Scope::kRead);
+  EXPECT_EQ(verifier.VerifyId(GenerateApiKey().parts.key_id).status().code(),
+            absl::StatusCode::kUnauthenticated);
+
+  table.Revoke(key);
+  table.now += absl::Seconds(11);
+  absl::StatusOr<Principal> revoked = verifier.VerifyId(key_id);
+  EXPECT_EQ(revoked.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_THAT(revoked.status().message(), ::testing::HasSubstr("revoked"));
+}
+
 TEST(ApiKeyVerifierTest, UnknownKeysAreCachedAndStoreFailuresAreNot) {
   KeyTable table;
   ApiKeyVerifier verifier(table.lookup(), {}, table.clock());
@@ -332,6 +352,25 @@ TEST(RequestAuthorizerTest, ShopComesFromTheKey) {
   RequestAuthorizer off(nullptr);
   EXPECT_EQ(*off.Authorize(std::nullopt, Scope::kWrite, "anything"),
             "anything");
+}
+
+TEST(RequestAuthorizerTest, CallerNamesTheKeyUsed) {
+  KeyTable table;
+  const std::string read_a = table.Add("shop-a", Scope::kRead);
+  ApiKeyVerifier verifier(table.lookup(), {}, table.clock());
+  RequestAuthorizer authorizer(&verifier);
+
+  absl::StatusOr<Caller> caller =
+      authorizer.AuthorizeCaller("Bearer " + read_a, Scope::kRead, "");
+  ASSERT_TRUE(caller.ok()) << caller.status();
+  EXPECT_EQ(caller->shop_id, "shop-a");
+  EXPECT_EQ(caller->key_id, ParseApiKey(read_a)->key_id);
+
+  RequestAuthorizer off(nullptr);
+  caller = off.AuthorizeCaller(std::nullopt, Scope::kRead, "anything");
+  ASSERT_TRUE(caller.ok()) << caller.status();
+  EXPECT_EQ(caller->shop_id, "anything");
+  EXPECT_EQ(caller->key_id, "");
 }
 
 }  // namespace

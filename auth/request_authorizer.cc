@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 namespace shopstream::auth {
 
@@ -20,21 +21,58 @@ std::optional<std::string> AuthorizationOf(
   return it->second;
 }
 
+namespace {
+
+// "<scheme> <credential>" with the scheme in any case: the credential.
+std::optional<absl::string_view> CredentialOf(absl::string_view value,
+                                              absl::string_view scheme) {
+  if (value.size() <= scheme.size() ||
+      !absl::StartsWithIgnoreCase(value, scheme) ||
+      !absl::ascii_isspace(value[scheme.size()])) {
+    return std::nullopt;
+  }
+  return absl::StripLeadingAsciiWhitespace(value.substr(scheme.size()));
+}
+
+}  // namespace
+
 absl::StatusOr<std::string> RequestAuthorizer::Authorize(
     const std::optional<std::string>& authorization, Scope scope,
     absl::string_view requested_shop, double cost) const {
-  if (verifier_ == nullptr) return std::string(requested_shop);
+  absl::StatusOr<Caller> caller =
+      AuthorizeCaller(authorization, scope, requested_shop, cost);
+  if (!caller.ok()) return caller.status();
+  return std::move(caller->shop_id);
+}
+
+absl::StatusOr<Caller> RequestAuthorizer::AuthorizeCaller(
+    const std::optional<std::string>& authorization, Scope scope,
+    absl::string_view requested_shop, double cost, Credentials accepted) const {
+  if (verifier_ == nullptr) {
+    return Caller{.shop_id = std::string(requested_shop)};
+  }
   if (!authorization.has_value()) {
     return absl::UnauthenticatedError(
         "API key required: send \"Authorization: Bearer <key>\"");
   }
-  absl::string_view value = absl::StripAsciiWhitespace(*authorization);
-  if (!absl::StartsWithIgnoreCase(value, "bearer ")) {
+  const absl::string_view value = absl::StripAsciiWhitespace(*authorization);
+  if (tickets_ != nullptr) {
+    if (std::optional<absl::string_view> ticket =
+            CredentialOf(value, kTicketScheme)) {
+      if (accepted != Credentials::kApiKeyOrLinkTicket) {
+        return absl::PermissionDeniedError(
+            "a link ticket opens only the live stream and the CSV exports; "
+            "send the read key as \"Authorization: Bearer <key>\"");
+      }
+      return AuthorizeTicket(*ticket, scope, requested_shop, cost);
+    }
+  }
+  std::optional<absl::string_view> key = CredentialOf(value, "Bearer");
+  if (!key.has_value()) {
     return absl::UnauthenticatedError(
         "authorization: expected \"Bearer <key>\"");
   }
-  value = absl::StripLeadingAsciiWhitespace(value.substr(7));
-  absl::StatusOr<Principal> principal = verifier_->Verify(value);
+  absl::StatusOr<Principal> principal = verifier_->Verify(*key);
   if (!principal.ok()) return principal.status();
   if (principal->scope != scope) {
     return absl::PermissionDeniedError(absl::StrCat(
@@ -50,7 +88,53 @@ absl::StatusOr<std::string> RequestAuthorizer::Authorize(
       !charged.ok()) {
     return charged;
   }
-  return principal->shop_id;
+  return Caller{.shop_id = std::move(principal->shop_id),
+                .key_id = std::move(principal->key_id)};
+}
+
+absl::StatusOr<Caller> RequestAuthorizer::AuthorizeTicket(
+    absl::string_view ticket, Scope scope, absl::string_view requested_shop,
+    double cost) const {
+  if (scope != Scope::kRead) {
+    return absl::PermissionDeniedError("a link ticket only reads");
+  }
+  absl::StatusOr<TicketGrant> grant = tickets_->Redeem(ticket, requested_shop);
+  if (!grant.ok()) return grant.status();
+  // The ticket lasts no longer than its key.
+  absl::StatusOr<Principal> principal = verifier_->VerifyId(grant->key_id);
+  if (!principal.ok()) return principal.status();
+  if (principal->scope != Scope::kRead ||
+      principal->shop_id != grant->shop_id) {
+    return absl::PermissionDeniedError(
+        "the link ticket's key may not read its shop");
+  }
+  if (absl::Status charged = verifier_->Charge(*principal, cost);
+      !charged.ok()) {
+    return charged;
+  }
+  return Caller{.shop_id = std::move(principal->shop_id),
+                .key_id = std::move(principal->key_id)};
+}
+
+absl::Status RequestAuthorizer::Recheck(const Caller& caller) const {
+  if (verifier_ == nullptr) return absl::OkStatus();
+  return verifier_->VerifyId(caller.key_id).status();
+}
+
+absl::StatusOr<IssuedTicket> RequestAuthorizer::IssueLinkTicket(
+    const Caller& caller) const {
+  if (verifier_ == nullptr) {
+    return IssuedTicket{"", caller.shop_id, absl::Now() + ticket_lifetime_};
+  }
+  if (tickets_ == nullptr) {
+    return absl::UnimplementedError("this service issues no link tickets");
+  }
+  absl::StatusOr<Principal> key = verifier_->VerifyId(caller.key_id);
+  if (!key.ok()) return key.status();
+  if (key->scope != Scope::kRead) {
+    return absl::PermissionDeniedError("only a read key gets link tickets");
+  }
+  return tickets_->Issue(key->key_id, key->shop_id, ticket_lifetime_);
 }
 
 }  // namespace shopstream::auth

@@ -9,7 +9,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "auth/api_key_verifier.h"
+#include "auth/link_ticket_store.h"
 
 namespace shopstream::auth {
 
@@ -22,6 +24,22 @@ std::optional<std::string> AuthorizationOf(
 std::optional<std::string> AuthorizationOf(
     const std::map<std::string, std::string>& metadata);
 
+// Whom a call acts for.
+struct Caller {
+  std::string shop_id;
+  // The key the call came with, or the key its link ticket was issued to;
+  // empty when authentication is off.
+  std::string key_id;
+};
+
+// What a call accepts as its credential.
+enum class Credentials {
+  kApiKey,  // "Bearer <key>"
+  // Also "Ticket <link ticket>": for the calls browsers make from a URL,
+  // WatchSummary (EventSource) and the CSV exports (download links).
+  kApiKeyOrLinkTicket,
+};
+
 // Decides whether a call may act, and for which shop. The shop comes from
 // the key: a request naming no shop acts for the key's shop, a request
 // naming another shop is refused (PERMISSION_DENIED), whatever scope the
@@ -29,8 +47,14 @@ std::optional<std::string> AuthorizationOf(
 class RequestAuthorizer {
  public:
   // Without a verifier, authentication is off: every call acts for the shop
-  // it names (local experiments only).
-  explicit RequestAuthorizer(ApiKeyVerifier* verifier) : verifier_(verifier) {}
+  // it names (local experiments only). Without a ticket store, link tickets
+  // are refused like any credential that is not a bearer key.
+  explicit RequestAuthorizer(ApiKeyVerifier* verifier,
+                             LinkTicketStore* tickets = nullptr,
+                             absl::Duration ticket_lifetime = absl::Seconds(30))
+      : verifier_(verifier),
+        tickets_(tickets),
+        ticket_lifetime_(ticket_lifetime) {}
 
   bool enabled() const { return verifier_ != nullptr; }
 
@@ -41,9 +65,32 @@ class RequestAuthorizer {
   absl::StatusOr<std::string> Authorize(
       const std::optional<std::string>& authorization, Scope scope,
       absl::string_view requested_shop, double cost = 1) const;
+  // The same, with the key that was used. Where `accepted` allows, a link
+  // ticket may stand in for the key: UNAUTHENTICATED also for a ticket that
+  // is malformed, unknown, used or expired, or whose key is revoked (a
+  // ticket is used up here); PERMISSION_DENIED for a ticket where only keys
+  // are accepted, for another shop, or for a write.
+  absl::StatusOr<Caller> AuthorizeCaller(
+      const std::optional<std::string>& authorization, Scope scope,
+      absl::string_view requested_shop, double cost = 1,
+      Credentials accepted = Credentials::kApiKey) const;
+
+  // For a call that goes on (a stream): OK while the key it was authorized
+  // with is not revoked. Free of charge.
+  absl::Status Recheck(const Caller& caller) const;
+
+  // A link ticket for the shop of `caller`, which must have come with a
+  // read key. With authentication off, an empty ticket: links need none.
+  absl::StatusOr<IssuedTicket> IssueLinkTicket(const Caller& caller) const;
 
  private:
+  absl::StatusOr<Caller> AuthorizeTicket(absl::string_view ticket, Scope scope,
+                                         absl::string_view requested_shop,
+                                         double cost) const;
+
   ApiKeyVerifier* verifier_;
+  LinkTicketStore* tickets_;
+  absl::Duration ticket_lifetime_;
 };
 
 }  // namespace shopstream::auth

@@ -24,11 +24,16 @@ namespace {
 // Key lookups are rare (once per key and TTL). Lookups of ids not found
 // before may hold all but one connection, which stays for known keys.
 constexpr int kKeyLookupConnections = 3;
+// Tickets have connections of their own, so that made-up tickets cannot
+// hold the ones keys are looked up on; each is checked once, at a stream's
+// start or a download.
+constexpr int kTicketConnections = 2;
 
 }  // namespace
 
 std::unique_ptr<ServiceAuth> ServiceAuth::FromFlags(
-    const std::string& conninfo) {
+    const std::string& conninfo,
+    std::optional<absl::Duration> link_ticket_lifetime) {
   VerifierOptions options;
   options.cache_ttl =
       absl::Milliseconds(absl::GetFlag(FLAGS_api_key_cache_ttl_ms));
@@ -42,13 +47,19 @@ std::unique_ptr<ServiceAuth> ServiceAuth::FromFlags(
         "to and read any shop");
   }
   return std::unique_ptr<ServiceAuth>(
-      new ServiceAuth(conninfo, enabled, options));
+      new ServiceAuth(conninfo, enabled, options, link_ticket_lifetime));
 }
 
 ServiceAuth::ServiceAuth(const std::string& conninfo, bool enabled,
-                         VerifierOptions options)
+                         VerifierOptions options,
+                         std::optional<absl::Duration> link_ticket_lifetime)
     : authorizer_(nullptr) {
-  if (!enabled) return;
+  if (!enabled) {
+    // Links need no ticket then; IssueLinkTicket answers an empty one.
+    authorizer_ = RequestAuthorizer(
+        nullptr, nullptr, link_ticket_lifetime.value_or(absl::ZeroDuration()));
+    return;
+  }
   DeclareApiKeyMetrics();
   pool_ = std::make_unique<PgConnectionPool>(conninfo, kKeyLookupConnections);
   store_ = std::make_unique<ApiKeyStore>(pool_.get());
@@ -57,7 +68,15 @@ ServiceAuth::ServiceAuth(const std::string& conninfo, bool enabled,
         return store->Find(key_id);
       },
       options);
-  authorizer_ = RequestAuthorizer(verifier_.get());
+  if (link_ticket_lifetime.has_value()) {
+    ticket_pool_ =
+        std::make_unique<PgConnectionPool>(conninfo, kTicketConnections);
+    tickets_ = std::make_unique<LinkTicketStore>(ticket_pool_.get(),
+                                                 kTicketConnections);
+  }
+  authorizer_ =
+      RequestAuthorizer(verifier_.get(), tickets_.get(),
+                        link_ticket_lifetime.value_or(absl::ZeroDuration()));
 }
 
 }  // namespace shopstream::auth

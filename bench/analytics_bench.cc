@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <pqxx/pqxx>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -197,18 +198,48 @@ absl::StatusOr<AnalyticsBenchReport> RunAnalyticsBench(
       std::function<absl::Status()> shopstream;
       std::function<absl::Status()> full_scan;
     };
-    auto summary = [&](std::optional<absl::Time> a,
-                       std::optional<absl::Time> b) {
-      return [&stub, a, b] {
+    auto summary = [&](std::optional<absl::Time> a, std::optional<absl::Time> b,
+                       v1::Summary* answer = nullptr) {
+      return [&stub, a, b, answer] {
         v1::GetSummaryRequest r;
         r.set_shop_id(kShop);
         if (a) *r.mutable_from() = Ts(*a);
         if (b) *r.mutable_to() = Ts(*b);
         v1::Summary out;
         grpc::ClientContext ctx;
-        return ToStatus(stub->GetSummary(&ctx, r, &out));
+        absl::Status status = ToStatus(stub->GetSummary(&ctx, r, &out));
+        if (answer != nullptr) *answer = out;
+        return status;
       };
     };
+    // How far the summaries' unique sessions are from the exact count.
+    for (const auto& [name, a, b] :
+         {std::tuple("summary, 30 days (UTC days)", from, to),
+          std::tuple("summary, 30 days, edges off the day", odd_from,
+                     odd_to)}) {
+      v1::Summary answer;
+      if (absl::Status s = summary(a, b, &answer)(); !s.ok()) return s;
+      absl::StatusOr<int64_t> exact = RunPg([&, a = a, b = b] {
+        pqxx::connection conn(conninfo);
+        pqxx::nontransaction tx(conn);
+        return tx
+            .exec_params1(
+                "SELECT count(DISTINCT session_id) FROM events"
+                " WHERE shop_id = $1 AND occurred_at >= to_timestamp($2)"
+                " AND occurred_at < to_timestamp($3)",
+                kShop, absl::ToUnixSeconds(a), absl::ToUnixSeconds(b))[0]
+            .as<int64_t>();
+      });
+      if (!exact.ok()) return exact.status();
+      report.sessions.push_back({stored, name, answer.unique_sessions(),
+                                 answer.unique_sessions_estimated(), *exact});
+      std::fprintf(stderr,
+                   "%s events, %s: %lld unique sessions%s, %lld exact\n",
+                   Count(stored).c_str(), name,
+                   static_cast<long long>(answer.unique_sessions()),
+                   answer.unique_sessions_estimated() ? " (estimate)" : "",
+                   static_cast<long long>(*exact));
+    }
     auto series = [&](absl::Time a, absl::Time b, const char* zone) {
       return [&stub, a, b, zone] {
         v1::GetTimeSeriesRequest r;
@@ -242,6 +273,8 @@ absl::StatusOr<AnalyticsBenchReport> RunAnalyticsBench(
         {"summary, whole range", summary(std::nullopt, std::nullopt),
          [&] { return baseline.Summary(kShop); }},
         {"summary, 30 days (UTC days)", summary(from, to), nullptr},
+        {"summary, 30 days, edges off the day", summary(odd_from, odd_to),
+         nullptr},
         {"time series, 30 days hourly (UTC)", series(from, to, "UTC"),
          [&] { return baseline.HourlySeries(kShop, from_us, to_us); }},
         {"time series, 30 days hourly (Europe/Paris)",
@@ -303,6 +336,20 @@ std::string AnalyticsBenchReport::ToMarkdown(
     absl::StrAppend(&md, "| ", Count(q.stored_events), " | ", q.query, " | ",
                     ours, " | ", q.shopstream.samples, " | ", theirs, " | ",
                     samples, " | ", speedup, " |\n");
+  }
+  absl::StrAppend(&md,
+                  "\n### Unique sessions against an exact count\n\n"
+                  "| stored events | query | answered | exact | error |\n"
+                  "|---:|---|---:|---:|---:|\n");
+  for (const auto& s : sessions) {
+    const double error =
+        s.exact > 0 ? 100.0 * static_cast<double>(s.answered - s.exact) /
+                          static_cast<double>(s.exact)
+                    : 0;
+    absl::StrAppend(&md, "| ", Count(s.stored_events), " | ", s.query, " | ",
+                    Count(s.answered), s.estimated ? " (estimate)" : "", " | ",
+                    Count(s.exact), " | ", absl::StrFormat("%+.2f%%", error),
+                    " |\n");
   }
   absl::StrAppend(
       &md, "\n### Loading (BatchWriter, rollups maintained)\n\n",
@@ -366,6 +413,7 @@ std::string AnalyticsBenchReport::ToMarkdown(
                     absl::StrFormat("%.2fx", ratio), " | ",
                     ratio <= 1.5 ? "pass" : "**FAIL**", " |\n");
   }
+  check("summary, 30 days: p99 <= 50 ms", "summary, 30 days (UTC days)", 50);
   check("time series, 30 days hourly: p99 <= 10 ms",
         "time series, 30 days hourly (UTC)", 10);
   check("top 10 products, 30 days: p99 <= 20 ms",
@@ -387,6 +435,16 @@ std::string AnalyticsBenchReport::ToJson() const {
             q.stored_events, q.query, q.shopstream.p50_ms, q.shopstream.p99_ms,
             q.shopstream.max_ms, q.shopstream.samples, q.baseline.p50_ms,
             q.baseline.p99_ms, q.baseline.samples));
+  }
+  absl::StrAppend(&json, "],\"unique_sessions\":[");
+  for (size_t i = 0; i < sessions.size(); ++i) {
+    const auto& s = sessions[i];
+    absl::StrAppend(
+        &json, i ? "," : "",
+        absl::StrFormat("{\"stored_events\":%d,\"query\":\"%s\","
+                        "\"answered\":%d,\"estimated\":%s,\"exact\":%d}",
+                        s.stored_events, s.query, s.answered,
+                        s.estimated ? "true" : "false", s.exact));
   }
   absl::StrAppend(&json, "],\"loads\":[");
   for (size_t i = 0; i < loads.size(); ++i) {

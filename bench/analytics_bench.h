@@ -42,8 +42,19 @@ struct QueryMeasurement {
   LatencySummary baseline;  // samples == 0: no baseline for this query
 };
 
+// The 30-day summary's unique sessions against an exact count over the
+// raw events.
+struct SessionAccuracy {
+  int64_t stored_events = 0;
+  std::string query;
+  int64_t answered = 0;
+  bool estimated = false;
+  int64_t exact = 0;
+};
+
 struct AnalyticsBenchReport {
   std::vector<QueryMeasurement> queries;
+  std::vector<SessionAccuracy> sessions;
   std::vector<std::pair<int64_t, LoadResult>> loads;  // stored events after
   LoadResult ingest_with_rollups;
   LoadResult ingest_without_rollups;

@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -33,21 +34,32 @@ ABSL_FLAG(std::string, postgres,
 ABSL_FLAG(std::string, pid_dir, "",
           "Directory of the services' pid files (DATA_DIR/run); empty: no "
           "per-service CPU and memory.");
+ABSL_FLAG(std::string, postgres_pid_file, "",
+          "The stack's postmaster.pid, so that PostgreSQL's CPU is its "
+          "cluster's; empty: every process named postgres.");
+ABSL_FLAG(std::string, state_dir, "",
+          "Where the ceilings' servers keep their files (nginx.conf, logs); "
+          "empty: a directory under the system's temporary one.");
 ABSL_FLAG(std::string, scenarios,
-          "grpc_unary,grpc_unary@30000,grpc_batch,grpc_stream,pg_copy,"
-          "pg_insert,rest,rest@20000,rest_wrk:512,rest_wrk_static:512,"
-          "http_static",
+          "grpc_noop,grpc_unary,grpc_batch,grpc_batch@80%,grpc_stream,pg_copy,"
+          "pg_insert,nginx_static,rest,rest@80%,poison,rest_wrk:512,"
+          "rest_wrk_static:512,http_static",
           "What to run, in order: grpc_unary, grpc_batch, grpc_stream, rest "
           "(closed loop; append @<events/s> for an open-loop run at that "
-          "rate, :<n> before it for n workers or connections), pg_copy, "
-          "pg_insert, http_static, rest_wrk[:<connections>] (REST driven by "
-          "wrk), rest_wrk_static[:<connections>] (wrk's REST script on the "
-          "static 202).");
+          "rate, or @<percent>% for one at that share of the same kind's "
+          "closed-loop run before it; :<n> before it for n workers or "
+          "connections), pg_copy, pg_insert, nginx_static (nginx's static "
+          "202, the REST ceiling), grpc_noop (a do-nothing unary gRPC "
+          "server, the unary ceiling), poison (one shop's single events "
+          "alone and beside another shop's poisoned batches), http_static, "
+          "rest_wrk[:<connections>] (REST driven by wrk), "
+          "rest_wrk_static[:<connections>] (wrk's REST script on the "
+          "gateway's static 202).");
 ABSL_FLAG(int, seconds, 20, "Measured seconds per scenario.");
 ABSL_FLAG(int, warmup_seconds, 3, "Unmeasured warm-up per scenario.");
 ABSL_FLAG(int, unary_concurrency, 64, "Concurrent calls, grpc_unary.");
 ABSL_FLAG(int, batch_concurrency, 8, "Concurrent calls, grpc_batch.");
-ABSL_FLAG(int, batch_size, 500, "Events per IngestBatch call (max 1000).");
+ABSL_FLAG(int, batch_size, 1000, "Events per IngestBatch call (max 1000).");
 ABSL_FLAG(int, stream_concurrency, 8, "Concurrent streams, grpc_stream.");
 ABSL_FLAG(int, stream_events, 2000, "Events per StreamEvents stream.");
 ABSL_FLAG(int, rest_connections, 64, "Keep-alive connections, rest.");
@@ -67,6 +79,22 @@ ABSL_FLAG(int64_t, copy_rows_per_commit, 10000,
           "Rows per transaction in the COPY ceiling.");
 ABSL_FLAG(int, insert_clients, 16, "pgbench clients of the naive baseline.");
 ABSL_FLAG(int, wrk_connections, 64, "wrk connections of the HTTP ceiling.");
+ABSL_FLAG(std::string, nginx, "nginx",
+          "nginx binary of the REST ceiling (a path, or a name on PATH).");
+ABSL_FLAG(int, nginx_workers, 0,
+          "nginx worker processes; 0: one per CPU, as the gateway's "
+          "--http_threads=0. Give the gateway's thread count.");
+ABSL_FLAG(std::string, grpc_noop_server, "",
+          "The do-nothing gRPC server of the unary ceiling; empty: "
+          "shopstream-bench-grpc-noop beside this binary.");
+ABSL_FLAG(double, poison_victim_rate, 500,
+          "poison: shop A's single events per second (open loop).");
+ABSL_FLAG(int, poison_batch_size, 100,
+          "poison: events per shop B batch, one of them invalid.");
+ABSL_FLAG(double, poison_batches_per_second, 20,
+          "poison: shop B's batches per second (open loop).");
+ABSL_FLAG(int, fold_wait_seconds, 30,
+          "Longest wait for the rollup folder to fold a window's events.");
 ABSL_FLAG(std::string, run_id, "",
           "Names this run's shops and event ids; empty: from the clock.");
 ABSL_FLAG(std::string, output_json, "", "Where to write the JSON results.");
@@ -83,6 +111,8 @@ int main(int argc, char** argv) {
   config.http_static_path = absl::GetFlag(FLAGS_http_static_path);
   config.postgres = absl::GetFlag(FLAGS_postgres);
   config.pid_dir = absl::GetFlag(FLAGS_pid_dir);
+  config.state_dir = absl::GetFlag(FLAGS_state_dir);
+  config.postgres_pid_file = absl::GetFlag(FLAGS_postgres_pid_file);
   config.scenarios = absl::StrSplit(absl::GetFlag(FLAGS_scenarios), ',',
                                     absl::SkipWhitespace());
   config.load.duration = absl::Seconds(absl::GetFlag(FLAGS_seconds));
@@ -100,6 +130,23 @@ int main(int argc, char** argv) {
   config.copy_rows_per_commit = absl::GetFlag(FLAGS_copy_rows_per_commit);
   config.insert_clients = absl::GetFlag(FLAGS_insert_clients);
   config.wrk_connections = absl::GetFlag(FLAGS_wrk_connections);
+  config.nginx = absl::GetFlag(FLAGS_nginx);
+  config.nginx_workers = absl::GetFlag(FLAGS_nginx_workers);
+  config.grpc_noop_server = absl::GetFlag(FLAGS_grpc_noop_server);
+  if (config.grpc_noop_server.empty()) {
+    std::error_code ignored;
+    config.grpc_noop_server =
+        (std::filesystem::read_symlink("/proc/self/exe", ignored)
+             .parent_path() /
+         "shopstream-bench-grpc-noop")
+            .string();
+  }
+  config.poison_victim_rate = absl::GetFlag(FLAGS_poison_victim_rate);
+  config.poison_batch_size = absl::GetFlag(FLAGS_poison_batch_size);
+  config.poison_batches_per_second =
+      absl::GetFlag(FLAGS_poison_batches_per_second);
+  config.fold_wait_limit =
+      absl::Seconds(absl::GetFlag(FLAGS_fold_wait_seconds));
   config.run_id = absl::GetFlag(FLAGS_run_id);
   if (config.run_id.empty()) {
     config.run_id = absl::StrCat("r", absl::ToUnixSeconds(absl::Now()));

@@ -15,14 +15,55 @@
 
 namespace shopstream::bench {
 
+// What a load scenario is for in the report.
+enum class ScenarioRole {
+  kLoad,
+  // The poison scenario's parts: shop A's single events alone, the same
+  // beside shop B, and shop B's poisoned batches.
+  kVictimAlone,
+  kVictimBeside,
+  kPoisoner,
+};
+
 // Everything measured about one load scenario.
 struct ScenarioReport {
   LoadResult load;  // acked_sequences is emptied once checked
+  ScenarioRole role = ScenarioRole::kLoad;
   std::optional<AckCheck> ack_check;
   std::string ack_check_error;
   std::optional<VisibilityResult> visibility;
+  // Unset when the window was shared with another scenario (the poison
+  // scenario's second part): the CPU could not be told apart.
+  bool has_usage = true;
   UsageSnapshot usage_before;
   UsageSnapshot usage_after;
+  // Wall seconds between the snapshots; 0 means the load window. The
+  // snapshots close after the folder has folded the window's events, so
+  // that their CPU counts.
+  double usage_seconds = 0;
+  // How long after the window the folder took to fold its events; an
+  // error instead when it did not within the limit.
+  absl::StatusOr<double> fold_wait_seconds = absl::UnknownError("not waited");
+};
+
+// A static server (nginx, or the do-nothing gRPC server) driven by the
+// benchmark's own load generator, as the scenario it bounds.
+struct ServerCeiling {
+  absl::StatusOr<LoadResult> load = absl::UnknownError("not run");
+  // What ran, e.g. "nginx, 2 worker processes".
+  std::string server;
+  // CPU seconds over the measured window: the server's processes and the
+  // load generator; negative when unknown.
+  double server_cpu_seconds = -1;
+  double generator_cpu_seconds = -1;
+};
+
+// nginx's static 202 for POST /v1/events: the REST ceiling, measured by the
+// load generator and by wrk.
+struct NginxCeiling {
+  ServerCeiling generator;
+  absl::StatusOr<HttpCeilingResult> wrk = absl::UnknownError("not run");
+  int wrk_connections = 0;
 };
 
 // One wrk run and the stack's usage around it; wrk's own CPU is the
@@ -33,6 +74,9 @@ struct WrkRun {
   std::optional<UsageSnapshot> usage_before;  // unset: no CPU figures
   UsageSnapshot usage_after;
   double seconds = 0;
+  // As ScenarioReport's: the folding of the run's events, when it stored
+  // any.
+  absl::StatusOr<double> fold_wait_seconds = absl::UnknownError("not waited");
 };
 
 struct RunInfo {
@@ -45,7 +89,7 @@ struct RunInfo {
   std::string event_mix;
 };
 
-// One target of the issue and whether this run met it.
+// One target of the write path and whether this run met it.
 struct TargetResult {
   std::string name;
   std::string measured;
@@ -70,6 +114,12 @@ class BenchReport {
   void SetHttpCeiling(absl::StatusOr<HttpCeilingResult> result,
                       int connections);
   void SetFinalUsage(UsageSnapshot usage) { final_usage_ = std::move(usage); }
+  void SetNginxCeiling(NginxCeiling ceiling) {
+    nginx_ceiling_ = std::move(ceiling);
+  }
+  void SetGrpcNoopCeiling(ServerCeiling ceiling) {
+    grpc_noop_ceiling_ = std::move(ceiling);
+  }
   // REST ingestion under wrk, and the rows the run's shop holds after it.
   void SetWrkIngest(WrkRun run, absl::StatusOr<int64_t> stored_rows) {
     wrk_ingest_ = std::move(run);
@@ -82,6 +132,10 @@ class BenchReport {
   const std::vector<ScenarioReport>& scenarios() const { return scenarios_; }
 
   std::vector<TargetResult> EvaluateTargets() const;
+  // CPU seconds per million acknowledged events (µs per event) of the
+  // services and PostgreSQL together, folding included; the load generator
+  // is not counted. Unset when a process's CPU is unknown.
+  static std::optional<double> ServicesCpuPerMillion(const ScenarioReport& s);
   std::string ToJson() const;
   std::string ToMarkdown() const;
   absl::Status WriteFiles(const std::string& json_path,
@@ -92,7 +146,20 @@ class BenchReport {
   double CopyEventsPerSecond() const;
   double NaiveEventsPerSecond() const;
   double HttpRequestsPerSecond() const;
-  const ScenarioReport* Find(Transport transport, bool open_loop) const;
+  // The first closed-loop load scenario of `transport`.
+  const ScenarioReport* FindClosedLoop(Transport transport) const;
+  const ScenarioReport* FindRole(ScenarioRole role) const;
+  // 0 when the ceiling is missing or answered anything but success.
+  double NginxGeneratorRate() const;
+  double NginxWrkRate() const;
+  double GrpcNoopRate() const;
+  // The rate of the static server a scenario is measured against: nginx
+  // for REST, the do-nothing server for unary gRPC; 0 for others.
+  double StaticServerRate(const ScenarioReport& s) const;
+  void AppendRestTargets(std::vector<TargetResult>* targets) const;
+  void AppendCpuTargets(std::vector<TargetResult>* targets) const;
+  void AppendVisibilityTargets(std::vector<TargetResult>* targets) const;
+  void AppendPoisonTarget(std::vector<TargetResult>* targets) const;
   // 0 unless the static run answered every request with a 2xx.
   double WrkStaticRequestsPerSecond() const;
   // Cores that wrk and the static HTTP layer alone would keep busy at the
@@ -109,6 +176,8 @@ class BenchReport {
   std::optional<WrkRun> wrk_ingest_;
   absl::StatusOr<int64_t> wrk_ingest_stored_ = 0;
   std::optional<WrkRun> wrk_static_;
+  std::optional<NginxCeiling> nginx_ceiling_;
+  std::optional<ServerCeiling> grpc_noop_ceiling_;
   int http_connections_ = 0;
   UsageSnapshot final_usage_;
 };

@@ -100,8 +100,11 @@ class AsyncUnarySender : public AsyncEventSender {
 
 class BatchSender : public EventSender {
  public:
-  BatchSender(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout)
-      : stub_(v1::IngestService::NewStub(channel)), timeout_(timeout) {}
+  BatchSender(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout,
+              bool poison = false)
+      : stub_(v1::IngestService::NewStub(channel)),
+        timeout_(timeout),
+        poison_(poison) {}
 
   void Send(const std::vector<v1::Event>& events,
             SendOutcome* outcome) override {
@@ -110,6 +113,13 @@ class BatchSender : public EventSender {
     SetDeadline(&context, timeout_);
     request_.mutable_events()->Clear();
     for (const v1::Event& event : events) *request_.add_events() = event;
+    if (poison_ && !events.empty()) {
+      // A different position each call, so that no place in a batch is
+      // special.
+      request_.mutable_events(static_cast<int>(calls_ % events.size()))
+          ->set_event_type(kPoisonEventType);
+    }
+    ++calls_;
     v1::IngestBatchResponse response;
     grpc::Status status = stub_->IngestBatch(&context, request_, &response);
     if (!status.ok()) {
@@ -135,6 +145,8 @@ class BatchSender : public EventSender {
  private:
   std::unique_ptr<v1::IngestService::Stub> stub_;
   absl::Duration timeout_;
+  bool poison_;
+  uint64_t calls_ = 0;
   v1::IngestBatchRequest request_;
 };
 
@@ -372,6 +384,17 @@ SenderFactory GrpcSenderFactory(
       default:
         return nullptr;  // unary and REST senders are asynchronous
     }
+  };
+}
+
+SenderFactory PoisonedBatchSenderFactory(
+    std::vector<std::shared_ptr<grpc::Channel>> channels,
+    absl::Duration timeout) {
+  return [channels = std::move(channels),
+          timeout](int worker) -> std::unique_ptr<EventSender> {
+    return std::make_unique<BatchSender>(
+        channels[static_cast<size_t>(worker) % channels.size()], timeout,
+        /*poison=*/true);
   };
 }
 

@@ -82,6 +82,16 @@ SenderFactory GrpcSenderFactory(
     Transport transport, std::vector<std::shared_ptr<grpc::Channel>> channels,
     absl::Duration timeout);
 
+// An event type ingest refuses, which a poisoned batch carries.
+inline constexpr char kPoisonEventType[] = "poison";
+
+// IngestBatch calls of which one event each has kPoisonEventType, so that
+// ingest refuses that one and stores the others: a shop sending poison. The
+// refused event is counted as rejected, the others as usual.
+SenderFactory PoisonedBatchSenderFactory(
+    std::vector<std::shared_ptr<grpc::Channel>> channels,
+    absl::Duration timeout);
+
 // Unary calls, one Ingest per event, on gRPC's callback API; workers are
 // spread over `channels` round-robin.
 AsyncSenderFactory GrpcUnarySenderFactory(

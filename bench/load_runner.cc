@@ -12,6 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 namespace shopstream::bench {
 
@@ -278,11 +279,19 @@ absl::StatusOr<ScenarioSpec> ParseScenarioName(const std::string& name) {
     return absl::InvalidArgumentError(
         absl::StrCat("unknown load scenario '", name, "'"));
   }
-  if (!parts.second.empty() &&
-      (!absl::SimpleAtod(parts.second, &spec.target_events_per_second) ||
-       spec.target_events_per_second <= 0)) {
+  if (parts.second.empty()) return spec;
+  absl::string_view rate = parts.second;
+  const bool share = absl::ConsumeSuffix(&rate, "%");
+  double value = 0;
+  if (!absl::SimpleAtod(rate, &value) || value <= 0 ||
+      (share && value > 1000)) {
     return absl::InvalidArgumentError(
         absl::StrCat("bad rate in scenario '", name, "'"));
+  }
+  if (share) {
+    spec.share_of_closed_loop = value / 100;
+  } else {
+    spec.target_events_per_second = value;
   }
   return spec;
 }

@@ -21,8 +21,9 @@ namespace shopstream::bench {
 // One load scenario: how events travel and how hard they are pushed.
 struct ScenarioSpec {
   // "grpc_unary", or "grpc_unary@30000" for an open-loop run at 30,000
-  // events/s; "rest:512" sets the concurrency (here: connections) instead of
-  // the flag's.
+  // events/s, or "rest@80%" for one at 80% of what the closed-loop "rest"
+  // took earlier in the same run; "rest:512" sets the concurrency (here:
+  // connections) instead of the flag's.
   std::string name;
   int concurrency_override = 0;
   Transport transport = Transport::kGrpcUnary;
@@ -32,6 +33,13 @@ struct ScenarioSpec {
   // Events per second for all workers together; 0 runs closed-loop (every
   // worker sends again as soon as it has its answer) to find the maximum.
   double target_events_per_second = 0;
+  // "@80%": 0.8. The rate is only known once the closed-loop run it is a
+  // share of has run (the host's speed swings between runs, so an absolute
+  // rate would be too light on a fast spell and overload a slow one); the
+  // runner then sets target_events_per_second and the two fields below.
+  double share_of_closed_loop = 0;
+  std::string rate_basis;  // the closed-loop run's name
+  double rate_basis_events_per_second = 0;
 
   bool open_loop() const { return target_events_per_second > 0; }
 };
@@ -132,7 +140,8 @@ class LoadRunner {
 };
 
 // Parses a scenario name: grpc_unary, grpc_batch, grpc_stream or rest,
-// optionally followed by "@<events per second>".
+// optionally followed by ":<concurrency>", then optionally by
+// "@<events per second>" or "@<percent>%" (of the closed-loop rate).
 absl::StatusOr<ScenarioSpec> ParseScenarioName(const std::string& name);
 
 }  // namespace shopstream::bench

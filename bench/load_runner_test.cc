@@ -29,11 +29,29 @@ TEST(ScenarioNameTest, KindRateAndConcurrency) {
   EXPECT_DOUBLE_EQ(wide->target_events_per_second, 30000);
 }
 
+TEST(ScenarioNameTest, ShareOfTheClosedLoopRateIsLeftForTheRunner) {
+  auto share = ParseScenarioName("rest@80%");
+  ASSERT_TRUE(share.ok());
+  EXPECT_EQ(share->transport, Transport::kRest);
+  EXPECT_DOUBLE_EQ(share->share_of_closed_loop, 0.8);
+  // The rate is only known once the closed-loop run has run.
+  EXPECT_DOUBLE_EQ(share->target_events_per_second, 0);
+
+  auto wide = ParseScenarioName("grpc_batch:4@50%");
+  ASSERT_TRUE(wide.ok());
+  EXPECT_EQ(wide->concurrency_override, 4);
+  EXPECT_DOUBLE_EQ(wide->share_of_closed_loop, 0.5);
+}
+
 TEST(ScenarioNameTest, RefusesWhatItCannotRead) {
   EXPECT_FALSE(ParseScenarioName("soap").ok());
   EXPECT_FALSE(ParseScenarioName("rest:lots").ok());
   EXPECT_FALSE(ParseScenarioName("rest:0").ok());
   EXPECT_FALSE(ParseScenarioName("rest@fast").ok());
+  EXPECT_FALSE(ParseScenarioName("rest@%").ok());
+  EXPECT_FALSE(ParseScenarioName("rest@0%").ok());
+  EXPECT_FALSE(ParseScenarioName("rest@-5%").ok());
+  EXPECT_FALSE(ParseScenarioName("rest@80%%").ok());
 }
 
 // Answers every call on the io_context, after `delay`, and checks that no

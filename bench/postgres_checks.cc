@@ -54,11 +54,16 @@ absl::Status PostgresChecks::CreateEventsLikeTable(
     pqxx::connection connection(conninfo_);
     pqxx::work tx(connection);
     tx.exec0("DROP TABLE IF EXISTS " + tx.quote_name(table));
-    // INCLUDING ALL copies the (shop_id, occurred_at) index; the key that
-    // event_keys holds for the partitioned `events` is added here, so the
-    // ceiling pays the same index maintenance as storing an event.
+    // INCLUDING ALL copies the (shop_id, occurred_at) and append_xid
+    // indexes; the key that event_keys holds for the partitioned `events`
+    // is added here, so the ceiling pays the same index maintenance and
+    // uniqueness check as storing an event. append_xid gets what the
+    // processor stores in it, so rows and BRIN summaries are the same size.
     tx.exec0("CREATE TABLE " + tx.quote_name(table) +
              " (LIKE events INCLUDING ALL, PRIMARY KEY (shop_id, event_id))");
+    tx.exec0("ALTER TABLE " + tx.quote_name(table) +
+             " ALTER COLUMN append_xid SET DEFAULT"
+             " pg_current_xact_id()::text::bigint");
     tx.commit();
   });
 }

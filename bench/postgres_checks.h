@@ -27,6 +27,13 @@ struct WriteRateResult {
   double latency_avg_ms = 0;  // pgbench only
 };
 
+// What the COPY ceiling copies into, for the report.
+inline constexpr char kCopyCeilingTableDescription[] =
+    "an unpartitioned table with `events`' columns and indexes ((shop_id, "
+    "occurred_at) B-tree, append_xid BRIN, filled in as the processor does) "
+    "and PRIMARY KEY (shop_id, event_id), the key the store claims in "
+    "`event_keys`";
+
 class PostgresChecks {
  public:
   explicit PostgresChecks(std::string conninfo)
@@ -39,15 +46,15 @@ class PostgresChecks {
       const std::vector<std::vector<uint64_t>>& acked_sequences) const;
 
   // COPYs `events` generated events into a fresh table shaped like `events`
-  // (same columns, key and index), committing every `rows_per_commit` rows
-  // as the durable ceiling of what any ingest design could store. The table
-  // is dropped afterwards.
+  // and keyed like the store (CreateEventsLikeTable), committing every
+  // `rows_per_commit` rows, as the durable ceiling of what any ingest design
+  // could store. The table is dropped afterwards.
   absl::StatusOr<WriteRateResult> MeasureCopyCeiling(int64_t events,
                                                      int64_t rows_per_commit,
                                                      const EventMix& mix) const;
 
-  // Creates (empty) a table shaped like `events` for the naive INSERT
-  // baseline; DropTable removes it.
+  // Creates (empty) kCopyCeilingTableDescription's table, for the COPY
+  // ceiling and the naive INSERT baseline; DropTable removes it.
   absl::Status CreateEventsLikeTable(const std::string& table) const;
   absl::StatusOr<int64_t> CountShopEvents(const std::string& shop_id) const;
   absl::Status DropTable(const std::string& table) const;

@@ -26,7 +26,9 @@ struct ProcessCpu {
 // snapshots say where a scenario's CPU went.
 struct UsageSnapshot {
   std::map<std::string, ProcessCpu> services;
-  double postgres_cpu_seconds = 0;  // every process named "postgres"
+  // The stack's cluster (see TakeUsageSnapshot), or without its pid file
+  // every process named "postgres".
+  double postgres_cpu_seconds = 0;
   double bench_cpu_seconds = 0;
   // The benchmark's finished child processes (wrk, pgbench), from
   // getrusage(RUSAGE_CHILDREN).
@@ -35,8 +37,20 @@ struct UsageSnapshot {
 };
 
 // Reads the pids from `pid_dir`/<service>.pid; absent services are
-// reported as not found.
-UsageSnapshot TakeUsageSnapshot(const std::string& pid_dir);
+// reported as not found. PostgreSQL is the cluster whose postmaster.pid is
+// `postgres_pid_file`, backends that ended included, so that another
+// cluster on the machine (a `make up` stack, the tests') is not counted;
+// every process named "postgres" when that file cannot be read.
+UsageSnapshot TakeUsageSnapshot(const std::string& pid_dir,
+                                const std::string& postgres_pid_file = "");
+
+// This process's CPU seconds so far.
+double SelfCpuSeconds();
+
+// CPU seconds of process `pid` and every live process descended from it (a
+// server's workers), plus with `count_reaped_children` those of its
+// children that ended and were waited for; -1 when `pid` is gone.
+double ProcessTreeCpuSeconds(int pid, bool count_reaped_children = false);
 
 }  // namespace shopstream::bench
 

@@ -33,7 +33,7 @@ if [ "${1:-}" = analytics ]; then
   "$root/scripts/pg.sh" start "$data" "$port" --durable
   # shellcheck disable=SC2086
   "$BIN_DIR/shopstream-analytics-bench" \
-    --postgres="host=127.0.0.1 port=$port user=postgres" \
+    --postgres="host=127.0.0.1 port=$port user=postgres passfile='$data/pgpass'" \
     --sizes="${ANALYTICS_SIZES:-100000,1000000,10000000}" \
     --output_json="$results/analytics.json" \
     --output_markdown="$results/analytics.md" \
@@ -62,11 +62,14 @@ export SHOPSTREAM_BENCH_STATIC_PATH=/bench/static
 seconds=${BENCH_SECONDS:-20}
 warmup=${BENCH_WARMUP_SECONDS:-3}
 results=$root/bench/results
-conninfo="host=127.0.0.1 port=$PG_PORT user=postgres dbname=shopstream"
+conninfo="host=127.0.0.1 port=$PG_PORT user=postgres dbname=shopstream passfile='$DATA_DIR/pg/pgpass'"
 
 for tool in wrk pgbench; do
   command -v "$tool" >/dev/null || { echo "bench: $tool not found (make deps)" >&2; exit 1; }
 done
+# Debian puts nginx in /usr/sbin, which a user's PATH may lack.
+nginx=$(command -v nginx || echo /usr/sbin/nginx)
+[ -x "$nginx" ] || { echo "bench: nginx not found (make deps)" >&2; exit 1; }
 [ -x "$BIN_DIR/shopstream-bench" ] || { echo "bench: no $BIN_DIR/shopstream-bench (make build)" >&2; exit 1; }
 
 mkdir -p "$results"
@@ -86,6 +89,9 @@ scenario_flag=()
   --http_target="127.0.0.1:$HTTP_PORT" \
   --postgres="$conninfo" \
   --pid_dir="$DATA_DIR/run" \
+  --postgres_pid_file="$DATA_DIR/pg/postmaster.pid" \
+  --state_dir="$DATA_DIR/ceilings" \
+  --nginx="$nginx" --nginx_workers="${SHOPSTREAM_HTTP_THREADS:-0}" \
   --seconds="$seconds" --warmup_seconds="$warmup" \
   --output_json="$results/latest.json" \
   --output_markdown="$results/latest.md" \

@@ -62,13 +62,12 @@ absl::Status CheckTextField(absl::string_view field, const std::string& value,
   return absl::OkStatus();
 }
 
-std::string NewEventId() {
+std::string NewEventId(absl::Time now) {
   // UUID version 7 (RFC 9562): 48 bits of Unix milliseconds, then random
   // bits. Ids made close in time sort close together, so the primary key
   // index grows at its right edge instead of taking random page writes.
   thread_local absl::BitGen random;
-  const uint64_t millis =
-      static_cast<uint64_t>(absl::ToUnixMillis(absl::Now()));
+  const uint64_t millis = static_cast<uint64_t>(absl::ToUnixMillis(now));
   const uint64_t high =
       (millis << 16) | 0x7000 | absl::Uniform<uint64_t>(random, 0, 1 << 12);
   const uint64_t low =
@@ -178,7 +177,7 @@ absl::StatusOr<StoredEvent> EventValidator::Validate(const v1::Event& event,
     return s;
   }
 
-  stored.set_event_id(event.event_id().empty() ? NewEventId()
+  stored.set_event_id(event.event_id().empty() ? NewEventId(now)
                                                : event.event_id());
   stored.set_shop_id(event.shop_id().empty() ? kDefaultShopId
                                              : event.shop_id());

@@ -59,8 +59,10 @@ class EventValidator {
 absl::Status CheckTextField(absl::string_view field, const std::string& value,
                             size_t max_bytes);
 
-// A time-ordered (version 7) UUID in its lower-case text form.
-std::string NewEventId();
+// A time-ordered (version 7) UUID in its lower-case text form, made at
+// `now`.
+std::string NewEventId(absl::Time now);
+inline std::string NewEventId() { return NewEventId(absl::Now()); }
 
 // Exact cents for an amount with at most two decimals, as it arrives in a
 // double (99.99 is not exact in binary, but is the double nearest 9999/100).

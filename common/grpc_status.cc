@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "google/protobuf/any.pb.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
@@ -10,6 +11,7 @@ namespace shopstream {
 namespace {
 
 constexpr char kRetryInfoType[] = "type.googleapis.com/google.rpc.RetryInfo";
+constexpr char kTypeUrlPrefix[] = "type.googleapis.com/";
 
 }  // namespace
 
@@ -73,6 +75,23 @@ std::optional<absl::Duration> RetryDelayOf(const absl::Status& status) {
 std::optional<absl::Duration> RetryDelayOf(const grpc::Status& status) {
   if (status.error_details().empty()) return std::nullopt;
   return RetryDelayOf(FromGrpcStatus(status));
+}
+
+absl::Status WithMessageDetail(absl::Status status,
+                               const google::protobuf::Message& message) {
+  status.SetPayload(
+      absl::StrCat(kTypeUrlPrefix, message.GetDescriptor()->full_name()),
+      absl::Cord(message.SerializeAsString()));
+  return status;
+}
+
+std::optional<std::string> MessageDetailOf(const grpc::Status& status,
+                                           absl::string_view full_name) {
+  if (status.error_details().empty()) return std::nullopt;
+  const auto payload = FromGrpcStatus(status).GetPayload(
+      absl::StrCat(kTypeUrlPrefix, full_name));
+  if (!payload.has_value()) return std::nullopt;
+  return std::string(*payload);
 }
 
 }  // namespace shopstream

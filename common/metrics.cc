@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/log.h"
+#include "common/process_metrics.h"
 
 #ifndef SHOPSTREAM_VERSION
 #define SHOPSTREAM_VERSION "unknown"
@@ -32,6 +33,13 @@ const Histogram::BucketBoundaries& LatencyBuckets() {
       0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
       0.1,    0.25,  0.5,    1,     2.5,  5,     10};
   return buckets;
+}
+
+// Read at scrape time, so it lives beside the registry rather than in it.
+const std::shared_ptr<ProcessCollector>& SharedProcessCollector() {
+  static auto* collector = new std::shared_ptr<ProcessCollector>(
+      std::make_shared<ProcessCollector>());
+  return *collector;
 }
 
 std::shared_ptr<prometheus::Registry>& SharedRegistry() {
@@ -147,6 +155,7 @@ absl::StatusOr<std::unique_ptr<prometheus::Exposer>> ServeMetrics(
                      address, ": ", e.what()));
   }
   exposer->RegisterCollectable(SharedRegistry());
+  exposer->RegisterCollectable(SharedProcessCollector());
   LogInfo("metrics", {{"address", address}, {"path", "/metrics"}});
   return exposer;
 }
@@ -266,6 +275,30 @@ prometheus::Gauge& IngestOutstandingEvents() {
           .Name("shopstream_ingest_outstanding_events")
           .Help(
               "Events ingest has taken and the processor not yet acknowledged.")
+          .Register(MetricsRegistry())
+          .Add({});
+  return gauge;
+}
+
+prometheus::Gauge& IngestOutstandingEventsLimit() {
+  static auto& gauge =
+      prometheus::BuildGauge()
+          .Name("shopstream_ingest_outstanding_events_limit")
+          .Help(
+              "Outstanding events beyond which ingest refuses new ones "
+              "(--max_outstanding_events).")
+          .Register(MetricsRegistry())
+          .Add({});
+  return gauge;
+}
+
+prometheus::Gauge& ProcessorPendingEventsLimit() {
+  static auto& gauge =
+      prometheus::BuildGauge()
+          .Name("shopstream_processor_pending_events_limit")
+          .Help(
+              "Pending events beyond which the processor refuses new ones "
+              "(--max_pending_events).")
           .Register(MetricsRegistry())
           .Add({});
   return gauge;

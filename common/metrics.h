@@ -33,7 +33,8 @@ namespace shopstream {
 // The process-wide registry that /metrics exposes.
 prometheus::Registry& MetricsRegistry();
 
-// Serves MetricsRegistry() at http://`host`:`port`/metrics (an IPv6 host
+// Serves MetricsRegistry() and the standard process_* families
+// (common/process_metrics.h) at http://`host`:`port`/metrics (an IPv6 host
 // without brackets is fine) and sets shopstream_build_info{service,version}
 // to 1. Null for port 0 (disabled). Every binary passes --metrics_address,
 // loopback unless set: the page tells a stranger what the stack does.
@@ -93,9 +94,13 @@ prometheus::Counter& EventsCounter(EventCount outcome,
 // The count an outcome of the processor stands for.
 EventCount EventCountOf(EventFate fate);
 
-// Queue depths.
+// Queue depths, and the limits beyond which new events are refused
+// (--max_outstanding_events, --max_pending_events), so that an alert can
+// say "near the limit" whatever the flags are.
 prometheus::Gauge& IngestOutstandingEvents();
+prometheus::Gauge& IngestOutstandingEventsLimit();
 prometheus::Gauge& ProcessorPendingEvents();
+prometheus::Gauge& ProcessorPendingEventsLimit();
 
 // Batches as the processor commits them.
 prometheus::Histogram& ProcessorBatchSize();

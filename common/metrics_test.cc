@@ -8,12 +8,17 @@
 
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <sstream>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/process_metrics.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "prometheus/metric_type.h"
 #include "prometheus/text_serializer.h"
 
 namespace shopstream {
@@ -62,6 +67,8 @@ void TouchEveryFamily() {
   EventsCounter(EventCount::kAccepted, internal::v1::PURCHASE).Increment();
   IngestOutstandingEvents().Set(3);
   ProcessorPendingEvents().Set(5);
+  IngestOutstandingEventsLimit().Set(100);
+  ProcessorPendingEventsLimit().Set(200);
   ProcessorBatchSize().Observe(120);
   ProcessorFlushDuration().Observe(0.004);
   PostgresErrors(absl::StatusCode::kUnavailable).Increment();
@@ -106,6 +113,57 @@ TEST(MetricsTest, SeriesCarryTheirLabels) {
   EXPECT_THAT(text, HasSubstr("shopstream_postgres_retries_total "));
 }
 
+std::string TypeName(prometheus::MetricType type) {
+  switch (type) {
+    case prometheus::MetricType::Counter:
+      return "counter";
+    case prometheus::MetricType::Gauge:
+      return "gauge";
+    case prometheus::MetricType::Histogram:
+      return "histogram";
+    case prometheus::MetricType::Summary:
+      return "summary";
+    default:
+      return "untyped";
+  }
+}
+
+// deploy/grafana/metric-names.txt is what dashboards and alerting rules may
+// name (deploy/checks); it must be exactly what the services export.
+TEST(MetricsTest, TheDeclaredNamesAreWhatTheServicesExport) {
+  TouchEveryFamily();
+  DeclareIngestMetrics();
+  DeclareProcessorMetrics();
+  DeclareRollupMetrics();
+  DeclarePostgresMetrics();
+  DeclareApiKeyMetrics();
+  ASSERT_TRUE(ServeMetrics("ingest", "127.0.0.1", 0).ok());
+  std::map<std::string, std::string> exported;
+  auto add = [&](const std::vector<prometheus::MetricFamily>& families) {
+    for (const prometheus::MetricFamily& family : families) {
+      exported[family.name] = TypeName(family.type);
+    }
+  };
+  add(MetricsRegistry().Collect());
+  add(ProcessCollector().Collect());
+
+  std::ifstream in(SHOPSTREAM_METRIC_NAMES);
+  ASSERT_TRUE(in) << SHOPSTREAM_METRIC_NAMES;
+  std::map<std::string, std::string> declared;
+  std::string line;
+  while (std::getline(in, line)) {
+    line = line.substr(0, line.find('#'));
+    const std::vector<std::string> words =
+        absl::StrSplit(line, ' ', absl::SkipEmpty());
+    if (words.empty()) continue;
+    ASSERT_EQ(words.size(), 2u) << "want \"name type\": " << line;
+    declared[words[0]] = words[1];
+  }
+  EXPECT_EQ(declared, exported)
+      << "deploy/grafana/metric-names.txt and the families of "
+         "common/metrics.cc and common/process_metrics.cc differ";
+}
+
 TEST(MetricsTest, ASeriesIsResolvedOnceAndReused) {
   RpcMethodMetrics& a =
       RpcMetricsFor("/shopstream.v1.AnalyticsService/GetSummary");
@@ -142,6 +200,12 @@ TEST(MetricsTest, EndpointServesWhatPromtoolAccepts) {
                         R"(shopstream_build_info{service="ingest",version=")",
                         BuildVersion(), R"("} 1)")));
   EXPECT_THAT(text, HasSubstr("shopstream_events_total{"));
+  for (const char* family :
+       {"process_cpu_seconds_total", "process_resident_memory_bytes",
+        "process_virtual_memory_bytes", "process_open_fds", "process_max_fds",
+        "process_start_time_seconds"}) {
+    EXPECT_THAT(text, HasSubstr(absl::StrCat("\n", family, " "))) << family;
+  }
   const auto [lint, lint_status] =
       RunShell(absl::StrCat("timeout 30 promtool check metrics < ", file));
   EXPECT_EQ(lint_status, 0) << lint;

@@ -1,6 +1,7 @@
-// The gateway's handling of raw HTTP bytes: Beast's parser with the
-// gateway's limits, then credentials, route matching and transcoding into a
-// backend request (JSON body, query parameters, path variables).
+// The gateway's handling of raw HTTP bytes: its framing check of the header
+// block, Beast's parser with the gateway's limits, then credentials, route
+// matching and transcoding into a backend request (JSON body, query
+// parameters, path variables).
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -9,6 +10,7 @@
 #include "boost/beast/http.hpp"
 #include "gateway/credentials.h"
 #include "gateway/gateway_server.h"
+#include "gateway/request_framing.h"
 #include "gateway/route_table.h"
 #include "shopstream/v1/analytics.pb.h"
 #include "shopstream/v1/ingest.pb.h"
@@ -47,6 +49,14 @@ std::optional<absl::string_view> Header(
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const absl::string_view received(reinterpret_cast<const char*>(data), size);
+  if (const size_t header_length =
+          shopstream::gateway::HeaderBlockLength(received);
+      header_length > 0 && !shopstream::gateway::CheckRequestFraming(
+                                received.substr(0, header_length))
+                                .ok()) {
+    return 0;
+  }
   const shopstream::gateway::GatewayOptions defaults;
   http::request_parser<http::string_body> parser;
   parser.body_limit(defaults.max_body_bytes);
@@ -73,7 +83,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::string_view target(request.target().data(),
                                  request.target().size());
   (void)shopstream::gateway::AuthorizationFor(
-      Header(request, "authorization"), Header(request, "x-api-key"), target);
+      Header(request, "authorization"), Header(request, "x-api-key"), target,
+      /*link_route=*/true);
   const shopstream::gateway::RestRequest rest{
       absl::string_view(request.method_string().data(),
                         request.method_string().size()),

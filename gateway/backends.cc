@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/caller_status.h"
 #include "common/grpc_status.h"
 #include "common/internal_rpc_auth.h"
 #include "common/request_id.h"
@@ -33,6 +34,7 @@ struct UnaryCall {
   grpc::ByteBuffer request;
   grpc::ByteBuffer response;
   const Route* route = nullptr;
+  std::string request_id;
   Backends::Done done;
 };
 
@@ -107,15 +109,19 @@ bool Backends::Call(BackendRequest request, Caller caller, Done done) {
             google::protobuf::DynamicCastToGenerated<v1::IngestRequest>(
                 request.message.get())) {
       const Route* route = request.route;
+      std::string request_id = caller.request_id;
       forwarder_->Forward(
           std::move(*ingest), std::move(caller.authorization),
           std::move(caller.request_id), absl::Now() + options_.timeout,
-          [this, route, done = std::move(done)](
+          [this, route, request_id = std::move(request_id),
+           done = std::move(done)](
               absl::StatusOr<v1::IngestResponse> response) mutable {
             done(response.ok() ? transcoder_->TranscodeResponse(
                                      *route, grpc::Status::OK, &*response)
                                : transcoder_->TranscodeResponse(
-                                     *route, ToGrpcStatus(response.status()),
+                                     *route,
+                                     ForCaller(ToGrpcStatus(response.status()),
+                                               request_id),
                                      static_cast<Message*>(nullptr)));
           },
           /*write=*/false);
@@ -130,6 +136,7 @@ void Backends::CallUnary(BackendRequest request, const Caller& caller,
                          Done done) {
   auto call = std::make_unique<UnaryCall>();
   call->route = request.route;
+  call->request_id = caller.request_id;
   call->done = std::move(done);
   call->context.set_deadline(std::chrono::system_clock::now() +
                              absl::ToChronoNanoseconds(options_.timeout));
@@ -148,8 +155,10 @@ void Backends::CallUnary(BackendRequest request, const Caller& caller,
                   grpc::StubOptions(), &raw->request, &raw->response,
                   [this, raw](grpc::Status status) {
                     std::unique_ptr<UnaryCall> call(raw);
+                    // Told as a caller outside may be told.
                     call->done(transcoder_->TranscodeResponse(
-                        *call->route, status, &call->response));
+                        *call->route, ForCaller(status, call->request_id),
+                        &call->response));
                   });
 }
 

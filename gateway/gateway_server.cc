@@ -21,6 +21,7 @@
 #include "boost/asio/write.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
+#include "common/caller_status.h"
 #include "common/grpc_status.h"
 #include "common/internal_rpc_auth.h"
 #include "common/keepalive.h"
@@ -32,7 +33,9 @@
 #include "gateway/credentials.h"
 #include "gateway/event_stream.h"
 #include "gateway/http_status.h"
+#include "gateway/page_security.h"
 #include "gateway/path_template.h"
+#include "gateway/request_framing.h"
 #include "gateway/static_files.h"
 #include "gateway/tls_context_reloader.h"
 #include "google/api/httpbody.pb.h"
@@ -271,16 +274,70 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   void ReadRestOfRequest() {
     stream_.expires_after(ToChrono(server_.options().read_timeout));
+    ReadHeaderBlock();
+  }
+
+  // The header block is checked as received, before Beast's parser takes it
+  // (see request_framing.h); Beast then parses it and reads the body.
+  void ReadHeaderBlock() {
+    const absl::string_view received(
+        static_cast<const char*>(buffer_.data().data()), buffer_.size());
+    const size_t header_length = HeaderBlockLength(received);
+    if (header_length == 0 &&
+        received.size() <= server_.options().max_header_bytes) {
+      stream_.async_read_some(
+          buffer_.prepare(kFirstReadBytes),
+          [self = shared_from_this()](beast::error_code error, size_t bytes) {
+            self->buffer_.commit(bytes);
+            if (!error) {
+              self->ReadHeaderBlock();
+            } else if (error == net::error::eof && self->buffer_.size() > 0) {
+              // A request cut short is Beast's to report.
+              self->ParseRequest();
+            } else {
+              self->OnRead(error, 0);
+            }
+          });
+      return;
+    }
+    // No end within the header limit: Beast answers 431.
+    if (header_length > 0) {
+      if (absl::Status framing =
+              CheckRequestFraming(received.substr(0, header_length));
+          !framing.ok()) {
+        RefuseFraming(framing);
+        return;
+      }
+    }
+    ParseRequest();
+  }
+
+  void ParseRequest() {
     http::async_read(
         stream_, buffer_, *parser_,
         beast::bind_front_handler(&HttpSession::OnRead, shared_from_this()));
   }
 
-  void OnRead(beast::error_code error, size_t /*bytes*/) {
+  // Answered and closed without reading on: the rest of what was sent might
+  // be taken for a request of its own.
+  void RefuseFraming(const absl::Status& fault) {
+    StartAnswer();
+    busy_ = true;
+    drain_after_write_ = true;
+    SendResponse(RestTranscoder::ErrorResponse(
+                     HttpStatusForStatusCode(fault.code()), fault.message()),
+                 /*keep_alive=*/false);
+  }
+
+  void StartAnswer() {
     request_started_ = absl::Now();
     observed_ = false;
     route_metrics_ = &server_.other_metrics();
     request_id_.clear();
+  }
+
+  void OnRead(beast::error_code error, size_t /*bytes*/) {
+    StartAnswer();
     if (!error) {
       HandleRequest();
       return;
@@ -311,8 +368,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       Close();
       return;
     }
-    // Anything else is a request we cannot parse.
+    // Anything else is a request we cannot parse; what follows it is
+    // dropped, so the client sees the answer rather than a reset.
     busy_ = true;
+    drain_after_write_ = true;
     SendResponse(
         RestTranscoder::ErrorResponse(
             400, absl::StrCat("malformed HTTP request: ", error.message())),
@@ -369,6 +428,14 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     }
     BackendRequest& backend_request = std::get<BackendRequest>(transcoded);
     route_metrics_ = &server_.MetricsFor(backend_request.route);
+    if (std::optional<CredentialRefusal> refusal = OversizedCredential(
+            Header(http::field::authorization),
+            Header(beast::string_view("x-api-key")), Target())) {
+      SendResponse(
+          RestTranscoder::ErrorResponse(refusal->http_status, refusal->message),
+          keep_alive);
+      return;
+    }
     if (backend_request.route->server_streaming) {
       StartEventStream(std::move(backend_request));
       return;
@@ -414,8 +481,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void CallBackend(BackendRequest backend_request, bool keep_alive) {
     // The backend may take up to its deadline; that is not idle time.
     stream_.expires_never();
+    gateway::Caller caller = Caller(*backend_request.route);
     const bool on_stream = server_.backends().Call(
-        std::move(backend_request), Caller(),
+        std::move(backend_request), std::move(caller),
         [self = shared_from_this(), work = net::make_work_guard(io_context_),
          keep_alive](RestResponse response) mutable {
           // gRPC's thread must not touch the stream: hop back onto the
@@ -469,19 +537,25 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   // Who the request comes from, as the backend hears it: the request id
-  // and the credential from the headers or the query.
-  gateway::Caller Caller() const {
-    const http::request<http::string_body>& request = parser_->get();
-    auto header = [&](auto name) -> std::optional<absl::string_view> {
-      auto it = request.find(name);
-      if (it == request.end()) return std::nullopt;
-      return absl::string_view(it->value().data(), it->value().size());
-    };
+  // and the credential from the headers or the query (a link ticket only
+  // on link routes).
+  gateway::Caller Caller(const Route& route) const {
     return {request_id_,
-            AuthorizationFor(header(http::field::authorization),
-                             header(beast::string_view("x-api-key")),
-                             absl::string_view(request.target().data(),
-                                               request.target().size()))};
+            AuthorizationFor(Header(http::field::authorization),
+                             Header(beast::string_view("x-api-key")), Target(),
+                             IsLinkRoute(route))};
+  }
+
+  template <typename Name>
+  std::optional<absl::string_view> Header(Name name) const {
+    const http::request<http::string_body>& request = parser_->get();
+    auto it = request.find(name);
+    if (it == request.end()) return std::nullopt;
+    return absl::string_view(it->value().data(), it->value().size());
+  }
+  absl::string_view Target() const {
+    const http::request<http::string_body>& request = parser_->get();
+    return absl::string_view(request.target().data(), request.target().size());
   }
 
   // ---- Server-Sent Events for server-streaming routes ----
@@ -550,7 +624,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void StartEventStream(BackendRequest backend_request) {
     const Route* route = backend_request.route;
     auto call = std::make_shared<EventStreamCall>(shared_from_this(), route);
-    Caller().AddTo(call->context);
+    Caller(*route).AddTo(call->context);
     bool own_buffer = false;
     if (!grpc::SerializationTraits<Message>::Serialize(
              *backend_request.message, &call->request, &own_buffer)
@@ -655,6 +729,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (keep_alive_timer_) keep_alive_timer_->cancel();
     if (client_gone_) return;
     if (stream_failure_) status = *stream_failure_;
+    status = ForCaller(status, request_id_);
     if (stopping_ && status.error_code() == grpc::StatusCode::CANCELLED) {
       status = grpc::Status(grpc::StatusCode::UNAVAILABLE,
                             "the gateway is shutting down");
@@ -1059,7 +1134,11 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(
   if (!routes.ok()) return routes.status();
   std::optional<StaticFiles> static_files;
   if (!options.static_dir.empty()) {
-    absl::StatusOr<StaticFiles> opened = StaticFiles::Open(options.static_dir);
+    absl::StatusOr<HeaderList> page_headers =
+        DashboardSecurityHeaders(options.dashboard_api_origins);
+    if (!page_headers.ok()) return page_headers.status();
+    absl::StatusOr<StaticFiles> opened =
+        StaticFiles::Open(options.static_dir, *std::move(page_headers));
     if (!opened.ok()) return opened.status();
     static_files = *std::move(opened);
   }

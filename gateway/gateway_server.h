@@ -54,6 +54,9 @@ struct GatewayOptions {
   // When set, GET and HEAD of paths that no route claims are answered
   // from the files under this directory (see static_files.h).
   std::string static_dir;
+  // Origins of other gateways the dashboard may call (its ?api= option),
+  // allowed by its Content-Security-Policy (see page_security.h).
+  std::vector<std::string> dashboard_api_origins;
   // For the backend channels; null: plaintext.
   std::shared_ptr<grpc::ChannelCredentials> backend_credentials;
   // Sent on the backends' internal RPCs (the event stream); empty: none

@@ -23,6 +23,7 @@
 #include "rapidjson/reader.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
+#include "shopstream/api/options.pb.h"
 
 namespace shopstream::gateway {
 namespace {
@@ -934,8 +935,14 @@ void WriteMessage(const Message& message, JsonWriter& writer) {
   const Descriptor* descriptor = message.GetDescriptor();
   writer.StartObject();
   const int count = descriptor->field_count();
+  const Reflection* reflection = message.GetReflection();
   for (int i = 0; i < count; ++i) {
     const FieldDescriptor* field = descriptor->field(i);
+    if (field->has_presence() && !field->is_repeated() &&
+        field->options().GetExtension(shopstream::api::json_omit_when_unset) &&
+        !reflection->HasField(message, field)) {
+      continue;
+    }
     WriteString(field->name(), writer);
     WriteField(message, field, writer);
   }

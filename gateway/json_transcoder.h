@@ -25,7 +25,8 @@ namespace shopstream::gateway {
 // field path as the client wrote it: "events[3].order_amount: ...".
 //
 // Printing writes every field under its proto name in declaration order:
-// defaults included, null for unset fields with explicit presence,
+// defaults included, null for unset fields with explicit presence (left out
+// instead where the field says (shopstream.api.json_omit_when_unset)),
 // Timestamp as RFC 3339 UTC ("...Z"), enums by name.
 class JsonTranscoder {
  public:

@@ -19,6 +19,7 @@ namespace shopstream::gateway {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // Every field kind the transcoder handles, in a message of its own.
 constexpr char kAllKindsProto[] = R"pb(
@@ -472,6 +473,24 @@ TEST_F(JsonTranscoderTest, PrintsSummaryWithNullTopProduct) {
   summary.set_top_product_id("prod-1");
   EXPECT_THAT(transcoder_.Print(summary),
               HasSubstr(R"("top_product_id":"prod-1",)"));
+}
+
+TEST_F(JsonTranscoderTest, PrintsTheSessionEstimateFlagOnlyWhenSet) {
+  // Unset, the flag is left out rather than printed as null (the exact
+  // string above), so exact answers keep the shape they always had.
+  shopstream::v1::Summary summary;
+  summary.set_unique_sessions(123456);
+  EXPECT_THAT(transcoder_.Print(summary),
+              Not(HasSubstr("unique_sessions_estimated")));
+  summary.set_unique_sessions_estimated(true);
+  EXPECT_THAT(
+      transcoder_.Print(summary),
+      HasSubstr(R"("unique_sessions":123456,"unique_sessions_estimated":true,)"
+                R"("add_to_cart_rate":0.0,)"));
+  // Set is set, even to false.
+  summary.set_unique_sessions_estimated(false);
+  EXPECT_THAT(transcoder_.Print(summary),
+              HasSubstr(R"("unique_sessions_estimated":false,)"));
 }
 
 TEST_F(JsonTranscoderTest, PrintsNonFiniteDoublesAsStrings) {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
@@ -50,6 +51,10 @@ ABSL_FLAG(int, metrics_port, 9100,
 ABSL_FLAG(std::string, static_dir, "",
           "Directory whose files are served for GET and HEAD of paths no API "
           "route claims (the dashboard's build); empty: none.");
+ABSL_FLAG(std::vector<std::string>, dashboard_api_origins, {},
+          "Origins of other gateways the dashboard may be pointed at with "
+          "?api= (\"https://host:8443\", comma-separated): its "
+          "Content-Security-Policy lets it connect only to these and its own.");
 ABSL_FLAG(int, tls_check_interval_ms, 10000,
           "How often the HTTPS listener looks for a renewed --tls_cert_file "
           "and --tls_key_file, which new connections then get.");
@@ -92,6 +97,7 @@ int main(int argc, char** argv) {
   options.static_accept_path = absl::GetFlag(FLAGS_bench_static_path);
   options.ingest_stream = absl::GetFlag(FLAGS_ingest_stream);
   options.static_dir = absl::GetFlag(FLAGS_static_dir);
+  options.dashboard_api_origins = absl::GetFlag(FLAGS_dashboard_api_origins);
   options.max_body_bytes = static_cast<size_t>(
       std::max<int64_t>(0, absl::GetFlag(FLAGS_max_body_bytes)));
   options.max_header_bytes = static_cast<size_t>(

@@ -1,6 +1,8 @@
 #include "gateway/rest_transcoder.h"
 
+#include <memory>
 #include <optional>
+#include <string>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -150,7 +152,10 @@ absl::Status RestTranscoder::FillRequest(const RouteMatch& match,
           absl::StrSplit(parameter, absl::MaxSplits('=', 1));
       const std::string key = PercentDecode(key_and_value.first, true);
       // The API key is a credential, not part of the request.
-      if (key == kApiKeyQueryParameter) continue;
+      // Credentials are not part of the request.
+      if (key == kApiKeyQueryParameter || key == kLinkTicketQueryParameter) {
+        continue;
+      }
       const absl::string_view top_level_key =
           absl::string_view(key).substr(0, key.find('.'));
       if (route.body_field != nullptr &&
@@ -206,6 +211,14 @@ RestResponse RestTranscoder::TranscodeResponse(const Route& route,
         status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
       error.headers.emplace_back("Retry-After",
                                  RetryAfterSeconds(RetryDelayOf(status)));
+    }
+    // A failure that carries an answer (an unhealthy Health) sends it.
+    if (std::optional<std::string> answer = MessageDetailOf(
+            status, route.response_prototype->GetDescriptor()->full_name())) {
+      std::unique_ptr<Message> answered(route.response_prototype->New());
+      if (answered->ParseFromString(*answer)) {
+        error.body = json_.Print(*answered);
+      }
     }
     return error;
   }

@@ -45,14 +45,16 @@ bool MatchesEntityTag(absl::string_view if_none_match, absl::string_view tag) {
 
 }  // namespace
 
-absl::StatusOr<StaticFiles> StaticFiles::Open(const std::string& root) {
+absl::StatusOr<StaticFiles> StaticFiles::Open(
+    const std::string& root,
+    std::vector<std::pair<std::string, std::string>> page_headers) {
   std::error_code error;
   fs::path canonical = fs::canonical(root, error);
   if (error || !fs::is_directory(canonical, error)) {
     return absl::InvalidArgumentError(
         absl::StrCat("static_dir: \"", root, "\" is not a directory"));
   }
-  return StaticFiles(std::move(canonical));
+  return StaticFiles(std::move(canonical), std::move(page_headers));
 }
 
 std::optional<fs::path> StaticFiles::Resolve(absl::string_view path) const {
@@ -101,6 +103,8 @@ std::optional<StaticResponse> StaticFiles::Respond(
   response.headers = {{"Cache-Control", std::string(CacheControl(relative))},
                       {"ETag", tag},
                       {"X-Content-Type-Options", "nosniff"}};
+  response.headers.insert(response.headers.end(), page_headers_.begin(),
+                          page_headers_.end());
   if (!if_none_match.empty() && MatchesEntityTag(if_none_match, tag)) {
     response.status = 304;
     return response;

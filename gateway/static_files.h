@@ -25,8 +25,11 @@ struct StaticResponse {
 // revalidated, or a browser would keep loading an old page's asset names.
 class StaticFiles {
  public:
-  // Fails unless `root` is a readable directory.
-  static absl::StatusOr<StaticFiles> Open(const std::string& root);
+  // Fails unless `root` is a readable directory. `page_headers` go out
+  // with every file (see page_security.h).
+  static absl::StatusOr<StaticFiles> Open(
+      const std::string& root,
+      std::vector<std::pair<std::string, std::string>> page_headers = {});
 
   // The answer for `method` on `path` (no query string), or nullopt when no
   // file is there, so that the caller answers as for any unknown path.
@@ -45,9 +48,12 @@ class StaticFiles {
   static absl::string_view CacheControl(absl::string_view relative_path);
 
  private:
-  explicit StaticFiles(std::filesystem::path root) : root_(std::move(root)) {}
+  StaticFiles(std::filesystem::path root,
+              std::vector<std::pair<std::string, std::string>> page_headers)
+      : root_(std::move(root)), page_headers_(std::move(page_headers)) {}
 
   std::filesystem::path root_;  // canonical
+  std::vector<std::pair<std::string, std::string>> page_headers_;
 };
 
 }  // namespace shopstream::gateway

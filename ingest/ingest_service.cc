@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/caller_status.h"
 #include "common/grpc_status.h"
 #include "common/metrics.h"
 #include "common/request_id.h"
@@ -153,7 +154,7 @@ class StreamEventsReactor final : public grpc::ServerReadReactor<v1::Event> {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     response_->set_rejected(response_->rejected() + 1);
     if (response_->rejections_size() < kMaxReportedRejections) {
-      Reject(response_->add_rejections(), index, why);
+      Reject(response_->add_rejections(), index, ForCaller(why, request_id_));
     }
   }
 
@@ -162,7 +163,7 @@ class StreamEventsReactor final : public grpc::ServerReadReactor<v1::Event> {
   bool FinishDue(grpc::Status* status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (!reading_done_ || chunks_in_flight_ > 0 || finished_) return false;
     finished_ = true;
-    *status = ToGrpcStatus(error_);
+    *status = ForCaller(ToGrpcStatus(error_), request_id_);
     return true;
   }
 
@@ -268,10 +269,22 @@ absl::StatusOr<std::string> IngestHandler::Authorize(
                                 requested_shop, cost);
 }
 
+namespace {
+
+IngestHandler::Done ToCaller(IngestHandler::Done done,
+                             const std::string& request_id) {
+  return [done = std::move(done), request_id](grpc::Status status) {
+    done(ForCaller(status, request_id));
+  };
+}
+
+}  // namespace
+
 void IngestHandler::Ingest(const v1::IngestRequest& request,
                            const Authorization& authorization,
                            std::string request_id, v1::IngestResponse* response,
                            Done done) {
+  done = ToCaller(std::move(done), request_id);
   if (!taking_) {
     done(ShuttingDown());
     return;
@@ -315,6 +328,7 @@ void IngestHandler::IngestBatch(const v1::IngestBatchRequest& request,
                                 const Authorization& authorization,
                                 std::string request_id,
                                 v1::IngestBatchResponse* response, Done done) {
+  done = ToCaller(std::move(done), request_id);
   if (!taking_) {
     done(ShuttingDown());
     return;
@@ -395,13 +409,12 @@ void IngestHandler::IngestBatch(const v1::IngestBatchRequest& request,
 }
 
 grpc::Status IngestHandler::Health(v1::HealthResponse* response) const {
-  // Healthy means events can be taken now, which needs the processor.
   if (!taking_) return ShuttingDown();
-  if (!publisher_->Ready()) {
-    return grpc::Status(grpc::StatusCode::UNAVAILABLE, "processor unavailable");
+  DependencyStates states = {{"processor", publisher_->Ready()}};
+  if (dependencies_ != nullptr) {
+    for (auto& state : dependencies_->States()) states.push_back(state);
   }
-  response->set_status("healthy");
-  return grpc::Status::OK;
+  return HealthAnswer(states, response);
 }
 
 grpc::ServerUnaryReactor* IngestService::Ingest(
@@ -431,7 +444,10 @@ grpc::ServerReadReactor<v1::Event>* IngestService::StreamEvents(
   IngestHandler::Authorization authorization =
       auth::AuthorizationOf(context->client_metadata());
   absl::StatusOr<std::string> shop = handler_->Authorize(authorization, "", 0);
-  if (!shop.ok()) return new RefusedStreamReactor(ToGrpcStatus(shop.status()));
+  if (!shop.ok()) {
+    return new RefusedStreamReactor(
+        ForCaller(ToGrpcStatus(shop.status()), RequestIdOf(*context)));
+  }
   return new StreamEventsReactor(handler_, *std::move(shop),
                                  std::move(authorization),
                                  RequestIdOf(*context), response);

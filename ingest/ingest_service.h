@@ -6,6 +6,7 @@
 #include <string>
 
 #include "auth/request_authorizer.h"
+#include "common/dependency_health.h"
 #include "common/event_validator.h"
 #include "ingest/event_publisher.h"
 #include "shopstream/v1/ingest.grpc.pb.h"
@@ -27,21 +28,32 @@ class IngestHandler {
   using Done = std::function<void(grpc::Status)>;
   using Authorization = std::optional<std::string>;
 
-  // A null authorizer means authentication is off.
+  // A null authorizer means authentication is off. `dependencies`, when
+  // set, are reported by Health beside the processor (PostgreSQL, which
+  // holds the API keys and where the events go).
   explicit IngestHandler(EventPublisher* publisher,
                          const auth::RequestAuthorizer* authorizer = nullptr,
-                         EventTimeWindow window = {})
-      : publisher_(publisher), authorizer_(authorizer), validator_(window) {}
+                         EventTimeWindow window = {},
+                         const DependencyHealth* dependencies = nullptr)
+      : publisher_(publisher),
+        authorizer_(authorizer),
+        validator_(window),
+        dependencies_(dependencies) {}
 
   // `authorization` is the call's "authorization" metadata; `request_id`
   // the caller's x-request-id (or empty), which travels with the events to
-  // the processor.
+  // the processor. Failures from below (the processor, PostgreSQL) reach
+  // the caller as a generic message with the request id (see
+  // common/caller_status.h).
   void Ingest(const v1::IngestRequest& request,
               const Authorization& authorization, std::string request_id,
               v1::IngestResponse* response, Done done);
   void IngestBatch(const v1::IngestBatchRequest& request,
                    const Authorization& authorization, std::string request_id,
                    v1::IngestBatchResponse* response, Done done);
+  // Healthy when events can be taken now: the processor is reachable and
+  // every dependency is up; UNAVAILABLE naming what is down (see
+  // common/dependency_health.h).
   grpc::Status Health(v1::HealthResponse* response) const;
 
   // Publishes valid events and counts what became of each in
@@ -68,6 +80,7 @@ class IngestHandler {
   EventPublisher* publisher_;
   const auth::RequestAuthorizer* authorizer_;
   EventValidator validator_;
+  const DependencyHealth* dependencies_;
   std::atomic<bool> taking_{true};
 };
 

@@ -473,7 +473,7 @@ TEST_F(IngestServiceTest, AfterStopTakingCallsAreRefusedAndStreamsEnd) {
   v1::IngestResponse resp;
   grpc::Status status = stub_->Ingest(&ctx, direct, &resp);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
-  EXPECT_THAT(status.error_message(), HasSubstr("shutting down"));
+  EXPECT_THAT(status.error_message(), HasSubstr("retry later"));
   grpc::ClientContext health_ctx;
   v1::HealthResponse health;
   EXPECT_EQ(

@@ -4,6 +4,7 @@
 
 #include "absl/flags/flag.h"
 #include "auth/service_auth.h"
+#include "common/dependency_health.h"
 #include "common/event_window_flags.h"
 #include "common/flags.h"
 #include "common/health_reporter.h"
@@ -19,6 +20,7 @@
 #include "ingest/processor_client.h"
 #include "ingest/processor_pool.h"
 #include "storage/pg_conninfo.h"
+#include "storage/pg_probe.h"
 
 ABSL_FLAG(std::string, ingest_address, "127.0.0.1:50051",
           "gRPC listen address of the ingest service.");
@@ -51,6 +53,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   shopstream::DeclareIngestMetrics();
+  shopstream::IngestOutstandingEventsLimit().Set(
+      static_cast<double>(absl::GetFlag(FLAGS_max_outstanding_events)));
 
   grpc::ChannelArguments args;
   // Notice a processor whose host vanished in seconds.
@@ -104,18 +108,24 @@ int main(int argc, char** argv) {
   }
   shopstream::ProcessorPool processors(std::move(members));
 
+  const std::string conninfo =
+      shopstream::WithNetworkTimeouts(absl::GetFlag(FLAGS_postgres));
   std::unique_ptr<shopstream::auth::ServiceAuth> auth =
-      shopstream::auth::ServiceAuth::FromFlags(
-          shopstream::WithNetworkTimeouts(absl::GetFlag(FLAGS_postgres)));
+      shopstream::auth::ServiceAuth::FromFlags(conninfo);
+  // The database of the API keys, and of the events the processor commits.
+  shopstream::PgProbe database(conninfo);
+  shopstream::DependencyHealth dependencies(
+      {{"postgres", [&database] { return database.Check(); }}});
   shopstream::IngestHandler handler(&processors, &auth->authorizer(),
-                                    shopstream::EventTimeWindowFromFlags());
+                                    shopstream::EventTimeWindowFromFlags(),
+                                    &dependencies);
   shopstream::IngestService service(&handler);
   shopstream::EventIngressService ingress(&handler, *std::move(gate));
   std::unique_ptr<grpc::Server> server = shopstream::StartGrpcServer(
       absl::GetFlag(FLAGS_ingest_address), {&service, &ingress});
   if (server == nullptr) return 1;
-  // Serving while events can be taken: a processor stream is open and
-  // shutdown has not begun.
+  // Serving while events can be taken: a processor stream is open,
+  // PostgreSQL answers and shutdown has not begun.
   shopstream::HealthReporter health(
       server.get(), {shopstream::v1::IngestService::service_full_name()},
       [&handler] {

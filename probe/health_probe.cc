@@ -67,31 +67,54 @@ absl::Status CheckHttpGet(const std::string& host_port_path,
   }
   const std::string host = authority.substr(0, colon);
   const std::string port = authority.substr(colon + 1);
-  try {
-    boost::asio::io_context io;
-    boost::asio::ip::tcp::resolver resolver(io);
-    beast::tcp_stream stream(io);
+  // Asynchronous, because beast's stream deadline bounds only asynchronous
+  // operations: a synchronous read waits forever on a hung server, whose
+  // connections the kernel still accepts.
+  boost::asio::io_context io;
+  beast::tcp_stream stream(io);
+  http::request<http::empty_body> request(http::verb::get, path, 11);
+  request.set(http::field::host, authority);
+  beast::flat_buffer buffer;
+  http::response<http::string_body> response;
+  beast::error_code failure;
+  boost::asio::ip::tcp::resolver resolver(io);
+  const auto endpoints = resolver.resolve(host, port, failure);
+  if (!failure) {
     stream.expires_after(absl::ToChronoMilliseconds(timeout));
-    stream.connect(resolver.resolve(host, port));
-    http::request<http::empty_body> request(http::verb::get, path, 11);
-    request.set(http::field::host, authority);
-    http::write(stream, request);
-    beast::flat_buffer buffer;
-    http::response<http::string_body> response;
-    http::read(stream, buffer, response);
-    beast::error_code ignored;
-    stream.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both,
-                             ignored);
-    const unsigned code = response.result_int();
-    if (code < 200 || code >= 300) {
-      return absl::UnavailableError(absl::StrCat(
-          "GET ", host_port_path, ": HTTP ", code, " ", response.body()));
-    }
-    return absl::OkStatus();
-  } catch (const boost::system::system_error& e) {
-    return absl::UnavailableError(
-        absl::StrCat("GET ", host_port_path, ": ", e.what()));
+    stream.async_connect(endpoints, [&](beast::error_code ec, const auto&) {
+      if (ec) {
+        failure = ec;
+        return;
+      }
+      http::async_write(stream, request, [&](beast::error_code ec, size_t) {
+        if (ec) {
+          failure = ec;
+          return;
+        }
+        http::async_read(stream, buffer, response,
+                         [&](beast::error_code ec, size_t) { failure = ec; });
+      });
+    });
+    io.run();
   }
+  if (failure == beast::error::timeout) {
+    return absl::UnavailableError(absl::StrCat("GET ", host_port_path,
+                                               ": no answer within ",
+                                               absl::FormatDuration(timeout)));
+  }
+  if (failure) {
+    return absl::UnavailableError(
+        absl::StrCat("GET ", host_port_path, ": ", failure.message()));
+  }
+  beast::error_code ignored;
+  stream.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both,
+                           ignored);
+  const unsigned code = response.result_int();
+  if (code < 200 || code >= 300) {
+    return absl::UnavailableError(absl::StrCat(
+        "GET ", host_port_path, ": HTTP ", code, " ", response.body()));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace shopstream::probe

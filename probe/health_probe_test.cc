@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <memory>
 #include <sstream>
 #include <thread>
@@ -269,6 +270,29 @@ TEST(HttpProbeTest, ClosedPortIsUnhealthy) {
   }
   EXPECT_EQ(CheckHttpGet(url, absl::Seconds(1)).code(),
             absl::StatusCode::kUnavailable);
+}
+
+TEST(HttpProbeTest, SilentServerIsUnhealthyAtTheDeadline) {
+  // As a hung gateway: the kernel completes the connection, nobody answers.
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor acceptor(
+      io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  const std::string url =
+      absl::StrCat("127.0.0.1:", acceptor.local_endpoint().port(), "/healthz");
+  std::future<absl::Status> probed = std::async(std::launch::async, [&url] {
+    return CheckHttpGet(url, absl::Milliseconds(200));
+  });
+  // Ends the test should the probe wait for an answer forever: the closed
+  // connection ends that wait, with another error than the deadline's.
+  if (probed.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
+    boost::asio::ip::tcp::socket waiting(io);
+    boost::system::error_code ignored;
+    acceptor.accept(waiting, ignored);
+    waiting.close(ignored);
+  }
+  const absl::Status status = probed.get();
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(status.message(), HasSubstr("no answer within 200ms"));
 }
 
 TEST(HttpProbeTest, MalformedAddressNamesTheFlag) {

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "absl/time/clock.h"
 #include "common/metrics.h"
 
 namespace shopstream {
@@ -15,7 +14,7 @@ absl::Status EventBatcher::Submit(Submission submission) {
     return absl::ResourceExhaustedError(
         "processor queue is full; retry after a pause");
   }
-  submission.arrived = absl::Now();
+  submission.arrived = clock_.Now();
   pending_events_ += n;
   ProcessorPendingEvents().Set(static_cast<double>(pending_events_));
   std::deque<Submission>& queue = submission.request.bulk() ? bulk_ : single_;
@@ -56,7 +55,7 @@ BatchCut EventBatcher::CutReason() const {
 bool EventBatcher::BatchDue() const {
   if (Empty()) return closed_;
   return closed_ || pending_events_ >= SizeThreshold() ||
-         absl::Now() - OldestArrival() >= MaxWait();
+         clock_.Now() - OldestArrival() >= MaxWait();
 }
 
 void EventBatcher::TakeFrom(std::deque<Submission>& queue, int limit,
@@ -88,8 +87,8 @@ std::vector<Submission> EventBatcher::NextBatch() {
       EventBatcher* batcher;
       int committing;
     } watch{this, committing_};
-    const absl::Duration wait = OldestArrival() + MaxWait() - absl::Now();
-    mu_.AwaitWithTimeout(
+    clock_.AwaitWithDeadline(
+        mu_,
         absl::Condition(
             +[](Watch* w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(w->batcher->mu_) {
               const EventBatcher& b = *w->batcher;
@@ -97,8 +96,18 @@ std::vector<Submission> EventBatcher::NextBatch() {
                      b.pending_events_ >= b.SizeThreshold();
             },
             &watch),
-        std::max(wait, absl::ZeroDuration()));
+        OldestArrival() + MaxWait());
   }
+  return CutBatch();
+}
+
+std::vector<Submission> EventBatcher::TryNextBatch() {
+  absl::MutexLock lock(&mu_);
+  if (!BatchDue()) return {};
+  return CutBatch();
+}
+
+std::vector<Submission> EventBatcher::CutBatch() {
   const BatchCut cut = CutReason();
   std::vector<Submission> batch;
   int events = 0;

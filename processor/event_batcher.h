@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/clock.h"
 #include "common/event_outcome.h"
 #include "shopstream/internal/v1/pipeline.pb.h"
 
@@ -52,7 +53,8 @@ struct BatchPolicy {
 // steady flood of them cannot starve a bulk load.
 class EventBatcher {
  public:
-  explicit EventBatcher(BatchPolicy policy) : policy_(policy) {}
+  explicit EventBatcher(BatchPolicy policy, const Clock& clock = Clock::Real())
+      : policy_(policy), clock_(clock) {}
 
   // RESOURCE_EXHAUSTED when too much waits already; UNAVAILABLE once closed.
   absl::Status Submit(Submission submission);
@@ -61,6 +63,8 @@ class EventBatcher {
   // drained. Every non-empty batch must be followed by BatchDone once it is
   // committed or answered.
   std::vector<Submission> NextBatch();
+  // The batch that is due now, without waiting; empty when none is.
+  std::vector<Submission> TryNextBatch();
   void BatchDone();
 
   // Wakes every NextBatch: what waits is handed out without further delay.
@@ -83,8 +87,11 @@ class EventBatcher {
   // stays within `limit` (a first submission goes alone if larger).
   static void TakeFrom(std::deque<Submission>& queue, int limit,
                        std::vector<Submission>& batch, int& events);
+  // Hands out the waiting submissions as a batch (BatchDue holds).
+  std::vector<Submission> CutBatch() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const BatchPolicy policy_;
+  const Clock& clock_;
   mutable absl::Mutex mu_;
   std::deque<Submission> single_ ABSL_GUARDED_BY(mu_);
   std::deque<Submission> bulk_ ABSL_GUARDED_BY(mu_);

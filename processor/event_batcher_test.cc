@@ -1,9 +1,9 @@
 #include "processor/event_batcher.h"
 
-#include <atomic>
 #include <future>
 #include <thread>
 
+#include "common/clock.h"
 #include "common/metrics.h"
 #include "gtest/gtest.h"
 
@@ -62,14 +62,19 @@ TEST(EventBatcherTest, CutsAtMaxEventsWithoutSplittingSubmissions) {
 double Cuts(BatchCut cut) { return ProcessorBatches(cut).Value(); }
 
 TEST(EventBatcherTest, HandsOutALoneSubmissionOnceItHasWaited) {
+  FakeClock clock;
   EventBatcher batcher({.max_batch_events = 1000,
                         .max_wait = absl::Milliseconds(5),
-                        .max_pending_events = 1000});
+                        .max_pending_events = 1000},
+                       clock);
   const double waited = Cuts(BatchCut::kWait);
   ASSERT_TRUE(batcher.Submit(WithEvents(1)).ok());
-  // Returns only because max_wait passed: nothing else would cut a batch.
-  auto batch = batcher.NextBatch();
-  EXPECT_EQ(EventsIn(batch), 1);
+  EXPECT_TRUE(batcher.TryNextBatch().empty());
+  clock.Advance(absl::Milliseconds(4));
+  EXPECT_TRUE(batcher.TryNextBatch().empty());
+  // Due only because max_wait passed: nothing else would cut a batch.
+  clock.Advance(absl::Milliseconds(1));
+  EXPECT_EQ(EventsIn(batcher.TryNextBatch()), 1);
   EXPECT_EQ(Cuts(BatchCut::kWait), waited + 1);
 }
 
@@ -105,75 +110,84 @@ TEST(EventBatcherTest, BulkAloneFillsWholeBatches) {
   EXPECT_EQ(Shape(batcher.NextBatch()), "b5 b5");
 }
 
-// NextBatch on another thread; a batch that never comes fails the test
-// instead of hanging it.
-std::vector<Submission> NextBatchWithin(EventBatcher& batcher,
-                                        std::chrono::seconds limit) {
-  auto next =
-      std::async(std::launch::async, [&] { return batcher.NextBatch(); });
-  if (next.wait_for(limit) != std::future_status::ready) {
-    batcher.Close();  // lets the waiting call return before the test fails
-    ADD_FAILURE() << "no batch within " << limit.count() << " s";
-  }
-  return next.get();
+TEST(EventBatcherTest, NextBatchWaitsUntilTheOldestHasWaited) {
+  FakeClock clock;
+  EventBatcher batcher({.max_batch_events = 1000,
+                        .max_wait = absl::Milliseconds(5),
+                        .max_pending_events = 1000},
+                       clock);
+  ASSERT_TRUE(batcher.Submit(WithEvents(3)).ok());
+  auto next = std::async(std::launch::async,
+                         [&] { return EventsIn(batcher.NextBatch()); });
+  clock.Advance(absl::Milliseconds(5));
+  ASSERT_EQ(next.wait_for(std::chrono::seconds(10)), std::future_status::ready)
+      << "NextBatch did not follow the clock";
+  EXPECT_EQ(next.get(), 3);
 }
 
 TEST(EventBatcherTest, ASmallBatchWaitsForTheCommitInProgress) {
+  FakeClock clock;
   EventBatcher batcher({.max_batch_events = 1000,
                         .max_wait = absl::Milliseconds(1),
                         .overlap_min_events = 100,
                         .max_wait_behind_commit = absl::Hours(1),
-                        .max_pending_events = 1000});
+                        .max_pending_events = 1000},
+                       clock);
   const double waited = Cuts(BatchCut::kWait);
   ASSERT_TRUE(batcher.Submit(WithEvents(1)).ok());
-  ASSERT_EQ(EventsIn(batcher.NextBatch()), 1);  // now being committed
+  clock.Advance(absl::Milliseconds(1));
+  ASSERT_EQ(EventsIn(batcher.TryNextBatch()), 1);  // now being committed
   ASSERT_TRUE(batcher.Submit(WithEvents(2)).ok());
-  std::atomic<bool> first_done = false;
-  std::thread committer([&] {
-    // Long past max_wait: a second writer would have taken the events.
-    absl::SleepFor(absl::Milliseconds(50));
-    first_done = true;
-    batcher.BatchDone();
-  });
-  auto second = NextBatchWithin(batcher, std::chrono::seconds(10));
-  EXPECT_TRUE(first_done) << "a small batch went beside the running commit";
-  EXPECT_EQ(EventsIn(second), 2);
+  // Long past max_wait: a second writer would have taken the events.
+  clock.Advance(absl::Milliseconds(50));
+  EXPECT_TRUE(batcher.TryNextBatch().empty())
+      << "a small batch went beside the running commit";
+  batcher.BatchDone();
+  EXPECT_EQ(EventsIn(batcher.TryNextBatch()), 2);
   // Both went on max_wait: the second once the commit ahead of it ended.
   EXPECT_EQ(Cuts(BatchCut::kWait) - waited, 2);
-  committer.join();
 }
 
 TEST(EventBatcherTest, ABigBatchGoesBesideTheCommitInProgress) {
+  FakeClock clock;
   EventBatcher batcher({.max_batch_events = 10,
                         .max_wait = absl::Hours(1),
                         .overlap_min_events = 4,
                         .max_wait_behind_commit = absl::Hours(1),
-                        .max_pending_events = 1000});
+                        .max_pending_events = 1000},
+                       clock);
   const double full = Cuts(BatchCut::kSize);
   const double overlapping = Cuts(BatchCut::kOverlap);
   ASSERT_TRUE(batcher.Submit(Bulk(10)).ok());
-  ASSERT_EQ(EventsIn(batcher.NextBatch()), 10);  // being committed
+  ASSERT_EQ(EventsIn(batcher.TryNextBatch()), 10);  // being committed
   ASSERT_TRUE(batcher.Submit(Bulk(3)).ok());
+  EXPECT_TRUE(batcher.TryNextBatch().empty());
   ASSERT_TRUE(batcher.Submit(Bulk(3)).ok());
   // 6 events: past overlap_min_events, so no wait for BatchDone.
-  EXPECT_EQ(Shape(NextBatchWithin(batcher, std::chrono::seconds(10))), "b3 b3");
+  EXPECT_EQ(Shape(batcher.TryNextBatch()), "b3 b3");
   EXPECT_EQ(Cuts(BatchCut::kSize) - full, 1);
   EXPECT_EQ(Cuts(BatchCut::kOverlap) - overlapping, 1);
 }
 
 TEST(EventBatcherTest, WaitingBehindACommitIsBounded) {
+  FakeClock clock;
   EventBatcher batcher({.max_batch_events = 1000,
                         .max_wait = absl::Milliseconds(1),
                         .overlap_min_events = 100,
                         .max_wait_behind_commit = absl::Milliseconds(5),
-                        .max_pending_events = 1000});
+                        .max_pending_events = 1000},
+                       clock);
   ASSERT_TRUE(batcher.Submit(WithEvents(1)).ok());
-  ASSERT_EQ(EventsIn(batcher.NextBatch()), 1);
+  clock.Advance(absl::Milliseconds(1));
+  ASSERT_EQ(EventsIn(batcher.TryNextBatch()), 1);
   // The first batch's commit never finishes (a writer stuck in retries):
   // the next one still goes once it has waited max_wait_behind_commit.
   const double bounded = Cuts(BatchCut::kWaitBehindCommit);
   ASSERT_TRUE(batcher.Submit(WithEvents(1)).ok());
-  EXPECT_EQ(EventsIn(NextBatchWithin(batcher, std::chrono::seconds(10))), 1);
+  clock.Advance(absl::Milliseconds(4));
+  EXPECT_TRUE(batcher.TryNextBatch().empty());
+  clock.Advance(absl::Milliseconds(1));
+  EXPECT_EQ(EventsIn(batcher.TryNextBatch()), 1);
   EXPECT_EQ(Cuts(BatchCut::kWaitBehindCommit) - bounded, 1);
 }
 

@@ -89,6 +89,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   shopstream::DeclareProcessorMetrics();
+  shopstream::ProcessorPendingEventsLimit().Set(
+      static_cast<double>(absl::GetFlag(FLAGS_max_pending_events)));
   shopstream::DeclarePostgresMetrics();
   shopstream::DeclareRollupMetrics();
 

@@ -1,6 +1,9 @@
 #include "query/analytics_service.h"
 
+#include "common/caller_status.h"
 #include "common/grpc_status.h"
+#include "common/request_id.h"
+#include "google/protobuf/util/time_util.h"
 #include "query/analytics_requests.h"
 #include "query/csv_export.h"
 
@@ -10,9 +13,15 @@ namespace {
 // What a caller refused for a full queue is told to wait.
 constexpr absl::Duration kBusyRetryDelay = absl::Seconds(1);
 
+grpc::Status ToCaller(const grpc::ServerContextBase& context,
+                      const absl::Status& status) {
+  return ForCaller(ToGrpcStatus(status), RequestIdOf(context));
+}
+
 template <typename T>
-grpc::Status Answer(absl::StatusOr<T> result, T* response) {
-  if (!result.ok()) return ToGrpcStatus(result.status());
+grpc::Status Answer(const grpc::ServerContextBase& context,
+                    absl::StatusOr<T> result, T* response) {
+  if (!result.ok()) return ToCaller(context, result.status());
   *response = std::move(*result);
   return grpc::Status::OK;
 }
@@ -22,26 +31,42 @@ grpc::Status Answer(absl::StatusOr<T> result, T* response) {
 AnalyticsService::AnalyticsService(const AnalyticsQueries* queries,
                                    BlockingWorkPool* pool,
                                    WatchOptions watch_options,
-                                   const auth::RequestAuthorizer* authorizer)
+                                   const auth::RequestAuthorizer* authorizer,
+                                   const DependencyHealth* dependencies)
     : queries_(queries),
       pool_(pool),
       authorizer_(authorizer),
+      dependencies_(dependencies),
       watchers_(
-          [this](const v1::GetSummaryRequest& request) {
-            return Summarize(request);
+          [this](const v1::GetSummaryRequest& request)
+              -> absl::StatusOr<v1::Summary> {
+            absl::StatusOr<v1::Summary> summary = Summarize(request);
+            // One computation may serve many streams: it gets an id of
+            // its own.
+            if (!summary.ok()) return ForCaller(summary.status(), "");
+            return summary;
           },
           watch_options) {}
 
 template <typename Request>
+absl::StatusOr<auth::Caller> AnalyticsService::Authenticate(
+    const grpc::ServerContextBase& context, const Request& request,
+    auth::Credentials accepted) const {
+  if (authorizer_ == nullptr) return auth::Caller{.shop_id = request.shop_id()};
+  return authorizer_->AuthorizeCaller(
+      auth::AuthorizationOf(context.client_metadata()), auth::Scope::kRead,
+      request.shop_id(), /*cost=*/1, accepted);
+}
+
+template <typename Request>
 absl::StatusOr<Request> AnalyticsService::Authorized(
-    const grpc::ServerContextBase& context, const Request& request) const {
-  if (authorizer_ == nullptr) return request;
-  absl::StatusOr<std::string> shop =
-      authorizer_->Authorize(auth::AuthorizationOf(context.client_metadata()),
-                             auth::Scope::kRead, request.shop_id());
-  if (!shop.ok()) return shop.status();
+    const grpc::ServerContextBase& context, const Request& request,
+    auth::Credentials accepted) const {
+  absl::StatusOr<auth::Caller> caller =
+      Authenticate(context, request, accepted);
+  if (!caller.ok()) return caller.status();
   Request authorized = request;
-  authorized.set_shop_id(*std::move(shop));
+  authorized.set_shop_id(std::move(caller->shop_id));
   return authorized;
 }
 
@@ -77,8 +102,8 @@ grpc::ServerUnaryReactor* AnalyticsService::GetSummary(
     v1::Summary* response) {
   return OnPool(context, [this, context, request, response] {
     auto authorized = Authorized(*context, *request);
-    if (!authorized.ok()) return ToGrpcStatus(authorized.status());
-    return Answer(Summarize(*authorized), response);
+    if (!authorized.ok()) return ToCaller(*context, authorized.status());
+    return Answer(*context, Summarize(*authorized), response);
   });
 }
 
@@ -87,8 +112,8 @@ grpc::ServerUnaryReactor* AnalyticsService::GetTimeSeries(
     const v1::GetTimeSeriesRequest* request, v1::TimeSeries* response) {
   return OnPool(context, [this, context, request, response] {
     auto authorized = Authorized(*context, *request);
-    if (!authorized.ok()) return ToGrpcStatus(authorized.status());
-    return Answer(queries_->TimeSeries(*authorized), response);
+    if (!authorized.ok()) return ToCaller(*context, authorized.status());
+    return Answer(*context, queries_->TimeSeries(*authorized), response);
   });
 }
 
@@ -97,8 +122,8 @@ grpc::ServerUnaryReactor* AnalyticsService::GetTopProducts(
     const v1::GetTopProductsRequest* request, v1::TopProducts* response) {
   return OnPool(context, [this, context, request, response] {
     auto authorized = Authorized(*context, *request);
-    if (!authorized.ok()) return ToGrpcStatus(authorized.status());
-    return Answer(queries_->TopProducts(*authorized), response);
+    if (!authorized.ok()) return ToCaller(*context, authorized.status());
+    return Answer(*context, queries_->TopProducts(*authorized), response);
   });
 }
 
@@ -107,8 +132,8 @@ grpc::ServerUnaryReactor* AnalyticsService::GetFunnel(
     v1::Funnel* response) {
   return OnPool(context, [this, context, request, response] {
     auto authorized = Authorized(*context, *request);
-    if (!authorized.ok()) return ToGrpcStatus(authorized.status());
-    return Answer(queries_->Funnel(*authorized), response);
+    if (!authorized.ok()) return ToCaller(*context, authorized.status());
+    return Answer(*context, queries_->Funnel(*authorized), response);
   });
 }
 
@@ -117,8 +142,8 @@ grpc::ServerUnaryReactor* AnalyticsService::ListEvents(
     v1::ListEventsResponse* response) {
   return OnPool(context, [this, context, request, response] {
     auto authorized = Authorized(*context, *request);
-    if (!authorized.ok()) return ToGrpcStatus(authorized.status());
-    return Answer(queries_->ListEvents(*authorized), response);
+    if (!authorized.ok()) return ToCaller(*context, authorized.status());
+    return Answer(*context, queries_->ListEvents(*authorized), response);
   });
 }
 
@@ -128,10 +153,11 @@ grpc::ServerUnaryReactor* AnalyticsService::ExportTimeSeries(
     grpc::CallbackServerContext* context,
     const v1::GetTimeSeriesRequest* request, google::api::HttpBody* response) {
   return OnPool(context, [this, context, request, response] {
-    auto authorized = Authorized(*context, *request);
-    if (!authorized.ok()) return ToGrpcStatus(authorized.status());
+    auto authorized =
+        Authorized(*context, *request, auth::Credentials::kApiKeyOrLinkTicket);
+    if (!authorized.ok()) return ToCaller(*context, authorized.status());
     absl::StatusOr<v1::TimeSeries> series = queries_->TimeSeries(*authorized);
-    if (!series.ok()) return ToGrpcStatus(series.status());
+    if (!series.ok()) return ToCaller(*context, series.status());
     response->set_content_type(kCsvContentType);
     response->set_data(TimeSeriesCsv(*series));
     return grpc::Status::OK;
@@ -142,10 +168,11 @@ grpc::ServerUnaryReactor* AnalyticsService::ExportTopProducts(
     grpc::CallbackServerContext* context,
     const v1::GetTopProductsRequest* request, google::api::HttpBody* response) {
   return OnPool(context, [this, context, request, response] {
-    auto authorized = Authorized(*context, *request);
-    if (!authorized.ok()) return ToGrpcStatus(authorized.status());
+    auto authorized =
+        Authorized(*context, *request, auth::Credentials::kApiKeyOrLinkTicket);
+    if (!authorized.ok()) return ToCaller(*context, authorized.status());
     absl::StatusOr<v1::TopProducts> top = queries_->TopProducts(*authorized);
-    if (!top.ok()) return ToGrpcStatus(top.status());
+    if (!top.ok()) return ToCaller(*context, top.status());
     response->set_content_type(kCsvContentType);
     response->set_data(TopProductsCsv(*top));
     return grpc::Status::OK;
@@ -155,39 +182,69 @@ grpc::ServerUnaryReactor* AnalyticsService::ExportTopProducts(
 grpc::ServerWriteReactor<v1::Summary>* AnalyticsService::WatchSummary(
     grpc::CallbackServerContext* context,
     const v1::GetSummaryRequest* request) {
-  auto authorized = Authorized(*context, *request);
-  if (!authorized.ok()) {
-    return SummaryWatchers::Refuse(ToGrpcStatus(authorized.status()));
+  absl::StatusOr<auth::Caller> caller =
+      Authenticate(*context, *request, auth::Credentials::kApiKeyOrLinkTicket);
+  if (!caller.ok()) {
+    return SummaryWatchers::Refuse(ToCaller(*context, caller.status()));
   }
+  v1::GetSummaryRequest authorized = *request;
+  authorized.set_shop_id(caller->shop_id);
   // Bad input is refused before a stream exists, as GetSummary refuses it.
   if (auto range =
-          CheckScope(authorized->shop_id(), /*required=*/false,
-                     authorized->has_from() ? &authorized->from() : nullptr,
-                     authorized->has_to() ? &authorized->to() : nullptr);
+          CheckScope(authorized.shop_id(), /*required=*/false,
+                     authorized.has_from() ? &authorized.from() : nullptr,
+                     authorized.has_to() ? &authorized.to() : nullptr);
       !range.ok()) {
-    return SummaryWatchers::Refuse(ToGrpcStatus(range.status()));
+    return SummaryWatchers::Refuse(ToCaller(*context, range.status()));
   }
-  if (authorizer_ == nullptr) return watchers_.Watch(*authorized);
-  // The key is checked again before every push (free of charge, and from
-  // the verifier's cache, so at most once per lookup TTL from PostgreSQL):
-  // a revoked key stops receiving within that TTL.
-  return watchers_.Watch(
-      *authorized,
-      [authorizer = authorizer_,
-       authorization = auth::AuthorizationOf(context->client_metadata()),
-       shop = authorized->shop_id()] {
-        return authorizer
-            ->Authorize(authorization, auth::Scope::kRead, shop, /*cost=*/0)
-            .status();
-      });
+  if (authorizer_ == nullptr) return watchers_.Watch(authorized);
+  // The key (a ticket's too: the ticket itself was good once, to open the
+  // stream, and counts against its key's share of streams) is checked again
+  // before every push, free of charge and from the verifier's cache, so at
+  // most once per lookup TTL from PostgreSQL: a revoked key stops receiving
+  // within that TTL.
+  return watchers_.Watch(authorized, caller->key_id,
+                         [authorizer = authorizer_, caller = *caller,
+                          request_id = RequestIdOf(*context)] {
+                           return ForCaller(authorizer->Recheck(caller),
+                                            request_id);
+                         });
+}
+
+grpc::ServerUnaryReactor* AnalyticsService::CreateLinkTicket(
+    grpc::CallbackServerContext* context,
+    const v1::CreateLinkTicketRequest* request, v1::LinkTicket* response) {
+  // On the pool: the key may have to be looked up in PostgreSQL.
+  return OnPool(context, [this, context, request, response] {
+    // A ticket cannot make another: it would outlive its own lifetime.
+    absl::StatusOr<auth::Caller> caller =
+        Authenticate(*context, *request, auth::Credentials::kApiKey);
+    if (!caller.ok()) return ToCaller(*context, caller.status());
+    if (authorizer_ == nullptr) {
+      response->set_shop_id(caller->shop_id);
+      return grpc::Status::OK;
+    }
+    absl::StatusOr<auth::IssuedTicket> ticket =
+        authorizer_->IssueLinkTicket(*caller);
+    if (!ticket.ok()) return ToCaller(*context, ticket.status());
+    response->set_ticket(ticket->text);
+    response->set_shop_id(ticket->shop_id);
+    *response->mutable_expire_time() =
+        google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
+            absl::ToUnixMicros(ticket->expires));
+    return grpc::Status::OK;
+  });
 }
 
 grpc::ServerUnaryReactor* AnalyticsService::Health(
-    grpc::CallbackServerContext* context, const v1::HealthRequest* request,
+    grpc::CallbackServerContext* context, const v1::HealthRequest* /*request*/,
     v1::HealthResponse* response) {
-  response->set_status("healthy");
+  // The states are a lookup (DependencyHealth checks on its own thread):
+  // answered on gRPC's thread.
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(grpc::Status::OK);
+  reactor->Finish(HealthAnswer(
+      dependencies_ != nullptr ? dependencies_->States() : DependencyStates(),
+      response));
   return reactor;
 }
 

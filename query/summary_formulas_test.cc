@@ -57,6 +57,18 @@ TEST(SummaryFormulasTest, EmptySummaryIsZerosWithoutTopProduct) {
   EXPECT_DOUBLE_EQ(s.max_purchase_value(), 0);
   EXPECT_DOUBLE_EQ(s.min_purchase_value(), 0);
   EXPECT_FALSE(s.has_top_product_id());
+  EXPECT_FALSE(s.has_unique_sessions_estimated());
+}
+
+TEST(SummaryFormulasTest, SaysSoOnlyWhenUniqueSessionsAreAnEstimate) {
+  SummaryCounts c;
+  c.unique_sessions = 41200;
+  EXPECT_FALSE(BuildSummary(c).has_unique_sessions_estimated());
+  c.unique_sessions_estimated = true;
+  const v1::Summary s = BuildSummary(c);
+  EXPECT_EQ(s.unique_sessions(), 41200);
+  EXPECT_TRUE(s.has_unique_sessions_estimated());
+  EXPECT_TRUE(s.unique_sessions_estimated());
 }
 
 }  // namespace

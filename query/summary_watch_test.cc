@@ -1,12 +1,21 @@
 // WatchSummary against a real PostgreSQL: the processor's BatchWriter
 // stores events and announces them, the CommitListener hears it, and a real
-// gRPC client sees the pushes.
+// gRPC client sees the pushes. Its limits: of the whole service, of one
+// shop, and of one API key.
 #include <grpcpp/grpcpp.h>
 
+#include <map>
 #include <memory>
+#include <optional>
 #include <pqxx/pqxx>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "auth/api_key.h"
+#include "auth/api_key_verifier.h"
+#include "auth/request_authorizer.h"
 #include "gtest/gtest.h"
 #include "processor/batch_writer.h"
 #include "query/analytics_service.h"
@@ -26,12 +35,19 @@ constexpr auto kDeadline = std::chrono::seconds(30);
 class SummaryWatchTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(SchemaMigrator().Apply(db_.conninfo()).ok());
     WatchOptions options;
     options.max_watchers = 3;
     options.max_watchers_per_shop = 2;
     options.min_interval = absl::Milliseconds(50);
-    service_ = std::make_unique<AnalyticsService>(&queries_, &work_, options);
+    StartService(options);
+  }
+
+  // A null authorizer: authentication off.
+  void StartService(const WatchOptions& options,
+                    const auth::RequestAuthorizer* authorizer = nullptr) {
+    ASSERT_TRUE(SchemaMigrator().Apply(db_.conninfo()).ok());
+    service_ = std::make_unique<AnalyticsService>(&queries_, &work_, options,
+                                                  authorizer);
     listener_ = std::make_unique<CommitListener>(
         db_.conninfo(),
         [this](const std::vector<std::string>& shops) {
@@ -76,9 +92,14 @@ class SummaryWatchTest : public ::testing::Test {
     grpc::ClientContext context;
     std::unique_ptr<grpc::ClientReader<v1::Summary>> reader;
   };
-  std::unique_ptr<Watcher> Watch(const std::string& shop) {
+  std::unique_ptr<Watcher> Watch(const std::string& shop,
+                                 const std::string& key = "") {
     auto watcher = std::make_unique<Watcher>();
     watcher->context.set_deadline(std::chrono::system_clock::now() + kDeadline);
+    if (!key.empty()) {
+      watcher->context.AddMetadata(auth::kAuthorizationMetadata,
+                                   "Bearer " + key);
+    }
     v1::GetSummaryRequest request;
     request.set_shop_id(shop);
     watcher->reader = stub_->WatchSummary(&watcher->context, request);
@@ -175,6 +196,75 @@ TEST_F(SummaryWatchTest, RefusesWatchersPastTheLimitsAndFreesSlotsOnCancel) {
   EXPECT_EQ(first->reader->Finish().error_code(), grpc::StatusCode::CANCELLED);
   ASSERT_TRUE(WaitForWatchers(2));
   auto again = Watch("shop");
+  EXPECT_TRUE(again->reader->Read(&summary));
+}
+
+// With authentication on, read keys held in memory instead of the store.
+class KeyedSummaryWatchTest : public SummaryWatchTest {
+ protected:
+  void SetUp() override {
+    WatchOptions options;  // the service's limits: 10 of a key, 100 of a shop
+    options.min_interval = absl::Milliseconds(50);
+    StartService(options, &authorizer_);
+  }
+
+  // A new read key of `shop`.
+  std::string AddKey(const std::string& shop) {
+    auth::NewApiKey key = auth::GenerateApiKey();
+    auth::ApiKeyRecord record;
+    record.key_id = key.parts.key_id;
+    record.shop_id = shop;
+    record.scope = auth::Scope::kRead;
+    record.secret_sha256 = auth::HashSecret(key.parts.secret);
+    absl::MutexLock lock(&keys_mu_);
+    keys_[record.key_id] = record;
+    return key.text;
+  }
+
+  absl::Mutex keys_mu_;
+  std::map<std::string, auth::ApiKeyRecord> keys_ ABSL_GUARDED_BY(keys_mu_);
+  auth::ApiKeyVerifier verifier_{
+      [this](const std::string& key_id)
+          -> absl::StatusOr<std::optional<auth::ApiKeyRecord>> {
+        absl::MutexLock lock(&keys_mu_);
+        auto it = keys_.find(key_id);
+        if (it == keys_.end()) return std::nullopt;
+        return it->second;
+      },
+      auth::VerifierOptions{}};
+  auth::RequestAuthorizer authorizer_{&verifier_};
+};
+
+TEST_F(KeyedSummaryWatchTest, OneKeyHoldsAtMostItsShareOfTheShopsWatchers) {
+  const std::string key_a = AddKey("shop");
+  const std::string key_b = AddKey("shop");
+  v1::Summary summary;
+  std::vector<std::unique_ptr<Watcher>> of_a;
+  for (int i = 0; i < 10; ++i) {
+    of_a.push_back(Watch("shop", key_a));
+    ASSERT_TRUE(of_a.back()->reader->Read(&summary)) << "watcher " << i + 1;
+  }
+
+  auto eleventh = Watch("shop", key_a);
+  EXPECT_FALSE(eleventh->reader->Read(&summary));
+  const grpc::Status refused = eleventh->reader->Finish();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(refused.error_message(),
+            absl::StrCat("at most 10 summary watchers of API key ",
+                         auth::ParseApiKey(key_a)->key_id,
+                         " at a time; try again later"));
+  // The shop has slots left, and another of its keys gets one.
+  auto of_b = Watch("shop", key_b);
+  EXPECT_TRUE(of_b->reader->Read(&summary));
+
+  // A cancelled stream gives the key its slot back.
+  of_a.front()->context.TryCancel();
+  while (of_a.front()->reader->Read(&summary)) {
+  }
+  EXPECT_EQ(of_a.front()->reader->Finish().error_code(),
+            grpc::StatusCode::CANCELLED);
+  ASSERT_TRUE(WaitForWatchers(10));
+  auto again = Watch("shop", key_a);
   EXPECT_TRUE(again->reader->Read(&summary));
 }
 

@@ -34,10 +34,11 @@ class SummaryWatchers::WatchStream
     : public grpc::ServerWriteReactor<v1::Summary> {
  public:
   WatchStream(SummaryWatchers* owner, v1::GetSummaryRequest request,
-              StillAllowed still_allowed)
+              std::string key_id, StillAllowed still_allowed)
       : owner_(owner),
         request_(std::move(request)),
         request_key_(request_.SerializeAsString()),
+        key_id_(std::move(key_id)),
         still_allowed_(std::move(still_allowed)) {}
 
   void OnWriteDone(bool ok) override {
@@ -77,6 +78,7 @@ class SummaryWatchers::WatchStream
   SummaryWatchers* const owner_;
   const v1::GetSummaryRequest request_;
   const std::string request_key_;  // watchers of equal requests share work
+  const std::string key_id_;
   const StillAllowed still_allowed_;
 
   // Guarded by owner_->mu_.
@@ -90,7 +92,11 @@ class SummaryWatchers::WatchStream
 };
 
 SummaryWatchers::SummaryWatchers(ComputeSummary compute, WatchOptions options)
-    : compute_(std::move(compute)), options_(options) {
+    : compute_(std::move(compute)),
+      options_(options),
+      slots_({.total = options.max_watchers,
+              .per_shop = options.max_watchers_per_shop,
+              .per_key = options.max_watchers_per_key}) {
   worker_ = std::thread([this] { Run(); });
 }
 
@@ -102,9 +108,10 @@ grpc::ServerWriteReactor<v1::Summary>* SummaryWatchers::Refuse(
 }
 
 grpc::ServerWriteReactor<v1::Summary>* SummaryWatchers::Watch(
-    const v1::GetSummaryRequest& request, StillAllowed still_allowed) {
-  auto watch =
-      std::make_shared<WatchStream>(this, request, std::move(still_allowed));
+    const v1::GetSummaryRequest& request, const std::string& key_id,
+    StillAllowed still_allowed) {
+  auto watch = std::make_shared<WatchStream>(this, request, key_id,
+                                             std::move(still_allowed));
   size_t count = 0;
   {
     absl::MutexLock lock(&mu_);
@@ -112,28 +119,17 @@ grpc::ServerWriteReactor<v1::Summary>* SummaryWatchers::Watch(
       return Refuse(grpc::Status(grpc::StatusCode::UNAVAILABLE,
                                  "the query service is shutting down"));
     }
-    if (watches_.size() >= static_cast<size_t>(options_.max_watchers)) {
-      return Refuse(grpc::Status(
-          grpc::StatusCode::RESOURCE_EXHAUSTED,
-          absl::StrCat("at most ", options_.max_watchers,
-                       " summary watchers at a time; try again later")));
+    if (absl::Status slot = slots_.Take(request.shop_id(), key_id);
+        !slot.ok()) {
+      return Refuse(ToGrpcStatus(slot));
     }
-    int& of_shop = watches_per_shop_[request.shop_id()];
-    if (of_shop >= options_.max_watchers_per_shop) {
-      if (of_shop == 0) watches_per_shop_.erase(request.shop_id());
-      return Refuse(grpc::Status(
-          grpc::StatusCode::RESOURCE_EXHAUSTED,
-          absl::StrCat("at most ", options_.max_watchers_per_shop,
-                       " summary watchers of one shop at a time; try again "
-                       "later")));
-    }
-    ++of_shop;
     watches_[watch.get()] = watch;
     count = watches_.size();
     wake_.Signal();
   }
-  LogInfo("watch started",
-          {{"shop_id", request.shop_id()}, {"watchers", absl::StrCat(count)}});
+  LogInfo("watch started", {{"shop_id", request.shop_id()},
+                            {"key_id", key_id},
+                            {"watchers", absl::StrCat(count)}});
   return watch.get();
 }
 
@@ -146,10 +142,7 @@ void SummaryWatchers::Remove(WatchStream* watch) {
     if (it == watches_.end()) return;
     last = std::move(it->second);
     watches_.erase(it);
-    auto of_shop = watches_per_shop_.find(last->request_.shop_id());
-    if (of_shop != watches_per_shop_.end() && --of_shop->second <= 0) {
-      watches_per_shop_.erase(of_shop);
-    }
+    slots_.Release(last->request_.shop_id(), last->key_id_);
     count = watches_.size();
   }
   LogInfo("watch ended", {{"watchers", absl::StrCat(count)}});

@@ -12,6 +12,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/support/server_callback.h"
+#include "query/watch_slots.h"
 #include "shopstream/v1/analytics.pb.h"
 
 namespace shopstream {
@@ -23,6 +24,10 @@ struct WatchOptions {
   // of every shop count as one more shop), so that one shop cannot hold
   // every slot.
   int max_watchers_per_shop = 100;
+  // And more than this of one API key, so that one key cannot hold every
+  // slot of its shop. Without authentication there are no keys, and only
+  // the limits above apply.
+  int max_watchers_per_key = 10;
   // Pushes to one watcher are at least this far apart; commits in between
   // are coalesced into the next push.
   absl::Duration min_interval = absl::Milliseconds(250);
@@ -50,9 +55,10 @@ class SummaryWatchers {
   using StillAllowed = std::function<absl::Status()>;
 
   // The reactor for a new WatchSummary call; gRPC owns it until OnDone.
-  // `request` must be valid (the caller checked it).
+  // `request` must be valid (the caller checked it). `key_id` is the API
+  // key the call came with; empty when authentication is off.
   grpc::ServerWriteReactor<v1::Summary>* Watch(
-      const v1::GetSummaryRequest& request,
+      const v1::GetSummaryRequest& request, const std::string& key_id = "",
       StillAllowed still_allowed = nullptr);
 
   // A reactor that ends its call at once with `status`.
@@ -84,7 +90,7 @@ class SummaryWatchers {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_map<WatchStream*, std::shared_ptr<WatchStream>> watches_
       ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, int> watches_per_shop_ ABSL_GUARDED_BY(mu_);
+  WatchSlots slots_ ABSL_GUARDED_BY(mu_);
   std::thread worker_;
 };
 

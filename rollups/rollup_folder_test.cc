@@ -99,7 +99,33 @@ TEST_F(RollupFolderTest, FoldsEachCommittedEventOnce) {
   EXPECT_EQ(Scalar("SELECT sessions FROM shop_totals"), 1);
   EXPECT_EQ(Scalar("SELECT page_views FROM product_totals"), 2);
   EXPECT_EQ(Scalar("SELECT count(*) FROM shop_session_days"), 1);
+  EXPECT_EQ(Scalar("SELECT hll_cardinality(sessions)::bigint"
+                   " FROM shop_session_sketches"),
+            1);
   EXPECT_EQ(Scalar("SELECT page_views FROM product_week_rollup"), 2);
+}
+
+TEST_F(RollupFolderTest, ADaySketchMergesTheSessionsOfEveryFold) {
+  RollupFolder folder(Options());
+  auto append_and_fold = [&](const std::string& id,
+                             const std::string& session) {
+    pqxx::connection c(db_.conninfo());
+    pqxx::work tx(c);
+    Append(tx, "shop", id, 1, std::nullopt, "p1", session);
+    tx.commit();
+    absl::StatusOr<FoldResult> folded = folder.FoldOnce();
+    ASSERT_TRUE(folded.ok()) << folded.status();
+    EXPECT_EQ(folded->events, 1);
+  };
+  const std::string sketch =
+      "SELECT hll_cardinality(sessions)::bigint FROM shop_session_sketches";
+  append_and_fold("a", "s1");
+  append_and_fold("b", "s2");
+  EXPECT_EQ(Scalar(sketch), 2);
+  // A session already in the day's sketch adds nothing.
+  append_and_fold("c", "s1");
+  EXPECT_EQ(Scalar(sketch), 2);
+  EXPECT_EQ(Scalar("SELECT count(*) FROM shop_session_sketches"), 1);
 }
 
 TEST_F(RollupFolderTest, AnAppendThatCommitsLateIsFoldedNotSkipped) {

@@ -68,6 +68,12 @@ std::vector<EventRollup> MakeEventRollups() {
        "e.session_id IS NOT NULL",
        Measures::kPresence,
        "day"},
+      {"shop_session_sketches",
+       {"shop_id", "day"},
+       {"e.shop_id", day},
+       "e.session_id IS NOT NULL",
+       Measures::kSessionSketch,
+       "day"},
   };
 }
 
@@ -85,11 +91,29 @@ std::string Upsert(const EventRollup& rollup, absl::string_view source) {
     case Measures::kPresence:
       absl::StrAppend(&sql, "NOTHING");
       break;
+    case Measures::kSessionSketch:
+      // A union counts a session that is in both once, so folding the same
+      // events twice would change nothing either.
+      absl::StrAppend(&sql,
+                      "UPDATE SET sessions = hll_union(r.sessions,"
+                      " excluded.sessions)");
+      break;
   }
   return sql;
 }
 
 }  // namespace
+
+std::string SessionSketch() {
+  // The shop's id, prefixed by its length so that no two pairs hash the
+  // same text, then the session id. expthresh -1 keeps exact hashes while
+  // they take less room than the registers, sparseon 1 then only the
+  // registers set while those do.
+  return absl::StrCat(
+      "hll_add_agg(hll_hash_text(length(e.shop_id) || ':' || e.shop_id"
+      " || e.session_id), ",
+      kSketchLog2Registers, ", ", kSketchRegisterBits, ", -1, 1)");
+}
 
 const std::vector<EventRollup>& EventRollups() {
   static const std::vector<EventRollup>* rollups =
@@ -131,9 +155,18 @@ std::string RowsFromEvents(const EventRollup& rollup,
   }
   const std::string group = absl::StrJoin(positions, ", ");
   std::string sql = absl::StrCat("SELECT ", absl::StrJoin(keys, ", "));
-  if (rollup.measures != Measures::kPresence) {
-    absl::StrAppend(&sql, ", ",
-                    CountAggregates(rollup.measures == Measures::kShopCounts));
+  switch (rollup.measures) {
+    case Measures::kShopCounts:
+    case Measures::kProductCounts:
+      absl::StrAppend(
+          &sql, ", ",
+          CountAggregates(rollup.measures == Measures::kShopCounts));
+      break;
+    case Measures::kPresence:
+      break;
+    case Measures::kSessionSketch:
+      absl::StrAppend(&sql, ", ", SessionSketch(), " AS sessions");
+      break;
   }
   absl::StrAppend(&sql, " FROM ", source);
   if (!rollup.event_filter.empty()) {

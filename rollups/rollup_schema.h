@@ -21,6 +21,9 @@ enum class Measures {
   kProductCounts,
   // None: the row says its key was seen.
   kPresence,
+  // sessions: an hll sketch of the sessions of the row's events
+  // (SessionSketch), merged by union.
+  kSessionSketch,
 };
 
 // A rollup table whose rows are aggregates of raw events grouped by key.
@@ -41,8 +44,9 @@ struct EventRollup {
 };
 
 // Every rollup computed from raw events: shop minutes, hours and days,
-// product days and weeks, session days. Their rows over any whole UTC days
-// can be recomputed from those days' raw events.
+// product days and weeks, session days, session sketches per day. Their
+// rows over any whole UTC days can be recomputed from those days' raw
+// events.
 const std::vector<EventRollup>& EventRollups();
 
 // The same rollup by table name; null when there is none.
@@ -57,6 +61,19 @@ inline constexpr char kShopCountColumns[] =
 // add_to_carts, purchases, revenue_cents (numeric), then with `extremes`
 // max_purchase_cents and min_purchase_cents.
 std::string CountAggregates(bool extremes);
+
+// The hll parameters of every session sketch: 2^14 registers of 5 bits,
+// kept as a list of hashes (exact) while that is smaller, then sparse, then
+// full (10 KiB). An estimate's relative standard error is
+// 1.04 / sqrt(2^14), 0.81%. Sketches merge only with the same parameters,
+// so changing them means recomputing every stored sketch.
+inline constexpr int kSketchLog2Registers = 14;
+inline constexpr int kSketchRegisterBits = 5;
+
+// SQL aggregate: an hll sketch of the sessions of the events of a group,
+// aliased `e`, whose session_id is not NULL. A session is a (shop, session
+// id) pair, so sketches of several shops merge into a count of pairs.
+std::string SessionSketch();
 
 // SELECT of a rollup's rows from the events of `source` (a FROM item whose
 // rows are events, aliased e): its key columns then its measures, grouped

@@ -39,8 +39,8 @@ struct VerifyReport {
 // rollups of months retention dropped stay as they are.
 //
 // What each table is checked against:
-//   shop minute, hour and day rollups, product days, session days: the raw
-//     events of the range's days;
+//   shop minute, hour and day rollups, product days, session days and
+//     session sketches: the raw events of the range's days;
 //   product weeks overlapping the range: the sums of their product days;
 //   product_totals and shop_totals: the sums of the day rollups (all time),
 //     the shop's sessions and its most viewed product;

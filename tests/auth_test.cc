@@ -396,6 +396,74 @@ TEST(AuthTest, RateLimitAnswers429WithRetryAfter) {
       202);
 }
 
+// Credentials no key could be, with a valid key hidden in their padding:
+// refused where they arrive, every time, without a word of rate limits, and
+// never charged to that key.
+TEST(AuthTest, OversizedCredentialsAreRefusedAndChargeNothing) {
+  const std::vector<std::string> limit = {"--rate_limit_per_key=0.01",
+                                          "--rate_limit_burst=3"};
+  LocalStack stack(
+      LocalStackOptions{.ingest_flags = limit, .query_flags = limit});
+  const std::string write_key = stack.WriteKey();
+  const std::string read_key = stack.ReadKey();
+  const std::string event = absl::StrCat(kEventJson, "}");
+  const std::string padding(9000, ' ');
+  std::string encoded_padding;
+  for (int i = 0; i < 3000; ++i) encoded_padding += "%20";
+  struct Attempt {
+    const char* method;
+    std::string target;
+    HttpHeaders headers;
+    int status;
+    const char* names;
+  } attempts[] = {
+      {"POST",
+       "/v1/events",
+       {{"Authorization", "Bearer" + padding + write_key}},
+       431,
+       "Authorization"},
+      {"GET",
+       "/api/analytics",
+       {{"Authorization", "Bearer" + padding + read_key}},
+       431,
+       "Authorization"},
+      {"POST",
+       "/v1/events",
+       {{"X-API-Key", write_key + padding + "x"}},
+       431,
+       "X-API-Key"},
+      {"GET",
+       "/api/analytics",
+       {{"X-API-Key", read_key + padding + "x"}},
+       431,
+       "X-API-Key"},
+      {"POST", "/v1/events?key=" + encoded_padding + write_key, {}, 400, "key"},
+      {"GET",
+       "/api/analytics?key=" + encoded_padding + read_key,
+       {},
+       400,
+       "key"},
+  };
+  for (int round = 0; round < 4; ++round) {
+    for (const Attempt& a : attempts) {
+      HttpResponse r = HttpRequest(stack.http_port(), a.method, a.target,
+                                   a.method == std::string("POST") ? event : "",
+                                   "application/json", a.headers);
+      EXPECT_EQ(r.status, a.status)
+          << a.method << " " << a.names << ": " << r.body;
+      EXPECT_THAT(r.body,
+                  HasSubstr(absl::StrCat("\"error\":\"", a.names, ":")));
+      EXPECT_EQ(r.headers.count("retry-after"), 0u) << a.names;
+    }
+  }
+  // Each key still has its whole burst.
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(stack.Post("/v1/events", event).status, 202);
+    EXPECT_EQ(stack.Get("/api/analytics").status, 200);
+  }
+  EXPECT_EQ(stack.StoredEvents(), 3);
+}
+
 TEST(AuthTest, RateLimitCountsStreamedEventsOneByOne) {
   LocalStack stack(LocalStackOptions{
       .ingest_flags = {"--rate_limit_per_key=1", "--rate_limit_burst=5"}});

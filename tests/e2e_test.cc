@@ -90,11 +90,16 @@ TEST(EndToEndTest, CaseStudyCurlExamplesThroughTheRestGateway) {
   EXPECT_THAT(analytics.body, StartsWith(kExpectedAnalytics));
   EXPECT_EQ(analytics.headers["access-control-allow-origin"], "*");
 
+  // The case study's status, then what each service needs.
   for (const char* path : {"/v1/health", "/api/health"}) {
     HttpResponse health = HttpRequest(port, "GET", path);
     EXPECT_EQ(health.status, 200);
-    EXPECT_EQ(health.body, R"({"status":"healthy"})");
+    EXPECT_THAT(health.body,
+                StartsWith(R"({"status":"healthy","dependencies":{)"));
+    EXPECT_THAT(health.body, HasSubstr(R"("postgres":"up")"));
   }
+  EXPECT_THAT(HttpRequest(port, "GET", "/v1/health").body,
+              HasSubstr(R"("processor":"up")"));
 }
 
 TEST(EndToEndTest, BadInputIsRefusedNamingTheFieldAndStoresNothing) {

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -19,10 +20,13 @@
 #include <set>
 #include <thread>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -36,6 +40,9 @@
 
 namespace shopstream::testing {
 namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr char kShop[] = "fault-shop";
 constexpr int64_t kDayStart = 1759363200;  // 2025-10-02T00:00:00Z
@@ -729,6 +736,188 @@ TEST_F(FaultTest, OverloadIsRefusedWithBoundedMemoryAndLosesNothing) {
         << names[i] << " grew from " << warm << " KiB to " << peak << " KiB";
   }
   ExpectAckedStoredExactlyOnce(stack, clients);
+}
+
+// Calls `condition` every 100 ms until it holds or `timeout` passes.
+template <typename Condition>
+bool Eventually(Condition condition,
+                absl::Duration timeout = absl::Seconds(30)) {
+  const absl::Time give_up = absl::Now() + timeout;
+  while (absl::Now() < give_up) {
+    if (condition()) return true;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  return condition();
+}
+
+// A folder for the services' logs, removed with the object.
+class LogFolder {
+ public:
+  LogFolder() : path_(::testing::TempDir() + "/logs-XXXXXX") {
+    if (mkdtemp(path_.data()) == nullptr) {
+      throw std::runtime_error("cannot make a log folder");
+    }
+  }
+  ~LogFolder() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// With PostgreSQL gone, callers hear that their request failed and its id,
+// never where PostgreSQL lives or what its driver said: that goes to the
+// service's log, under the same id.
+TEST_F(FaultTest, PostgresDownAnswersNameTheRequestNotTheDatabase) {
+  PrivatePostgres postgres;
+  const LogFolder logs;
+  // Keys stay cached through the outage, so commits and queries fail, not
+  // key lookups; a key first used during it fails its lookup.
+  const std::vector<std::string> cached = {"--api_key_cache_ttl_ms=600000"};
+  LocalStack stack({.postgres_server = postgres.conninfo(),
+                    .processor_flags = {"--retry_budget_ms=1000"},
+                    .ingest_flags = cached,
+                    .query_flags = cached,
+                    .log_dir = logs.path()});
+  const int port = stack.http_port();
+  const std::string event = ToJson(MakeEvent("leak-0", 0));
+  ASSERT_EQ(stack.Post("/v1/events", event, kShop).status, 202);
+  ASSERT_EQ(stack.Get("/api/analytics", kShop).status, 200);
+  const std::string unused_key = stack.WriteKey("never-used");
+  postgres.Stop(/*immediate=*/true);
+
+  const std::vector<std::string> internals = {
+      "127.0.0.1", "localhost",  absl::StrCat(postgres.port()),
+      "postgres",  "connection", "server"};
+  auto expect_told_only_the_id = [&](const std::string& what,
+                                     const std::string& message,
+                                     const std::string& request_id) {
+    EXPECT_THAT(message, HasSubstr("request id " + request_id)) << what;
+    const std::string lower = absl::AsciiStrToLower(message);
+    for (const std::string& internal : internals) {
+      EXPECT_THAT(lower, Not(HasSubstr(internal))) << what << ": " << message;
+    }
+    // The whole story is in a log, under that id.
+    EXPECT_TRUE(Eventually(
+        [&] {
+          for (const char* service : {"ingest", "query"}) {
+            const std::string log = stack.Log(service);
+            for (absl::string_view line : absl::StrSplit(log, '\n')) {
+              if (absl::StrContains(line, request_id) &&
+                  absl::StrContains(line, "\"error\":\"") &&
+                  absl::StrContains(line, "postgres")) {
+                return true;
+              }
+            }
+          }
+          return false;
+        },
+        absl::Seconds(10)))
+        << what << ": no log line with the request id and the detail in\n"
+        << stack.Log("ingest") << stack.Log("query");
+  };
+  auto rest = [&](const std::string& method, const std::string& target,
+                  const std::string& key, const std::string& request_id) {
+    return HttpRequest(
+        port, method, target, method == "POST" ? event : "", "application/json",
+        {{"Authorization", "Bearer " + key}, {"X-Request-Id", request_id}});
+  };
+
+  HttpResponse commit =
+      rest("POST", "/v1/events", stack.WriteKey(kShop), "leak-rest-commit");
+  EXPECT_EQ(commit.status, 503) << commit.body;
+  expect_told_only_the_id("REST commit", commit.body, "leak-rest-commit");
+
+  HttpResponse lookup =
+      rest("POST", "/v1/events", unused_key, "leak-rest-lookup");
+  EXPECT_EQ(lookup.status, 503) << lookup.body;
+  expect_told_only_the_id("REST key lookup", lookup.body, "leak-rest-lookup");
+
+  HttpResponse query =
+      rest("GET", "/api/analytics", stack.ReadKey(kShop), "leak-rest-query");
+  EXPECT_GE(query.status, 500) << query.body;
+  expect_told_only_the_id("REST query", query.body, "leak-rest-query");
+
+  {
+    auto stub = v1::IngestService::NewStub(stack.IngestChannel(kShop));
+    grpc::ClientContext context;
+    context.AddMetadata("x-request-id", "leak-grpc-commit");
+    v1::IngestRequest request;
+    *request.mutable_event() = MakeEvent("leak-1", 1);
+    v1::IngestResponse response;
+    const grpc::Status status = stub->Ingest(&context, request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+    expect_told_only_the_id("gRPC commit", status.error_message(),
+                            "leak-grpc-commit");
+  }
+  {
+    auto stub = v1::AnalyticsService::NewStub(stack.QueryChannel(kShop));
+    grpc::ClientContext context;
+    context.AddMetadata("x-request-id", "leak-grpc-query");
+    v1::GetSummaryRequest request;
+    v1::Summary summary;
+    const grpc::Status status = stub->GetSummary(&context, request, &summary);
+    EXPECT_FALSE(status.ok());
+    expect_told_only_the_id("gRPC query", status.error_message(),
+                            "leak-grpc-query");
+  }
+  // Validation errors still name their field.
+  HttpResponse bad = HttpRequest(
+      port, "POST", "/v1/events",
+      R"({"event_type": "purchase", "timestamp": "2025-10-02T10:40:00Z"})",
+      "application/json",
+      {{"Authorization", "Bearer " + stack.WriteKey(kShop)}});
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_THAT(bad.body, HasSubstr("order_amount: "));
+}
+
+// Health answers for what the service needs: 503 naming PostgreSQL while it
+// is down, healthy again once it is back. Liveness only says the gateway
+// runs, so an orchestrator does not restart it for a database outage.
+TEST_F(FaultTest, HealthFollowsPostgresWhileLivenessStays) {
+  PrivatePostgres postgres;
+  LocalStack stack({.postgres_server = postgres.conninfo()});
+  const int port = stack.http_port();
+  auto get = [&](const char* path) { return HttpRequest(port, "GET", path); };
+  for (const char* path : {"/v1/health", "/api/health"}) {
+    HttpResponse health = get(path);
+    EXPECT_EQ(health.status, 200) << path;
+    EXPECT_THAT(health.body, HasSubstr(R"("status":"healthy")")) << path;
+    EXPECT_THAT(health.body, HasSubstr(R"("postgres":"up")")) << path;
+  }
+
+  postgres.Stop(/*immediate=*/true);
+  for (const char* path : {"/v1/health", "/api/health"}) {
+    EXPECT_TRUE(Eventually([&] { return get(path).status == 503; }))
+        << path << " stayed " << get(path).status;
+    HttpResponse health = get(path);
+    EXPECT_THAT(health.body, HasSubstr(R"("status":"unhealthy")")) << path;
+    EXPECT_THAT(health.body, HasSubstr(R"("postgres":"down")")) << path;
+    EXPECT_EQ(get("/healthz").status, 200);
+  }
+  EXPECT_THAT(get("/v1/health").body, HasSubstr(R"("processor":"up")"));
+  {
+    // Health needs no key.
+    auto stub =
+        v1::IngestService::NewStub(ChannelWithKey(stack.ingest_target(), ""));
+    grpc::ClientContext context;
+    v1::HealthResponse response;
+    const grpc::Status status =
+        stub->Health(&context, v1::HealthRequest(), &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+    EXPECT_EQ(status.error_message(), "unhealthy: postgres is down");
+  }
+
+  postgres.Start();
+  for (const char* path : {"/v1/health", "/api/health"}) {
+    EXPECT_TRUE(Eventually([&] { return get(path).status == 200; }))
+        << path << " stayed " << get(path).status;
+    EXPECT_THAT(get(path).body, HasSubstr(R"("postgres":"up")")) << path;
+  }
+  EXPECT_EQ(get("/healthz").status, 200);
 }
 
 }  // namespace

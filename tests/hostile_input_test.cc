@@ -207,6 +207,104 @@ TEST_F(HostileInputTest, TruncatedAndLyingRequestsAre400WithoutEffect) {
   }
 }
 
+// What a proxy in front of the gateway and the gateway might each take for
+// the end of a request's body. Each case hides a whole second request (a
+// POST /v1/events with a valid key for shop "smuggled") where one reading
+// of the framing sees body and another sees the next request; the first
+// request has no key, so it would be answered 401 if it were served. The
+// gateway must answer the status, close the connection, and never serve
+// the hidden request.
+TEST_F(HostileInputTest, RequestSmugglingIsRefusedAndTheConnectionClosed) {
+  const std::string event =
+      R"({"event_type": "page_view", "timestamp": "2025-10-02T10:30:00Z", "product_id": "smuggled"})";
+  const std::string smuggled = absl::StrCat(
+      "POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ",
+      stack_.WriteKey("smuggled"),
+      "\r\nContent-Type: application/json\r\nContent-Length: ", event.size(),
+      "\r\n\r\n", event);
+  // Read as chunked: an empty body, then the hidden request.
+  const std::string empty_chunked_then_smuggled = "0\r\n\r\n" + smuggled;
+  // Read as chunked: one chunk holding the hidden request. Read by the
+  // Content-Length `cl`: the chunk's size line, then the hidden request.
+  const std::string chunk_size_line =
+      absl::StrCat(absl::Hex(smuggled.size()), "\r\n");
+  const std::string chunk_of_smuggled =
+      absl::StrCat(chunk_size_line, smuggled, "\r\n0\r\n\r\n");
+  const size_t n = chunk_size_line.size();
+  const std::string cl = absl::StrCat("Content-Length: ", n, "\r\n");
+  struct Case {
+    const char* name;
+    std::string fields;  // after "Host: x\r\n"
+    std::string body;
+    int status;
+    const char* version = "HTTP/1.1";
+  } cases[] = {
+      {"CL.TE",
+       absl::StrCat("Content-Length: ", empty_chunked_then_smuggled.size(),
+                    "\r\nTransfer-Encoding: chunked\r\n"),
+       empty_chunked_then_smuggled, 400},
+      {"TE.CL", "Transfer-Encoding: chunked\r\n" + cl, chunk_of_smuggled, 400},
+      {"identity", "Transfer-Encoding: identity\r\n", smuggled, 400},
+      {"gzip", "Transfer-Encoding: gzip\r\n", smuggled, 400},
+      {"chunked, x", "Transfer-Encoding: chunked, x\r\n", smuggled, 400},
+      {"chunked then x",
+       "Transfer-Encoding: chunked\r\nTransfer-Encoding: x\r\n", smuggled, 400},
+      {"x then chunked",
+       "Transfer-Encoding: x\r\nTransfer-Encoding: chunked\r\n",
+       empty_chunked_then_smuggled, 501},
+      {"gzip, chunked", "Transfer-Encoding: gzip, chunked\r\n",
+       empty_chunked_then_smuggled, 501},
+      {"xchunked", "Transfer-Encoding: xchunked\r\n", smuggled, 400},
+      {"xchunked.CL", "Transfer-Encoding: xchunked\r\n" + cl, chunk_of_smuggled,
+       400},
+      {"leading spaces.CL", "Transfer-Encoding:   chunked\r\n" + cl,
+       chunk_of_smuggled, 400},
+      {"trailing space.CL", "Transfer-Encoding: chunked \r\n" + cl,
+       chunk_of_smuggled, 400},
+      {"tab.CL", "Transfer-Encoding:\tchunked\r\n" + cl, chunk_of_smuggled,
+       400},
+      {"space before colon.CL", "Transfer-Encoding : chunked\r\n" + cl,
+       chunk_of_smuggled, 400},
+      {"folded.CL", "X-Pad: x\r\n Transfer-Encoding: chunked\r\n" + cl,
+       chunk_of_smuggled, 400},
+      {"tab-folded.CL", "X-Pad: x\r\n\tTransfer-Encoding: chunked\r\n" + cl,
+       chunk_of_smuggled, 400},
+      {"folded value", "Transfer-Encoding: gzip\r\n chunked\r\n",
+       empty_chunked_then_smuggled, 400},
+      {"bare LF.CL", "X-Pad: x\nTransfer-Encoding: chunked\r\n" + cl,
+       chunk_of_smuggled, 400},
+      {"CL +n", absl::StrCat("Content-Length: +", n, "\r\n"), chunk_of_smuggled,
+       400},
+      {"CL n, n", absl::StrCat("Content-Length: ", n, ", ", n, "\r\n"),
+       chunk_of_smuggled, 400},
+      {"CL twice", cl + cl, chunk_of_smuggled, 400},
+      {"CL differing", cl + absl::StrCat("Content-Length: ", n + 1, "\r\n"),
+       chunk_of_smuggled, 400},
+      {"HTTP/1.0 chunked", "Transfer-Encoding: chunked\r\n",
+       empty_chunked_then_smuggled, 400, "HTTP/1.0"},
+  };
+  for (const Case& c : cases) {
+    const int64_t stored_before = stack_.StoredEvents("shop_id = 'smuggled'");
+    RawConnection raw(stack_.http_port());
+    raw.Send(absl::StrCat("POST /v1/events ", c.version, "\r\nHost: x\r\n",
+                          c.fields, "\r\n", c.body));
+    const std::string answer = raw.ReadAll();
+    EXPECT_EQ(answer.substr(0, 12), absl::StrCat("HTTP/1.1 ", c.status))
+        << c.name << ":\n"
+        << answer;
+    const size_t head_end = answer.find("\r\n\r\n");
+    EXPECT_THAT(answer.substr(0, head_end), HasSubstr("Connection: close"))
+        << c.name;
+    EXPECT_TRUE(raw.peer_closed()) << c.name << ": the connection stayed open";
+    // One answer: nothing after the first request was read as a request.
+    EXPECT_EQ(answer.find("HTTP/1.1 ", 1), std::string::npos) << c.name << ":\n"
+                                                              << answer;
+    EXPECT_EQ(stack_.StoredEvents("shop_id = 'smuggled'"), stored_before)
+        << c.name << ": the hidden request was served";
+  }
+  EXPECT_EQ(stack_.StoredEvents("shop_id = 'smuggled'"), 0);
+}
+
 TEST_F(HostileInputTest, SlowDripIsDisconnected) {
   RawConnection raw(stack_.http_port());
   const std::string request = PostEvents(stack_.WriteKey(), kValidEvent);

@@ -271,6 +271,14 @@ std::string LocalStack::RevokedKey(const std::string& shop, auth::Scope scope) {
   return key->text;
 }
 
+std::string LocalStack::AnotherKey(const std::string& shop, auth::Scope scope) {
+  PgConnectionPool pool(db_.conninfo(), 1);
+  auth::ApiKeyStore store(&pool);
+  absl::StatusOr<auth::CreatedApiKey> key = store.Create(shop, scope, "test");
+  if (!key.ok()) throw std::runtime_error(std::string(key.status().message()));
+  return key->text;
+}
+
 HttpResponse LocalStack::Post(const std::string& target,
                               const std::string& body,
                               const std::string& shop) {

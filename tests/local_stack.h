@@ -80,6 +80,8 @@ class LocalStack {
   }
   // A fresh key that is revoked at once.
   std::string RevokedKey(const std::string& shop, auth::Scope scope);
+  // A fresh key beside the shop's usual one, for a second client of a shop.
+  std::string AnotherKey(const std::string& shop, auth::Scope scope);
 
   // REST calls to the gateway with the shop's write key (Post) or read key
   // (Get), as that shop's clients would make them.

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
@@ -75,7 +76,8 @@ std::string UrlEncode(const std::string& text) {
 }
 
 // A Prometheus server (Debian package prometheus) on a free port, scraping
-// every service of `stack` once a second; stopped with the object.
+// every service of `stack` once a second and evaluating the alerting rules
+// of deploy/prometheus/rules.yml as often; stopped with the object.
 class PrometheusServer {
  public:
   explicit PrometheusServer(const LocalStack& stack)
@@ -83,6 +85,8 @@ class PrometheusServer {
     const std::string dir = dir_.path();
     std::ofstream config(dir + "/prometheus.yml");
     config << "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+           << "  evaluation_interval: 1s\n"
+           << "rule_files:\n  - '" << SHOPSTREAM_ALERTING_RULES << "'\n"
            << "scrape_configs:\n";
     for (const char* service : {"gateway", "ingest", "query", "processor"}) {
       config << "  - job_name: " << service << "\n"
@@ -181,8 +185,22 @@ TEST(OpsTest, PrometheusScrapesEveryServiceAndFindsTheKeySeries) {
            "shopstream_postgres_errors_total",
            "shopstream_postgres_retries_total",
            "shopstream_serving",
+           "shopstream_ingest_outstanding_events_limit",
+           "shopstream_processor_pending_events_limit",
        }) {
     EXPECT_TRUE(names.count(name)) << name << " was not scraped";
+  }
+  // The standard process families, from every service.
+  for (const char* name :
+       {"process_cpu_seconds_total", "process_resident_memory_bytes",
+        "process_virtual_memory_bytes", "process_open_fds", "process_max_fds",
+        "process_start_time_seconds"}) {
+    std::set<std::string> jobs;
+    for (const auto& [labels, value] :
+         prometheus.Query(absl::StrCat(name, " > 0"))) {
+      jobs.insert(labels.at("job"));
+    }
+    EXPECT_EQ(jobs, all) << name;
   }
 
   std::set<std::string> built;
@@ -221,6 +239,58 @@ TEST(OpsTest, PrometheusScrapesEveryServiceAndFindsTheKeySeries) {
       1);
   EXPECT_GE(value_of(R"(sum(shopstream_processor_batch_size_events_sum))"), 3);
   EXPECT_EQ(value_of(R"(min(shopstream_serving))"), 1);
+  EXPECT_EQ(value_of(R"(sum(shopstream_ingest_outstanding_events_limit))"),
+            100000);
+}
+
+// The alerting rules load into a real Prometheus and evaluate without
+// error against the series the services really export (joins on their
+// labels included); promtool's unit tests check what they decide.
+TEST(OpsTest, AlertingRulesEvaluateAgainstTheRealSeries) {
+  ASSERT_EQ(access(kPrometheus, X_OK), 0)
+      << kPrometheus << " missing: install the Debian package prometheus";
+  LocalStack stack;
+  ASSERT_EQ(stack.Post("/v1/events", kPageView).status, 202);
+  PrometheusServer prometheus(stack);
+  const std::set<std::string> all = {"gateway", "ingest", "query", "processor"};
+  ASSERT_TRUE(
+      Eventually([&] { return prometheus.UpJobs() == all; }, absl::Seconds(60)))
+      << "targets up: " << prometheus.UpJobs().size();
+  // Every service's series are stored now; an evaluation after this sees
+  // them all, so joins across services are exercised.
+  const absl::Time scraped = absl::Now();
+  // name -> health ("ok" or "err") and the error of those that failed.
+  std::map<std::string, std::string> health, errors;
+  auto evaluated = [&] {
+    health.clear();
+    errors.clear();
+    auto doc = prometheus.Api("/api/v1/rules?type=alert");
+    if (doc == nullptr || !doc->HasMember("data")) return false;
+    for (const auto& group : (*doc)["data"]["groups"].GetArray()) {
+      for (const auto& rule : group["rules"].GetArray()) {
+        absl::Time at;
+        std::string ignored;
+        if (!absl::ParseTime(absl::RFC3339_full,
+                             rule["lastEvaluation"].GetString(), &at,
+                             &ignored) ||
+            at <= scraped) {
+          return false;
+        }
+        const std::string name = rule["name"].GetString();
+        health[name] = rule["health"].GetString();
+        if (rule.HasMember("lastError")) {
+          errors[name] = rule["lastError"].GetString();
+        }
+      }
+    }
+    return !health.empty();
+  };
+  ASSERT_TRUE(Eventually(evaluated, absl::Seconds(60)))
+      << "the rules were not all evaluated after the first scrapes";
+  EXPECT_GE(health.size(), 10u);
+  for (const auto& [name, state] : health) {
+    EXPECT_EQ(state, "ok") << name << ": " << errors[name];
+  }
 }
 
 // Every line of `log` is one JSON object with the common fields.

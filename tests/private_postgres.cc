@@ -49,19 +49,23 @@ PrivatePostgres::~PrivatePostgres() {
 }
 
 void PrivatePostgres::Start() {
-  if (!RunPgScript(absl::StrCat("start ", folder_, "/data ", port_))) {
+  if (!RunPgScript(absl::StrCat("start ", data_dir(), " ", port_))) {
     throw std::runtime_error("cannot start a private PostgreSQL");
   }
 }
 
 void PrivatePostgres::Stop(bool immediate) {
-  RunPgScript(absl::StrCat("stop ", folder_, "/data ", port_,
+  RunPgScript(absl::StrCat("stop ", data_dir(), " ", port_,
                            immediate ? " --immediate" : ""));
 }
 
 std::string PrivatePostgres::conninfo() const {
   return absl::StrCat("host=127.0.0.1 port=", port_,
-                      " user=postgres dbname=postgres");
+                      " user=postgres dbname=postgres passfile=", passfile());
 }
+
+std::string PrivatePostgres::data_dir() const { return folder_ + "/data"; }
+
+std::string PrivatePostgres::passfile() const { return data_dir() + "/pgpass"; }
 
 }  // namespace shopstream::testing

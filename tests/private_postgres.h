@@ -22,11 +22,14 @@ class PrivatePostgres {
   void Start();
 
   int port() const { return port_; }
-  // Connection string of its `postgres` database.
+  // Connection string of its `postgres` database, with the password file.
   std::string conninfo() const;
+  std::string data_dir() const;
+  // libpq's password file that scripts/pg.sh wrote for the cluster.
+  std::string passfile() const;
 
  private:
-  std::string folder_;  // temporary; the cluster is in folder_/data
+  std::string folder_;  // temporary; the cluster is in data_dir()
   int port_;
 };
 

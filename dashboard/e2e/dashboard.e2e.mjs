@@ -3,7 +3,10 @@
 //   node e2e/dashboard.e2e.mjs --base-url http://127.0.0.1:8080 --out DIR \
 //     [--shop ID] [--read-key KEY] [--write-key KEY]
 // The keys (also SHOPSTREAM_READ_KEY, SHOPSTREAM_WRITE_KEY) are needed when
-// the server requires API keys; the read key goes into the page's URL.
+// the server requires API keys; the read key goes into the page's URL
+// fragment, and must then leave the address bar and never appear in a
+// request URL: the live stream and server exports carry tickets instead.
+// The page's Content-Security-Policy must hold without a violation.
 // Parts of the API that the server does not offer yet (404/501) are
 // detected first; the page must then show that, and everything else must
 // still work. Exits 0 when every check passed.
@@ -76,6 +79,41 @@ async function postEvent(event) {
   check(response.status === 202, `POST /v1/events answered ${response.status}: ${await response.text()}`);
 }
 
+// Every request URL the pages make, and every Content-Security-Policy
+// violation they report, from before their first script runs.
+const requestUrls = [];
+const cspViolations = [];
+function watchSecurity(context) {
+  context.on("request", (request) => requestUrls.push(request.url()));
+  context.on("console", (message) => {
+    if (message.type() === "error" && /Content Security Policy/i.test(message.text())) {
+      cspViolations.push(message.text());
+    }
+  });
+  return context.addInitScript(() => {
+    window.__cspViolations = [];
+    document.addEventListener("securitypolicyviolation", (event) => {
+      window.__cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
+    });
+  });
+}
+async function pageViolations(page) {
+  return page.evaluate(() => window.__cspViolations ?? []);
+}
+// URLs the test itself opens with the key in them (an old bookmark).
+const legacyUrls = new Set();
+function urlsWithKey() {
+  if (!readKey) return [];
+  return requestUrls.filter(
+    (url) => !legacyUrls.has(url) && (url.includes(readKey) || decodeURIComponent(url).includes(readKey)),
+  );
+}
+function checkAddressBar(page) {
+  if (!readKey) return;
+  check(!page.url().includes(readKey) && !new URL(page.url()).searchParams.has("key"), `the key is in the address bar: ${page.url()}`);
+  check(!new URL(page.url()).hash.includes("key="), `the key is in the address bar: ${page.url()}`);
+}
+
 async function cardValue(page, metric) {
   return page.getAttribute(`[data-metric="${metric}"]`, "data-value");
 }
@@ -107,14 +145,28 @@ async function main() {
     viewport: { width: 1280, height: 900 },
     acceptDownloads: true,
   });
+  await watchSecurity(context);
   const page = await context.newPage();
   const pageErrors = [];
   page.on("pageerror", (error) => pageErrors.push(error.message));
+  const streamUrls = [];
+  page.on("request", (request) => {
+    if (request.url().includes("summary:watch")) streamUrls.push(request.url());
+  });
 
-  const keyParam = readKey ? `&key=${encodeURIComponent(readKey)}` : "";
-  const pageResponse = await page.goto(`${base}/?shop=${shop}&range=1h${keyParam}`);
+  // The key in the fragment, which no request carries.
+  const keyFragment = readKey ? `#key=${encodeURIComponent(readKey)}` : "";
+  const pageResponse = await page.goto(`${base}/?shop=${shop}&range=1h${keyFragment}`);
   check(pageResponse?.status() === 200, `GET / answered ${pageResponse?.status()}`);
+  const headers = pageResponse.headers();
+  const policy = headers["content-security-policy"] ?? "";
+  for (const directive of ["default-src 'self'", "script-src 'self'", "frame-ancestors 'none'"]) {
+    check(policy.includes(directive), `Content-Security-Policy lacks ${directive}: "${policy}"`);
+  }
+  check(headers["referrer-policy"] === "no-referrer", `Referrer-Policy: ${headers["referrer-policy"]}`);
+  check(headers["x-content-type-options"] === "nosniff", `X-Content-Type-Options: ${headers["x-content-type-options"]}`);
   await waitForCard(page, "total_page_views", "0", 10_000);
+  checkAddressBar(page);
   await page.waitForSelector('[data-state="empty"]', { timeout: 5_000 });
   const expectedState = has.stream ? "live" : "polling";
   await page.waitForSelector(`.connection[data-state="${expectedState}"]`, { timeout: 10_000 });
@@ -190,6 +242,33 @@ async function main() {
   }
   step("CSV downloaded and checked");
 
+  // The server's exports, through a link that carries a ticket.
+  for (const [what, available, checkCsv] of [
+    [
+      "timeseries",
+      has.series,
+      (text) => {
+        const rows = text.trim().split("\r\n").slice(1);
+        return rows.reduce((sum, row) => sum + Number(row.split(",")[1]), 0) === 3;
+      },
+    ],
+    ["products", has.products, (text) => /\r\nprod-a,2,1,1,99\.99,/.test(text)],
+  ]) {
+    if (!available) continue;
+    const [exported] = await Promise.all([
+      page.waitForEvent("download"),
+      page.click(`[data-export="${what}"]`),
+    ]);
+    const exportFile = join(out, `server-${what}.csv`);
+    await exported.saveAs(exportFile);
+    const text = readFileSync(exportFile, "utf8");
+    check(checkCsv(text), `server ${what} CSV:\n${text}`);
+    if (readKey) {
+      check(new URL(exported.url()).searchParams.has("ticket"), `the ${what} export has no ticket: ${exported.url()}`);
+    }
+  }
+  step("server exports downloaded through tickets");
+
   // Range: a past hour holds none of the events; 24 hours holds them all.
   await page.selectOption("#range", "custom");
   const pad = (n) => String(n).padStart(2, "0");
@@ -232,6 +311,60 @@ async function main() {
   await page.screenshot({ path: join(out, "3-phone.png"), fullPage: true });
 
   check(pageErrors.length === 0, `errors in the page: ${pageErrors.join("; ")}`);
+
+  // An old bookmark with ?key= works once more: the key moves into the
+  // tab's storage and out of the address bar, and survives a reload.
+  if (readKey) {
+    const bookmarked = await context.newPage();
+    bookmarked.on("pageerror", (error) => pageErrors.push(error.message));
+    const bookmark = `${base}/?shop=${shop}&range=24h&key=${encodeURIComponent(readKey)}`;
+    legacyUrls.add(bookmark);
+    await bookmarked.goto(bookmark);
+    await waitForCard(bookmarked, "total_page_views", "3", 10_000);
+    checkAddressBar(bookmarked);
+    await bookmarked.reload();
+    await waitForCard(bookmarked, "total_page_views", "3", 10_000);
+    cspViolations.push(...(await pageViolations(bookmarked)));
+    await bookmarked.close();
+    step("an old ?key= bookmark is migrated");
+
+    // Without a key, the page asks for one.
+    const asking = await context.newPage();
+    asking.on("pageerror", (error) => pageErrors.push(error.message));
+    await asking.goto(`${base}/?shop=${shop}&range=24h`);
+    await asking.waitForSelector("#read-key", { timeout: 10_000 });
+    await asking.screenshot({ path: join(out, "4-key-form.png") });
+    await asking.fill("#read-key", readKey);
+    await asking.keyboard.press("Enter");
+    await waitForCard(asking, "total_page_views", "3", 10_000);
+    await asking.waitForSelector(`.connection[data-state="${expectedState}"]`, { timeout: 10_000 });
+    checkAddressBar(asking);
+    cspViolations.push(...(await pageViolations(asking)));
+    await asking.close();
+    step("the key form takes a key");
+  }
+
+  // The page that had a key from the start opened every stream with a
+  // ticket (the one that asked for a key first tried without).
+  if (readKey && has.stream) {
+    const bare = streamUrls.filter((url) => !new URL(url).searchParams.has("ticket"));
+    check(streamUrls.length > 0 && bare.length === 0, `live streams without a ticket: ${bare.join(" ")}`);
+  }
+  const leaked = urlsWithKey();
+  check(leaked.length === 0, `request URLs carry the read key:\n${leaked.join("\n")}`);
+  step(`${requestUrls.length} request URLs, none with the read key`);
+
+  cspViolations.push(...(await pageViolations(page)));
+  check(cspViolations.length === 0, `Content-Security-Policy violations:\n${cspViolations.join("\n")}`);
+  // The listener hears violations: an inline script is one, and is blocked.
+  await page.evaluate(() => {
+    const script = document.createElement("script");
+    script.textContent = "window.__inlineScriptRan = true;";
+    document.head.appendChild(script);
+  });
+  await page.waitForFunction(() => window.__cspViolations.length > 0, null, { timeout: 5_000 });
+  check(!(await page.evaluate(() => window.__inlineScriptRan === true)), "an inline script ran despite the policy");
+  step("no Content-Security-Policy violations; an inline script is blocked and reported");
   step(`PASS (screenshots and CSVs in ${out})`);
 }
 

@@ -3,14 +3,17 @@
 // services must start in dependency order behind health checks that run a
 // command the image has, ingest and query must check API keys against the
 // database that the `admin` service (shopstream-admin) writes them to,
-// Prometheus must scrape every metrics port (listening beyond loopback),
-// the internal RPCs must carry the token `service-token` makes, and the
-// Dockerfile must take its packages from the shared lists.
+// Prometheus must scrape every metrics port (listening beyond loopback)
+// and load the alerting rules, the internal RPCs must carry the token
+// `service-token` makes, the Dockerfile must take its packages from the
+// shared lists, the image must carry the web root the gateway serves, and
+// PostgreSQL must have the hll extension the migrations create.
 //   node deploy/checks/check-compose.mjs SOURCE_DIR
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { parse } from "yaml";
+import { kWebRoot } from "./web-root.mjs";
 
 const root = process.argv[2];
 if (!root) {
@@ -127,6 +130,22 @@ expect(admin.environment?.SHOPSTREAM_POSTGRES === conninfo,
 expect((admin.profiles ?? []).length > 0, "admin must not start with `docker-compose up`");
 dependsOn("admin", "postgres", "service_healthy");
 
+// Prometheus loads the alerting rules its configuration names, so each
+// must be mounted beside the configuration (rule paths are relative to it).
+const prometheusService = services.prometheus ?? {};
+const prometheusMounts = (prometheusService.volumes ?? []).map((v) =>
+  (typeof v === "string" ? v.split(":").slice(0, 2) : [v.source, v.target]));
+const configMount = prometheusMounts.find(([, target]) => target === "/etc/prometheus/prometheus.yml");
+expect(configMount, "prometheus must mount deploy/prometheus/prometheus.yml at /etc/prometheus/prometheus.yml");
+const ruleFiles = parse(readFileSync(join(root, "deploy/prometheus/prometheus.yml"), "utf8")).rule_files ?? [];
+expect(ruleFiles.length > 0, "deploy/prometheus/prometheus.yml loads no alerting rules (rule_files)");
+for (const file of ruleFiles) {
+  const target = file.startsWith("/") ? file : `/etc/prometheus/${file}`;
+  expect(prometheusMounts.some(([source, t]) => t === target &&
+    source === join(root, "deploy/prometheus", file)),
+    `prometheus must mount deploy/prometheus/${file} at ${target}`);
+}
+
 // One package list for `make deps` and the image; the runtime stage installs
 // what scripts/runtime-packages.sh found on the built binaries.
 expect(/install-deps\.sh --build-only/.test(stages[0] ?? ""),
@@ -138,8 +157,34 @@ expect(/COPY --from=build \/out\/runtime-packages\.txt/.test(runtime) &&
   "the runtime stage must install exactly the derived package list");
 expect(!/apt-get install[^\n]*\b(lib[a-z0-9+.-]+)/.test(runtime),
   "the runtime stage names packages by hand");
+// The web root: built in the build stage (target www) with a Node.js the
+// dashboard accepts, copied where the gateway is told to serve it from.
+expect(/--target[^&]*\bwww\b/.test(stages[0] ?? ""), "the build stage must build the target www (the web root)");
+const nodeMajor = Number((stages[0] ?? "").match(/COPY --from=node:(\d+)/)?.[1] ?? 0);
+const wantedNode = Number(JSON.parse(readFileSync(join(root, "dashboard/package.json"), "utf8"))
+  .engines?.node?.match(/(\d+)/)?.[1] ?? 0);
+expect(nodeMajor >= wantedNode && nodeMajor > 0,
+  `the build stage's Node.js (${nodeMajor || "none"}) is older than the dashboard's engines (${wantedNode})`);
+const webRoot = runtime.match(/^COPY --from=build \/build\/www\/ (\S+?)\/?$/m)?.[1];
+expect(webRoot === kWebRoot, `the runtime stage must copy /build/www/ to ${kWebRoot}, not ${webRoot}`);
+expect(services.gateway?.environment?.SHOPSTREAM_STATIC_DIR === kWebRoot,
+  `gateway: SHOPSTREAM_STATIC_DIR must be the image's web root ${kWebRoot}`);
+
 const user = [...runtime.matchAll(/^USER\s+(\S+)/gm)].at(-1)?.[1] ?? "root";
 expect(!/^(0|root)(:|$)/.test(user), `the runtime image runs as ${user}`);
+
+// PostgreSQL: the official image of one major version, plus that version's
+// hll package from the PGDG repository the image carries.
+const postgres = services.postgres ?? {};
+const postgresContext = typeof postgres.build === "string" ? postgres.build : postgres.build?.context;
+expect(postgresContext && resolve(root, postgresContext) === resolve(root, "deploy/postgres"),
+  "postgres must be built from deploy/postgres (the official image has no hll extension)");
+const postgresDockerfile = readFileSync(join(root, "deploy/postgres/Dockerfile"), "utf8");
+const major = /^FROM\s+postgres:(\d+)/m.exec(postgresDockerfile)?.[1];
+expect(major, "deploy/postgres/Dockerfile must start from the official postgres image");
+const hll = new RegExp(String.raw`apt-get install[^\n]*postgresql-(${major}|\$\{?PG_MAJOR\}?)-hll`);
+expect(hll.test(postgresDockerfile),
+  `deploy/postgres/Dockerfile must install postgresql-${major}-hll`);
 
 for (const p of problems) console.log(p);
 console.log(`${Object.keys(services).length} services, ${problems.length} problems`);

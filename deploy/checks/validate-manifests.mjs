@@ -1,15 +1,17 @@
 // Checks rendered Kubernetes manifests offline: every object against the
-// Kubernetes API schemas (kubernetes-models, ServiceMonitor from
-// @kubernetes-models/prometheus-operator), then what schemas cannot see:
-// references between objects, probes and resources on every container,
-// termination grace versus the ingest shutdown grace, metrics ports and
-// addresses, gRPC listen addresses, API keys looked up in PostgreSQL, the
-// service token of internal RPCs, TLS files mounted and TLS on both ends
-// of each internal gRPC hop.
+// Kubernetes API schemas (kubernetes-models, ServiceMonitor and
+// PrometheusRule from @kubernetes-models/prometheus-operator), then what
+// schemas cannot see: references between objects, probes and resources on
+// every container, termination grace versus the ingest shutdown grace,
+// metrics ports and addresses, the gateway's web root, gRPC listen
+// addresses, API keys looked up in PostgreSQL, the
+// service token of internal RPCs, TLS files mounted, TLS on both ends of
+// each internal gRPC hop, and a PostgreSQL with the hll extension.
 //   node deploy/checks/validate-manifests.mjs rendered.yaml...
 // Exit 0 when every object passes, 1 with one line per problem otherwise.
 import { readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
+import { kWebRoot } from "./web-root.mjs";
 
 // apiVersion -> module of its models.
 const kModules = {
@@ -149,8 +151,15 @@ function checkContainers(owner, podSpec, configMaps, secrets) {
           `${env.SHOPSTREAM_SHUTDOWN_GRACE_MS} ms`);
       }
     }
+    // The migrations create the hll extension, which the official image
+    // lacks; deploy/postgres adds it.
+    if (/^(docker\.io\/)?(library\/)?postgres([:@]|$)/.test(c.image ?? "")) {
+      report(owner, `${what}: the official image ${c.image} has no hll extension, ` +
+        "which the migrations create; run shopstream-postgres (deploy/postgres)");
+    }
     checkAuthAndTls(owner, podSpec, c, env);
     checkListenAddresses(owner, c, env);
+    checkWebRoot(owner, c, env);
     if (env.SHOPSTREAM_METRICS_PORT !== undefined && env.SHOPSTREAM_METRICS_PORT !== "0") {
       const metrics = (c.ports ?? []).find((p) => p.name === "metrics");
       if (String(metrics?.containerPort) !== env.SHOPSTREAM_METRICS_PORT) {
@@ -172,6 +181,15 @@ const kGrpcAddresses = {
 // (or mutual TLS; the manifests use the token either way).
 const kInternalRpcs = new Set(["shopstream-processor", "shopstream-ingest", "shopstream-gateway"]);
 const isLoopback = (host) => host === undefined || /^(127\.|localhost$|\[?::1\]?$)/.test(host);
+
+// The gateway serves the web root only when told where it is.
+function checkWebRoot(owner, c, env) {
+  if (c.command?.[0] !== "shopstream-gateway") return;
+  if (env.SHOPSTREAM_STATIC_DIR !== kWebRoot) {
+    report(owner, `container ${c.name}: SHOPSTREAM_STATIC_DIR ${env.SHOPSTREAM_STATIC_DIR ?? "(unset)"} ` +
+      `is not the image's web root ${kWebRoot}: no dashboard, tracker or API reference`);
+  }
+}
 
 // The binaries listen on loopback by default, which no other pod, probe
 // or Prometheus reaches: a container serving a port sets its address.

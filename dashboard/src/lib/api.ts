@@ -1,6 +1,8 @@
-// Talks to the gateway. The read key comes from the page's own URL
-// (?key=...): fetch sends it as a bearer token; EventSource and download
-// links cannot send headers, so they carry it as the `key` parameter.
+// Talks to the gateway. fetch sends the read key (see key.ts) as a bearer
+// token. EventSource and download links cannot send headers, and URLs end
+// up in logs and Referer headers, so they never carry the key: each carries
+// a link ticket instead, good once and briefly, for that shop's
+// stream and exports only, asked for with the key right before it is used.
 
 export interface ApiConfig {
   // "" for the page's own origin; "http://host:8080" otherwise.
@@ -24,10 +26,9 @@ export class ApiError extends Error {
 
 export type Params = Record<string, string | number | null | undefined>;
 
-export function configFromLocation(search: string): ApiConfig {
-  const params = new URLSearchParams(search);
-  const key = params.get("key");
-  return { baseUrl: params.get("api") ?? "", key: key && key.length > 0 ? key : null };
+// The gateway the page talks to: its own, or ?api=.
+export function apiBaseFromLocation(search: string): string {
+  return new URLSearchParams(search).get("api") ?? "";
 }
 
 export const paths = {
@@ -38,14 +39,14 @@ export const paths = {
   topProducts: (shop: string) => `/v1/shops/${encodeURIComponent(shop)}/products/top`,
   topProductsCsv: (shop: string) => `/v1/shops/${encodeURIComponent(shop)}/products/top.csv`,
   funnel: (shop: string) => `/v1/shops/${encodeURIComponent(shop)}/funnel`,
+  tickets: (shop: string) => `/v1/shops/${encodeURIComponent(shop)}/tickets`,
 };
 
-export function apiUrl(config: ApiConfig, path: string, params: Params, withKey = false): string {
+export function apiUrl(config: ApiConfig, path: string, params: Params): string {
   const query = new URLSearchParams();
   for (const [name, value] of Object.entries(params)) {
     if (value !== null && value !== undefined && value !== "") query.set(name, String(value));
   }
-  if (withKey && config.key) query.set("key", config.key);
   const text = query.toString();
   return `${config.baseUrl}${path}${text ? `?${text}` : ""}`;
 }
@@ -57,7 +58,7 @@ function describe(status: number, body: string): string {
   } catch {
     // Not JSON: fall through.
   }
-  if (status === 401) return "the API key is missing or wrong: open the page with ?key=<read key>";
+  if (status === 401) return "the read key is missing or wrong: enter one above";
   if (status === 403) return "this API key may not read this shop";
   return `HTTP ${status}`;
 }
@@ -69,20 +70,62 @@ export async function getJson<T>(
   signal?: AbortSignal,
   fetchFn: typeof fetch = fetch,
 ): Promise<T> {
+  return requestJson<T>(config, "GET", path, params, undefined, signal, fetchFn);
+}
+
+async function requestJson<T>(
+  config: ApiConfig,
+  method: "GET" | "POST",
+  path: string,
+  params: Params,
+  body: unknown,
+  signal: AbortSignal | undefined,
+  fetchFn: typeof fetch,
+): Promise<T> {
   const headers: Record<string, string> = { Accept: "application/json" };
   if (config.key) headers.Authorization = `Bearer ${config.key}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
   let response: Response;
   try {
-    response = await fetchFn(apiUrl(config, path, params), { headers, signal, cache: "no-store" });
+    response = await fetchFn(apiUrl(config, path, params), {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
+      cache: "no-store",
+    });
   } catch (error) {
     if ((error as Error).name === "AbortError") throw error;
     throw new ApiError(0, "the server cannot be reached");
   }
-  const body = await response.text();
-  if (!response.ok) throw new ApiError(response.status, describe(response.status, body));
+  const text = await response.text();
+  if (!response.ok) throw new ApiError(response.status, describe(response.status, text));
   try {
-    return JSON.parse(body) as T;
+    return JSON.parse(text) as T;
   } catch {
     throw new ApiError(response.status, "the server's answer is not JSON");
   }
+}
+
+// The URL for EventSource or a download link: with a fresh link ticket for
+// `shop` when the page has a key; without one when it has none (a server
+// without authentication needs none).
+export async function linkUrl(
+  config: ApiConfig,
+  shop: string,
+  path: string,
+  params: Params,
+  fetchFn: typeof fetch = fetch,
+): Promise<string> {
+  if (!config.key) return apiUrl(config, path, params);
+  const issued = await requestJson<{ ticket?: string }>(
+    config,
+    "POST",
+    paths.tickets(shop),
+    {},
+    {},
+    undefined,
+    fetchFn,
+  );
+  return apiUrl(config, path, issued.ticket ? { ...params, ticket: issued.ticket } : params);
 }

@@ -9,3 +9,14 @@ export function downloadText(fileName: string, text: string, type = "text/csv;ch
   link.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
+
+// Hands the browser a URL the server answers with a file (Content-
+// Disposition: attachment), as a click on a download link would.
+export function downloadUrl(url: string): void {
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = "";
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+}

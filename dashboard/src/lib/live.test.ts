@@ -61,7 +61,11 @@ class ManualTimers {
 
 const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
 
-function setUp(fetchSummary: () => Promise<Summary>, streamUrl: string | null = "/watch") {
+function setUp(
+  fetchSummary: () => Promise<Summary>,
+  streamUrl: string | (() => Promise<string>) | null = "/watch",
+) {
+  const urls: string[] = [];
   const streams: FakeStream[] = [];
   const timers = new ManualTimers();
   const summaries: Summary[] = [];
@@ -71,7 +75,8 @@ function setUp(fetchSummary: () => Promise<Summary>, streamUrl: string | null = 
     fetchSummary,
     onSummary: (s) => summaries.push(s),
     onState: (s) => states.push(s),
-    openStream: () => {
+    openStream: (url) => {
+      urls.push(url);
       const stream = new FakeStream();
       streams.push(stream);
       return stream;
@@ -81,7 +86,7 @@ function setUp(fetchSummary: () => Promise<Summary>, streamUrl: string | null = 
     pollRetry: new Backoff({ initialMs: 2000, maxMs: 2000, jitter: 0 }),
     timers,
   });
-  return { live, streams, timers, summaries, states };
+  return { live, streams, timers, summaries, states, urls };
 }
 
 describe("LiveSummary", () => {
@@ -163,5 +168,59 @@ describe("LiveSummary", () => {
     expect(t.summaries).toEqual([]);
     expect(t.timers.pending).toEqual([]);
     expect(t.streams[0].closed).toBe(true);
+  });
+
+  it("asks for a fresh URL before every attempt", async () => {
+    let tickets = 0;
+    const t = setUp(
+      () => Promise.resolve(summaryWith(0)),
+      () => Promise.resolve(`/watch?ticket=${++tickets}`),
+    );
+    t.live.start();
+    expect(t.states).toEqual(["connecting"]);
+    await flush();
+    t.streams[0].open();
+    t.streams[0].fail();
+    t.timers.run(1000);
+    await flush();
+    expect(t.urls).toEqual(["/watch?ticket=1", "/watch?ticket=2"]);
+    t.live.stop();
+  });
+
+  it("a URL that cannot be had is a failed attempt: poll, and try again later", async () => {
+    let fail = true;
+    const t = setUp(
+      () => Promise.resolve(summaryWith(4)),
+      () => (fail ? Promise.reject(new Error("the read key is missing or wrong")) : Promise.resolve("/watch?ticket=t")),
+    );
+    t.live.start();
+    await flush();
+    expect(t.streams).toHaveLength(0);
+    expect(t.live.connectionState).toBe("polling");
+    expect(t.summaries.map((s) => s.total_page_views)).toEqual([4]);
+    expect(t.timers.delays().sort()).toEqual([1000, 1000]); // reconnect, next poll
+    fail = false;
+    const reconnect = t.timers.pending.find((p) => p.fn.toString().includes("openStream"))!;
+    t.timers.clear(reconnect.id);
+    reconnect.fn();
+    await flush();
+    t.streams[0].open();
+    expect(t.live.connectionState).toBe("live");
+    expect(t.urls).toEqual(["/watch?ticket=t"]);
+    t.live.stop();
+  });
+
+  it("a URL that arrives after stop opens nothing", async () => {
+    let resolveUrl: (url: string) => void = () => {};
+    const t = setUp(
+      () => Promise.resolve(summaryWith(1)),
+      () => new Promise<string>((resolve) => (resolveUrl = resolve)),
+    );
+    t.live.start();
+    t.live.stop();
+    resolveUrl("/watch?ticket=late");
+    await flush();
+    expect(t.streams).toHaveLength(0);
+    expect(t.timers.pending).toEqual([]);
   });
 });

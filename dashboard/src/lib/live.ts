@@ -16,8 +16,11 @@ export interface EventSourceLike {
 }
 
 export interface LiveSummaryOptions {
-  // null: no stream (EventSource unavailable); poll only.
-  streamUrl: string | null;
+  // null: no stream (EventSource unavailable); poll only. A function is
+  // asked for a URL before every attempt, since a URL that carries a link
+  // ticket is good for one connection only; its failure counts as the
+  // stream's.
+  streamUrl: string | (() => Promise<string>) | null;
   fetchSummary: () => Promise<Summary>;
   onSummary: (summary: Summary) => void;
   onState: (state: ConnectionState, detail: string) => void;
@@ -49,6 +52,8 @@ export class LiveSummary {
   private polling = false;
   private state: ConnectionState | null = null;
   private stopped = true;
+  // Tells a URL that arrives late from one that is still wanted.
+  private attempt = 0;
 
   constructor(options: LiveSummaryOptions) {
     this.options = options;
@@ -75,6 +80,7 @@ export class LiveSummary {
 
   stop(): void {
     this.stopped = true;
+    this.attempt++;
     this.closeStream();
     this.stopPolling();
     if (this.reconnectTimer !== null) this.clear(this.reconnectTimer);
@@ -82,9 +88,26 @@ export class LiveSummary {
   }
 
   private openStream(): void {
+    const url = this.options.streamUrl!;
+    if (typeof url === "string") {
+      this.connect(url);
+      return;
+    }
+    const attempt = ++this.attempt;
+    url().then(
+      (resolved) => {
+        if (!this.stopped && attempt === this.attempt) this.connect(resolved);
+      },
+      (error: unknown) => {
+        if (!this.stopped && attempt === this.attempt) this.streamFailed((error as Error).message);
+      },
+    );
+  }
+
+  private connect(url: string): void {
     const open =
       this.options.openStream ?? ((url: string) => new EventSource(url) as EventSourceLike);
-    const stream = open(this.options.streamUrl!);
+    const stream = open(url);
     this.stream = stream;
     stream.onopen = () => {
       if (this.stream !== stream) return;
@@ -109,15 +132,19 @@ export class LiveSummary {
     };
     stream.onerror = () => {
       if (this.stream !== stream) return;
-      this.closeStream();
-      const delay = this.reconnect.next();
-      this.reconnectTimer = this.set(() => {
-        this.reconnectTimer = null;
-        if (!this.stopped) this.openStream();
-      }, delay);
-      // Meanwhile the page stays current by polling.
-      this.startPolling(`live stream unavailable; next try in ${Math.round(delay / 1000)} s`);
+      this.streamFailed("live stream unavailable");
     };
+  }
+
+  private streamFailed(why: string): void {
+    this.closeStream();
+    const delay = this.reconnect.next();
+    this.reconnectTimer = this.set(() => {
+      this.reconnectTimer = null;
+      if (!this.stopped) this.openStream();
+    }, delay);
+    // Meanwhile the page stays current by polling.
+    this.startPolling(`${why}; next try in ${Math.round(delay / 1000)} s`);
   }
 
   private closeStream(): void {
