@@ -27,6 +27,8 @@ constexpr char kEvent[] =
     R"({"event_type":"page_view","timestamp":"2025-10-02T10:30:00Z"})";
 constexpr char kLimited[] =
     R"({"event_type":"limited","timestamp":"2025-10-02T10:30:00Z"})";
+constexpr char kBroken[] =
+    R"({"event_type":"broken","timestamp":"2025-10-02T10:30:00Z"})";
 
 // What reached the fake ingest, and how.
 struct Seen {
@@ -58,6 +60,9 @@ absl::Status Outcome(const v1::IngestRequest& request,
   if (request.event().event_type() == "limited") {
     return WithRetryDelay(absl::ResourceExhaustedError("rate limit exceeded"),
                           absl::Seconds(3));
+  }
+  if (request.event().event_type() == "broken") {
+    return absl::InternalError("connection to server at 10.0.0.5 failed");
   }
   response->mutable_acceptance()->set_status("accepted");
   response->set_event_id("event-1");
@@ -258,6 +263,27 @@ TEST_F(BackendsTest, ARefusalOnTheStreamKeepsItsRetryDelay) {
   EXPECT_THAT(refused.headers,
               ::testing::Contains(::testing::Pair("Retry-After", "3")));
   EXPECT_EQ(Hows(recorder_.seen()), "stream limited;");
+}
+
+// A failure from below reaches the REST caller as a generic message with
+// the request id, on the stream as on a unary call.
+void ExpectToldByRequestId(const RestResponse& failed) {
+  EXPECT_EQ(failed.status, 500);
+  EXPECT_THAT(failed.body, ::testing::HasSubstr("request id req-1"));
+  EXPECT_THAT(failed.body, ::testing::Not(::testing::HasSubstr("10.0.0.5")));
+}
+
+TEST_F(BackendsTest, AnInternalFailureOnTheStreamIsToldByRequestId) {
+  StartIngest(/*with_stream=*/true);
+  ASSERT_TRUE(AwaitStream());
+  ExpectToldByRequestId(Post("/v1/events", kBroken));
+  EXPECT_EQ(Hows(recorder_.seen()), "stream broken;");
+}
+
+TEST_F(BackendsTest, AnInternalFailureOfAUnaryCallIsToldByRequestId) {
+  StartIngest(/*with_stream=*/false);
+  ExpectToldByRequestId(Post("/v1/events", kBroken));
+  EXPECT_EQ(Hows(recorder_.seen()), "unary broken;");
 }
 
 }  // namespace
