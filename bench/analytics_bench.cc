@@ -163,7 +163,8 @@ absl::StatusOr<AnalyticsBenchReport> RunAnalyticsBench(
   if (auto s = SchemaMigrator().Apply(conninfo); !s.ok()) return s.status();
   PgConnectionPool pool(conninfo, 2, kAnalyticsSessionSettings);
   RollupAnalytics queries(&pool);
-  AnalyticsService service(&queries);
+  BlockingWorkPool work(2, 64);
+  AnalyticsService service(&queries, &work);
   grpc::ServerBuilder builder;
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();

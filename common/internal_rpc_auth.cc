@@ -15,8 +15,8 @@
 
 ABSL_FLAG(std::string, service_token_file, "",
           "File holding the shared token that internal RPCs (ingest -> "
-          "processor, gateway -> ingest and query call multiplexer) carry and "
-          "their servers require; at least 32 bytes. Needed unless mutual TLS "
+          "processor, gateway -> ingest event stream) carry and their "
+          "servers require; at least 32 bytes. Needed unless mutual TLS "
           "authenticates the services.");
 ABSL_FLAG(bool, allow_unauthenticated_internal_rpcs, false,
           "Serve and make internal RPCs without a service token or mutual "
@@ -132,7 +132,8 @@ absl::StatusOr<InternalRpcGate> InternalRpcGate::FromFlags() {
   return absl::FailedPreconditionError(kNoCredentials);
 }
 
-grpc::Status InternalRpcGate::Admit(const grpc::ServerContext& context) const {
+grpc::Status InternalRpcGate::Admit(
+    const grpc::ServerContextBase& context) const {
   if (!token_.empty()) {
     const auto& metadata = context.client_metadata();
     auto it = metadata.find(kServiceTokenMetadataKey);

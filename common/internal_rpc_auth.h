@@ -32,9 +32,9 @@ absl::StatusOr<std::string> ReadServiceToken(const std::string& path);
 bool TokensEqual(absl::string_view expected, absl::string_view given);
 
 // Who may make internal RPCs (shopstream.internal.*: the processor's
-// EventPipeline, the call multiplexer of ingest and query). The public
-// shopstream.v1 services check API keys instead, and health and reflection
-// stay open for probes. Each internal service asks Admit first thing.
+// EventPipeline, ingest's EventIngress). The public shopstream.v1 services
+// check API keys instead, and health and reflection stay open for probes.
+// Each internal service asks Admit first thing.
 class InternalRpcGate {
  public:
   // A caller must send `token` (non-empty).
@@ -55,7 +55,7 @@ class InternalRpcGate {
   static absl::StatusOr<InternalRpcGate> FromFlags();
 
   // OK, or UNAUTHENTICATED saying what is missing (never the token).
-  grpc::Status Admit(const grpc::ServerContext& context) const;
+  grpc::Status Admit(const grpc::ServerContextBase& context) const;
 
  private:
   InternalRpcGate(std::string token, bool open)

@@ -9,9 +9,9 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
 #include "absl/strings/str_cat.h"
-#include "common/call_multiplexer_service.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "shopstream/internal/v1/pipeline.grpc.pb.h"
 #include "shopstream/v1/ingest.grpc.pb.h"
 
 ABSL_DECLARE_FLAG(std::string, tls_client_ca_file);
@@ -81,6 +81,51 @@ TEST(InternalRpcGateTest, WithoutTokenCertificatesOrOptOutNothingStarts) {
   EXPECT_TRUE(InternalRpcGate::FromFlags().ok());
 }
 
+// An internal stream that opens only for callers its gate admits, saying so
+// with initial metadata, and ends when the caller stops sending.
+class GatedPipeline final
+    : public internal::v1::EventPipeline::CallbackService {
+ public:
+  static constexpr char kOpenKey[] = "gated-stream-open";
+
+  explicit GatedPipeline(InternalRpcGate gate) : gate_(std::move(gate)) {}
+
+  grpc::ServerBidiReactor<internal::v1::PublishRequest,
+                          internal::v1::PublishAck>*
+  Publish(grpc::CallbackServerContext* context) override {
+    return new Stream(context, gate_.Admit(*context));
+  }
+
+ private:
+  class Stream final
+      : public grpc::ServerBidiReactor<internal::v1::PublishRequest,
+                                       internal::v1::PublishAck> {
+   public:
+    Stream(grpc::CallbackServerContext* context, const grpc::Status& admitted) {
+      if (!admitted.ok()) {
+        Finish(admitted);
+        return;
+      }
+      context->AddInitialMetadata(kOpenKey, "1");
+      StartSendInitialMetadata();
+      StartRead(&request_);
+    }
+    void OnReadDone(bool ok) override {
+      if (ok) {
+        StartRead(&request_);
+      } else {
+        Finish(grpc::Status::OK);
+      }
+    }
+    void OnDone() override { delete this; }
+
+   private:
+    internal::v1::PublishRequest request_;
+  };
+
+  const InternalRpcGate gate_;
+};
+
 // Records whether a public call arrived with the service token.
 class PublicService final : public v1::IngestService::Service {
  public:
@@ -101,15 +146,12 @@ class GateOverGrpcTest : public ::testing::Test {
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
                              &port_);
-    builder.RegisterService(&multiplexer_);
+    builder.RegisterService(&pipeline_);
     builder.RegisterService(&public_);
     server_ = builder.BuildAndStart();
     ASSERT_NE(server_, nullptr);
   }
-  void TearDown() override {
-    multiplexer_.Shutdown();
-    server_->Shutdown();
-  }
+  void TearDown() override { server_->Shutdown(); }
 
   std::shared_ptr<grpc::Channel> Channel(const std::string& token) {
     return CreateInternalRpcChannel(absl::StrCat("127.0.0.1:", port_),
@@ -117,22 +159,22 @@ class GateOverGrpcTest : public ::testing::Test {
                                     grpc::ChannelArguments(), token);
   }
 
-  // The status a multiplexer stream ends with, or OK once it opened.
+  // The status an internal stream ends with, or OK once it opened.
   grpc::Status OpenStream(const std::shared_ptr<grpc::Channel>& channel) {
-    auto stub = internal::v1::CallMultiplexer::NewStub(channel);
+    auto stub = internal::v1::EventPipeline::NewStub(channel);
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() +
                          std::chrono::seconds(10));
-    auto stream = stub->Calls(&context);
+    auto stream = stub->Publish(&context);
     stream->WaitForInitialMetadata();
     const bool opened =
-        context.GetServerInitialMetadata().count(kMultiplexerReadyKey) > 0;
+        context.GetServerInitialMetadata().count(GatedPipeline::kOpenKey) > 0;
     stream->WritesDone();
     grpc::Status status = stream->Finish();
     return opened && status.ok() ? grpc::Status::OK : status;
   }
 
-  CallMultiplexerService multiplexer_{InternalRpcGate::RequireToken(kToken)};
+  GatedPipeline pipeline_{InternalRpcGate::RequireToken(kToken)};
   PublicService public_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;

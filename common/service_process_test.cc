@@ -11,12 +11,12 @@
 #include <thread>
 
 #include "absl/time/clock.h"
-#include "common/call_multiplexer_service.h"
 #include "common/health_reporter.h"
 #include "common/metrics.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "shopstream/v1/ingest.grpc.pb.h"
 
 namespace shopstream {
 namespace {
@@ -42,15 +42,7 @@ double CounterValue(const std::string& name,
 class ServiceProcessTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    multiplexer_.AddMethod("/shopstream.test.Echo/Say",
-                           [](const std::string& request, const CallMetadata&,
-                              auto done) { done(grpc::Status::OK, request); });
-    multiplexer_.AddMethod(
-        "/shopstream.test.Echo/Fail",
-        [](const std::string&, const CallMetadata&, auto done) {
-          done(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "no"), "");
-        });
-    server_ = StartGrpcServer("127.0.0.1:0", {&multiplexer_});
+    server_ = StartGrpcServer("127.0.0.1:0", {&service_});
     ASSERT_NE(server_, nullptr);
     channel_ = server_->InProcessChannel(grpc::ChannelArguments());
   }
@@ -71,7 +63,8 @@ class ServiceProcessTest : public ::testing::Test {
     return response.status();
   }
 
-  CallMultiplexerService multiplexer_{InternalRpcGate::AdmitAll()};
+  // Any service will do; its methods answer UNIMPLEMENTED.
+  v1::IngestService::CallbackService service_;
   std::unique_ptr<grpc::Server> server_;
   std::shared_ptr<grpc::Channel> channel_;
 };
@@ -93,46 +86,6 @@ TEST_F(ServiceProcessTest, EveryCallIsCountedByTheInterceptor) {
                          {{"service", "grpc.health.v1.Health"},
                           {"method", "Check"},
                           {"code", "NOT_FOUND"}}),
-            1);
-}
-
-TEST_F(ServiceProcessTest, MultiplexedCallsAreCountedUnderTheirOwnMethod) {
-  auto stub = internal::v1::CallMultiplexer::NewStub(channel_);
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::seconds(10));
-  auto stream = stub->Calls(&context);
-  internal::v1::CallBatch batch;
-  for (int i = 0; i < 3; ++i) {
-    auto* call = batch.add_calls();
-    call->set_id(i);
-    call->set_method(i == 2 ? "/shopstream.test.Echo/Fail"
-                            : "/shopstream.test.Echo/Say");
-    (*call->mutable_metadata())["x-request-id"] = "req-1";
-  }
-  ASSERT_TRUE(stream->Write(batch));
-  int answered = 0;
-  internal::v1::ResultBatch results;
-  while (answered < 3 && stream->Read(&results))
-    answered += results.results_size();
-  stream->WritesDone();
-  ASSERT_TRUE(stream->Finish().ok());
-  ASSERT_EQ(answered, 3);
-  EXPECT_EQ(CounterValue("shopstream_grpc_server_requests_total",
-                         {{"service", "shopstream.test.Echo"},
-                          {"method", "Say"},
-                          {"code", "OK"}}),
-            2);
-  EXPECT_EQ(CounterValue("shopstream_grpc_server_requests_total",
-                         {{"service", "shopstream.test.Echo"},
-                          {"method", "Fail"},
-                          {"code", "FAILED_PRECONDITION"}}),
-            1);
-  // The stream itself is a call of its own, counted when it ends.
-  EXPECT_GE(CounterValue("shopstream_grpc_server_requests_total",
-                         {{"service", "shopstream.internal.v1.CallMultiplexer"},
-                          {"method", "Calls"},
-                          {"code", "OK"}}),
             1);
 }
 
@@ -193,7 +146,7 @@ TEST_F(ServiceProcessTest, ReflectionListsTheServices) {
   grpc::GenericStub stub(channel_);
   ListServices call(&stub);
   const std::string answer = call.Await();
-  EXPECT_THAT(answer, HasSubstr("shopstream.internal.v1.CallMultiplexer"));
+  EXPECT_THAT(answer, HasSubstr("shopstream.v1.IngestService"));
   EXPECT_THAT(answer, HasSubstr("grpc.health.v1.Health"));
 }
 

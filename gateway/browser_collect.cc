@@ -27,9 +27,9 @@ absl::StatusOr<std::string> CollectOrigin(
   return std::string(origin);
 }
 
-std::string CollectClientAddress(
-    absl::string_view peer, std::optional<absl::string_view> forwarded_for,
-    bool from_forwarded_for) {
+std::string CollectClientAddress(absl::string_view peer,
+                                 std::optional<absl::string_view> forwarded_for,
+                                 bool from_forwarded_for) {
   if (from_forwarded_for && forwarded_for.has_value()) {
     // The proxy appends the peer it saw: the last entry is the one that
     // the client cannot choose.
@@ -58,9 +58,9 @@ std::optional<absl::Duration> AddressRateLimiter::Admit(
     it = buckets_.emplace(address, Bucket{burst_, now}).first;
   }
   Bucket& bucket = it->second;
-  bucket.tokens =
-      std::min(burst_, bucket.tokens + absl::ToDoubleSeconds(now - bucket.updated) *
-                                           per_second_);
+  bucket.tokens = std::min(
+      burst_, bucket.tokens +
+                  absl::ToDoubleSeconds(now - bucket.updated) * per_second_);
   bucket.updated = now;
   if (bucket.tokens >= 1) {
     bucket.tokens -= 1;

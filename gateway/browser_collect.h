@@ -11,6 +11,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "common/traffic_context.h"
 
 namespace shopstream::gateway {
 
@@ -18,10 +19,6 @@ namespace shopstream::gateway {
 // (shopstream.api.browser_collect): their keys are public, so each client
 // address gets a share of requests, and the page's Origin goes to the
 // backend, which holds the origins each collect key may be used from.
-
-// gRPC metadata the backend reads the page's Origin and User-Agent from.
-inline constexpr char kCollectOriginMetadata[] = "x-shopstream-origin";
-inline constexpr char kCollectUserAgentMetadata[] = "x-shopstream-user-agent";
 
 // The Origin header as sent, or INVALID_ARGUMENT naming it when it is
 // missing, "null" (sandboxed pages, files) or not printable ASCII.
@@ -31,9 +28,9 @@ absl::StatusOr<std::string> CollectOrigin(
 // The address a client's share is counted by: the peer's, or behind a proxy
 // that appends the peer to X-Forwarded-For, the last entry there. Only ever
 // held in memory.
-std::string CollectClientAddress(
-    absl::string_view peer, std::optional<absl::string_view> forwarded_for,
-    bool from_forwarded_for);
+std::string CollectClientAddress(absl::string_view peer,
+                                 std::optional<absl::string_view> forwarded_for,
+                                 bool from_forwarded_for);
 
 // A token bucket per client address: `per_second` requests a second with
 // bursts of twice that. Thread-safe.

@@ -28,16 +28,15 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/request_id.h"
-#include "gateway/backend_health.h"
+#include "gateway/backends.h"
+#include "gateway/browser_collect.h"
 #include "gateway/client_stream.h"
 #include "gateway/credentials.h"
 #include "gateway/event_stream.h"
 #include "gateway/http_status.h"
-#include "gateway/multiplexed_backend.h"
 #include "gateway/page_security.h"
 #include "gateway/path_template.h"
 #include "gateway/request_framing.h"
-#include "gateway/browser_collect.h"
 #include "gateway/static_files.h"
 #include "gateway/tls_context_reloader.h"
 #include "google/api/httpbody.pb.h"
@@ -58,10 +57,6 @@ using google::protobuf::Message;
 
 namespace {
 
-constexpr char kAllowedRequestHeaders[] =
-    "Content-Type, Authorization, X-API-Key, X-Request-Id";
-constexpr char kPreflightMaxAgeSeconds[] = "86400";
-constexpr char kRetryAfterSeconds[] = "1";
 // The gateway's own endpoints, answered without a backend call.
 constexpr char kLivenessPath[] = "/healthz";
 constexpr char kReadinessPath[] = "/readyz";
@@ -79,306 +74,11 @@ constexpr size_t kFirstReadBytes = 4096;
 // Enough for any real browser's; classification reads no further.
 constexpr size_t kMaxForwardedUserAgentBytes = 512;
 
-// Whole seconds, rounded up: a client retrying at the header's time must
-// not come back too early. No delay given means a second.
-std::string RetryAfterSeconds(std::optional<absl::Duration> delay) {
-  if (!delay.has_value() || *delay <= absl::Seconds(1)) {
-    return kRetryAfterSeconds;
-  }
-  return absl::StrCat(
-      absl::ToInt64Seconds(absl::Ceil(*delay, absl::Seconds(1))));
-}
-
 std::chrono::steady_clock::duration ToChrono(absl::Duration duration) {
   return absl::ToChronoNanoseconds(duration);
 }
 
-bool IsBlank(absl::string_view text) {
-  return absl::StripAsciiWhitespace(text).empty();
-}
-
-// "application/json", "application/json; charset=utf-8", or empty.
-bool IsJsonContentType(absl::string_view content_type) {
-  const absl::string_view media_type = absl::StripAsciiWhitespace(
-      content_type.substr(0, content_type.find(';')));
-  return media_type.empty() ||
-         absl::EqualsIgnoreCase(media_type, "application/json");
-}
-
-bool IsPlainTextContentType(absl::string_view content_type) {
-  const absl::string_view media_type = absl::StripAsciiWhitespace(
-      content_type.substr(0, content_type.find(';')));
-  return absl::EqualsIgnoreCase(media_type, "text/plain");
-}
-
-// Lists `ignored` in the `ignored_fields` of the message the route prints
-// (the response, or its response_body field), when it has one.
-void NameIgnoredFields(const Route& route,
-                       const std::vector<std::string>& ignored,
-                       Message& response) {
-  Message* printed = &response;
-  if (route.response_body_field != nullptr) {
-    if (route.response_body_field->cpp_type() !=
-            google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE ||
-        route.response_body_field->is_repeated()) {
-      return;
-    }
-    printed = response.GetReflection()->MutableMessage(
-        &response, route.response_body_field);
-  }
-  const google::protobuf::FieldDescriptor* field =
-      printed->GetDescriptor()->FindFieldByName("ignored_fields");
-  if (field == nullptr || !field->is_repeated() ||
-      field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_STRING) {
-    return;
-  }
-  for (const std::string& name : ignored) {
-    printed->GetReflection()->AddString(printed, field, name);
-  }
-}
-
-// gRPC refuses metadata values with control or non-ASCII characters.
-bool IsPrintableAscii(absl::string_view text) {
-  for (char c : text) {
-    if (c < 0x20 || c > 0x7E) return false;
-  }
-  return true;
-}
-
 }  // namespace
-
-// ---- RestTranscoder ----
-
-RestResponse RestTranscoder::ErrorResponse(int http_status,
-                                           absl::string_view message) {
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
-  writer.StartObject();
-  writer.Key("error");
-  writer.String(message.data(),
-                static_cast<rapidjson::SizeType>(message.size()));
-  writer.EndObject();
-  return RestResponse{
-      http_status, std::string(buffer.GetString(), buffer.GetSize()), {}};
-}
-
-RestResponse RestTranscoder::Preflight(absl::string_view path) const {
-  std::vector<std::string> methods = routes_.AllowedMethods(path);
-  if (methods.empty()) {
-    return ErrorResponse(404, absl::StrCat("no route for OPTIONS ", path));
-  }
-  methods.push_back("OPTIONS");
-  RestResponse response{
-      204,
-      "",
-      {{"Access-Control-Allow-Methods", absl::StrJoin(methods, ", ")},
-       {"Access-Control-Allow-Headers", kAllowedRequestHeaders},
-       {"Access-Control-Max-Age", kPreflightMaxAgeSeconds}}};
-  // The tracker's requests need no preflight; a page that asks for one
-  // wants more than a collect key allows.
-  response.any_origin = !routes_.IsBrowserCollectPath(path);
-  return response;
-}
-
-std::variant<BackendRequest, RestResponse> RestTranscoder::TranscodeRequest(
-    const RestRequest& request) const {
-  const size_t query_start = request.target.find('?');
-  const absl::string_view path = request.target.substr(0, query_start);
-  const absl::string_view query = query_start == absl::string_view::npos
-                                      ? absl::string_view()
-                                      : request.target.substr(query_start + 1);
-  if (request.method == "OPTIONS") return Preflight(path);
-
-  absl::StatusOr<RouteMatch> match = routes_.Match(request.method, path);
-  if (!match.ok()) {
-    std::vector<std::string> allowed = routes_.AllowedMethods(path);
-    if (allowed.empty()) {
-      return ErrorResponse(404, match.status().message());
-    }
-    allowed.push_back("OPTIONS");
-    RestResponse response = ErrorResponse(
-        405,
-        absl::StrCat("method ", request.method, " not allowed for ", path));
-    response.headers.emplace_back("Allow", absl::StrJoin(allowed, ", "));
-    return response;
-  }
-
-  // A body in another format is refused rather than misread; a missing
-  // Content-Type is taken as JSON, as the case study's clients expect.
-  // Browsers' beacons send text/plain, which needs no CORS preflight.
-  if (!IsBlank(request.body) && !match->route->body_field_name.empty() &&
-      !IsJsonContentType(request.content_type) &&
-      !(match->route->browser_collect &&
-        IsPlainTextContentType(request.content_type))) {
-    return ErrorResponse(
-        415, absl::StrCat("Content-Type: expected application/json, got \"",
-                          request.content_type, "\""));
-  }
-  BackendRequest backend_request{
-      match->route,
-      std::unique_ptr<Message>(match->route->request_prototype->New())};
-  if (absl::Status status =
-          FillRequest(*match, query, request.body,
-                      backend_request.message.get(),
-                      &backend_request.ignored_fields);
-      !status.ok()) {
-    return ErrorResponse(HttpStatusForStatusCode(status.code()),
-                         status.message());
-  }
-  if (strict_fields_ && !backend_request.ignored_fields.empty()) {
-    return ErrorResponse(
-        400, absl::StrCat(backend_request.ignored_fields.front(),
-                          ": unknown field; custom data belongs in "
-                          "\"properties\""));
-  }
-  return backend_request;
-}
-
-absl::Status RestTranscoder::FillRequest(
-    const RouteMatch& match, absl::string_view query, absl::string_view body,
-    Message* message, std::vector<std::string>* ignored_fields) const {
-  const Route& route = *match.route;
-  // A route without a body ignores whatever body came with the request.
-  if (route.body_field_name == "*") {
-    if (!IsBlank(body)) {
-      if (absl::Status status =
-              json_.ParseMessage(body, message, ignored_fields);
-          !status.ok()) {
-        return status;
-      }
-    }
-  } else if (route.body_field != nullptr && !IsBlank(body)) {
-    if (absl::Status status = json_.ParseField(body, route.body_field, message,
-                                               ignored_fields);
-        !status.ok()) {
-      return status;
-    }
-  }
-
-  // With body "*" every field comes from the body, so queries have no say.
-  if (route.body_field_name != "*") {
-    for (absl::string_view parameter :
-         absl::StrSplit(query, '&', absl::SkipEmpty())) {
-      const std::pair<absl::string_view, absl::string_view> key_and_value =
-          absl::StrSplit(parameter, absl::MaxSplits('=', 1));
-      const std::string key = PercentDecode(key_and_value.first, true);
-      // Credentials are not part of the request.
-      if (key == kApiKeyQueryParameter || key == kLinkTicketQueryParameter) {
-        continue;
-      }
-      const absl::string_view top_level_key =
-          absl::string_view(key).substr(0, key.find('.'));
-      if (route.body_field != nullptr &&
-          json_.FindField(route.method->input_type(), top_level_key) ==
-              route.body_field) {
-        continue;
-      }
-      const absl::Status status = json_.SetFieldFromString(
-          key, PercentDecode(key_and_value.second, true), message);
-      // Unknown parameters (cache busters, tracking tags) are ignored.
-      if (!status.ok() && !absl::IsNotFound(status)) return status;
-    }
-  }
-
-  for (const PathVariable& variable : match.variables) {
-    if (absl::Status status = json_.SetFieldFromString(variable.field_path,
-                                                       variable.value, message);
-        !status.ok()) {
-      return absl::InvalidArgumentError(status.message());
-    }
-  }
-  return absl::OkStatus();
-}
-
-RestResponse RestTranscoder::TranscodeResponse(
-    const Route& route, const grpc::Status& status, grpc::ByteBuffer* payload,
-    const std::vector<std::string>& ignored_fields) const {
-  if (!status.ok()) {
-    const std::string& message = status.error_message();
-    RestResponse error = ErrorResponse(
-        HttpStatusForGrpcCode(status.error_code()),
-        message.empty() ? absl::StrCat("backend failed with gRPC status ",
-                                       status.error_code())
-                        : message);
-    // Both mean "not now": tell the client when to retry (with the same
-    // event_id, which keeps the retry from counting twice): when the backend
-    // said (a rate limit knows), else in a second.
-    if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
-        status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
-      error.headers.emplace_back("Retry-After",
-                                 RetryAfterSeconds(RetryDelayOf(status)));
-    }
-    // A failure that carries an answer (an unhealthy Health) sends it.
-    if (std::optional<std::string> answer = MessageDetailOf(
-            status, route.response_prototype->GetDescriptor()->full_name())) {
-      std::unique_ptr<Message> response(route.response_prototype->New());
-      if (response->ParseFromString(*answer)) {
-        error.body = json_.Print(*response);
-      }
-    }
-    return error;
-  }
-  if (route.http_body_response && route.response_body_field == nullptr) {
-    return HttpBodyResponse(route, payload);
-  }
-  std::unique_ptr<Message> response(route.response_prototype->New());
-  if (!grpc::SerializationTraits<Message>::Deserialize(payload, response.get())
-           .ok()) {
-    return ErrorResponse(500, "cannot parse the backend's response");
-  }
-  if (!ignored_fields.empty()) NameIgnoredFields(route, ignored_fields, *response);
-  return RestResponse{
-      route.success_http_code,
-      route.response_body_field != nullptr
-          ? json_.PrintField(*response, route.response_body_field)
-          : json_.Print(*response),
-      {}};
-}
-
-// The backend chose the bytes and their type; the route names the file.
-RestResponse RestTranscoder::HttpBodyResponse(const Route& route,
-                                              grpc::ByteBuffer* payload) {
-  google::api::HttpBody body;
-  if (!grpc::SerializationTraits<Message>::Deserialize(payload, &body).ok()) {
-    return ErrorResponse(500, "cannot parse the backend's response");
-  }
-  RestResponse response{route.success_http_code,
-                        std::move(*body.mutable_data()),
-                        {},
-                        body.content_type().empty() ? "application/octet-stream"
-                                                    : body.content_type()};
-  if (!route.download_filename.empty()) {
-    response.headers.emplace_back(
-        "Content-Disposition",
-        absl::StrCat("attachment; filename=\"", route.download_filename, "\""));
-  }
-  return response;
-}
-
-absl::StatusOr<std::string> RestTranscoder::EventStreamMessage(
-    const Route& route, grpc::ByteBuffer* payload) const {
-  std::unique_ptr<Message> message(route.response_prototype->New());
-  if (!grpc::SerializationTraits<Message>::Deserialize(payload, message.get())
-           .ok()) {
-    return absl::InternalError("cannot parse the backend's message");
-  }
-  return EventStreamEvent(
-      "", route.response_body_field != nullptr
-              ? json_.PrintField(*message, route.response_body_field)
-              : json_.Print(*message));
-}
-
-std::string RestTranscoder::EventStreamError(const grpc::Status& status) {
-  const std::string& message = status.error_message();
-  return EventStreamEvent(
-      "error",
-      ErrorResponse(HttpStatusForGrpcCode(status.error_code()),
-                    message.empty()
-                        ? absl::StrCat("backend failed with gRPC status ",
-                                       status.error_code())
-                        : message)
-          .body);
-}
 
 // ---- GatewayServer ----
 
@@ -390,8 +90,7 @@ class GatewayServer::Impl : public std::enable_shared_from_this<Impl> {
        std::optional<StaticFiles> static_files)
       : options_(std::move(options)),
         transcoder_(std::move(routes), options_.strict_fields),
-        collect_limiter_(options_.collect_requests_per_address,
-                         Clock::Real()),
+        collect_limiter_(options_.collect_requests_per_address, Clock::Real()),
         static_files_(std::move(static_files)),
         other_metrics_(kOtherRoute),
         liveness_metrics_(kLivenessPath),
@@ -429,21 +128,7 @@ class GatewayServer::Impl : public std::enable_shared_from_this<Impl> {
     return tls_reloader_ == nullptr ? nullptr
                                     : tls_reloader_->Current(absl::Now());
   }
-  grpc::GenericStub* StubFor(const Route* route) const {
-    return stubs_by_route_.at(route);
-  }
-  // The route's backend stream, when it is open.
-  MultiplexedBackend* ReadyMultiplexerFor(const Route* route) const {
-    auto it = multiplexers_by_route_.find(route);
-    if (it == multiplexers_by_route_.end() || !it->second->Ready()) {
-      return nullptr;
-    }
-    return it->second;
-  }
-  void StopMultiplexers() {
-    for (auto& m : multiplexers_) m->Stop();
-    if (backend_health_ != nullptr) backend_health_->Stop();
-  }
+  Backends& backends() { return *backends_; }
 
   // Series resolved at start, so a request only follows pointers.
   HttpRouteMetrics& MetricsFor(const Route* route) {
@@ -461,11 +146,6 @@ class GatewayServer::Impl : public std::enable_shared_from_this<Impl> {
   HttpRouteMetrics& liveness_metrics() { return liveness_metrics_; }
   HttpRouteMetrics& readiness_metrics() { return readiness_metrics_; }
   HttpRouteMetrics& static_metrics() { return *static_metrics_; }
-
-  // Backend services whose health is not SERVING.
-  std::vector<std::string> NotReadyBackends() const {
-    return backend_health_->NotServing();
-  }
 
   absl::Status ConnectBackends();
 
@@ -487,11 +167,7 @@ class GatewayServer::Impl : public std::enable_shared_from_this<Impl> {
   AddressRateLimiter collect_limiter_;
   const std::optional<StaticFiles> static_files_;
   std::unique_ptr<TlsContextReloader> tls_reloader_;
-  std::vector<std::unique_ptr<grpc::GenericStub>> stubs_;
-  absl::flat_hash_map<const Route*, grpc::GenericStub*> stubs_by_route_;
-  std::vector<std::unique_ptr<MultiplexedBackend>> multiplexers_;
-  absl::flat_hash_map<const Route*, MultiplexedBackend*> multiplexers_by_route_;
-  std::unique_ptr<BackendHealth> backend_health_;
+  std::unique_ptr<Backends> backends_;
   absl::flat_hash_map<const Route*, std::unique_ptr<HttpRouteMetrics>>
       metrics_by_route_;
   HttpRouteMetrics other_metrics_;
@@ -564,18 +240,6 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
  private:
-  struct BackendCall {
-    BackendCall(const Route* route, net::io_context& io_context)
-        : route(route), work(io_context.get_executor()) {}
-
-    grpc::ClientContext context;
-    grpc::ByteBuffer request;
-    grpc::ByteBuffer response;
-    const Route* route;
-    // Keeps the io threads running while only gRPC holds the request.
-    net::executor_work_guard<net::io_context::executor_type> work;
-  };
-
   // Bounded like reading a request: a client that connects and stays silent
   // or speaks plain HTTP is disconnected.
   void Handshake() {
@@ -821,7 +485,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
               server_.collect_limiter().Admit(address)) {
         RestResponse refusal = RestTranscoder::ErrorResponse(
             429, "too many requests from this address; retry later");
-        refusal.headers.emplace_back("Retry-After", RetryAfterSeconds(*wait));
+        refusal.headers.emplace_back(
+            "Retry-After",
+            absl::StrCat(std::max<int64_t>(
+                1, absl::ToInt64Seconds(absl::Ceil(*wait, absl::Seconds(1))))));
         refusal.any_origin = false;
         return refusal;
       }
@@ -848,7 +515,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       return RestResponse{200, R"({"status":"alive"})", {}};
     }
     route_metrics_ = &server_.readiness_metrics();
-    const std::vector<std::string> waiting = server_.NotReadyBackends();
+    const std::vector<std::string> waiting = server_.backends().NotServing();
     if (waiting.empty()) return RestResponse{200, R"({"status":"ready"})", {}};
     rapidjson::StringBuffer buffer;
     rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
@@ -865,66 +532,52 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   void CallBackend(BackendRequest backend_request, bool keep_alive) {
-    if (MultiplexedBackend* multiplexer =
-            server_.ReadyMultiplexerFor(backend_request.route)) {
-      CallMultiplexed(*multiplexer, *backend_request.route,
-                      *backend_request.message, keep_alive);
-      return;
-    }
-    auto call =
-        std::make_shared<BackendCall>(backend_request.route, io_context_);
-    call->context.set_deadline(std::chrono::system_clock::now() +
-                               ToChrono(server_.options().backend_timeout));
-    for (const auto& [name, value] : ForwardedMetadata(*call->route)) {
-      call->context.AddMetadata(name, value);
-    }
-    bool own_buffer = false;
-    if (!grpc::SerializationTraits<Message>::Serialize(
-             *backend_request.message, &call->request, &own_buffer)
-             .ok()) {
-      SendResponse(
-          RestTranscoder::ErrorResponse(500, "cannot serialize the request"),
-          keep_alive);
-      return;
-    }
     // The backend may take up to its deadline; that is not idle time.
     stream_.expires_never();
-    server_.StubFor(call->route)
-        ->UnaryCall(&call->context, call->route->grpc_method_path,
-                    grpc::StubOptions(), &call->request, &call->response,
-                    [self = shared_from_this(), call,
-                     keep_alive](grpc::Status status) mutable {
-                      // gRPC's thread must not touch the stream: hop back onto
-                      // the connection's thread. Everything is moved out, and
-                      // the hop goes through the io_context (a plain reference)
-                      // rather than a copy of an executor, so that nothing
-                      // gRPC's thread destroys afterwards refers to the
-                      // io_context, which may be gone by then.
-                      net::io_context& io_context = self->io_context_;
-                      net::post(io_context, [self = std::move(self),
-                                             call = std::move(call), keep_alive,
-                                             status = std::move(status)] {
-                        self->SendResponse(
-                            self->Answer(*call->route, status, &call->response),
-                            keep_alive);
-                      });
+    gateway::Caller caller = Caller(*backend_request.route);
+    // A browser_collect route names the page's origin for CORS once the
+    // backend has allowed it, and no other.
+    std::optional<std::string> collect_origin;
+    if (backend_request.route->browser_collect) {
+      collect_origin = collect_origin_.value_or("");
+    }
+    const bool on_stream = server_.backends().Call(
+        std::move(backend_request), std::move(caller),
+        [self = shared_from_this(), work = net::make_work_guard(io_context_),
+         keep_alive, collect_origin = std::move(collect_origin)](
+            RestResponse response) mutable {
+          if (collect_origin.has_value()) {
+            response.any_origin = false;
+            if (response.status < 300 && !collect_origin->empty()) {
+              response.headers.emplace_back("Access-Control-Allow-Origin",
+                                            *std::move(collect_origin));
+            }
+          }
+          // gRPC's thread must not touch the stream: hop back onto the
+          // connection's thread. Everything is moved out, and the hop goes
+          // through the io_context (a plain reference) rather than a copy
+          // of an executor, so that nothing gRPC's thread destroys
+          // afterwards refers to the io_context, which may be gone by then.
+          net::io_context& io_context = self->io_context_;
+          net::post(io_context,
+                    [self = std::move(self), work = std::move(work),
+                     response = std::move(response), keep_alive]() mutable {
+                      self->SendResponse(std::move(response), keep_alive);
                     });
+        });
+    if (on_stream) FlushIngestStreamLater();
   }
 
-  // The REST response for a finished backend call, told as a caller
-  // outside may be told (see common/caller_status.h).
-  RestResponse Answer(const Route& route, const grpc::Status& status,
-                      grpc::ByteBuffer* payload) const {
-    RestResponse response = server_.transcoder().TranscodeResponse(
-        route, ForCaller(status, request_id_), payload, ignored_fields_);
-    if (route.browser_collect) {
-      response.any_origin = false;
-      if (status.ok() && collect_origin_.has_value()) {
-        response.headers.emplace_back("Access-Control-Allow-Origin",
-                                      *collect_origin_);
-      }
-    }
-    return response;
+  // Once per turn of this thread's event loop: the events of every
+  // connection whose request was read in this turn leave in one message.
+  void FlushIngestStreamLater() {
+    static thread_local bool flush_posted = false;
+    if (flush_posted) return;
+    flush_posted = true;
+    net::post(io_context_, [&backends = server_.backends()] {
+      flush_posted = false;
+      backends.FlushIngestStream();
+    });
   }
 
   // API routes come first: a file answers only for paths no route claims.
@@ -950,28 +603,24 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
                         std::move(file->content_type)};
   }
 
-  // The request's headers that travel on as gRPC metadata; values that are
-  // not printable ASCII cannot be metadata and are dropped.
-  std::map<std::string, std::string> ForwardedMetadata(
-      const Route& route) const {
-    std::map<std::string, std::string> metadata;
-    metadata[kRequestIdKey] = request_id_;
+  // Who the request comes from, as the backend hears it: the request id
+  // and the credential from the headers or the query (a link ticket only
+  // on link routes).
+  gateway::Caller Caller(const Route& route) const {
+    gateway::Caller caller{
+        request_id_, AuthorizationFor(Header(http::field::authorization),
+                                      Header(beast::string_view("x-api-key")),
+                                      Target(), IsLinkRoute(route))};
     if (route.browser_collect && collect_origin_.has_value()) {
-      metadata[kCollectOriginMetadata] = *collect_origin_;
+      caller.metadata.emplace_back(kCollectOriginMetadata, *collect_origin_);
       if (std::optional<absl::string_view> agent =
-              Header(http::field::user_agent);
-          agent.has_value() && IsPrintableAscii(*agent)) {
-        metadata[kCollectUserAgentMetadata] =
-            std::string(agent->substr(0, kMaxForwardedUserAgentBytes));
+              Header(http::field::user_agent)) {
+        caller.metadata.emplace_back(
+            kCollectUserAgentMetadata,
+            std::string(agent->substr(0, kMaxForwardedUserAgentBytes)));
       }
     }
-    const std::optional<std::string> authorization = AuthorizationFor(
-        Header(http::field::authorization),
-        Header(beast::string_view("x-api-key")), Target(), IsLinkRoute(route));
-    if (authorization.has_value() && IsPrintableAscii(*authorization)) {
-      metadata["authorization"] = *authorization;
-    }
-    return metadata;
+    return caller;
   }
 
   template <typename Name>
@@ -984,32 +633,6 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   absl::string_view Target() const {
     const http::request<http::string_body>& request = parser_->get();
     return absl::string_view(request.target().data(), request.target().size());
-  }
-
-  // No ClientContext: the multiplexer's threads stop before the io_context
-  // goes, so its callback may post to the connection's io_context.
-  void CallMultiplexed(MultiplexedBackend& multiplexer, const Route& route,
-                       const Message& request, bool keep_alive) {
-    std::map<std::string, std::string> metadata = ForwardedMetadata(route);
-    stream_.expires_never();
-    // Keeps the io threads running while only the multiplexer holds it.
-    auto work = net::make_work_guard(io_context_);
-    multiplexer.Call(
-        route.grpc_method_path, request.SerializeAsString(),
-        std::move(metadata), absl::Now() + server_.options().backend_timeout,
-        [self = shared_from_this(), route = &route, keep_alive,
-         work = std::move(work)](const grpc::Status& status,
-                                 std::string response) mutable {
-          net::io_context& io_context = self->io_context_;
-          net::post(io_context, [self = std::move(self), route, keep_alive,
-                                 status, response = std::move(response),
-                                 work = std::move(work)]() mutable {
-            grpc::Slice slice(std::move(response));
-            grpc::ByteBuffer buffer(&slice, 1);
-            self->SendResponse(self->Answer(*route, status, &buffer),
-                               keep_alive);
-          });
-        });
   }
 
   // ---- Server-Sent Events for server-streaming routes ----
@@ -1078,9 +701,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void StartEventStream(BackendRequest backend_request) {
     const Route* route = backend_request.route;
     auto call = std::make_shared<EventStreamCall>(shared_from_this(), route);
-    for (const auto& [name, value] : ForwardedMetadata(*route)) {
-      call->context.AddMetadata(name, value);
-    }
+    Caller(*route).AddTo(call->context);
     bool own_buffer = false;
     if (!grpc::SerializationTraits<Message>::Serialize(
              *backend_request.message, &call->request, &own_buffer)
@@ -1094,7 +715,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     event_stream_ = call;
     // A stream may stay quiet for long; that is not idle time.
     stream_.expires_never();
-    server_.StubFor(route)->PrepareBidiStreamingCall(
+    server_.backends().StubFor(route)->PrepareBidiStreamingCall(
         &call->context, route->grpc_method_path, grpc::StubOptions(),
         call.get());
     call->StartWriteLast(&call->request, grpc::WriteOptions());
@@ -1192,7 +813,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     }
     if (!event_stream_started_ && !status.ok()) {
       SendResponse(
-          server_.transcoder().TranscodeResponse(*route, status, nullptr),
+          server_.transcoder().TranscodeResponse(
+              *route, status, static_cast<google::protobuf::Message*>(nullptr)),
           /*keep_alive=*/false);
       return;
     }
@@ -1430,48 +1052,16 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 };
 
 absl::Status GatewayServer::Impl::ConnectBackends() {
-  absl::flat_hash_map<std::string, grpc::GenericStub*> stubs_by_target;
-  absl::flat_hash_map<std::string, MultiplexedBackend*> multiplexers_by_target;
-  absl::flat_hash_map<std::string, std::shared_ptr<grpc::Channel>>
-      channels_by_target;
-  for (const auto& [service, target] : options_.backends) {
-    if (!stubs_by_target.contains(target)) {
-      grpc::ChannelArguments args;
-      SetClientKeepalive(args, options_.backend_keepalive);
-      auto channel =
-          CreateInternalRpcChannel(target,
-                                   options_.backend_credentials != nullptr
-                                       ? options_.backend_credentials
-                                       : grpc::InsecureChannelCredentials(),
-                                   args, options_.service_token);
-      channels_by_target[target] = channel;
-      stubs_.push_back(std::make_unique<grpc::GenericStub>(channel));
-      stubs_by_target[target] = stubs_.back().get();
-      if (options_.multiplex_calls) {
-        multiplexers_.push_back(std::make_unique<MultiplexedBackend>(channel));
-        multiplexers_.back()->Start();
-        multiplexers_by_target[target] = multiplexers_.back().get();
-      }
-    }
-  }
-  std::vector<std::pair<std::string, std::shared_ptr<grpc::Channel>>> health;
-  for (const auto& [service, target] : options_.backends) {
-    health.emplace_back(service, channels_by_target.at(target));
-  }
-  backend_health_ = std::make_unique<BackendHealth>(std::move(health));
-  for (const Route& route : transcoder_.routes().routes()) {
-    const auto backend =
-        options_.backends.find(route.method->service()->full_name());
-    if (backend == options_.backends.end()) {
-      return absl::InternalError(
-          absl::StrCat("no backend for ", route.method->full_name()));
-    }
-    stubs_by_route_[&route] = stubs_by_target.at(backend->second);
-    if (options_.multiplex_calls) {
-      multiplexers_by_route_[&route] =
-          multiplexers_by_target.at(backend->second);
-    }
-  }
+  absl::StatusOr<std::unique_ptr<Backends>> backends =
+      Backends::Connect({.targets = options_.backends,
+                         .timeout = options_.backend_timeout,
+                         .ingest_stream = options_.ingest_stream,
+                         .credentials = options_.backend_credentials,
+                         .service_token = options_.service_token,
+                         .keepalive = options_.backend_keepalive},
+                        &transcoder_);
+  if (!backends.ok()) return backends.status();
+  backends_ = *std::move(backends);
   return absl::OkStatus();
 }
 
@@ -1616,7 +1206,7 @@ void GatewayServer::Impl::Stop() {
   for (std::thread& thread : threads_) thread.join();
   threads_.clear();
   // Nothing is in flight any more: every call held the io_context open.
-  StopMultiplexers();
+  backends_->Stop();
 }
 
 absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(

@@ -43,9 +43,9 @@ ABSL_FLAG(int, read_timeout_ms, 30000,
           "byte; slower connections are closed.");
 ABSL_FLAG(int64_t, max_connections, 10000,
           "Open client connections; more are closed at accept.");
-ABSL_FLAG(bool, multiplex_calls, true,
-          "Carry unary calls over CallMultiplexer streams where a backend "
-          "offers them.");
+ABSL_FLAG(bool, ingest_stream, true,
+          "Carry POST /v1/events to ingest over one long-lived EventIngress "
+          "stream, many events to a message; false: a unary call each.");
 ABSL_FLAG(int, metrics_port, 9100,
           "Port of the Prometheus /metrics endpoint; 0 disables it.");
 ABSL_FLAG(std::string, static_dir, "",
@@ -104,7 +104,7 @@ int main(int argc, char** argv) {
   options.http_port = static_cast<uint16_t>(port);
   options.io_threads = absl::GetFlag(FLAGS_http_threads);
   options.static_accept_path = absl::GetFlag(FLAGS_bench_static_path);
-  options.multiplex_calls = absl::GetFlag(FLAGS_multiplex_calls);
+  options.ingest_stream = absl::GetFlag(FLAGS_ingest_stream);
   options.static_dir = absl::GetFlag(FLAGS_static_dir);
   options.dashboard_api_origins = absl::GetFlag(FLAGS_dashboard_api_origins);
   options.strict_fields = absl::GetFlag(FLAGS_strict_fields);
@@ -142,9 +142,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   options.backend_credentials = *credentials;
-  // Only the call multiplexer is an internal RPC; without it the gateway
-  // makes public calls alone, which carry the clients' API keys.
-  if (options.multiplex_calls) {
+  // Only the event stream is an internal RPC; without it the gateway makes
+  // public calls alone, which carry the clients' API keys.
+  if (options.ingest_stream) {
     absl::StatusOr<std::string> token =
         shopstream::ServiceTokenForClientFromFlags();
     if (!token.ok()) {

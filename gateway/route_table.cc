@@ -169,9 +169,10 @@ absl::StatusOr<RouteTable> RouteTable::Build(
       const google::protobuf::MethodOptions& options = method->options();
       if (!options.HasExtension(google::api::http)) continue;
       if (method->client_streaming()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            method->full_name(),
-            ": client-streaming methods cannot have a google.api.http binding"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(method->full_name(),
+                         ": client-streaming methods cannot have a "
+                         "google.api.http binding"));
       }
       const int success_http_code =
           options.HasExtension(shopstream::api::http_success_code)

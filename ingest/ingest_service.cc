@@ -417,29 +417,6 @@ grpc::Status IngestHandler::Health(v1::HealthResponse* response) const {
   return HealthAnswer(states, response);
 }
 
-void IngestHandler::AddMethodsTo(CallMultiplexerService* multiplexer) {
-  multiplexer->AddMethod<v1::IngestRequest, v1::IngestResponse>(
-      "/shopstream.v1.IngestService/Ingest",
-      [this](const v1::IngestRequest& request, const CallMetadata& metadata,
-             v1::IngestResponse* response, Done done) {
-        Ingest(request, auth::AuthorizationOf(metadata), RequestIdOf(metadata),
-               response, std::move(done));
-      });
-  multiplexer->AddMethod<v1::IngestBatchRequest, v1::IngestBatchResponse>(
-      "/shopstream.v1.IngestService/IngestBatch",
-      [this](const v1::IngestBatchRequest& request,
-             const CallMetadata& metadata, v1::IngestBatchResponse* response,
-             Done done) {
-        IngestBatch(request, auth::AuthorizationOf(metadata),
-                    RequestIdOf(metadata), response, std::move(done));
-      });
-  multiplexer->AddMethod<v1::HealthRequest, v1::HealthResponse>(
-      "/shopstream.v1.IngestService/Health",
-      [this](const v1::HealthRequest&, const CallMetadata&,
-             v1::HealthResponse* response,
-             Done done) { done(Health(response)); });
-}
-
 grpc::ServerUnaryReactor* IngestService::Ingest(
     grpc::CallbackServerContext* context, const v1::IngestRequest* request,
     v1::IngestResponse* response) {

@@ -6,10 +6,9 @@
 #include <string>
 
 #include "auth/request_authorizer.h"
-#include "common/call_multiplexer_service.h"
 #include "common/dependency_health.h"
 #include "common/event_validator.h"
-#include "ingest/processor_client.h"
+#include "ingest/event_publisher.h"
 #include "shopstream/v1/ingest.grpc.pb.h"
 
 namespace shopstream {
@@ -17,8 +16,8 @@ namespace shopstream {
 inline constexpr int kMaxEventsPerBatch = 1000;
 
 // What ingest does with a call, however it arrived (a gRPC call of its own,
-// or one of many on a CallMultiplexer stream): validate, publish, and answer
-// through `done` only after the publisher has committed the events.
+// or an item of the gateway's EventIngress stream): validate, publish, and
+// answer through `done` only after the publisher has committed the events.
 //
 // With an authorizer, every call but Health needs a write key, and events
 // are stored under the key's shop: an event naming no shop gets it, an
@@ -57,9 +56,6 @@ class IngestHandler {
   // common/dependency_health.h).
   grpc::Status Health(v1::HealthResponse* response) const;
 
-  // Offers Ingest, IngestBatch and Health on multiplexed streams too.
-  void AddMethodsTo(CallMultiplexerService* multiplexer);
-
   // Publishes valid events and counts what became of each in
   // shopstream_events_total.
   void Publish(std::vector<internal::v1::StoredEvent> events,
@@ -69,8 +65,8 @@ class IngestHandler {
   static void CountRejected(const v1::Event& event);
   // On shutdown: new calls are answered UNAVAILABLE (so callers retry
   // elsewhere or later) and health turns unhealthy; calls already taken
-  // finish. The gRPC server refuses new calls by itself, but calls on a
-  // multiplexed stream reach the handler.
+  // finish. The gRPC server refuses new calls by itself, but items on the
+  // gateway's open streams reach the handler.
   void StopTaking() { taking_ = false; }
 
   EventPublisher* publisher() const { return publisher_; }

@@ -6,6 +6,7 @@
 #include "common/metrics.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "ingest/event_ingress_service.h"
 
 namespace shopstream {
 namespace {
@@ -84,10 +85,9 @@ class RecordingPublisher : public EventPublisher {
 class IngestServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    handler_.AddMethodsTo(&multiplexer_);
     grpc::ServerBuilder builder;
     builder.RegisterService(&service_);
-    builder.RegisterService(&multiplexer_);
+    builder.RegisterService(&ingress_);
     server_ = builder.BuildAndStart();
     stub_ = v1::IngestService::NewStub(
         server_->InProcessChannel(grpc::ChannelArguments()));
@@ -106,10 +106,35 @@ class IngestServiceTest : public ::testing::Test {
   RecordingPublisher publisher_;
   IngestHandler handler_{&publisher_};
   IngestService service_{&handler_};
-  CallMultiplexerService multiplexer_{InternalRpcGate::AdmitAll()};
+  EventIngressService ingress_{&handler_, InternalRpcGate::AdmitAll()};
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<v1::IngestService::Stub> stub_;
 };
+
+internal::v1::ForwardItem Item(uint64_t id, const v1::Event& event,
+                               const std::string& request_id = "") {
+  internal::v1::ForwardItem item;
+  item.set_id(id);
+  *item.mutable_request()->mutable_event() = event;
+  item.set_request_id(request_id);
+  return item;
+}
+
+// The value of a counter series as the registry exposes it; 0 if absent.
+double CounterValue(const std::string& name,
+                    const std::map<std::string, std::string>& labels) {
+  for (const auto& family : MetricsRegistry().Collect()) {
+    if (family.name != name) continue;
+    for (const auto& metric : family.metric) {
+      std::map<std::string, std::string> got;
+      for (const auto& label : metric.label) got[label.name] = label.value;
+      bool match = true;
+      for (const auto& [k, v] : labels) match = match && got[k] == v;
+      if (match) return metric.counter.value;
+    }
+  }
+  return 0;
+}
 
 TEST_F(IngestServiceTest, AcceptsAValidEventAfterPublishing) {
   grpc::ClientContext ctx;
@@ -283,49 +308,6 @@ TEST_F(IngestServiceTest, DeadLetteredEventIsRefusedWithTheReason) {
   EXPECT_EQ(batch_resp.rejected(), 1);
 }
 
-TEST_F(IngestServiceTest, ManyCallsOverOneMultiplexedStream) {
-  auto stub = internal::v1::CallMultiplexer::NewStub(
-      server_->InProcessChannel(grpc::ChannelArguments()));
-  grpc::ClientContext ctx;
-  auto stream = stub->Calls(&ctx);
-  internal::v1::CallBatch batch;
-  v1::IngestRequest good;
-  *good.mutable_event() = PageView("mux-1");
-  v1::IngestRequest bad = good;
-  bad.mutable_event()->set_event_type("click");
-  const std::pair<const char*, std::string> calls[] = {
-      {"/shopstream.v1.IngestService/Ingest", good.SerializeAsString()},
-      {"/shopstream.v1.IngestService/Ingest", bad.SerializeAsString()},
-      {"/shopstream.v1.IngestService/Nope", ""},
-      {"/shopstream.v1.IngestService/Ingest", "not a protobuf \xff"}};
-  uint64_t id = 10;
-  for (const auto& [method, request] : calls) {
-    auto* call = batch.add_calls();
-    call->set_id(id++);
-    call->set_method(method);
-    call->set_request(request);
-  }
-  ASSERT_TRUE(stream->Write(batch));
-  std::map<uint64_t, internal::v1::Result> results;
-  internal::v1::ResultBatch got;
-  while (results.size() < 4 && stream->Read(&got)) {
-    for (const auto& r : got.results()) results[r.id()] = r;
-  }
-  stream->WritesDone();
-  EXPECT_TRUE(stream->Finish().ok());
-  ASSERT_EQ(results.size(), 4u);
-  EXPECT_EQ(results[10].code(), grpc::StatusCode::OK);
-  v1::IngestResponse response;
-  ASSERT_TRUE(response.ParseFromString(results[10].response()));
-  EXPECT_EQ(response.acceptance().status(), "accepted");
-  EXPECT_EQ(response.event_id(), "mux-1");
-  EXPECT_EQ(results[11].code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_THAT(results[11].message(), HasSubstr("event_type"));
-  EXPECT_EQ(results[12].code(), grpc::StatusCode::UNIMPLEMENTED);
-  EXPECT_EQ(results[13].code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(publisher_.stored().size(), 1u);
-}
-
 TEST_F(IngestServiceTest, RequestIdTravelsWithTheEvents) {
   grpc::ClientContext ctx;
   ctx.AddMetadata("x-request-id", "req-direct");
@@ -334,24 +316,20 @@ TEST_F(IngestServiceTest, RequestIdTravelsWithTheEvents) {
   v1::IngestResponse resp;
   ASSERT_TRUE(stub_->Ingest(&ctx, req, &resp).ok());
 
-  auto stub = internal::v1::CallMultiplexer::NewStub(
+  auto stub = internal::v1::EventIngress::NewStub(
       server_->InProcessChannel(grpc::ChannelArguments()));
-  grpc::ClientContext mux_ctx;
-  auto stream = stub->Calls(&mux_ctx);
-  internal::v1::CallBatch batch;
-  auto* call = batch.add_calls();
-  call->set_id(1);
-  call->set_method("/shopstream.v1.IngestService/Ingest");
-  call->set_request(req.SerializeAsString());
-  (*call->mutable_metadata())["x-request-id"] = "req-multiplexed";
-  ASSERT_TRUE(stream->Write(batch));
-  internal::v1::ResultBatch got;
+  grpc::ClientContext stream_ctx;
+  auto stream = stub->Forward(&stream_ctx);
+  internal::v1::ForwardRequest request;
+  *request.add_items() = Item(1, PageView(), "req-forwarded");
+  ASSERT_TRUE(stream->Write(request));
+  internal::v1::ForwardResponse got;
   ASSERT_TRUE(stream->Read(&got));
   stream->WritesDone();
   EXPECT_TRUE(stream->Finish().ok());
 
   EXPECT_EQ(publisher_.request_ids(),
-            (std::vector<std::string>{"req-direct", "req-multiplexed"}));
+            (std::vector<std::string>{"req-direct", "req-forwarded"}));
 }
 
 TEST_F(IngestServiceTest, EventsAreCountedByOutcomeAndType) {
@@ -405,30 +383,95 @@ TEST_F(IngestServiceTest, UnhealthyWithoutTheProcessor) {
             grpc::StatusCode::UNAVAILABLE);
 }
 
+TEST_F(IngestServiceTest,
+       ManyItemsOverOneIngressStreamAreAnsweredEachOnItsOwn) {
+  auto stub = internal::v1::EventIngress::NewStub(
+      server_->InProcessChannel(grpc::ChannelArguments()));
+  grpc::ClientContext ctx;
+  auto stream = stub->Forward(&ctx);
+  v1::Event bad = PageView("bad");
+  bad.set_event_type("click");
+  internal::v1::ForwardRequest request;
+  *request.add_items() = Item(10, PageView("fwd-1"));
+  *request.add_items() = Item(11, bad);
+  *request.add_items() = Item(12, PageView("fwd-2"));
+  ASSERT_TRUE(stream->Write(request));
+  std::map<uint64_t, internal::v1::ForwardResult> results;
+  internal::v1::ForwardResponse got;
+  while (results.size() < 3 && stream->Read(&got)) {
+    for (const auto& r : got.results()) results[r.id()] = r;
+  }
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_EQ(results[10].code(), grpc::StatusCode::OK);
+  EXPECT_EQ(results[10].response().acceptance().status(), "accepted");
+  EXPECT_EQ(results[10].response().event_id(), "fwd-1");
+  EXPECT_EQ(results[11].code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(results[11].message(), HasSubstr("event_type"));
+  EXPECT_FALSE(results[11].has_response());
+  EXPECT_EQ(results[12].response().event_id(), "fwd-2");
+  EXPECT_EQ(publisher_.stored().size(), 2u);
+  // Each a single event, ahead of bulk loads at the processor.
+  EXPECT_THAT(publisher_.lanes(),
+              ::testing::Each(::testing::Eq(EventLane::kSingle)));
+}
+
+TEST_F(IngestServiceTest, AnIngressItemIsCountedAsTheIngestCallItStandsFor) {
+  const std::map<std::string, std::string> ok = {
+      {"service", "shopstream.v1.IngestService"},
+      {"method", "Ingest"},
+      {"code", "OK"}};
+  const std::map<std::string, std::string> invalid = {
+      {"service", "shopstream.v1.IngestService"},
+      {"method", "Ingest"},
+      {"code", "INVALID_ARGUMENT"}};
+  const double ok_before =
+      CounterValue("shopstream_grpc_server_requests_total", ok);
+  const double invalid_before =
+      CounterValue("shopstream_grpc_server_requests_total", invalid);
+  auto stub = internal::v1::EventIngress::NewStub(
+      server_->InProcessChannel(grpc::ChannelArguments()));
+  grpc::ClientContext ctx;
+  auto stream = stub->Forward(&ctx);
+  v1::Event bad = PageView("bad");
+  bad.set_event_type("click");
+  internal::v1::ForwardRequest request;
+  *request.add_items() = Item(1, PageView("count-a"));
+  *request.add_items() = Item(2, PageView("count-b"));
+  *request.add_items() = Item(3, bad);
+  ASSERT_TRUE(stream->Write(request));
+  int answered = 0;
+  internal::v1::ForwardResponse got;
+  while (answered < 3 && stream->Read(&got)) answered += got.results_size();
+  stream->WritesDone();
+  ASSERT_TRUE(stream->Finish().ok());
+  EXPECT_EQ(CounterValue("shopstream_grpc_server_requests_total", ok),
+            ok_before + 2);
+  EXPECT_EQ(CounterValue("shopstream_grpc_server_requests_total", invalid),
+            invalid_before + 1);
+}
+
 TEST_F(IngestServiceTest, AfterStopTakingCallsAreRefusedAndStreamsEnd) {
-  auto multiplexed = internal::v1::CallMultiplexer::NewStub(
+  auto stub = internal::v1::EventIngress::NewStub(
       server_->InProcessChannel(grpc::ChannelArguments()));
   grpc::ClientContext stream_context;
-  auto stream = multiplexed->Calls(&stream_context);
-  internal::v1::CallBatch batch;
-  internal::v1::Call* call = batch.add_calls();
-  call->set_id(1);
-  call->set_method("/shopstream.v1.IngestService/Ingest");
-  v1::IngestRequest request;
-  *request.mutable_event() = PageView("before");
-  call->set_request(request.SerializeAsString());
-  ASSERT_TRUE(stream->Write(batch));
-  internal::v1::ResultBatch results;
+  auto stream = stub->Forward(&stream_context);
+  internal::v1::ForwardRequest request;
+  *request.add_items() = Item(1, PageView("before"));
+  ASSERT_TRUE(stream->Write(request));
+  internal::v1::ForwardResponse results;
   ASSERT_TRUE(stream->Read(&results));
   ASSERT_EQ(results.results_size(), 1);
   EXPECT_EQ(results.results(0).code(), grpc::StatusCode::OK);
 
   handler_.StopTaking();
-  multiplexer_.Shutdown();
+  ingress_.Shutdown();
   grpc::ClientContext ctx;
-  *request.mutable_event() = PageView("after");
+  v1::IngestRequest direct;
+  *direct.mutable_event() = PageView("direct-after");
   v1::IngestResponse resp;
-  grpc::Status status = stub_->Ingest(&ctx, request, &resp);
+  grpc::Status status = stub_->Ingest(&ctx, direct, &resp);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_THAT(status.error_message(), HasSubstr("retry later"));
   grpc::ClientContext health_ctx;
@@ -436,11 +479,21 @@ TEST_F(IngestServiceTest, AfterStopTakingCallsAreRefusedAndStreamsEnd) {
   EXPECT_EQ(
       stub_->Health(&health_ctx, v1::HealthRequest(), &health).error_code(),
       grpc::StatusCode::UNAVAILABLE);
-  // Nothing is in flight on the multiplexed stream, so the server ends it:
-  // a server shutting down need not wait for its caller to.
+  // Nothing is in flight on the stream, so the server ends it: a server
+  // shutting down need not wait for its caller to.
   while (stream->Read(&results)) {
   }
-  EXPECT_FALSE(stream->Finish().ok());
+  const grpc::Status ended = stream->Finish();
+  EXPECT_EQ(ended.error_code(), grpc::StatusCode::UNAVAILABLE);
+  // A new stream is refused, so the gateway turns to plain calls, which
+  // are refused too.
+  grpc::ClientContext again_context;
+  auto again = stub->Forward(&again_context);
+  *request.mutable_items(0) = Item(2, PageView("after"));
+  again->Write(request);
+  while (again->Read(&results)) {
+  }
+  EXPECT_EQ(again->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
   ASSERT_EQ(publisher_.stored().size(), 1u);
   EXPECT_EQ(publisher_.stored()[0].event_id(), "before");
 }

@@ -15,6 +15,7 @@
 #include "common/service_process.h"
 #include "common/termination.h"
 #include "common/tls_credentials.h"
+#include "ingest/event_ingress_service.h"
 #include "ingest/ingest_service.h"
 #include "ingest/processor_client.h"
 #include "ingest/processor_pool.h"
@@ -30,9 +31,6 @@ ABSL_FLAG(int64_t, max_outstanding_events, 100000,
           "Events waiting for commit before new ones are refused.");
 ABSL_FLAG(int, streams_per_target, 2,
           "Publish streams opened to each processor target.");
-ABSL_FLAG(int, processor_linger_us, 2000,
-          "How long a message to the processor may wait for more requests "
-          "while few wait and the previous message left just before.");
 ABSL_FLAG(std::string, postgres,
           "host=127.0.0.1 port=5432 user=postgres dbname=shopstream",
           "libpq connection string of the database holding the API keys "
@@ -63,7 +61,6 @@ int main(int argc, char** argv) {
   shopstream::SetClientKeepalive(args);
   shopstream::ProcessorClientOptions options;
   options.max_outstanding_events = absl::GetFlag(FLAGS_max_outstanding_events);
-  options.linger = absl::Microseconds(absl::GetFlag(FLAGS_processor_linger_us));
   // Each new stream on a round_robin channel goes to the next address, so
   // the streams of one target spread over the processors behind it.
   args.SetLoadBalancingPolicyName("round_robin");
@@ -82,7 +79,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   // Both ends of ingest's internal RPCs: it calls the processors and
-  // serves the gateway's call multiplexer.
+  // serves the gateway's event stream.
   absl::StatusOr<std::string> token =
       shopstream::ServiceTokenForClientFromFlags();
   absl::StatusOr<shopstream::InternalRpcGate> gate =
@@ -100,6 +97,7 @@ int main(int argc, char** argv) {
   for (const std::string& target : targets) {
     auto channel = shopstream::CreateInternalRpcChannel(target, *credentials,
                                                         args, *token);
+    options.name = "processor " + target;
     for (int i = 0; i < streams; ++i) {
       auto client =
           std::make_unique<shopstream::ProcessorClient>(channel, options);
@@ -122,10 +120,9 @@ int main(int argc, char** argv) {
                                     shopstream::EventTimeWindowFromFlags(),
                                     &dependencies);
   shopstream::IngestService service(&handler);
-  shopstream::CallMultiplexerService multiplexer(*std::move(gate));
-  handler.AddMethodsTo(&multiplexer);
+  shopstream::EventIngressService ingress(&handler, *std::move(gate));
   std::unique_ptr<grpc::Server> server = shopstream::StartGrpcServer(
-      absl::GetFlag(FLAGS_ingest_address), {&service, &multiplexer});
+      absl::GetFlag(FLAGS_ingest_address), {&service, &ingress});
   if (server == nullptr) return 1;
   // Serving while events can be taken: a processor stream is open,
   // PostgreSQL answers and shutdown has not begun.
@@ -142,11 +139,11 @@ int main(int argc, char** argv) {
   shopstream::LogInfo("stopping", {{"signal", std::to_string(sig)}});
   const auto grace =
       std::chrono::milliseconds(absl::GetFlag(FLAGS_shutdown_grace_ms));
-  // New calls are refused, also on the gateway's multiplexed streams, which
-  // close once their calls are answered; calls in flight finish (their
-  // events commit) before the processor streams close.
+  // New calls are refused, also items on the gateway's event streams,
+  // which close once their items are answered; calls in flight finish
+  // (their events commit) before the processor streams close.
   handler.StopTaking();
-  multiplexer.Shutdown();
+  ingress.Shutdown();
   server->Shutdown(std::chrono::system_clock::now() + grace);
   for (auto* client : clients) client->Stop(absl::Seconds(2));
   shopstream::LogInfo("stopped");

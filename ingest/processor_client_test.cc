@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "processor/batch_committer.h"
 #include "processor/event_pipeline_service.h"
+#include "rpc_stream/stream_open.h"
 #include "shopstream/internal/v1/pipeline.grpc.pb.h"
 #include "storage/schema_migrator.h"
 #include "storage/test_database.h"
@@ -204,9 +205,12 @@ TEST(ProcessorClientTest, ReconnectsWhenTheProcessorComesBack) {
 class RecordingPipeline final : public internal::v1::EventPipeline::Service {
  public:
   grpc::Status Publish(
-      grpc::ServerContext*,
+      grpc::ServerContext* context,
       grpc::ServerReaderWriter<internal::v1::PublishAck,
                                internal::v1::PublishRequest>* stream) override {
+    // As the processor says that it admitted the stream.
+    context->AddInitialMetadata(rpc_stream::kStreamOpenMetadataKey, "1");
+    stream->SendInitialMetadata();
     internal::v1::PublishRequest request;
     while (stream->Read(&request)) {
       internal::v1::PublishAck ack;

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "ingest/processor_client.h"
+#include "ingest/event_publisher.h"
 
 namespace shopstream {
 

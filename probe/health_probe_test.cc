@@ -16,9 +16,9 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "common/call_multiplexer_service.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "shopstream/v1/ingest.grpc.pb.h"
 
 namespace shopstream::probe {
 namespace {
@@ -35,7 +35,7 @@ class GrpcHealthProbeTest : public ::testing::Test {
     grpc::EnableDefaultHealthCheckService(true);
     grpc::ServerBuilder builder;
     // A sync server needs one sync service besides health.
-    builder.RegisterService(&multiplexer_);
+    builder.RegisterService(&ingest_);
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
                              &port_);
     server_ = builder.BuildAndStart();
@@ -46,7 +46,8 @@ class GrpcHealthProbeTest : public ::testing::Test {
     if (server_) server_->Shutdown();
   }
 
-  CallMultiplexerService multiplexer_{InternalRpcGate::AdmitAll()};
+  // Its methods answer UNIMPLEMENTED; health is what is probed.
+  v1::IngestService::Service ingest_;
   int port_ = 0;
   std::string target_;
   std::unique_ptr<grpc::Server> server_;
@@ -140,7 +141,7 @@ class TlsHealthProbeTest : public ::testing::Test {
           GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
     }
     grpc::ServerBuilder builder;
-    builder.RegisterService(&multiplexer_);
+    builder.RegisterService(&ingest_);
     builder.AddListeningPort("127.0.0.1:0", grpc::SslServerCredentials(options),
                              &port_);
     server_ = builder.BuildAndStart();
@@ -163,7 +164,8 @@ class TlsHealthProbeTest : public ::testing::Test {
   }
 
   ServiceCertificate certs_;
-  CallMultiplexerService multiplexer_{InternalRpcGate::AdmitAll()};
+  // Its methods answer UNIMPLEMENTED; health is what is probed.
+  v1::IngestService::Service ingest_;
   int port_ = 0;
   std::string target_;
   std::unique_ptr<grpc::Server> server_;

@@ -1,10 +1,8 @@
 #include "processor/event_pipeline_service.h"
 
-#include <memory>
 #include <string>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 
 namespace shopstream {
@@ -12,16 +10,6 @@ namespace {
 
 using internal::v1::PublishAck;
 using internal::v1::PublishRequest;
-
-// Shared by the read loop and the commit callbacks that answer on the
-// stream; the stream must outlive every callback.
-struct StreamState {
-  explicit StreamState(grpc::ServerReaderWriter<PublishAck, PublishRequest>* s)
-      : stream(s) {}
-  grpc::ServerReaderWriter<PublishAck, PublishRequest>* stream;
-  absl::Mutex mu;
-  int outstanding ABSL_GUARDED_BY(mu) = 0;
-};
 
 internal::v1::EventFate ToProto(EventFate fate) {
   switch (fate) {
@@ -61,73 +49,82 @@ std::vector<EventOutcome> TakeRefused(const EventValidator& validator,
   return outcomes;
 }
 
-}  // namespace
-
-grpc::Status EventPipelineService::Publish(
-    grpc::ServerContext* context,
-    grpc::ServerReaderWriter<PublishAck, PublishRequest>* stream) {
-  if (grpc::Status admitted = gate_.Admit(*context); !admitted.ok()) {
-    return admitted;
-  }
-  auto state = std::make_shared<StreamState>(stream);
-  PublishRequest request;
-  while (stream->Read(&request)) {
-    const uint64_t sequence = request.sequence();
-    {
-      absl::MutexLock lock(&state->mu);
-      ++state->outstanding;
+// The ack of one request: `refused` (empty when every event was valid)
+// holds the refused events in place, `committed` the others in order.
+void FillAck(uint64_t sequence, const absl::Status& status,
+             const std::vector<EventOutcome>& refused,
+             const EventOutcomes& committed, PublishAck& ack) {
+  ack.set_sequence(sequence);
+  ack.set_code(static_cast<int>(status.code()));
+  ack.set_message(std::string(status.message()));
+  if (!status.ok()) return;
+  size_t next = 0;
+  const size_t total = refused.empty() ? committed.size() : refused.size();
+  for (size_t i = 0; i < total; ++i) {
+    const EventOutcome& outcome =
+        !refused.empty() && refused[i].fate == EventFate::kRefused
+            ? refused[i]
+            : committed[next++];
+    ack.add_fate(ToProto(outcome.fate));
+    if (outcome.fate == EventFate::kDeadLettered) {
+      (*ack.mutable_dead_letter_reason())[i] = outcome.reason;
+    } else if (outcome.fate == EventFate::kRefused) {
+      (*ack.mutable_refusal_reason())[i] = outcome.reason;
     }
-    // Outcomes of the whole request once the committed ones are known;
-    // `refused` is empty when every event was valid.
-    std::vector<EventOutcome> refused = TakeRefused(validator_, &request);
-    const bool nothing_to_commit =
-        !refused.empty() && request.events_size() == 0;
-    auto answer = [state, sequence, refused = std::move(refused)](
-                      const absl::Status& status,
-                      const EventOutcomes& committed) {
-      PublishAck ack;
-      ack.set_sequence(sequence);
-      ack.set_code(static_cast<int>(status.code()));
-      ack.set_message(std::string(status.message()));
-      if (status.ok()) {
-        size_t next = 0;
-        const size_t total =
-            refused.empty() ? committed.size() : refused.size();
-        for (size_t i = 0; i < total; ++i) {
-          const EventOutcome& outcome =
-              !refused.empty() && refused[i].fate == EventFate::kRefused
-                  ? refused[i]
-                  : committed[next++];
-          ack.add_fate(ToProto(outcome.fate));
-          if (outcome.fate == EventFate::kDeadLettered) {
-            (*ack.mutable_dead_letter_reason())[i] = outcome.reason;
-          } else if (outcome.fate == EventFate::kRefused) {
-            (*ack.mutable_refusal_reason())[i] = outcome.reason;
-          }
-        }
-      }
-      absl::MutexLock lock(&state->mu);
-      // A failed write means the sender is gone; it learns of the outcome
-      // by retrying, which the (shop_id, event_id) key makes safe.
-      state->stream->Write(ack);
-      --state->outstanding;
-    };
-    if (nothing_to_commit) {
-      answer(absl::OkStatus(), {});
-      request = PublishRequest();
-      continue;
+  }
+}
+
+class PublishReactor final
+    : public rpc_stream::AnsweringReactor<PublishRequest, PublishAck> {
+ public:
+  PublishReactor(BatchCommitter* committer, const EventValidator* validator,
+                 grpc::CallbackServerContext* context,
+                 rpc_stream::OpenStreams* streams, const InternalRpcGate& gate,
+                 int64_t max_unanswered)
+      : AnsweringReactor(context, streams, max_unanswered,
+                         /*coalesce=*/false),
+        committer_(committer),
+        validator_(validator) {
+    Open(gate);
+  }
+
+ private:
+  int64_t Units(const PublishRequest&) const override { return 1; }
+
+  void OnMessage(PublishRequest& request) override {
+    const uint64_t sequence = request.sequence();
+    std::vector<EventOutcome> refused = TakeRefused(*validator_, &request);
+    if (!refused.empty() && request.events_size() == 0) {
+      Answer(1, [&](PublishAck& ack) {
+        FillAck(sequence, absl::OkStatus(), refused, {}, ack);
+      });
+      return;
     }
     Submission submission;
     submission.request = std::move(request);
-    submission.done = std::move(answer);
+    // Runs on a writer thread of the committer after the commit; a failed
+    // write of the ack means the sender is gone, and it learns of the
+    // outcome by retrying, which the (shop_id, event_id) key makes safe.
+    submission.done = [this, sequence, refused = std::move(refused)](
+                          const absl::Status& status,
+                          const EventOutcomes& committed) {
+      Answer(1, [&](PublishAck& ack) {
+        FillAck(sequence, status, refused, committed, ack);
+      });
+    };
     committer_->Submit(std::move(submission));
-    request = PublishRequest();
   }
-  absl::MutexLock lock(&state->mu);
-  state->mu.Await(absl::Condition(
-      +[](int* outstanding) { return *outstanding == 0; },
-      &state->outstanding));
-  return grpc::Status::OK;
+
+  BatchCommitter* const committer_;
+  const EventValidator* const validator_;
+};
+
+}  // namespace
+
+grpc::ServerBidiReactor<PublishRequest, PublishAck>*
+EventPipelineService::Publish(grpc::CallbackServerContext* context) {
+  return new PublishReactor(committer_, &validator_, context, &streams_, gate_,
+                            max_unanswered_messages_);
 }
 
 }  // namespace shopstream

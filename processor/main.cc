@@ -159,8 +159,10 @@ int main(int argc, char** argv) {
   stopping.Notify();
   if (retention.joinable()) retention.join();
   if (folder.joinable()) folder.join();
-  // Commit and answer everything taken, then end the streams.
+  // Commit and answer everything taken, then end the streams once their
+  // acks are written.
   committer.Stop(absl::Milliseconds(absl::GetFlag(FLAGS_shutdown_grace_ms)));
+  service.Shutdown();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   shopstream::LogInfo("stopped");
   return 0;

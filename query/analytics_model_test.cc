@@ -523,7 +523,8 @@ class AnalyticsModelTest : public ::testing::TestWithParam<uint32_t> {
   TestDatabase db_;
   PgConnectionPool pool_{db_.conninfo(), 4};
   RollupAnalytics queries_{&pool_};
-  AnalyticsService service_{&queries_};
+  BlockingWorkPool work_{2, 64};
+  AnalyticsService service_{&queries_, &work_};
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<v1::AnalyticsService::Stub> stub_;
   std::mt19937 rng_;

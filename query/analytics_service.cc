@@ -10,6 +10,9 @@
 namespace shopstream {
 namespace {
 
+// What a caller refused for a full queue is told to wait.
+constexpr absl::Duration kBusyRetryDelay = absl::Seconds(1);
+
 grpc::Status ToCaller(const grpc::ServerContextBase& context,
                       const absl::Status& status) {
   return ForCaller(ToGrpcStatus(status), RequestIdOf(context));
@@ -26,10 +29,12 @@ grpc::Status Answer(const grpc::ServerContextBase& context,
 }  // namespace
 
 AnalyticsService::AnalyticsService(const AnalyticsQueries* queries,
+                                   BlockingWorkPool* pool,
                                    WatchOptions watch_options,
                                    const auth::RequestAuthorizer* authorizer,
                                    const DependencyHealth* dependencies)
     : queries_(queries),
+      pool_(pool),
       authorizer_(authorizer),
       dependencies_(dependencies),
       watchers_(
@@ -70,72 +75,108 @@ absl::StatusOr<v1::Summary> AnalyticsService::Summarize(
   return queries_->Summary(request);
 }
 
-grpc::Status AnalyticsService::GetSummary(grpc::ServerContext* context,
-                                          const v1::GetSummaryRequest* request,
-                                          v1::Summary* response) {
-  auto authorized = Authorized(*context, *request);
-  if (!authorized.ok()) return ToCaller(*context, authorized.status());
-  return Answer(*context, Summarize(*authorized), response);
+grpc::ServerUnaryReactor* AnalyticsService::OnPool(
+    grpc::CallbackServerContext* context,
+    absl::AnyInvocable<grpc::Status()> work) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  const bool taken =
+      pool_->TrySubmit([context, reactor, work = std::move(work)]() mutable {
+        // A caller that gave up while its call waited is not worth a query.
+        if (context->IsCancelled()) {
+          reactor->Finish(grpc::Status::CANCELLED);
+          return;
+        }
+        reactor->Finish(work());
+      });
+  if (!taken) {
+    reactor->Finish(ToGrpcStatus(
+        WithRetryDelay(absl::ResourceExhaustedError(
+                           "the query service is busy; retry after a pause"),
+                       kBusyRetryDelay)));
+  }
+  return reactor;
 }
 
-grpc::Status AnalyticsService::GetTimeSeries(
-    grpc::ServerContext* context, const v1::GetTimeSeriesRequest* request,
-    v1::TimeSeries* response) {
-  auto authorized = Authorized(*context, *request);
-  if (!authorized.ok()) return ToCaller(*context, authorized.status());
-  return Answer(*context, queries_->TimeSeries(*authorized), response);
+grpc::ServerUnaryReactor* AnalyticsService::GetSummary(
+    grpc::CallbackServerContext* context, const v1::GetSummaryRequest* request,
+    v1::Summary* response) {
+  return OnPool(context, [this, context, request, response] {
+    auto authorized = Authorized(*context, *request);
+    if (!authorized.ok()) return ToCaller(*context, authorized.status());
+    return Answer(*context, Summarize(*authorized), response);
+  });
 }
 
-grpc::Status AnalyticsService::GetTopProducts(
-    grpc::ServerContext* context, const v1::GetTopProductsRequest* request,
-    v1::TopProducts* response) {
-  auto authorized = Authorized(*context, *request);
-  if (!authorized.ok()) return ToCaller(*context, authorized.status());
-  return Answer(*context, queries_->TopProducts(*authorized), response);
+grpc::ServerUnaryReactor* AnalyticsService::GetTimeSeries(
+    grpc::CallbackServerContext* context,
+    const v1::GetTimeSeriesRequest* request, v1::TimeSeries* response) {
+  return OnPool(context, [this, context, request, response] {
+    auto authorized = Authorized(*context, *request);
+    if (!authorized.ok()) return ToCaller(*context, authorized.status());
+    return Answer(*context, queries_->TimeSeries(*authorized), response);
+  });
 }
 
-grpc::Status AnalyticsService::GetFunnel(grpc::ServerContext* context,
-                                         const v1::GetFunnelRequest* request,
-                                         v1::Funnel* response) {
-  auto authorized = Authorized(*context, *request);
-  if (!authorized.ok()) return ToCaller(*context, authorized.status());
-  return Answer(*context, queries_->Funnel(*authorized), response);
+grpc::ServerUnaryReactor* AnalyticsService::GetTopProducts(
+    grpc::CallbackServerContext* context,
+    const v1::GetTopProductsRequest* request, v1::TopProducts* response) {
+  return OnPool(context, [this, context, request, response] {
+    auto authorized = Authorized(*context, *request);
+    if (!authorized.ok()) return ToCaller(*context, authorized.status());
+    return Answer(*context, queries_->TopProducts(*authorized), response);
+  });
 }
 
-grpc::Status AnalyticsService::ListEvents(grpc::ServerContext* context,
-                                          const v1::ListEventsRequest* request,
-                                          v1::ListEventsResponse* response) {
-  auto authorized = Authorized(*context, *request);
-  if (!authorized.ok()) return ToCaller(*context, authorized.status());
-  return Answer(*context, queries_->ListEvents(*authorized), response);
+grpc::ServerUnaryReactor* AnalyticsService::GetFunnel(
+    grpc::CallbackServerContext* context, const v1::GetFunnelRequest* request,
+    v1::Funnel* response) {
+  return OnPool(context, [this, context, request, response] {
+    auto authorized = Authorized(*context, *request);
+    if (!authorized.ok()) return ToCaller(*context, authorized.status());
+    return Answer(*context, queries_->Funnel(*authorized), response);
+  });
+}
+
+grpc::ServerUnaryReactor* AnalyticsService::ListEvents(
+    grpc::CallbackServerContext* context, const v1::ListEventsRequest* request,
+    v1::ListEventsResponse* response) {
+  return OnPool(context, [this, context, request, response] {
+    auto authorized = Authorized(*context, *request);
+    if (!authorized.ok()) return ToCaller(*context, authorized.status());
+    return Answer(*context, queries_->ListEvents(*authorized), response);
+  });
 }
 
 // The exports answer from the same queries as their JSON twins, so the two
 // never disagree.
-grpc::Status AnalyticsService::ExportTimeSeries(
-    grpc::ServerContext* context, const v1::GetTimeSeriesRequest* request,
-    google::api::HttpBody* response) {
-  auto authorized =
-      Authorized(*context, *request, auth::Credentials::kApiKeyOrLinkTicket);
-  if (!authorized.ok()) return ToCaller(*context, authorized.status());
-  absl::StatusOr<v1::TimeSeries> series = queries_->TimeSeries(*authorized);
-  if (!series.ok()) return ToCaller(*context, series.status());
-  response->set_content_type(kCsvContentType);
-  response->set_data(TimeSeriesCsv(*series));
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* AnalyticsService::ExportTimeSeries(
+    grpc::CallbackServerContext* context,
+    const v1::GetTimeSeriesRequest* request, google::api::HttpBody* response) {
+  return OnPool(context, [this, context, request, response] {
+    auto authorized =
+        Authorized(*context, *request, auth::Credentials::kApiKeyOrLinkTicket);
+    if (!authorized.ok()) return ToCaller(*context, authorized.status());
+    absl::StatusOr<v1::TimeSeries> series = queries_->TimeSeries(*authorized);
+    if (!series.ok()) return ToCaller(*context, series.status());
+    response->set_content_type(kCsvContentType);
+    response->set_data(TimeSeriesCsv(*series));
+    return grpc::Status::OK;
+  });
 }
 
-grpc::Status AnalyticsService::ExportTopProducts(
-    grpc::ServerContext* context, const v1::GetTopProductsRequest* request,
-    google::api::HttpBody* response) {
-  auto authorized =
-      Authorized(*context, *request, auth::Credentials::kApiKeyOrLinkTicket);
-  if (!authorized.ok()) return ToCaller(*context, authorized.status());
-  absl::StatusOr<v1::TopProducts> top = queries_->TopProducts(*authorized);
-  if (!top.ok()) return ToCaller(*context, top.status());
-  response->set_content_type(kCsvContentType);
-  response->set_data(TopProductsCsv(*top));
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* AnalyticsService::ExportTopProducts(
+    grpc::CallbackServerContext* context,
+    const v1::GetTopProductsRequest* request, google::api::HttpBody* response) {
+  return OnPool(context, [this, context, request, response] {
+    auto authorized =
+        Authorized(*context, *request, auth::Credentials::kApiKeyOrLinkTicket);
+    if (!authorized.ok()) return ToCaller(*context, authorized.status());
+    absl::StatusOr<v1::TopProducts> top = queries_->TopProducts(*authorized);
+    if (!top.ok()) return ToCaller(*context, top.status());
+    response->set_content_type(kCsvContentType);
+    response->set_data(TopProductsCsv(*top));
+    return grpc::Status::OK;
+  });
 }
 
 grpc::ServerWriteReactor<v1::Summary>* AnalyticsService::WatchSummary(
@@ -170,34 +211,41 @@ grpc::ServerWriteReactor<v1::Summary>* AnalyticsService::WatchSummary(
                          });
 }
 
-grpc::Status AnalyticsService::CreateLinkTicket(
-    grpc::ServerContext* context, const v1::CreateLinkTicketRequest* request,
-    v1::LinkTicket* response) {
-  // A ticket cannot make another: it would outlive its own lifetime.
-  absl::StatusOr<auth::Caller> caller =
-      Authenticate(*context, *request, auth::Credentials::kApiKey);
-  if (!caller.ok()) return ToCaller(*context, caller.status());
-  if (authorizer_ == nullptr) {
-    response->set_shop_id(caller->shop_id);
+grpc::ServerUnaryReactor* AnalyticsService::CreateLinkTicket(
+    grpc::CallbackServerContext* context,
+    const v1::CreateLinkTicketRequest* request, v1::LinkTicket* response) {
+  // On the pool: the key may have to be looked up in PostgreSQL.
+  return OnPool(context, [this, context, request, response] {
+    // A ticket cannot make another: it would outlive its own lifetime.
+    absl::StatusOr<auth::Caller> caller =
+        Authenticate(*context, *request, auth::Credentials::kApiKey);
+    if (!caller.ok()) return ToCaller(*context, caller.status());
+    if (authorizer_ == nullptr) {
+      response->set_shop_id(caller->shop_id);
+      return grpc::Status::OK;
+    }
+    absl::StatusOr<auth::IssuedTicket> ticket =
+        authorizer_->IssueLinkTicket(*caller);
+    if (!ticket.ok()) return ToCaller(*context, ticket.status());
+    response->set_ticket(ticket->text);
+    response->set_shop_id(ticket->shop_id);
+    *response->mutable_expire_time() =
+        google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
+            absl::ToUnixMicros(ticket->expires));
     return grpc::Status::OK;
-  }
-  absl::StatusOr<auth::IssuedTicket> ticket =
-      authorizer_->IssueLinkTicket(*caller);
-  if (!ticket.ok()) return ToCaller(*context, ticket.status());
-  response->set_ticket(ticket->text);
-  response->set_shop_id(ticket->shop_id);
-  *response->mutable_expire_time() =
-      google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
-          absl::ToUnixMicros(ticket->expires));
-  return grpc::Status::OK;
+  });
 }
 
-grpc::Status AnalyticsService::Health(grpc::ServerContext* /*context*/,
-                                      const v1::HealthRequest* /*request*/,
-                                      v1::HealthResponse* response) {
-  return HealthAnswer(
+grpc::ServerUnaryReactor* AnalyticsService::Health(
+    grpc::CallbackServerContext* context, const v1::HealthRequest* /*request*/,
+    v1::HealthResponse* response) {
+  // The states are a lookup (DependencyHealth checks on its own thread):
+  // answered on gRPC's thread.
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(HealthAnswer(
       dependencies_ != nullptr ? dependencies_->States() : DependencyStates(),
-      response);
+      response));
+  return reactor;
 }
 
 }  // namespace shopstream

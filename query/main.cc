@@ -26,6 +26,12 @@ ABSL_FLAG(std::string, postgres,
           "host=127.0.0.1 port=5432 user=postgres dbname=shopstream",
           "libpq connection string of the events database.");
 ABSL_FLAG(int, postgres_connections, 8, "Size of the connection pool.");
+ABSL_FLAG(int, query_threads, 0,
+          "Threads that run queries (and key lookups), off gRPC's own; 0: "
+          "one per --postgres_connections.");
+ABSL_FLAG(int, max_queued_queries, 256,
+          "Queries waiting for a thread; more are refused at once with "
+          "RESOURCE_EXHAUSTED and a retry delay.");
 ABSL_FLAG(int, metrics_port, 9102,
           "Port of the Prometheus /metrics endpoint; 0 disables it.");
 ABSL_FLAG(int, max_watchers, 1000,
@@ -81,10 +87,16 @@ int main(int argc, char** argv) {
       shopstream::auth::ServiceAuth::FromFlags(
           conninfo, absl::Milliseconds(
                         std::max(1, absl::GetFlag(FLAGS_link_ticket_ttl_ms))));
+  const int threads = absl::GetFlag(FLAGS_query_threads) > 0
+                          ? absl::GetFlag(FLAGS_query_threads)
+                          : absl::GetFlag(FLAGS_postgres_connections);
+  shopstream::BlockingWorkPool work(
+      threads, static_cast<size_t>(
+                   std::max(1, absl::GetFlag(FLAGS_max_queued_queries))));
   shopstream::PgProbe database(conninfo);
   shopstream::DependencyHealth dependencies(
       {{"postgres", [&database] { return database.Check(); }}});
-  shopstream::AnalyticsService service(&queries, watch_options,
+  shopstream::AnalyticsService service(&queries, &work, watch_options,
                                        &auth->authorizer(), &dependencies);
   shopstream::SummaryWatchers& watchers = service.watchers();
   shopstream::CommitListener listener(
@@ -111,6 +123,8 @@ int main(int argc, char** argv) {
   // server's shutdown only waits for unary calls.
   watchers.Stop();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  // Every call is finished by now, those that waited for a thread too.
+  work.Stop();
   listener.Stop();
   shopstream::LogInfo("stopped");
   return 0;

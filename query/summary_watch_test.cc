@@ -46,8 +46,8 @@ class SummaryWatchTest : public ::testing::Test {
   void StartService(const WatchOptions& options,
                     const auth::RequestAuthorizer* authorizer = nullptr) {
     ASSERT_TRUE(SchemaMigrator().Apply(db_.conninfo()).ok());
-    service_ =
-        std::make_unique<AnalyticsService>(&queries_, options, authorizer);
+    service_ = std::make_unique<AnalyticsService>(&queries_, &work_, options,
+                                                  authorizer);
     listener_ = std::make_unique<CommitListener>(
         db_.conninfo(),
         [this](const std::vector<std::string>& shops) {
@@ -127,6 +127,7 @@ class SummaryWatchTest : public ::testing::Test {
   PgConnectionPool pool_{db_.conninfo(), 2};
   RollupAnalytics queries_{&pool_};
   BatchWriter writer_{db_.conninfo()};
+  BlockingWorkPool work_{2, 64};
   std::unique_ptr<AnalyticsService> service_;
   std::unique_ptr<CommitListener> listener_;
   std::unique_ptr<grpc::Server> server_;

@@ -81,7 +81,7 @@ std::string ToJson(const v1::Event& e) {
 
 struct ClientOptions {
   int grpc_threads = 6;
-  // Through the REST gateway, which multiplexes its calls to ingest.
+  // Through the REST gateway, which carries them on its stream to ingest.
   int rest_threads = 2;
   // gRPC threads send IngestBatch calls of this many events when above 1.
   int batch_size = 1;
@@ -667,7 +667,7 @@ TEST_F(FaultTest, IngestSigtermMidLoadDrainsExitsAndLosesNothing) {
   RetryingClients clients(stack, {});
   absl::SleepFor(absl::Seconds(1.5));
   // The default grace is 20 s; draining a few in-flight events takes far
-  // less, also with the gateway's multiplexed stream open.
+  // less, also with the gateway's event stream open.
   const absl::Time start = absl::Now();
   const int status = stack.ingest().Terminate(/*timeout_ms=*/25000);
   const absl::Duration took = absl::Now() - start;

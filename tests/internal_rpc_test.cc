@@ -1,6 +1,6 @@
 // The internal RPCs from outside, as a stranger on the network would call
-// them: the processor's EventPipeline and ingest's call multiplexer want
-// the service token, and the processor checks every event again.
+// them: the processor's EventPipeline and ingest's EventIngress want the
+// service token, and the processor checks every event again.
 #include <grpcpp/grpcpp.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,7 +17,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "shopstream/internal/v1/multiplex.grpc.pb.h"
+#include "shopstream/internal/v1/ingress.grpc.pb.h"
 #include "shopstream/internal/v1/pipeline.grpc.pb.h"
 #include "shopstream/v1/ingest.pb.h"
 #include "tests/local_stack.h"
@@ -75,32 +75,29 @@ grpc::Status PublishRaw(const std::string& target, const std::string& token,
   return status;
 }
 
-// One Ingest call over a CallMultiplexer stream to `target`, with the API
-// key `key` and the stream carrying `token` (none when empty); the
-// stream's status, with the call's result in `result` when there is one.
-grpc::Status MultiplexedIngest(const std::string& target,
-                               const std::string& token, const std::string& key,
-                               internal::v1::Result* result) {
-  auto stub = internal::v1::CallMultiplexer::NewStub(
+// One event on an EventIngress stream to `target`, with the API key `key`
+// and the stream carrying `token` (none when empty); the stream's status,
+// with the item's result in `result` when there is one.
+grpc::Status ForwardedIngest(const std::string& target,
+                             const std::string& token, const std::string& key,
+                             internal::v1::ForwardResult* result) {
+  auto stub = internal::v1::EventIngress::NewStub(
       grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() +
                        std::chrono::seconds(20));
   if (!token.empty()) context.AddMetadata(kTokenKey, token);
-  auto stream = stub->Calls(&context);
-  v1::IngestRequest request;
-  request.mutable_event()->set_event_type("purchase");
-  request.mutable_event()->mutable_timestamp()->set_seconds(
-      absl::ToUnixSeconds(absl::Now()));
-  request.mutable_event()->set_order_amount(1000000);
-  internal::v1::CallBatch batch;
-  internal::v1::Call* call = batch.add_calls();
-  call->set_id(1);
-  call->set_method("/shopstream.v1.IngestService/Ingest");
-  call->set_request(request.SerializeAsString());
-  (*call->mutable_metadata())["authorization"] = "Bearer " + key;
-  stream->Write(batch);
-  internal::v1::ResultBatch results;
+  auto stream = stub->Forward(&context);
+  internal::v1::ForwardRequest request;
+  internal::v1::ForwardItem* item = request.add_items();
+  item->set_id(1);
+  v1::Event* event = item->mutable_request()->mutable_event();
+  event->set_event_type("purchase");
+  event->mutable_timestamp()->set_seconds(absl::ToUnixSeconds(absl::Now()));
+  event->set_order_amount(1000000);
+  item->set_authorization("Bearer " + key);
+  stream->Write(request);
+  internal::v1::ForwardResponse results;
   bool answered = false;
   while (!answered && stream->Read(&results)) {
     for (const auto& r : results.results()) {
@@ -110,9 +107,7 @@ grpc::Status MultiplexedIngest(const std::string& target,
       }
     }
   }
-  // An admitted stream stays open until the caller goes; this one has its
-  // answer. A refused one has ended already, with its status.
-  if (answered) context.TryCancel();
+  stream->WritesDone();
   grpc::Status status = stream->Finish();
   if (answered) return grpc::Status::OK;
   return status.ok() ? grpc::Status(grpc::StatusCode::INTERNAL, "no result")
@@ -182,24 +177,32 @@ TEST(InternalRpcTest, TheProcessorRefusesInvalidEventsEvenWithTheToken) {
             0);
 }
 
-TEST(InternalRpcTest, IngestCallMultiplexerWantsTheServiceToken) {
+TEST(InternalRpcTest, IngestEventIngressWantsTheServiceToken) {
   LocalStack stack;
   const std::string key = stack.WriteKey();
   for (const std::string& token : {std::string(), std::string(kWrongToken)}) {
-    internal::v1::Result result;
+    internal::v1::ForwardResult result;
     const grpc::Status status =
-        MultiplexedIngest(stack.ingest_target(), token, key, &result);
+        ForwardedIngest(stack.ingest_target(), token, key, &result);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
         << (token.empty() ? "no token: " : "wrong token: ")
         << status.error_message();
+    EXPECT_THAT(status.error_message(), HasSubstr(kTokenKey));
   }
   EXPECT_EQ(stack.StoredEvents(), 0);
 
-  internal::v1::Result result;
-  const grpc::Status status = MultiplexedIngest(
+  // With the token the stream opens, and the item still needs its key.
+  internal::v1::ForwardResult result;
+  const grpc::Status status = ForwardedIngest(
       stack.ingest_target(), stack.service_token(), key, &result);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(result.code(), 0) << result.message();
+  EXPECT_EQ(stack.StoredEvents(), 1);
+  const grpc::Status keyless = ForwardedIngest(
+      stack.ingest_target(), stack.service_token(), "not-a-key", &result);
+  ASSERT_TRUE(keyless.ok()) << keyless.error_message();
+  EXPECT_EQ(result.code(), grpc::StatusCode::UNAUTHENTICATED)
+      << result.message();
   EXPECT_EQ(stack.StoredEvents(), 1);
 }
 

@@ -34,7 +34,7 @@ done
 [ -n "$port" ] || { echo "no free port" >&2; exit 1; }
 # Backends on a port nothing listens on: the static files need none.
 "$bin_dir/shopstream-gateway" --http_address=127.0.0.1 --http_port="$port" --metrics_port=0 \
-  --multiplex_calls=false --ingest_target=127.0.0.1:9 --query_target=127.0.0.1:9 \
+  --ingest_stream=false --ingest_target=127.0.0.1:9 --query_target=127.0.0.1:9 \
   --static_dir="$www" >"$tmp/gateway.log" 2>&1 &
 gateway_pid=$!
 for _ in $(seq 1 100); do
