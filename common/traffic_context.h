@@ -52,6 +52,11 @@ absl::Status CheckName(absl::string_view field, absl::string_view name);
 absl::Status CheckProperties(
     const google::protobuf::Map<std::string, std::string>& properties);
 
+// gRPC metadata of a call from a shop's page (the gateway's
+// browser_collect routes): the page's Origin and User-Agent headers.
+inline constexpr char kCollectOriginMetadata[] = "x-shopstream-origin";
+inline constexpr char kCollectUserAgentMetadata[] = "x-shopstream-user-agent";
+
 // The browser and operating system families of a User-Agent. The classes
 // that parse one live elsewhere; events without one keep both empty.
 class UserAgentClassifier {
