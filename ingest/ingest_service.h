@@ -39,14 +39,17 @@ class IngestHandler {
 
   // A null authorizer means authentication is off. `dependencies`, when
   // set, are reported by Health beside the processor (PostgreSQL, which
-  // holds the API keys and where the events go).
+  // holds the API keys and where the events go). A `classifier` (which
+  // must outlive the handler) gives events with a user_agent their
+  // browser and OS families; without one they keep neither.
   explicit IngestHandler(EventPublisher* publisher,
                          const auth::RequestAuthorizer* authorizer = nullptr,
                          EventTimeWindow window = {},
-                         const DependencyHealth* dependencies = nullptr)
+                         const DependencyHealth* dependencies = nullptr,
+                         const UserAgentClassifier* classifier = nullptr)
       : publisher_(publisher),
         authorizer_(authorizer),
-        validator_(window),
+        validator_(window, classifier),
         dependencies_(dependencies) {}
 
   // `authorization` is the call's "authorization" metadata; `request_id`
