@@ -236,7 +236,11 @@ absl::StatusOr<StoredEvent> EventValidator::Validate(const v1::Event& event,
                                                      absl::Time now) const {
   StoredEvent stored;
 
-  auto type = ParseEventType(event.event_type());
+  // A name without a type is a custom event, as the tracker sends one.
+  auto type =
+      event.event_type().empty() && !event.name().empty()
+          ? absl::StatusOr<internal::v1::EventType>(internal::v1::CUSTOM)
+          : ParseEventType(event.event_type());
   if (!type.ok()) return type.status();
   stored.set_event_type(*type);
 

@@ -264,6 +264,13 @@ TEST(EventValidatorTest, CustomEventsHaveANameAndBoundedProperties) {
   EXPECT_THAT(ErrorOf(e).message(),
               HasSubstr("properties.plan: at most 200 bytes"));
 
+  // The tracker sends a custom event as a name alone.
+  e.clear_event_type();
+  (*e.mutable_properties())["plan"] = "pro";
+  stored = EventValidator().Validate(e);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(stored->event_type(), internal::v1::CUSTOM);
+
   v1::Event view = Valid("page_view");
   view.set_name("x");
   EXPECT_THAT(ErrorOf(view).message(), HasSubstr("name: only custom events"));
