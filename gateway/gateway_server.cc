@@ -416,7 +416,6 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     } else {
       request_id_ = NewRequestId();
     }
-    ignored_fields_.clear();
     collect_origin_.reset();
     if (std::optional<RestResponse> own = OwnEndpoint(rest_request)) {
       SendResponse(*std::move(own), keep_alive);
@@ -436,9 +435,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     }
     BackendRequest& backend_request = std::get<BackendRequest>(transcoded);
     route_metrics_ = &server_.MetricsFor(backend_request.route);
-    ignored_fields_ = std::move(backend_request.ignored_fields);
-    if (!ignored_fields_.empty()) {
-      route_metrics_->CountIgnoredFields(ignored_fields_.size());
+    if (!backend_request.ignored_fields.empty()) {
+      route_metrics_->CountIgnoredFields(backend_request.ignored_fields.size());
     }
     if (backend_request.route->browser_collect) {
       if (std::optional<RestResponse> refusal = AdmitCollect()) {
@@ -1022,9 +1020,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   HttpRouteMetrics* route_metrics_ = nullptr;
   bool observed_ = false;   // the current request is counted
   std::string request_id_;  // empty until the request's headers are read
-  // Of the request at hand: body keys left out, and a browser_collect
-  // route's Origin.
-  std::vector<std::string> ignored_fields_;
+  // A browser_collect request's Origin.
   std::optional<std::string> collect_origin_;
   bool head_request_ = false;
   bool busy_ = false;  // from a complete request until its response is out

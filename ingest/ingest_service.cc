@@ -434,6 +434,15 @@ void IngestHandler::Collect(const v1::CollectRequest& request,
                      " per request (got ", request.events_size(), ")")));
     return;
   }
+  // As in a batch: an event for another shop refuses the whole request.
+  for (int i = 0; i < request.events_size(); ++i) {
+    if (absl::Status allowed = CheckShop(request.events(i), *shop);
+        !allowed.ok()) {
+      done(grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                        absl::StrCat("events[", i, "].", allowed.message())));
+      return;
+    }
+  }
   const absl::Time now = absl::Now();
   std::vector<internal::v1::StoredEvent> valid;
   for (int i = 0; i < request.events_size(); ++i) {
