@@ -31,10 +31,12 @@ RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 FROM debian:bookworm-slim AS runtime
 COPY --from=build /out/runtime-packages.txt /usr/share/shopstream/runtime-packages.txt
 # tzdata: the query service loads IANA time zones for analytics buckets
-# from files, not libraries, so ldd cannot see it.
+# from files, not libraries, so ldd cannot see it. uap-core likewise: ingest
+# reads its regexes.yaml (--uap_regexes) for browser and OS families; RE2
+# and yaml-cpp, which read it, are libraries and in the list.
 RUN apt-get update \
  && xargs -a /usr/share/shopstream/runtime-packages.txt \
-      apt-get install -y --no-install-recommends tzdata \
+      apt-get install -y --no-install-recommends tzdata uap-core \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --user-group --no-create-home \
       --home-dir /nonexistent --shell /usr/sbin/nologin shopstream \

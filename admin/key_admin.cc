@@ -10,6 +10,8 @@ namespace {
 constexpr char kUsage[] =
     "usage: shopstream-admin keys create --shop S --scope write|read "
     "[--description D]\n"
+    "       shopstream-admin keys create --shop S --scope collect "
+    "--origin https://shop.example[,...] [--description D]\n"
     "       shopstream-admin keys list [--shop S]\n"
     "       shopstream-admin keys revoke --key_id ID\n"
     "       shopstream-admin keys verify --key K\n";
@@ -46,11 +48,14 @@ int KeyAdmin::Create(const KeyCommandOptions& options, std::ostream& out,
     err << "keys create: --" << scope.status().message() << "\n";
     return 2;
   }
-  absl::StatusOr<auth::CreatedApiKey> created =
-      store_->Create(options.shop, *scope, options.description);
+  absl::StatusOr<auth::CreatedApiKey> created = store_->Create(
+      options.shop, *scope, options.description, options.origins);
   if (!created.ok()) {
-    err << "keys create: " << created.status().message() << "\n";
-    return 1;
+    const bool usage =
+        created.status().code() == absl::StatusCode::kInvalidArgument;
+    err << "keys create: " << (usage ? "--" : "") << created.status().message()
+        << "\n";
+    return usage ? 2 : 1;
   }
   out << created->text << "\n";
   err << "created key " << created->record.key_id << " for shop \""
@@ -69,14 +74,17 @@ int KeyAdmin::List(const KeyCommandOptions& options, std::ostream& out,
     err << "keys list: " << records.status().message() << "\n";
     return 1;
   }
-  out << "key_id\tshop\tscope\tcreated\trevoked\tdescription\n";
+  out << "key_id\tshop\tscope\tcreated\trevoked\tdescription\torigins\n";
   for (const auth::ApiKeyRecord& r : *records) {
     out << absl::StrJoin(
                std::vector<std::string>{
                    r.key_id, r.shop_id, std::string(auth::ScopeName(r.scope)),
                    IsoTime(r.created_at),
                    r.revoked_at ? IsoTime(*r.revoked_at) : std::string("-"),
-                   r.description},
+                   r.description,
+                   r.allowed_origins.empty()
+                       ? std::string("-")
+                       : absl::StrJoin(r.allowed_origins, ",")},
                "\t")
         << "\n";
   }

@@ -15,10 +15,13 @@ struct KeyCommandOptions {
   std::string description;
   std::string key_id;
   std::string key;  // for verify
+  // Collect keys: the origins of the pages that may use them.
+  std::vector<std::string> origins;
 };
 
 // shopstream-admin's commands, over the api_keys table:
 //   keys create --shop S --scope write|read [--description D]
+//   keys create --shop S --scope collect --origin https://shop.example[,...]
 //       prints the new key alone on stdout (it is shown only this once)
 //   keys list [--shop S]     one key per line, tab-separated, no secrets
 //   keys revoke --key_id ID

@@ -59,6 +59,40 @@ TEST_F(KeyAdminTest, CreateListVerifyRevoke) {
   EXPECT_EQ(Run("revoke", {.key_id = "ffffffffffffffff"}), 1);
 }
 
+TEST_F(KeyAdminTest, CollectKeysNameTheOriginsThatMayUseThem) {
+  ASSERT_EQ(Run("create",
+                {.shop = "shop-a",
+                 .scope = "collect",
+                 .origins = {"https://Shop.example", "http://localhost:8080"}}),
+            0)
+      << err_.str();
+  const std::string key(absl::StripSuffix(out_.str(), "\n"));
+  ASSERT_EQ(Run("verify", {.key = key}), 0) << err_.str();
+  EXPECT_NE(out_.str().find("\tcollect"), std::string::npos) << out_.str();
+  ASSERT_EQ(Run("list", {.shop = "shop-a"}), 0);
+  EXPECT_NE(out_.str().find("\thttps://shop.example,http://localhost:8080\n"),
+            std::string::npos)
+      << out_.str();
+
+  // A collect key needs origins, and only collect keys have any.
+  EXPECT_EQ(Run("create", {.shop = "shop-a", .scope = "collect"}), 2);
+  EXPECT_NE(err_.str().find("--origin: a collect key needs"), std::string::npos)
+      << err_.str();
+  EXPECT_EQ(Run("create", {.shop = "shop-a",
+                           .scope = "write",
+                           .origins = {"https://shop.example"}}),
+            2);
+  EXPECT_NE(err_.str().find("--origin: only collect keys"), std::string::npos);
+  for (const char* bad : {"shop.example", "https://shop.example/cart",
+                          "ftp://shop.example", "https://"}) {
+    EXPECT_EQ(
+        Run("create", {.shop = "shop-a", .scope = "collect", .origins = {bad}}),
+        2)
+        << bad;
+    EXPECT_NE(err_.str().find("--origin: "), std::string::npos) << bad;
+  }
+}
+
 TEST_F(KeyAdminTest, BadUsageNamesWhatIsWrong) {
   EXPECT_EQ(Run("create", {.scope = "write"}), 2);
   EXPECT_NE(err_.str().find("--shop"), std::string::npos);

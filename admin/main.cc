@@ -2,11 +2,13 @@
 // database.
 //   shopstream-admin keys create|list|revoke|verify [flags]
 //   shopstream-admin rollups verify|rebuild --shop S [--from D] [--to D]
+//   shopstream-admin shops set|list, sessions erase (admin/shop_admin.h)
 #include <iostream>
 
 #include "absl/flags/flag.h"
 #include "admin/key_admin.h"
 #include "admin/rollup_admin.h"
+#include "admin/shop_admin.h"
 #include "common/flags.h"
 #include "storage/pg_conninfo.h"
 #include "storage/schema_migrator.h"
@@ -20,6 +22,13 @@ ABSL_FLAG(std::string, scope, "", "write (ingest) or read (analytics).");
 ABSL_FLAG(std::string, description, "", "Free text kept with the key.");
 ABSL_FLAG(std::string, key_id, "", "The key to revoke (see keys list).");
 ABSL_FLAG(std::string, key, "", "The key to verify.");
+ABSL_FLAG(std::vector<std::string>, origin, {},
+          "Collect keys: the origins (https://shop.example) whose pages may "
+          "use the key, comma-separated.");
+ABSL_FLAG(std::string, session, "", "sessions erase: the session to erase.");
+ABSL_FLAG(std::optional<int>, raw_retention_days, std::nullopt,
+          "shops set: days of the shop's raw events to keep; 0 takes the "
+          "shop's own setting away.");
 ABSL_FLAG(std::string, from, "",
           "rollups: first UTC day to check (2025-10-01); default: the "
           "shop's first kept raw event.");
@@ -49,6 +58,14 @@ int main(int argc, char** argv) {
          .to = absl::GetFlag(FLAGS_to)},
         std::cout, std::cerr);
   }
+  if (!command.empty() && (command[0] == "shops" || command[0] == "sessions")) {
+    return shopstream::admin::ShopAdmin(conninfo).Run(
+        command,
+        {.shop = absl::GetFlag(FLAGS_shop),
+         .session = absl::GetFlag(FLAGS_session),
+         .raw_retention_days = absl::GetFlag(FLAGS_raw_retention_days)},
+        std::cout, std::cerr);
+  }
   shopstream::PgConnectionPool pool(conninfo, 1);
   shopstream::auth::ApiKeyStore store(&pool);
   shopstream::admin::KeyAdmin admin(&store);
@@ -57,6 +74,7 @@ int main(int argc, char** argv) {
                     .scope = absl::GetFlag(FLAGS_scope),
                     .description = absl::GetFlag(FLAGS_description),
                     .key_id = absl::GetFlag(FLAGS_key_id),
-                    .key = absl::GetFlag(FLAGS_key)},
+                    .key = absl::GetFlag(FLAGS_key),
+                    .origins = absl::GetFlag(FLAGS_origin)},
                    std::cout, std::cerr);
 }

@@ -6,6 +6,7 @@
 
 #include <stdexcept>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -39,14 +40,51 @@ bool IsLowerHex(absl::string_view text, size_t length) {
 }  // namespace
 
 absl::string_view ScopeName(Scope scope) {
-  return scope == Scope::kWrite ? "write" : "read";
+  switch (scope) {
+    case Scope::kWrite:
+      return "write";
+    case Scope::kCollect:
+      return "collect";
+    case Scope::kRead:
+      break;
+  }
+  return "read";
 }
 
 absl::StatusOr<Scope> ParseScope(absl::string_view name) {
   if (name == "write") return Scope::kWrite;
   if (name == "read") return Scope::kRead;
-  return absl::InvalidArgumentError(
-      absl::StrCat("scope: must be \"write\" or \"read\", not \"", name, "\""));
+  if (name == "collect") return Scope::kCollect;
+  return absl::InvalidArgumentError(absl::StrCat(
+      "scope: must be \"write\", \"read\" or \"collect\", not \"", name, "\""));
+}
+
+absl::StatusOr<std::string> ParseOrigin(absl::string_view text) {
+  const std::string origin = absl::AsciiStrToLower(text);
+  absl::string_view host;
+  if (absl::StartsWith(origin, "https://")) {
+    host = absl::string_view(origin).substr(8);
+  } else if (absl::StartsWith(origin, "http://")) {
+    host = absl::string_view(origin).substr(7);
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("origin: \"", absl::CHexEscape(text.substr(0, 100)),
+                     "\" is not http:// or https:// followed by a host"));
+  }
+  if (host.empty() || host.size() > 260) {
+    return absl::InvalidArgumentError("origin: no host, or too long");
+  }
+  for (char c : host) {
+    const bool ok = absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+                    c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
+    if (!ok) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("origin: \"", absl::CHexEscape(text.substr(0, 100)),
+                       "\" has a path or a character no host has (an origin is "
+                       "scheme://host[:port])"));
+    }
+  }
+  return origin;
 }
 
 NewApiKey GenerateApiKey() { return GenerateCredential(kPrefix); }

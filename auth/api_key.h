@@ -8,11 +8,17 @@
 
 namespace shopstream::auth {
 
-// What a key may do: write (ingest events) or read (analytics).
-enum class Scope { kWrite, kRead };
+// What a key may do: write (ingest events), read (analytics), or collect:
+// write from a storefront's page through the collect endpoint only, from
+// the origins listed with the key (it is published in the page).
+enum class Scope { kWrite, kRead, kCollect };
 
 absl::string_view ScopeName(Scope scope);
 absl::StatusOr<Scope> ParseScope(absl::string_view name);
+
+// An origin as browsers send it: "scheme://host[:port]", lower case, with
+// no path; http or https. The error names `origin`.
+absl::StatusOr<std::string> ParseOrigin(absl::string_view text);
 
 // A key as clients hold it: "ssk_<key id>_<secret>". The key id is public
 // (it names the key in lists and logs); only a hash of the secret is stored.

@@ -18,6 +18,8 @@ struct ApiKeyRecord {
   Scope scope = Scope::kRead;
   std::string secret_sha256;  // hex
   std::string description;
+  // Collect keys: the origins whose pages may use it.
+  std::vector<std::string> allowed_origins;
   absl::Time created_at;
   std::optional<absl::Time> revoked_at;
 };
@@ -33,8 +35,11 @@ class ApiKeyStore {
  public:
   explicit ApiKeyStore(PgConnectionPool* pool) : pool_(pool) {}
 
-  absl::StatusOr<CreatedApiKey> Create(const std::string& shop_id, Scope scope,
-                                       const std::string& description);
+  // A collect key needs at least one origin (ParseOrigin); other scopes
+  // take none. Errors name the flag's field.
+  absl::StatusOr<CreatedApiKey> Create(
+      const std::string& shop_id, Scope scope, const std::string& description,
+      const std::vector<std::string>& allowed_origins = {});
   // Every key, or a shop's; oldest first.
   absl::StatusOr<std::vector<ApiKeyRecord>> List(
       const std::optional<std::string>& shop_id);

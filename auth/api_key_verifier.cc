@@ -41,7 +41,8 @@ absl::StatusOr<Principal> ApiKeyVerifier::Verify(absl::string_view key) {
     return absl::UnauthenticatedError(
         absl::StrCat("API key ", record->key_id, " is revoked"));
   }
-  return Principal{record->key_id, record->shop_id, record->scope};
+  return Principal{record->key_id, record->shop_id, record->scope,
+                   record->allowed_origins};
 }
 
 absl::StatusOr<Principal> ApiKeyVerifier::VerifyId(const std::string& key_id) {
@@ -56,7 +57,8 @@ absl::StatusOr<Principal> ApiKeyVerifier::VerifyId(const std::string& key_id) {
     return absl::UnauthenticatedError(
         absl::StrCat("API key ", record->key_id, " is revoked"));
   }
-  return Principal{record->key_id, record->shop_id, record->scope};
+  return Principal{record->key_id, record->shop_id, record->scope,
+                   record->allowed_origins};
 }
 
 ApiKeyVerifier::LookupResult ApiKeyVerifier::Find(const std::string& key_id,

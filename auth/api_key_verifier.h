@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
@@ -20,6 +21,8 @@ struct Principal {
   std::string key_id;
   std::string shop_id;
   Scope scope = Scope::kRead;
+  // A collect key's origins ("https://shop.example"); empty for the others.
+  std::vector<std::string> allowed_origins;
 };
 
 struct VerifierOptions {

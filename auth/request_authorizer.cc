@@ -1,5 +1,7 @@
 #include "auth/request_authorizer.h"
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -90,6 +92,46 @@ absl::StatusOr<Caller> RequestAuthorizer::AuthorizeCaller(
   }
   return Caller{.shop_id = std::move(principal->shop_id),
                 .key_id = std::move(principal->key_id)};
+}
+
+absl::StatusOr<std::string> RequestAuthorizer::AuthorizeCollect(
+    const std::optional<std::string>& authorization,
+    const std::optional<std::string>& origin, double cost) const {
+  if (verifier_ == nullptr) return std::string();
+  if (!authorization.has_value()) {
+    return absl::UnauthenticatedError(
+        "API key required: the collect key goes in ?key=<key>");
+  }
+  std::optional<absl::string_view> key =
+      CredentialOf(absl::StripAsciiWhitespace(*authorization), "Bearer");
+  if (!key.has_value()) {
+    return absl::UnauthenticatedError(
+        "authorization: expected \"Bearer <key>\"");
+  }
+  absl::StatusOr<Principal> principal = verifier_->Verify(*key);
+  if (!principal.ok()) return principal.status();
+  if (principal->scope != Scope::kCollect) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "API key ", principal->key_id, " has scope ",
+        ScopeName(principal->scope),
+        "; pages send with a collect key (keys create --scope collect)"));
+  }
+  // Origins compare as ParseOrigin writes them (lower case), as stored.
+  absl::StatusOr<std::string> page =
+      origin.has_value() ? ParseOrigin(*origin)
+                         : absl::InvalidArgumentError("missing");
+  if (!page.ok() || std::find(principal->allowed_origins.begin(),
+                              principal->allowed_origins.end(),
+                              *page) == principal->allowed_origins.end()) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("Origin: API key ", principal->key_id,
+                     " is not for pages of \"", origin.value_or(""), "\""));
+  }
+  if (absl::Status charged = verifier_->Charge(*principal, cost);
+      !charged.ok()) {
+    return charged;
+  }
+  return std::move(principal->shop_id);
 }
 
 absl::StatusOr<Caller> RequestAuthorizer::AuthorizeTicket(

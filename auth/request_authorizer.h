@@ -75,6 +75,13 @@ class RequestAuthorizer {
       absl::string_view requested_shop, double cost = 1,
       Credentials accepted = Credentials::kApiKey) const;
 
+  // A collect key's call from a page: the key must have the collect scope
+  // and `origin` (the page's Origin header) must be one of its origins
+  // (PERMISSION_DENIED naming Origin otherwise); the rest as Authorize.
+  absl::StatusOr<std::string> AuthorizeCollect(
+      const std::optional<std::string>& authorization,
+      const std::optional<std::string>& origin, double cost) const;
+
   // For a call that goes on (a stream): OK while the key it was authorized
   // with is not revoked. Free of charge.
   absl::Status Recheck(const Caller& caller) const;

@@ -1,8 +1,11 @@
 #include "common/event_validator.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <tuple>
+#include <utility>
 
 #include "absl/random/random.h"
 #include "absl/status/status.h"
@@ -38,13 +41,15 @@ absl::StatusOr<EventType> ParseEventType(const std::string& name) {
   if (name == "page_view") return internal::v1::PAGE_VIEW;
   if (name == "add_to_cart") return internal::v1::ADD_TO_CART;
   if (name == "purchase") return internal::v1::PURCHASE;
+  if (name == "custom") return internal::v1::CUSTOM;
   if (name.empty()) {
     return absl::InvalidArgumentError(
-        "event_type: required, one of page_view, add_to_cart, purchase");
+        "event_type: required, one of page_view, add_to_cart, purchase, "
+        "custom");
   }
   return absl::InvalidArgumentError(absl::StrCat(
       "event_type: unknown value \"", absl::CEscape(name.substr(0, 64)),
-      "\", expected one of page_view, add_to_cart, purchase"));
+      "\", expected one of page_view, add_to_cart, purchase, custom"));
 }
 
 }  // namespace
@@ -114,6 +119,33 @@ namespace {
 constexpr int64_t kMinSeconds = -62135596800;
 constexpr int64_t kMaxSeconds = 253402300799;
 
+// The stored form's context and custom fields.
+absl::Status CheckStoredContext(const StoredEvent& event) {
+  if (auto s = CheckStoredPage(event.page()); !s.ok()) return s;
+  if (auto s = CheckStoredHost(event.referrer_host()); !s.ok()) return s;
+  for (const auto& [field, value, limit] :
+       {std::tuple<const char*, const std::string*, size_t>{
+            "utm_source", &event.utm_source(), kMaxUtmBytes},
+        {"utm_medium", &event.utm_medium(), kMaxUtmBytes},
+        {"utm_campaign", &event.utm_campaign(), kMaxUtmBytes},
+        {"browser", &event.browser(), kMaxFamilyBytes},
+        {"os", &event.os(), kMaxFamilyBytes}}) {
+    if (auto s = CheckTextField(field, *value, limit); !s.ok()) return s;
+  }
+  if (auto s = CheckDeviceClass(event.device_class()); !s.ok()) return s;
+  if (event.event_type() == internal::v1::CUSTOM) {
+    if (auto s = CheckName("event_name", event.event_name()); !s.ok()) {
+      return s;
+    }
+    return CheckProperties(event.properties());
+  }
+  if (!event.event_name().empty() || !event.properties().empty()) {
+    return absl::InvalidArgumentError(
+        "event_name: only custom events have a name and properties");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckIds(const StoredEvent& event) {
   if (auto s = CheckTextField("event_id", event.event_id(), kMaxIdBytes);
       !s.ok()) {
@@ -153,11 +185,62 @@ absl::Status EventValidator::CheckOccurredAt(int64_t micros,
   return absl::OkStatus();
 }
 
+absl::Status EventValidator::TakeContext(const v1::Event& event,
+                                         StoredEvent& stored) const {
+  absl::StatusOr<std::string> page = NormalizePage(event.page());
+  if (!page.ok()) return page.status();
+  stored.set_page(*std::move(page));
+  absl::StatusOr<std::string> host = ReferrerHost(event.referrer());
+  if (!host.ok()) return host.status();
+  stored.set_referrer_host(*std::move(host));
+  for (const auto& [field, value] : {std::pair<const char*, const std::string*>{
+                                         "utm_source", &event.utm_source()},
+                                     {"utm_medium", &event.utm_medium()},
+                                     {"utm_campaign", &event.utm_campaign()}}) {
+    if (auto s = CheckTextField(field, *value, kMaxUtmBytes); !s.ok()) {
+      return s;
+    }
+  }
+  stored.set_utm_source(event.utm_source());
+  stored.set_utm_medium(event.utm_medium());
+  stored.set_utm_campaign(event.utm_campaign());
+  if (event.has_screen_width()) {
+    absl::StatusOr<std::string> device = DeviceClassOf(event.screen_width());
+    if (!device.ok()) return device.status();
+    stored.set_device_class(*std::move(device));
+  }
+  if (classifier_ != nullptr && !event.user_agent().empty()) {
+    UserAgentClassifier::Families families =
+        classifier_->Classify(event.user_agent());
+    families.browser.resize(std::min(families.browser.size(), kMaxFamilyBytes));
+    families.os.resize(std::min(families.os.size(), kMaxFamilyBytes));
+    stored.set_browser(std::move(families.browser));
+    stored.set_os(std::move(families.os));
+  }
+  if (stored.event_type() == internal::v1::CUSTOM) {
+    if (auto s = CheckName("name", event.name()); !s.ok()) return s;
+    if (auto s = CheckProperties(event.properties()); !s.ok()) return s;
+    stored.set_event_name(event.name());
+    *stored.mutable_properties() = event.properties();
+  } else if (!event.name().empty()) {
+    return absl::InvalidArgumentError(
+        "name: only custom events (event_type \"custom\") have one");
+  } else if (!event.properties().empty()) {
+    return absl::InvalidArgumentError(
+        "properties: only custom events (event_type \"custom\") carry them");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<StoredEvent> EventValidator::Validate(const v1::Event& event,
                                                      absl::Time now) const {
   StoredEvent stored;
 
-  auto type = ParseEventType(event.event_type());
+  // A name without a type is a custom event, as the tracker sends one.
+  auto type =
+      event.event_type().empty() && !event.name().empty()
+          ? absl::StatusOr<internal::v1::EventType>(internal::v1::CUSTOM)
+          : ParseEventType(event.event_type());
   if (!type.ok()) return type.status();
   stored.set_event_type(*type);
 
@@ -184,6 +267,7 @@ absl::StatusOr<StoredEvent> EventValidator::Validate(const v1::Event& event,
   stored.set_product_id(event.product_id());
   stored.set_session_id(event.session_id());
   if (auto s = CheckIds(stored); !s.ok()) return s;
+  if (auto s = TakeContext(event, stored); !s.ok()) return s;
 
   if (*type == internal::v1::PURCHASE) {
     if (!event.has_order_amount()) {
@@ -205,10 +289,12 @@ absl::Status EventValidator::Check(const StoredEvent& event,
     case internal::v1::PAGE_VIEW:
     case internal::v1::ADD_TO_CART:
     case internal::v1::PURCHASE:
+    case internal::v1::CUSTOM:
       break;
     default:
       return absl::InvalidArgumentError(
-          "event_type: required, one of page_view, add_to_cart, purchase");
+          "event_type: required, one of page_view, add_to_cart, purchase, "
+          "custom");
   }
   if (auto s = CheckOccurredAt(event.occurred_at_micros(), now); !s.ok()) {
     return s;
@@ -221,6 +307,7 @@ absl::Status EventValidator::Check(const StoredEvent& event,
     return absl::InvalidArgumentError("shop_id: required");
   }
   if (auto s = CheckIds(event); !s.ok()) return s;
+  if (auto s = CheckStoredContext(event); !s.ok()) return s;
   if (event.event_type() != internal::v1::PURCHASE) {
     if (event.has_order_amount_cents()) {
       return absl::InvalidArgumentError(

@@ -8,6 +8,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/traffic_context.h"
 #include "shopstream/internal/v1/pipeline.pb.h"
 #include "shopstream/v1/event.pb.h"
 
@@ -29,10 +30,14 @@ struct EventTimeWindow {
 
 // Turns a client's event into the form it is stored in, or explains, naming
 // the field, why it cannot be stored. Fills in defaults: a fresh UUID for a
-// missing event_id, "default" for a missing shop_id.
+// missing event_id, "default" for a missing shop_id. Normalises the
+// traffic context (common/traffic_context.h); with a `classifier`, the
+// browser and OS families come from the event's user_agent.
 class EventValidator {
  public:
-  explicit EventValidator(EventTimeWindow window = {}) : window_(window) {}
+  explicit EventValidator(EventTimeWindow window = {},
+                          const UserAgentClassifier* classifier = nullptr)
+      : window_(window), classifier_(classifier) {}
 
   absl::StatusOr<internal::v1::StoredEvent> Validate(
       const v1::Event& event) const {
@@ -50,8 +55,12 @@ class EventValidator {
 
  private:
   absl::Status CheckOccurredAt(int64_t micros, absl::Time now) const;
+  // The context and custom fields of `event` into `stored`.
+  absl::Status TakeContext(const v1::Event& event,
+                           internal::v1::StoredEvent& stored) const;
 
   EventTimeWindow window_;
+  const UserAgentClassifier* classifier_;
 };
 
 // At most `max_bytes`, and no NUL (PostgreSQL text cannot hold it, and

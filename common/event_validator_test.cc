@@ -202,6 +202,99 @@ TEST(EventValidatorTest, KeepsHostileLookingStringsVerbatim) {
   EXPECT_EQ(stored->product_id(), "'; DROP TABLE events; -- ünïcode");
 }
 
+// A stand-in classifier: the real one reads uap-core's patterns.
+class FixedClassifier : public UserAgentClassifier {
+ public:
+  Families Classify(absl::string_view user_agent) const override {
+    if (user_agent.find("Firefox") != absl::string_view::npos) {
+      return {"Firefox", "Linux"};
+    }
+    return {"Other", "Other"};
+  }
+};
+
+TEST(EventValidatorTest, KeepsTheTrafficContextNormalised) {
+  v1::Event e = Valid("page_view");
+  e.set_page("https://shop.example/p/7?ref=mail&utm_source=news#reviews");
+  e.set_referrer("https://www.Google.com/search?q=prod-123");
+  e.set_utm_source("news");
+  e.set_utm_medium("email");
+  e.set_utm_campaign("fall");
+  e.set_screen_width(390);
+  e.set_user_agent("Mozilla/5.0 (X11; Linux x86_64) Firefox/131.0");
+  const FixedClassifier classifier;
+  auto stored = EventValidator({}, &classifier).Validate(e);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(stored->page(), "/p/7?utm_source=news");
+  EXPECT_EQ(stored->referrer_host(), "www.google.com");
+  EXPECT_EQ(stored->utm_source(), "news");
+  EXPECT_EQ(stored->utm_medium(), "email");
+  EXPECT_EQ(stored->utm_campaign(), "fall");
+  EXPECT_EQ(stored->device_class(), "mobile");
+  EXPECT_EQ(stored->browser(), "Firefox");
+  EXPECT_EQ(stored->os(), "Linux");
+  // Without a classifier the families stay unknown; the text is never kept.
+  stored = EventValidator().Validate(e);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(stored->browser(), "");
+  EXPECT_EQ(stored->SerializeAsString().find("Mozilla"), std::string::npos);
+}
+
+TEST(EventValidatorTest, TheCaseStudysEventsHaveNoContext) {
+  auto stored = EventValidator().Validate(Valid("purchase"));
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(stored->page(), "");
+  EXPECT_EQ(stored->referrer_host(), "");
+  EXPECT_EQ(stored->device_class(), "");
+  EXPECT_EQ(stored->event_name(), "");
+}
+
+TEST(EventValidatorTest, CustomEventsHaveANameAndBoundedProperties) {
+  v1::Event e = Valid("custom");
+  e.clear_product_id();
+  EXPECT_THAT(ErrorOf(e).message(), HasSubstr("name: 1 to 64 bytes"));
+  e.set_name("newsletter_signup");
+  (*e.mutable_properties())["plan"] = "pro";
+  auto stored = EventValidator().Validate(e);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(stored->event_type(), internal::v1::CUSTOM);
+  EXPECT_EQ(stored->event_name(), "newsletter_signup");
+  EXPECT_EQ(stored->properties().at("plan"), "pro");
+  (*e.mutable_properties())["plan"] = std::string(201, 'p');
+  EXPECT_THAT(ErrorOf(e).message(),
+              HasSubstr("properties.plan: at most 200 bytes"));
+
+  // The tracker sends a custom event as a name alone.
+  e.clear_event_type();
+  (*e.mutable_properties())["plan"] = "pro";
+  stored = EventValidator().Validate(e);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(stored->event_type(), internal::v1::CUSTOM);
+
+  v1::Event view = Valid("page_view");
+  view.set_name("x");
+  EXPECT_THAT(ErrorOf(view).message(), HasSubstr("name: only custom events"));
+  view.clear_name();
+  (*view.mutable_properties())["a"] = "b";
+  EXPECT_THAT(ErrorOf(view).message(),
+              HasSubstr("properties: only custom events"));
+}
+
+TEST(EventValidatorTest, ContextFieldsAreRefusedNamingThem) {
+  v1::Event e = Valid("page_view");
+  e.set_page("no-slash");
+  EXPECT_THAT(ErrorOf(e).message(), HasSubstr("page:"));
+  e = Valid("page_view");
+  e.set_referrer("not a host");
+  EXPECT_THAT(ErrorOf(e).message(), HasSubstr("referrer:"));
+  e = Valid("page_view");
+  e.set_utm_campaign(std::string(201, 'c'));
+  EXPECT_THAT(ErrorOf(e).message(), HasSubstr("utm_campaign: at most 200"));
+  e = Valid("page_view");
+  e.set_screen_width(0);
+  EXPECT_THAT(ErrorOf(e).message(), HasSubstr("screen_width:"));
+}
+
 // The processor's check of events in their stored form.
 class StoredEventCheckTest : public ::testing::Test {
  protected:
@@ -253,6 +346,32 @@ TEST_F(StoredEventCheckTest, EachRuleNamesItsField) {
   e = Stored("page_view");
   e.set_session_id(std::string(129, 's'));
   EXPECT_THAT(ErrorOf(e), HasSubstr("session_id: at most"));
+}
+
+TEST_F(StoredEventCheckTest, ContextAndCustomFieldsAreCheckedAgain) {
+  auto e = Stored("page_view");
+  e.set_page("/p?utm_source=x");
+  e.set_referrer_host("news.example");
+  e.set_device_class("tablet");
+  EXPECT_TRUE(validator_.Check(e, now_).ok());
+  e.set_page("relative");
+  EXPECT_THAT(ErrorOf(e), HasSubstr("page:"));
+  e = Stored("page_view");
+  e.set_referrer_host("UPPER.example");
+  EXPECT_THAT(ErrorOf(e), HasSubstr("referrer_host:"));
+  e = Stored("page_view");
+  e.set_device_class("watch");
+  EXPECT_THAT(ErrorOf(e), HasSubstr("device_class:"));
+  e = Stored("page_view");
+  e.set_browser(std::string(65, 'b'));
+  EXPECT_THAT(ErrorOf(e), HasSubstr("browser: at most 64"));
+  e = Stored("page_view");
+  e.set_event_name("signup");
+  EXPECT_THAT(ErrorOf(e), HasSubstr("event_name: only custom events"));
+  e.set_event_type(internal::v1::CUSTOM);
+  EXPECT_TRUE(validator_.Check(e, now_).ok());
+  e.clear_event_name();
+  EXPECT_THAT(ErrorOf(e), HasSubstr("event_name: 1 to 64"));
 }
 
 TEST_F(StoredEventCheckTest, AmountsBelongToPurchasesAndAreNeverNegative) {

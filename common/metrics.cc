@@ -83,6 +83,15 @@ Family<Histogram>& HttpDurationFamily() {
   return family;
 }
 
+Family<Counter>& HttpIgnoredFieldsFamily() {
+  static auto& family =
+      prometheus::BuildCounter()
+          .Name("shopstream_http_ignored_fields_total")
+          .Help("Request JSON keys that no field has, left out, by route.")
+          .Register(MetricsRegistry());
+  return family;
+}
+
 constexpr const char* kCodeNames[] = {"OK",
                                       "CANCELLED",
                                       "UNKNOWN",
@@ -207,7 +216,12 @@ HttpRouteMetrics::HttpRouteMetrics(absl::string_view route)
     : route_(route),
       duration_(
           &HttpDurationFamily().Add({{"route", route_}}, LatencyBuckets())),
+      ignored_fields_(&HttpIgnoredFieldsFamily().Add({{"route", route_}})),
       requests_(new std::atomic<Counter*>[kMethods * kStatuses]()) {}
+
+void HttpRouteMetrics::CountIgnoredFields(size_t count) {
+  ignored_fields_->Increment(static_cast<double>(count));
+}
 
 void HttpRouteMetrics::Record(absl::string_view http_method, int status,
                               absl::Duration elapsed) {

@@ -68,8 +68,9 @@ class RpcMethodMetrics {
 // of the process.
 RpcMethodMetrics& RpcMetricsFor(absl::string_view path);
 
-// shopstream_http_requests_total{route,method,status} and
-// shopstream_http_request_duration_seconds{route} for one gateway route.
+// shopstream_http_requests_total{route,method,status},
+// shopstream_http_request_duration_seconds{route} and
+// shopstream_http_ignored_fields_total{route} for one gateway route.
 class HttpRouteMetrics {
  public:
   // `route` is the path template ("/v1/shops/{shop_id}/summary") or a fixed
@@ -78,12 +79,15 @@ class HttpRouteMetrics {
 
   void Record(absl::string_view http_method, int status,
               absl::Duration elapsed);
+  // Request JSON keys that no field has (see JsonTranscoder).
+  void CountIgnoredFields(size_t count);
 
  private:
   static constexpr int kMethods = 8;     // GET ... PATCH, then "other"
   static constexpr int kStatuses = 500;  // 100..599
   const std::string route_;
   prometheus::Histogram* duration_;
+  prometheus::Counter* ignored_fields_;
   std::unique_ptr<std::atomic<prometheus::Counter*>[]> requests_;
 };
 

@@ -209,7 +209,11 @@ TEST(OwnProcessTest, MemoryGrowsWithAMapping) {
   void* mapping = mmap(nullptr, kBytes, PROT_READ | PROT_WRITE,
                        MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   ASSERT_NE(mapping, MAP_FAILED);
-  EXPECT_GE(Value("process_virtual_memory_bytes"), virtual_before + kBytes);
+  // Less a little: the process may unmap something of its own meanwhile
+  // (seen: 8 KiB), which is no fault of the metric.
+  constexpr double kSlack = 1 << 20;
+  EXPECT_GE(Value("process_virtual_memory_bytes"),
+            virtual_before + kBytes - kSlack);
   // Touching every page makes it resident.
   const long page = sysconf(_SC_PAGESIZE);
   for (size_t i = 0; i < kBytes; i += page) {

@@ -35,6 +35,7 @@ struct UnaryCall {
   grpc::ByteBuffer response;
   const Route* route = nullptr;
   std::string request_id;
+  std::vector<std::string> ignored_fields;
   Backends::Done done;
 };
 
@@ -44,6 +45,9 @@ void Caller::AddTo(grpc::ClientContext& context) const {
   context.AddMetadata(kRequestIdKey, request_id);
   if (authorization.has_value() && IsPrintableAscii(*authorization)) {
     context.AddMetadata("authorization", *authorization);
+  }
+  for (const auto& [name, value] : metadata) {
+    if (IsPrintableAscii(value)) context.AddMetadata(name, value);
   }
 }
 
@@ -110,19 +114,21 @@ bool Backends::Call(BackendRequest request, Caller caller, Done done) {
                 request.message.get())) {
       const Route* route = request.route;
       std::string request_id = caller.request_id;
+      std::vector<std::string> ignored = std::move(request.ignored_fields);
       forwarder_->Forward(
           std::move(*ingest), std::move(caller.authorization),
           std::move(caller.request_id), absl::Now() + options_.timeout,
           [this, route, request_id = std::move(request_id),
-           done = std::move(done)](
+           ignored = std::move(ignored), done = std::move(done)](
               absl::StatusOr<v1::IngestResponse> response) mutable {
-            done(response.ok() ? transcoder_->TranscodeResponse(
-                                     *route, grpc::Status::OK, &*response)
-                               : transcoder_->TranscodeResponse(
-                                     *route,
-                                     ForCaller(ToGrpcStatus(response.status()),
-                                               request_id),
-                                     static_cast<Message*>(nullptr)));
+            done(response.ok()
+                     ? transcoder_->TranscodeResponse(*route, grpc::Status::OK,
+                                                      &*response, ignored)
+                     : transcoder_->TranscodeResponse(
+                           *route,
+                           ForCaller(ToGrpcStatus(response.status()),
+                                     request_id),
+                           static_cast<Message*>(nullptr)));
           },
           /*write=*/false);
       return true;
@@ -137,6 +143,7 @@ void Backends::CallUnary(BackendRequest request, const Caller& caller,
   auto call = std::make_unique<UnaryCall>();
   call->route = request.route;
   call->request_id = caller.request_id;
+  call->ignored_fields = std::move(request.ignored_fields);
   call->done = std::move(done);
   call->context.set_deadline(std::chrono::system_clock::now() +
                              absl::ToChronoNanoseconds(options_.timeout));
@@ -158,7 +165,7 @@ void Backends::CallUnary(BackendRequest request, const Caller& caller,
                     // Told as a caller outside may be told.
                     call->done(transcoder_->TranscodeResponse(
                         *call->route, ForCaller(status, call->request_id),
-                        &call->response));
+                        &call->response, call->ignored_fields));
                   });
 }
 

@@ -42,6 +42,8 @@ struct Caller {
   std::string request_id;
   // "Bearer <key>"; none when the client sent no credential.
   std::optional<std::string> authorization;
+  // More metadata: a browser_collect route's page Origin and User-Agent.
+  std::vector<std::pair<std::string, std::string>> metadata;
 
   // As metadata of a call of its own.
   void AddTo(grpc::ClientContext& context) const;

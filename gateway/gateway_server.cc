@@ -29,6 +29,7 @@
 #include "common/metrics.h"
 #include "common/request_id.h"
 #include "gateway/backends.h"
+#include "gateway/browser_collect.h"
 #include "gateway/client_stream.h"
 #include "gateway/credentials.h"
 #include "gateway/event_stream.h"
@@ -70,6 +71,8 @@ constexpr auto kWriteTimeout = std::chrono::seconds(30);
 // close_notify before the connection is closed anyway.
 constexpr auto kCloseNotifyTimeout = std::chrono::seconds(5);
 constexpr size_t kFirstReadBytes = 4096;
+// Enough for any real browser's; classification reads no further.
+constexpr size_t kMaxForwardedUserAgentBytes = 512;
 
 std::chrono::steady_clock::duration ToChrono(absl::Duration duration) {
   return absl::ToChronoNanoseconds(duration);
@@ -86,7 +89,8 @@ class GatewayServer::Impl : public std::enable_shared_from_this<Impl> {
   Impl(GatewayOptions options, RouteTable routes,
        std::optional<StaticFiles> static_files)
       : options_(std::move(options)),
-        transcoder_(std::move(routes)),
+        transcoder_(std::move(routes), options_.strict_fields),
+        collect_limiter_(options_.collect_requests_per_address, Clock::Real()),
         static_files_(std::move(static_files)),
         other_metrics_(kOtherRoute),
         liveness_metrics_(kLivenessPath),
@@ -114,6 +118,7 @@ class GatewayServer::Impl : public std::enable_shared_from_this<Impl> {
 
   uint16_t port() const { return port_; }
   const GatewayOptions& options() const { return options_; }
+  AddressRateLimiter& collect_limiter() { return collect_limiter_; }
   const RestTranscoder& transcoder() const { return transcoder_; }
   const StaticFiles* static_files() const {
     return static_files_.has_value() ? &*static_files_ : nullptr;
@@ -159,6 +164,7 @@ class GatewayServer::Impl : public std::enable_shared_from_this<Impl> {
 
   const GatewayOptions options_;
   const RestTranscoder transcoder_;
+  AddressRateLimiter collect_limiter_;
   const std::optional<StaticFiles> static_files_;
   std::unique_ptr<TlsContextReloader> tls_reloader_;
   std::unique_ptr<Backends> backends_;
@@ -410,6 +416,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     } else {
       request_id_ = NewRequestId();
     }
+    collect_origin_.reset();
     if (std::optional<RestResponse> own = OwnEndpoint(rest_request)) {
       SendResponse(*std::move(own), keep_alive);
       return;
@@ -428,6 +435,15 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     }
     BackendRequest& backend_request = std::get<BackendRequest>(transcoded);
     route_metrics_ = &server_.MetricsFor(backend_request.route);
+    if (!backend_request.ignored_fields.empty()) {
+      route_metrics_->CountIgnoredFields(backend_request.ignored_fields.size());
+    }
+    if (backend_request.route->browser_collect) {
+      if (std::optional<RestResponse> refusal = AdmitCollect()) {
+        SendResponse(*std::move(refusal), keep_alive);
+        return;
+      }
+    }
     if (std::optional<CredentialRefusal> refusal = OversizedCredential(
             Header(http::field::authorization),
             Header(beast::string_view("x-api-key")), Target())) {
@@ -441,6 +457,41 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       return;
     }
     CallBackend(std::move(backend_request), keep_alive);
+  }
+
+  // A browser_collect route: the page's Origin is required (the backend
+  // checks it against the key's), and each client address has its share.
+  // The answer names the origin for CORS only once the backend allowed it.
+  std::optional<RestResponse> AdmitCollect() {
+    absl::StatusOr<std::string> origin =
+        CollectOrigin(Header(http::field::origin));
+    if (!origin.ok()) {
+      RestResponse refusal =
+          RestTranscoder::ErrorResponse(403, origin.status().message());
+      refusal.any_origin = false;
+      return refusal;
+    }
+    collect_origin_ = *std::move(origin);
+    if (server_.options().collect_requests_per_address > 0) {
+      beast::error_code ignored;
+      const tcp::endpoint peer = stream_.socket().remote_endpoint(ignored);
+      const std::string address = CollectClientAddress(
+          peer.address().to_string(),
+          Header(beast::string_view("x-forwarded-for")),
+          server_.options().collect_address_from_forwarded_for);
+      if (std::optional<absl::Duration> wait =
+              server_.collect_limiter().Admit(address)) {
+        RestResponse refusal = RestTranscoder::ErrorResponse(
+            429, "too many requests from this address; retry later");
+        refusal.headers.emplace_back(
+            "Retry-After",
+            absl::StrCat(std::max<int64_t>(
+                1, absl::ToInt64Seconds(absl::Ceil(*wait, absl::Seconds(1))))));
+        refusal.any_origin = false;
+        return refusal;
+      }
+    }
+    return std::nullopt;
   }
 
   // /healthz: the gateway runs. /readyz: every backend's health service
@@ -482,10 +533,24 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     // The backend may take up to its deadline; that is not idle time.
     stream_.expires_never();
     gateway::Caller caller = Caller(*backend_request.route);
+    // A browser_collect route names the page's origin for CORS once the
+    // backend has allowed it, and no other.
+    std::optional<std::string> collect_origin;
+    if (backend_request.route->browser_collect) {
+      collect_origin = collect_origin_.value_or("");
+    }
     const bool on_stream = server_.backends().Call(
         std::move(backend_request), std::move(caller),
         [self = shared_from_this(), work = net::make_work_guard(io_context_),
-         keep_alive](RestResponse response) mutable {
+         keep_alive, collect_origin = std::move(collect_origin)](
+            RestResponse response) mutable {
+          if (collect_origin.has_value()) {
+            response.any_origin = false;
+            if (response.status < 300 && !collect_origin->empty()) {
+              response.headers.emplace_back("Access-Control-Allow-Origin",
+                                            *std::move(collect_origin));
+            }
+          }
           // gRPC's thread must not touch the stream: hop back onto the
           // connection's thread. Everything is moved out, and the hop goes
           // through the io_context (a plain reference) rather than a copy
@@ -540,10 +605,20 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // and the credential from the headers or the query (a link ticket only
   // on link routes).
   gateway::Caller Caller(const Route& route) const {
-    return {request_id_,
-            AuthorizationFor(Header(http::field::authorization),
-                             Header(beast::string_view("x-api-key")), Target(),
-                             IsLinkRoute(route))};
+    gateway::Caller caller{
+        request_id_, AuthorizationFor(Header(http::field::authorization),
+                                      Header(beast::string_view("x-api-key")),
+                                      Target(), IsLinkRoute(route))};
+    if (route.browser_collect && collect_origin_.has_value()) {
+      caller.metadata.emplace_back(kCollectOriginMetadata, *collect_origin_);
+      if (std::optional<absl::string_view> agent =
+              Header(http::field::user_agent)) {
+        caller.metadata.emplace_back(
+            kCollectUserAgentMetadata,
+            std::string(agent->substr(0, kMaxForwardedUserAgentBytes)));
+      }
+    }
+    return caller;
   }
 
   template <typename Name>
@@ -836,7 +911,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     response_.version(request_version_);
     response_.result(rest_response.status);
     response_.set(http::field::content_type, rest_response.content_type);
-    response_.set(http::field::access_control_allow_origin, "*");
+    if (rest_response.any_origin) {
+      response_.set(http::field::access_control_allow_origin, "*");
+    } else {
+      response_.set(http::field::vary, "Origin");
+    }
     if (!request_id_.empty()) response_.set(kRequestIdKey, request_id_);
     for (auto& [name, value] : rest_response.headers) {
       response_.set(name, value);
@@ -941,6 +1020,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   HttpRouteMetrics* route_metrics_ = nullptr;
   bool observed_ = false;   // the current request is counted
   std::string request_id_;  // empty until the request's headers are read
+  // A browser_collect request's Origin.
+  std::optional<std::string> collect_origin_;
   bool head_request_ = false;
   bool busy_ = false;  // from a complete request until its response is out
   bool stopping_ = false;

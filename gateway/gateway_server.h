@@ -54,6 +54,15 @@ struct GatewayOptions {
   // When set, GET and HEAD of paths that no route claims are answered
   // from the files under this directory (see static_files.h).
   std::string static_dir;
+  // Refuse request JSON keys that no field has (400 naming the key)
+  // instead of leaving them out and naming them in the answer.
+  bool strict_fields = false;
+  // Requests a second each client address may make to browser_collect
+  // routes (the tracker), with bursts of twice that; 0: no limit.
+  double collect_requests_per_address = 20;
+  // Take the client address of browser_collect routes from the last entry
+  // of X-Forwarded-For (behind a proxy that sets it) rather than the peer.
+  bool collect_address_from_forwarded_for = false;
   // Origins of other gateways the dashboard may call (its ?api= option),
   // allowed by its Content-Security-Policy (see page_security.h).
   std::vector<std::string> dashboard_api_origins;

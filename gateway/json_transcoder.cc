@@ -381,8 +381,9 @@ absl::Status StoreText(absl::string_view text, const FieldDescriptor* field,
 // value at hand so errors can name it.
 class JsonToMessage {
  public:
-  explicit JsonToMessage(const JsonTranscoder& transcoder)
-      : transcoder_(transcoder) {}
+  JsonToMessage(const JsonTranscoder& transcoder,
+                std::vector<std::string>* ignored)
+      : transcoder_(transcoder), ignored_(ignored) {}
 
   absl::Status MergeObject(const rapidjson::Value& object, Message* message) {
     if (++depth_ > kMaxMessageDepth) {
@@ -392,9 +393,17 @@ class JsonToMessage {
     for (const auto& member : object.GetObject()) {
       const FieldDescriptor* field =
           transcoder_.FindField(descriptor, StringOf(member.name));
-      // Unknown keys are ignored so clients may send more than we know.
-      if (field == nullptr) continue;
       path_.push_back({StringOf(member.name), -1});
+      // Unknown keys are left out, so clients may send more than we know,
+      // and named to the caller, so nothing vanishes unsaid.
+      if (field == nullptr) {
+        if (ignored_ != nullptr &&
+            ignored_->size() < JsonTranscoder::kMaxIgnoredFieldsNamed) {
+          ignored_->push_back(Path());
+        }
+        path_.pop_back();
+        continue;
+      }
       if (absl::Status status = MergeField(member.value, field, message);
           !status.ok()) {
         return status;
@@ -603,6 +612,7 @@ class JsonToMessage {
 
   const JsonTranscoder& transcoder_;
   std::vector<PathPart> path_;
+  std::vector<std::string>* ignored_;
   int depth_ = 0;
 };
 
@@ -938,10 +948,12 @@ void WriteMessage(const Message& message, JsonWriter& writer) {
   const Reflection* reflection = message.GetReflection();
   for (int i = 0; i < count; ++i) {
     const FieldDescriptor* field = descriptor->field(i);
-    if (field->has_presence() && !field->is_repeated() &&
-        field->options().GetExtension(shopstream::api::json_omit_when_unset) &&
-        !reflection->HasField(message, field)) {
-      continue;
+    if (field->options().GetExtension(shopstream::api::json_omit_when_unset)) {
+      if (field->is_repeated() ? reflection->FieldSize(message, field) == 0
+                               : field->has_presence() &&
+                                     !reflection->HasField(message, field)) {
+        continue;
+      }
     }
     WriteString(field->name(), writer);
     WriteField(message, field, writer);
@@ -976,22 +988,23 @@ const FieldDescriptor* JsonTranscoder::FindField(const Descriptor* descriptor,
   return it == fields->end() ? nullptr : it->second;
 }
 
-absl::Status JsonTranscoder::ParseMessage(absl::string_view json,
-                                          Message* message) const {
+absl::Status JsonTranscoder::ParseMessage(
+    absl::string_view json, Message* message,
+    std::vector<std::string>* ignored_fields) const {
   absl::StatusOr<rapidjson::Document> document = ParseJson(json);
   if (!document.ok()) return document.status();
   if (!document->IsObject()) {
     return absl::InvalidArgumentError("request body must be a JSON object");
   }
-  return JsonToMessage(*this).MergeObject(*document, message);
+  return JsonToMessage(*this, ignored_fields).MergeObject(*document, message);
 }
 
-absl::Status JsonTranscoder::ParseField(absl::string_view json,
-                                        const FieldDescriptor* field,
-                                        Message* message) const {
+absl::Status JsonTranscoder::ParseField(
+    absl::string_view json, const FieldDescriptor* field, Message* message,
+    std::vector<std::string>* ignored_fields) const {
   absl::StatusOr<rapidjson::Document> document = ParseJson(json);
   if (!document.ok()) return document.status();
-  JsonToMessage parser(*this);
+  JsonToMessage parser(*this, ignored_fields);
   if (IsObjectField(field) && !field->is_repeated()) {
     // The body is that message, so its fields are named without a prefix.
     if (!document->IsObject()) {

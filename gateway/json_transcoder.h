@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
@@ -18,7 +19,8 @@ namespace shopstream::gateway {
 // prints null for unset fields with explicit presence, and names the field
 // in every error. Thread-safe.
 //
-// Parsing accepts proto field names and json_names, ignores unknown keys and
+// Parsing accepts proto field names and json_names, leaves unknown keys out
+// (naming them to the caller that asks) and
 // requires JSON types to match the field (int64 kinds also take integer
 // strings; enums take names or numbers; google.protobuf.Timestamp takes an
 // RFC 3339 string with an offset). Errors are InvalidArgument and name the
@@ -34,16 +36,22 @@ class JsonTranscoder {
   JsonTranscoder(const JsonTranscoder&) = delete;
   JsonTranscoder& operator=(const JsonTranscoder&) = delete;
 
-  // Merges the JSON object `json` into `message`.
-  absl::Status ParseMessage(absl::string_view json,
-                            google::protobuf::Message* message) const;
+  // At most this many ignored keys are named; more are left out unnamed.
+  static constexpr size_t kMaxIgnoredFieldsNamed = 20;
+
+  // Merges the JSON object `json` into `message`. With `ignored_fields`,
+  // the paths of keys no field has are appended to it ("events[2].colour").
+  absl::Status ParseMessage(
+      absl::string_view json, google::protobuf::Message* message,
+      std::vector<std::string>* ignored_fields = nullptr) const;
 
   // Merges the JSON value `json` into `field` of `message`; for a REST body
   // bound to one field. Errors inside a message field are named relative to
   // that field, as the client sent it.
-  absl::Status ParseField(absl::string_view json,
-                          const google::protobuf::FieldDescriptor* field,
-                          google::protobuf::Message* message) const;
+  absl::Status ParseField(
+      absl::string_view json, const google::protobuf::FieldDescriptor* field,
+      google::protobuf::Message* message,
+      std::vector<std::string>* ignored_fields = nullptr) const;
 
   // Sets the field at `field_path` ("shop_id", "event.product_id"; proto or
   // json names) from text, as for path variables and query parameters.

@@ -258,6 +258,37 @@ TEST_F(JsonTranscoderTest, AcceptsJsonNamesAndIgnoresUnknownKeys) {
   EXPECT_EQ(event.order_amount(), 10);
 }
 
+TEST_F(JsonTranscoderTest, NamesTheKeysItLeftOutByTheirPath) {
+  shopstream::v1::IngestBatchRequest batch;
+  std::vector<std::string> ignored;
+  ASSERT_TRUE(transcoder_
+                  .ParseMessage(R"({"events":[{"event_type":"page_view"},
+                    {"colour":"red","properties":{"free":"form"}}],
+                    "dry_run":true})",
+                                &batch, &ignored)
+                  .ok());
+  // Map keys are data, not fields.
+  EXPECT_EQ(ignored, (std::vector<std::string>{"events[1].colour", "dry_run"}));
+
+  std::string many = "{";
+  for (int i = 0; i < 30; ++i) absl::StrAppend(&many, "\"k", i, "\":1,");
+  many += "\"event_type\":\"page_view\"}";
+  shopstream::v1::Event event;
+  ignored.clear();
+  ASSERT_TRUE(transcoder_.ParseMessage(many, &event, &ignored).ok());
+  EXPECT_EQ(ignored.size(), JsonTranscoder::kMaxIgnoredFieldsNamed);
+  EXPECT_EQ(event.event_type(), "page_view");
+}
+
+TEST_F(JsonTranscoderTest, AnEmptyRepeatedFieldMarkedOmittedIsLeftOut) {
+  shopstream::v1::Acceptance acceptance;
+  acceptance.set_status("accepted");
+  EXPECT_EQ(transcoder_.Print(acceptance), R"({"status":"accepted"})");
+  acceptance.add_ignored_fields("colour");
+  EXPECT_EQ(transcoder_.Print(acceptance),
+            R"({"status":"accepted","ignored_fields":["colour"]})");
+}
+
 TEST_F(JsonTranscoderTest, NullLeavesFieldsUnset) {
   shopstream::v1::Event event;
   ASSERT_TRUE(transcoder_

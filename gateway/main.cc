@@ -51,6 +51,15 @@ ABSL_FLAG(int, metrics_port, 9100,
 ABSL_FLAG(std::string, static_dir, "",
           "Directory whose files are served for GET and HEAD of paths no API "
           "route claims (the dashboard's build); empty: none.");
+ABSL_FLAG(bool, strict_fields, false,
+          "Refuse request JSON keys no field has (400 naming the key) "
+          "instead of leaving them out and naming them in the answer.");
+ABSL_FLAG(double, collect_requests_per_address, 20,
+          "Requests a second each client address may make to /v1/collect "
+          "(bursts of twice that); 0: no limit.");
+ABSL_FLAG(bool, collect_address_from_forwarded_for, false,
+          "Count /v1/collect clients by the last X-Forwarded-For entry (set "
+          "behind a proxy that appends it) instead of the peer address.");
 ABSL_FLAG(std::vector<std::string>, dashboard_api_origins, {},
           "Origins of other gateways the dashboard may be pointed at with "
           "?api= (\"https://host:8443\", comma-separated): its "
@@ -98,6 +107,11 @@ int main(int argc, char** argv) {
   options.ingest_stream = absl::GetFlag(FLAGS_ingest_stream);
   options.static_dir = absl::GetFlag(FLAGS_static_dir);
   options.dashboard_api_origins = absl::GetFlag(FLAGS_dashboard_api_origins);
+  options.strict_fields = absl::GetFlag(FLAGS_strict_fields);
+  options.collect_requests_per_address =
+      absl::GetFlag(FLAGS_collect_requests_per_address);
+  options.collect_address_from_forwarded_for =
+      absl::GetFlag(FLAGS_collect_address_from_forwarded_for);
   options.max_body_bytes = static_cast<size_t>(
       std::max<int64_t>(0, absl::GetFlag(FLAGS_max_body_bytes)));
   options.max_header_bytes = static_cast<size_t>(

@@ -148,6 +148,11 @@ class Builder {
       Value schema = Object();
       Set(schema, "type", "array");
       Set(schema, "items", ValueSchema(field));
+      if (field->options().GetExtension(
+              shopstream::api::json_omit_when_unset)) {
+        // Left out of the answer while empty.
+        Set(schema, "x-omitted-when-unset", Value(true));
+      }
       return schema;
     }
     Value value = ValueSchema(field);

@@ -52,6 +52,38 @@ bool IsJsonContentType(absl::string_view content_type) {
          absl::EqualsIgnoreCase(media_type, "application/json");
 }
 
+bool IsPlainTextContentType(absl::string_view content_type) {
+  const absl::string_view media_type = absl::StripAsciiWhitespace(
+      content_type.substr(0, content_type.find(';')));
+  return absl::EqualsIgnoreCase(media_type, "text/plain");
+}
+
+// Lists `ignored` in the `ignored_fields` of the message the route prints
+// (the response, or its response_body field), when it has one.
+void NameIgnoredFields(const Route& route,
+                       const std::vector<std::string>& ignored,
+                       Message& response) {
+  Message* printed = &response;
+  if (route.response_body_field != nullptr) {
+    if (route.response_body_field->cpp_type() !=
+            google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE ||
+        route.response_body_field->is_repeated()) {
+      return;
+    }
+    printed = response.GetReflection()->MutableMessage(
+        &response, route.response_body_field);
+  }
+  const google::protobuf::FieldDescriptor* field =
+      printed->GetDescriptor()->FindFieldByName("ignored_fields");
+  if (field == nullptr || !field->is_repeated() ||
+      field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_STRING) {
+    return;
+  }
+  for (const std::string& name : ignored) {
+    printed->GetReflection()->AddString(printed, field, name);
+  }
+}
+
 }  // namespace
 
 RestResponse RestTranscoder::ErrorResponse(int http_status,
@@ -73,12 +105,16 @@ RestResponse RestTranscoder::Preflight(absl::string_view path) const {
     return ErrorResponse(404, absl::StrCat("no route for OPTIONS ", path));
   }
   methods.push_back("OPTIONS");
-  return RestResponse{
+  RestResponse response{
       204,
       "",
       {{"Access-Control-Allow-Methods", absl::StrJoin(methods, ", ")},
        {"Access-Control-Allow-Headers", kAllowedRequestHeaders},
        {"Access-Control-Max-Age", kPreflightMaxAgeSeconds}}};
+  // The tracker's requests need no preflight; a page that asks for one
+  // wants more than a collect key allows.
+  response.any_origin = !routes_.IsBrowserCollectPath(path);
+  return response;
 }
 
 std::variant<BackendRequest, RestResponse> RestTranscoder::TranscodeRequest(
@@ -106,8 +142,11 @@ std::variant<BackendRequest, RestResponse> RestTranscoder::TranscodeRequest(
 
   // A body in another format is refused rather than misread; a missing
   // Content-Type is taken as JSON, as the case study's clients expect.
+  // Browsers' beacons send text/plain, which needs no CORS preflight.
   if (!IsBlank(request.body) && !match->route->body_field_name.empty() &&
-      !IsJsonContentType(request.content_type)) {
+      !IsJsonContentType(request.content_type) &&
+      !(match->route->browser_collect &&
+        IsPlainTextContentType(request.content_type))) {
     return ErrorResponse(
         415, absl::StrCat("Content-Type: expected application/json, got \"",
                           request.content_type, "\""));
@@ -116,29 +155,37 @@ std::variant<BackendRequest, RestResponse> RestTranscoder::TranscodeRequest(
       match->route,
       std::unique_ptr<Message>(match->route->request_prototype->New())};
   if (absl::Status status = FillRequest(*match, query, request.body,
-                                        backend_request.message.get());
+                                        backend_request.message.get(),
+                                        &backend_request.ignored_fields);
       !status.ok()) {
     return ErrorResponse(HttpStatusForStatusCode(status.code()),
                          status.message());
   }
+  if (strict_fields_ && !backend_request.ignored_fields.empty()) {
+    return ErrorResponse(400,
+                         absl::StrCat(backend_request.ignored_fields.front(),
+                                      ": unknown field; custom data belongs in "
+                                      "\"properties\""));
+  }
   return backend_request;
 }
 
-absl::Status RestTranscoder::FillRequest(const RouteMatch& match,
-                                         absl::string_view query,
-                                         absl::string_view body,
-                                         Message* message) const {
+absl::Status RestTranscoder::FillRequest(
+    const RouteMatch& match, absl::string_view query, absl::string_view body,
+    Message* message, std::vector<std::string>* ignored_fields) const {
   const Route& route = *match.route;
   // A route without a body ignores whatever body came with the request.
   if (route.body_field_name == "*") {
     if (!IsBlank(body)) {
-      if (absl::Status status = json_.ParseMessage(body, message);
+      if (absl::Status status =
+              json_.ParseMessage(body, message, ignored_fields);
           !status.ok()) {
         return status;
       }
     }
   } else if (route.body_field != nullptr && !IsBlank(body)) {
-    if (absl::Status status = json_.ParseField(body, route.body_field, message);
+    if (absl::Status status =
+            json_.ParseField(body, route.body_field, message, ignored_fields);
         !status.ok()) {
       return status;
     }
@@ -151,7 +198,6 @@ absl::Status RestTranscoder::FillRequest(const RouteMatch& match,
       const std::pair<absl::string_view, absl::string_view> key_and_value =
           absl::StrSplit(parameter, absl::MaxSplits('=', 1));
       const std::string key = PercentDecode(key_and_value.first, true);
-      // The API key is a credential, not part of the request.
       // Credentials are not part of the request.
       if (key == kApiKeyQueryParameter || key == kLinkTicketQueryParameter) {
         continue;
@@ -181,8 +227,8 @@ absl::Status RestTranscoder::FillRequest(const RouteMatch& match,
 }
 
 RestResponse RestTranscoder::TranscodeResponse(
-    const Route& route, const grpc::Status& status,
-    grpc::ByteBuffer* payload) const {
+    const Route& route, const grpc::Status& status, grpc::ByteBuffer* payload,
+    const std::vector<std::string>& ignored_fields) const {
   if (!status.ok()) {
     return TranscodeResponse(route, status, static_cast<Message*>(nullptr));
   }
@@ -191,12 +237,12 @@ RestResponse RestTranscoder::TranscodeResponse(
            .ok()) {
     return ErrorResponse(500, "cannot parse the backend's response");
   }
-  return TranscodeResponse(route, status, response.get());
+  return TranscodeResponse(route, status, response.get(), ignored_fields);
 }
 
-RestResponse RestTranscoder::TranscodeResponse(const Route& route,
-                                               const grpc::Status& status,
-                                               Message* response) const {
+RestResponse RestTranscoder::TranscodeResponse(
+    const Route& route, const grpc::Status& status, Message* response,
+    const std::vector<std::string>& ignored_fields) const {
   if (!status.ok()) {
     const std::string& message = status.error_message();
     RestResponse error = ErrorResponse(
@@ -224,6 +270,9 @@ RestResponse RestTranscoder::TranscodeResponse(const Route& route,
   }
   if (route.http_body_response && route.response_body_field == nullptr) {
     return HttpBodyResponse(route, response);
+  }
+  if (!ignored_fields.empty()) {
+    NameIgnoredFields(route, ignored_fields, *response);
   }
   return RestResponse{
       route.success_http_code,

@@ -38,19 +38,27 @@ struct RestResponse {
   std::vector<std::pair<std::string, std::string>> headers;
   // Other than JSON for google.api.HttpBody responses and static files.
   std::string content_type = "application/json";
+  // "Access-Control-Allow-Origin: *", as every route but browser_collect
+  // ones has: those name the one origin allowed, or none.
+  bool any_origin = true;
 };
 
 // The gRPC call a REST request becomes.
 struct BackendRequest {
   const Route* route = nullptr;
   std::unique_ptr<google::protobuf::Message> message;
+  // Body keys no field has, left out (see JsonTranscoder::ParseMessage).
+  std::vector<std::string> ignored_fields;
 };
 
 // Turns REST requests into gRPC requests and gRPC results back into REST
 // responses, by the route table. No I/O, so it is tested without sockets.
 class RestTranscoder {
  public:
-  explicit RestTranscoder(RouteTable routes) : routes_(std::move(routes)) {}
+  // With `strict_fields`, a body key that no field has is refused (400
+  // naming it) instead of left out and named in the answer.
+  explicit RestTranscoder(RouteTable routes, bool strict_fields = false)
+      : routes_(std::move(routes)), strict_fields_(strict_fields) {}
 
   // The backend request to make, or the response to send at once: 404 (no
   // route), 405 (path known, method not), 400 (bad JSON, path variable or
@@ -61,13 +69,17 @@ class RestTranscoder {
       const RestRequest& request) const;
 
   // The REST response for a finished backend call; `payload` is the
-  // serialized response message when `status` is OK.
-  RestResponse TranscodeResponse(const Route& route, const grpc::Status& status,
-                                 grpc::ByteBuffer* payload) const;
+  // serialized response message when `status` is OK. A successful answer
+  // whose message has `ignored_fields` lists `ignored_fields` there.
+  RestResponse TranscodeResponse(
+      const Route& route, const grpc::Status& status, grpc::ByteBuffer* payload,
+      const std::vector<std::string>& ignored_fields = {}) const;
   // The same for a response already parsed (null unless `status` is OK);
   // its content may be moved out.
-  RestResponse TranscodeResponse(const Route& route, const grpc::Status& status,
-                                 google::protobuf::Message* response) const;
+  RestResponse TranscodeResponse(
+      const Route& route, const grpc::Status& status,
+      google::protobuf::Message* response,
+      const std::vector<std::string>& ignored_fields = {}) const;
 
   // {"error": message} with `http_status`.
   static RestResponse ErrorResponse(int http_status, absl::string_view message);
@@ -85,12 +97,14 @@ class RestTranscoder {
  private:
   absl::Status FillRequest(const RouteMatch& match, absl::string_view query,
                            absl::string_view body,
-                           google::protobuf::Message* message) const;
+                           google::protobuf::Message* message,
+                           std::vector<std::string>* ignored_fields) const;
   RestResponse Preflight(absl::string_view path) const;
   static RestResponse HttpBodyResponse(const Route& route,
                                        google::protobuf::Message* body);
 
   RouteTable routes_;
+  bool strict_fields_;
   JsonTranscoder json_;
 };
 

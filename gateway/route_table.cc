@@ -169,9 +169,10 @@ absl::StatusOr<RouteTable> RouteTable::Build(
       const google::protobuf::MethodOptions& options = method->options();
       if (!options.HasExtension(google::api::http)) continue;
       if (method->client_streaming()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            method->full_name(),
-            ": client-streaming methods cannot have a google.api.http binding"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(method->full_name(),
+                         ": client-streaming methods cannot have a "
+                         "google.api.http binding"));
       }
       const int success_http_code =
           options.HasExtension(shopstream::api::http_success_code)
@@ -188,6 +189,8 @@ absl::StatusOr<RouteTable> RouteTable::Build(
         absl::StatusOr<Route> route =
             MakeRoute(method, *binding, success_http_code);
         if (!route.ok()) return route.status();
+        route->browser_collect =
+            options.GetExtension(shopstream::api::browser_collect);
         routes.push_back(*std::move(route));
       }
     }
@@ -240,6 +243,12 @@ std::vector<std::string> RouteTable::AllowedMethods(
     }
   }
   return methods;
+}
+
+bool RouteTable::IsBrowserCollectPath(absl::string_view path) const {
+  return std::any_of(routes_->begin(), routes_->end(), [&](const Route& route) {
+    return route.browser_collect && route.path_template.Match(path).has_value();
+  });
 }
 
 }  // namespace shopstream::gateway

@@ -36,6 +36,9 @@ struct Route {
   // For HttpBody responses: the template's last segment when it is a file
   // name ("timeseries.csv"), offered in Content-Disposition; else empty.
   std::string download_filename;
+  // From shopstream.api.browser_collect: browsers post here from shops'
+  // pages (see gateway/browser_collect.h).
+  bool browser_collect = false;
 
   // Resolved once so requests need no lookups by name.
   const google::protobuf::FieldDescriptor* body_field = nullptr;
@@ -69,6 +72,8 @@ class RouteTable {
 
   // The HTTP methods that have a route for `path`; empty when none has.
   std::vector<std::string> AllowedMethods(absl::string_view path) const;
+  // Whether a browser_collect route has `path`.
+  bool IsBrowserCollectPath(absl::string_view path) const;
 
   const std::vector<Route>& routes() const { return *routes_; }
 

@@ -90,10 +90,10 @@ TEST(RouteTableTest, EachServiceHasItsHealthRoute) {
 
 TEST(RouteTableTest, UnannotatedStreamingMethodIsNotRouted) {
   const RouteTable table = BuildPublicRoutes();
-  // Ingest x1 + batch + health; summary x2, time series and its CSV, top
-  // products and their CSV, funnel, events, summary watch, link tickets,
-  // health.
-  EXPECT_EQ(table.routes().size(), 14u);
+  // Ingest x1 + batch + collect + health; summary x2, time series and its
+  // CSV, top products and their CSV, funnel, events, summary watch, link
+  // tickets, health.
+  EXPECT_EQ(table.routes().size(), 15u);
   for (const Route& route : table.routes()) {
     EXPECT_NE(route.method->name(), "StreamEvents");
   }

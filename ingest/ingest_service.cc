@@ -8,6 +8,7 @@
 #include "common/grpc_status.h"
 #include "common/metrics.h"
 #include "common/request_id.h"
+#include "common/traffic_context.h"
 
 namespace shopstream {
 namespace {
@@ -408,6 +409,88 @@ void IngestHandler::IngestBatch(const v1::IngestBatchRequest& request,
       });
 }
 
+void IngestHandler::Collect(const v1::CollectRequest& request,
+                            const Authorization& authorization,
+                            const PageContext& page, std::string request_id,
+                            v1::CollectResponse* response, Done done) {
+  done = ToCaller(std::move(done), request_id);
+  if (!taking_) {
+    done(ShuttingDown());
+    return;
+  }
+  absl::StatusOr<std::string> shop =
+      authorizer_ == nullptr
+          ? absl::StatusOr<std::string>(std::string())
+          : authorizer_->AuthorizeCollect(authorization, page.origin,
+                                          std::max(1, request.events_size()));
+  if (!shop.ok()) {
+    done(ToGrpcStatus(shop.status()));
+    return;
+  }
+  if (request.events_size() > kMaxEventsPerCollect) {
+    done(grpc::Status(
+        grpc::StatusCode::INVALID_ARGUMENT,
+        absl::StrCat("events: at most ", kMaxEventsPerCollect,
+                     " per request (got ", request.events_size(), ")")));
+    return;
+  }
+  // As in a batch: an event for another shop refuses the whole request.
+  for (int i = 0; i < request.events_size(); ++i) {
+    if (absl::Status allowed = CheckShop(request.events(i), *shop);
+        !allowed.ok()) {
+      done(grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                        absl::StrCat("events[", i, "].", allowed.message())));
+      return;
+    }
+  }
+  const absl::Time now = absl::Now();
+  std::vector<internal::v1::StoredEvent> valid;
+  for (int i = 0; i < request.events_size(); ++i) {
+    v1::Event event = request.events(i);
+    event.mutable_timestamp()->set_seconds(absl::ToUnixSeconds(now));
+    event.mutable_timestamp()->set_nanos(
+        static_cast<int32_t>(absl::ToInt64Nanoseconds(
+            now - absl::FromUnixSeconds(absl::ToUnixSeconds(now)))));
+    if (!page.user_agent.empty()) event.set_user_agent(page.user_agent);
+    auto stored = ValidateForShop(validator_, event, *shop);
+    if (!stored.ok()) {
+      CountRejected(event);
+      response->set_rejected(response->rejected() + 1);
+      if (response->rejections_size() < kMaxReportedRejections) {
+        Reject(response->add_rejections(), i,
+               absl::InvalidArgumentError(absl::StrCat(
+                   "events[", i, "].", stored.status().message())));
+      }
+      continue;
+    }
+    valid.push_back(std::move(*stored));
+  }
+  Publish(std::move(valid), std::move(request_id), EventLane::kBulk,
+          [done = std::move(done), response](const absl::Status& status,
+                                             const EventOutcomes& outcomes) {
+            if (!status.ok()) {
+              done(ToGrpcStatus(status));
+              return;
+            }
+            for (const EventOutcome& outcome : outcomes) {
+              switch (outcome.fate) {
+                case EventFate::kStored:
+                  response->set_accepted(response->accepted() + 1);
+                  break;
+                case EventFate::kDuplicate:
+                  response->set_duplicates(response->duplicates() + 1);
+                  break;
+                case EventFate::kDeadLettered:
+                case EventFate::kRefused:
+                  response->set_rejected(response->rejected() + 1);
+                  break;
+              }
+            }
+            response->set_status(kAccepted);
+            done(grpc::Status::OK);
+          });
+}
+
 grpc::Status IngestHandler::Health(v1::HealthResponse* response) const {
   if (!taking_) return ShuttingDown();
   DependencyStates states = {{"processor", publisher_->Ready()}};
@@ -451,6 +534,25 @@ grpc::ServerReadReactor<v1::Event>* IngestService::StreamEvents(
   return new StreamEventsReactor(handler_, *std::move(shop),
                                  std::move(authorization),
                                  RequestIdOf(*context), response);
+}
+
+grpc::ServerUnaryReactor* IngestService::Collect(
+    grpc::CallbackServerContext* context, const v1::CollectRequest* request,
+    v1::CollectResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  PageContext page;
+  const auto& metadata = context->client_metadata();
+  if (auto it = metadata.find(kCollectOriginMetadata); it != metadata.end()) {
+    page.origin = std::string(it->second.data(), it->second.size());
+  }
+  if (auto it = metadata.find(kCollectUserAgentMetadata);
+      it != metadata.end()) {
+    page.user_agent = std::string(it->second.data(), it->second.size());
+  }
+  handler_->Collect(
+      *request, auth::AuthorizationOf(metadata), page, RequestIdOf(*context),
+      response, [reactor](grpc::Status status) { reactor->Finish(status); });
+  return reactor;
 }
 
 grpc::ServerUnaryReactor* IngestService::Health(

@@ -14,6 +14,15 @@
 namespace shopstream {
 
 inline constexpr int kMaxEventsPerBatch = 1000;
+// A page queues little: what it sends at once stays small.
+inline constexpr int kMaxEventsPerCollect = 50;
+
+// What a browser_collect call carries besides its key (see
+// gateway/browser_collect.h): the page's Origin and User-Agent.
+struct PageContext {
+  std::optional<std::string> origin;
+  std::string user_agent;
+};
 
 // What ingest does with a call, however it arrived (a gRPC call of its own,
 // or an item of the gateway's EventIngress stream): validate, publish, and
@@ -30,14 +39,17 @@ class IngestHandler {
 
   // A null authorizer means authentication is off. `dependencies`, when
   // set, are reported by Health beside the processor (PostgreSQL, which
-  // holds the API keys and where the events go).
+  // holds the API keys and where the events go). A `classifier` (which
+  // must outlive the handler) gives events with a user_agent their
+  // browser and OS families; without one they keep neither.
   explicit IngestHandler(EventPublisher* publisher,
                          const auth::RequestAuthorizer* authorizer = nullptr,
                          EventTimeWindow window = {},
-                         const DependencyHealth* dependencies = nullptr)
+                         const DependencyHealth* dependencies = nullptr,
+                         const UserAgentClassifier* classifier = nullptr)
       : publisher_(publisher),
         authorizer_(authorizer),
-        validator_(window),
+        validator_(window, classifier),
         dependencies_(dependencies) {}
 
   // `authorization` is the call's "authorization" metadata; `request_id`
@@ -51,6 +63,14 @@ class IngestHandler {
   void IngestBatch(const v1::IngestBatchRequest& request,
                    const Authorization& authorization, std::string request_id,
                    v1::IngestBatchResponse* response, Done done);
+  // Events from a shop's page with a collect key bound to `page.origin`.
+  // Each event's time is now (visitors' clocks are not trusted), its
+  // user_agent the page's, its shop the key's. Valid events are stored
+  // even when others are rejected.
+  void Collect(const v1::CollectRequest& request,
+               const Authorization& authorization, const PageContext& page,
+               std::string request_id, v1::CollectResponse* response,
+               Done done);
   // Healthy when events can be taken now: the processor is reachable and
   // every dependency is up; UNAVAILABLE naming what is down (see
   // common/dependency_health.h).
@@ -100,6 +120,9 @@ class IngestService final : public v1::IngestService::CallbackService {
   grpc::ServerReadReactor<v1::Event>* StreamEvents(
       grpc::CallbackServerContext* context,
       v1::StreamEventsResponse* response) override;
+  grpc::ServerUnaryReactor* Collect(grpc::CallbackServerContext* context,
+                                    const v1::CollectRequest* request,
+                                    v1::CollectResponse* response) override;
   grpc::ServerUnaryReactor* Health(grpc::CallbackServerContext* context,
                                    const v1::HealthRequest* request,
                                    v1::HealthResponse* response) override;

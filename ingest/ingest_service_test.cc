@@ -2,8 +2,10 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/metrics.h"
+#include "common/traffic_context.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "ingest/event_ingress_service.h"
@@ -239,6 +241,52 @@ TEST_F(IngestServiceTest,
   ASSERT_EQ(publisher_.stored().size(), 1u);
   EXPECT_EQ(publisher_.stored()[0].event_id(), "now");
   server->Shutdown();
+}
+
+// Stands in for the uap-core classifier (useragent/), which has its own
+// tests: names families after what it was given.
+class EchoClassifier : public UserAgentClassifier {
+ public:
+  Families Classify(absl::string_view user_agent) const override {
+    return {absl::StrCat("browser of ", user_agent),
+            absl::StrCat("os of ", user_agent)};
+  }
+};
+
+TEST_F(IngestServiceTest, UserAgentBecomesFamiliesWithAClassifier) {
+  EchoClassifier classifier;
+  IngestHandler handler(&publisher_, nullptr, {}, nullptr, &classifier);
+  IngestService service(&handler);
+  grpc::ServerBuilder builder;
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  auto stub = v1::IngestService::NewStub(
+      server->InProcessChannel(grpc::ChannelArguments()));
+  grpc::ClientContext ctx;
+  v1::IngestBatchRequest req;
+  *req.add_events() = PageView("with");
+  req.mutable_events(0)->set_user_agent("curl/8.4.0");
+  *req.add_events() = PageView("without");
+  v1::IngestBatchResponse resp;
+  ASSERT_TRUE(stub->IngestBatch(&ctx, req, &resp).ok());
+  ASSERT_EQ(publisher_.stored().size(), 2u);
+  EXPECT_EQ(publisher_.stored()[0].browser(), "browser of curl/8.4.0");
+  EXPECT_EQ(publisher_.stored()[0].os(), "os of curl/8.4.0");
+  EXPECT_EQ(publisher_.stored()[1].browser(), "");
+  EXPECT_EQ(publisher_.stored()[1].os(), "");
+  server->Shutdown();
+}
+
+TEST_F(IngestServiceTest, WithoutAClassifierTheUserAgentIsDropped) {
+  grpc::ClientContext ctx;
+  v1::IngestRequest req;
+  *req.mutable_event() = PageView("id-ua");
+  req.mutable_event()->set_user_agent("curl/8.4.0");
+  v1::IngestResponse resp;
+  ASSERT_TRUE(stub_->Ingest(&ctx, req, &resp).ok());
+  ASSERT_EQ(publisher_.stored().size(), 1u);
+  EXPECT_EQ(publisher_.stored()[0].browser(), "");
+  EXPECT_EQ(publisher_.stored()[0].os(), "");
 }
 
 TEST_F(IngestServiceTest, OversizedBatchIsRefusedWhole) {

@@ -21,6 +21,7 @@
 #include "ingest/processor_pool.h"
 #include "storage/pg_conninfo.h"
 #include "storage/pg_probe.h"
+#include "useragent/uap_classifier.h"
 
 ABSL_FLAG(std::string, ingest_address, "127.0.0.1:50051",
           "gRPC listen address of the ingest service.");
@@ -40,6 +41,10 @@ ABSL_FLAG(int, shutdown_grace_ms, 20000,
           "On SIGTERM, how long accepted events may take to commit.");
 ABSL_FLAG(int, metrics_port, 9101,
           "Port of the Prometheus /metrics endpoint; 0 disables it.");
+ABSL_FLAG(std::string, uap_regexes, "/usr/share/uap-core/regexes.yaml",
+          "uap-core's regexes.yaml, by which events' user_agent becomes "
+          "browser and OS families (the User-Agent itself is not kept); "
+          "empty turns classification off.");
 
 int main(int argc, char** argv) {
   shopstream::InitServiceProcess("ingest");
@@ -51,6 +56,24 @@ int main(int argc, char** argv) {
     shopstream::LogError("cannot start",
                          {{"error", std::string(metrics.status().message())}});
     return 1;
+  }
+  // Before anything is served: a named file that cannot be read would
+  // otherwise leave every event without browser and OS unnoticed.
+  std::unique_ptr<shopstream::UapClassifier> classifier;
+  if (const std::string path = absl::GetFlag(FLAGS_uap_regexes);
+      !path.empty()) {
+    absl::StatusOr<std::unique_ptr<shopstream::UapClassifier>> loaded =
+        shopstream::UapClassifier::Load(path);
+    if (!loaded.ok()) {
+      shopstream::LogError(
+          "cannot start",
+          {{"error", std::string(loaded.status().message())},
+           {"hint",
+            "--uap_regexes names uap-core's regexes.yaml (package "
+            "uap-core); empty turns classification off"}});
+      return 2;
+    }
+    classifier = *std::move(loaded);
   }
   shopstream::DeclareIngestMetrics();
   shopstream::IngestOutstandingEventsLimit().Set(
@@ -118,7 +141,7 @@ int main(int argc, char** argv) {
       {{"postgres", [&database] { return database.Check(); }}});
   shopstream::IngestHandler handler(&processors, &auth->authorizer(),
                                     shopstream::EventTimeWindowFromFlags(),
-                                    &dependencies);
+                                    &dependencies, classifier.get());
   shopstream::IngestService service(&handler);
   shopstream::EventIngressService ingress(&handler, *std::move(gate));
   std::unique_ptr<grpc::Server> server = shopstream::StartGrpcServer(

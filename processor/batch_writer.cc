@@ -1,11 +1,13 @@
 #include "processor/batch_writer.h"
 
+#include <algorithm>
 #include <optional>
 #include <pqxx/pqxx>
 #include <tuple>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/time/time.h"
 #include "common/commit_notice.h"
 #include "processor/event_partitions.h"
@@ -44,6 +46,62 @@ std::string TextArray(
   return array;
 }
 
+// A nullable text column from a StoredEvent accessor.
+std::string TextColumn(
+    const std::vector<const internal::v1::StoredEvent*>& events,
+    const std::string& (internal::v1::StoredEvent::*accessor)() const) {
+  return TextArray(
+      events,
+      [accessor](const internal::v1::StoredEvent& e) -> const std::string& {
+        return (e.*accessor)();
+      },
+      true);
+}
+
+// `text` as a JSON string.
+void AppendJsonString(std::string& json, const std::string& text) {
+  json += '"';
+  for (unsigned char c : text) {
+    if (c == '"' || c == '\\') {
+      json += '\\';
+      json += static_cast<char>(c);
+    } else if (c < 0x20) {
+      absl::StrAppendFormat(&json, "\\u%04x", c);
+    } else {
+      json += static_cast<char>(c);
+    }
+  }
+  json += '"';
+}
+
+// The properties column: each event's properties as a JSON object, names
+// sorted; NULL for events without.
+std::string PropertiesArray(
+    const std::vector<const internal::v1::StoredEvent*>& events) {
+  std::string array = "{";
+  for (const auto* e : events) {
+    if (array.size() > 1) array += ',';
+    if (e->properties().empty()) {
+      array += "NULL";
+      continue;
+    }
+    std::vector<std::pair<std::string, std::string>> sorted(
+        e->properties().begin(), e->properties().end());
+    std::sort(sorted.begin(), sorted.end());
+    std::string json = "{";
+    for (const auto& [name, value] : sorted) {
+      if (json.size() > 1) json += ',';
+      AppendJsonString(json, name);
+      json += ':';
+      AppendJsonString(json, value);
+    }
+    json += '}';
+    AppendQuoted(array, json);
+  }
+  array += '}';
+  return array;
+}
+
 // The array literal of one integer column; nullopt is NULL.
 template <typename Field>
 std::string IntegerArray(
@@ -71,12 +129,15 @@ std::string IntegerArray(
 // never wait for each other.
 std::string WriteBatchStatement() {
   return
-      // $2..$8: the batch's columns as arrays, one element per event.
+      // $2..$18: the batch's columns as arrays, one element per event.
       "WITH batch AS MATERIALIZED (SELECT * FROM unnest($2::text[],"
       " $3::text[], $4::smallint[], $5::bigint[], $6::text[], $7::text[],"
-      " $8::bigint[]) WITH ORDINALITY AS b(shop_id, event_id, event_type,"
-      " occurred_at_micros, product_id, session_id, order_amount_cents,"
-      " batch_index)),"
+      " $8::bigint[], $9::text[], $10::text[], $11::text[], $12::text[],"
+      " $13::text[], $14::text[], $15::text[], $16::text[], $17::text[],"
+      " $18::jsonb[]) WITH ORDINALITY AS b(shop_id, event_id, event_type,"
+      " occurred_at_micros, product_id, session_id, order_amount_cents, page,"
+      " referrer_host, utm_source, utm_medium, utm_campaign, device_class,"
+      " browser, os, event_name, properties, batch_index)),"
       // One row per key (retries in one batch are the same event): the
       // first in the batch.
       " candidates AS MATERIALIZED ("
@@ -87,7 +148,9 @@ std::string WriteBatchStatement() {
       " 'epoch'::timestamptz + (occurred_at_micros / 1000000) * interval '1 "
       "second'"
       " + (occurred_at_micros % 1000000) * interval '1 microsecond'"
-      " AS occurred_at, product_id, session_id, order_amount_cents"
+      " AS occurred_at, product_id, session_id, order_amount_cents, page,"
+      " referrer_host, utm_source, utm_medium, utm_campaign, device_class,"
+      " browser, os, event_name, properties"
       " FROM batch ORDER BY shop_id, event_id, batch_index),"
       " claimed AS (INSERT INTO event_keys (shop_id, event_id, occurred_at)"
       " SELECT shop_id, event_id, occurred_at FROM candidates"
@@ -98,9 +161,13 @@ std::string WriteBatchStatement() {
       " fresh AS MATERIALIZED (SELECT c.* FROM candidates c"
       " JOIN claimed USING (shop_id, event_id)),"
       " stored AS (INSERT INTO events (shop_id, event_id, event_type,"
-      " occurred_at, product_id, session_id, order_amount_cents, append_xid)"
+      " occurred_at, product_id, session_id, order_amount_cents, page,"
+      " referrer_host, utm_source, utm_medium, utm_campaign, device_class,"
+      " browser, os, event_name, properties, append_xid)"
       " SELECT shop_id, event_id, event_type, occurred_at, product_id,"
-      " session_id, order_amount_cents, pg_current_xact_id()::text::bigint"
+      " session_id, order_amount_cents, page, referrer_host, utm_source,"
+      " utm_medium, utm_campaign, device_class, browser, os, event_name,"
+      " properties, pg_current_xact_id()::text::bigint"
       " FROM fresh),"
       // Watchers of these shops hear of it once the batch is committed, and
       // not at all if it is not; duplicates change nothing worth
@@ -177,23 +244,22 @@ absl::StatusOr<std::vector<bool>> BatchWriter::Write(
                      [](const StoredEvent& e) -> std::optional<int64_t> {
                        return e.occurred_at_micros();
                      }),
-        TextArray(
-            events,
-            [](const StoredEvent& e) -> const std::string& {
-              return e.product_id();
-            },
-            true),
-        TextArray(
-            events,
-            [](const StoredEvent& e) -> const std::string& {
-              return e.session_id();
-            },
-            true),
+        TextColumn(events, &StoredEvent::product_id),
+        TextColumn(events, &StoredEvent::session_id),
         IntegerArray(events,
                      [](const StoredEvent& e) -> std::optional<int64_t> {
                        if (!e.has_order_amount_cents()) return std::nullopt;
                        return e.order_amount_cents();
-                     }));
+                     }),
+        TextColumn(events, &StoredEvent::page),
+        TextColumn(events, &StoredEvent::referrer_host),
+        TextColumn(events, &StoredEvent::utm_source),
+        TextColumn(events, &StoredEvent::utm_medium),
+        TextColumn(events, &StoredEvent::utm_campaign),
+        TextColumn(events, &StoredEvent::device_class),
+        TextColumn(events, &StoredEvent::browser),
+        TextColumn(events, &StoredEvent::os),
+        TextColumn(events, &StoredEvent::event_name), PropertiesArray(events));
     std::vector<int64_t> positions;
     positions.reserve(rows.size());
     for (const auto& row : rows) positions.push_back(row[0].as<int64_t>());

@@ -71,6 +71,49 @@ TEST_F(BatchWriterTest, StoresEveryFieldExactly) {
   EXPECT_EQ(row[6].as<int64_t>(), 1759401000123456);
 }
 
+TEST_F(BatchWriterTest, StoresTrafficContextAndCustomProperties) {
+  BatchWriter writer(db_.conninfo());
+  std::vector<StoredEvent> events = {Event("ctx", internal::v1::PAGE_VIEW),
+                                     Event("signup", internal::v1::CUSTOM)};
+  events[0].set_page("/p/7?utm_source=news");
+  events[0].set_referrer_host("www.google.com");
+  events[0].set_utm_source("news");
+  events[0].set_utm_medium("email");
+  events[0].set_utm_campaign("fall");
+  events[0].set_device_class("mobile");
+  events[0].set_browser("Firefox");
+  events[0].set_os("Linux");
+  events[1].set_event_name("newsletter_signup");
+  (*events[1].mutable_properties())["plan"] = "pro \"gold\" \\ ünï\n";
+  (*events[1].mutable_properties())["a.b"] = "";
+  ASSERT_TRUE(writer.Write(Ptrs(events)).ok());
+
+  pqxx::connection c(db_.conninfo());
+  pqxx::work tx(c);
+  const pqxx::row ctx = tx.exec1(
+      "SELECT page, referrer_host, utm_source, utm_medium, utm_campaign,"
+      " device_class, browser, os, event_name, properties"
+      " FROM events WHERE event_id = 'ctx'");
+  EXPECT_EQ(ctx[0].as<std::string>(), "/p/7?utm_source=news");
+  EXPECT_EQ(ctx[1].as<std::string>(), "www.google.com");
+  EXPECT_EQ(ctx[2].as<std::string>(), "news");
+  EXPECT_EQ(ctx[3].as<std::string>(), "email");
+  EXPECT_EQ(ctx[4].as<std::string>(), "fall");
+  EXPECT_EQ(ctx[5].as<std::string>(), "mobile");
+  EXPECT_EQ(ctx[6].as<std::string>(), "Firefox");
+  EXPECT_EQ(ctx[7].as<std::string>(), "Linux");
+  EXPECT_TRUE(ctx[8].is_null());
+  EXPECT_TRUE(ctx[9].is_null());
+  const pqxx::row custom = tx.exec1(
+      "SELECT event_type, event_name, properties->>'plan', properties->>'a.b',"
+      " page IS NULL FROM events WHERE event_id = 'signup'");
+  EXPECT_EQ(custom[0].as<int>(), 4);
+  EXPECT_EQ(custom[1].as<std::string>(), "newsletter_signup");
+  EXPECT_EQ(custom[2].as<std::string>(), "pro \"gold\" \\ ünï\n");
+  EXPECT_EQ(custom[3].as<std::string>(), "");
+  EXPECT_TRUE(custom[4].as<bool>());
+}
+
 TEST_F(BatchWriterTest, EmptyOptionalFieldsAreNull) {
   BatchWriter writer(db_.conninfo());
   std::vector<StoredEvent> events = {Event("a", internal::v1::PAGE_VIEW)};

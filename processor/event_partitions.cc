@@ -89,4 +89,51 @@ absl::Status ApplyRawEventRetention(const std::string& conninfo, absl::Time now,
   });
 }
 
+absl::StatusOr<int64_t> ApplyShopRawRetention(const std::string& conninfo,
+                                              absl::Time now) {
+  // Rows per delete, so that a large shop's first run holds no long lock.
+  constexpr int kRowsPerDelete = 10000;
+  const int64_t now_micros = absl::ToUnixMicros(now);
+  return RunPg([&] {
+    pqxx::connection conn(conninfo);
+    pqxx::result shops;
+    {
+      // Horizons move first, so that no answer reads what is about to go.
+      pqxx::work tx(conn);
+      shops = tx.exec_params(
+          "UPDATE shop_settings SET raw_horizon = greatest(raw_horizon,"
+          " date_bin('1 day', 'epoch'::timestamptz + $1 * interval '1"
+          " microsecond' - raw_retention_days * interval '1 day',"
+          " 'epoch'::timestamptz))"
+          " WHERE raw_retention_days IS NOT NULL"
+          " RETURNING shop_id, raw_horizon",
+          now_micros);
+      tx.commit();
+    }
+    int64_t deleted = 0;
+    for (const pqxx::row& shop : shops) {
+      while (true) {
+        pqxx::work tx(conn);
+        const pqxx::result gone = tx.exec_params(
+            absl::StrCat(
+                "DELETE FROM events d USING (SELECT tableoid, ctid FROM events"
+                " e WHERE e.shop_id = $1 AND e.occurred_at < $2 AND ",
+                rollups::kFoldedCondition,
+                " LIMIT $3) old WHERE d.tableoid = old.tableoid"
+                " AND d.ctid = old.ctid RETURNING 1"),
+            shop[0].as<std::string>(), shop[1].as<std::string>(),
+            kRowsPerDelete);
+        tx.commit();
+        deleted += static_cast<int64_t>(gone.size());
+        if (static_cast<int>(gone.size()) < kRowsPerDelete) break;
+      }
+    }
+    if (deleted > 0) {
+      LogInfo("raw events of shops with their own retention deleted",
+              {{"events", std::to_string(deleted)}});
+    }
+    return deleted;
+  });
+}
+
 }  // namespace shopstream

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
 namespace shopstream {
@@ -29,6 +30,14 @@ bool EnsureEventPartition(pqxx::connection& conn, int64_t month_start);
 // `now - keep` and refuses later arrivals for that time. Rollups stay.
 absl::Status ApplyRawEventRetention(const std::string& conninfo, absl::Time now,
                                     absl::Duration keep);
+
+// Each shop's own retention (shop_settings.raw_retention_days): moves the
+// shop's horizon to the UTC day of `now - days`, then deletes the shop's
+// raw events before it that the rollups hold (events still in the tail
+// wait for the next round), a bounded number of rows per transaction.
+// Rollups stay. Returns how many events it deleted.
+absl::StatusOr<int64_t> ApplyShopRawRetention(const std::string& conninfo,
+                                              absl::Time now);
 
 }  // namespace shopstream
 

@@ -133,19 +133,26 @@ int main(int argc, char** argv) {
       shopstream::rollups::RollupFolder(fold).Run(stopping);
     });
   }
-  std::thread retention;
-  if (const int days = absl::GetFlag(FLAGS_raw_retention_days); days > 0) {
-    retention = std::thread([&stopping, conninfo, days] {
-      do {
+  // Hourly: the processor's own retention, and each shop's.
+  std::thread retention([&stopping, conninfo,
+                         days = absl::GetFlag(FLAGS_raw_retention_days)] {
+    do {
+      if (days > 0) {
         absl::Status s = shopstream::ApplyRawEventRetention(
             conninfo, absl::Now(), absl::Hours(24) * days);
         if (!s.ok()) {
           shopstream::LogError("raw event retention failed",
                                {{"error", std::string(s.message())}});
         }
-      } while (!stopping.WaitForNotificationWithTimeout(absl::Hours(1)));
-    });
-  }
+      }
+      if (absl::StatusOr<int64_t> s =
+              shopstream::ApplyShopRawRetention(conninfo, absl::Now());
+          !s.ok()) {
+        shopstream::LogError("shop raw event retention failed",
+                             {{"error", std::string(s.status().message())}});
+      }
+    } while (!stopping.WaitForNotificationWithTimeout(absl::Hours(1)));
+  });
 
   const int sig = shopstream::WaitForTerminationSignal();
   shopstream::LogInfo("stopping", {{"signal", std::to_string(sig)}});

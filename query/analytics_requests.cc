@@ -190,13 +190,13 @@ absl::StatusOr<ListEventsQuery> CheckListEvents(
   if (!range.ok()) return range.status();
   q.range = *range;
   if (!r.event_type().empty()) {
-    for (int type = 1; type <= 3; ++type) {
+    for (int type = 1; type <= 4; ++type) {
       if (r.event_type() == EventTypeName(type)) q.event_type = type;
     }
     if (!q.event_type) {
       return absl::InvalidArgumentError(absl::StrCat(
           "event_type: unknown value \"", absl::CEscape(r.event_type()),
-          "\" (page_view, add_to_cart or purchase)"));
+          "\" (page_view, add_to_cart, purchase or custom)"));
     }
   }
   if (absl::Status s = CheckId(r.product_id(), "product_id"); !s.ok()) return s;
@@ -223,6 +223,8 @@ const char* EventTypeName(int event_type) {
       return "add_to_cart";
     case 3:
       return "purchase";
+    case 4:
+      return "custom";
     default:
       return "";
   }

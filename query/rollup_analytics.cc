@@ -12,6 +12,7 @@
 #include "query/analytics_requests.h"
 #include "query/summary_formulas.h"
 #include "query/time_buckets.h"
+#include "rapidjson/document.h"
 #include "rollups/rollup_schema.h"
 
 namespace shopstream {
@@ -213,9 +214,11 @@ Totals LoadTotals(pqxx::transaction_base& tx, const OptText& shop) {
       ", s.page_views + f.page_views, s.add_to_carts + f.add_to_carts,"
       " s.purchases + f.purchases, s.revenue_cents + f.revenue_cents,"
       " greatest(s.max_cents, f.max_purchase_cents),"
-      " least(s.min_cents, f.min_purchase_cents), s.sessions + ns.n, (SELECT ",
-      MicrosOf("horizon"),
-      " FROM event_retention),"
+      " least(s.min_cents, f.min_purchase_cents), s.sessions + ns.n, ",
+      // The shop's own retention counts too; over every shop, only the
+      // processor's.
+      MicrosOf(rollups::kShopRawHorizon),
+      ","
       " CASE WHEN l.views > coalesce(s.top_views, 0) OR (l.views = s.top_views"
       " AND l.product_id COLLATE \"C\" < s.top_id COLLATE \"C\")"
       " THEN l.product_id ELSE s.top_id END"
@@ -563,6 +566,26 @@ void BeginSnapshot(pqxx::transaction_base& tx) {
   tx.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY");
 }
 
+// A custom event's properties, stored as a JSON object of strings.
+absl::Status ParsePropertiesJson(
+    const std::string& json,
+    google::protobuf::Map<std::string, std::string>& properties) {
+  rapidjson::Document document;
+  document.Parse(json.data(), json.size());
+  if (document.HasParseError() || !document.IsObject()) {
+    return absl::InternalError("stored properties are not a JSON object");
+  }
+  for (const auto& member : document.GetObject()) {
+    if (!member.value.IsString()) {
+      return absl::InternalError("a stored property is not a string");
+    }
+    properties[std::string(member.name.GetString(),
+                           member.name.GetStringLength())] =
+        std::string(member.value.GetString(), member.value.GetStringLength());
+  }
+  return absl::OkStatus();
+}
+
 OptText ShopOf(const std::string& shop_id) {
   if (shop_id.empty()) return std::nullopt;
   return shop_id;
@@ -833,6 +856,8 @@ absl::StatusOr<v1::ListEventsResponse> RollupAnalytics::ListEvents(
   static const std::string sql = absl::StrCat(
       "SELECT event_id, shop_id, event_type, ", MicrosOf("occurred_at"),
       ", product_id, session_id, order_amount_cents, ", MicrosOf("received_at"),
+      ", page, referrer_host, utm_source, utm_medium, utm_campaign,"
+      " device_class, browser, os, event_name, properties::text"
       " FROM events WHERE shop_id = $1"
       " AND ($2::bigint IS NULL OR occurred_at >= ",
       At("$2"),
@@ -880,6 +905,22 @@ absl::StatusOr<v1::ListEventsResponse> RollupAnalytics::ListEvents(
       if (!row[5].is_null()) e->set_session_id(row[5].as<std::string>());
       if (!row[6].is_null()) e->set_order_amount(Units(row[6].as<int64_t>()));
       SetTimestamp(row[7].as<int64_t>(), e->mutable_received_at());
+      std::string* context[] = {
+          e->mutable_page(),         e->mutable_referrer_host(),
+          e->mutable_utm_source(),   e->mutable_utm_medium(),
+          e->mutable_utm_campaign(), e->mutable_device_class(),
+          e->mutable_browser(),      e->mutable_os(),
+          e->mutable_name()};
+      for (int i = 0; i < 9; ++i) {
+        if (!row[8 + i].is_null()) *context[i] = row[8 + i].as<std::string>();
+      }
+      if (!row[17].is_null()) {
+        if (absl::Status s = ParsePropertiesJson(row[17].as<std::string>(),
+                                                 *e->mutable_properties());
+            !s.ok()) {
+          throw pqxx::conversion_error(std::string(s.message()));
+        }
+      }
     }
   });
   if (!status.ok()) return status;

@@ -2,6 +2,7 @@
 
 #include <pqxx/pqxx>
 
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rollups/rollup_schema.h"
@@ -84,10 +85,19 @@ TEST_F(RollupFolderTest, FoldsEachCommittedEventOnce) {
   AppendCommitted("shop", "b", 1);
   AppendCommitted("shop", "c", 3, 1999);
   RollupFolder folder(Options());
-  absl::StatusOr<FoldResult> first = folder.FoldOnce();
-  ASSERT_TRUE(first.ok()) << first.status();
-  EXPECT_TRUE(first->leader);
-  EXPECT_EQ(first->events, 3);
+  // A transaction of another test's database that ends between the fold's
+  // snapshot and its look at pg_stat_activity holds the bound back for a
+  // round (it cannot be told from this database's), so fold until done.
+  int64_t folded = 0;
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (folded < 3 && absl::Now() < deadline) {
+    absl::StatusOr<FoldResult> step = folder.FoldOnce();
+    ASSERT_TRUE(step.ok()) << step.status();
+    EXPECT_TRUE(step->leader);
+    folded += step->events;
+    if (folded < 3) absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_EQ(folded, 3);
   absl::StatusOr<FoldResult> again = folder.FoldOnce();
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->events, 0);

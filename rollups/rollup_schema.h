@@ -102,6 +102,12 @@ inline constexpr char kFoldedCondition[] =
     " WHERE p.shop_id = e.shop_id AND e.append_xid >= p.xid_lo"
     " AND e.append_xid < p.xid_hi)))";
 
+// Before when the raw events of shop $1 are gone (the processor's retention,
+// or the shop's own): a timestamptz, NULL when all are kept.
+inline constexpr char kShopRawHorizon[] =
+    "greatest((SELECT horizon FROM event_retention),"
+    " (SELECT raw_horizon FROM shop_settings WHERE shop_id = $1))";
+
 // The session advisory lock a folder holds while it folds, and a rebuild
 // while it rewrites rollups: one at a time.
 inline constexpr int64_t kFoldLock = 0x73686f70666f6c64;  // "shopfold"

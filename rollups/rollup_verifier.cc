@@ -184,10 +184,84 @@ absl::StatusOr<VerifyReport> RollupVerifier::Rebuild(
   return Run(shop, from, to, /*repair=*/true);
 }
 
-absl::StatusOr<VerifyReport> RollupVerifier::Run(const std::string& shop,
-                                                 std::optional<absl::Time> from,
-                                                 std::optional<absl::Time> to,
-                                                 bool repair) const {
+absl::StatusOr<VerifyReport> RollupVerifier::RunIn(
+    pqxx::transaction_base& tx, const std::string& shop,
+    std::optional<absl::Time> from, std::optional<absl::Time> to, bool repair) {
+  const pqxx::row kept =
+      tx.exec_params1(absl::StrCat("SELECT ", MicrosOf(kShopRawHorizon), ", ",
+                                   MicrosOf("min(occurred_at)"), ", ",
+                                   MicrosOf("max(occurred_at)"),
+                                   " FROM events WHERE shop_id = $1"),
+                      shop);
+  const std::optional<int64_t> horizon =
+      kept[0].is_null() ? std::nullopt
+                        : std::optional<int64_t>(kept[0].as<int64_t>());
+  VerifyReport report;
+  report.whole_history = !from && !to && !horizon;
+  int64_t lo = 0, hi = 0;
+  if (!kept[1].is_null()) {
+    lo = FloorTo(kept[1].as<int64_t>(), kDayMicros);
+    hi = FloorTo(kept[2].as<int64_t>(), kDayMicros) + kDayMicros;
+  }
+  if (from) lo = absl::ToUnixMicros(*from);
+  if (to) hi = absl::ToUnixMicros(*to);
+  if (horizon && lo < *horizon) {
+    if (from) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("from: raw events before ", TimestampText(*horizon),
+                       " are no longer kept; their rollups cannot be checked"));
+    }
+    lo = *horizon;
+  }
+  if (hi < lo) hi = lo;
+  report.from = absl::FromUnixMicros(lo);
+  report.to = absl::FromUnixMicros(hi);
+  const int64_t week_lo = FloorTo(lo, 7 * kDayMicros, kMondayMicros);
+  const int64_t week_hi =
+      hi > lo ? FloorTo(hi - 1, 7 * kDayMicros, kMondayMicros) + 7 * kDayMicros
+              : week_lo;
+  const std::string p2 = TimestampText(lo), p3 = TimestampText(hi),
+                    p4 = TimestampText(week_lo), p5 = TimestampText(week_hi);
+  // Every statement takes the same five parameters; each uses some,
+  // and PostgreSQL must learn the type of all.
+  const std::string all_params =
+      " $2::timestamptz IS NOT NULL AND $3::timestamptz IS NOT NULL"
+      " AND $4::timestamptz IS NOT NULL AND $5::timestamptz IS NOT NULL";
+  for (const Comparison& c : Comparisons(report.whole_history)) {
+    const pqxx::row diff = tx.exec_params1(
+        absl::StrCat("WITH expected AS (", c.expected, "), actual AS (",
+                     c.actual, ") SELECT (SELECT count(*) FROM (SELECT ",
+                     c.compared, " FROM expected EXCEPT ALL SELECT ",
+                     c.compared,
+                     " FROM actual) m), (SELECT count(*)"
+                     " FROM (SELECT ",
+                     c.compared,
+                     " FROM actual"
+                     " EXCEPT ALL SELECT ",
+                     c.compared, " FROM expected) u) WHERE", all_params),
+        shop, p2, p3, p4, p5);
+    TableDifference d{c.table, diff[0].as<int64_t>(), diff[1].as<int64_t>()};
+    if (d.missing == 0 && d.unexpected == 0) continue;
+    report.differences.push_back(d);
+    if (!repair) continue;
+    // The rows it should hold are kept aside first: some are
+    // computed from the table itself.
+    tx.exec0(absl::StrCat("CREATE TEMP TABLE rebuilt (LIKE ", c.table,
+                          ") ON COMMIT DROP"));
+    tx.exec_params0(absl::StrCat("INSERT INTO rebuilt SELECT * FROM (",
+                                 c.expected, ") x WHERE", all_params),
+                    shop, p2, p3, p4, p5);
+    tx.exec_params0(absl::StrCat(c.remove, " AND", all_params), shop, p2, p3,
+                    p4, p5);
+    tx.exec0(absl::StrCat("INSERT INTO ", c.table, " SELECT * FROM rebuilt"));
+    tx.exec0("DROP TABLE rebuilt");
+  }
+  return report;
+}
+
+absl::Status RollupVerifier::CheckArguments(const std::string& shop,
+                                            std::optional<absl::Time> from,
+                                            std::optional<absl::Time> to) {
   if (shop.empty()) return absl::InvalidArgumentError("shop: required");
   if (from) {
     if (absl::Status s = WholeDay("from", *from); !s.ok()) return s;
@@ -198,6 +272,14 @@ absl::StatusOr<VerifyReport> RollupVerifier::Run(const std::string& shop,
   if (from && to && *from >= *to) {
     return absl::InvalidArgumentError("to: must be after from");
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<VerifyReport> RollupVerifier::Run(const std::string& shop,
+                                                 std::optional<absl::Time> from,
+                                                 std::optional<absl::Time> to,
+                                                 bool repair) const {
+  if (absl::Status s = CheckArguments(shop, from, to); !s.ok()) return s;
   absl::StatusOr<absl::StatusOr<VerifyReport>> outcome =
       RunPg([&]() -> absl::StatusOr<VerifyReport> {
         pqxx::connection conn(conninfo_);
@@ -207,81 +289,8 @@ absl::StatusOr<VerifyReport> RollupVerifier::Run(const std::string& shop,
           lock.exec_params("SELECT pg_advisory_lock($1)", kFoldLock);
         }
         pqxx::transaction<pqxx::repeatable_read> tx(conn);
-        const pqxx::row kept =
-            tx.exec_params1(absl::StrCat("SELECT (SELECT ", MicrosOf("horizon"),
-                                         " FROM event_retention), ",
-                                         MicrosOf("min(occurred_at)"), ", ",
-                                         MicrosOf("max(occurred_at)"),
-                                         " FROM events WHERE shop_id = $1"),
-                            shop);
-        const std::optional<int64_t> horizon =
-            kept[0].is_null() ? std::nullopt
-                              : std::optional<int64_t>(kept[0].as<int64_t>());
-        VerifyReport report;
-        report.whole_history = !from && !to && !horizon;
-        int64_t lo = 0, hi = 0;
-        if (!kept[1].is_null()) {
-          lo = FloorTo(kept[1].as<int64_t>(), kDayMicros);
-          hi = FloorTo(kept[2].as<int64_t>(), kDayMicros) + kDayMicros;
-        }
-        if (from) lo = absl::ToUnixMicros(*from);
-        if (to) hi = absl::ToUnixMicros(*to);
-        if (horizon && lo < *horizon) {
-          if (from) {
-            return absl::InvalidArgumentError(absl::StrCat(
-                "from: raw events before ", TimestampText(*horizon),
-                " are no longer kept; their rollups cannot be checked"));
-          }
-          lo = *horizon;
-        }
-        if (hi < lo) hi = lo;
-        report.from = absl::FromUnixMicros(lo);
-        report.to = absl::FromUnixMicros(hi);
-        const int64_t week_lo = FloorTo(lo, 7 * kDayMicros, kMondayMicros);
-        const int64_t week_hi =
-            hi > lo ? FloorTo(hi - 1, 7 * kDayMicros, kMondayMicros) +
-                          7 * kDayMicros
-                    : week_lo;
-        const std::string p2 = TimestampText(lo), p3 = TimestampText(hi),
-                          p4 = TimestampText(week_lo),
-                          p5 = TimestampText(week_hi);
-        // Every statement takes the same five parameters; each uses some,
-        // and PostgreSQL must learn the type of all.
-        const std::string all_params =
-            " $2::timestamptz IS NOT NULL AND $3::timestamptz IS NOT NULL"
-            " AND $4::timestamptz IS NOT NULL AND $5::timestamptz IS NOT NULL";
-        for (const Comparison& c : Comparisons(report.whole_history)) {
-          const pqxx::row diff = tx.exec_params1(
-              absl::StrCat("WITH expected AS (", c.expected, "), actual AS (",
-                           c.actual, ") SELECT (SELECT count(*) FROM (SELECT ",
-                           c.compared, " FROM expected EXCEPT ALL SELECT ",
-                           c.compared,
-                           " FROM actual) m), (SELECT count(*)"
-                           " FROM (SELECT ",
-                           c.compared,
-                           " FROM actual"
-                           " EXCEPT ALL SELECT ",
-                           c.compared, " FROM expected) u) WHERE", all_params),
-              shop, p2, p3, p4, p5);
-          TableDifference d{c.table, diff[0].as<int64_t>(),
-                            diff[1].as<int64_t>()};
-          if (d.missing == 0 && d.unexpected == 0) continue;
-          report.differences.push_back(d);
-          if (!repair) continue;
-          // The rows it should hold are kept aside first: some are
-          // computed from the table itself.
-          tx.exec0(absl::StrCat("CREATE TEMP TABLE rebuilt (LIKE ", c.table,
-                                ") ON COMMIT DROP"));
-          tx.exec_params0(absl::StrCat("INSERT INTO rebuilt SELECT * FROM (",
-                                       c.expected, ") x WHERE", all_params),
-                          shop, p2, p3, p4, p5);
-          tx.exec_params0(absl::StrCat(c.remove, " AND", all_params), shop, p2,
-                          p3, p4, p5);
-          tx.exec0(
-              absl::StrCat("INSERT INTO ", c.table, " SELECT * FROM rebuilt"));
-          tx.exec0("DROP TABLE rebuilt");
-        }
-        tx.commit();
+        absl::StatusOr<VerifyReport> report = RunIn(tx, shop, from, to, repair);
+        if (report.ok()) tx.commit();
         return report;
       });
   if (!outcome.ok()) return outcome.status();

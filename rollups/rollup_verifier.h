@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <pqxx/transaction_base>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,20 @@ class RollupVerifier {
   absl::StatusOr<VerifyReport> Rebuild(const std::string& shop,
                                        std::optional<absl::Time> from,
                                        std::optional<absl::Time> to) const;
+
+  // Verify (or, with `repair`, Rebuild) inside `tx`, a REPEATABLE READ
+  // transaction the caller commits; with `repair` the caller holds the fold
+  // lock (kFoldLock). For changes that must correct rollups in the same
+  // transaction, such as erasing a session. Arguments as Verify's, checked
+  // with CheckArguments.
+  static absl::StatusOr<VerifyReport> RunIn(pqxx::transaction_base& tx,
+                                            const std::string& shop,
+                                            std::optional<absl::Time> from,
+                                            std::optional<absl::Time> to,
+                                            bool repair);
+  static absl::Status CheckArguments(const std::string& shop,
+                                     std::optional<absl::Time> from,
+                                     std::optional<absl::Time> to);
 
  private:
   absl::StatusOr<VerifyReport> Run(const std::string& shop,

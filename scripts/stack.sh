@@ -174,7 +174,7 @@ shopstream is up (state in $DATA_DIR):
   API keys    $DATA_DIR/keys.env ($auth_note)
               SHOPSTREAM_WRITE_KEY=$SHOPSTREAM_WRITE_KEY
               SHOPSTREAM_READ_KEY=$SHOPSTREAM_READ_KEY
-              more: $BIN_DIR/shopstream-admin --postgres="$conninfo" keys create --shop=S --scope=write|read
+              more: $BIN_DIR/shopstream-admin --postgres="$conninfo" keys create --shop=S --scope=write|read (or --scope=collect --origin=https://shop.example)
   try         . $DATA_DIR/keys.env && curl -H "Authorization: Bearer \$SHOPSTREAM_READ_KEY" http://localhost:$HTTP_PORT/api/analytics
   PostgreSQL  $conninfo
   logs        $(make_hint logs DATA_DIR)

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "auth/api_key_store.h"
+#include "common/traffic_context.h"
 #include "gateway/route_table.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/dynamic_message.h"
@@ -41,7 +42,12 @@ bool IsHealth(const MethodDescriptor* method) {
   return method->name() == "Health";
 }
 
+bool IsCollect(const MethodDescriptor* method) {
+  return method->name() == "Collect";
+}
+
 Scope ScopeOf(const MethodDescriptor* method) {
+  if (IsCollect(method)) return Scope::kCollect;
   return method->service()->name() == "IngestService" ? Scope::kWrite
                                                       : Scope::kRead;
 }
@@ -65,6 +71,8 @@ std::vector<std::string> ServiceNames() {
 // has a shop_id variable, else in the body (events) or the query.
 struct RestCall {
   std::string method, target, body;
+  // Pages send an Origin; the collect route needs one.
+  bool from_page = false;
 };
 
 RestCall RestCallFor(const gateway::Route& route, const std::string& shop) {
@@ -91,7 +99,9 @@ RestCall RestCallFor(const gateway::Route& route, const std::string& shop) {
   if (route.grpc_method_path == "/shopstream.v1.IngestService/Ingest") {
     call.body = event;
   } else if (route.grpc_method_path ==
-             "/shopstream.v1.IngestService/IngestBatch") {
+                 "/shopstream.v1.IngestService/IngestBatch" ||
+             route.grpc_method_path == "/shopstream.v1.IngestService/Collect") {
+    call.from_page = route.browser_collect;
     call.body = absl::StrCat(R"({"events": [)", event, "]}");
   } else if (!shop_in_path) {
     call.target += absl::StrCat("?shop_id=", shop);
@@ -110,7 +120,12 @@ std::unique_ptr<Message> GrpcRequestFor(const MethodDescriptor* method,
       google::protobuf::MessageFactory::generated_factory()
           ->GetPrototype(method->input_type())
           ->New());
-  if (auto* batch = dynamic_cast<v1::IngestBatchRequest*>(request.get())) {
+  if (auto* collect = dynamic_cast<v1::CollectRequest*>(request.get())) {
+    v1::Event* e = collect->add_events();
+    e->set_event_type("page_view");
+    e->set_shop_id(shop);
+  } else if (auto* batch =
+                 dynamic_cast<v1::IngestBatchRequest*>(request.get())) {
     v1::Event* e = batch->add_events();
     e->set_event_type("page_view");
     e->mutable_timestamp()->set_seconds(1759401000);
@@ -143,6 +158,9 @@ grpc::Status CallGrpc(LocalStack& stack, const MethodDescriptor* method,
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() +
                        std::chrono::seconds(10));
+  if (IsCollect(method)) {
+    context.AddMetadata(kCollectOriginMetadata, LocalStack::kPageOrigin);
+  }
   if (method->client_streaming()) {
     v1::StreamEventsResponse response;
     auto writer =
@@ -203,8 +221,10 @@ grpc::Status CallGrpc(LocalStack& stack, const MethodDescriptor* method,
 
 HttpResponse Rest(LocalStack& stack, const RestCall& call,
                   const HttpHeaders& headers) {
+  HttpHeaders all = headers;
+  if (call.from_page) all.emplace_back("Origin", LocalStack::kPageOrigin);
   return HttpRequest(stack.http_port(), call.method, call.target, call.body,
-                     "application/json", headers);
+                     "application/json", all);
 }
 
 HttpHeaders Bearer(const std::string& key) {

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "auth/api_key.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/local_stack.h"
@@ -303,6 +304,56 @@ TEST_F(HostileInputTest, RequestSmugglingIsRefusedAndTheConnectionClosed) {
         << c.name << ": the hidden request was served";
   }
   EXPECT_EQ(stack_.StoredEvents("shop_id = 'smuggled'"), 0);
+}
+
+// The browser route takes public keys and text/plain: its hostile input is
+// refused like the backends' route, and stores nothing for any shop.
+TEST_F(HostileInputTest, CollectRefusesHostilePagesAndBodies) {
+  const std::string key = stack_.Key("default", auth::Scope::kCollect);
+  const std::string target = "/v1/collect?key=" + key;
+  const HttpHeaders page = {{"Origin", LocalStack::kPageOrigin}};
+  struct Case {
+    std::string body;
+    HttpHeaders headers;
+    int status;
+    const char* says;
+  } cases[] = {
+      {R"({"events": [{"event_type": "page_view"}]})",
+       {{"Origin", "https://shop.example.evil.test"}},
+       403,
+       "Origin"},
+      {R"({"events": [{"event_type": "page_view"}]})",
+       {{"Origin", "null"}},
+       403,
+       "Origin"},
+      {std::string(R"({"events": [)") + std::string(100000, '[') +
+           std::string(100000, ']') + "]}",
+       page, 400, "nested deeper"},
+      {R"({"events": [{"name": "x", "properties": {"k": {"deep": 1}}}]})", page,
+       400, "events[0].properties.k"},
+      {R"({"events": 5})", page, 400, "events: expected an array"},
+      {"\xff\xfe{", page, 400, "JSON"},
+  };
+  for (const Case& c : cases) {
+    HttpResponse r = HttpRequest(stack_.http_port(), "POST", target, c.body,
+                                 "text/plain", c.headers);
+    EXPECT_EQ(r.status, c.status) << c.body.substr(0, 120) << " -> " << r.body;
+    EXPECT_THAT(r.body, HasSubstr(c.says)) << r.body;
+  }
+  // Too many events at once, each one fine.
+  std::string many = R"({"events": [)";
+  for (int i = 0; i < 51; ++i) {
+    absl::StrAppend(&many, i ? "," : "", R"({"event_type": "page_view"})");
+  }
+  many += "]}";
+  HttpResponse r =
+      HttpRequest(stack_.http_port(), "POST", target, many, "text/plain", page);
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_THAT(r.body, HasSubstr("events: at most 50"));
+  // Form posts and XML are not what a tracker sends.
+  r = HttpRequest(stack_.http_port(), "POST", target, "events=1",
+                  "application/x-www-form-urlencoded", page);
+  EXPECT_EQ(r.status, 415) << r.body;
 }
 
 TEST_F(HostileInputTest, SlowDripIsDisconnected) {

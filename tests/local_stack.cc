@@ -248,13 +248,19 @@ std::string LocalStack::AuthFlag() const {
   return options_.auth ? "--auth=true" : "--auth=false";
 }
 
+std::vector<std::string> LocalStack::OriginsFor(auth::Scope scope) {
+  if (scope != auth::Scope::kCollect) return {};
+  return {kPageOrigin};
+}
+
 std::string LocalStack::Key(const std::string& shop, auth::Scope scope) {
   absl::MutexLock lock(&keys_mu_);
   auto it = keys_.find({shop, scope});
   if (it != keys_.end()) return it->second;
   PgConnectionPool pool(db_.conninfo(), 1);
   auth::ApiKeyStore store(&pool);
-  absl::StatusOr<auth::CreatedApiKey> key = store.Create(shop, scope, "test");
+  absl::StatusOr<auth::CreatedApiKey> key =
+      store.Create(shop, scope, "test", OriginsFor(scope));
   if (!key.ok()) throw std::runtime_error(std::string(key.status().message()));
   keys_[{shop, scope}] = key->text;
   return key->text;
@@ -264,7 +270,7 @@ std::string LocalStack::RevokedKey(const std::string& shop, auth::Scope scope) {
   PgConnectionPool pool(db_.conninfo(), 1);
   auth::ApiKeyStore store(&pool);
   absl::StatusOr<auth::CreatedApiKey> key =
-      store.Create(shop, scope, "revoked");
+      store.Create(shop, scope, "revoked", OriginsFor(scope));
   if (!key.ok() || !store.Revoke(key->record.key_id).ok()) {
     throw std::runtime_error("cannot create a revoked key");
   }
@@ -274,7 +280,8 @@ std::string LocalStack::RevokedKey(const std::string& shop, auth::Scope scope) {
 std::string LocalStack::AnotherKey(const std::string& shop, auth::Scope scope) {
   PgConnectionPool pool(db_.conninfo(), 1);
   auth::ApiKeyStore store(&pool);
-  absl::StatusOr<auth::CreatedApiKey> key = store.Create(shop, scope, "test");
+  absl::StatusOr<auth::CreatedApiKey> key =
+      store.Create(shop, scope, "test", OriginsFor(scope));
   if (!key.ok()) throw std::runtime_error(std::string(key.status().message()));
   return key->text;
 }

@@ -68,6 +68,9 @@ class LocalStack {
   explicit LocalStack(LocalStackOptions options);
   ~LocalStack();
 
+  // The one origin the stack's collect keys are bound to.
+  static constexpr char kPageOrigin[] = "https://shop.example";
+
   // A key for `shop` and `scope`, created on first use and kept for the
   // stack's life (the shop of events and queries that name none is
   // "default", as it is without authentication).
@@ -125,6 +128,7 @@ class LocalStack {
   int64_t StoredEvents(const std::string& where = "true") const;
 
  private:
+  static std::vector<std::string> OriginsFor(auth::Scope scope);
   std::vector<std::string> CommonArgs(const std::string& service) const;
   std::string LogFile(const std::string& service) const;
   std::string AuthFlag() const;

@@ -29,7 +29,7 @@ has_package() {
   for p in "${packages[@]}"; do [ "$p" = "$1" ] && return 0; done
   return 1
 }
-for want in libc6 libgrpc++1.51 libpqxx-6.4; do
+for want in libc6 libgrpc++1.51 libpqxx-6.4 libre2-9 libyaml-cpp0.7; do
   has_package "$want" || { echo "runtime packages lack $want, which the binaries link" >&2; exit 1; }
 done
 
