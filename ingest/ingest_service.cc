@@ -50,6 +50,20 @@ absl::Status CheckShop(const v1::Event& event, const std::string& shop) {
       "shop_id: the API key is not for shop \"", event.shop_id(), "\""));
 }
 
+// An event for another shop refuses the whole batch: the caller is
+// confused about which key it holds, not sending one bad event.
+grpc::Status CheckEveryShop(
+    const google::protobuf::RepeatedPtrField<v1::Event>& events,
+    const std::string& shop) {
+  for (int i = 0; i < events.size(); ++i) {
+    if (absl::Status allowed = CheckShop(events[i], shop); !allowed.ok()) {
+      return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                          absl::StrCat("events[", i, "].", allowed.message()));
+    }
+  }
+  return grpc::Status::OK;
+}
+
 // The event as stored, under the authorized shop when there is one.
 absl::StatusOr<internal::v1::StoredEvent> ValidateForShop(
     const EventValidator& validator, const v1::Event& event,
@@ -349,15 +363,10 @@ void IngestHandler::IngestBatch(const v1::IngestBatchRequest& request,
                      request.events_size(), ")")));
     return;
   }
-  // An event for another shop refuses the whole batch: the caller is
-  // confused about which key it holds, not sending one bad event.
-  for (int i = 0; i < request.events_size(); ++i) {
-    if (absl::Status allowed = CheckShop(request.events(i), *shop);
-        !allowed.ok()) {
-      done(grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                        absl::StrCat("events[", i, "].", allowed.message())));
-      return;
-    }
+  if (grpc::Status allowed = CheckEveryShop(request.events(), *shop);
+      !allowed.ok()) {
+    done(allowed);
+    return;
   }
   std::vector<internal::v1::StoredEvent> valid;
   std::vector<int> valid_index;  // result slot of each valid event
@@ -434,14 +443,10 @@ void IngestHandler::Collect(const v1::CollectRequest& request,
                      " per request (got ", request.events_size(), ")")));
     return;
   }
-  // As in a batch: an event for another shop refuses the whole request.
-  for (int i = 0; i < request.events_size(); ++i) {
-    if (absl::Status allowed = CheckShop(request.events(i), *shop);
-        !allowed.ok()) {
-      done(grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                        absl::StrCat("events[", i, "].", allowed.message())));
-      return;
-    }
+  if (grpc::Status allowed = CheckEveryShop(request.events(), *shop);
+      !allowed.ok()) {
+    done(allowed);
+    return;
   }
   const absl::Time now = absl::Now();
   std::vector<internal::v1::StoredEvent> valid;
