@@ -122,7 +122,14 @@ async function main() {
   const page = (req, res) => {
     const path = new URL(req.url, "http://shop").pathname;
     if (path === "/favicon.ico") return res.writeHead(204).end();
-    res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(shopPage(args.gateway, args.key));
+    // A shop's strict policy: scripts from itself (the inline handlers of
+    // its buttons) and the gateway, connections to the gateway alone.
+    res
+      .writeHead(200, {
+        "content-type": "text/html; charset=utf-8",
+        "content-security-policy": `default-src 'none'; script-src 'unsafe-inline' ${args.gateway}; connect-src ${args.gateway}`,
+      })
+      .end(shopPage(args.gateway, args.key));
   };
   allowed = await listen(Number(args["page-port"]), page);
   refused = await listen(0, page);
@@ -147,9 +154,22 @@ async function main() {
   };
   context.on("response", (response) => record(response.request(), response.status()));
   context.on("requestfailed", (request) => record(request, `failed: ${request.failure()?.errorText}`));
+  // A policy violation is reported to the page, not thrown: say it aloud.
+  await context.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) =>
+      console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`),
+    );
+  });
   const tab = await context.newPage();
   const pageProblems = [];
   tab.on("pageerror", (error) => pageProblems.push(`page error: ${error.message}`));
+  // On the key's origin the console stays clean; the other origin's 403s
+  // are logged by the browser, as they should be.
+  tab.on("console", (message) => {
+    if (message.type() === "error" && currentPage === allowedOrigin) {
+      pageProblems.push(`console error: ${message.text()}`);
+    }
+  });
 
   // The key's origin: everything is taken.
   currentPage = allowedOrigin;
