@@ -286,6 +286,16 @@ std::string LocalStack::AnotherKey(const std::string& shop, auth::Scope scope) {
   return key->text;
 }
 
+std::string LocalStack::CollectKeyFor(const std::string& shop,
+                                      const std::string& origin) {
+  PgConnectionPool pool(db_.conninfo(), 1);
+  auth::ApiKeyStore store(&pool);
+  absl::StatusOr<auth::CreatedApiKey> key =
+      store.Create(shop, auth::Scope::kCollect, "test", {origin});
+  if (!key.ok()) throw std::runtime_error(std::string(key.status().message()));
+  return key->text;
+}
+
 HttpResponse LocalStack::Post(const std::string& target,
                               const std::string& body,
                               const std::string& shop) {

@@ -85,6 +85,9 @@ class LocalStack {
   std::string RevokedKey(const std::string& shop, auth::Scope scope);
   // A fresh key beside the shop's usual one, for a second client of a shop.
   std::string AnotherKey(const std::string& shop, auth::Scope scope);
+  // A fresh collect key bound to `origin` alone, for a page that is served
+  // elsewhere than kPageOrigin (a real page in a browser).
+  std::string CollectKeyFor(const std::string& shop, const std::string& origin);
 
   // REST calls to the gateway with the shop's write key (Post) or read key
   // (Get), as that shop's clients would make them.
