@@ -17,6 +17,26 @@ constexpr char kAt[] = "2025-10-02 10:30:00+00";
 
 class RollupFolderTest : public ::testing::Test {
  protected:
+  // Folds until `events` events are in, summing the rounds. A transaction
+  // of another test's database that ends between a round's snapshot and
+  // its look at pg_stat_activity cannot be told from this database's, so
+  // it holds that round's bound back: by design, and common under
+  // parallel tests.
+  FoldResult FoldAtLeast(RollupFolder& folder, int64_t events) {
+    FoldResult total;
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while (true) {
+      absl::StatusOr<FoldResult> step = folder.FoldOnce();
+      EXPECT_TRUE(step.ok()) << step.status();
+      if (!step.ok()) return total;
+      total.leader = total.leader || step->leader;
+      total.events += step->events;
+      total.shops_set_aside += step->shops_set_aside;
+      if (total.events >= events || absl::Now() >= deadline) return total;
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+  }
+
   void SetUp() override {
     ASSERT_TRUE(SchemaMigrator().Apply(db_.conninfo()).ok());
     pqxx::connection c(db_.conninfo());
@@ -85,19 +105,9 @@ TEST_F(RollupFolderTest, FoldsEachCommittedEventOnce) {
   AppendCommitted("shop", "b", 1);
   AppendCommitted("shop", "c", 3, 1999);
   RollupFolder folder(Options());
-  // A transaction of another test's database that ends between the fold's
-  // snapshot and its look at pg_stat_activity holds the bound back for a
-  // round (it cannot be told from this database's), so fold until done.
-  int64_t folded = 0;
-  const absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (folded < 3 && absl::Now() < deadline) {
-    absl::StatusOr<FoldResult> step = folder.FoldOnce();
-    ASSERT_TRUE(step.ok()) << step.status();
-    EXPECT_TRUE(step->leader);
-    folded += step->events;
-    if (folded < 3) absl::SleepFor(absl::Milliseconds(20));
-  }
-  EXPECT_EQ(folded, 3);
+  const FoldResult first = FoldAtLeast(folder, 3);
+  EXPECT_TRUE(first.leader);
+  EXPECT_EQ(first.events, 3);
   absl::StatusOr<FoldResult> again = folder.FoldOnce();
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->events, 0);
@@ -123,9 +133,7 @@ TEST_F(RollupFolderTest, ADaySketchMergesTheSessionsOfEveryFold) {
     pqxx::work tx(c);
     Append(tx, "shop", id, 1, std::nullopt, "p1", session);
     tx.commit();
-    absl::StatusOr<FoldResult> folded = folder.FoldOnce();
-    ASSERT_TRUE(folded.ok()) << folded.status();
-    EXPECT_EQ(folded->events, 1);
+    EXPECT_EQ(FoldAtLeast(folder, 1).events, 1);
   };
   const std::string sketch =
       "SELECT hll_cardinality(sessions)::bigint FROM shop_session_sketches";
@@ -155,9 +163,7 @@ TEST_F(RollupFolderTest, AnAppendThatCommitsLateIsFoldedNotSkipped) {
   EXPECT_EQ(DayViews("shop"), 0);
 
   slow.commit();
-  absl::StatusOr<FoldResult> late = folder.FoldOnce();
-  ASSERT_TRUE(late.ok()) << late.status();
-  EXPECT_EQ(late->events, 2);
+  EXPECT_EQ(FoldAtLeast(folder, 2).events, 2);
   EXPECT_EQ(DayViews("shop"), 2);
 }
 
@@ -170,9 +176,7 @@ TEST_F(RollupFolderTest, AFailedAppendLeavesNothingToFold) {
   }
   AppendCommitted("shop", "kept", 1);
   RollupFolder folder(Options());
-  absl::StatusOr<FoldResult> result = folder.FoldOnce();
-  ASSERT_TRUE(result.ok()) << result.status();
-  EXPECT_EQ(result->events, 1);
+  EXPECT_EQ(FoldAtLeast(folder, 1).events, 1);
   EXPECT_EQ(DayViews("shop"), 1);
 }
 
@@ -194,10 +198,9 @@ TEST_F(RollupFolderTest, OneShopsFailureIsSetAsideWhileOthersAreFolded) {
   AppendCommitted("good", "g2", 1);
 
   RollupFolder folder(Options());
-  absl::StatusOr<FoldResult> result = folder.FoldOnce();
-  ASSERT_TRUE(result.ok()) << result.status();
-  EXPECT_EQ(result->events, 2);
-  EXPECT_EQ(result->shops_set_aside, 1);
+  const FoldResult result = FoldAtLeast(folder, 2);
+  EXPECT_EQ(result.events, 2);
+  EXPECT_EQ(result.shops_set_aside, 1);
   EXPECT_EQ(DayViews("good"), 2);
   EXPECT_EQ(TotalViews("poison"), 0);
   EXPECT_EQ(Scalar("SELECT count(*) FROM rollup_pending"
@@ -205,7 +208,7 @@ TEST_F(RollupFolderTest, OneShopsFailureIsSetAsideWhileOthersAreFolded) {
             1);
   // Later appends of the good shop are folded as usual.
   AppendCommitted("good", "g3", 1);
-  ASSERT_TRUE(folder.FoldOnce().ok());
+  EXPECT_EQ(FoldAtLeast(folder, 1).events, 1);
   EXPECT_EQ(DayViews("good"), 3);
 
   // While it still fails, a retry keeps it aside.
@@ -250,17 +253,15 @@ TEST_F(RollupFolderTest, OneFoldRunsAtATime) {
     pqxx::nontransaction tx(other);
     tx.exec_params("SELECT pg_advisory_unlock($1)", kFoldLock);
   }
-  absl::StatusOr<FoldResult> folded = folder.FoldOnce();
-  ASSERT_TRUE(folded.ok()) << folded.status();
-  EXPECT_TRUE(folded->leader);
-  EXPECT_EQ(folded->events, 1);
+  const FoldResult folded = FoldAtLeast(folder, 1);
+  EXPECT_TRUE(folded.leader);
+  EXPECT_EQ(folded.events, 1);
   // Released after each fold: another folder can take its turn.
   RollupFolder second(Options());
   AppendCommitted("shop", "b", 1);
-  absl::StatusOr<FoldResult> next = second.FoldOnce();
-  ASSERT_TRUE(next.ok()) << next.status();
-  EXPECT_TRUE(next->leader);
-  EXPECT_EQ(next->events, 1);
+  const FoldResult next = FoldAtLeast(second, 1);
+  EXPECT_TRUE(next.leader);
+  EXPECT_EQ(next.events, 1);
   EXPECT_EQ(DayViews("shop"), 2);
 }
 
@@ -297,9 +298,9 @@ TEST_F(RollupFolderTest, RevenueSumsPastSixtyFourBitsStayExact) {
   }
   AppendCommitted("rich", "r1", 3, 1000000);
   RollupFolder folder(Options());
-  absl::StatusOr<FoldResult> r = folder.FoldOnce();
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->shops_set_aside, 0);
+  const FoldResult r = FoldAtLeast(folder, 1);
+  EXPECT_EQ(r.events, 1);
+  EXPECT_EQ(r.shops_set_aside, 0);
   pqxx::connection c(db_.conninfo());
   pqxx::work tx(c);
   EXPECT_EQ(tx.exec1("SELECT revenue_cents::text FROM shop_totals")[0]
