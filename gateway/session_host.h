@@ -12,7 +12,7 @@
 #include "common/metrics.h"
 #include "gateway/backends.h"
 #include "gateway/browser_collect.h"
-#include "gateway/gateway_server.h"
+#include "gateway/gateway_options.h"
 #include "gateway/rest_transcoder.h"
 #include "gateway/route_table.h"
 #include "gateway/static_files.h"
