@@ -204,10 +204,19 @@ class StreamClient<Traits>::Core
     : public std::enable_shared_from_this<StreamClient<Traits>::Core> {
  public:
   Core(std::shared_ptr<grpc::Channel> channel, StreamClientOptions options)
-      : stub_(Traits::Service::NewStub(channel)),
+      : channel_(channel),
+        stub_(Traits::Service::NewStub(channel)),
         options_(std::move(options)),
         backoff_(options_.initial_backoff, options_.max_backoff,
                  options_.backoff_jitter) {}
+
+  // The channel is left alive on purpose. Its callback API runs on gRPC
+  // 1.51's shared callback queue, which shuts down with the last channel
+  // that used it; a process that exits while that queue's threads wind
+  // down aborts in gRPC (a queue unreffed twice), about one exit in ten
+  // right after a client's channel went. Clients are few and live as long
+  // as their process, so one channel each stays.
+  ~Core() { new std::shared_ptr<grpc::Channel>(std::move(channel_)); }
 
   void Start() {
     {
@@ -664,6 +673,8 @@ class StreamClient<Traits>::Core
     EndDispatch();
   }
 
+  // Never released (see ~Core).
+  std::shared_ptr<grpc::Channel> channel_;
   const std::unique_ptr<typename Traits::Service::Stub> stub_;
   const StreamClientOptions options_;
 
