@@ -13,11 +13,11 @@
 //     [--out DIR] [--chromium PATH] [--timeout-ms N]
 // Exits 0 when every check passed; the collect requests seen (and a
 // screenshot on failure) are left in --out.
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:http";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { chromium } from "playwright-core";
+import { check, listen, runScenario, stop } from "./harness.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -36,9 +36,6 @@ const SCREEN = { width: 800, height: 1000 };
 function step(text) {
   console.log(`[tracker stack e2e] ${text}`);
 }
-function check(condition, text) {
-  if (!condition) throw new Error(text);
-}
 
 function shopPage(gateway, key) {
   return `<!doctype html>
@@ -53,18 +50,6 @@ function shopPage(gateway, key) {
 </body></html>`;
 }
 
-function listen(port, handler) {
-  const server = createServer(handler);
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, "127.0.0.1", () => resolve(server));
-  });
-}
-function stop(server) {
-  if (!server) return Promise.resolve();
-  server.closeAllConnections();
-  return new Promise((resolve) => server.close(() => resolve()));
-}
 
 // Every collect request the tracker made, with the gateway's status and the
 // page it came from. Beacons show Playwright neither their Origin nor the
@@ -131,8 +116,8 @@ async function main() {
       })
       .end(shopPage(args.gateway, args.key));
   };
-  allowed = await listen(Number(args["page-port"]), page);
-  refused = await listen(0, page);
+  allowed = await listen(page, Number(args["page-port"]));
+  refused = await listen(page);
   const allowedOrigin = `http://127.0.0.1:${allowed.address().port}`;
   const refusedOrigin = `http://127.0.0.1:${refused.address().port}`;
 
@@ -213,28 +198,13 @@ async function main() {
   step(`${sends.length} sends: 202 from ${allowedOrigin}, 403 from ${refusedOrigin}: PASS`);
 }
 
-mkdirSync(args.out, { recursive: true });
-rmSync(join(args.out, "failure.png"), { force: true });
-let failed = false;
-const overall = setTimeout(() => {
-  console.error(`FAIL: timed out after ${args["timeout-ms"]} ms`);
-  process.exit(1); // the browser goes with its pipe to us
-}, Number(args["timeout-ms"]));
-try {
-  await main();
-} catch (error) {
-  failed = true;
-  console.error(`FAIL: ${error.stack ?? error}`);
-  try {
-    const pages = browser?.contexts().flatMap((c) => c.pages()) ?? [];
-    if (pages[0]) await pages[0].screenshot({ path: join(args.out, "failure.png") });
-  } catch {
-    // best effort
-  }
-} finally {
-  writeFileSync(join(args.out, "sends.json"), JSON.stringify(sends, null, 2));
-  await browser?.close().catch(() => {});
-  await Promise.all([stop(allowed), stop(refused)]);
-  clearTimeout(overall);
-}
-process.exit(failed ? 1 : 0);
+await runScenario({
+  out: args.out,
+  timeoutMs: Number(args["timeout-ms"]),
+  main,
+  browser: () => browser,
+  cleanup: async () => {
+    writeFileSync(join(args.out, "sends.json"), JSON.stringify(sends, null, 2));
+    await Promise.all([stop(allowed), stop(refused)]);
+  },
+});

@@ -6,12 +6,12 @@
 //   node e2e/tracker.e2e.mjs [--out DIR] [--chromium PATH] [--timeout-ms N]
 // Exits 0 when every check passed; the captured requests (and a screenshot
 // on failure) are left in --out.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:http";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { chromium } from "playwright-core";
+import { check, listen, runScenario, stop } from "./harness.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -32,22 +32,7 @@ const ARRIVAL_DEADLINE_MS = 10_000;
 function step(text) {
   console.log(`[tracker e2e] ${text}`);
 }
-function check(condition, text) {
-  if (!condition) throw new Error(text);
-}
 
-function listen(handler) {
-  const server = createServer(handler);
-  return new Promise((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve(server));
-  });
-}
-function stop(server) {
-  if (!server) return Promise.resolve();
-  server.closeAllConnections();
-  return new Promise((resolve) => server.close(() => resolve()));
-}
 
 function shopPage(collectOrigin) {
   return `<!doctype html>
@@ -224,28 +209,13 @@ async function main() {
   step("no cookies, no localStorage, no errors in the page: PASS");
 }
 
-mkdirSync(args.out, { recursive: true });
-rmSync(join(args.out, "failure.png"), { force: true });
-let failed = false;
-const overall = setTimeout(() => {
-  console.error(`FAIL: timed out after ${args["timeout-ms"]} ms`);
-  process.exit(1); // the browser goes with its pipe to us
-}, Number(args["timeout-ms"]));
-try {
-  await main();
-} catch (error) {
-  failed = true;
-  console.error(`FAIL: ${error.stack ?? error}`);
-  try {
-    const pages = browser?.contexts().flatMap((c) => c.pages()) ?? [];
-    if (pages[0]) await pages[0].screenshot({ path: join(args.out, "failure.png") });
-  } catch {
-    // best effort
-  }
-} finally {
-  writeFileSync(join(args.out, "requests.json"), JSON.stringify(requests, null, 2));
-  await browser?.close().catch(() => {});
-  await Promise.all([stop(shop), stop(collector), stop(search)]);
-  clearTimeout(overall);
-}
-process.exit(failed ? 1 : 0);
+await runScenario({
+  out: args.out,
+  timeoutMs: Number(args["timeout-ms"]),
+  main,
+  browser: () => browser,
+  cleanup: async () => {
+    writeFileSync(join(args.out, "requests.json"), JSON.stringify(requests, null, 2));
+    await Promise.all([stop(shop), stop(collector), stop(search)]);
+  },
+});
