@@ -37,7 +37,7 @@ std::string DurationText(absl::Duration d) {
   return in(absl::ToInt64Minutes(d), "minute");
 }
 
-absl::StatusOr<EventType> ParseEventType(const std::string& name) {
+absl::StatusOr<EventType> ParseEventTypeName(const std::string& name) {
   if (name == "page_view") return internal::v1::PAGE_VIEW;
   if (name == "add_to_cart") return internal::v1::ADD_TO_CART;
   if (name == "purchase") return internal::v1::PURCHASE;
@@ -53,6 +53,14 @@ absl::StatusOr<EventType> ParseEventType(const std::string& name) {
 }
 
 }  // namespace
+
+absl::StatusOr<internal::v1::EventType> EventTypeOf(const v1::Event& event) {
+  // A name without a type is a custom event, as the tracker sends one.
+  if (event.event_type().empty() && !event.name().empty()) {
+    return internal::v1::CUSTOM;
+  }
+  return ParseEventTypeName(event.event_type());
+}
 
 absl::Status CheckTextField(absl::string_view field, const std::string& value,
                             size_t max_bytes) {
@@ -236,11 +244,7 @@ absl::StatusOr<StoredEvent> EventValidator::Validate(const v1::Event& event,
                                                      absl::Time now) const {
   StoredEvent stored;
 
-  // A name without a type is a custom event, as the tracker sends one.
-  auto type =
-      event.event_type().empty() && !event.name().empty()
-          ? absl::StatusOr<internal::v1::EventType>(internal::v1::CUSTOM)
-          : ParseEventType(event.event_type());
+  auto type = EventTypeOf(event);
   if (!type.ok()) return type.status();
   stored.set_event_type(*type);
 

@@ -14,6 +14,10 @@
 
 namespace shopstream {
 
+// The stored type of an event as the API names it; a name without a type
+// is a custom event. INVALID_ARGUMENT naming event_type otherwise.
+absl::StatusOr<internal::v1::EventType> EventTypeOf(const v1::Event& event);
+
 // Limits on an event's strings, in bytes.
 inline constexpr size_t kMaxIdBytes = 128;
 inline constexpr size_t kMaxShopIdBytes = 64;

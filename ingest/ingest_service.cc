@@ -9,6 +9,7 @@
 #include "common/metrics.h"
 #include "common/request_id.h"
 #include "common/traffic_context.h"
+#include "google/protobuf/util/time_util.h"
 
 namespace shopstream {
 namespace {
@@ -264,16 +265,10 @@ void IngestHandler::Publish(std::vector<internal::v1::StoredEvent> events,
 }
 
 void IngestHandler::CountRejected(const v1::Event& event) {
-  const std::string& type = event.event_type();
-  internal::v1::EventType counted = internal::v1::EVENT_TYPE_UNSPECIFIED;
-  if (type == "page_view") {
-    counted = internal::v1::PAGE_VIEW;
-  } else if (type == "add_to_cart") {
-    counted = internal::v1::ADD_TO_CART;
-  } else if (type == "purchase") {
-    counted = internal::v1::PURCHASE;
-  }
-  EventsCounter(EventCount::kRejected, counted).Increment();
+  EventsCounter(
+      EventCount::kRejected,
+      EventTypeOf(event).value_or(internal::v1::EVENT_TYPE_UNSPECIFIED))
+      .Increment();
 }
 
 absl::StatusOr<std::string> IngestHandler::Authorize(
@@ -437,6 +432,7 @@ void IngestHandler::Collect(const v1::CollectRequest& request,
     return;
   }
   if (request.events_size() > kMaxEventsPerCollect) {
+    for (const v1::Event& event : request.events()) CountRejected(event);
     done(grpc::Status(
         grpc::StatusCode::INVALID_ARGUMENT,
         absl::StrCat("events: at most ", kMaxEventsPerCollect,
@@ -448,14 +444,15 @@ void IngestHandler::Collect(const v1::CollectRequest& request,
     done(allowed);
     return;
   }
-  const absl::Time now = absl::Now();
+  // One receive time for the request's events.
+  const google::protobuf::Timestamp received =
+      google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
+          absl::ToUnixMicros(absl::Now()));
   std::vector<internal::v1::StoredEvent> valid;
+  std::vector<int> valid_index;  // request position of each valid event
   for (int i = 0; i < request.events_size(); ++i) {
     v1::Event event = request.events(i);
-    event.mutable_timestamp()->set_seconds(absl::ToUnixSeconds(now));
-    event.mutable_timestamp()->set_nanos(
-        static_cast<int32_t>(absl::ToInt64Nanoseconds(
-            now - absl::FromUnixSeconds(absl::ToUnixSeconds(now)))));
+    *event.mutable_timestamp() = received;
     if (!page.user_agent.empty()) event.set_user_agent(page.user_agent);
     auto stored = ValidateForShop(validator_, event, *shop);
     if (!stored.ok()) {
@@ -469,31 +466,39 @@ void IngestHandler::Collect(const v1::CollectRequest& request,
       continue;
     }
     valid.push_back(std::move(*stored));
+    valid_index.push_back(i);
   }
-  Publish(std::move(valid), std::move(request_id), EventLane::kBulk,
-          [done = std::move(done), response](const absl::Status& status,
-                                             const EventOutcomes& outcomes) {
-            if (!status.ok()) {
-              done(ToGrpcStatus(status));
-              return;
-            }
-            for (const EventOutcome& outcome : outcomes) {
-              switch (outcome.fate) {
-                case EventFate::kStored:
-                  response->set_accepted(response->accepted() + 1);
-                  break;
-                case EventFate::kDuplicate:
-                  response->set_duplicates(response->duplicates() + 1);
-                  break;
-                case EventFate::kDeadLettered:
-                case EventFate::kRefused:
-                  response->set_rejected(response->rejected() + 1);
-                  break;
+  Publish(
+      std::move(valid), std::move(request_id), EventLane::kBulk,
+      [done = std::move(done), response, valid_index = std::move(valid_index)](
+          const absl::Status& status, const EventOutcomes& outcomes) {
+        if (!status.ok() || outcomes.size() != valid_index.size()) {
+          done(ToGrpcStatus(
+              status.ok() ? absl::InternalError("outcomes missing") : status));
+          return;
+        }
+        for (size_t k = 0; k < outcomes.size(); ++k) {
+          switch (outcomes[k].fate) {
+            case EventFate::kStored:
+              response->set_accepted(response->accepted() + 1);
+              break;
+            case EventFate::kDuplicate:
+              response->set_duplicates(response->duplicates() + 1);
+              break;
+            case EventFate::kDeadLettered:
+            case EventFate::kRefused:
+              response->set_rejected(response->rejected() + 1);
+              if (response->rejections_size() < kMaxReportedRejections) {
+                Reject(
+                    response->add_rejections(), valid_index[k],
+                    absl::InvalidArgumentError(NotStoredMessage(outcomes[k])));
               }
-            }
-            response->set_status(kAccepted);
-            done(grpc::Status::OK);
-          });
+              break;
+          }
+        }
+        response->set_status(kAccepted);
+        done(grpc::Status::OK);
+      });
 }
 
 grpc::Status IngestHandler::Health(v1::HealthResponse* response) const {
