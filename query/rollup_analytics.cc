@@ -215,8 +215,8 @@ Totals LoadTotals(pqxx::transaction_base& tx, const OptText& shop) {
       " s.purchases + f.purchases, s.revenue_cents + f.revenue_cents,"
       " greatest(s.max_cents, f.max_purchase_cents),"
       " least(s.min_cents, f.min_purchase_cents), s.sessions + ns.n, ",
-      // The shop's own retention counts too; over every shop, only the
-      // processor's.
+      // The shop's own retention counts too; over every shop, the latest
+      // of any shop's.
       MicrosOf(rollups::kShopRawHorizon),
       ","
       " CASE WHEN l.views > coalesce(s.top_views, 0) OR (l.views = s.top_views"

@@ -103,10 +103,13 @@ inline constexpr char kFoldedCondition[] =
     " AND e.append_xid < p.xid_hi)))";
 
 // Before when the raw events of shop $1 are gone (the processor's retention,
-// or the shop's own): a timestamptz, NULL when all are kept.
+// or the shop's own): a timestamptz, NULL when all are kept. With $1 NULL
+// (an answer over every shop) the latest of every shop's, so that no such
+// answer reads a range some shop has lost.
 inline constexpr char kShopRawHorizon[] =
     "greatest((SELECT horizon FROM event_retention),"
-    " (SELECT raw_horizon FROM shop_settings WHERE shop_id = $1))";
+    " (SELECT max(raw_horizon) FROM shop_settings"
+    " WHERE $1::text IS NULL OR shop_id = $1::text))";
 
 // The session advisory lock a folder holds while it folds, and a rebuild
 // while it rewrites rollups: one at a time.
