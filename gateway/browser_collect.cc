@@ -58,9 +58,10 @@ std::optional<absl::Duration> AddressRateLimiter::Admit(
     it = buckets_.emplace(address, Bucket{burst_, now}).first;
   }
   Bucket& bucket = it->second;
-  bucket.tokens = std::min(
-      burst_, bucket.tokens +
-                  absl::ToDoubleSeconds(now - bucket.updated) * per_second_);
+  // A clock that steps back refills nothing rather than taking tokens.
+  const double elapsed =
+      std::max(0.0, absl::ToDoubleSeconds(now - bucket.updated));
+  bucket.tokens = std::min(burst_, bucket.tokens + elapsed * per_second_);
   bucket.updated = now;
   if (bucket.tokens >= 1) {
     bucket.tokens -= 1;
