@@ -28,9 +28,7 @@ std::string At(const char* param) {
                       "::bigint / 1000000) * interval '1 second' + (", param,
                       "::bigint % 1000000) * interval '1 microsecond')");
 }
-std::string MicrosOf(const char* column) {
-  return absl::StrCat("(extract(epoch FROM ", column, ") * 1000000)::bigint");
-}
+using rollups::MicrosOf;
 
 std::string ArrayOf(const std::vector<int64_t>& values) {
   return absl::StrCat("{", absl::StrJoin(values, ","), "}");

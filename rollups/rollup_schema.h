@@ -1,9 +1,11 @@
 #ifndef SHOPSTREAM_ROLLUPS_ROLLUP_SCHEMA_H_
 #define SHOPSTREAM_ROLLUPS_ROLLUP_SCHEMA_H_
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 
 // The one definition of what each rollup table holds and how events are
@@ -101,6 +103,22 @@ inline constexpr char kFoldedCondition[] =
     "rollup_watermark) AND NOT EXISTS (SELECT 1 FROM rollup_pending p"
     " WHERE p.shop_id = e.shop_id AND e.append_xid >= p.xid_lo"
     " AND e.append_xid < p.xid_hi)))";
+
+inline constexpr int64_t kDayMicros = 86'400'000'000;
+
+// `micros` rounded down to a whole `unit` counted from `origin`, also
+// before the epoch.
+inline int64_t FloorTo(int64_t micros, int64_t unit, int64_t origin = 0) {
+  int64_t offset = (micros - origin) % unit;
+  if (offset < 0) offset += unit;
+  return micros - offset;
+}
+
+// SQL: the timestamptz `expression` as whole microseconds since the epoch.
+inline std::string MicrosOf(absl::string_view expression) {
+  return absl::StrCat("(extract(epoch FROM ", expression,
+                      ") * 1000000)::bigint");
+}
 
 // Before when the raw events of shop $1 are gone (the processor's retention,
 // or the shop's own): a timestamptz, NULL when all are kept. With $1 NULL

@@ -10,23 +10,12 @@
 namespace shopstream::rollups {
 namespace {
 
-constexpr int64_t kDayMicros = 86'400'000'000;
 // 1970-01-05, a Monday: weeks start there.
 constexpr int64_t kMondayMicros = 4 * kDayMicros;
-
-int64_t FloorTo(int64_t micros, int64_t unit, int64_t origin = 0) {
-  int64_t offset = (micros - origin) % unit;
-  if (offset < 0) offset += unit;
-  return micros - offset;
-}
 
 std::string TimestampText(int64_t micros) {
   return absl::FormatTime("%E4Y-%m-%d %H:%M:%E6S+00",
                           absl::FromUnixMicros(micros), absl::UTCTimeZone());
-}
-
-std::string MicrosOf(absl::string_view column) {
-  return absl::StrCat("(extract(epoch FROM ", column, ") * 1000000)::bigint");
 }
 
 // The shop's events the rollups hold, of the range [$2, $3).

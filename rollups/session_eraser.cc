@@ -10,22 +10,6 @@
 #include "storage/pg_status.h"
 
 namespace shopstream::rollups {
-namespace {
-
-constexpr int64_t kDayMicros = 86'400'000'000;
-
-int64_t FloorDay(int64_t micros) {
-  int64_t offset = micros % kDayMicros;
-  if (offset < 0) offset += kDayMicros;
-  return micros - offset;
-}
-
-std::string MicrosOf(absl::string_view expression) {
-  return absl::StrCat("(extract(epoch FROM ", expression,
-                      ") * 1000000)::bigint");
-}
-
-}  // namespace
 
 SessionEraser::SessionEraser(std::string conninfo)
     : conninfo_(std::move(conninfo)) {}
@@ -63,8 +47,9 @@ absl::StatusOr<ErasedSession> SessionEraser::Erase(
         ErasedSession result;
         result.events = erased[0].as<int64_t>();
         if (result.events > 0) {
-          int64_t lo = FloorDay(erased[1].as<int64_t>());
-          const int64_t hi = FloorDay(erased[2].as<int64_t>()) + kDayMicros;
+          int64_t lo = FloorTo(erased[1].as<int64_t>(), kDayMicros);
+          const int64_t hi =
+              FloorTo(erased[2].as<int64_t>(), kDayMicros) + kDayMicros;
           // Days whose raw events retention dropped cannot be recounted.
           if (!erased[3].is_null()) lo = std::max(lo, erased[3].as<int64_t>());
           if (lo < hi) {
