@@ -8,6 +8,7 @@ import {
   defaultBucket,
   floorToBucket,
   fromLocalInput,
+  openingPreset,
   resolveRange,
   toApiTime,
   toLocalInput,
@@ -119,5 +120,47 @@ describe("time text", () => {
     expect(local?.toISOString()).toBe("2026-11-26T09:37:00.000Z");
     expect(toLocalInput(local!)).toBe("2026-11-26T10:37");
     expect(fromLocalInput("yesterday")).toBeUndefined();
+  });
+});
+
+describe("all time", () => {
+  const now = new Date("2026-12-07T12:34:00Z");
+
+  it("starts at the shop's first event and picks a bucket for the span", () => {
+    const result = resolveRange(
+      { preset: "all", bucket: "auto", dataStart: new Date("2026-09-01T08:00:00Z") },
+      now,
+    );
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.range.bucket).toBe("DAY");
+    expect(result.range.from.getTime()).toBeLessThanOrEqual(Date.parse("2026-09-01T08:00:00Z"));
+    expect(result.range.from.getTime()).toBeGreaterThan(Date.parse("2026-08-30T00:00:00Z"));
+    expect(result.range.summaryTo).toBeNull();
+  });
+
+  it("covers a year when the first event is unknown, and an hour at least", () => {
+    const unknown = resolveRange({ preset: "all", bucket: "auto", dataStart: null }, now);
+    expect(unknown.ok && now.getTime() - unknown.range.from.getTime()).toBeGreaterThanOrEqual(365 * 24 * HOUR);
+    const fresh = resolveRange({ preset: "all", bucket: "auto", dataStart: new Date(now.getTime() - 60_000) }, now);
+    expect(fresh.ok && fresh.range.bucket).toBe("MINUTE");
+    expect(fresh.ok && now.getTime() - fresh.range.from.getTime()).toBeGreaterThanOrEqual(HOUR);
+  });
+});
+
+describe("openingPreset", () => {
+  const now = new Date("2026-12-07T12:00:00Z");
+  const ago = (ms: number) => new Date(now.getTime() - ms);
+
+  it("keeps the preferred range while it holds the last event", () => {
+    expect(openingPreset("1h", ago(10 * 60_000), now)).toBe("1h");
+    expect(openingPreset("1h", null, now)).toBe("1h");
+  });
+
+  it("widens to the shortest range that holds the last event", () => {
+    expect(openingPreset("1h", ago(3 * HOUR), now)).toBe("24h");
+    expect(openingPreset("1h", ago(3 * 24 * HOUR), now)).toBe("7d");
+    expect(openingPreset("24h", ago(20 * 24 * HOUR), now)).toBe("30d");
+    expect(openingPreset("1h", ago(400 * 24 * HOUR), now)).toBe("all");
   });
 });

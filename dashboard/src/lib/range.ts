@@ -1,6 +1,6 @@
 import type { Bucket } from "./types";
 
-export type Preset = "1h" | "24h" | "7d" | "30d" | "custom";
+export type Preset = "1h" | "24h" | "7d" | "30d" | "all" | "custom";
 export type BucketChoice = Bucket | "auto";
 
 export interface RangeChoice {
@@ -9,6 +9,9 @@ export interface RangeChoice {
   // Only for "custom".
   customFrom?: Date;
   customTo?: Date;
+  // Only for "all": the shop's first stored event (GET .../range); unknown,
+  // a year back.
+  dataStart?: Date | null;
 }
 
 // What the page asks the API for. Relative ranges leave the summary's end
@@ -33,6 +36,7 @@ export const PRESETS: { id: Preset; label: string; spanMs: number }[] = [
   { id: "24h", label: "Last 24 hours", spanMs: DAY_MS },
   { id: "7d", label: "Last 7 days", spanMs: 7 * DAY_MS },
   { id: "30d", label: "Last 30 days", spanMs: 30 * DAY_MS },
+  { id: "all", label: "All time", spanMs: 0 },
   { id: "custom", label: "Custom", spanMs: 0 },
 ];
 
@@ -90,18 +94,39 @@ export function allowedBuckets(spanMs: number): Bucket[] {
   ).map((b) => b.id);
 }
 
-export function spanOf(choice: RangeChoice): number {
+export const ALL_TIME_FALLBACK_MS = 365 * DAY_MS;
+
+// `now` matters for "all" only, whose span grows with the clock.
+export function spanOf(choice: RangeChoice, now: Date = new Date()): number {
   if (choice.preset === "custom") {
     if (!choice.customFrom || !choice.customTo) return 0;
     return choice.customTo.getTime() - choice.customFrom.getTime();
   }
+  if (choice.preset === "all") {
+    const start = choice.dataStart ?? new Date(now.getTime() - ALL_TIME_FALLBACK_MS);
+    // At least an hour, so that a shop whose data began a minute ago still
+    // gets a chart.
+    return Math.max(HOUR_MS, now.getTime() - start.getTime());
+  }
   return PRESETS.find((p) => p.id === choice.preset)!.spanMs;
+}
+
+// The range the page opens on when the address names none: `preferred`,
+// unless the shop's last event is older than its window; then the
+// shortest preset whose window holds that event, or all time.
+export function openingPreset(preferred: Preset, lastEventAt: Date | null, now: Date): Preset {
+  if (lastEventAt === null || preferred === "custom" || preferred === "all") return preferred;
+  const order: Preset[] = ["1h", "24h", "7d", "30d"];
+  const holds = (id: Preset) =>
+    lastEventAt.getTime() >= now.getTime() - PRESETS.find((p) => p.id === id)!.spanMs;
+  if (holds(preferred)) return preferred;
+  return order.slice(order.indexOf(preferred) + 1).find(holds) ?? "all";
 }
 
 export type RangeResult = { ok: true; range: ResolvedRange } | { ok: false; error: string };
 
 export function resolveRange(choice: RangeChoice, now: Date): RangeResult {
-  const span = spanOf(choice);
+  const span = spanOf(choice, now);
   if (choice.preset === "custom") {
     const { customFrom, customTo } = choice;
     if (!customFrom || Number.isNaN(customFrom.getTime())) {
