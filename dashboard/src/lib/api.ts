@@ -40,6 +40,18 @@ export const paths = {
   topProductsCsv: (shop: string) => `/v1/shops/${encodeURIComponent(shop)}/products/top.csv`,
   funnel: (shop: string) => `/v1/shops/${encodeURIComponent(shop)}/funnel`,
   tickets: (shop: string) => `/v1/shops/${encodeURIComponent(shop)}/tickets`,
+  engagement: (shop: string) => `/v1/shops/${encodeURIComponent(shop)}/engagement`,
+  breakdown: (shop: string) => `/v1/shops/${encodeURIComponent(shop)}/breakdown`,
+  dataRange: (shop: string) => `/v1/shops/${encodeURIComponent(shop)}/range`,
+  report: (shop: string) => `/v1/shops/${encodeURIComponent(shop)}/report.pdf`,
+  events: (shop: string) => `/v1/shops/${encodeURIComponent(shop)}/events`,
+  deadLetters: (shop: string) => `/v1/shops/${encodeURIComponent(shop)}/dead-letters`,
+  replay: (shop: string, id: string) =>
+    `/v1/shops/${encodeURIComponent(shop)}/dead-letters/${encodeURIComponent(id)}:replay`,
+  keys: (shop: string) => `/v1/shops/${encodeURIComponent(shop)}/keys`,
+  revokeKey: (shop: string, id: string) =>
+    `/v1/shops/${encodeURIComponent(shop)}/keys/${encodeURIComponent(id)}:revoke`,
+  audit: (shop: string) => `/v1/shops/${encodeURIComponent(shop)}/audit`,
 };
 
 export function apiUrl(config: ApiConfig, path: string, params: Params): string {
@@ -58,8 +70,8 @@ function describe(status: number, body: string): string {
   } catch {
     // Not JSON: fall through.
   }
-  if (status === 401) return "the read key is missing or wrong: enter one above";
-  if (status === 403) return "this API key may not read this shop";
+  if (status === 401) return "the key is missing, wrong or revoked: enter one above";
+  if (status === 403) return "this key may not do this for this shop";
   return `HTTP ${status}`;
 }
 
@@ -71,6 +83,35 @@ export async function getJson<T>(
   fetchFn: typeof fetch = fetch,
 ): Promise<T> {
   return requestJson<T>(config, "GET", path, params, undefined, signal, fetchFn);
+}
+
+export async function postJson<T>(
+  config: ApiConfig,
+  path: string,
+  body: unknown,
+  fetchFn: typeof fetch = fetch,
+): Promise<T> {
+  return requestJson<T>(config, "POST", path, {}, body, undefined, fetchFn);
+}
+
+// A file the server makes (report.pdf), fetched with the key in the
+// Authorization header: link tickets do not open it.
+export async function getBlob(
+  config: ApiConfig,
+  path: string,
+  params: Params,
+  fetchFn: typeof fetch = fetch,
+): Promise<Blob> {
+  const headers: Record<string, string> = {};
+  if (config.key) headers.Authorization = `Bearer ${config.key}`;
+  let response: Response;
+  try {
+    response = await fetchFn(apiUrl(config, path, params), { headers, cache: "no-store" });
+  } catch {
+    throw new ApiError(0, "the server cannot be reached");
+  }
+  if (!response.ok) throw new ApiError(response.status, describe(response.status, await response.text()));
+  return response.blob();
 }
 
 async function requestJson<T>(

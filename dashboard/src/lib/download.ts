@@ -20,3 +20,16 @@ export function downloadUrl(url: string): void {
   link.click();
   link.remove();
 }
+
+// A file fetched by the page itself (with the key in a header), handed to
+// the browser as a download.
+export function downloadBlob(fileName: string, blob: Blob): void {
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = fileName;
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
