@@ -2,6 +2,8 @@
 // serves the built page (--static_dir) beside the API, and
 // dashboard/e2e/dashboard.e2e.mjs drives Debian's Chromium through
 // playwright-core. Screenshots and downloaded CSVs stay in the build tree.
+#include <stdlib.h>
+
 #include <chrono>
 #include <filesystem>
 #include <string>
@@ -16,13 +18,20 @@ namespace {
 constexpr auto kScriptTimeout = std::chrono::seconds(150);
 
 constexpr char kShop[] = "browser-shop";
+constexpr char kOwnerShop[] = "owner-shop";
 
-TEST(DashboardBrowserTest, PageStaysLiveSwitchesRangeAndDownloadsCsv) {
-  const std::filesystem::path dashboard = SHOPSTREAM_DASHBOARD_DIR;
+// The built page and Chromium, or the reason the test cannot run.
+void ExpectPageAndBrowser(const std::filesystem::path& dashboard) {
   ASSERT_TRUE(std::filesystem::exists(dashboard / "dist" / "index.html"))
       << "build the dashboard first (cmake --build build --target dashboard)";
   ASSERT_TRUE(std::filesystem::exists("/usr/bin/chromium"))
       << "Debian's chromium package is missing (scripts/install-deps.sh)";
+}
+
+TEST(DashboardBrowserTest, PageStaysLiveSwitchesRangeAndDownloadsCsv) {
+  const std::filesystem::path dashboard = SHOPSTREAM_DASHBOARD_DIR;
+  ExpectPageAndBrowser(dashboard);
+  if (HasFatalFailure()) return;
   const std::filesystem::path artifacts = SHOPSTREAM_ARTIFACT_DIR;
   std::filesystem::remove_all(artifacts);
 
@@ -40,6 +49,34 @@ TEST(DashboardBrowserTest, PageStaysLiveSwitchesRangeAndDownloadsCsv) {
   EXPECT_EQ(exit_code, 0) << "dashboard e2e script failed; see its output "
                              "above and the screenshots in "
                           << artifacts;
+}
+
+// Filters, comparison, engagement, breakdowns, axes at two widths, the
+// report and the admin view, in dashboard/e2e/owner.e2e.mjs. Its
+// screenshots (dashboard-1280.png, dashboard-400.png, ...) go where
+// SHOPSTREAM_DASHBOARD_SCREENSHOTS says: build/artifacts/dashboard.
+TEST(DashboardBrowserTest, OwnerViewsFilterCompareReportAndStayReadable) {
+  const std::filesystem::path dashboard = SHOPSTREAM_DASHBOARD_DIR;
+  ExpectPageAndBrowser(dashboard);
+  if (HasFatalFailure()) return;
+  const std::filesystem::path screenshots = SHOPSTREAM_SCREENSHOT_DIR;
+  std::filesystem::remove_all(screenshots);
+  ASSERT_EQ(setenv("SHOPSTREAM_DASHBOARD_SCREENSHOTS", screenshots.c_str(), 1),
+            0);
+
+  LocalStackOptions options;
+  options.gateway_flags = {"--static_dir=" + (dashboard / "dist").string()};
+  LocalStack stack(options);
+  const std::string base =
+      "http://127.0.0.1:" + std::to_string(stack.http_port());
+  const int exit_code = RunBounded(
+      {SHOPSTREAM_NODE, (dashboard / "e2e" / "owner.e2e.mjs").string(),
+       "--base-url", base, "--shop", kOwnerShop, "--read-key",
+       stack.ReadKey(kOwnerShop), "--write-key", stack.WriteKey(kOwnerShop)},
+      kScriptTimeout);
+  EXPECT_EQ(exit_code, 0) << "owner views e2e script failed; see its output "
+                             "above and the screenshots in "
+                          << screenshots;
 }
 
 }  // namespace
