@@ -294,7 +294,7 @@ async function main() {
   await page.fill("#shop", `${shop}-other`);
   await page.keyboard.press("Enter");
   await page.waitForSelector(
-    `[data-metric="total_page_views"][data-value="0"], section[aria-labelledby="summary-title"] [role="alert"]`,
+    `[data-metric="total_page_views"][data-value="0"], section[aria-labelledby="summary-title"] [role="alert"], [data-refused="403"]`,
     { timeout: 5_000 },
   );
   check(new URL(page.url()).searchParams.get("shop") === `${shop}-other`, "the URL keeps the shop");

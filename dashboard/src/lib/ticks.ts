@@ -9,7 +9,7 @@ export interface TickStep {
   count: number;
 }
 
-// Finest first. Day steps stop at a week: past that, months read better.
+// Finest first. Day steps stop at two weeks: past that, months read better.
 export const TIME_STEPS: TickStep[] = [
   { unit: "minute", count: 1 },
   { unit: "minute", count: 2 },
@@ -25,6 +25,7 @@ export const TIME_STEPS: TickStep[] = [
   { unit: "day", count: 1 },
   { unit: "day", count: 2 },
   { unit: "day", count: 7 },
+  { unit: "day", count: 14 },
   { unit: "month", count: 1 },
   { unit: "month", count: 3 },
   { unit: "month", count: 6 },
@@ -96,7 +97,7 @@ export function labelsFit(positions: number[], widths: number[], gap: number): b
 
 // The finest step, not finer than a bucket, whose labels fit.
 export function timeAxis(input: TimeAxisInput): TimeAxis {
-  const gap = input.gap ?? 12;
+  const gap = input.gap ?? 8;
   const span = input.to.getTime() - input.from.getTime();
   const candidates = TIME_STEPS.filter((s) => UNIT_RANK[s.unit] >= UNIT_RANK[BUCKET_UNIT[input.bucket]]);
   let last: TimeAxis | null = null;
