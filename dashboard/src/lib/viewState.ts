@@ -55,8 +55,8 @@ export function readViewState(search: string): ViewState {
   };
 }
 
-// The page's query for `state`; `search` is the current one, whose other
-// parameters (api, currency) stay. The key goes whatever happens.
+// The page's query for `state`; of the current one (`search`) only api and
+// currency stay, so that a key in it never does.
 export function writeViewState(state: ViewState, search: string): string {
   const current = new URLSearchParams(search);
   const params = new URLSearchParams();
@@ -77,7 +77,6 @@ export function writeViewState(state: ViewState, search: string): string {
   }
   if (state.compare) params.set("compare", "previous");
   if (state.tab !== "analytics") params.set("tab", state.tab);
-  params.delete("key");
   const text = params.toString();
   return text ? `?${text}` : "";
 }
