@@ -199,7 +199,8 @@ absl::StatusOr<v1::ListDeadLettersResponse> AdminHandler::ListDeadLetters(
 }
 
 absl::Status AdminHandler::StoreAgain(const internal::v1::StoredEvent& event,
-                                      const std::string& shop) const {
+                                      const std::string& shop,
+                                      const std::string& request_id) const {
   if (event.shop_id() != shop) {
     return absl::InvalidArgumentError(
         absl::StrCat("event.shop_id: the stored event is for shop \"",
@@ -218,7 +219,7 @@ absl::Status AdminHandler::StoreAgain(const internal::v1::StoredEvent& event,
   // Shared: the answer may come after this call has given up waiting.
   auto answer = std::make_shared<Answer>();
   ingest_->Publish(
-      {event}, /*request_id=*/"", EventLane::kSingle,
+      {event}, request_id, EventLane::kSingle,
       [answer](const absl::Status& status, const EventOutcomes& outcomes) {
         absl::MutexLock lock(&answer->mu);
         answer->status = status;
@@ -253,7 +254,8 @@ absl::Status AdminHandler::StoreAgain(const internal::v1::StoredEvent& event,
 
 absl::StatusOr<v1::DeadLetter> AdminHandler::ReplayDeadLetter(
     const Authorization& authorization,
-    const v1::ReplayDeadLetterRequest& request) const {
+    const v1::ReplayDeadLetterRequest& request,
+    const std::string& request_id) const {
   absl::StatusOr<auth::Caller> caller =
       Authorize(authorization, request.shop_id());
   if (!caller.ok()) return caller.status();
@@ -265,8 +267,8 @@ absl::StatusOr<v1::DeadLetter> AdminHandler::ReplayDeadLetter(
   }
   absl::StatusOr<DeadLetterRecord> replayed = dead_letters_->Replay(
       caller->shop_id, *id, caller->key_id,
-      [this, &caller](const internal::v1::StoredEvent& event) {
-        return StoreAgain(event, caller->shop_id);
+      [this, &caller, &request_id](const internal::v1::StoredEvent& event) {
+        return StoreAgain(event, caller->shop_id, request_id);
       });
   absl::Status outcome =
       Audited(*caller, kAction, request.dead_letter_id(), replayed.status());
@@ -412,11 +414,11 @@ grpc::Status AdminService::ListDeadLetters(
 grpc::Status AdminService::ReplayDeadLetter(
     grpc::ServerContext* context, const v1::ReplayDeadLetterRequest* request,
     v1::DeadLetter* response) {
-  return Answer(
-      *context,
-      handler_->ReplayDeadLetter(
-          auth::AuthorizationOf(context->client_metadata()), *request),
-      response);
+  return Answer(*context,
+                handler_->ReplayDeadLetter(
+                    auth::AuthorizationOf(context->client_metadata()), *request,
+                    RequestIdOf(*context)),
+                response);
 }
 
 grpc::Status AdminService::ListKeys(grpc::ServerContext* context,

@@ -41,9 +41,12 @@ class AdminHandler {
   absl::StatusOr<v1::ListDeadLettersResponse> ListDeadLetters(
       const Authorization& authorization,
       const v1::ListDeadLettersRequest& request) const;
+  // `request_id` travels with the replayed event, so the processor's log
+  // of its commit names the call.
   absl::StatusOr<v1::DeadLetter> ReplayDeadLetter(
       const Authorization& authorization,
-      const v1::ReplayDeadLetterRequest& request) const;
+      const v1::ReplayDeadLetterRequest& request,
+      const std::string& request_id = "") const;
   absl::StatusOr<v1::ListKeysResponse> ListKeys(
       const Authorization& authorization,
       const v1::ListKeysRequest& request) const;
@@ -67,7 +70,8 @@ class AdminHandler {
                        const absl::Status& outcome) const;
   // Validates `event` again and publishes it; OK once it is committed.
   absl::Status StoreAgain(const internal::v1::StoredEvent& event,
-                          const std::string& shop) const;
+                          const std::string& shop,
+                          const std::string& request_id) const;
 
   const auth::RequestAuthorizer* authorizer_;
   IngestHandler* ingest_;

@@ -23,11 +23,12 @@ using ::testing::HasSubstr;
 
 class FatePublisher : public EventPublisher {
  public:
-  void Publish(std::vector<internal::v1::StoredEvent> events, std::string,
-               EventLane, Done done) override {
+  void Publish(std::vector<internal::v1::StoredEvent> events,
+               std::string request_id, EventLane, Done done) override {
     EventOutcomes outcomes;
     {
       absl::MutexLock lock(&mu_);
+      request_ids_.push_back(std::move(request_id));
       for (const auto& e : events) {
         EventOutcome o = next_;
         if (o.fate == EventFate::kStored &&
@@ -49,12 +50,17 @@ class FatePublisher : public EventPublisher {
     absl::MutexLock lock(&mu_);
     return published_;
   }
+  std::vector<std::string> request_ids() {
+    absl::MutexLock lock(&mu_);
+    return request_ids_;
+  }
 
  private:
   absl::Mutex mu_;
   EventOutcome next_;
   std::set<std::string> seen_;
   std::vector<internal::v1::StoredEvent> published_;
+  std::vector<std::string> request_ids_;
 };
 
 internal::v1::StoredEvent Purchase(const std::string& shop,
@@ -107,7 +113,7 @@ class AdminHandlerTest : public ::testing::Test {
     v1::ReplayDeadLetterRequest request;
     request.set_shop_id(shop);
     request.set_dead_letter_id(id);
-    return handler_.ReplayDeadLetter(key, request);
+    return handler_.ReplayDeadLetter(key, request, "req-replay");
   }
 
   std::vector<v1::AuditEntry> Audit(const std::optional<std::string>& key) {
@@ -187,6 +193,7 @@ TEST_F(AdminHandlerTest, ReplayPublishesOnceMarksAndAudits) {
   EXPECT_EQ(replayed->replayed_by(), actor);
   ASSERT_EQ(publisher_.published().size(), 1u);
   EXPECT_EQ(publisher_.published()[0].event_id(), "evt-1");
+  EXPECT_THAT(publisher_.request_ids(), ::testing::ElementsAre("req-replay"));
 
   absl::StatusOr<v1::DeadLetter> again = Replay(admin, id);
   EXPECT_EQ(again.status().code(), absl::StatusCode::kFailedPrecondition);
