@@ -6,9 +6,14 @@
 
 #include <chrono>
 #include <filesystem>
+#include <pqxx/pqxx>
 #include <string>
 
+#include "absl/strings/escaping.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "shopstream/internal/v1/pipeline.pb.h"
 #include "tests/bounded_run.h"
 #include "tests/local_stack.h"
 
@@ -51,6 +56,31 @@ TEST(DashboardBrowserTest, PageStaysLiveSwitchesRangeAndDownloadsCsv) {
                           << artifacts;
 }
 
+// A dead letter as the processor leaves one: the stored event's exact form
+// as payload, escaped copies of its text for reading. Returns its id.
+std::string InsertDeadLetter(const LocalStack& stack, const std::string& shop,
+                             const std::string& product) {
+  internal::v1::StoredEvent event;
+  event.set_shop_id(shop);
+  event.set_event_id("dead-letter-1");
+  event.set_event_type(internal::v1::PAGE_VIEW);
+  event.set_occurred_at_micros(
+      absl::ToUnixMicros(absl::Now() - absl::Minutes(10)));
+  event.set_product_id(product);
+  event.set_session_id("dead-letter-session");
+  pqxx::connection c(stack.db().conninfo());
+  pqxx::work tx(c);
+  const pqxx::row row = tx.exec_params1(
+      "INSERT INTO dead_letter_events"
+      " (shop_id, event_id, event_text, payload, reason)"
+      " VALUES ($1, $2, $3, $4, 'partition missing') RETURNING id",
+      absl::CEscape(event.shop_id()), absl::CEscape(event.event_id()),
+      absl::CEscape(event.ShortDebugString()),
+      pqxx::binarystring(event.SerializeAsString()));
+  tx.commit();
+  return row[0].as<std::string>();
+}
+
 // Filters, comparison, engagement, breakdowns, axes at two widths, the
 // report and the admin view, in dashboard/e2e/owner.e2e.mjs. Its
 // screenshots (dashboard-1280.png, dashboard-400.png, ...) go where
@@ -69,14 +99,21 @@ TEST(DashboardBrowserTest, OwnerViewsFilterCompareReportAndStayReadable) {
   LocalStack stack(options);
   const std::string base =
       "http://127.0.0.1:" + std::to_string(stack.http_port());
+  constexpr char kDeadProduct[] = "prod-dead";
+  const std::string dead_letter =
+      InsertDeadLetter(stack, kOwnerShop, kDeadProduct);
   const int exit_code = RunBounded(
       {SHOPSTREAM_NODE, (dashboard / "e2e" / "owner.e2e.mjs").string(),
        "--base-url", base, "--shop", kOwnerShop, "--read-key",
-       stack.ReadKey(kOwnerShop), "--write-key", stack.WriteKey(kOwnerShop)},
+       stack.ReadKey(kOwnerShop), "--write-key", stack.WriteKey(kOwnerShop),
+       "--admin-key", stack.Key(kOwnerShop, auth::Scope::kAdmin),
+       "--dead-letter", dead_letter, "--dead-product", kDeadProduct},
       kScriptTimeout);
   EXPECT_EQ(exit_code, 0) << "owner views e2e script failed; see its output "
                              "above and the screenshots in "
                           << screenshots;
+  // Replayed once, though the script asked twice: stored once.
+  EXPECT_EQ(stack.StoredEvents("product_id = 'prod-dead'"), 1);
 }
 
 }  // namespace
