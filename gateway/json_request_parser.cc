@@ -368,9 +368,7 @@ class JsonToMessage {
           return TypeErrorOrMalformed("a number", value, type);
         }
         double number;
-        if (value.get_double().get(number) != simdjson::SUCCESS) {
-          return NumberError(value);
-        }
+        if (!ReadDouble(value, number)) return NumberError(value);
         if (field->cpp_type() == FieldDescriptor::CPPTYPE_FLOAT &&
             std::fabs(number) > std::numeric_limits<float>::max()) {
           return Error(OutOfRange(absl::StrCat(number), field).message());
@@ -433,6 +431,28 @@ class JsonToMessage {
       }
     }
     return Error("unsupported field type");
+  }
+
+  // An integer is read as one, so "-0" is zero like "0", and integers
+  // too long for 64 bits as doubles.
+  template <typename Value>
+  static bool ReadDouble(Value& value, double& number) {
+    ondemand::number_type kind;
+    if (value.get_number_type().get(kind) != simdjson::SUCCESS) return false;
+    if (kind == ondemand::number_type::signed_integer) {
+      int64_t integer;
+      if (value.get_int64().get(integer) == simdjson::SUCCESS) {
+        number = static_cast<double>(integer);
+        return true;
+      }
+    } else if (kind == ondemand::number_type::unsigned_integer) {
+      uint64_t integer;
+      if (value.get_uint64().get(integer) == simdjson::SUCCESS) {
+        number = static_cast<double>(integer);
+        return true;
+      }
+    }
+    return value.get_double().get(number) == simdjson::SUCCESS;
   }
 
   template <typename Value>
