@@ -27,6 +27,11 @@ bool IsJsonNumber(absl::string_view text);
 // refuses with the same code as a bad escape.
 bool EscapesLoneSurrogate(absl::string_view token);
 
+// Are arrays and objects nested deeper than `limit` anywhere in `json`?
+// For an answer that names the nesting first, whatever else is wrong, as
+// when it was counted before parsing.
+bool NestedDeeperThan(absl::string_view json, int limit);
+
 }  // namespace shopstream::gateway
 
 #endif  // SHOPSTREAM_GATEWAY_JSON_ERROR_TEXT_H_

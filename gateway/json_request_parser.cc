@@ -73,6 +73,12 @@ absl::string_view TokenOf(ondemand::document& document) {
   return Trimmed(token);
 }
 
+absl::Status TooDeep() {
+  return absl::InvalidArgumentError(
+      absl::StrCat("malformed JSON: nested deeper than ",
+                   JsonRequestParser::kMaxDepth, " levels"));
+}
+
 // Walks a document into a message as simdjson reads it, keeping the JSON
 // path of the value at hand so errors can name it. Values of keys no field
 // has are read through too, so malformed or too deeply nested JSON is
@@ -156,12 +162,6 @@ class JsonToMessage {
     if (code == simdjson::UTF8_ERROR) offset = FirstInvalidUtf8(json_);
     return absl::InvalidArgumentError(absl::StrCat(
         "malformed JSON at offset ", offset, ": ", DescribeJsonError(code)));
-  }
-
-  absl::Status TooDeep() const {
-    return absl::InvalidArgumentError(
-        absl::StrCat("malformed JSON: nested deeper than ",
-                     JsonRequestParser::kMaxDepth, " levels"));
   }
 
   // Where simdjson stopped; the end of the input once it has read it all.
@@ -663,6 +663,19 @@ absl::Status WithDocument(absl::string_view json, Walk walk) {
   return walk(thread.text.get(), document);
 }
 
+// The walk refuses nesting past the limit when it gets there; a body that
+// fails earlier for another reason is still answered with its nesting
+// first, so the answer does not depend on where the walk stopped. Counted
+// only then, so accepted bodies are read once.
+template <typename Walk>
+absl::Status ParseDocument(absl::string_view json, Walk walk) {
+  absl::Status status = WithDocument(json, std::move(walk));
+  if (!status.ok() && NestedDeeperThan(json, JsonRequestParser::kMaxDepth)) {
+    return TooDeep();
+  }
+  return status;
+}
+
 }  // namespace
 
 const FieldDescriptor* JsonRequestParser::FindField(
@@ -693,7 +706,7 @@ const FieldDescriptor* JsonRequestParser::FindField(
 absl::Status JsonRequestParser::ParseMessage(
     absl::string_view json, Message* message,
     std::vector<std::string>* ignored_fields) const {
-  return WithDocument(
+  return ParseDocument(
       json, [&](const char* text, ondemand::document& document) {
         return JsonToMessage(*this, json, text, document, ignored_fields)
             .MergeRoot(message);
@@ -703,7 +716,7 @@ absl::Status JsonRequestParser::ParseMessage(
 absl::Status JsonRequestParser::ParseField(
     absl::string_view json, const FieldDescriptor* field, Message* message,
     std::vector<std::string>* ignored_fields) const {
-  return WithDocument(
+  return ParseDocument(
       json, [&](const char* text, ondemand::document& document) {
         JsonToMessage walk(*this, json, text, document, ignored_fields);
         if (IsObjectField(field) && !field->is_repeated()) {

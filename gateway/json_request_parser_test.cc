@@ -78,6 +78,14 @@ TEST_F(JsonRequestParserTest, NestingIsLimitedEverywhere) {
   EXPECT_EQ(EventError(nested(100)),
             "malformed JSON: nested deeper than 64 levels");
   EXPECT_EQ(EventError(nested(3)), "request body must be a JSON object");
+  // Too deep beats any other fault of the body, wherever it is, as when
+  // nesting was counted before parsing.
+  EXPECT_EQ(EventError(absl::StrCat(R"({"x":)", std::string(100, '{'),
+                                    std::string(100, '}'), "}")),
+            "malformed JSON: nested deeper than 64 levels");
+  EXPECT_EQ(
+      EventError(absl::StrCat(R"({"product_id":5,"x":)", nested(100), "}")),
+      "malformed JSON: nested deeper than 64 levels");
 }
 
 TEST_F(JsonRequestParserTest, IntegersKeepTheirRangeAndDoublesTheirValue) {
