@@ -194,15 +194,19 @@ class JsonToMessage {
   }
 
   template <typename Value>
-  absl::Status NumberError(Value& value) const {
+  absl::Status NumberError(Value& value, simdjson::error_code code) const {
     const absl::string_view token = TokenOf(value);
     // simdjson refuses numbers a double cannot hold with the same code as
     // malformed ones; the grammar tells them apart.
-    if (IsJsonNumber(token) && OffsetOf(token) + token.size() < json_.size()) {
+    if (code == simdjson::NUMBER_ERROR && IsJsonNumber(token)) {
+      if (path_.empty()) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "malformed JSON at offset ", OffsetOf(token), ": number too big"));
+      }
       return Error(absl::StrCat("number too big (malformed JSON at offset ",
                                 OffsetOf(token), ")"));
     }
-    return Malformed(simdjson::NUMBER_ERROR, OffsetOf(token));
+    return Malformed(code, OffsetOf(token));
   }
 
   template <typename Value>
@@ -371,7 +375,9 @@ class JsonToMessage {
           return TypeErrorOrMalformed("a number", value, type);
         }
         double number;
-        if (!ReadDouble(value, number)) return NumberError(value);
+        if (auto error = ReadDouble(value, number)) {
+          return NumberError(value, error);
+        }
         if (field->cpp_type() == FieldDescriptor::CPPTYPE_FLOAT &&
             std::fabs(number) > std::numeric_limits<float>::max()) {
           return Error(OutOfRange(absl::StrCat(number), field).message());
@@ -439,23 +445,23 @@ class JsonToMessage {
   // An integer is read as one, so "-0" is zero like "0", and integers
   // too long for 64 bits as doubles.
   template <typename Value>
-  static bool ReadDouble(Value& value, double& number) {
+  static simdjson::error_code ReadDouble(Value& value, double& number) {
     ondemand::number_type kind;
-    if (value.get_number_type().get(kind) != simdjson::SUCCESS) return false;
+    if (auto error = value.get_number_type().get(kind)) return error;
     if (kind == ondemand::number_type::signed_integer) {
       int64_t integer;
       if (value.get_int64().get(integer) == simdjson::SUCCESS) {
         number = static_cast<double>(integer);
-        return true;
+        return simdjson::SUCCESS;
       }
     } else if (kind == ondemand::number_type::unsigned_integer) {
       uint64_t integer;
       if (value.get_uint64().get(integer) == simdjson::SUCCESS) {
         number = static_cast<double>(integer);
-        return true;
+        return simdjson::SUCCESS;
       }
     }
-    return value.get_double().get(number) == simdjson::SUCCESS;
+    return value.get_double().get(number);
   }
 
   template <typename Value>
@@ -508,8 +514,8 @@ class JsonToMessage {
       return TypeErrorOrMalformed("a number", value, type);
     }
     ondemand::number_type kind;
-    if (value.get_number_type().get(kind) != simdjson::SUCCESS) {
-      return NumberError(value);
+    if (auto error = value.get_number_type().get(kind)) {
+      return NumberError(value, error);
     }
     if (kind == ondemand::number_type::signed_integer) {
       int64_t number;
@@ -544,8 +550,8 @@ class JsonToMessage {
     // A fraction, an exponent or an integer past 64 bits: 1e3 is an
     // integer; 1.5 is not.
     double number;
-    if (value.get_double().get(number) != simdjson::SUCCESS) {
-      return NumberError(value);
+    if (auto error = value.get_double().get(number)) {
+      return NumberError(value, error);
     }
     if (std::trunc(number) != number) {
       return Error(absl::StrCat("expected an integer, got ", number));
@@ -590,8 +596,8 @@ class JsonToMessage {
             value, [&](int, ondemand::value& item) { return Skip(item); });
       case ondemand::json_type::number: {
         double number;
-        if (value.get_double().get(number) != simdjson::SUCCESS) {
-          return NumberError(value);
+        if (auto error = value.get_double().get(number)) {
+          return NumberError(value, error);
         }
         return absl::OkStatus();
       }

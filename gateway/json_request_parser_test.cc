@@ -55,6 +55,12 @@ TEST_F(JsonRequestParserTest, MalformedJsonIsRefusedWhereverItIs) {
   EXPECT_THAT(EventError(R"({"event_type":"a",})"),
               StartsWith("malformed JSON at offset 18: "));
   EXPECT_THAT(EventError(""), HasSubstr("The document is empty."));
+  // A body that is one value, not an object, is read through first.
+  EXPECT_EQ(EventError("1e999"), "malformed JSON at offset 0: number too big");
+  EXPECT_EQ(EventError("1 x"),
+            "malformed JSON at offset 0: Content after the end of the "
+            "document.");
+  EXPECT_EQ(EventError("null"), "request body must be a JSON object");
   // A number that ends the input is cut short, not too big.
   EXPECT_THAT(EventError(R"({"screen_width":5)"),
               StartsWith("malformed JSON at offset "));
