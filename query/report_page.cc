@@ -35,10 +35,13 @@ h3 { font-size: 10.5pt; margin: 4mm 0 1mm 0; break-after: avoid; }
 table { border-collapse: collapse; width: 100%; }
 th, td { padding: 1.2mm 2mm; border-bottom: 0.3mm solid #ccc;
          text-align: left; vertical-align: top; }
-th { border-bottom: 0.5mm solid #666; font-weight: 600; }
+thead th { border-bottom: 0.5mm solid #666; }
+th { font-weight: 600; }
 td.n, th.n { text-align: right; white-space: nowrap;
              font-variant-numeric: tabular-nums; }
-td.text { overflow-wrap: anywhere; word-break: break-word; }
+/* break-word, not anywhere: long ids wrap without squeezing the column
+   to one character. */
+td.text { overflow-wrap: break-word; }
 td.why { color: #555; font-size: 9pt; }
 tfoot td { border-top: 0.5mm solid #666; font-weight: 600; }
 thead { display: table-header-group; }
