@@ -4,6 +4,7 @@
 #include "absl/time/civil_time.h"
 #include "common/caller_status.h"
 #include "common/log.h"
+#include "query/analytics_filter.h"
 #include "query/analytics_requests.h"
 
 namespace shopstream {
@@ -51,7 +52,11 @@ absl::StatusOr<ReportScope> CheckReport(const v1::GetReportRequest& request) {
         "to: a report covers at most ", kMaxReportDays, " days of ",
         scope.zone_name, "; this range touches ", days));
   }
-  if (request.has_filter() && request.filter().ByteSizeLong() > 0) {
+  absl::StatusOr<EventFilter> filter = EventFilter::Parse(request.filter());
+  if (!filter.ok()) return filter.status();
+  // The summary, series and top products do not apply filters yet: a
+  // filtered report would show unfiltered numbers under a filtered title.
+  if (!filter->empty()) {
     return absl::InvalidArgumentError("filter: not supported in reports yet");
   }
   scope.filter = request.filter();

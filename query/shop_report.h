@@ -24,8 +24,9 @@ inline constexpr char kNoPdfMessage[] =
 
 // A GetReportRequest checked, as the API's other requests are
 // (INVALID_ARGUMENT naming the field): shop_id, from and to required, at
-// most kMaxReportDays local days of the time zone. Filters are refused for
-// now (reports do not apply them yet).
+// most kMaxReportDays local days of the time zone, a filter as
+// query/analytics_filter.h checks it. A valid filter that sets a field is
+// refused for now: the queries a report shows do not apply filters yet.
 struct ReportScope {
   std::string shop_id;
   absl::Time from;

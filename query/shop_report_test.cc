@@ -113,6 +113,9 @@ TEST(CheckReportTest, FiltersAreRefusedUntilReportsApplyThem) {
   EXPECT_TRUE(CheckReport(request).ok());
   request.mutable_filter()->set_device_class("mobile");
   ExpectRefused(request, "filter: not supported in reports yet");
+  // A bad filter is named as such first.
+  request.mutable_filter()->set_event_type("checkout");
+  ExpectRefused(request, "filter.event_type: ");
 }
 
 TEST(CheckReportTest, TheScopeIsTheRequestsInItsZone) {
