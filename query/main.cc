@@ -1,5 +1,6 @@
 // shopstream-query: answers analytics questions from PostgreSQL.
 #include <grpcpp/grpcpp.h>
+#include <unistd.h>
 
 #include <algorithm>
 
@@ -118,6 +119,13 @@ int main(int argc, char** argv) {
             .timeout = absl::Milliseconds(
                 std::max(1, absl::GetFlag(FLAGS_report_timeout_ms))),
             .sandbox = absl::GetFlag(FLAGS_chromium_sandbox)});
+  }
+  // Said once at start, so an operator need not wait for a report to learn.
+  if (printer == nullptr ||
+      access(absl::GetFlag(FLAGS_chromium_path).c_str(), X_OK) != 0) {
+    shopstream::LogWarning(
+        "PDF reports are not available: no Chromium to print them",
+        {{"chromium_path", absl::GetFlag(FLAGS_chromium_path)}});
   }
   shopstream::AnalyticsService service(&queries, &work, watch_options,
                                        &auth->authorizer(), &dependencies,

@@ -173,8 +173,11 @@ TEST(ReportTest, WithoutChromiumTheAnswerSaysSo) {
   EXPECT_THAT(
       r.body,
       HasSubstr("report: PDF rendering is not available on this server"));
-  // The cause is in the query service's log.
-  EXPECT_THAT(stack.Log("query"), HasSubstr("/nonexistent/chromium"));
+  // Said at start, and the request's cause is in the log under its id.
+  const std::string log = stack.Log("query");
+  EXPECT_THAT(log, HasSubstr("PDF reports are not available"));
+  EXPECT_THAT(log, HasSubstr("report: PDF rendering failed"));
+  EXPECT_THAT(log, HasSubstr("chromium: /nonexistent/chromium: No such file"));
 }
 
 }  // namespace
