@@ -165,16 +165,20 @@ TEST(ReportTest, WithoutChromiumTheAnswerSaysSo) {
   const std::string logs =
       absl::StrCat(::testing::TempDir(), "/report-test-logs-", getpid());
   std::filesystem::create_directories(logs);
-  LocalStack stack(LocalStackOptions{
-      .query_flags = {"--chromium_path=/nonexistent/chromium"},
-      .log_dir = logs});
-  HttpResponse r = stack.Get(ReportPath(kWeek), kShop);
-  EXPECT_EQ(r.status, 503) << r.body;
-  EXPECT_THAT(
-      r.body,
-      HasSubstr("report: PDF rendering is not available on this server"));
+  std::string log;
+  {
+    LocalStack stack(LocalStackOptions{
+        .query_flags = {"--chromium_path=/nonexistent/chromium"},
+        .log_dir = logs});
+    HttpResponse r = stack.Get(ReportPath(kWeek), kShop);
+    EXPECT_EQ(r.status, 503) << r.body;
+    EXPECT_THAT(
+        r.body,
+        HasSubstr("report: PDF rendering is not available on this server"));
+    log = stack.Log("query");
+  }
+  std::filesystem::remove_all(logs);
   // Said at start, and the request's cause is in the log under its id.
-  const std::string log = stack.Log("query");
   EXPECT_THAT(log, HasSubstr("PDF reports are not available"));
   EXPECT_THAT(log, HasSubstr("report: PDF rendering failed"));
   EXPECT_THAT(log, HasSubstr("chromium: /nonexistent/chromium: No such file"));
