@@ -63,7 +63,8 @@ absl::StatusOr<Caller> RequestAuthorizer::AuthorizeCaller(
             CredentialOf(value, kTicketScheme)) {
       if (accepted != Credentials::kApiKeyOrLinkTicket) {
         return absl::PermissionDeniedError(
-            "a link ticket opens only the live stream and the CSV exports; "
+            "a link ticket opens only the live stream, the CSV exports and "
+            "the PDF report; "
             "send the read key as \"Authorization: Bearer <key>\"");
       }
       return AuthorizeTicket(*ticket, scope, requested_shop, cost);
