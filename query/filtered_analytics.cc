@@ -108,18 +108,20 @@ absl::StatusOr<v1::Summary> FilteredAnalytics::Summary(
                           request.has_to() ? &request.to() : nullptr);
   if (!range.ok()) return range.status();
   const OptText shop = ShopOf(request.shop_id());
-  const std::string events = MatchingEvents(filter);
-  // A session is a (shop, session id) pair, as in the rollups.
-  const std::string counts_sql =
-      absl::StrCat("SELECT ", rollups::CountAggregates(true),
-                   ", count(DISTINCT length(e.shop_id) || ':' || e.shop_id"
-                   " || e.session_id)",
-                   events);
-  const std::string top_sql =
-      absl::StrCat("SELECT e.product_id", events,
-                   " AND e.event_type = 1 AND e.product_id IS NOT NULL"
-                   " GROUP BY 1 ORDER BY count(*) DESC,"
-                   " e.product_id COLLATE \"C\" LIMIT 1");
+  // One pass over the matching events feeds both the counts and the most
+  // viewed product. A session is a (shop, session id) pair, as in the
+  // rollups.
+  const std::string sql = absl::StrCat(
+      "WITH m AS MATERIALIZED (SELECT e.shop_id, e.event_type, e.product_id,"
+      " e.session_id, e.order_amount_cents",
+      MatchingEvents(filter), "), counts AS (SELECT ",
+      rollups::CountAggregates(true),
+      ", count(DISTINCT length(e.shop_id) || ':' || e.shop_id"
+      " || e.session_id) AS sessions FROM m e),"
+      " top AS (SELECT e.product_id FROM m e WHERE e.event_type = 1"
+      " AND e.product_id IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC,"
+      " e.product_id COLLATE \"C\" LIMIT 1)"
+      " SELECT c.*, (SELECT product_id FROM top) FROM counts c");
   const auto values = filter.parameters();
   SummaryCounts counts;
   absl::Status refused;
@@ -128,7 +130,7 @@ absl::StatusOr<v1::Summary> FilteredAnalytics::Summary(
     refused = BeginRawSnapshot(tx, shop, *range);
     if (!refused.ok()) return;
     const pqxx::row row =
-        tx.exec_params1(counts_sql, shop, range->from, range->to,
+        tx.exec_params1(sql, shop, range->from, range->to,
                         pqxx::prepare::make_dynamic_params(values));
     counts.page_views = row[0].as<int64_t>();
     counts.add_to_carts = row[1].as<int64_t>();
@@ -137,10 +139,7 @@ absl::StatusOr<v1::Summary> FilteredAnalytics::Summary(
     counts.max_purchase_cents = row[4].is_null() ? 0 : row[4].as<int64_t>();
     counts.min_purchase_cents = row[5].is_null() ? 0 : row[5].as<int64_t>();
     counts.unique_sessions = row[6].as<int64_t>();
-    const pqxx::result top =
-        tx.exec_params(top_sql, shop, range->from, range->to,
-                       pqxx::prepare::make_dynamic_params(values));
-    if (!top.empty()) counts.top_product_id = top[0][0].as<std::string>();
+    if (!row[7].is_null()) counts.top_product_id = row[7].as<std::string>();
     tx.commit();
   });
   if (!status.ok()) return status;
