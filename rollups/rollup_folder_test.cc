@@ -146,6 +146,74 @@ TEST_F(RollupFolderTest, ADaySketchMergesTheSessionsOfEveryFold) {
   EXPECT_EQ(Scalar("SELECT count(*) FROM shop_session_sketches"), 1);
 }
 
+TEST_F(RollupFolderTest, EachDimensionWithAValueGetsARow) {
+  {
+    pqxx::connection c(db_.conninfo());
+    pqxx::work tx(c);
+    tx.exec(
+        "INSERT INTO events (shop_id, event_id, event_type, occurred_at,"
+        " product_id, session_id, order_amount_cents, page, referrer_host,"
+        " utm_source, utm_medium, utm_campaign, device_class, browser, os,"
+        " append_xid) VALUES"
+        " ('shop', 'a', 1, '2025-10-02 10:30:00+00', 'p1', 's1', NULL,"
+        " '/shoe', 'news.example', 'mail', 'email', 'fall', 'mobile',"
+        " 'Firefox', 'Android', pg_current_xact_id()::text::bigint),"
+        " ('shop', 'b', 3, '2025-10-02 11:10:00+00', NULL, 's2', 700,"
+        " '/shoe', '', NULL, NULL, NULL, 'mobile', NULL, NULL,"
+        " pg_current_xact_id()::text::bigint),"
+        " ('shop', 'c', 4, '2025-10-02 11:20:00+00', NULL, NULL, NULL,"
+        " '/shoe', NULL, NULL, NULL, NULL, NULL, NULL, NULL,"
+        " pg_current_xact_id()::text::bigint)");
+    tx.commit();
+  }
+  RollupFolder folder(Options());
+  EXPECT_EQ(FoldAtLeast(folder, 3).events, 3);
+  // Ten dimensions of the first event, event_type, page and device of the
+  // second, event_type and page of the third; the empty referrer is none.
+  EXPECT_EQ(Scalar("SELECT count(*) FROM (SELECT DISTINCT dimension, value"
+                   " FROM shop_dimension_day_rollup) d"),
+            10 + 1 + 1);
+  EXPECT_EQ(Scalar("SELECT count(*) FROM shop_dimension_day_rollup"
+                   " WHERE value = ''"),
+            0);
+  EXPECT_EQ(Scalar("SELECT page_views * 1000 + purchases * 100"
+                   " + custom_events * 10 + revenue_cents::bigint / 700"
+                   " FROM shop_dimension_day_rollup WHERE dimension = 'page'"),
+            1111);
+  EXPECT_EQ(Scalar("SELECT count(*) FROM shop_dimension_hour_rollup"
+                   " WHERE dimension = 'page'"),
+            2);
+  EXPECT_EQ(Scalar("SELECT max_purchase_cents FROM shop_dimension_hour_rollup"
+                   " WHERE dimension = 'device_class'"
+                   " AND bucket_start = '2025-10-02 11:00:00+00'"),
+            700);
+  EXPECT_EQ(Scalar("SELECT hll_cardinality(sessions)::bigint"
+                   " FROM shop_dimension_day_rollup WHERE dimension = 'page'"),
+            2);
+  EXPECT_EQ(Scalar("SELECT custom_events FROM shop_dimension_day_rollup"
+                   " WHERE dimension = 'event_type' AND value = 'custom'"),
+            1);
+
+  // A later fold adds to the same rows.
+  {
+    pqxx::connection c(db_.conninfo());
+    pqxx::work tx(c);
+    tx.exec(
+        "INSERT INTO events (shop_id, event_id, event_type, occurred_at,"
+        " session_id, page, append_xid) VALUES ('shop', 'd', 1,"
+        " '2025-10-02 10:40:00+00', 's3', '/shoe',"
+        " pg_current_xact_id()::text::bigint)");
+    tx.commit();
+  }
+  EXPECT_EQ(FoldAtLeast(folder, 1).events, 1);
+  EXPECT_EQ(Scalar("SELECT page_views FROM shop_dimension_day_rollup"
+                   " WHERE dimension = 'page'"),
+            2);
+  EXPECT_EQ(Scalar("SELECT hll_cardinality(sessions)::bigint"
+                   " FROM shop_dimension_day_rollup WHERE dimension = 'page'"),
+            3);
+}
+
 TEST_F(RollupFolderTest, AnAppendThatCommitsLateIsFoldedNotSkipped) {
   // The first append takes its transaction id, then waits; a second append
   // with a later id commits first.

@@ -11,6 +11,8 @@ constexpr char kAddCounts[] =
     " add_to_carts = r.add_to_carts + excluded.add_to_carts,"
     " purchases = r.purchases + excluded.purchases,"
     " revenue_cents = r.revenue_cents + excluded.revenue_cents";
+constexpr char kAddCustomEvents[] =
+    ", custom_events = r.custom_events + excluded.custom_events";
 constexpr char kMergeExtremes[] =
     ", max_purchase_cents ="
     " greatest(r.max_purchase_cents, excluded.max_purchase_cents),"
@@ -74,6 +76,22 @@ std::vector<EventRollup> MakeEventRollups() {
        "e.session_id IS NOT NULL",
        Measures::kSessionSketch,
        "day"},
+      {"shop_dimension_hour_rollup",
+       {"shop_id", "dimension", "value", "bucket_start"},
+       {"e.shop_id", "d.dimension", "d.value", hour},
+       "d.value <> ''",
+       Measures::kDimensionCounts,
+       "bucket_start",
+       0,
+       kDimensionsOfEvent},
+      {"shop_dimension_day_rollup",
+       {"shop_id", "dimension", "value", "bucket_start"},
+       {"e.shop_id", "d.dimension", "d.value", day},
+       "d.value <> ''",
+       Measures::kDimensionCountsAndSketch,
+       "bucket_start",
+       0,
+       kDimensionsOfEvent},
   };
 }
 
@@ -98,13 +116,46 @@ std::string Upsert(const EventRollup& rollup, absl::string_view source) {
                       "UPDATE SET sessions = hll_union(r.sessions,"
                       " excluded.sessions)");
       break;
+    case Measures::kDimensionCounts:
+      absl::StrAppend(&sql, "UPDATE SET ", kAddCounts, kAddCustomEvents,
+                      kMergeExtremes);
+      break;
+    case Measures::kDimensionCountsAndSketch:
+      absl::StrAppend(&sql, "UPDATE SET ", kAddCounts, kAddCustomEvents,
+                      kMergeExtremes,
+                      ", sessions = hll_union(r.sessions, excluded.sessions)");
+      break;
   }
   return sql;
 }
 
 }  // namespace
 
-std::string SessionSketch() {
+const char kDimensionsOfEvent[] =
+    " CROSS JOIN LATERAL (VALUES ('event_type', CASE e.event_type"
+    " WHEN 1 THEN 'page_view' WHEN 2 THEN 'add_to_cart'"
+    " WHEN 3 THEN 'purchase' WHEN 4 THEN 'custom' END),"
+    " ('product_id', e.product_id), ('page', e.page),"
+    " ('referrer_host', e.referrer_host), ('utm_source', e.utm_source),"
+    " ('utm_medium', e.utm_medium), ('utm_campaign', e.utm_campaign),"
+    " ('device_class', e.device_class), ('browser', e.browser),"
+    " ('os', e.os)) AS d(dimension, value)";
+
+std::string DimensionCountAggregates() {
+  return absl::StrCat(
+      "count(*) FILTER (WHERE e.event_type = 1) AS page_views,"
+      " count(*) FILTER (WHERE e.event_type = 2) AS add_to_carts,"
+      " count(*) FILTER (WHERE e.event_type = 3) AS purchases,"
+      " count(*) FILTER (WHERE e.event_type = 4) AS custom_events,"
+      " coalesce(sum(e.order_amount_cents)"
+      " FILTER (WHERE e.event_type = 3), 0) AS revenue_cents,"
+      " max(e.order_amount_cents) FILTER (WHERE e.event_type = 3)"
+      " AS max_purchase_cents,"
+      " min(e.order_amount_cents) FILTER (WHERE e.event_type = 3)"
+      " AS min_purchase_cents");
+}
+
+std::string SessionSketch(int log2_registers) {
   // The shop's id, prefixed by its length so that no two pairs hash the
   // same text, then the session id. expthresh -1 keeps exact hashes while
   // they take less room than the registers, sparseon 1 then only the
@@ -112,7 +163,7 @@ std::string SessionSketch() {
   return absl::StrCat(
       "hll_add_agg(hll_hash_text(length(e.shop_id) || ':' || e.shop_id"
       " || e.session_id), ",
-      kSketchLog2Registers, ", ", kSketchRegisterBits, ", -1, 1)");
+      log2_registers, ", ", kSketchRegisterBits, ", -1, 1)");
 }
 
 const std::vector<EventRollup>& EventRollups() {
@@ -167,8 +218,21 @@ std::string RowsFromEvents(const EventRollup& rollup,
     case Measures::kSessionSketch:
       absl::StrAppend(&sql, ", ", SessionSketch(), " AS sessions");
       break;
+    case Measures::kDimensionCounts:
+      absl::StrAppend(&sql, ", ", DimensionCountAggregates());
+      break;
+    case Measures::kDimensionCountsAndSketch:
+      // Events without a session add nothing to the sketch, but an empty
+      // aggregate is NULL, and the column is not.
+      absl::StrAppend(
+          &sql, ", ", DimensionCountAggregates(), ", coalesce(",
+          SessionSketch(kDimensionSketchLog2Registers),
+          absl::StrCat(" FILTER (WHERE e.session_id IS NOT NULL), hll_empty(",
+                       kDimensionSketchLog2Registers, ", ", kSketchRegisterBits,
+                       ", -1, 1)) AS sessions"));
+      break;
   }
-  absl::StrAppend(&sql, " FROM ", source);
+  absl::StrAppend(&sql, " FROM ", source, rollup.per_event);
   if (!rollup.event_filter.empty()) {
     absl::StrAppend(&sql, " WHERE ", rollup.event_filter);
   }
@@ -183,7 +247,8 @@ std::string FoldStatement(absl::string_view source) {
   std::string sql = absl::StrCat(
       "WITH fresh AS MATERIALIZED (SELECT e.shop_id, e.event_type,"
       " e.occurred_at, e.product_id, e.session_id, e.order_amount_cents,"
-      " e.received_at FROM ",
+      " e.received_at, e.page, e.referrer_host, e.utm_source, e.utm_medium,"
+      " e.utm_campaign, e.device_class, e.browser, e.os FROM ",
       source, ")");
   for (size_t i = 0; i < EventRollups().size(); ++i) {
     absl::StrAppend(&sql, ", rollup", i, " AS (",

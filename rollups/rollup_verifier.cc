@@ -34,6 +34,10 @@ std::string MeasureColumns(Measures measures) {
       return "";
     case Measures::kSessionSketch:
       return ", sessions";
+    case Measures::kDimensionCounts:
+      return absl::StrCat(", ", kDimensionCountColumns);
+    case Measures::kDimensionCountsAndSketch:
+      return absl::StrCat(", ", kDimensionCountColumns, ", sessions");
   }
   return "";
 }
@@ -42,9 +46,16 @@ std::string MeasureColumns(Measures measures) {
 // sort by, but its text is canonical (the same sessions give the same
 // bytes, however they were merged).
 std::string ComparedColumns(const EventRollup& rollup) {
-  if (rollup.measures != Measures::kSessionSketch) return "*";
-  return absl::StrCat(absl::StrJoin(rollup.key_columns, ", "),
-                      ", sessions::text");
+  switch (rollup.measures) {
+    case Measures::kSessionSketch:
+      return absl::StrCat(absl::StrJoin(rollup.key_columns, ", "),
+                          ", sessions::text");
+    case Measures::kDimensionCountsAndSketch:
+      return absl::StrCat(absl::StrJoin(rollup.key_columns, ", "), ", ",
+                          kDimensionCountColumns, ", sessions::text");
+    default:
+      return "*";
+  }
 }
 
 // One table's comparison: the rows it should hold (`expected`, a SELECT)

@@ -287,6 +287,104 @@ TEST_F(RollupVerifierTest, RangesAreWholeDaysOfKeptEvents) {
             2);
 }
 
+TEST_F(RollupVerifierTest, FindsAndRepairsATamperedDimensionRow) {
+  AppendHistory();
+  FoldAll();
+  Exec(
+      "UPDATE shop_dimension_day_rollup SET page_views = page_views + 1"
+      " WHERE shop_id = 'shop' AND dimension = 'product_id'"
+      " AND value = 'p2';"
+      " UPDATE shop_dimension_hour_rollup SET custom_events = 3"
+      " WHERE shop_id = 'shop' AND dimension = 'event_type'"
+      " AND value = 'purchase' AND bucket_start = '2025-11-03 12:00:00+00'");
+  absl::StatusOr<VerifyReport> found =
+      verifier_.Verify("shop", std::nullopt, std::nullopt);
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_THAT(
+      found->differences,
+      UnorderedElementsAre(
+          Field(&TableDifference::table, "shop_dimension_day_rollup"),
+          Field(&TableDifference::table, "shop_dimension_hour_rollup")));
+  ASSERT_TRUE(verifier_.Rebuild("shop", std::nullopt, std::nullopt).ok());
+  absl::StatusOr<VerifyReport> after =
+      verifier_.Verify("shop", std::nullopt, std::nullopt);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_TRUE(after->ok());
+}
+
+TEST_F(RollupVerifierTest, FindsADimensionDaysSessionsChanged) {
+  AppendHistory();
+  FoldAll();
+  Exec(
+      "UPDATE shop_dimension_day_rollup SET sessions = hll_empty(11, 5, -1, 1)"
+      " WHERE shop_id = 'shop' AND dimension = 'product_id'"
+      " AND value = 'p1'");
+  absl::StatusOr<VerifyReport> found =
+      verifier_.Verify("shop", std::nullopt, std::nullopt);
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_THAT(found->differences,
+              UnorderedElementsAre(
+                  Field(&TableDifference::table, "shop_dimension_day_rollup")));
+}
+
+TEST(DimensionRollupMigrationTest, FillsDimensionsAsTheFolderWould) {
+  // Events stored and folded before the dimension rollups existed, and one
+  // in the tail.
+  TestDatabase db;
+  const std::vector<Migration>& all = EmbeddedMigrations();
+  const auto dimensions =
+      std::find_if(all.begin(), all.end(), [](const auto& m) {
+        return m.name == "0019_create_dimension_rollups.sql";
+      });
+  ASSERT_NE(dimensions, all.end());
+  ASSERT_TRUE(
+      SchemaMigrator({all.begin(), dimensions}).Apply(db.conninfo()).ok());
+  {
+    pqxx::connection c(db.conninfo());
+    pqxx::work tx(c);
+    tx.exec(
+        "SELECT create_event_partition('2025-10-01 00:00:00+00');"
+        " INSERT INTO events (shop_id, event_id, event_type, occurred_at,"
+        " session_id, product_id, page, utm_source, browser,"
+        " order_amount_cents) SELECT 'shop', 'old-' || g, 1 + g % 4,"
+        " '2025-10-02 00:00:00+00'::timestamptz + g * interval '50 seconds',"
+        " CASE WHEN g % 5 > 0 THEN 'session-' || (g % 300) END,"
+        " 'p' || (g % 7), '/page/' || (g % 3), CASE WHEN g % 2 = 0"
+        " THEN 'mail' ELSE '' END, 'Firefox',"
+        " CASE WHEN g % 4 = 2 THEN g END FROM generate_series(1, 3000) g");
+    tx.commit();
+  }
+  {
+    pqxx::connection c(db.conninfo());
+    pqxx::work tx(c);
+    tx.exec(
+        "INSERT INTO events (shop_id, event_id, event_type, occurred_at,"
+        " session_id, page, append_xid) VALUES ('shop', 'tail', 1,"
+        " '2025-10-02 10:00:00+00', 'tail-session', '/tail',"
+        " pg_current_xact_id()::text::bigint)");
+    tx.commit();
+  }
+  ASSERT_TRUE(SchemaMigrator().Apply(db.conninfo()).ok());
+  {
+    pqxx::connection c(db.conninfo());
+    pqxx::work tx(c);
+    EXPECT_EQ(tx.exec1("SELECT count(*) FROM shop_dimension_day_rollup"
+                       " WHERE value = '/tail'")[0]
+                  .as<int64_t>(),
+              0);
+    EXPECT_GT(tx.exec1("SELECT count(*) FROM shop_dimension_hour_rollup")[0]
+                  .as<int64_t>(),
+              0);
+  }
+  absl::StatusOr<VerifyReport> report =
+      RollupVerifier(db.conninfo()).Verify("shop", std::nullopt, std::nullopt);
+  ASSERT_TRUE(report.ok()) << report.status();
+  for (const TableDifference& d : report->differences) {
+    EXPECT_NE(d.table, "shop_dimension_hour_rollup");
+    EXPECT_NE(d.table, "shop_dimension_day_rollup");
+  }
+}
+
 TEST(SessionSketchMigrationTest, FillsSketchesAsTheFolderWould) {
   // Events stored before the sketches existed: folded ones (append_xid
   // NULL, by the writer before folding, or below the watermark) and one in

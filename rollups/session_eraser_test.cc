@@ -124,6 +124,17 @@ TEST_F(SessionEraserTest, ErasesTheSessionAndRecountsWhatItTouched) {
   EXPECT_EQ(Scalar("SELECT count(*) FROM product_totals"
                    " WHERE product_id = 'p2' AND page_views > 0"),
             0);
+  // The session's dimension rows are gone with its day's recount.
+  EXPECT_EQ(Scalar("SELECT count(*) FROM shop_dimension_day_rollup"
+                   " WHERE dimension = 'product_id' AND value = 'p2'"),
+            0);
+  EXPECT_EQ(Scalar("SELECT count(*) FROM shop_dimension_hour_rollup"
+                   " WHERE bucket_start < '2025-10-03'"),
+            0);
+  EXPECT_EQ(Scalar("SELECT hll_cardinality(sessions)::bigint"
+                   " FROM shop_dimension_day_rollup"
+                   " WHERE dimension = 'product_id' AND value = 'p1'"),
+            1);
   // And the verifier agrees with the raw events that remain.
   absl::StatusOr<VerifyReport> report =
       RollupVerifier(db_.conninfo()).Verify("shop", std::nullopt, std::nullopt);
