@@ -1,5 +1,6 @@
 #include "query/filtered_analytics.h"
 
+#include <algorithm>
 #include <array>
 #include <optional>
 #include <pqxx/pqxx>
@@ -107,6 +108,9 @@ absl::StatusOr<v1::Summary> FilteredAnalytics::Summary(
                           request.has_from() ? &request.from() : nullptr,
                           request.has_to() ? &request.to() : nullptr);
   if (!range.ok()) return range.status();
+  if (DimensionAnalytics::Answers(request.shop_id(), *range, filter)) {
+    return dimensions_.Summary(request.shop_id(), *range, *filter.single());
+  }
   const OptText shop = ShopOf(request.shop_id());
   // One pass over the matching events feeds both the counts and the most
   // viewed product. A session is a (shop, session id) pair, as in the
@@ -159,6 +163,27 @@ absl::StatusOr<v1::TimeSeries> FilteredAnalytics::TimeSeries(
     return absl::InvalidArgumentError(absl::StrCat(
         "to: at most ", kMaxBuckets, " buckets between from and to"));
   }
+  if (DimensionAnalytics::Answers(request.shop_id(), query->range, filter)) {
+    std::vector<int64_t> starts;
+    for (size_t i = 0; i + 1 < edges->size(); ++i) {
+      starts.push_back(std::max((*edges)[i], *query->range.from));
+    }
+    auto buckets = dimensions_.Buckets(request.shop_id(), starts,
+                                       *query->range.to, *filter.single());
+    if (!buckets.ok()) return buckets.status();
+    v1::TimeSeries series;
+    series.set_bucket(query->bucket);
+    series.set_time_zone(query->zone_name);
+    for (size_t i = 0; i < buckets->size(); ++i) {
+      v1::TimeSeriesPoint* point = series.add_points();
+      SetTimestamp((*edges)[i], point->mutable_start());
+      point->set_page_views((*buckets)[i].page_views);
+      point->set_add_to_carts((*buckets)[i].add_to_carts);
+      point->set_purchases((*buckets)[i].purchases);
+      point->set_revenue(Units((*buckets)[i].revenue_cents));
+    }
+    return series;
+  }
   // One pass over the matching events, each binned by the bucket edges.
   const std::string sql = absl::StrCat(
       "SELECT width_bucket(", MicrosOf("e.occurred_at"), ", $",
@@ -209,6 +234,26 @@ absl::StatusOr<v1::TopProducts> FilteredAnalytics::TopProducts(
     const v1::GetTopProductsRequest& request, const EventFilter& filter) const {
   auto query = CheckTopProducts(request);
   if (!query.ok()) return query.status();
+  if (DimensionAnalytics::Answers(request.shop_id(), query->range, filter) &&
+      std::string_view(filter.single()->dimension) == "product_id") {
+    // Filtered on one product, the list is that product's own row.
+    auto counts = dimensions_.Buckets(request.shop_id(), {*query->range.from},
+                                      *query->range.to, *filter.single());
+    if (!counts.ok()) return counts.status();
+    v1::TopProducts top;
+    top.set_order_by(query->order_by);
+    const DimensionAnalytics::BucketCounts& c = (*counts)[0];
+    if (c.events > 0) {
+      v1::ProductStats* p = top.add_products();
+      p->set_product_id(filter.single()->value);
+      p->set_page_views(c.page_views);
+      p->set_add_to_carts(c.add_to_carts);
+      p->set_purchases(c.purchases);
+      p->set_revenue(Units(c.revenue_cents));
+      p->set_conversion_rate(ConversionRatePercent(c.purchases, c.page_views));
+    }
+    return top;
+  }
   const std::string sql = absl::StrCat(
       "SELECT e.product_id, ", rollups::CountAggregates(false),
       MatchingEvents(filter),

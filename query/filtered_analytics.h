@@ -3,19 +3,22 @@
 
 #include "absl/status/statusor.h"
 #include "query/analytics_filter.h"
+#include "query/dimension_analytics.h"
 #include "shopstream/v1/analytics.pb.h"
 #include "storage/pg_connection_pool.h"
 
 namespace shopstream {
 
-// Answers narrowed by a filter, from the raw events that match it, each in
-// one REPEATABLE READ snapshot. Raw events only: a range reaching before
-// what retention kept is refused (INVALID_ARGUMENT naming from). The
+// Answers narrowed by a filter, each in one REPEATABLE READ snapshot: from
+// the dimension rollups (DimensionAnalytics) where those answer it, else
+// from the raw events that match it, refusing a range that reaches before
+// what retention kept (INVALID_ARGUMENT naming from). The
 // request's own filter is ignored; `filter` is the checked one. Requests
 // are otherwise checked as the unfiltered answers check them.
 class FilteredAnalytics {
  public:
-  explicit FilteredAnalytics(PgConnectionPool* pool) : pool_(pool) {}
+  explicit FilteredAnalytics(PgConnectionPool* pool)
+      : pool_(pool), dimensions_(pool) {}
 
   absl::StatusOr<v1::Summary> Summary(const v1::GetSummaryRequest& request,
                                       const EventFilter& filter) const;
@@ -31,6 +34,7 @@ class FilteredAnalytics {
 
  private:
   PgConnectionPool* pool_;
+  DimensionAnalytics dimensions_;
 };
 
 }  // namespace shopstream

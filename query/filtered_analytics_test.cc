@@ -493,6 +493,36 @@ TEST_F(FilteredAnalyticsTest, RetentionRefusesFilteredRangesItCut) {
               ::testing::StartsWith("compare_from: raw events before"));
 }
 
+TEST_F(FilteredAnalyticsTest, OneDimensionOverWholeDaysReadsTheRollups) {
+  Append(0, events_.size());
+  Fold();
+  // Raw events up to the end of the data count as dropped: only the
+  // dimension rollups can answer.
+  {
+    pqxx::connection c(db_.conninfo());
+    pqxx::work tx(c);
+    tx.exec("UPDATE event_retention SET horizon = '2025-10-04 00:00:00+00'");
+    tx.commit();
+  }
+  const int64_t day = MicrosAt("2025-10-01T00:00:00Z");
+  const int64_t end = day + 3 * 24 * kHour;
+  ExpectSeries(day, end, v1::DAY, {{"browser", "Chrome"}});
+  ExpectSeries(day, end, v1::HOUR, {{"utm_source", "news"}});
+  ExpectSummary("s", day, end, {{"product_id", "p2"}});
+  ExpectTopProducts(day, end, {{"product_id", "p2"}});
+  // Two dimensions, or the most viewed product of a page, read raw events.
+  v1::GetSummaryRequest r;
+  r.set_shop_id("s");
+  *r.mutable_from() = Ts(day);
+  *r.mutable_to() = Ts(end);
+  *r.mutable_filter() = ProtoOf({{"browser", "Chrome"}, {"os", "Linux"}});
+  EXPECT_EQ(router_.Summary(r).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  *r.mutable_filter() = ProtoOf({{"page", "/x"}});
+  EXPECT_EQ(router_.Summary(r).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 class ComparisonTest : public FilteredAnalyticsTest {
  protected:
   v1::Summary Summary(int64_t from, int64_t to, const Filter& filter,
