@@ -6,20 +6,10 @@
 #include "query/analytics_comparison.h"
 #include "query/analytics_filter.h"
 #include "query/analytics_requests.h"
+#include "query/answer_values.h"
 
 namespace shopstream {
 namespace {
-
-void SetTimestamp(int64_t micros, google::protobuf::Timestamp* ts) {
-  int64_t seconds = micros / 1000000;
-  int64_t rest = micros % 1000000;
-  if (rest < 0) {
-    rest += 1000000;
-    --seconds;
-  }
-  ts->set_seconds(seconds);
-  ts->set_nanos(static_cast<int32_t>(rest * 1000));
-}
 
 // The request over the compared range, asking for no comparison itself.
 template <typename Request>
@@ -28,8 +18,8 @@ Request ComparedRequest(const Request& request, const MicrosRange& range) {
   compared.clear_compare();
   compared.clear_compare_from();
   compared.clear_compare_to();
-  SetTimestamp(*range.from, compared.mutable_from());
-  SetTimestamp(*range.to, compared.mutable_to());
+  SetTimestampMicros(*range.from, compared.mutable_from());
+  SetTimestampMicros(*range.to, compared.mutable_to());
   return compared;
 }
 
@@ -85,8 +75,8 @@ absl::StatusOr<v1::Summary> AnalyticsRouter::Summary(
       answer(ComparedRequest(request, *options->compared));
   if (!earlier.ok()) return ForComparison(earlier.status());
   v1::SummaryComparison* comparison = summary->mutable_comparison();
-  SetTimestamp(*options->compared->from, comparison->mutable_from());
-  SetTimestamp(*options->compared->to, comparison->mutable_to());
+  SetTimestampMicros(*options->compared->from, comparison->mutable_from());
+  SetTimestampMicros(*options->compared->to, comparison->mutable_to());
   *comparison->mutable_summary() = *std::move(earlier);
   return summary;
 }
@@ -115,8 +105,8 @@ absl::StatusOr<v1::TimeSeries> AnalyticsRouter::TimeSeries(
       answer(ComparedRequest(request, range));
   if (!earlier.ok()) return ForComparison(earlier.status());
   v1::SeriesComparison* comparison = series->mutable_comparison();
-  SetTimestamp(*range.from, comparison->mutable_from());
-  SetTimestamp(*range.to, comparison->mutable_to());
+  SetTimestampMicros(*range.from, comparison->mutable_from());
+  SetTimestampMicros(*range.to, comparison->mutable_to());
   *comparison->mutable_points() = std::move(*earlier->mutable_points());
   return series;
 }

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "query/answer_values.h"
 #include "query/summary_formulas.h"
 #include "query/time_buckets.h"
 #include "rollups/rollup_schema.h"
@@ -22,23 +23,8 @@ using Counts = DimensionAnalytics::BucketCounts;
 constexpr std::array<bool, kSourceCount> kDimensionSources = {true, false, true,
                                                               true, false};
 
-std::string At(absl::string_view param) {
-  return absl::StrCat("('epoch'::timestamptz + (", param,
-                      "::bigint / 1000000) * interval '1 second' + (", param,
-                      "::bigint % 1000000) * interval '1 microsecond')");
-}
-
 std::string ArrayOf(const std::vector<int64_t>& values) {
   return absl::StrCat("{", absl::StrJoin(values, ","), "}");
-}
-
-absl::int128 CentsOf(const pqxx::field& f) {
-  absl::int128 cents = 0;
-  if (!f.is_null() && !absl::SimpleAtoi(f.c_str(), &cents)) {
-    throw pqxx::conversion_error(
-        absl::StrCat("not a whole number of cents: ", f.c_str()));
-  }
-  return cents;
 }
 
 // Adds a row laid out as page_views, add_to_carts, purchases,
@@ -125,7 +111,8 @@ absl::StatusOr<std::vector<Counts>> LoadCounts(
         table,
         " r ON r.shop_id = $1 AND r.dimension = $4 AND r.value = $5"
         " AND r.bucket_start >= ",
-        At("s.lo"), " AND r.bucket_start < ", At("s.hi"));
+        InstantOfMicros("s.lo"), " AND r.bucket_start < ",
+        InstantOfMicros("s.hi"));
     for (const pqxx::row& row :
          tx.exec_params(sql, shop, ArrayOf(pieces.lo), ArrayOf(pieces.hi),
                         std::string(term.dimension), term.value)) {
@@ -142,8 +129,9 @@ absl::StatusOr<std::vector<Counts>> LoadCounts(
         ", ", rollups::CountAggregates(true),
         ", count(*) FROM unnest($2::bigint[], $3::bigint[]) AS s(lo, hi) JOIN ",
         rollups::TailEvents("$1::text", "e"),
-        " ON e.occurred_at >= ", At("s.lo"), " AND e.occurred_at < ",
-        At("s.hi"), " WHERE ", predicate, " GROUP BY 1");
+        " ON e.occurred_at >= ", InstantOfMicros("s.lo"),
+        " AND e.occurred_at < ", InstantOfMicros("s.hi"), " WHERE ", predicate,
+        " GROUP BY 1");
     for (const pqxx::row& row :
          tx.exec_params(sql, shop, ArrayOf(folded.lo), ArrayOf(folded.hi),
                         term.column_value)) {
@@ -159,8 +147,8 @@ absl::StatusOr<std::vector<Counts>> LoadCounts(
         ", count(*) FROM unnest($2::bigint[], $3::bigint[], $5::bigint[])"
         " AS s(lo, hi, idx) JOIN events e ON e.shop_id = $1"
         " AND e.occurred_at >= ",
-        At("s.lo"), " AND e.occurred_at < ", At("s.hi"), " WHERE ", predicate,
-        " GROUP BY s.idx");
+        InstantOfMicros("s.lo"), " AND e.occurred_at < ",
+        InstantOfMicros("s.hi"), " WHERE ", predicate, " GROUP BY s.idx");
     for (const pqxx::row& row :
          tx.exec_params(sql, shop, ArrayOf(raw.lo), ArrayOf(raw.hi),
                         term.column_value, ArrayOf(raw.index))) {
@@ -185,11 +173,11 @@ Sessions LoadSessions(pqxx::transaction_base& tx, const std::string& shop,
       absl::StrCat("e.", term.dimension, " = $6::text");
   const Pieces days = PiecesOf(plan, {Source::kDay});
   if (days.empty()) {
-    static const std::string* const exact = new std::string(
-        absl::StrCat("SELECT count(DISTINCT e.session_id) FROM events e"
-                     " WHERE e.shop_id = $1 AND e.occurred_at >= ",
-                     At("$2"), " AND e.occurred_at < ", At("$3"),
-                     " AND e.session_id IS NOT NULL AND "));
+    static const std::string* const exact = new std::string(absl::StrCat(
+        "SELECT count(DISTINCT e.session_id) FROM events e"
+        " WHERE e.shop_id = $1 AND e.occurred_at >= ",
+        InstantOfMicros("$2"), " AND e.occurred_at < ", InstantOfMicros("$3"),
+        " AND e.session_id IS NOT NULL AND "));
     const pqxx::row row = tx.exec_params1(
         absl::StrCat(*exact, "e.", term.dimension, " = $4::text"), shop, from,
         to, term.column_value);
@@ -204,32 +192,22 @@ Sessions LoadSessions(pqxx::transaction_base& tx, const std::string& shop,
       " FROM unnest($2::bigint[], $3::bigint[]) AS s(lo, hi)"
       " JOIN shop_dimension_day_rollup r ON r.shop_id = $1"
       " AND r.dimension = $7 AND r.value = $8 AND r.bucket_start >= ",
-      At("s.lo"), " AND r.bucket_start < ", At("s.hi"), " UNION ALL SELECT ",
-      sketch, " FROM unnest($2::bigint[], $3::bigint[]) AS s(lo, hi) JOIN ",
-      rollups::TailEvents("$1::text", "e"), " ON e.occurred_at >= ", At("s.lo"),
-      " AND e.occurred_at < ", At("s.hi"),
-      " WHERE e.session_id IS NOT NULL AND ", predicate, " UNION ALL SELECT ",
-      sketch,
+      InstantOfMicros("s.lo"), " AND r.bucket_start < ",
+      InstantOfMicros("s.hi"), " UNION ALL SELECT ", sketch,
+      " FROM unnest($2::bigint[], $3::bigint[]) AS s(lo, hi) JOIN ",
+      rollups::TailEvents("$1::text", "e"),
+      " ON e.occurred_at >= ", InstantOfMicros("s.lo"), " AND e.occurred_at < ",
+      InstantOfMicros("s.hi"), " WHERE e.session_id IS NOT NULL AND ",
+      predicate, " UNION ALL SELECT ", sketch,
       " FROM unnest($4::bigint[], $5::bigint[]) AS s(lo, hi) JOIN events e"
       " ON e.shop_id = $1 AND e.occurred_at >= ",
-      At("s.lo"), " AND e.occurred_at < ", At("s.hi"),
+      InstantOfMicros("s.lo"), " AND e.occurred_at < ", InstantOfMicros("s.hi"),
       " WHERE e.session_id IS NOT NULL AND ", predicate, ") AS x");
   const pqxx::row row =
       tx.exec_params1(sql, shop, ArrayOf(days.lo), ArrayOf(days.hi),
                       ArrayOf(rest.lo), ArrayOf(rest.hi), term.column_value,
                       std::string(term.dimension), term.value);
   return {row[0].as<int64_t>(), true};
-}
-
-void SetTimestamp(int64_t micros, google::protobuf::Timestamp* ts) {
-  int64_t seconds = micros / 1000000;
-  int64_t rest = micros % 1000000;
-  if (rest < 0) {
-    rest += 1000000;
-    --seconds;
-  }
-  ts->set_seconds(seconds);
-  ts->set_nanos(static_cast<int32_t>(rest * 1000));
 }
 
 }  // namespace
@@ -255,7 +233,7 @@ absl::StatusOr<v1::Summary> DimensionAnalytics::Summary(
   const std::string top_sql = absl::StrCat(
       "SELECT e.product_id FROM events e WHERE e.shop_id = $1"
       " AND e.occurred_at >= ",
-      At("$2"), " AND e.occurred_at < ", At("$3"),
+      InstantOfMicros("$2"), " AND e.occurred_at < ", InstantOfMicros("$3"),
       " AND e.event_type = 1 AND e.product_id IS NOT NULL AND e.",
       term.dimension,
       " = $4::text GROUP BY 1 ORDER BY count(*) DESC,"
@@ -296,7 +274,7 @@ absl::StatusOr<v1::Summary> DimensionAnalytics::Summary(
   if (!status.ok()) return status;
   if (!refused.ok()) return refused;
   v1::Summary summary = BuildSummary(counts);
-  SetTimestamp(absl::ToUnixMicros(absl::Now()), summary.mutable_as_of());
+  SetTimestampMicros(absl::ToUnixMicros(absl::Now()), summary.mutable_as_of());
   return summary;
 }
 

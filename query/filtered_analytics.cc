@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "query/analytics_requests.h"
+#include "query/answer_values.h"
 #include "query/summary_formulas.h"
 #include "query/time_buckets.h"
 #include "rollups/rollup_schema.h"
@@ -23,44 +24,14 @@ namespace {
 using OptText = std::optional<std::string>;
 using rollups::MicrosOf;
 
-// SQL for "the instant `param` microseconds after the epoch", exact for
-// every year 1 to 9999 (as the unfiltered answers write it).
-std::string At(absl::string_view param) {
-  return absl::StrCat("('epoch'::timestamptz + (", param,
-                      "::bigint / 1000000) * interval '1 second' + (", param,
-                      "::bigint % 1000000) * interval '1 microsecond')");
-}
-
 // The matching events of shop $1 (NULL: every shop) in [$2, $3) (NULL:
 // open), the filter's values from $4 on.
 std::string MatchingEvents(const EventFilter& filter) {
   return absl::StrCat(
       " FROM events e WHERE ($1::text IS NULL OR e.shop_id = $1)"
       " AND ($2::bigint IS NULL OR e.occurred_at >= ",
-      At("$2"), ") AND ($3::bigint IS NULL OR e.occurred_at < ", At("$3"),
-      ") AND ", filter.Predicate("e", 4));
-}
-
-absl::int128 CentsOf(const pqxx::field& f) {
-  absl::int128 cents = 0;
-  if (!f.is_null() && !absl::SimpleAtoi(f.c_str(), &cents)) {
-    throw pqxx::conversion_error(
-        absl::StrCat("not a whole number of cents: ", f.c_str()));
-  }
-  return cents;
-}
-
-double Units(absl::int128 cents) { return static_cast<double>(cents) / 100.0; }
-
-void SetTimestamp(int64_t micros, google::protobuf::Timestamp* ts) {
-  int64_t seconds = micros / 1000000;
-  int64_t rest = micros % 1000000;
-  if (rest < 0) {
-    rest += 1000000;
-    --seconds;
-  }
-  ts->set_seconds(seconds);
-  ts->set_nanos(static_cast<int32_t>(rest * 1000));
+      InstantOfMicros("$2"), ") AND ($3::bigint IS NULL OR e.occurred_at < ",
+      InstantOfMicros("$3"), ") AND ", filter.Predicate("e", 4));
 }
 
 OptText ShopOf(const std::string& shop_id) {
@@ -149,7 +120,7 @@ absl::StatusOr<v1::Summary> FilteredAnalytics::Summary(
   if (!status.ok()) return status;
   if (!refused.ok()) return refused;
   v1::Summary summary = BuildSummary(counts);
-  SetTimestamp(absl::ToUnixMicros(absl::Now()), summary.mutable_as_of());
+  SetTimestampMicros(absl::ToUnixMicros(absl::Now()), summary.mutable_as_of());
   return summary;
 }
 
@@ -176,7 +147,7 @@ absl::StatusOr<v1::TimeSeries> FilteredAnalytics::TimeSeries(
     series.set_time_zone(query->zone_name);
     for (size_t i = 0; i < buckets->size(); ++i) {
       v1::TimeSeriesPoint* point = series.add_points();
-      SetTimestamp((*edges)[i], point->mutable_start());
+      SetTimestampMicros((*edges)[i], point->mutable_start());
       point->set_page_views((*buckets)[i].page_views);
       point->set_add_to_carts((*buckets)[i].add_to_carts);
       point->set_purchases((*buckets)[i].purchases);
@@ -221,7 +192,7 @@ absl::StatusOr<v1::TimeSeries> FilteredAnalytics::TimeSeries(
   series.set_time_zone(query->zone_name);
   for (size_t i = 0; i < buckets; ++i) {
     v1::TimeSeriesPoint* point = series.add_points();
-    SetTimestamp((*edges)[i], point->mutable_start());
+    SetTimestampMicros((*edges)[i], point->mutable_start());
     point->set_page_views(page_views[i]);
     point->set_add_to_carts(add_to_carts[i]);
     point->set_purchases(purchases[i]);
