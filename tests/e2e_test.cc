@@ -227,6 +227,36 @@ TEST(EndToEndTest, FiltersAndComparisonsThroughTheRestGateway) {
     EXPECT_EQ(refused.status, 400) << query << " -> " << refused.body;
     EXPECT_THAT(refused.body, HasSubstr(R"({"error":")" + field)) << query;
   }
+  // WatchSummary takes the same filter and comparison, and refuses a bad
+  // filter naming it.
+  auto analytics = v1::AnalyticsService::NewStub(stack.QueryChannel());
+  v1::GetSummaryRequest watch;
+  watch.set_shop_id("default");
+  watch.mutable_from()->set_seconds(1759363200);  // 2025-10-02T00:00:00Z
+  watch.mutable_to()->set_seconds(1759449600);
+  watch.mutable_filter()->set_page("/x");
+  watch.set_compare(v1::PREVIOUS_PERIOD);
+  {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(10));
+    auto reader = analytics->WatchSummary(&context, watch);
+    v1::Summary pushed;
+    ASSERT_TRUE(reader->Read(&pushed));
+    EXPECT_EQ(pushed.total_page_views(), 1);
+    EXPECT_EQ(pushed.comparison().summary().total_purchases(), 1);
+    context.TryCancel();
+  }
+  {
+    watch.mutable_filter()->set_event_type("refund");
+    grpc::ClientContext context;
+    auto reader = analytics->WatchSummary(&context, watch);
+    v1::Summary pushed;
+    EXPECT_FALSE(reader->Read(&pushed));
+    const grpc::Status status = reader->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(status.error_message(), HasSubstr("filter.event_type: "));
+  }
   HttpResponse open = stack.Get(
       "/v1/shops/default/summary?from=2025-10-02T00:00:00Z"
       "&compare=PREVIOUS_PERIOD");
