@@ -13,7 +13,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "bench/full_scan_queries.h"
+#include "query/analytics_router.h"
 #include "query/analytics_service.h"
+#include "query/filtered_analytics.h"
 #include "query/rollup_analytics.h"
 #include "storage/pg_status.h"
 #include "storage/schema_migrator.h"
@@ -100,6 +102,55 @@ std::string Count(int64_t n) {
   return out;
 }
 
+constexpr char kComparedSummary[] =
+    "summary, 30 days (UTC days), with previous period";
+constexpr char kComparedSeries[] =
+    "time series, 30 days hourly (UTC), with previous period";
+constexpr char kFunnel[] = "funnel, 30 days (UTC days)";
+constexpr char kFilteredPrefix[] = "view filtered on ";
+constexpr char kMultiFiltered[] =
+    "view filtered on device + browser + UTM source, 30 days";
+
+// A 30-day view filtered on each dimension the targets name, on its most
+// common value in the generated traffic (the most events to count), then
+// on several at once.
+std::vector<std::pair<std::string, v1::AnalyticsFilter>> FilterCases() {
+  std::vector<std::pair<std::string, v1::AnalyticsFilter>> cases;
+  auto one = [&](const char* name, auto set, const char* value) {
+    v1::AnalyticsFilter filter;
+    (filter.*set)(value);
+    cases.emplace_back(absl::StrCat(kFilteredPrefix, name, ", 30 days"),
+                       filter);
+  };
+  using F = v1::AnalyticsFilter;
+  using Setter = void (F::*)(const std::string&);
+  one("product", static_cast<Setter>(&F::set_product_id), "prod-0");
+  one("page", static_cast<Setter>(&F::set_page), "/");
+  one("referrer", static_cast<Setter>(&F::set_referrer_host), "google.com");
+  one("UTM source", static_cast<Setter>(&F::set_utm_source), "google");
+  one("device", static_cast<Setter>(&F::set_device_class), "mobile");
+  one("browser", static_cast<Setter>(&F::set_browser), "Chrome");
+  one("OS", static_cast<Setter>(&F::set_os), "Android");
+  v1::AnalyticsFilter several;
+  several.set_device_class("mobile");
+  several.set_browser("Chrome");
+  several.set_utm_source("google");
+  cases.emplace_back(kMultiFiltered, several);
+  return cases;
+}
+
+// The owner analytics targets: the p99 limit of a query that has one.
+std::optional<double> OwnerTargetMs(const std::string& query) {
+  for (const char* name : {"summary, 30 days (UTC days)", kComparedSummary,
+                           "time series, 30 days hourly (UTC)", kComparedSeries,
+                           "top 10 products, 30 days (UTC days)", kFunnel}) {
+    if (query == name) return 50;
+  }
+  if (query == kMultiFiltered) return 1000;
+  if (query.rfind(kFilteredPrefix, 0) == 0) return 100;
+  return std::nullopt;
+}
+
 }  // namespace
 
 absl::StatusOr<AnalyticsBenchReport> RunAnalyticsBench(
@@ -162,7 +213,9 @@ absl::StatusOr<AnalyticsBenchReport> RunAnalyticsBench(
   }
   if (auto s = SchemaMigrator().Apply(conninfo); !s.ok()) return s.status();
   PgConnectionPool pool(conninfo, 2, kAnalyticsSessionSettings);
-  RollupAnalytics queries(&pool);
+  RollupAnalytics unfiltered(&pool);
+  FilteredAnalytics filtered(&pool);
+  AnalyticsRouter queries(&unfiltered, &filtered);
   BlockingWorkPool work(2, 64);
   AnalyticsService service(&queries, &work);
   grpc::ServerBuilder builder;
@@ -265,6 +318,81 @@ absl::StatusOr<AnalyticsBenchReport> RunAnalyticsBench(
         return ToStatus(stub->GetTopProducts(&ctx, r, &out));
       };
     };
+    auto compared_summary = [&](absl::Time a, absl::Time b) {
+      return [&stub, a, b] {
+        v1::GetSummaryRequest r;
+        r.set_shop_id(kShop);
+        *r.mutable_from() = Ts(a);
+        *r.mutable_to() = Ts(b);
+        r.set_compare(v1::PREVIOUS_PERIOD);
+        v1::Summary out;
+        grpc::ClientContext ctx;
+        return ToStatus(stub->GetSummary(&ctx, r, &out));
+      };
+    };
+    auto compared_series = [&](absl::Time a, absl::Time b) {
+      return [&stub, a, b] {
+        v1::GetTimeSeriesRequest r;
+        r.set_shop_id(kShop);
+        *r.mutable_from() = Ts(a);
+        *r.mutable_to() = Ts(b);
+        r.set_bucket(v1::HOUR);
+        r.set_compare(v1::PREVIOUS_PERIOD);
+        v1::TimeSeries out;
+        grpc::ClientContext ctx;
+        return ToStatus(stub->GetTimeSeries(&ctx, r, &out));
+      };
+    };
+    auto funnel = [&](absl::Time a, absl::Time b) {
+      return [&stub, a, b] {
+        v1::GetFunnelRequest r;
+        r.set_shop_id(kShop);
+        *r.mutable_from() = Ts(a);
+        *r.mutable_to() = Ts(b);
+        v1::Funnel out;
+        grpc::ClientContext ctx;
+        return ToStatus(stub->GetFunnel(&ctx, r, &out));
+      };
+    };
+    // A filtered dashboard view: its summary, hourly series and top
+    // products, one after the other.
+    auto filtered_view = [&](const v1::AnalyticsFilter& filter) {
+      return [&stub, filter, from, to] {
+        v1::GetSummaryRequest s;
+        s.set_shop_id(kShop);
+        *s.mutable_from() = Ts(from);
+        *s.mutable_to() = Ts(to);
+        *s.mutable_filter() = filter;
+        v1::Summary summary_out;
+        grpc::ClientContext c1;
+        if (absl::Status st = ToStatus(stub->GetSummary(&c1, s, &summary_out));
+            !st.ok()) {
+          return st;
+        }
+        v1::GetTimeSeriesRequest t;
+        t.set_shop_id(kShop);
+        *t.mutable_from() = Ts(from);
+        *t.mutable_to() = Ts(to);
+        t.set_bucket(v1::HOUR);
+        *t.mutable_filter() = filter;
+        v1::TimeSeries series_out;
+        grpc::ClientContext c2;
+        if (absl::Status st =
+                ToStatus(stub->GetTimeSeries(&c2, t, &series_out));
+            !st.ok()) {
+          return st;
+        }
+        v1::GetTopProductsRequest p;
+        p.set_shop_id(kShop);
+        *p.mutable_from() = Ts(from);
+        *p.mutable_to() = Ts(to);
+        p.set_limit(10);
+        *p.mutable_filter() = filter;
+        v1::TopProducts top_out;
+        grpc::ClientContext c3;
+        return ToStatus(stub->GetTopProducts(&c3, p, &top_out));
+      };
+    };
     const int64_t from_us = absl::ToUnixMicros(from),
                   to_us = absl::ToUnixMicros(to);
     const int64_t odd_from_us = absl::ToUnixMicros(odd_from);
@@ -289,11 +417,27 @@ absl::StatusOr<AnalyticsBenchReport> RunAnalyticsBench(
            return baseline.TopProducts(kShop, odd_from_us, odd_to_us, 10);
          }},
     };
-    for (const Case& c : cases) {
+    // The rest of an unfiltered dashboard (its top products are above).
+    cases.push_back({kComparedSummary, compared_summary(from, to), nullptr});
+    cases.push_back({kComparedSeries, compared_series(from, to), nullptr});
+    cases.push_back({kFunnel, funnel(from, to), nullptr});
+    const size_t filtered_first = cases.size();
+    for (const auto& [name, filter] : FilterCases()) {
+      cases.push_back({name, filtered_view(filter), nullptr});
+    }
+    for (size_t i = 0; i < cases.size(); ++i) {
+      const Case& c = cases[i];
       QueryMeasurement m;
       m.stored_events = stored;
       m.query = c.name;
-      auto ours = Time(c.shopstream, config.iterations, 10, absl::Seconds(60));
+      // A filtered view reads raw events where no rollup answers it: fewer
+      // calls, so that a slow one does not hold the run for long.
+      const bool filtered_case = i >= filtered_first;
+      auto ours =
+          Time(c.shopstream,
+               filtered_case ? config.filtered_iterations : config.iterations,
+               filtered_case ? 2 : 10,
+               absl::Seconds(filtered_case ? config.filtered_seconds : 60));
       if (!ours.ok()) return ours.status();
       m.shopstream = *ours;
       if (c.full_scan) {
@@ -418,6 +562,20 @@ std::string AnalyticsBenchReport::ToMarkdown(
         "time series, 30 days hourly (UTC)", 10);
   check("top 10 products, 30 days: p99 <= 20 ms",
         "top 10 products, 30 days (UTC days)", 20);
+  absl::StrAppend(&md,
+                  "\n### Owner analytics targets (p99; named at 10,000,000 "
+                  "stored events)\n\n"
+                  "| stored events | query | p50 ms | p99 ms | target | result "
+                  "|\n|---:|---|---:|---:|---:|---|\n");
+  for (const auto& q : queries) {
+    const std::optional<double> limit = OwnerTargetMs(q.query);
+    if (!limit) continue;
+    absl::StrAppend(
+        &md, "| ", Count(q.stored_events), " | ", q.query, " | ",
+        absl::StrFormat("%.2f | %.2f | <= %.0f ms", q.shopstream.p50_ms,
+                        q.shopstream.p99_ms, *limit),
+        " | ", q.shopstream.p99_ms <= *limit ? "pass" : "**FAIL**", " |\n");
+  }
   return md;
 }
 
@@ -435,6 +593,13 @@ std::string AnalyticsBenchReport::ToJson() const {
             q.stored_events, q.query, q.shopstream.p50_ms, q.shopstream.p99_ms,
             q.shopstream.max_ms, q.shopstream.samples, q.baseline.p50_ms,
             q.baseline.p99_ms, q.baseline.samples));
+    if (const std::optional<double> limit = OwnerTargetMs(q.query)) {
+      json.pop_back();  // the object's closing brace
+      absl::StrAppend(
+          &json,
+          absl::StrFormat(",\"target_p99_ms\":%.0f,\"pass\":%s}", *limit,
+                          q.shopstream.p99_ms <= *limit ? "true" : "false"));
+    }
   }
   absl::StrAppend(&json, "],\"unique_sessions\":[");
   for (size_t i = 0; i < sessions.size(); ++i) {

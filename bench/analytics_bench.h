@@ -18,6 +18,8 @@ struct AnalyticsBenchConfig {
   // spread over the same span until the count is reached.
   std::vector<int64_t> sizes = {100000, 1000000, 10000000};
   int iterations = 300;          // per shopstream query and size
+  int filtered_iterations = 50;  // per filtered view and size...
+  double filtered_seconds = 30;  // ...or fewer, once this much time passed
   int baseline_iterations = 20;  // per full-scan query and size...
   double baseline_seconds = 20;  // ...or fewer, once this much time passed
   int64_t batch_events = 10000;

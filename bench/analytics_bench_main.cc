@@ -16,6 +16,10 @@ ABSL_FLAG(std::string, postgres, "host=127.0.0.1 port=55472 user=postgres",
 ABSL_FLAG(std::string, sizes, "100000,1000000,10000000",
           "Stored-event counts to measure at, ascending.");
 ABSL_FLAG(int, iterations, 300, "Timed calls per shopstream query and size.");
+ABSL_FLAG(int, filtered_iterations, 50,
+          "Timed calls per filtered view and size.");
+ABSL_FLAG(double, filtered_seconds, 30,
+          "Time budget per filtered view and size.");
 ABSL_FLAG(int, baseline_iterations, 20,
           "Timed calls per full-scan query and size.");
 ABSL_FLAG(double, baseline_seconds, 20,
@@ -50,6 +54,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   config.iterations = absl::GetFlag(FLAGS_iterations);
+  config.filtered_iterations = absl::GetFlag(FLAGS_filtered_iterations);
+  config.filtered_seconds = absl::GetFlag(FLAGS_filtered_seconds);
   config.baseline_iterations = absl::GetFlag(FLAGS_baseline_iterations);
   config.baseline_seconds = absl::GetFlag(FLAGS_baseline_seconds);
   config.ingest_events = absl::GetFlag(FLAGS_ingest_events);

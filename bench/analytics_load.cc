@@ -1,5 +1,6 @@
 #include "bench/analytics_load.h"
 
+#include <array>
 #include <atomic>
 #include <optional>
 #include <pqxx/pqxx>
@@ -70,6 +71,91 @@ class WriterWithoutRollups {
   pqxx::connection conn_;
 };
 
+// Picks from `weights` (a discrete distribution over the values' indexes).
+template <size_t N>
+const char* Weighted(const std::array<std::pair<const char*, int>, N>& values,
+                     uint64_t roll) {
+  int total = 0;
+  for (const auto& [value, weight] : values) total += weight;
+  int at = static_cast<int>(roll % static_cast<uint64_t>(total));
+  for (const auto& [value, weight] : values) {
+    if (at < weight) return value;
+    at -= weight;
+  }
+  return values.back().first;
+}
+
+// A skewed pick among `n`: the square of a uniform draw, as for products.
+int Skewed(uint64_t roll, int n) {
+  const double u = static_cast<double>(roll % 1000003) / 1000003.0;
+  return static_cast<int>(u * u * n);
+}
+
+// How a session arrived and on what: one draw per session, so all its
+// events agree, with the skew of real traffic (most visits direct or from
+// a search engine, few campaigns, mostly phones and Chrome).
+void SetSessionContext(int64_t session, int stage,
+                       internal::v1::StoredEvent& e) {
+  std::mt19937_64 random(static_cast<uint64_t>(session) * 7919 + stage);
+  constexpr std::array<std::pair<const char*, int>, 6> kReferrers = {{
+      {"", 40},
+      {"google.com", 30},
+      {"facebook.com", 8},
+      {"instagram.com", 5},
+      {"bing.com", 3},
+      {"*", 14},  // a long tail of sites
+  }};
+  const std::string referrer = Weighted(kReferrers, random());
+  e.set_referrer_host(
+      referrer == "*" ? absl::StrCat("site-", Skewed(random(), 300), ".example")
+                      : referrer);
+  constexpr std::array<std::pair<const char*, int>, 5> kSources = {{
+      {"", 70},
+      {"google", 12},
+      {"newsletter", 8},
+      {"facebook", 6},
+      {"*", 4},
+  }};
+  const std::string source = Weighted(kSources, random());
+  if (!source.empty()) {
+    const bool partner = source == "*";
+    e.set_utm_source(partner ? absl::StrCat("partner-", Skewed(random(), 50))
+                             : source);
+    e.set_utm_medium(source == "newsletter" ? "email"
+                     : source == "google"   ? "cpc"
+                     : partner              ? "referral"
+                                            : "social");
+    e.set_utm_campaign(absl::StrCat("campaign-", Skewed(random(), 100)));
+  }
+  constexpr std::array<std::pair<const char*, int>, 3> kDevices = {
+      {{"mobile", 55}, {"desktop", 38}, {"tablet", 7}}};
+  e.set_device_class(Weighted(kDevices, random()));
+  constexpr std::array<std::pair<const char*, int>, 5> kBrowsers = {
+      {{"Chrome", 60},
+       {"Safari", 25},
+       {"Firefox", 7},
+       {"Edge", 5},
+       {"Samsung Internet", 3}}};
+  e.set_browser(Weighted(kBrowsers, random()));
+  constexpr std::array<std::pair<const char*, int>, 5> kSystems = {
+      {{"Android", 40},
+       {"iOS", 30},
+       {"Windows", 20},
+       {"Mac OS X", 7},
+       {"Linux", 3}}};
+  e.set_os(Weighted(kSystems, random()));
+}
+
+// The page an event happened on: mostly its product's page, else the home
+// page, the cart or one of a few category pages.
+std::string PageOf(const internal::v1::StoredEvent& e, uint64_t roll) {
+  const int kind = static_cast<int>(roll % 100);
+  if (kind < 60) return absl::StrCat("/products/", e.product_id());
+  if (kind < 75) return "/";
+  if (kind < 85) return "/cart";
+  return absl::StrCat("/category/c", Skewed(roll / 100, 40));
+}
+
 }  // namespace
 
 std::vector<internal::v1::StoredEvent> MakeAnalyticsBatch(
@@ -110,6 +196,8 @@ std::vector<internal::v1::StoredEvent> MakeAnalyticsBatch(
     e.set_product_id(
         absl::StrCat("prod-", static_cast<int>(u * u * shape.products)));
     e.set_session_id(absl::StrCat("sess-", stage, "-", session));
+    SetSessionContext(session, stage, e);
+    e.set_page(PageOf(e, random()));
     if (e.event_type() == internal::v1::PURCHASE)
       e.set_order_amount_cents(cents(random));
     events.push_back(std::move(e));

@@ -23,6 +23,9 @@ class Clock {
                                  const absl::Condition& condition,
                                  absl::Time deadline) const = 0;
 
+  // Returns once this clock has moved `duration` on.
+  void SleepFor(absl::Duration duration) const;
+
   // The machine's clock.
   static const Clock& Real();
 };
@@ -44,8 +47,24 @@ class FakeClock final : public Clock {
   bool AwaitWithDeadline(absl::Mutex& mu, const absl::Condition& condition,
                          absl::Time deadline) const override;
 
+  // Waits, at most `timeout` of real time, until `n` waits on this clock are
+  // in progress. A test moves the clock once the thread it means to wake
+  // waits: moved earlier, the thread's deadline would count from the moved
+  // time and never come.
+  bool AwaitWaiters(int n, absl::Duration timeout = absl::Seconds(30)) const;
+
+  // For a thread that waits on this clock between rounds of work (a poll
+  // loop, a ticker): once it waits, moves the clock `d` and returns when it
+  // waits again, its round done. False when a wait does not come within
+  // `timeout` of real time.
+  bool AdvanceRound(absl::Duration d,
+                    absl::Duration timeout = absl::Seconds(30));
+
  private:
   std::atomic<int64_t> now_;
+  mutable absl::Mutex waiters_mu_;
+  mutable int waiters_ ABSL_GUARDED_BY(waiters_mu_) = 0;
+  mutable int64_t waits_begun_ ABSL_GUARDED_BY(waiters_mu_) = 0;
 };
 
 }  // namespace shopstream

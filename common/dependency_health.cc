@@ -29,8 +29,10 @@ grpc::Status HealthAnswer(const DependencyStates& states,
 }
 
 DependencyHealth::DependencyHealth(std::vector<Dependency> dependencies,
-                                   absl::Duration interval)
-    : dependencies_(std::move(dependencies)), interval_(interval) {
+                                   absl::Duration interval, const Clock& clock)
+    : dependencies_(std::move(dependencies)),
+      interval_(interval),
+      clock_(clock) {
   for (const Dependency& dependency : dependencies_) {
     states_.emplace_back(dependency.name, false);
   }
@@ -72,7 +74,10 @@ void DependencyHealth::Loop() {
     const auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       return stopping_;
     };
-    if (mu_.AwaitWithTimeout(absl::Condition(&stopping), interval_)) return;
+    if (clock_.AwaitWithDeadline(mu_, absl::Condition(&stopping),
+                                 clock_.Now() + interval_)) {
+      return;
+    }
   }
 }
 

@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/clock.h"
 #include "shopstream/v1/ingest.pb.h"
 
 namespace shopstream {
@@ -28,9 +29,9 @@ grpc::Status HealthAnswer(const DependencyStates& states,
                           v1::HealthResponse* response);
 
 // Checks what a service needs (its database, say) on a thread of its own
-// every `interval`, so that a health answer costs a lookup however often it
-// is asked, and a dependency that hangs does not hold it. Changes are logged
-// with the failed check's error. Thread-safe.
+// every `interval` of `clock`, so that a health answer costs a lookup however
+// often it is asked, and a dependency that hangs does not hold it. Changes are
+// logged with the failed check's error. Thread-safe.
 class DependencyHealth {
  public:
   struct Dependency {
@@ -39,7 +40,8 @@ class DependencyHealth {
   };
 
   explicit DependencyHealth(std::vector<Dependency> dependencies,
-                            absl::Duration interval = absl::Milliseconds(500));
+                            absl::Duration interval = absl::Milliseconds(500),
+                            const Clock& clock = Clock::Real());
   ~DependencyHealth();  // stops checking
   DependencyHealth(const DependencyHealth&) = delete;
   DependencyHealth& operator=(const DependencyHealth&) = delete;
@@ -52,6 +54,7 @@ class DependencyHealth {
 
   const std::vector<Dependency> dependencies_;
   const absl::Duration interval_;
+  const Clock& clock_;
   mutable absl::Mutex mu_;
   DependencyStates states_ ABSL_GUARDED_BY(mu_);
   bool checked_once_ ABSL_GUARDED_BY(mu_) = false;

@@ -2,7 +2,7 @@
 
 #include <atomic>
 
-#include "absl/time/clock.h"
+#include "common/clock.h"
 #include "common/grpc_status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -12,31 +12,34 @@ namespace {
 
 using ::testing::Pair;
 
-// Waits (bounded) for `states` to be what `health` reports.
-bool Reaches(const DependencyHealth& health, const DependencyStates& states) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (absl::Now() < deadline) {
-    if (health.States() == states) return true;
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  return false;
-}
-
-TEST(DependencyHealthTest, FollowsEachCheckDownAndUp) {
+TEST(DependencyHealthTest, FollowsEachCheckDownAndUpOncePerInterval) {
+  FakeClock clock;
   std::atomic<bool> database_up{true};
+  std::atomic<int> database_checks{0};
+  constexpr absl::Duration kInterval = absl::Minutes(1);
   DependencyHealth health({{"postgres",
                             [&] {
+                              ++database_checks;
                               return database_up
                                          ? absl::OkStatus()
                                          : absl::UnavailableError("refused");
                             }},
                            {"cache", [] { return absl::OkStatus(); }}},
-                          absl::Milliseconds(1));
-  EXPECT_TRUE(Reaches(health, {{"postgres", true}, {"cache", true}}));
+                          kInterval, clock);
+  // The first round runs at once, then waits for the clock.
+  ASSERT_TRUE(clock.AwaitWaiters(1));
+  EXPECT_EQ(health.States(),
+            (DependencyStates{{"postgres", true}, {"cache", true}}));
   database_up = false;
-  EXPECT_TRUE(Reaches(health, {{"postgres", false}, {"cache", true}}));
+  ASSERT_TRUE(clock.AdvanceRound(kInterval));
+  EXPECT_EQ(health.States(),
+            (DependencyStates{{"postgres", false}, {"cache", true}}));
   database_up = true;
-  EXPECT_TRUE(Reaches(health, {{"postgres", true}, {"cache", true}}));
+  ASSERT_TRUE(clock.AdvanceRound(kInterval));
+  EXPECT_EQ(health.States(),
+            (DependencyStates{{"postgres", true}, {"cache", true}}));
+  // A round per interval the clock moved, no more.
+  EXPECT_EQ(database_checks, 3);
 }
 
 TEST(DependencyHealthTest, HealthyWhenEveryDependencyIsUp) {

@@ -43,6 +43,7 @@ class EventValidator {
                           const UserAgentClassifier* classifier = nullptr)
       : window_(window), classifier_(classifier) {}
 
+  // As arriving now, on the machine's clock.
   absl::StatusOr<internal::v1::StoredEvent> Validate(
       const v1::Event& event) const {
     return Validate(event, absl::Now());

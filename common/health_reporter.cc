@@ -9,11 +9,12 @@ namespace shopstream {
 
 HealthReporter::HealthReporter(grpc::Server* server,
                                std::vector<std::string> services, Check check,
-                               absl::Duration interval)
+                               absl::Duration interval, const Clock& clock)
     : health_(server->GetHealthCheckService()),
       services_(std::move(services)),
       check_(std::move(check)),
-      interval_(interval) {
+      interval_(interval),
+      clock_(clock) {
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -40,7 +41,10 @@ void HealthReporter::Loop() {
     const auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       return stopping_;
     };
-    if (mu_.AwaitWithTimeout(absl::Condition(&stopping), interval_)) return;
+    if (clock_.AwaitWithDeadline(mu_, absl::Condition(&stopping),
+                                 clock_.Now() + interval_)) {
+      return;
+    }
   }
 }
 

@@ -16,6 +16,7 @@ class RpcObserver final : public grpc::experimental::Interceptor {
       : info_(info),
         metrics_(RpcMetricsFor(info->method() != nullptr ? info->method()
                                                          : "/unknown/unknown")),
+        // A latency for the metrics: the machine's clock, not a Clock.
         started_(absl::Now()) {}
 
   // A call the client cancelled never sends a status. The call's context

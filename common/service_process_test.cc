@@ -10,7 +10,7 @@
 #include <mutex>
 #include <thread>
 
-#include "absl/time/clock.h"
+#include "common/clock.h"
 #include "common/health_reporter.h"
 #include "common/metrics.h"
 #include "gmock/gmock.h"
@@ -151,33 +151,30 @@ TEST_F(ServiceProcessTest, ReflectionListsTheServices) {
 }
 
 TEST_F(ServiceProcessTest, HealthFollowsTheDependencyCheck) {
+  FakeClock clock;
   std::atomic<bool> reachable{false};
+  constexpr absl::Duration kInterval = absl::Minutes(1);
   HealthReporter reporter(
       server_.get(), {"shopstream.test.Echo"},
       [&] {
         return reachable ? absl::OkStatus()
                          : absl::UnavailableError("dependency down");
       },
-      absl::Milliseconds(20));
+      kInterval, clock);
   using Status = grpc::health::v1::HealthCheckResponse;
-  // Polls up to 10 s for `service` to report `want`.
-  auto reaches = [&](const std::string& service, Status::ServingStatus want) {
-    const absl::Time give_up = absl::Now() + absl::Seconds(10);
-    while (absl::Now() < give_up) {
-      if (Health(service) == want) return true;
-      absl::SleepFor(absl::Milliseconds(10));
-    }
-    return false;
-  };
-  EXPECT_TRUE(reaches("", Status::NOT_SERVING));
-  EXPECT_TRUE(reaches("shopstream.test.Echo", Status::NOT_SERVING));
+  // The first round reports at once, then waits for the clock.
+  ASSERT_TRUE(clock.AwaitWaiters(1));
+  EXPECT_EQ(Health(""), Status::NOT_SERVING);
+  EXPECT_EQ(Health("shopstream.test.Echo"), Status::NOT_SERVING);
   EXPECT_EQ(ServingGauge().Value(), 0);
   reachable = true;
-  EXPECT_TRUE(reaches("", Status::SERVING));
-  EXPECT_TRUE(reaches("shopstream.test.Echo", Status::SERVING));
+  ASSERT_TRUE(clock.AdvanceRound(kInterval));
+  EXPECT_EQ(Health(""), Status::SERVING);
+  EXPECT_EQ(Health("shopstream.test.Echo"), Status::SERVING);
   EXPECT_EQ(ServingGauge().Value(), 1);
   reachable = false;
-  EXPECT_TRUE(reaches("shopstream.test.Echo", Status::NOT_SERVING));
+  ASSERT_TRUE(clock.AdvanceRound(kInterval));
+  EXPECT_EQ(Health("shopstream.test.Echo"), Status::NOT_SERVING);
 }
 
 }  // namespace

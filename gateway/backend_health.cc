@@ -1,5 +1,6 @@
 #include "gateway/backend_health.h"
 
+#include "absl/time/clock.h"
 #include "common/log.h"
 
 namespace shopstream::gateway {
@@ -7,8 +8,8 @@ namespace shopstream::gateway {
 BackendHealth::BackendHealth(
     std::vector<std::pair<std::string, std::shared_ptr<grpc::Channel>>>
         backends,
-    absl::Duration interval, absl::Duration timeout)
-    : interval_(interval), timeout_(timeout) {
+    absl::Duration interval, absl::Duration timeout, const Clock& clock)
+    : interval_(interval), timeout_(timeout), clock_(clock) {
   for (auto& [service, channel] : backends) {
     backends_.push_back({service, grpc::health::v1::Health::NewStub(channel)});
   }
@@ -38,6 +39,7 @@ void BackendHealth::Loop() {
   while (true) {
     for (Backend& backend : backends_) {
       grpc::ClientContext context;
+      // gRPC keeps its deadlines on the machine's clock.
       context.set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
       grpc::health::v1::HealthCheckRequest request;
       request.set_service(backend.service);
@@ -59,7 +61,10 @@ void BackendHealth::Loop() {
     const auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
       return stopping_;
     };
-    if (mu_.AwaitWithTimeout(absl::Condition(&stopping), interval_)) return;
+    if (clock_.AwaitWithDeadline(mu_, absl::Condition(&stopping),
+                                 clock_.Now() + interval_)) {
+      return;
+    }
   }
 }
 

@@ -11,14 +11,16 @@
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/clock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 
 namespace shopstream::gateway {
 
-// What the gateway's /readyz answers from: every `interval` it asks each
-// backend's standard health service (grpc.health.v1.Health/Check) about the
-// service the gateway calls there, off the request path, so a readiness
-// probe costs no backend call.
+// What the gateway's /readyz answers from: every `interval` of `clock` it
+// asks each
+// backend's standard health service (grpc.health.v1.Health/Check) about
+// the service the gateway calls there, off the request path, so a
+// readiness probe costs no backend call.
 class BackendHealth {
  public:
   // `backends`: gRPC service full name and the channel it is served on.
@@ -26,7 +28,8 @@ class BackendHealth {
       std::vector<std::pair<std::string, std::shared_ptr<grpc::Channel>>>
           backends,
       absl::Duration interval = absl::Milliseconds(500),
-      absl::Duration timeout = absl::Seconds(1));
+      absl::Duration timeout = absl::Seconds(1),
+      const Clock& clock = Clock::Real());
   ~BackendHealth();  // Stop()s
   BackendHealth(const BackendHealth&) = delete;
   BackendHealth& operator=(const BackendHealth&) = delete;
@@ -48,6 +51,7 @@ class BackendHealth {
 
   const absl::Duration interval_;
   const absl::Duration timeout_;
+  const Clock& clock_;
   std::vector<Backend> backends_;  // `serving` guarded by mu_
   mutable absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

@@ -75,7 +75,8 @@ absl::StatusOr<std::unique_ptr<Backends>> Backends::Connect(
   for (const auto& [service, target] : o.targets) {
     health.emplace_back(service, channels.at(target));
   }
-  backends->health_ = std::make_unique<BackendHealth>(std::move(health));
+  backends->health_ = std::make_unique<BackendHealth>(
+      std::move(health), absl::Milliseconds(500), absl::Seconds(1), *o.clock);
   for (const Route& route : transcoder->routes().routes()) {
     const auto target = o.targets.find(route.method->service()->full_name());
     if (target == o.targets.end()) {
@@ -115,6 +116,7 @@ bool Backends::Call(BackendRequest request, Caller caller, Done done) {
       const Route* route = request.route;
       std::string request_id = caller.request_id;
       std::vector<std::string> ignored = std::move(request.ignored_fields);
+      // On the machine's clock, which the stream's shared ticker reads.
       forwarder_->Forward(
           std::move(*ingest), std::move(caller.authorization),
           std::move(caller.request_id), absl::Now() + options_.timeout,

@@ -14,6 +14,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/clock.h"
 #include "common/keepalive.h"
 #include "gateway/backend_health.h"
 #include "gateway/event_forwarder.h"
@@ -35,6 +36,9 @@ struct BackendOptions {
   // TLS, or the opt-out). See common/internal_rpc_auth.h.
   std::string service_token;
   KeepalivePolicy keepalive;
+  // Times the health checks. The calls' deadlines are gRPC's, on the
+  // machine's clock.
+  const Clock* clock = &Clock::Real();
 };
 
 // Who a request comes from, as its backend call carries it on.

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "common/clock.h"
 #include "common/keepalive.h"
 #include "grpcpp/security/credentials.h"
 
@@ -72,6 +73,10 @@ struct GatewayOptions {
   // How often the files are looked at for a renewed certificate, which new
   // connections then get (see tls_context_reloader.h).
   absl::Duration tls_check_interval = absl::Seconds(10);
+  // What the address limit, the certificate checks and the backends' health
+  // checks are timed by. Connection timeouts are the I/O loop's timers, on
+  // the machine's clock.
+  const Clock* clock = &Clock::Real();
 };
 
 }  // namespace shopstream::gateway

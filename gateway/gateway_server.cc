@@ -83,7 +83,8 @@ absl::Status GatewayServer::Impl::ConnectBackends() {
                          .ingest_stream = options_.ingest_stream,
                          .credentials = options_.backend_credentials,
                          .service_token = options_.service_token,
-                         .keepalive = options_.backend_keepalive},
+                         .keepalive = options_.backend_keepalive,
+                         .clock = options_.clock},
                         &transcoder_);
   if (!backends.ok()) return backends.status();
   backends_ = *std::move(backends);
@@ -96,7 +97,7 @@ absl::Status GatewayServer::Impl::LoadTls() {
   }
   absl::StatusOr<std::unique_ptr<TlsContextReloader>> reloader =
       TlsContextReloader::Load(options_.tls_cert_file, options_.tls_key_file,
-                               options_.tls_check_interval);
+                               options_.tls_check_interval, *options_.clock);
   if (!reloader.ok()) return reloader.status();
   tls_reloader_ = *std::move(reloader);
   return absl::OkStatus();

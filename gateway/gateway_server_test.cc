@@ -23,6 +23,7 @@
 #include "boost/asio/write.hpp"
 #include "boost/beast/core.hpp"
 #include "boost/beast/http.hpp"
+#include "common/clock.h"
 #include "common/dependency_health.h"
 #include "common/grpc_status.h"
 #include "gmock/gmock.h"
@@ -386,8 +387,10 @@ class GatewayServerTest : public ::testing::Test {
       const std::string& ingest_target, const std::string& query_target,
       const std::string& static_accept_path = "",
       absl::Duration keep_alive = absl::Seconds(15),
-      const std::string& static_dir = "", int io_threads = 2) {
+      const std::string& static_dir = "", int io_threads = 2,
+      const Clock& clock = Clock::Real()) {
     GatewayOptions options;
+    options.clock = &clock;
     options.event_stream_keep_alive = keep_alive;
     options.static_accept_path = static_accept_path;
     options.static_dir = static_dir;
@@ -452,41 +455,47 @@ TEST_F(GatewayServerTest, RequestIdIsAnsweredAndMadeWhenMissing) {
   EXPECT_EQ(ingest_service_.last_request_id(), id);
 }
 
-// Polls /readyz for up to 10 s until it answers `status`.
-bool ReadinessBecomes(int port, int status) {
-  const absl::Time give_up = absl::Now() + absl::Seconds(10);
-  while (absl::Now() < give_up) {
-    HttpClient client(port);
-    if (client.Send(http::verb::get, "/readyz", "").result_int() == status) {
-      return true;
-    }
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  return false;
-}
-
 TEST_F(GatewayServerTest, ReadyOnlyWhileEveryBackendIsServing) {
   grpc::HealthCheckServiceInterface* health = backend_->GetHealthCheckService();
   ASSERT_NE(health, nullptr);
   health->SetServingStatus("shopstream.v1.IngestService", true);
   health->SetServingStatus("shopstream.v1.AnalyticsService", true);
-  EXPECT_TRUE(ReadinessBecomes(gateway_->port(), 200));
-  EXPECT_EQ(Send(http::verb::get, "/readyz").body(), R"({"status":"ready"})");
+  // A gateway whose backend health checks run when the test moves its
+  // clock: the first at start, then one round per interval.
+  FakeClock clock;
+  constexpr absl::Duration kCheckInterval = absl::Milliseconds(500);
+  const std::string target = "127.0.0.1:" + std::to_string(backend_port_);
+  std::unique_ptr<GatewayServer> gateway =
+      StartGateway(target, target, "", absl::Seconds(15), "", 2, clock);
+  ASSERT_NE(gateway, nullptr);
+  auto send = [&](http::verb method, const std::string& path) {
+    HttpClient client(gateway->port());
+    return client.Send(method, path, "");
+  };
+  ASSERT_TRUE(clock.AwaitWaiters(1));
+  const Response ready = send(http::verb::get, "/readyz");
+  EXPECT_EQ(ready.result_int(), 200);
+  EXPECT_EQ(ready.body(), R"({"status":"ready"})");
 
   health->SetServingStatus("shopstream.v1.IngestService", false);
-  EXPECT_TRUE(ReadinessBecomes(gateway_->port(), 503));
-  const Response not_ready = Send(http::verb::get, "/readyz");
+  // Answered from the last round until the next.
+  EXPECT_EQ(send(http::verb::get, "/readyz").result_int(), 200);
+  ASSERT_TRUE(clock.AdvanceRound(kCheckInterval));
+  const Response not_ready = send(http::verb::get, "/readyz");
+  EXPECT_EQ(not_ready.result_int(), 503);
   EXPECT_EQ(
       not_ready.body(),
       R"({"status":"not ready","not_serving":["shopstream.v1.IngestService"]})");
   // Alive all the same.
-  const Response alive = Send(http::verb::get, "/healthz");
+  const Response alive = send(http::verb::get, "/healthz");
   EXPECT_EQ(alive.result_int(), 200);
   EXPECT_EQ(alive.body(), R"({"status":"alive"})");
 
   health->SetServingStatus("shopstream.v1.IngestService", true);
-  EXPECT_TRUE(ReadinessBecomes(gateway_->port(), 200));
-  EXPECT_EQ(Send(http::verb::post, "/readyz").result_int(), 405);
+  ASSERT_TRUE(clock.AdvanceRound(kCheckInterval));
+  EXPECT_EQ(send(http::verb::get, "/readyz").result_int(), 200);
+  EXPECT_EQ(send(http::verb::post, "/readyz").result_int(), 405);
+  gateway->Stop();
 }
 
 TEST_F(GatewayServerTest, NotReadyWithoutBackends) {

@@ -174,6 +174,8 @@ void HttpSession::RefuseFraming(const absl::Status& fault) {
 }
 
 void HttpSession::StartAnswer() {
+  // A latency for the metrics and the log: the machine's clock, not a
+  // Clock.
   request_started_ = absl::Now();
   observed_ = false;
   route_metrics_ = &server_.other_metrics();

@@ -9,7 +9,7 @@ SessionHost::SessionHost(GatewayOptions options, RouteTable routes,
                          std::optional<StaticFiles> static_files)
     : options_(std::move(options)),
       transcoder_(std::move(routes), options_.strict_fields),
-      collect_limiter_(options_.collect_requests_per_address, Clock::Real()),
+      collect_limiter_(options_.collect_requests_per_address, *options_.clock),
       static_files_(std::move(static_files)),
       other_metrics_(kOtherRoute),
       liveness_metrics_(kLivenessPath),

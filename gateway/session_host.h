@@ -50,8 +50,7 @@ class SessionHost {
   }
   // For a new connection; null when the gateway speaks plain HTTP.
   std::shared_ptr<boost::asio::ssl::context> tls_context() const {
-    return tls_reloader_ == nullptr ? nullptr
-                                    : tls_reloader_->Current(absl::Now());
+    return tls_reloader_ == nullptr ? nullptr : tls_reloader_->Current();
   }
   Backends& backends() { return *backends_; }
 

@@ -11,10 +11,10 @@
 namespace shopstream::gateway {
 
 absl::StatusOr<std::unique_ptr<TlsContextReloader>> TlsContextReloader::Load(
-    std::string cert_file, std::string key_file,
-    absl::Duration check_interval) {
+    std::string cert_file, std::string key_file, absl::Duration check_interval,
+    const Clock& clock) {
   std::unique_ptr<TlsContextReloader> reloader(new TlsContextReloader(
-      std::move(cert_file), std::move(key_file), check_interval));
+      std::move(cert_file), std::move(key_file), check_interval, clock));
   const PairVersion version =
       VersionOf(reloader->cert_file_, reloader->key_file_);
   absl::StatusOr<std::shared_ptr<boost::asio::ssl::context>> context =
@@ -28,11 +28,13 @@ absl::StatusOr<std::unique_ptr<TlsContextReloader>> TlsContextReloader::Load(
 
 TlsContextReloader::TlsContextReloader(std::string cert_file,
                                        std::string key_file,
-                                       absl::Duration check_interval)
+                                       absl::Duration check_interval,
+                                       const Clock& clock)
     : cert_file_(std::move(cert_file)),
       key_file_(std::move(key_file)),
       check_interval_(check_interval),
-      next_check_(absl::Now() + check_interval) {}
+      clock_(clock),
+      next_check_(clock.Now() + check_interval) {}
 
 TlsContextReloader::PairVersion TlsContextReloader::VersionOf(
     const std::string& cert_file, const std::string& key_file) {
@@ -53,8 +55,8 @@ TlsContextReloader::PairVersion TlsContextReloader::VersionOf(
   return {version_of(cert_file), version_of(key_file)};
 }
 
-std::shared_ptr<boost::asio::ssl::context> TlsContextReloader::Current(
-    absl::Time now) {
+std::shared_ptr<boost::asio::ssl::context> TlsContextReloader::Current() {
+  const absl::Time now = clock_.Now();
   absl::MutexLock lock(&mu_);
   if (now < next_check_) return context_;
   next_check_ = now + check_interval_;

@@ -12,6 +12,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "boost/asio/ssl/context.hpp"
+#include "common/clock.h"
 
 namespace shopstream::gateway {
 
@@ -22,15 +23,16 @@ namespace shopstream::gateway {
 class TlsContextReloader {
  public:
   // Loads the pair now; errors name the flag whose file cannot be used.
+  // The check interval is counted on `clock`.
   static absl::StatusOr<std::unique_ptr<TlsContextReloader>> Load(
       std::string cert_file, std::string key_file,
-      absl::Duration check_interval);
+      absl::Duration check_interval, const Clock& clock = Clock::Real());
 
   // The context for a new connection. The files are looked at no more than
   // once per check interval. A changed pair that cannot be used (a key that
   // does not match the certificate yet, a file half written) is logged once
   // and the last good context kept, so the listener never stops serving.
-  std::shared_ptr<boost::asio::ssl::context> Current(absl::Time now);
+  std::shared_ptr<boost::asio::ssl::context> Current();
 
   // Contexts built after the first; for tests.
   int reloads() const;
@@ -53,11 +55,12 @@ class TlsContextReloader {
                                const std::string& key_file);
 
   TlsContextReloader(std::string cert_file, std::string key_file,
-                     absl::Duration check_interval);
+                     absl::Duration check_interval, const Clock& clock);
 
   const std::string cert_file_;
   const std::string key_file_;
   const absl::Duration check_interval_;
+  const Clock& clock_;
 
   mutable absl::Mutex mu_;
   std::shared_ptr<boost::asio::ssl::context> context_ ABSL_GUARDED_BY(mu_);

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "absl/strings/str_cat.h"
+#include "common/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -68,9 +69,10 @@ class TlsContextReloaderTest : public ::testing::Test {
     dir_.Copy("first.key", "tls.key");
   }
 
-  std::unique_ptr<TlsContextReloader> Load(absl::Duration check_interval) {
+  std::unique_ptr<TlsContextReloader> Load(absl::Duration check_interval,
+                                           const Clock& clock = Clock::Real()) {
     auto reloader = TlsContextReloader::Load(
-        dir_.path("tls.crt"), dir_.path("tls.key"), check_interval);
+        dir_.path("tls.crt"), dir_.path("tls.key"), check_interval, clock);
     if (!reloader.ok()) throw std::runtime_error(reloader.status().ToString());
     return *std::move(reloader);
   }
@@ -80,45 +82,47 @@ class TlsContextReloaderTest : public ::testing::Test {
 
 TEST_F(TlsContextReloaderTest, NewConnectionsGetARenewedCertificate) {
   auto reloader = Load(absl::ZeroDuration());
-  auto before = reloader->Current(absl::Now());
+  auto before = reloader->Current();
   EXPECT_EQ(CommonName(*before), "first");
   // Nothing changed: the same context.
-  EXPECT_EQ(reloader->Current(absl::Now()), before);
+  EXPECT_EQ(reloader->Current(), before);
 
   dir_.Copy("second.pem", "tls.crt");
   dir_.Copy("second.key", "tls.key");
-  auto after = reloader->Current(absl::Now());
+  auto after = reloader->Current();
   ASSERT_NE(after, before);
   EXPECT_EQ(CommonName(*after), "second");
   EXPECT_EQ(reloader->reloads(), 1);
-  EXPECT_EQ(reloader->Current(absl::Now()), after);
+  EXPECT_EQ(reloader->Current(), after);
   // A connection that shook hands before keeps its context.
   EXPECT_EQ(CommonName(*before), "first");
 }
 
 TEST_F(TlsContextReloaderTest, KeepsThePreviousPairUntilTheNewOneMatches) {
   auto reloader = Load(absl::ZeroDuration());
-  auto before = reloader->Current(absl::Now());
+  auto before = reloader->Current();
 
   // The certificate is renewed first; its key is not there yet.
   dir_.Copy("second.pem", "tls.crt");
-  EXPECT_EQ(reloader->Current(absl::Now()), before);
-  EXPECT_EQ(reloader->Current(absl::Now()), before);
+  EXPECT_EQ(reloader->Current(), before);
+  EXPECT_EQ(reloader->Current(), before);
   EXPECT_EQ(reloader->reloads(), 0);
 
   dir_.Copy("second.key", "tls.key");
-  EXPECT_EQ(CommonName(*reloader->Current(absl::Now())), "second");
+  EXPECT_EQ(CommonName(*reloader->Current()), "second");
   EXPECT_EQ(reloader->reloads(), 1);
 }
 
 TEST_F(TlsContextReloaderTest, LooksAtTheFilesOncePerInterval) {
-  auto reloader = Load(absl::Minutes(1));
-  const absl::Time start = absl::Now();
-  auto before = reloader->Current(start);
+  FakeClock clock;
+  auto reloader = Load(absl::Minutes(1), clock);
+  auto before = reloader->Current();
   dir_.Copy("second.pem", "tls.crt");
   dir_.Copy("second.key", "tls.key");
-  EXPECT_EQ(reloader->Current(start + absl::Seconds(30)), before);
-  EXPECT_EQ(CommonName(*reloader->Current(start + absl::Minutes(2))), "second");
+  clock.Advance(absl::Seconds(59));
+  EXPECT_EQ(reloader->Current(), before);
+  clock.Advance(absl::Seconds(1));
+  EXPECT_EQ(CommonName(*reloader->Current()), "second");
 }
 
 // A Kubernetes secret volume: the files are symlinks through "..data", which
@@ -136,11 +140,11 @@ TEST_F(TlsContextReloaderTest, FollowsASecretVolumeSwappedBySymlink) {
   auto reloader = TlsContextReloader::Load(
       dir_.path("secret.crt"), dir_.path("secret.key"), absl::ZeroDuration());
   ASSERT_TRUE(reloader.ok()) << reloader.status();
-  EXPECT_EQ(CommonName(*(*reloader)->Current(absl::Now())), "first");
+  EXPECT_EQ(CommonName(*(*reloader)->Current()), "first");
 
   fs::create_directory_symlink("v2", dir_.path("..data_tmp"));
   fs::rename(dir_.path("..data_tmp"), dir_.path("..data"));
-  EXPECT_EQ(CommonName(*(*reloader)->Current(absl::Now())), "second");
+  EXPECT_EQ(CommonName(*(*reloader)->Current()), "second");
 }
 
 TEST_F(TlsContextReloaderTest, LoadNamesTheFileItCannotUse) {

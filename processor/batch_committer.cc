@@ -50,8 +50,10 @@ void Answer(std::vector<Submission>& batch, const absl::Status& status,
 
 }  // namespace
 
-BatchCommitter::BatchCommitter(CommitterOptions options)
-    : options_(std::move(options)), batcher_(options_.batch) {}
+BatchCommitter::BatchCommitter(CommitterOptions options, const Clock& clock)
+    : options_(std::move(options)),
+      clock_(clock),
+      batcher_(options_.batch, clock) {}
 
 BatchCommitter::~BatchCommitter() { Stop(); }
 
@@ -70,7 +72,7 @@ void BatchCommitter::Submit(Submission submission) {
 void BatchCommitter::Stop(absl::Duration grace) {
   {
     absl::MutexLock lock(&stop_mu_);
-    stop_by_ = std::min(stop_by_, absl::Now() + grace);
+    stop_by_ = std::min(stop_by_, clock_.Now() + grace);
   }
   batcher_.Close();
   for (auto& t : threads_) {
@@ -97,13 +99,13 @@ absl::Time BatchCommitter::StopBy() const {
 absl::StatusOr<std::vector<bool>> BatchCommitter::WriteWithRetry(
     BatchWriter& writer,
     const std::vector<const internal::v1::StoredEvent*>& events) {
-  const absl::Time give_up = absl::Now() + options_.retry_budget;
+  const absl::Time give_up = clock_.Now() + options_.retry_budget;
   absl::Duration pause = absl::Milliseconds(20);
   while (true) {
     auto result = writer.Write(events);
     if (result.ok() || !IsTransientPgStatus(result.status())) return result;
     // Stop may shorten the budget while this batch is being retried.
-    if (absl::Now() + pause > std::min(give_up, StopBy())) {
+    if (clock_.Now() + pause > std::min(give_up, StopBy())) {
       return absl::UnavailableError(absl::StrCat("cannot commit to postgres: ",
                                                  result.status().message()));
     }
@@ -111,20 +113,21 @@ absl::StatusOr<std::vector<bool>> BatchCommitter::WriteWithRetry(
                {{"events", std::to_string(events.size())},
                 {"error", std::string(result.status().message())}});
     PostgresRetries().Increment();
-    absl::SleepFor(pause);
+    clock_.SleepFor(pause);
     pause = std::min(pause * 2, absl::Seconds(1));
   }
 }
 
 void BatchCommitter::Commit(BatchWriter& writer,
                             std::vector<Submission>& batch) {
-  if (absl::Now() >= StopBy()) {
+  if (clock_.Now() >= StopBy()) {
     Answer(batch,
            absl::UnavailableError(
                "processor is shutting down; retry with the same event_id"),
            {}, /*committed=*/0);
     return;
   }
+  // A measurement for the metric and the log, on the machine's clock.
   const absl::Time started = absl::Now();
   const auto events = EventsOf(batch);
   ProcessorBatchSize().Observe(static_cast<double>(events.size()));
@@ -175,12 +178,12 @@ absl::Status BatchCommitter::CommitRange(
     return CommitRange(writer, events, middle, end, outcomes, committed);
   }
   const std::string reason(written.status().message());
-  const absl::Time give_up = absl::Now() + options_.retry_budget;
+  const absl::Time give_up = clock_.Now() + options_.retry_budget;
   absl::Status kept = writer.DeadLetter(*range[0], reason);
   while (!kept.ok() && IsTransientPgStatus(kept) &&
-         absl::Now() < std::min(give_up, StopBy())) {
+         clock_.Now() < std::min(give_up, StopBy())) {
     PostgresRetries().Increment();
-    absl::SleepFor(absl::Milliseconds(50));
+    clock_.SleepFor(absl::Milliseconds(50));
     kept = writer.DeadLetter(*range[0], reason);
   }
   if (!kept.ok()) return kept;

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/clock.h"
 #include "processor/event_batcher.h"
 
 namespace shopstream {
@@ -28,10 +29,12 @@ struct CommitterOptions {
 };
 
 // Commits submitted events to PostgreSQL in batches and answers each
-// submission after its commit.
+// submission after its commit. Batching windows, retry pauses, the retry
+// budget and Stop's grace are counted on `clock`.
 class BatchCommitter {
  public:
-  explicit BatchCommitter(CommitterOptions options);
+  explicit BatchCommitter(CommitterOptions options,
+                          const Clock& clock = Clock::Real());
   ~BatchCommitter();  // Stop()s
 
   void Start();
@@ -64,6 +67,7 @@ class BatchCommitter {
   absl::Time StopBy() const;
 
   const CommitterOptions options_;
+  const Clock& clock_;
   EventBatcher batcher_;
   mutable absl::Mutex stop_mu_;
   absl::Time stop_by_ ABSL_GUARDED_BY(stop_mu_) = absl::InfiniteFuture();

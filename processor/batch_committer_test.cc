@@ -3,6 +3,7 @@
 #include <pqxx/pqxx>
 
 #include "absl/synchronization/notification.h"
+#include "common/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/schema_migrator.h"
@@ -138,14 +139,27 @@ TEST(BatchCommitterTest, SubmissionsCommittedBeforeAFailedPartAreAnsweredOk) {
             "f1,f2,m1");
 }
 
-TEST(BatchCommitterTest, UnreachableDatabaseAnswersUnavailableWithinBudget) {
+TEST(BatchCommitterTest,
+     UnreachableDatabaseIsRetriedForTheBudgetThenUnavailable) {
+  // Each minute the clock moves wakes the writer from its pause (the
+  // pauses are shorter): it tries again, and waits again.
+  FakeClock clock;
   BatchCommitter committer(
       {.conninfo = "host=127.0.0.1 port=1 user=postgres connect_timeout=1",
        .writers = 1,
-       .retry_budget = absl::Milliseconds(300)});
+       .retry_budget = absl::Minutes(10)},
+      clock);
   committer.Start();
   Outcome o;
   committer.Submit(Make({"x"}, &o));
+  // The first minute ends the batch's wait and starts the retries.
+  for (int minute = 1; minute <= 10; ++minute) {
+    ASSERT_TRUE(clock.AdvanceRound(absl::Minutes(1)))
+        << "stopped retrying at minute " << minute;
+    ASSERT_FALSE(o.done.HasBeenNotified()) << "answered at minute " << minute;
+  }
+  ASSERT_TRUE(clock.AwaitWaiters(1));
+  clock.Advance(absl::Minutes(5));
   ASSERT_TRUE(o.done.WaitForNotificationWithTimeout(absl::Seconds(30)));
   EXPECT_EQ(o.status.code(), absl::StatusCode::kUnavailable) << o.status;
 }

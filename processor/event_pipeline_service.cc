@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "absl/time/clock.h"
+#include "common/clock.h"
 
 namespace shopstream {
 namespace {
@@ -28,8 +28,7 @@ internal::v1::EventFate ToProto(EventFate fate) {
 // The events of `request` that `validator` refuses, as outcomes by index in
 // the request (empty when none is); the refused ones leave `request`.
 std::vector<EventOutcome> TakeRefused(const EventValidator& validator,
-                                      PublishRequest* request) {
-  const absl::Time now = absl::Now();
+                                      absl::Time now, PublishRequest* request) {
   std::vector<EventOutcome> outcomes;
   for (int i = 0; i < request->events_size(); ++i) {
     absl::Status valid = validator.Check(request->events(i), now);
@@ -78,13 +77,14 @@ class PublishReactor final
     : public rpc_stream::AnsweringReactor<PublishRequest, PublishAck> {
  public:
   PublishReactor(BatchCommitter* committer, const EventValidator* validator,
-                 grpc::CallbackServerContext* context,
+                 const Clock* clock, grpc::CallbackServerContext* context,
                  rpc_stream::OpenStreams* streams, const InternalRpcGate& gate,
                  int64_t max_unanswered)
       : AnsweringReactor(context, streams, max_unanswered,
                          /*coalesce=*/false),
         committer_(committer),
-        validator_(validator) {
+        validator_(validator),
+        clock_(clock) {
     Open(gate);
   }
 
@@ -93,7 +93,8 @@ class PublishReactor final
 
   void OnMessage(PublishRequest& request) override {
     const uint64_t sequence = request.sequence();
-    std::vector<EventOutcome> refused = TakeRefused(*validator_, &request);
+    std::vector<EventOutcome> refused =
+        TakeRefused(*validator_, clock_->Now(), &request);
     if (!refused.empty() && request.events_size() == 0) {
       Answer(1, [&](PublishAck& ack) {
         FillAck(sequence, absl::OkStatus(), refused, {}, ack);
@@ -117,14 +118,15 @@ class PublishReactor final
 
   BatchCommitter* const committer_;
   const EventValidator* const validator_;
+  const Clock* const clock_;
 };
 
 }  // namespace
 
 grpc::ServerBidiReactor<PublishRequest, PublishAck>*
 EventPipelineService::Publish(grpc::CallbackServerContext* context) {
-  return new PublishReactor(committer_, &validator_, context, &streams_, gate_,
-                            max_unanswered_messages_);
+  return new PublishReactor(committer_, &validator_, &clock_, context,
+                            &streams_, gate_, max_unanswered_messages_);
 }
 
 }  // namespace shopstream

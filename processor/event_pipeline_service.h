@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "common/clock.h"
 #include "common/event_validator.h"
 #include "common/internal_rpc_auth.h"
 #include "processor/batch_committer.h"
@@ -25,14 +26,16 @@ class EventPipelineService final
     : public internal::v1::EventPipeline::CallbackService {
  public:
   // Reading a stream pauses while `max_unanswered_messages` of its
-  // messages wait for their acks.
+  // messages wait for their acks. Event times are checked against `clock`.
   EventPipelineService(BatchCommitter* committer, InternalRpcGate gate,
                        EventValidator validator,
-                       int64_t max_unanswered_messages = 10000)
+                       int64_t max_unanswered_messages = 10000,
+                       const Clock& clock = Clock::Real())
       : committer_(committer),
         gate_(std::move(gate)),
         validator_(std::move(validator)),
-        max_unanswered_messages_(max_unanswered_messages) {}
+        max_unanswered_messages_(max_unanswered_messages),
+        clock_(clock) {}
 
   grpc::ServerBidiReactor<internal::v1::PublishRequest,
                           internal::v1::PublishAck>*
@@ -47,6 +50,7 @@ class EventPipelineService final
   const InternalRpcGate gate_;
   const EventValidator validator_;
   const int64_t max_unanswered_messages_;
+  const Clock& clock_;
   rpc_stream::OpenStreams streams_;
 };
 

@@ -5,6 +5,7 @@
 #include "common/request_id.h"
 #include "google/protobuf/util/time_util.h"
 #include "query/analytics_requests.h"
+#include "query/analytics_router.h"
 #include "query/csv_export.h"
 #include "query/shop_report.h"
 
@@ -215,6 +216,9 @@ grpc::ServerWriteReactor<v1::Summary>* AnalyticsService::WatchSummary(
                      authorized.has_to() ? &authorized.to() : nullptr);
       !range.ok()) {
     return SummaryWatchers::Refuse(ToCaller(*context, range.status()));
+  }
+  if (absl::Status options = CheckSummaryOptions(authorized); !options.ok()) {
+    return SummaryWatchers::Refuse(ToCaller(*context, options));
   }
   if (authorizer_ == nullptr) return watchers_.Watch(authorized);
   // The key (a ticket's too: the ticket itself was good once, to open the

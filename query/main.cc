@@ -14,9 +14,11 @@
 #include "common/metrics.h"
 #include "common/service_process.h"
 #include "common/termination.h"
+#include "query/analytics_router.h"
 #include "query/analytics_service.h"
 #include "query/commit_listener.h"
 #include "query/pdf_printer.h"
+#include "query/filtered_analytics.h"
 #include "query/rollup_analytics.h"
 #include "storage/pg_conninfo.h"
 #include "storage/pg_probe.h"
@@ -87,7 +89,9 @@ int main(int argc, char** argv) {
   shopstream::PgConnectionPool pool(conninfo,
                                     absl::GetFlag(FLAGS_postgres_connections),
                                     shopstream::kAnalyticsSessionSettings);
-  shopstream::RollupAnalytics queries(&pool);
+  shopstream::RollupAnalytics unfiltered(&pool);
+  shopstream::FilteredAnalytics filtered(&pool);
+  shopstream::AnalyticsRouter queries(&unfiltered, &filtered);
   shopstream::WatchOptions watch_options;
   watch_options.max_watchers = absl::GetFlag(FLAGS_max_watchers);
   watch_options.max_watchers_per_shop =

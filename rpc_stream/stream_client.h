@@ -20,8 +20,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/clock.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
 #include "rpc_stream/deferred_writes.h"
@@ -84,7 +84,8 @@ struct StreamClientOptions {
 //   caller retries, which must be safe), or on Stop;
 // - RESOURCE_EXHAUSTED with a retry delay beyond max_outstanding_weight;
 // - DEADLINE_EXCEEDED once its deadline passes, sent or not (a late
-//   answer is dropped); deadlines are looked at every 50 ms.
+//   answer is dropped); deadlines are looked at on every tick of the
+//   client's Ticker, whose clock they are read on.
 // What was submitted but not yet sent when a stream ends goes on the next
 // stream if that one opens; if the attempt fails, it is answered
 // UNAVAILABLE.
@@ -123,9 +124,12 @@ class StreamClient {
   using Result = typename Traits::Result;
   using Done = absl::AnyInvocable<void(absl::StatusOr<Result>)>;
 
+  // Deadlines, reconnects and open timeouts are timed by `ticker` and read
+  // on its clock; it must outlive the client.
   StreamClient(std::shared_ptr<grpc::Channel> channel,
-               StreamClientOptions options)
-      : core_(std::make_shared<Core>(std::move(channel), std::move(options))) {}
+               StreamClientOptions options, Ticker& ticker = Ticker::Shared())
+      : core_(std::make_shared<Core>(std::move(channel), std::move(options),
+                                     ticker)) {}
   ~StreamClient() { Stop(); }
   StreamClient(const StreamClient&) = delete;
   StreamClient& operator=(const StreamClient&) = delete;
@@ -203,10 +207,13 @@ template <typename Traits>
 class StreamClient<Traits>::Core
     : public std::enable_shared_from_this<StreamClient<Traits>::Core> {
  public:
-  Core(std::shared_ptr<grpc::Channel> channel, StreamClientOptions options)
+  Core(std::shared_ptr<grpc::Channel> channel, StreamClientOptions options,
+       Ticker& ticker)
       : channel_(channel),
         stub_(Traits::Service::NewStub(channel)),
         options_(std::move(options)),
+        ticker_(ticker),
+        clock_(ticker.clock()),
         backoff_(options_.initial_backoff, options_.max_backoff,
                  options_.backoff_jitter) {}
 
@@ -225,7 +232,7 @@ class StreamClient<Traits>::Core
       started_ = true;
     }
     // A weak reference: Stop removes the tick before the client lets go.
-    ticker_id_ = Ticker::Shared().Add([weak = this->weak_from_this()] {
+    ticker_id_ = ticker_.Add([weak = this->weak_from_this()] {
       if (std::shared_ptr<Core> core = weak.lock()) core->OnTick();
     });
     OpenStream();
@@ -240,7 +247,8 @@ class StreamClient<Traits>::Core
       auto answered = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return outstanding_weight_ == 0 || !open_;
       };
-      mu_.AwaitWithTimeout(absl::Condition(&answered), grace);
+      clock_.AwaitWithDeadline(mu_, absl::Condition(&answered),
+                               clock_.Now() + grace);
       for (auto& [id, pending] : pending_) {
         failed.push_back(std::move(pending.done));
       }
@@ -253,7 +261,7 @@ class StreamClient<Traits>::Core
       ++dispatching_;
     }
     // Not under the lock: a tick that runs now takes it.
-    Ticker::Shared().Remove(ticker_id_);
+    ticker_.Remove(ticker_id_);
     const absl::Status stopping = absl::UnavailableError(
         absl::StrCat(options_.name, ": shutting down; retry"));
     for (Done& done : failed) done(stopping);
@@ -323,7 +331,7 @@ class StreamClient<Traits>::Core
       absl::MutexLock lock(&mu_);
       if (!admitted || stopping_ || ended_) return;
       open_ = true;
-      opened_at_ = absl::Now();
+      opened_at_ = clock_.Now();
       // What waited through the reconnect goes first.
       write_on = WriteNextLocked();
     }
@@ -444,7 +452,7 @@ class StreamClient<Traits>::Core
       stream_ = nullptr;
       open_ = false;
       if (stopping_) return;
-      const absl::Time now = absl::Now();
+      const absl::Time now = clock_.Now();
       const bool was_open = opened_at_ != absl::InfinitePast();
       if (!was_open) {
         // Waited through a whole attempt: no longer.
@@ -630,7 +638,7 @@ class StreamClient<Traits>::Core
       writing_ = false;
       write_broken_ = false;
       hold_ = true;
-      attempt_started_ = absl::Now();
+      attempt_started_ = clock_.Now();
       opened_at_ = absl::InfinitePast();
     }
     Traits::StartCall(*stub_, &stream->context, stream);
@@ -649,7 +657,7 @@ class StreamClient<Traits>::Core
     {
       absl::MutexLock lock(&mu_);
       if (stopping_) return;
-      const absl::Time now = absl::Now();
+      const absl::Time now = clock_.Now();
       for (auto it = pending_.begin(); it != pending_.end();) {
         auto next = std::next(it);
         if (it->second.deadline <= now) expired.push_back(TakeLocked(it));
@@ -677,6 +685,8 @@ class StreamClient<Traits>::Core
   std::shared_ptr<grpc::Channel> channel_;
   const std::unique_ptr<typename Traits::Service::Stub> stub_;
   const StreamClientOptions options_;
+  Ticker& ticker_;
+  const Clock& clock_;
 
   mutable absl::Mutex mu_;
   bool started_ ABSL_GUARDED_BY(mu_) = false;

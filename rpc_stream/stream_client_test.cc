@@ -16,6 +16,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "common/clock.h"
 #include "common/grpc_status.h"
 #include "common/internal_rpc_auth.h"
 #include "common/keepalive.h"
@@ -546,6 +548,22 @@ bool AwaitReady(const Client& client, bool ready = true) {
   return client.Ready() == ready;
 }
 
+// A ticker on a clock the test moves: Tick moves it `by` (at least an
+// interval, or the ticker sleeps on) and returns once every registered
+// tick has run on the moved clock.
+class ManualTicker {
+ public:
+  static constexpr absl::Duration kInterval = absl::Milliseconds(50);
+
+  Ticker& ticker() { return ticker_; }
+  const Clock& clock() const { return clock_; }
+  bool Tick(absl::Duration by) { return clock_.AdvanceRound(by); }
+
+ private:
+  FakeClock clock_;
+  Ticker ticker_{kInterval, clock_};
+};
+
 StreamClientOptions Options() {
   StreamClientOptions options;
   options.name = "tally";
@@ -703,14 +721,19 @@ TEST(StreamClientTest,
   TallyService service;
   service.Hold();
   TallyServer server(&service);
-  StreamClient<ItemTraits> client(Channel(server.target()), Options());
+  ManualTicker ticks;
+  StreamClient<ItemTraits> client(Channel(server.target()), Options(),
+                                  ticks.ticker());
   client.Start();
   ASSERT_TRUE(AwaitReady(client));
   Answers answers;
-  answers.Submit(client, "late", 0, absl::Now() + absl::Milliseconds(100));
+  answers.Submit(client, "late", 0, ticks.clock().Now() + absl::Seconds(1));
+  ASSERT_TRUE(service.AwaitReceivedItems(1));
+  ASSERT_TRUE(ticks.Tick(absl::Milliseconds(999)));
+  EXPECT_EQ(answers.calls(0), 0) << "answered before its deadline";
+  ASSERT_TRUE(ticks.Tick(ManualTicker::kInterval));
   ASSERT_TRUE(answers.AwaitAnswer(0));
   EXPECT_EQ(answers.code(0), absl::StatusCode::kDeadlineExceeded);
-  ASSERT_TRUE(service.AwaitReceivedItems(1));
   service.Release();
   // The server's answer arrives after the deadline; the stream goes on.
   answers.Submit(client, "next");
@@ -932,8 +955,9 @@ TEST(StreamClientTest, SubmissionsToAStalledServerExpireAndStopReturns) {
   TallyServer server(&service);
   StreamClientOptions options = Options();
   options.max_outstanding_weight = 10;
+  ManualTicker ticks;
   auto client = std::make_unique<StreamClient<ItemTraits>>(
-      Channel(server.target()), options);
+      Channel(server.target()), options, ticks.ticker());
   client->Start();
   ASSERT_TRUE(AwaitReady(*client));
 
@@ -941,8 +965,10 @@ TEST(StreamClientTest, SubmissionsToAStalledServerExpireAndStopReturns) {
   constexpr int kSubmissions = 40;
   const std::string large(1 << 20, 'x');
   for (int i = 0; i < kSubmissions; ++i) {
-    answers.Submit(*client, large, 0, absl::Now() + absl::Milliseconds(500));
+    answers.Submit(*client, large, 0,
+                   ticks.clock().Now() + absl::Milliseconds(500));
   }
+  ASSERT_TRUE(ticks.Tick(absl::Milliseconds(500)));
   ASSERT_TRUE(answers.AwaitAll());
   int expired = 0;
   int refused = 0;

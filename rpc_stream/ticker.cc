@@ -2,12 +2,10 @@
 
 #include <vector>
 
-#include "absl/time/clock.h"
-
 namespace shopstream::rpc_stream {
 
-Ticker::Ticker(absl::Duration interval)
-    : interval_(interval), thread_([this] { Run(); }) {}
+Ticker::Ticker(absl::Duration interval, const Clock& clock)
+    : interval_(interval), clock_(clock), thread_([this] { Run(); }) {}
 
 Ticker::~Ticker() {
   {
@@ -42,7 +40,8 @@ void Ticker::Remove(uint64_t id) {
 
 void Ticker::Run() {
   absl::MutexLock lock(&mu_);
-  while (!mu_.AwaitWithTimeout(absl::Condition(&stopping_), interval_)) {
+  while (!clock_.AwaitWithDeadline(mu_, absl::Condition(&stopping_),
+                                   clock_.Now() + interval_)) {
     std::vector<uint64_t> ids;
     ids.reserve(ticks_.size());
     for (const auto& [id, tick] : ticks_) ids.push_back(id);

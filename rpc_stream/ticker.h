@@ -9,19 +9,23 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/clock.h"
 
 namespace shopstream::rpc_stream {
 
-// Runs what is registered every `interval` on one thread of its own: the
-// stream clients' deadlines, reconnects and open timeouts, all of a
+// Runs what is registered every `interval` of `clock` on one thread of its
+// own: the stream clients' deadlines, reconnects and open timeouts, all of a
 // process's on one thread that wakes a few times a second.
 class Ticker {
  public:
-  explicit Ticker(absl::Duration interval);
+  explicit Ticker(absl::Duration interval, const Clock& clock = Clock::Real());
   ~Ticker();  // joins the thread; everything must be removed by then
 
   // The process's ticker, every 50 ms; it lives as long as the process.
   static Ticker& Shared();
+
+  // What the ticks are timed by; its users read the time from it too.
+  const Clock& clock() const { return clock_; }
 
   // `tick` runs on the ticker's thread until Remove(id) returns.
   uint64_t Add(absl::AnyInvocable<void()> tick);
@@ -32,6 +36,7 @@ class Ticker {
   void Run();
 
   const absl::Duration interval_;
+  const Clock& clock_;
   absl::Mutex mu_;
   // Boxed, so that a tick stays put while it runs unlocked and others are
   // added.

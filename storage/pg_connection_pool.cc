@@ -5,10 +5,11 @@
 namespace shopstream {
 
 PgConnectionPool::PgConnectionPool(std::string conninfo, int size,
-                                   std::string on_connect)
+                                   std::string on_connect, const Clock& clock)
     : conninfo_(std::move(conninfo)),
       size_(size),
-      on_connect_(std::move(on_connect)) {}
+      on_connect_(std::move(on_connect)),
+      clock_(clock) {}
 
 PgConnectionPool::~PgConnectionPool() = default;
 
@@ -19,7 +20,8 @@ absl::StatusOr<std::unique_ptr<pqxx::connection>> PgConnectionPool::Take(
     auto has_room = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) {
       return !idle_.empty() || checked_out_ < size_;
     };
-    if (!mu_.AwaitWithTimeout(absl::Condition(&has_room), wait)) {
+    if (!clock_.AwaitWithDeadline(mu_, absl::Condition(&has_room),
+                                  clock_.Now() + wait)) {
       return absl::ResourceExhaustedError(
           "postgres: all pool connections are busy");
     }

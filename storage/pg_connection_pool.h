@@ -10,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/clock.h"
 #include "storage/pg_status.h"
 
 namespace shopstream {
@@ -20,8 +21,9 @@ namespace shopstream {
 class PgConnectionPool {
  public:
   // `on_connect`, when not empty, runs once on each new connection (session
-  // settings).
-  PgConnectionPool(std::string conninfo, int size, std::string on_connect = "");
+  // settings). Waits for a free connection are timed on `clock`.
+  PgConnectionPool(std::string conninfo, int size, std::string on_connect = "",
+                   const Clock& clock = Clock::Real());
   ~PgConnectionPool();
 
   // Runs `fn` on a connection of the pool, waiting up to `wait` for one to
@@ -38,6 +40,7 @@ class PgConnectionPool {
   const std::string conninfo_;
   const int size_;
   const std::string on_connect_;
+  const Clock& clock_;
   absl::Mutex mu_;
   std::vector<std::unique_ptr<pqxx::connection>> idle_ ABSL_GUARDED_BY(mu_);
   int checked_out_ ABSL_GUARDED_BY(mu_) = 0;

@@ -1,7 +1,9 @@
 #include "storage/pg_connection_pool.h"
 
 #include <pqxx/pqxx>
+#include <thread>
 
+#include "common/clock.h"
 #include "gtest/gtest.h"
 #include "storage/test_database.h"
 
@@ -97,16 +99,28 @@ TEST(PgConnectionPoolTest, RecoversAfterItsConnectionIsKilled) {
   EXPECT_NE(new_pid, backend_pid);
 }
 
-TEST(PgConnectionPoolTest, BusyPoolAnswersResourceExhausted) {
+TEST(PgConnectionPoolTest, BusyPoolAnswersResourceExhaustedOnceTheWaitIsOver) {
   TestDatabase db;
-  PgConnectionPool pool(db.conninfo(), 1);
+  FakeClock clock;
+  PgConnectionPool pool(db.conninfo(), 1, "", clock);
+  // The inner Run waits an hour of the clock for the connection the outer
+  // one holds; this thread moves the clock that hour on while it waits.
+  std::thread mover([&] {
+    if (!clock.AwaitWaiters(1)) return;
+    clock.Advance(absl::Minutes(59));
+    if (clock.AwaitWaiters(1)) clock.Advance(absl::Minutes(1));
+  });
+  const absl::Time start = clock.Now();
   absl::Status inner;
+  absl::Time answered_at;
   ASSERT_TRUE(pool.Run([&](pqxx::connection&) {
-                    inner = pool.Run([](pqxx::connection&) {},
-                                     absl::Milliseconds(50));
+                    inner = pool.Run([](pqxx::connection&) {}, absl::Hours(1));
+                    answered_at = clock.Now();
                   })
                   .ok());
+  mover.join();
   EXPECT_EQ(inner.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(answered_at, start + absl::Hours(1));
 }
 
 }  // namespace

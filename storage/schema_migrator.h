@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/clock.h"
 
 namespace shopstream {
 
@@ -22,11 +23,15 @@ const std::vector<Migration>& EmbeddedMigrations();
 // once, in one transaction with its record in schema_migrations.
 class SchemaMigrator {
  public:
-  explicit SchemaMigrator(std::vector<Migration> migrations = EmbeddedMigrations())
-      : migrations_(std::move(migrations)) {}
+  // ApplyWhenReachable's patience and pauses are counted on `clock`.
+  explicit SchemaMigrator(
+      std::vector<Migration> migrations = EmbeddedMigrations(),
+      const Clock& clock = Clock::Real())
+      : migrations_(std::move(migrations)), clock_(clock) {}
 
   // Returns the names of the migrations it applied.
-  absl::StatusOr<std::vector<std::string>> Apply(const std::string& conninfo) const;
+  absl::StatusOr<std::vector<std::string>> Apply(
+      const std::string& conninfo) const;
 
   // Apply, retrying while PostgreSQL is unreachable (it may still be
   // starting) until `patience` runs out.
@@ -39,6 +44,7 @@ class SchemaMigrator {
 
  private:
   std::vector<Migration> migrations_;
+  const Clock& clock_;
 };
 
 }  // namespace shopstream

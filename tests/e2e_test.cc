@@ -14,6 +14,7 @@ namespace shopstream::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 // The case study's curl examples, verbatim bodies.
@@ -154,6 +155,114 @@ TEST(EndToEndTest, RetriedEventIdIsCountedOnceOverRest) {
   EXPECT_THAT(shop.body, HasSubstr(R"("total_page_views":1,)"));
   HttpResponse other = stack.Get("/api/analytics?shop_id=shop-b", "shop-b");
   EXPECT_THAT(other.body, HasSubstr(R"("total_page_views":0,)"));
+}
+
+TEST(EndToEndTest, FiltersAndComparisonsThroughTheRestGateway) {
+  LocalStack stack;
+  for (const char* body : {
+           R"({"event_type": "page_view", "timestamp": "2025-10-02T10:30:00Z",
+               "product_id": "p1", "page": "/x"})",
+           R"({"event_type": "page_view", "timestamp": "2025-10-02T11:00:00Z",
+               "product_id": "p2", "page": "/y"})",
+           R"({"event_type": "page_view", "timestamp": "2025-10-01T09:00:00Z",
+               "product_id": "p1", "page": "/x"})",
+           R"({"event_type": "purchase", "timestamp": "2025-10-01T09:10:00Z",
+               "product_id": "p1", "page": "/x", "order_amount": 10})",
+       }) {
+    ASSERT_EQ(stack.Post("/v1/events", body).status, 202) << body;
+  }
+  const std::string day = "from=2025-10-02T00:00:00Z&to=2025-10-03T00:00:00Z";
+
+  // Without the new parameters the answers keep their shape.
+  HttpResponse plain = stack.Get("/v1/shops/default/summary?" + day);
+  ASSERT_EQ(plain.status, 200) << plain.body;
+  EXPECT_THAT(plain.body, HasSubstr(R"("total_page_views":2,)"));
+  EXPECT_THAT(plain.body, Not(HasSubstr("comparison")));
+  const std::string series = "/v1/shops/default/timeseries?bucket=DAY&" + day;
+  HttpResponse plain_series = stack.Get(series);
+  ASSERT_EQ(plain_series.status, 200) << plain_series.body;
+  EXPECT_THAT(plain_series.body, Not(HasSubstr("comparison")));
+  EXPECT_EQ(
+      stack.Get(series + "&filter.page=&compare=COMPARE_UNSPECIFIED").body,
+      plain_series.body);
+
+  HttpResponse summary = stack.Get("/v1/shops/default/summary?" + day +
+                                   "&filter.page=/x&compare=PREVIOUS_PERIOD");
+  ASSERT_EQ(summary.status, 200) << summary.body;
+  EXPECT_THAT(summary.body, StartsWith(R"({"total_page_views":1,)"));
+  EXPECT_THAT(summary.body,
+              HasSubstr(R"("comparison":{"from":"2025-10-01T00:00:00Z",)"
+                        R"("to":"2025-10-02T00:00:00Z","summary":{)"
+                        R"("total_page_views":1,"total_add_to_carts":0,)"
+                        R"("total_purchases":1,"conversion_rate":100.0,)"));
+
+  HttpResponse compared =
+      stack.Get(series + "&filter.page=/x&compare=PREVIOUS_PERIOD");
+  ASSERT_EQ(compared.status, 200) << compared.body;
+  EXPECT_THAT(compared.body,
+              HasSubstr(R"("points":[{"start":"2025-10-02T00:00:00Z",)"
+                        R"("page_views":1,"add_to_carts":0,"purchases":0,)"));
+  EXPECT_THAT(compared.body,
+              HasSubstr(R"("comparison":{"from":"2025-10-01T00:00:00Z",)"
+                        R"("to":"2025-10-02T00:00:00Z","points":[)"
+                        R"({"start":"2025-10-01T00:00:00Z","page_views":1,)"
+                        R"("add_to_carts":0,"purchases":1,"revenue":10.0}]})"));
+
+  HttpResponse top =
+      stack.Get("/v1/shops/default/products/top?filter.page=/y&" + day);
+  ASSERT_EQ(top.status, 200) << top.body;
+  EXPECT_THAT(top.body, HasSubstr(R"("product_id":"p2")"));
+  EXPECT_THAT(top.body, Not(HasSubstr(R"("product_id":"p1")")));
+
+  // Bad values are refused naming the field.
+  for (const auto& [query, field] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"&filter.event_type=refund", "filter.event_type: "},
+           {"&compare_from=2025-09-01T00:00:00Z", "compare_to: "},
+           {"&compare=PREVIOUS_YEAR&compare_from=2025-09-01T00:00:00Z"
+            "&compare_to=2025-09-02T00:00:00Z",
+            "compare: "}}) {
+    HttpResponse refused =
+        stack.Get("/v1/shops/default/summary?" + day + query);
+    EXPECT_EQ(refused.status, 400) << query << " -> " << refused.body;
+    EXPECT_THAT(refused.body, HasSubstr(R"({"error":")" + field)) << query;
+  }
+  // WatchSummary takes the same filter and comparison, and refuses a bad
+  // filter naming it.
+  auto analytics = v1::AnalyticsService::NewStub(stack.QueryChannel());
+  v1::GetSummaryRequest watch;
+  watch.set_shop_id("default");
+  watch.mutable_from()->set_seconds(1759363200);  // 2025-10-02T00:00:00Z
+  watch.mutable_to()->set_seconds(1759449600);
+  watch.mutable_filter()->set_page("/x");
+  watch.set_compare(v1::PREVIOUS_PERIOD);
+  {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(10));
+    auto reader = analytics->WatchSummary(&context, watch);
+    v1::Summary pushed;
+    ASSERT_TRUE(reader->Read(&pushed));
+    EXPECT_EQ(pushed.total_page_views(), 1);
+    EXPECT_EQ(pushed.comparison().summary().total_purchases(), 1);
+    context.TryCancel();
+  }
+  {
+    watch.mutable_filter()->set_event_type("refund");
+    grpc::ClientContext context;
+    auto reader = analytics->WatchSummary(&context, watch);
+    v1::Summary pushed;
+    EXPECT_FALSE(reader->Read(&pushed));
+    const grpc::Status status = reader->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(status.error_message(), HasSubstr("filter.event_type: "));
+  }
+  HttpResponse open = stack.Get(
+      "/v1/shops/default/summary?from=2025-10-02T00:00:00Z"
+      "&compare=PREVIOUS_PERIOD");
+  EXPECT_EQ(open.status, 400);
+  EXPECT_THAT(open.body, HasSubstr(R"({"error":"to: )"));
+  EXPECT_EQ(stack.StoredEvents(), 4);
 }
 
 v1::Event CaseStudyEvent(const std::string& type, int64_t seconds,

@@ -1,0 +1,301 @@
+#include "query/dimension_analytics.h"
+
+#include <algorithm>
+#include <array>
+#include <pqxx/pqxx>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "query/answer_values.h"
+#include "query/summary_formulas.h"
+#include "query/time_buckets.h"
+#include "rollups/rollup_schema.h"
+
+namespace shopstream {
+namespace {
+
+using rollups::MicrosOf;
+using Counts = DimensionAnalytics::BucketCounts;
+
+// Raw, minute, hour, day, week: the dimension rollups have hours and days.
+constexpr std::array<bool, kSourceCount> kDimensionSources = {true, false, true,
+                                                              true, false};
+
+std::string ArrayOf(const std::vector<int64_t>& values) {
+  return absl::StrCat("{", absl::StrJoin(values, ","), "}");
+}
+
+// Adds a row laid out as page_views, add_to_carts, purchases,
+// revenue_cents, max, min, events from column `first` on.
+void Add(const pqxx::row& row, int first, Counts& c) {
+  c.page_views += row[first].as<int64_t>();
+  c.add_to_carts += row[first + 1].as<int64_t>();
+  c.purchases += row[first + 2].as<int64_t>();
+  c.revenue_cents += CentsOf(row[first + 3]);
+  if (!row[first + 4].is_null()) {
+    const int64_t max = row[first + 4].as<int64_t>();
+    c.max_cents = c.max_cents ? std::max(*c.max_cents, max) : max;
+  }
+  if (!row[first + 5].is_null()) {
+    const int64_t min = row[first + 5].as<int64_t>();
+    c.min_cents = c.min_cents ? std::min(*c.min_cents, min) : min;
+  }
+  c.events += row[first + 6].as<int64_t>();
+}
+
+struct Pieces {
+  std::vector<int64_t> lo, hi, index;
+  bool empty() const { return lo.empty(); }
+};
+
+Pieces PiecesOf(const RangePlan& plan, std::initializer_list<Source> sources) {
+  Pieces p;
+  for (Source source : sources) {
+    for (const Segment& s : plan.segments(source)) {
+      p.lo.push_back(s.begin);
+      p.hi.push_back(s.end);
+      p.index.push_back(s.bucket);
+    }
+  }
+  return p;
+}
+
+// INVALID_ARGUMENT naming from when raw events from `begin` on are needed
+// and retention dropped some of them.
+absl::Status CheckRawKept(pqxx::transaction_base& tx, const std::string& shop,
+                          int64_t begin) {
+  static const std::string sql =
+      absl::StrCat("SELECT ", MicrosOf(rollups::kShopRawHorizon));
+  const pqxx::row row = tx.exec_params1(sql, shop);
+  if (row[0].is_null() || begin >= row[0].as<int64_t>()) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "from: raw events before ",
+      absl::FormatTime(absl::RFC3339_full,
+                       absl::FromUnixMicros(row[0].as<int64_t>()),
+                       absl::UTCTimeZone()),
+      " are no longer kept; this answer needs them (filtered ranges there"
+      " must start and end on whole UTC days)"));
+}
+
+// The plan's counts per bucket: rollup rows placed by their start among
+// `starts`, the tail's events in the rollups' pieces likewise, and the raw
+// pieces by their bucket.
+absl::StatusOr<std::vector<Counts>> LoadCounts(
+    pqxx::transaction_base& tx, const std::string& shop,
+    const EventFilter::Term& term, const RangePlan& plan,
+    const std::vector<int64_t>& starts) {
+  std::vector<Counts> buckets(starts.size());
+  auto place = [&](int64_t start) -> Counts& {
+    const auto it = std::upper_bound(starts.begin(), starts.end(), start);
+    return buckets[it - starts.begin() - 1];
+  };
+  const std::string predicate = absl::StrCat(
+      "e.", term.dimension, " = $4::",
+      std::string_view(term.dimension) == "event_type" ? "smallint" : "text");
+  for (const auto& [source, table] :
+       {std::pair(Source::kHour, "shop_dimension_hour_rollup"),
+        std::pair(Source::kDay, "shop_dimension_day_rollup")}) {
+    const Pieces pieces = PiecesOf(plan, {source});
+    if (pieces.empty()) continue;
+    const std::string sql = absl::StrCat(
+        "SELECT ", MicrosOf("r.bucket_start"),
+        ", r.page_views, r.add_to_carts, r.purchases, r.revenue_cents,"
+        " r.max_purchase_cents, r.min_purchase_cents,"
+        " r.page_views + r.add_to_carts + r.purchases + r.custom_events"
+        " FROM unnest($2::bigint[], $3::bigint[]) AS s(lo, hi)"
+        " JOIN ",
+        table,
+        " r ON r.shop_id = $1 AND r.dimension = $4 AND r.value = $5"
+        " AND r.bucket_start >= ",
+        InstantOfMicros("s.lo"), " AND r.bucket_start < ",
+        InstantOfMicros("s.hi"));
+    for (const pqxx::row& row :
+         tx.exec_params(sql, shop, ArrayOf(pieces.lo), ArrayOf(pieces.hi),
+                        std::string(term.dimension), term.value)) {
+      Add(row, 1, place(row[0].as<int64_t>()));
+    }
+  }
+  // The tail's matching events in the rollups' pieces, by hour: the pieces
+  // are whole UTC hours at least, so an hour lies in one answer bucket.
+  if (const Pieces folded = PiecesOf(plan, {Source::kHour, Source::kDay});
+      !folded.empty()) {
+    const std::string sql = absl::StrCat(
+        "SELECT ",
+        MicrosOf("date_bin('1 hour', e.occurred_at, 'epoch'::timestamptz)"),
+        ", ", rollups::CountAggregates(true),
+        ", count(*) FROM unnest($2::bigint[], $3::bigint[]) AS s(lo, hi) JOIN ",
+        rollups::TailEvents("$1::text", "e"),
+        " ON e.occurred_at >= ", InstantOfMicros("s.lo"),
+        " AND e.occurred_at < ", InstantOfMicros("s.hi"), " WHERE ", predicate,
+        " GROUP BY 1");
+    for (const pqxx::row& row :
+         tx.exec_params(sql, shop, ArrayOf(folded.lo), ArrayOf(folded.hi),
+                        term.column_value)) {
+      Add(row, 1, place(row[0].as<int64_t>()));
+    }
+  }
+  if (const Pieces raw = PiecesOf(plan, {Source::kRaw}); !raw.empty()) {
+    if (absl::Status s = CheckRawKept(tx, shop, raw.lo.front()); !s.ok()) {
+      return s;
+    }
+    const std::string sql = absl::StrCat(
+        "SELECT s.idx, ", rollups::CountAggregates(true),
+        ", count(*) FROM unnest($2::bigint[], $3::bigint[], $5::bigint[])"
+        " AS s(lo, hi, idx) JOIN events e ON e.shop_id = $1"
+        " AND e.occurred_at >= ",
+        InstantOfMicros("s.lo"), " AND e.occurred_at < ",
+        InstantOfMicros("s.hi"), " WHERE ", predicate, " GROUP BY s.idx");
+    for (const pqxx::row& row :
+         tx.exec_params(sql, shop, ArrayOf(raw.lo), ArrayOf(raw.hi),
+                        term.column_value, ArrayOf(raw.index))) {
+      Add(row, 1, buckets[row[0].as<int64_t>()]);
+    }
+  }
+  return buckets;
+}
+
+struct Sessions {
+  int64_t count = 0;
+  bool estimated = false;
+};
+
+// Whole days from the days' sketches, with the tail's events on those days
+// and the raw events of the rest sketched alike; without whole days, an
+// exact count of the raw events.
+Sessions LoadSessions(pqxx::transaction_base& tx, const std::string& shop,
+                      const EventFilter::Term& term, const RangePlan& plan,
+                      int64_t from, int64_t to) {
+  const std::string predicate =
+      absl::StrCat("e.", term.dimension, " = $6::text");
+  const Pieces days = PiecesOf(plan, {Source::kDay});
+  if (days.empty()) {
+    static const std::string* const exact = new std::string(absl::StrCat(
+        "SELECT count(DISTINCT e.session_id) FROM events e"
+        " WHERE e.shop_id = $1 AND e.occurred_at >= ",
+        InstantOfMicros("$2"), " AND e.occurred_at < ", InstantOfMicros("$3"),
+        " AND e.session_id IS NOT NULL AND "));
+    const pqxx::row row = tx.exec_params1(
+        absl::StrCat(*exact, "e.", term.dimension, " = $4::text"), shop, from,
+        to, term.column_value);
+    return {row[0].as<int64_t>(), false};
+  }
+  const Pieces rest = PiecesOf(plan, {Source::kHour, Source::kRaw});
+  const std::string sketch =
+      rollups::SessionSketch(rollups::kDimensionSketchLog2Registers);
+  const std::string sql = absl::StrCat(
+      "SELECT coalesce(round(hll_cardinality(hll_union_agg(x.sketch))), 0)"
+      "::bigint FROM (SELECT r.sessions AS sketch"
+      " FROM unnest($2::bigint[], $3::bigint[]) AS s(lo, hi)"
+      " JOIN shop_dimension_day_rollup r ON r.shop_id = $1"
+      " AND r.dimension = $7 AND r.value = $8 AND r.bucket_start >= ",
+      InstantOfMicros("s.lo"), " AND r.bucket_start < ",
+      InstantOfMicros("s.hi"), " UNION ALL SELECT ", sketch,
+      " FROM unnest($2::bigint[], $3::bigint[]) AS s(lo, hi) JOIN ",
+      rollups::TailEvents("$1::text", "e"),
+      " ON e.occurred_at >= ", InstantOfMicros("s.lo"), " AND e.occurred_at < ",
+      InstantOfMicros("s.hi"), " WHERE e.session_id IS NOT NULL AND ",
+      predicate, " UNION ALL SELECT ", sketch,
+      " FROM unnest($4::bigint[], $5::bigint[]) AS s(lo, hi) JOIN events e"
+      " ON e.shop_id = $1 AND e.occurred_at >= ",
+      InstantOfMicros("s.lo"), " AND e.occurred_at < ", InstantOfMicros("s.hi"),
+      " WHERE e.session_id IS NOT NULL AND ", predicate, ") AS x");
+  const pqxx::row row =
+      tx.exec_params1(sql, shop, ArrayOf(days.lo), ArrayOf(days.hi),
+                      ArrayOf(rest.lo), ArrayOf(rest.hi), term.column_value,
+                      std::string(term.dimension), term.value);
+  return {row[0].as<int64_t>(), true};
+}
+
+}  // namespace
+
+bool DimensionAnalytics::Answers(const std::string& shop_id,
+                                 const MicrosRange& range,
+                                 const EventFilter& filter) {
+  const std::optional<EventFilter::Term> term = filter.single();
+  return term.has_value() &&
+         std::string_view(term->dimension) != "event_type" &&
+         !shop_id.empty() && range.from.has_value() && range.to.has_value();
+}
+
+absl::StatusOr<v1::Summary> DimensionAnalytics::Summary(
+    const std::string& shop_id, const MicrosRange& range,
+    const EventFilter::Term& term) const {
+  const int64_t from = *range.from;
+  const int64_t to = *range.to;
+  RangePlan plan(kDimensionSources);
+  if (from < to) plan.Add(from, to, 0);
+  const bool product = std::string_view(term.dimension) == "product_id";
+  // The most viewed product among the matching page views.
+  const std::string top_sql = absl::StrCat(
+      "SELECT e.product_id FROM events e WHERE e.shop_id = $1"
+      " AND e.occurred_at >= ",
+      InstantOfMicros("$2"), " AND e.occurred_at < ", InstantOfMicros("$3"),
+      " AND e.event_type = 1 AND e.product_id IS NOT NULL AND e.",
+      term.dimension,
+      " = $4::text GROUP BY 1 ORDER BY count(*) DESC,"
+      " e.product_id COLLATE \"C\" LIMIT 1");
+  SummaryCounts counts;
+  absl::Status refused;
+  absl::Status status = pool_->Run([&](pqxx::connection& conn) {
+    pqxx::work tx(conn);
+    tx.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    if (from >= to) return;
+    absl::StatusOr<std::vector<Counts>> loaded =
+        LoadCounts(tx, shop_id, term, plan, {from});
+    if (!loaded.ok()) {
+      refused = loaded.status();
+      return;
+    }
+    const Counts& c = (*loaded)[0];
+    counts.page_views = c.page_views;
+    counts.add_to_carts = c.add_to_carts;
+    counts.purchases = c.purchases;
+    counts.revenue_cents = c.revenue_cents;
+    counts.max_purchase_cents = c.max_cents.value_or(0);
+    counts.min_purchase_cents = c.min_cents.value_or(0);
+    const Sessions sessions = LoadSessions(tx, shop_id, term, plan, from, to);
+    counts.unique_sessions = sessions.count;
+    counts.unique_sessions_estimated = sessions.estimated;
+    if (product) {
+      if (c.page_views > 0) counts.top_product_id = term.value;
+    } else {
+      refused = CheckRawKept(tx, shop_id, from);
+      if (!refused.ok()) return;
+      const pqxx::result top =
+          tx.exec_params(top_sql, shop_id, from, to, term.column_value);
+      if (!top.empty()) counts.top_product_id = top[0][0].as<std::string>();
+    }
+    tx.commit();
+  });
+  if (!status.ok()) return status;
+  if (!refused.ok()) return refused;
+  v1::Summary summary = BuildSummary(counts);
+  SetTimestampMicros(absl::ToUnixMicros(absl::Now()), summary.mutable_as_of());
+  return summary;
+}
+
+absl::StatusOr<std::vector<DimensionAnalytics::BucketCounts>>
+DimensionAnalytics::Buckets(const std::string& shop_id,
+                            const std::vector<int64_t>& starts, int64_t to,
+                            const EventFilter::Term& term) const {
+  RangePlan plan(kDimensionSources);
+  for (size_t i = 0; i < starts.size(); ++i) {
+    const int64_t end = i + 1 < starts.size() ? starts[i + 1] : to;
+    if (starts[i] < end) plan.Add(starts[i], end, static_cast<int>(i));
+  }
+  absl::StatusOr<std::vector<Counts>> loaded;
+  absl::Status status = pool_->Run([&](pqxx::connection& conn) {
+    pqxx::work tx(conn);
+    tx.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    loaded = LoadCounts(tx, shop_id, term, plan, starts);
+    tx.commit();
+  });
+  if (!status.ok()) return status;
+  return loaded;
+}
+
+}  // namespace shopstream
