@@ -17,6 +17,7 @@
 #include "common/termination.h"
 #include "common/tls_credentials.h"
 #include "gateway/gateway_server.h"
+#include "shopstream/v1/admin.pb.h"
 #include "shopstream/v1/analytics.grpc.pb.h"
 #include "shopstream/v1/ingest.grpc.pb.h"
 
@@ -132,6 +133,10 @@ int main(int argc, char** argv) {
   options.backends[ServiceName(
       shopstream::v1::GetSummaryRequest::descriptor()->file(),
       "AnalyticsService")] = absl::GetFlag(FLAGS_query_target);
+  // Administration changes what ingest writes: it is ingest's.
+  options.backends[ServiceName(
+      shopstream::v1::ListDeadLettersRequest::descriptor()->file(),
+      "AdminService")] = absl::GetFlag(FLAGS_ingest_target);
 
   absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
       shopstream::GrpcChannelCredentials();

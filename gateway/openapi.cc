@@ -16,6 +16,7 @@
 #include "rapidjson/prettywriter.h"
 #include "rapidjson/stringbuffer.h"
 #include "shopstream/api/options.pb.h"
+#include "shopstream/v1/admin.pb.h"
 #include "shopstream/v1/analytics.pb.h"
 #include "shopstream/v1/ingest.pb.h"
 
@@ -624,6 +625,10 @@ std::vector<std::string> PublicServiceNames() {
           v1::GetSummaryRequest::descriptor()
               ->file()
               ->FindServiceByName("AnalyticsService")
+              ->full_name(),
+          v1::ListDeadLettersRequest::descriptor()
+              ->file()
+              ->FindServiceByName("AdminService")
               ->full_name()};
 }
 

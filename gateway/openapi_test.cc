@@ -171,8 +171,15 @@ TEST(OpenApiTest, BodiesParametersAndAnswersAreTheGatewaysOwn) {
       EXPECT_STREQ(parameter["schema"]["format"].GetString(), "date-time");
     }
   }
-  EXPECT_THAT(parameters, UnorderedElementsAreArray(
-                              {"path:shop_id", "query:from", "query:to"}));
+  EXPECT_THAT(parameters,
+              UnorderedElementsAreArray(
+                  {"path:shop_id", "query:from", "query:to",
+                   "query:filter.event_type", "query:filter.product_id",
+                   "query:filter.page", "query:filter.referrer_host",
+                   "query:filter.utm_source", "query:filter.utm_medium",
+                   "query:filter.utm_campaign", "query:filter.device_class",
+                   "query:filter.browser", "query:filter.os", "query:compare",
+                   "query:compare_from", "query:compare_to"}));
   const rapidjson::Value& analytics =
       Operation(document, "/api/analytics", "get");
   EXPECT_STREQ(analytics["parameters"][0]["name"].GetString(), "shop_id");

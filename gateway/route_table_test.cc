@@ -92,8 +92,8 @@ TEST(RouteTableTest, UnannotatedStreamingMethodIsNotRouted) {
   const RouteTable table = BuildPublicRoutes();
   // Ingest x1 + batch + collect + health; summary x2, time series and its
   // CSV, top products and their CSV, funnel, events, summary watch, link
-  // tickets, health.
-  EXPECT_EQ(table.routes().size(), 15u);
+  // tickets, engagement, breakdown, data range, report, health.
+  EXPECT_EQ(table.routes().size(), 19u);
   for (const Route& route : table.routes()) {
     EXPECT_NE(route.method->name(), "StreamEvents");
   }
