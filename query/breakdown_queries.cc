@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "query/analytics_filter.h"
 #include "query/analytics_requests.h"
 #include "rollups/rollup_schema.h"
 
@@ -163,8 +164,8 @@ std::string RowsSql(const char* column, int limit) {
       " GROUP BY 1) SELECT value, sum(page_views)::bigint,"
       " sum(add_to_carts)::bigint, sum(purchases)::bigint,"
       " sum(custom_events)::bigint, sum(revenue_cents) FROM parts"
-      " GROUP BY value ORDER BY 2 DESC, 2 + 3 + 4 + 5 DESC,"
-      " value COLLATE \"C\" LIMIT ",
+      " GROUP BY value ORDER BY 2 DESC, sum(page_views + add_to_carts"
+      " + purchases + custom_events) DESC, value COLLATE \"C\" LIMIT ",
       limit);
 }
 
@@ -224,8 +225,44 @@ std::string ArrayOf(const std::vector<std::string>& values) {
   return absl::StrCat("{", absl::StrJoin(quoted, ","), "}");
 }
 
-bool HasFilter(const v1::AnalyticsFilter& filter) {
-  return filter.ByteSizeLong() > 0;
+void AddRow(const pqxx::row& row, v1::Breakdown& breakdown) {
+  v1::BreakdownRow* out = breakdown.add_rows();
+  out->set_value(row[0].as<std::string>());
+  out->set_page_views(row[1].as<int64_t>());
+  out->set_add_to_carts(row[2].as<int64_t>());
+  out->set_purchases(row[3].as<int64_t>());
+  out->set_events(out->page_views() + out->add_to_carts() + out->purchases() +
+                  row[4].as<int64_t>());
+  out->set_revenue(static_cast<double>(CentsOf(row[5])) / 100.0);
+}
+
+// The rows of the events `filter` matches in [from, to), sessions
+// included, from raw events.
+void LoadFilteredRows(pqxx::transaction_base& tx, const std::string& shop,
+                      const char* column, int64_t from, int64_t to,
+                      const EventFilter& filter, int limit,
+                      v1::Breakdown& breakdown) {
+  const std::string sql = absl::StrCat(
+      "SELECT e.", column,
+      ", count(*) FILTER (WHERE e.event_type = 1),"
+      " count(*) FILTER (WHERE e.event_type = 2),"
+      " count(*) FILTER (WHERE e.event_type = 3),"
+      " count(*) FILTER (WHERE e.event_type = 4),"
+      " coalesce(sum(e.order_amount_cents) FILTER (WHERE e.event_type = 3),"
+      " 0), count(DISTINCT e.session_id) FROM events e"
+      " WHERE e.shop_id = $1::text AND e.occurred_at >= $2::timestamptz"
+      " AND e.occurred_at < $3::timestamptz AND e.",
+      column, " <> '' AND ", filter.Predicate("e", 4),
+      " GROUP BY 1 ORDER BY 2 DESC, count(*) DESC, e.", column,
+      " COLLATE \"C\" LIMIT ", limit);
+  std::vector<std::string> params = {shop, TimestampText(from),
+                                     TimestampText(to)};
+  for (std::string& p : filter.parameters()) params.push_back(std::move(p));
+  for (const pqxx::row& row :
+       tx.exec_params(sql, pqxx::prepare::make_dynamic_params(params))) {
+    AddRow(row, breakdown);
+    breakdown.mutable_rows()->rbegin()->set_sessions(row[6].as<int64_t>());
+  }
 }
 
 // The raw events before `horizon` are gone.
@@ -258,10 +295,8 @@ absl::StatusOr<v1::Breakdown> BreakdownQueries::Breakdown(
     return absl::InvalidArgumentError("limit: must be between 1 and 1000");
   }
   const int limit = request.limit() == 0 ? 10 : request.limit();
-  if (HasFilter(request.filter())) {
-    return absl::UnimplementedError(
-        "filter: not supported yet on this endpoint");
-  }
+  auto filter = EventFilter::Parse(request.filter());
+  if (!filter.ok()) return filter.status();
   v1::Breakdown breakdown;
   breakdown.set_dimension(request.dimension());
   absl::Status refused;
@@ -286,10 +321,20 @@ absl::StatusOr<v1::Breakdown> BreakdownQueries::Breakdown(
         range->from ? std::max(*range->from, first_day) : first_day;
     const int64_t to = range->to ? std::min(*range->to, end_day) : end_day;
     if (from >= to) return;
-    const Plan plan = MakePlan(from, to);
     const std::optional<int64_t> horizon =
         span[2].is_null() ? std::nullopt
                           : std::optional<int64_t>(span[2].as<int64_t>());
+    if (!filter->empty()) {
+      if (horizon && from < *horizon) {
+        refused = RefuseBefore(*horizon);
+        return;
+      }
+      LoadFilteredRows(tx, request.shop_id(), column, from, to, *filter, limit,
+                       breakdown);
+      tx.commit();
+      return;
+    }
+    const Plan plan = MakePlan(from, to);
     const bool raw_needed =
         plan.raw_lo[0] < plan.raw_hi[0] || plan.raw_lo[1] < plan.raw_hi[1];
     if (horizon && raw_needed &&
@@ -306,16 +351,9 @@ absl::StatusOr<v1::Breakdown> BreakdownQueries::Breakdown(
     std::vector<std::string> values;
     int64_t events = 0;
     for (const pqxx::row& row : rows) {
-      v1::BreakdownRow* out = breakdown.add_rows();
-      out->set_value(row[0].as<std::string>());
-      out->set_page_views(row[1].as<int64_t>());
-      out->set_add_to_carts(row[2].as<int64_t>());
-      out->set_purchases(row[3].as<int64_t>());
-      out->set_events(out->page_views() + out->add_to_carts() +
-                      out->purchases() + row[4].as<int64_t>());
-      out->set_revenue(static_cast<double>(CentsOf(row[5])) / 100.0);
-      values.push_back(out->value());
-      events += out->events();
+      AddRow(row, breakdown);
+      values.push_back(breakdown.rows().rbegin()->value());
+      events += breakdown.rows().rbegin()->events();
     }
     if (values.empty()) return;
     const bool have_days = plan.days_lo < plan.days_hi;

@@ -168,6 +168,56 @@ TEST_P(BreakdownQueriesTest, RowsPerValueInOrder) {
               ::testing::ElementsAre("/shoe 0/1/1/49.99/2/1"));
 }
 
+TEST_P(BreakdownQueriesTest, TiesGoToMoreEventsThenTheSmallerValue) {
+  Send({
+      {"/c", 1, "2025-10-02T08:00:00Z", "s1"},
+      {"/a", 1, "2025-10-02T08:01:00Z", "s1"},
+      {"/b", 1, "2025-10-02T08:02:00Z", "s1"},
+      {"/b", 4, "2025-10-02T08:03:00Z", "s1"},
+  });
+  for (const char* from : {"2025-10-02T00:00:00Z", "2025-10-02T07:59:00Z"}) {
+    v1::GetBreakdownRequest r;
+    r.set_shop_id("shop");
+    r.set_dimension(v1::PAGE);
+    *r.mutable_from() = Ts(from);
+    *r.mutable_to() = Ts("2025-10-03T00:00:00Z");
+    auto b = queries_.Breakdown(r);
+    ASSERT_TRUE(b.ok()) << b.status();
+    EXPECT_THAT(Rows(*b),
+                ::testing::ElementsAre("/b 1/0/0/0/2/1", "/a 1/0/0/0/1/1",
+                                       "/c 1/0/0/0/1/1"));
+    // The same through the filtered path.
+    r.mutable_filter()->set_browser("Firefox");
+    b = queries_.Breakdown(r);
+    ASSERT_TRUE(b.ok()) << b.status();
+    EXPECT_THAT(Rows(*b),
+                ::testing::ElementsAre("/b 1/0/0/0/2/1", "/a 1/0/0/0/1/1",
+                                       "/c 1/0/0/0/1/1"));
+  }
+}
+
+TEST_P(BreakdownQueriesTest, AFilterCountsTheMatchingEventsOnly) {
+  Send(History());
+  v1::GetBreakdownRequest r;
+  r.set_shop_id("shop");
+  r.set_dimension(v1::PAGE);
+  *r.mutable_from() = Ts("2025-10-01T22:30:00Z");
+  *r.mutable_to() = Ts("2025-10-03T01:30:00Z");
+  r.mutable_filter()->set_event_type("page_view");
+  auto b = queries_.Breakdown(r);
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_THAT(Rows(*b),
+              ::testing::ElementsAre("/home 4/0/0/0/4/3", "/shoe 2/0/0/0/2/2"));
+  r.mutable_filter()->set_event_type("");
+  r.mutable_filter()->set_browser("Safari");
+  b = queries_.Breakdown(r);
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(b->rows_size(), 0);
+  r.mutable_filter()->set_page(std::string(1000, 'x'));
+  EXPECT_THAT(queries_.Breakdown(r).status().message(),
+              HasSubstr("filter.page"));
+}
+
 TEST_P(BreakdownQueriesTest, SessionsFromSketchesAreFlagged) {
   Send(History());
   BreakdownQueries estimating(&pool_, {.exact_sessions_max_events = 0});

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "query/analytics_filter.h"
 #include "query/analytics_requests.h"
 #include "query/comparison_range.h"
 #include "query/summary_formulas.h"
@@ -220,8 +221,52 @@ void Fill(const EngagementCounts& c, v1::Engagement* out) {
   if (c.median_estimated) out->set_median_session_duration_estimated(true);
 }
 
-bool HasFilter(const v1::AnalyticsFilter& filter) {
-  return filter.ByteSizeLong() > 0;
+// The sessions of the shop with an event `filter` matches, from raw
+// events: each measured whole, counted in the range where it starts.
+EngagementCounts LoadFilteredEngagement(pqxx::transaction_base& tx,
+                                        const std::string& shop,
+                                        const StartRange& r,
+                                        const EventFilter& filter) {
+  const std::string duration = MicrosOf("s.last_at - s.started_at");
+  // A session starting in the range has all its events from its start on.
+  const std::string sql = absl::StrCat(
+      "WITH matching AS MATERIALIZED (SELECT DISTINCT e.session_id"
+      " FROM events e WHERE e.shop_id = $1::text AND e.session_id IS NOT NULL"
+      " AND e.occurred_at >= $2::timestamptz AND ",
+      filter.Predicate("e", 4),
+      ") SELECT count(*), count(*) FILTER (WHERE s.page_views = 1"
+      " AND s.other_events = 0), coalesce(sum(",
+      duration,
+      "), 0)::float8, coalesce(sum(s.page_views), 0)::bigint,"
+      " coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY ",
+      duration, "), 0) FROM (",
+      rollups::SessionStatsFromEvents(
+          "(SELECT * FROM events WHERE shop_id = $1::text"
+          " AND session_id IN (SELECT session_id FROM matching)) e"),
+      ") s WHERE s.started_at >= $2::timestamptz"
+      " AND s.started_at < $3::timestamptz");
+  std::vector<std::string> params = {shop, TimestampText(r.from),
+                                     TimestampText(r.to)};
+  for (std::string& p : filter.parameters()) params.push_back(std::move(p));
+  const pqxx::row row =
+      tx.exec_params1(sql, pqxx::prepare::make_dynamic_params(params));
+  EngagementCounts c;
+  c.sessions = row[0].as<int64_t>();
+  c.bounces = row[1].as<int64_t>();
+  c.duration_micros = row[2].as<double>();
+  c.page_views = row[3].as<int64_t>();
+  c.median_seconds = row[4].as<double>() / 1e6;
+  return c;
+}
+
+// Before when shop $1's raw events are gone; none when all are kept.
+std::optional<int64_t> LoadRawHorizon(pqxx::transaction_base& tx,
+                                      const std::string& shop) {
+  static const std::string sql =
+      absl::StrCat("SELECT ", MicrosOf(rollups::kShopRawHorizon));
+  const pqxx::row row = tx.exec_params1(sql, shop);
+  if (row[0].is_null()) return std::nullopt;
+  return row[0].as<int64_t>();
 }
 
 }  // namespace
@@ -237,29 +282,39 @@ absl::StatusOr<v1::Engagement> EngagementQueries::Engagement(
       request.has_compare_from() ? &request.compare_from() : nullptr,
       request.has_compare_to() ? &request.compare_to() : nullptr);
   if (!compared.ok()) return compared.status();
-  if (HasFilter(request.filter())) {
-    return absl::UnimplementedError(
-        "filter: not supported yet on this endpoint");
-  }
+  auto filter = EventFilter::Parse(request.filter());
+  if (!filter.ok()) return filter.status();
   EngagementCounts asked, earlier;
+  absl::Status refused;
   absl::Status status = pool_->Run([&](pqxx::connection& conn) {
     pqxx::work tx(conn);
     BeginSnapshot(tx);
-    if (const std::optional<Span> span = LoadSpan(tx, request.shop_id())) {
-      if (auto r = Narrow(*span, *range)) {
-        asked = LoadEngagement(tx, request.shop_id(), *r,
-                               options_.exact_median_max_sessions);
+    const std::optional<Span> span = LoadSpan(tx, request.shop_id());
+    const std::optional<int64_t> horizon =
+        filter->empty() ? std::nullopt : LoadRawHorizon(tx, request.shop_id());
+    auto load = [&](const MicrosRange& range, EngagementCounts& out) {
+      const std::optional<StartRange> r =
+          span ? Narrow(*span, range) : std::nullopt;
+      if (!r) return;
+      if (filter->empty()) {
+        out = LoadEngagement(tx, request.shop_id(), *r,
+                             options_.exact_median_max_sessions);
+        return;
       }
-      if (*compared) {
-        if (auto r = Narrow(*span, **compared)) {
-          earlier = LoadEngagement(tx, request.shop_id(), *r,
-                                   options_.exact_median_max_sessions);
-        }
+      if (horizon && r->from < *horizon) {
+        refused = absl::InvalidArgumentError(
+            absl::StrCat("from: raw events before ", TimestampText(*horizon),
+                         " are no longer kept; a filtered answer needs them"));
+        return;
       }
-    }
+      out = LoadFilteredEngagement(tx, request.shop_id(), *r, *filter);
+    };
+    load(*range, asked);
+    if (*compared) load(**compared, earlier);
     tx.commit();
   });
   if (!status.ok()) return status;
+  if (!refused.ok()) return refused;
   v1::Engagement engagement;
   Fill(asked, &engagement);
   if (*compared) {

@@ -156,6 +156,38 @@ TEST_P(EngagementQueriesTest, ExactDefinitions) {
   EXPECT_EQ(Load("2025-10-02T12:30:00Z", "2025-10-02T23:00:00Z").sessions(), 0);
 }
 
+TEST_P(EngagementQueriesTest, AFilterKeepsSessionsWithAMatchingEvent) {
+  Send({
+      {"bounce", 1, "2025-10-02T10:00:00Z"},
+      {"cart", 1, "2025-10-02T12:00:00Z"},
+      {"cart", 2, "2025-10-02T12:01:00Z"},
+      {"cart", 1, "2025-10-02T12:03:00Z"},
+      // Its cart is in the range, its start is not.
+      {"early", 1, "2025-10-01T23:00:00Z"},
+      {"early", 2, "2025-10-02T01:00:00Z"},
+  });
+  v1::GetEngagementRequest r;
+  r.set_shop_id("shop");
+  *r.mutable_from() = Ts("2025-10-02T00:00:00Z");
+  *r.mutable_to() = Ts("2025-10-03T00:00:00Z");
+  r.mutable_filter()->set_event_type("add_to_cart");
+  auto e = queries_.Engagement(r);
+  ASSERT_TRUE(e.ok()) << e.status();
+  // The session measured whole: three minutes, two page views.
+  EXPECT_EQ(e->sessions(), 1);
+  EXPECT_EQ(e->bounced_sessions(), 0);
+  EXPECT_DOUBLE_EQ(e->average_session_duration_seconds(), 180);
+  EXPECT_DOUBLE_EQ(e->median_session_duration_seconds(), 180);
+  EXPECT_DOUBLE_EQ(e->pages_per_session(), 2);
+  r.mutable_filter()->set_event_type("purchase");
+  e = queries_.Engagement(r);
+  ASSERT_TRUE(e.ok()) << e.status();
+  EXPECT_EQ(e->sessions(), 0);
+  r.mutable_filter()->set_event_type("refund");
+  EXPECT_THAT(queries_.Engagement(r).status().message(),
+              HasSubstr("filter.event_type"));
+}
+
 TEST_P(EngagementQueriesTest, MedianOfThreeIsTheMiddleOne) {
   Send({
       {"a", 1, "2025-10-02T10:00:00Z"},
