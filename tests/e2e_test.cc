@@ -156,6 +156,49 @@ TEST(EndToEndTest, RetriedEventIdIsCountedOnceOverRest) {
   EXPECT_THAT(other.body, HasSubstr(R"("total_page_views":0,)"));
 }
 
+TEST(EndToEndTest, EngagementBreakdownAndRangeThroughTheRestGateway) {
+  LocalStack stack;
+  // Session s1 views two pages ten minutes apart; s2 views one and leaves.
+  for (const char* body : {
+           R"({"event_type": "page_view", "timestamp": "2025-10-02T10:00:00Z",
+               "session_id": "s1", "page": "/home"})",
+           R"({"event_type": "page_view", "timestamp": "2025-10-02T10:10:00Z",
+               "session_id": "s1", "page": "/shoe"})",
+           R"({"event_type": "page_view", "timestamp": "2025-10-02T11:00:00Z",
+               "session_id": "s2", "page": "/home"})",
+       }) {
+    HttpResponse r = stack.Post("/v1/events", body);
+    EXPECT_EQ(r.status, 202) << r.body;
+  }
+  HttpResponse engagement = stack.Get(
+      "/v1/shops/default/engagement"
+      "?from=2025-10-02T00:00:00Z&to=2025-10-03T00:00:00Z");
+  EXPECT_EQ(engagement.status, 200) << engagement.body;
+  EXPECT_EQ(engagement.body,
+            R"({"sessions":2,"bounced_sessions":1,"bounce_rate":50.0,)"
+            R"("average_session_duration_seconds":300.0,)"
+            R"("median_session_duration_seconds":300.0,)"
+            R"("pages_per_session":1.5})");
+
+  HttpResponse breakdown =
+      stack.Get("/v1/shops/default/breakdown?dimension=PAGE");
+  EXPECT_EQ(breakdown.status, 200) << breakdown.body;
+  EXPECT_EQ(breakdown.body,
+            R"({"dimension":"PAGE","rows":[)"
+            R"({"value":"/home","page_views":2,"add_to_carts":0,)"
+            R"("purchases":0,"revenue":0.0,"events":2,"sessions":2},)"
+            R"({"value":"/shoe","page_views":1,"add_to_carts":0,)"
+            R"("purchases":0,"revenue":0.0,"events":1,"sessions":1}]})");
+  HttpResponse no_dimension = stack.Get("/v1/shops/default/breakdown");
+  EXPECT_EQ(no_dimension.status, 400);
+  EXPECT_THAT(no_dimension.body, HasSubstr(R"({"error":"dimension: )"));
+
+  HttpResponse range = stack.Get("/v1/shops/default/range");
+  EXPECT_EQ(range.status, 200) << range.body;
+  EXPECT_EQ(range.body, R"({"first_event_at":"2025-10-02T10:00:00Z",)"
+                        R"("last_event_at":"2025-10-02T11:00:00Z"})");
+}
+
 v1::Event CaseStudyEvent(const std::string& type, int64_t seconds,
                          double amount = -1) {
   v1::Event e;
