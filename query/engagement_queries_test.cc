@@ -284,6 +284,8 @@ TEST_P(EngagementQueriesTest, AnEstimatedMedianIsFlaggedAndClose) {
   EXPECT_EQ(e->sessions(), 100);
   EXPECT_TRUE(e->median_session_duration_estimated());
   EXPECT_NEAR(e->median_session_duration_seconds(), 505, 505 * 0.091);
+  // 500 and 510 s share the bucket [2^8.75, 2^9) s: its geometric middle.
+  EXPECT_NEAR(e->median_session_duration_seconds(), 469.506, 0.001);
   EXPECT_DOUBLE_EQ(e->average_session_duration_seconds(), 505);
   auto exact = queries_.Engagement(r);
   ASSERT_TRUE(exact.ok()) << exact.status();
