@@ -33,10 +33,14 @@ COPY --from=build /out/runtime-packages.txt /usr/share/shopstream/runtime-packag
 # tzdata: the query service loads IANA time zones for analytics buckets
 # from files, not libraries, so ldd cannot see it. uap-core likewise: ingest
 # reads its regexes.yaml (--uap_regexes) for browser and OS families; RE2
-# and yaml-cpp, which read it, are libraries and in the list.
+# and yaml-cpp, which read it, are libraries and in the list. chromium and
+# fonts-dejavu-core: the query service prints PDF reports with headless
+# Chromium, a program it starts (--chromium_path), so ldd cannot see it
+# either; without them reports answer UNAVAILABLE and all else works.
 RUN apt-get update \
  && xargs -a /usr/share/shopstream/runtime-packages.txt \
       apt-get install -y --no-install-recommends tzdata uap-core \
+        chromium fonts-dejavu-core \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --user-group --no-create-home \
       --home-dir /nonexistent --shell /usr/sbin/nologin shopstream \

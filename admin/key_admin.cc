@@ -8,7 +8,7 @@ namespace shopstream::admin {
 namespace {
 
 constexpr char kUsage[] =
-    "usage: shopstream-admin keys create --shop S --scope write|read "
+    "usage: shopstream-admin keys create --shop S --scope write|read|admin "
     "[--description D]\n"
     "       shopstream-admin keys create --shop S --scope collect "
     "--origin https://shop.example[,...] [--description D]\n"

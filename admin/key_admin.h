@@ -20,7 +20,7 @@ struct KeyCommandOptions {
 };
 
 // shopstream-admin's commands, over the api_keys table:
-//   keys create --shop S --scope write|read [--description D]
+//   keys create --shop S --scope write|read|admin [--description D]
 //   keys create --shop S --scope collect --origin https://shop.example[,...]
 //       prints the new key alone on stdout (it is shown only this once)
 //   keys list [--shop S]     one key per line, tab-separated, no secrets

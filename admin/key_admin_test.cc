@@ -93,11 +93,23 @@ TEST_F(KeyAdminTest, CollectKeysNameTheOriginsThatMayUseThem) {
   }
 }
 
+TEST_F(KeyAdminTest, AdminKeysAreMadeLikeTheOthers) {
+  ASSERT_EQ(Run("create", {.shop = "shop-a", .scope = "admin"}), 0)
+      << err_.str();
+  const std::string key(absl::StripSuffix(out_.str(), "\n"));
+  ASSERT_EQ(Run("verify", {.key = key}), 0) << err_.str();
+  EXPECT_EQ(out_.str(), auth::ParseApiKey(key)->key_id + "\tshop-a\tadmin\n");
+  EXPECT_EQ(Run("create", {.shop = "shop-a",
+                           .scope = "admin",
+                           .origins = {"https://shop.example"}}),
+            2);
+}
+
 TEST_F(KeyAdminTest, BadUsageNamesWhatIsWrong) {
   EXPECT_EQ(Run("create", {.scope = "write"}), 2);
   EXPECT_NE(err_.str().find("--shop"), std::string::npos);
-  EXPECT_EQ(Run("create", {.shop = "a", .scope = "admin"}), 2);
-  EXPECT_NE(err_.str().find("scope"), std::string::npos);
+  EXPECT_EQ(Run("create", {.shop = "a", .scope = "owner"}), 2);
+  EXPECT_NE(err_.str().find("--scope: must be"), std::string::npos);
   EXPECT_EQ(Run("revoke", {}), 2);
   EXPECT_EQ(Run("frobnicate", {}), 2);
   EXPECT_EQ(admin_.Run({"keys"}, {}, out_, err_), 2);

@@ -18,7 +18,9 @@ ABSL_FLAG(std::string, postgres,
           "libpq connection string of the events database.");
 ABSL_FLAG(std::string, shop, "",
           "Shop of the key (keys create, list) or of the rollups.");
-ABSL_FLAG(std::string, scope, "", "write (ingest) or read (analytics).");
+ABSL_FLAG(std::string, scope, "",
+          "write (ingest), read (analytics), collect (pages) or admin "
+          "(analytics and the shop's AdminService).");
 ABSL_FLAG(std::string, description, "", "Free text kept with the key.");
 ABSL_FLAG(std::string, key_id, "", "The key to revoke (see keys list).");
 ABSL_FLAG(std::string, key, "", "The key to verify.");

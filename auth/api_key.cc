@@ -45,6 +45,8 @@ absl::string_view ScopeName(Scope scope) {
       return "write";
     case Scope::kCollect:
       return "collect";
+    case Scope::kAdmin:
+      return "admin";
     case Scope::kRead:
       break;
   }
@@ -55,8 +57,15 @@ absl::StatusOr<Scope> ParseScope(absl::string_view name) {
   if (name == "write") return Scope::kWrite;
   if (name == "read") return Scope::kRead;
   if (name == "collect") return Scope::kCollect;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "scope: must be \"write\", \"read\" or \"collect\", not \"", name, "\""));
+  if (name == "admin") return Scope::kAdmin;
+  return absl::InvalidArgumentError(
+      absl::StrCat("scope: must be \"write\", \"read\", \"collect\" or "
+                   "\"admin\", not \"",
+                   name, "\""));
+}
+
+bool ScopeAllows(Scope held, Scope needed) {
+  return held == needed || (held == Scope::kAdmin && needed == Scope::kRead);
 }
 
 absl::StatusOr<std::string> ParseOrigin(absl::string_view text) {

@@ -10,11 +10,16 @@ namespace shopstream::auth {
 
 // What a key may do: write (ingest events), read (analytics), or collect:
 // write from a storefront's page through the collect endpoint only, from
-// the origins listed with the key (it is published in the page).
-enum class Scope { kWrite, kRead, kCollect };
+// the origins listed with the key (it is published in the page). Admin
+// reads what a read key reads and runs the shop's AdminService (dead
+// letters, keys, audit); it writes no events.
+enum class Scope { kWrite, kRead, kCollect, kAdmin };
 
 absl::string_view ScopeName(Scope scope);
 absl::StatusOr<Scope> ParseScope(absl::string_view name);
+
+// Whether a key of scope `held` may make a call that needs `needed`.
+bool ScopeAllows(Scope held, Scope needed);
 
 // An origin as browsers send it: "scheme://host[:port]", lower case, with
 // no path; http or https. The error names `origin`.

@@ -2,10 +2,12 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "auth/request_authorizer.h"
@@ -352,6 +354,44 @@ TEST(RequestAuthorizerTest, ShopComesFromTheKey) {
   RequestAuthorizer off(nullptr);
   EXPECT_EQ(*off.Authorize(std::nullopt, Scope::kWrite, "anything"),
             "anything");
+}
+
+// Admin reads what read reads and runs admin calls; nothing else does
+// either, and admin writes nothing.
+TEST(RequestAuthorizerTest, AdminReadsAndAdministersButWritesNothing) {
+  for (Scope scope :
+       {Scope::kWrite, Scope::kRead, Scope::kCollect, Scope::kAdmin}) {
+    EXPECT_EQ(*ParseScope(ScopeName(scope)), scope);
+  }
+  KeyTable table;
+  const std::map<Scope, std::string> keys = {
+      {Scope::kWrite, table.Add("shop-a", Scope::kWrite)},
+      {Scope::kRead, table.Add("shop-a", Scope::kRead)},
+      {Scope::kCollect, table.Add("shop-a", Scope::kCollect)},
+      {Scope::kAdmin, table.Add("shop-a", Scope::kAdmin)}};
+  ApiKeyVerifier verifier(table.lookup(), {}, table.clock());
+  RequestAuthorizer authorizer(&verifier);
+  for (const auto& [held, key] : keys) {
+    for (Scope needed :
+         {Scope::kWrite, Scope::kRead, Scope::kCollect, Scope::kAdmin}) {
+      const bool allowed =
+          held == needed || (held == Scope::kAdmin && needed == Scope::kRead);
+      SCOPED_TRACE(absl::StrCat(ScopeName(held), " for ", ScopeName(needed)));
+      EXPECT_EQ(ScopeAllows(held, needed), allowed);
+      absl::StatusOr<Caller> caller =
+          authorizer.AuthorizeCaller("Bearer " + key, needed, "shop-a");
+      EXPECT_EQ(
+          caller.status().code(),
+          allowed ? absl::StatusCode::kOk : absl::StatusCode::kPermissionDenied)
+          << caller.status();
+    }
+  }
+  EXPECT_EQ(authorizer
+                .AuthorizeCaller("Bearer " + keys.at(Scope::kAdmin),
+                                 Scope::kAdmin, "shop-b")
+                .status()
+                .code(),
+            absl::StatusCode::kPermissionDenied);
 }
 
 TEST(RequestAuthorizerTest, CallerNamesTheKeyUsed) {

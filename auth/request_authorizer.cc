@@ -63,7 +63,8 @@ absl::StatusOr<Caller> RequestAuthorizer::AuthorizeCaller(
             CredentialOf(value, kTicketScheme)) {
       if (accepted != Credentials::kApiKeyOrLinkTicket) {
         return absl::PermissionDeniedError(
-            "a link ticket opens only the live stream and the CSV exports; "
+            "a link ticket opens only the live stream, the CSV exports and "
+            "the PDF report; "
             "send the read key as \"Authorization: Bearer <key>\"");
       }
       return AuthorizeTicket(*ticket, scope, requested_shop, cost);
@@ -76,7 +77,7 @@ absl::StatusOr<Caller> RequestAuthorizer::AuthorizeCaller(
   }
   absl::StatusOr<Principal> principal = verifier_->Verify(*key);
   if (!principal.ok()) return principal.status();
-  if (principal->scope != scope) {
+  if (!ScopeAllows(principal->scope, scope)) {
     return absl::PermissionDeniedError(absl::StrCat(
         "API key ", principal->key_id, " has scope ",
         ScopeName(principal->scope), "; this call needs ", ScopeName(scope)));
@@ -145,7 +146,7 @@ absl::StatusOr<Caller> RequestAuthorizer::AuthorizeTicket(
   // The ticket lasts no longer than its key.
   absl::StatusOr<Principal> principal = verifier_->VerifyId(grant->key_id);
   if (!principal.ok()) return principal.status();
-  if (principal->scope != Scope::kRead ||
+  if (!ScopeAllows(principal->scope, Scope::kRead) ||
       principal->shop_id != grant->shop_id) {
     return absl::PermissionDeniedError(
         "the link ticket's key may not read its shop");
@@ -173,8 +174,10 @@ absl::StatusOr<IssuedTicket> RequestAuthorizer::IssueLinkTicket(
   }
   absl::StatusOr<Principal> key = verifier_->VerifyId(caller.key_id);
   if (!key.ok()) return key.status();
-  if (key->scope != Scope::kRead) {
-    return absl::PermissionDeniedError("only a read key gets link tickets");
+  // A ticket only reads (AuthorizeTicket), also when an admin key asks.
+  if (!ScopeAllows(key->scope, Scope::kRead)) {
+    return absl::PermissionDeniedError(
+        "only a read or admin key gets link tickets");
   }
   return tickets_->Issue(key->key_id, key->shop_id, ticket_lifetime_);
 }

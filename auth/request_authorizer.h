@@ -60,8 +60,9 @@ class RequestAuthorizer {
 
   // The shop the call acts for. UNAUTHENTICATED: no key, not a bearer key,
   // or a key that is malformed, unknown or revoked. PERMISSION_DENIED: the
-  // key lacks `scope` or belongs to another shop than `requested_shop`.
-  // RESOURCE_EXHAUSTED: the key's rate limit, charged `cost`.
+  // key's scope does not allow `scope` (ScopeAllows) or it belongs to another
+  // shop than `requested_shop`. RESOURCE_EXHAUSTED: the key's rate limit,
+  // charged `cost`.
   absl::StatusOr<std::string> Authorize(
       const std::optional<std::string>& authorization, Scope scope,
       absl::string_view requested_shop, double cost = 1) const;
@@ -87,7 +88,8 @@ class RequestAuthorizer {
   absl::Status Recheck(const Caller& caller) const;
 
   // A link ticket for the shop of `caller`, which must have come with a
-  // read key. With authentication off, an empty ticket: links need none.
+  // read or admin key (the ticket only reads). With authentication off, an
+  // empty ticket: links need none.
   absl::StatusOr<IssuedTicket> IssueLinkTicket(const Caller& caller) const;
 
  private:

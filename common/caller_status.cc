@@ -6,9 +6,20 @@
 #include "common/grpc_status.h"
 #include "common/log.h"
 #include "common/request_id.h"
+#include "google/rpc/error_details.pb.h"
 
 namespace shopstream {
 namespace {
+
+constexpr char kErrorInfoType[] = "type.googleapis.com/google.rpc.ErrorInfo";
+constexpr char kOwnDomain[] = "shopstream";
+
+bool IsCallerFacing(const absl::Status& status) {
+  const auto payload = status.GetPayload(kErrorInfoType);
+  google::rpc::ErrorInfo info;
+  return payload.has_value() && info.ParseFromString(std::string(*payload)) &&
+         info.domain() == kOwnDomain;
+}
 
 bool MayCarryInternals(absl::StatusCode code) {
   return code == absl::StatusCode::kInternal ||
@@ -29,7 +40,9 @@ std::string GenericMessage(absl::StatusCode code,
 
 absl::Status ForCaller(const absl::Status& status,
                        absl::string_view request_id) {
-  if (!MayCarryInternals(status.code())) return status;
+  if (!MayCarryInternals(status.code()) || IsCallerFacing(status)) {
+    return status;
+  }
   const std::string id =
       request_id.empty() ? NewRequestId() : std::string(request_id);
   const std::string message = GenericMessage(status.code(), id);
@@ -53,6 +66,14 @@ grpc::Status ForCaller(const grpc::Status& status,
     return status;
   }
   return ToGrpcStatus(ForCaller(FromGrpcStatus(status), request_id));
+}
+
+absl::Status CallerFacing(absl::Status status, absl::string_view reason) {
+  google::rpc::ErrorInfo info;
+  info.set_domain(kOwnDomain);
+  info.set_reason(std::string(reason));
+  status.SetPayload(kErrorInfoType, absl::Cord(info.SerializeAsString()));
+  return status;
 }
 
 }  // namespace shopstream

@@ -21,6 +21,14 @@ grpc::Status ForCaller(const grpc::Status& status,
 absl::Status ForCaller(const absl::Status& status,
                        absl::string_view request_id);
 
+// `status` with its message marked as the service's own words, which
+// ForCaller passes unchanged whatever the code: for UNAVAILABLE that means
+// "this server lacks a feature", not "something below failed". The mark is
+// a google.rpc.ErrorInfo of domain "shopstream" and `reason`
+// ("PDF_RENDERING_UNAVAILABLE"), so it survives a hop through the gateway
+// and clients can read the reason.
+absl::Status CallerFacing(absl::Status status, absl::string_view reason);
+
 }  // namespace shopstream
 
 #endif  // SHOPSTREAM_COMMON_CALLER_STATUS_H_

@@ -4,6 +4,7 @@
 
 #include "common/grpc_status.h"
 #include "gmock/gmock.h"
+#include "google/rpc/error_details.pb.h"
 #include "gtest/gtest.h"
 
 namespace shopstream {
@@ -73,6 +74,25 @@ TEST(CallerStatusTest, TellingTwiceChangesNothing) {
   const grpc::Status twice = ForCaller(once, "r");
   EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
   EXPECT_EQ(twice.error_message(), once.error_message());
+}
+
+TEST(CallerStatusTest, WordsMarkedForTheCallerPassAlsoThroughAHop) {
+  const absl::Status marked = CallerFacing(
+      absl::UnavailableError("report: PDF rendering is not available"),
+      "PDF_RENDERING_UNAVAILABLE");
+  EXPECT_EQ(ForCaller(marked, "r"), marked);
+  // As the gateway sees it: over gRPC, the mark among the details.
+  const grpc::Status hop = ForCaller(ToGrpcStatus(marked), "r");
+  EXPECT_EQ(hop.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(hop.error_message(), "report: PDF rendering is not available");
+  EXPECT_THAT(hop.error_details(), HasSubstr("PDF_RENDERING_UNAVAILABLE"));
+  // An ErrorInfo of another domain is no mark.
+  google::rpc::ErrorInfo foreign;
+  foreign.set_domain("googleapis.com");
+  absl::Status other = absl::UnavailableError(kDriverError);
+  other.SetPayload("type.googleapis.com/google.rpc.ErrorInfo",
+                   absl::Cord(foreign.SerializeAsString()));
+  EXPECT_THAT(ForCaller(other, "r").message(), Not(HasSubstr("10.1.2.3")));
 }
 
 }  // namespace

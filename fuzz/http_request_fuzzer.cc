@@ -12,6 +12,7 @@
 #include "gateway/gateway_server.h"
 #include "gateway/request_framing.h"
 #include "gateway/route_table.h"
+#include "shopstream/v1/admin.pb.h"
 #include "shopstream/v1/analytics.pb.h"
 #include "shopstream/v1/ingest.pb.h"
 
@@ -31,7 +32,13 @@ const shopstream::gateway::RestTranscoder& Transcoder() {
             ->file()
             ->FindServiceByName("AnalyticsService")
             ->full_name();
-    auto routes = shopstream::gateway::RouteTable::Build({ingest, analytics});
+    const std::string admin =
+        shopstream::v1::ListDeadLettersRequest::descriptor()
+            ->file()
+            ->FindServiceByName("AdminService")
+            ->full_name();
+    auto routes =
+        shopstream::gateway::RouteTable::Build({ingest, analytics, admin});
     if (!routes.ok()) abort();
     return new shopstream::gateway::RestTranscoder(*std::move(routes));
   }();

@@ -1,7 +1,7 @@
 // The JSON-to-protobuf path of POST /v1/events, /v1/events:batch and
-// /v1/collect: parse (RapidJSON, depth and type checks), name the keys left
-// out, fill the message, validate each event as ingest would, and print the
-// result back.
+// /v1/collect: parse (simdjson On-Demand, depth and type checks), name the
+// keys left out, fill the message, validate each event as ingest would, and
+// print the result back.
 #include <cstddef>
 #include <cstdint>
 #include <string>

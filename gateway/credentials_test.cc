@@ -52,7 +52,8 @@ TEST(CredentialsTest, LinkRoutesAreTheGetsOfStreamsAndFiles) {
   EXPECT_THAT(links, ::testing::UnorderedElementsAre(
                          "/shopstream.v1.AnalyticsService/WatchSummary",
                          "/shopstream.v1.AnalyticsService/ExportTimeSeries",
-                         "/shopstream.v1.AnalyticsService/ExportTopProducts"));
+                         "/shopstream.v1.AnalyticsService/ExportTopProducts",
+                         "/shopstream.v1.AnalyticsService/GetReport"));
 }
 
 TEST(CredentialsTest, CredentialsLongerThanAnyKeyAreRefusedNamingWhere) {

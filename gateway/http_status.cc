@@ -14,6 +14,10 @@ int HttpStatusForGrpcCode(grpc::StatusCode code, int success_http_code) {
       return 403;
     case grpc::StatusCode::NOT_FOUND:
       return 404;
+    // The request is sound but the state refuses it (a dead letter already
+    // replayed): a retry as it is will not help.
+    case grpc::StatusCode::FAILED_PRECONDITION:
+      return 409;
     case grpc::StatusCode::RESOURCE_EXHAUSTED:
       return 429;
     // A method declared in the API that this backend does not implement

@@ -10,6 +10,7 @@ TEST(HttpStatusTest, MapsClientErrors) {
   EXPECT_EQ(HttpStatusForGrpcCode(grpc::StatusCode::UNAUTHENTICATED), 401);
   EXPECT_EQ(HttpStatusForGrpcCode(grpc::StatusCode::PERMISSION_DENIED), 403);
   EXPECT_EQ(HttpStatusForGrpcCode(grpc::StatusCode::NOT_FOUND), 404);
+  EXPECT_EQ(HttpStatusForGrpcCode(grpc::StatusCode::FAILED_PRECONDITION), 409);
   EXPECT_EQ(HttpStatusForGrpcCode(grpc::StatusCode::RESOURCE_EXHAUSTED), 429);
 }
 
@@ -23,8 +24,8 @@ TEST(HttpStatusTest, EverythingElseIsInternalServerError) {
   for (grpc::StatusCode code :
        {grpc::StatusCode::UNKNOWN, grpc::StatusCode::INTERNAL,
         grpc::StatusCode::ALREADY_EXISTS, grpc::StatusCode::ABORTED,
-        grpc::StatusCode::FAILED_PRECONDITION, grpc::StatusCode::OUT_OF_RANGE,
-        grpc::StatusCode::DATA_LOSS, grpc::StatusCode::CANCELLED}) {
+        grpc::StatusCode::OUT_OF_RANGE, grpc::StatusCode::DATA_LOSS,
+        grpc::StatusCode::CANCELLED}) {
     EXPECT_EQ(HttpStatusForGrpcCode(code), 500) << code;
   }
 }

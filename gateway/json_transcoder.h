@@ -1,35 +1,23 @@
 #ifndef SHOPSTREAM_GATEWAY_JSON_TRANSCODER_H_
 #define SHOPSTREAM_GATEWAY_JSON_TRANSCODER_H_
 
-#include <memory>
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
+#include "gateway/json_request_parser.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
 
 namespace shopstream::gateway {
 
-// JSON <-> protobuf by reflection, for any message. Ours rather than
-// protobuf's JsonUtil because the REST API prints int64 as JSON numbers,
-// prints null for unset fields with explicit presence, and names the field
-// in every error. Thread-safe.
-//
-// Parsing accepts proto field names and json_names, leaves unknown keys out
-// (naming them to the caller that asks) and
-// requires JSON types to match the field (int64 kinds also take integer
-// strings; enums take names or numbers; google.protobuf.Timestamp takes an
-// RFC 3339 string with an offset). Errors are InvalidArgument and name the
-// field path as the client wrote it: "events[3].order_amount: ...".
-//
-// Printing writes every field under its proto name in declaration order:
-// defaults included, null for unset fields with explicit presence (left out
-// instead where the field says (shopstream.api.json_omit_when_unset)),
-// Timestamp as RFC 3339 UTC ("...Z"), enums by name.
+// JSON <-> protobuf by reflection, for any message: request JSON in through
+// JsonRequestParser (gateway/json_request_parser.h), response JSON out
+// through gateway/json_response_printer.h. Ours rather than protobuf's
+// JsonUtil because the REST API prints int64 as JSON numbers, prints null
+// for unset fields with explicit presence, refuses JSON of the wrong type
+// and names the field in every error. Thread-safe.
 class JsonTranscoder {
  public:
   JsonTranscoder() = default;
@@ -37,53 +25,39 @@ class JsonTranscoder {
   JsonTranscoder& operator=(const JsonTranscoder&) = delete;
 
   // At most this many ignored keys are named; more are left out unnamed.
-  static constexpr size_t kMaxIgnoredFieldsNamed = 20;
+  static constexpr size_t kMaxIgnoredFieldsNamed =
+      JsonRequestParser::kMaxIgnoredFieldsNamed;
 
-  // Merges the JSON object `json` into `message`. With `ignored_fields`,
-  // the paths of keys no field has are appended to it ("events[2].colour").
+  // See JsonRequestParser.
   absl::Status ParseMessage(
       absl::string_view json, google::protobuf::Message* message,
-      std::vector<std::string>* ignored_fields = nullptr) const;
-
-  // Merges the JSON value `json` into `field` of `message`; for a REST body
-  // bound to one field. Errors inside a message field are named relative to
-  // that field, as the client sent it.
+      std::vector<std::string>* ignored_fields = nullptr) const {
+    return request_.ParseMessage(json, message, ignored_fields);
+  }
   absl::Status ParseField(
       absl::string_view json, const google::protobuf::FieldDescriptor* field,
       google::protobuf::Message* message,
-      std::vector<std::string>* ignored_fields = nullptr) const;
-
-  // Sets the field at `field_path` ("shop_id", "event.product_id"; proto or
-  // json names) from text, as for path variables and query parameters.
-  // Repeated fields get `value` appended. NotFound when there is no such
-  // field, InvalidArgument (naming `field_path`) when `value` does not fit or
-  // the field is not a scalar, enum or Timestamp.
+      std::vector<std::string>* ignored_fields = nullptr) const {
+    return request_.ParseField(json, field, message, ignored_fields);
+  }
   absl::Status SetFieldFromString(absl::string_view field_path,
                                   absl::string_view value,
-                                  google::protobuf::Message* message) const;
+                                  google::protobuf::Message* message) const {
+    return request_.SetFieldFromString(field_path, value, message);
+  }
+  const google::protobuf::FieldDescriptor* FindField(
+      const google::protobuf::Descriptor* descriptor,
+      absl::string_view key) const {
+    return request_.FindField(descriptor, key);
+  }
 
+  // See gateway/json_response_printer.h.
   std::string Print(const google::protobuf::Message& message) const;
-
-  // The JSON of one field's value; a message field that is unset prints as
-  // its default instance.
   std::string PrintField(const google::protobuf::Message& message,
                          const google::protobuf::FieldDescriptor* field) const;
 
-  // The field that JSON key `key` names in `descriptor`, or nullptr.
-  const google::protobuf::FieldDescriptor* FindField(
-      const google::protobuf::Descriptor* descriptor,
-      absl::string_view key) const;
-
  private:
-  using FieldsByKey =
-      absl::flat_hash_map<std::string,
-                          const google::protobuf::FieldDescriptor*>;
-
-  // Field lookups by both names, built once per message type.
-  mutable absl::Mutex mutex_;
-  mutable absl::flat_hash_map<const google::protobuf::Descriptor*,
-                              std::unique_ptr<const FieldsByKey>>
-      fields_by_key_ ABSL_GUARDED_BY(mutex_);
+  JsonRequestParser request_;
 };
 
 }  // namespace shopstream::gateway

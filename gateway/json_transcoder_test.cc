@@ -19,7 +19,6 @@ namespace shopstream::gateway {
 namespace {
 
 using ::testing::HasSubstr;
-using ::testing::Not;
 
 // Every field kind the transcoder handles, in a message of its own.
 constexpr char kAllKindsProto[] = R"pb(
@@ -280,15 +279,6 @@ TEST_F(JsonTranscoderTest, NamesTheKeysItLeftOutByTheirPath) {
   EXPECT_EQ(event.event_type(), "page_view");
 }
 
-TEST_F(JsonTranscoderTest, AnEmptyRepeatedFieldMarkedOmittedIsLeftOut) {
-  shopstream::v1::Acceptance acceptance;
-  acceptance.set_status("accepted");
-  EXPECT_EQ(transcoder_.Print(acceptance), R"({"status":"accepted"})");
-  acceptance.add_ignored_fields("colour");
-  EXPECT_EQ(transcoder_.Print(acceptance),
-            R"({"status":"accepted","ignored_fields":["colour"]})");
-}
-
 TEST_F(JsonTranscoderTest, NullLeavesFieldsUnset) {
   shopstream::v1::Event event;
   ASSERT_TRUE(transcoder_
@@ -400,7 +390,8 @@ TEST_F(JsonTranscoderTest, IntegersAreChecked) {
             "f: 1e+300 is out of range for float");
 }
 
-// RapidJSON's own full-precision conversion read "0e308" as about 1e289.
+// A parser once read "0e308" as about 1e289 (RapidJSON 1.1's full-precision
+// conversion, found by the json_to_proto fuzzer).
 TEST_F(JsonTranscoderTest, NumbersAreReadExactly) {
   shopstream::v1::Event event;
   for (const char* zero : {"0e308", "0.0e309", "-0e300", "0.000e-500"}) {
@@ -483,71 +474,6 @@ TEST_F(JsonTranscoderTest, RoundTripsEveryKind) {
       R"("inner":{"label":"x"},"when":"2025-10-02T10:30:00.5Z",)"
       R"("numbers":[1,2,3],"inners":[{"label":""},{"label":"y"}],)"
       R"("counts":{"k":7},"maybe":0,"colors":["RED","GREEN"]})");
-}
-
-TEST_F(JsonTranscoderTest, PrintsSummaryWithNullTopProduct) {
-  shopstream::v1::Summary summary;
-  summary.set_total_page_views(150);
-  summary.set_total_add_to_carts(45);
-  summary.set_total_purchases(12);
-  summary.set_conversion_rate(8);
-  summary.set_average_purchase_value(299.99);
-  summary.set_max_purchase_value(1000);
-  summary.set_min_purchase_value(75.5);
-  EXPECT_EQ(transcoder_.Print(summary),
-            R"({"total_page_views":150,"total_add_to_carts":45,)"
-            R"("total_purchases":12,"conversion_rate":8.0,)"
-            R"("average_purchase_value":299.99,"max_purchase_value":1000.0,)"
-            R"("min_purchase_value":75.5,"top_product_id":null,)"
-            R"("revenue":0.0,"unique_sessions":0,"add_to_cart_rate":0.0,)"
-            R"("as_of":null})");
-  summary.set_top_product_id("prod-1");
-  EXPECT_THAT(transcoder_.Print(summary),
-              HasSubstr(R"("top_product_id":"prod-1",)"));
-}
-
-TEST_F(JsonTranscoderTest, PrintsTheSessionEstimateFlagOnlyWhenSet) {
-  // Unset, the flag is left out rather than printed as null (the exact
-  // string above), so exact answers keep the shape they always had.
-  shopstream::v1::Summary summary;
-  summary.set_unique_sessions(123456);
-  EXPECT_THAT(transcoder_.Print(summary),
-              Not(HasSubstr("unique_sessions_estimated")));
-  summary.set_unique_sessions_estimated(true);
-  EXPECT_THAT(
-      transcoder_.Print(summary),
-      HasSubstr(R"("unique_sessions":123456,"unique_sessions_estimated":true,)"
-                R"("add_to_cart_rate":0.0,)"));
-  // Set is set, even to false.
-  summary.set_unique_sessions_estimated(false);
-  EXPECT_THAT(transcoder_.Print(summary),
-              HasSubstr(R"("unique_sessions_estimated":false,)"));
-}
-
-TEST_F(JsonTranscoderTest, PrintsNonFiniteDoublesAsStrings) {
-  shopstream::v1::Summary summary;
-  summary.set_conversion_rate(std::numeric_limits<double>::quiet_NaN());
-  summary.set_max_purchase_value(std::numeric_limits<double>::infinity());
-  const std::string json = transcoder_.Print(summary);
-  EXPECT_THAT(json, HasSubstr(R"("conversion_rate":"NaN")"));
-  EXPECT_THAT(json, HasSubstr(R"("max_purchase_value":"Infinity")"));
-}
-
-TEST_F(JsonTranscoderTest, PrintFieldPrintsOnlyThatField) {
-  shopstream::v1::IngestResponse response;
-  response.mutable_acceptance()->set_status("accepted");
-  response.set_event_id("e1");
-  const auto* descriptor = response.GetDescriptor();
-  EXPECT_EQ(transcoder_.PrintField(response,
-                                   descriptor->FindFieldByName("acceptance")),
-            R"({"status":"accepted"})");
-  EXPECT_EQ(
-      transcoder_.PrintField(response, descriptor->FindFieldByName("event_id")),
-      R"("e1")");
-  shopstream::v1::IngestResponse empty;
-  EXPECT_EQ(
-      transcoder_.PrintField(empty, descriptor->FindFieldByName("acceptance")),
-      R"({"status":""})");
 }
 
 TEST_F(JsonTranscoderTest, SetsFieldsFromStrings) {

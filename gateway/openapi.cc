@@ -495,10 +495,12 @@ class DocumentWriter {
       b_.Set(schema, "type", "string");
       b_.Set(schema, "format", "binary");
       b_.Set(media, "schema", std::move(schema));
-      b_.Set(
-          content,
-          absl::EndsWith(route.download_filename, ".csv") ? "text/csv" : "*/*",
-          std::move(media));
+      const char* type = "*/*";
+      if (absl::EndsWith(route.download_filename, ".csv")) type = "text/csv";
+      if (absl::EndsWith(route.download_filename, ".pdf")) {
+        type = "application/pdf";
+      }
+      b_.Set(content, type, std::move(media));
       if (!route.download_filename.empty()) {
         Value headers = b_.Object();
         Value disposition = b_.Object();

@@ -194,6 +194,9 @@ TEST(OpenApiTest, BodiesParametersAndAnswersAreTheGatewaysOwn) {
   EXPECT_TRUE(csv["responses"]["200"]["content"].HasMember("text/csv"));
   EXPECT_TRUE(
       csv["responses"]["200"]["headers"].HasMember("Content-Disposition"));
+  const rapidjson::Value& pdf =
+      Operation(document, "/v1/shops/{shop_id}/report.pdf", "get");
+  EXPECT_TRUE(pdf["responses"]["200"]["content"].HasMember("application/pdf"));
 
   const rapidjson::Value& watch =
       Operation(document, "/v1/shops/{shop_id}/summary:watch", "get");

@@ -15,6 +15,9 @@
 #include "common/service_process.h"
 #include "common/termination.h"
 #include "common/tls_credentials.h"
+#include "ingest/admin_audit_log.h"
+#include "ingest/admin_service.h"
+#include "ingest/dead_letter_store.h"
 #include "ingest/event_ingress_service.h"
 #include "ingest/ingest_service.h"
 #include "ingest/processor_client.h"
@@ -45,6 +48,8 @@ ABSL_FLAG(std::string, uap_regexes, "/usr/share/uap-core/regexes.yaml",
           "uap-core's regexes.yaml, by which events' user_agent becomes "
           "browser and OS families (the User-Agent itself is not kept); "
           "empty turns classification off.");
+
+constexpr int kAdminConnections = 4;
 
 int main(int argc, char** argv) {
   shopstream::InitServiceProcess("ingest");
@@ -144,13 +149,24 @@ int main(int argc, char** argv) {
                                     &dependencies, classifier.get());
   shopstream::IngestService service(&handler);
   shopstream::EventIngressService ingress(&handler, *std::move(gate));
+  // Admin calls are few; each replay holds a connection while its event is
+  // committed.
+  shopstream::PgConnectionPool admin_pool(conninfo, kAdminConnections);
+  shopstream::DeadLetterStore dead_letters(&admin_pool);
+  shopstream::auth::ApiKeyStore keys(&admin_pool);
+  shopstream::AdminAuditLog audit(&admin_pool);
+  shopstream::AdminHandler admin_handler(&auth->authorizer(), &handler,
+                                         &dead_letters, &keys, &audit);
+  shopstream::AdminService admin(&admin_handler);
   std::unique_ptr<grpc::Server> server = shopstream::StartGrpcServer(
-      absl::GetFlag(FLAGS_ingest_address), {&service, &ingress});
+      absl::GetFlag(FLAGS_ingest_address), {&service, &ingress, &admin});
   if (server == nullptr) return 1;
   // Serving while events can be taken: a processor stream is open,
   // PostgreSQL answers and shutdown has not begun.
   shopstream::HealthReporter health(
-      server.get(), {shopstream::v1::IngestService::service_full_name()},
+      server.get(),
+      {shopstream::v1::IngestService::service_full_name(),
+       shopstream::v1::AdminService::service_full_name()},
       [&handler] {
         shopstream::v1::HealthResponse response;
         const grpc::Status status = handler.Health(&response);

@@ -6,6 +6,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "query/analytics_requests.h"
 #include "query/csv_export.h"
+#include "query/shop_report.h"
 
 namespace shopstream {
 namespace {
@@ -32,11 +33,13 @@ AnalyticsService::AnalyticsService(const AnalyticsQueries* queries,
                                    BlockingWorkPool* pool,
                                    WatchOptions watch_options,
                                    const auth::RequestAuthorizer* authorizer,
-                                   const DependencyHealth* dependencies)
+                                   const DependencyHealth* dependencies,
+                                   const PdfPrinter* printer)
     : queries_(queries),
       pool_(pool),
       authorizer_(authorizer),
       dependencies_(dependencies),
+      printer_(printer),
       watchers_(
           [this](const v1::GetSummaryRequest& request)
               -> absl::StatusOr<v1::Summary> {
@@ -205,6 +208,22 @@ grpc::ServerUnaryReactor* AnalyticsService::ExportTopProducts(
     if (!top.ok()) return ToCaller(*context, top.status());
     response->set_content_type(kCsvContentType);
     response->set_data(TopProductsCsv(*top));
+    return grpc::Status::OK;
+  });
+}
+
+grpc::ServerUnaryReactor* AnalyticsService::GetReport(
+    grpc::CallbackServerContext* context, const v1::GetReportRequest* request,
+    google::api::HttpBody* response) {
+  return OnPool(context, [this, context, request, response] {
+    auto authorized =
+        Authorized(*context, *request, auth::Credentials::kApiKeyOrLinkTicket);
+    if (!authorized.ok()) return ToCaller(*context, authorized.status());
+    absl::StatusOr<std::string> pdf = ReportPdf(
+        *queries_, printer_, *authorized, absl::Now(), RequestIdOf(*context));
+    if (!pdf.ok()) return ToCaller(*context, pdf.status());
+    response->set_content_type(kPdfContentType);
+    response->set_data(*std::move(pdf));
     return grpc::Status::OK;
   });
 }

@@ -6,6 +6,7 @@
 #include "common/dependency_health.h"
 #include "query/analytics_queries.h"
 #include "query/blocking_work_pool.h"
+#include "query/pdf_printer.h"
 #include "query/summary_watchers.h"
 #include "shopstream/v1/analytics.grpc.pb.h"
 
@@ -20,18 +21,20 @@ namespace shopstream {
 //
 // With an authorizer every method but Health needs a read key and answers
 // for the key's shop only: a request naming no shop gets the key's shop,
-// one naming another shop PERMISSION_DENIED. WatchSummary and the CSV
-// exports, which browsers open from URLs, take a link ticket instead
-// (CreateLinkTicket). Failures from below (PostgreSQL) reach the caller as
-// a generic message with the request id (see common/caller_status.h).
+// one naming another shop PERMISSION_DENIED. WatchSummary, the CSV
+// exports and the PDF report, which browsers open from URLs, take a link
+// ticket instead (CreateLinkTicket). Failures from below (PostgreSQL) reach the
+// caller as a generic message with the request id (see common/caller_status.h).
 class AnalyticsService final : public v1::AnalyticsService::CallbackService {
  public:
   // A null authorizer means authentication is off. `dependencies`, when
   // set, are what Health reports (PostgreSQL); without, Health is healthy.
+  // Without a `printer` GetReport answers UNAVAILABLE.
   AnalyticsService(const AnalyticsQueries* queries, BlockingWorkPool* pool,
                    WatchOptions watch_options = {},
                    const auth::RequestAuthorizer* authorizer = nullptr,
-                   const DependencyHealth* dependencies = nullptr);
+                   const DependencyHealth* dependencies = nullptr,
+                   const PdfPrinter* printer = nullptr);
 
   grpc::ServerUnaryReactor* GetSummary(grpc::CallbackServerContext* context,
                                        const v1::GetSummaryRequest* request,
@@ -69,6 +72,11 @@ class AnalyticsService final : public v1::AnalyticsService::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::GetTopProductsRequest* request,
       google::api::HttpBody* response) override;
+  // A PDF of the summary, days and top products; the rendering holds a
+  // thread of the pool for its duration (seconds).
+  grpc::ServerUnaryReactor* GetReport(grpc::CallbackServerContext* context,
+                                      const v1::GetReportRequest* request,
+                                      google::api::HttpBody* response) override;
   grpc::ServerWriteReactor<v1::Summary>* WatchSummary(
       grpc::CallbackServerContext* context,
       const v1::GetSummaryRequest* request) override;
@@ -109,6 +117,7 @@ class AnalyticsService final : public v1::AnalyticsService::CallbackService {
   BlockingWorkPool* pool_;
   const auth::RequestAuthorizer* authorizer_;
   const DependencyHealth* dependencies_;
+  const PdfPrinter* printer_;
   SummaryWatchers watchers_;
 };
 

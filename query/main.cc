@@ -1,5 +1,6 @@
 // shopstream-query: answers analytics questions from PostgreSQL.
 #include <grpcpp/grpcpp.h>
+#include <unistd.h>
 
 #include <algorithm>
 
@@ -15,6 +16,7 @@
 #include "common/termination.h"
 #include "query/analytics_service.h"
 #include "query/commit_listener.h"
+#include "query/pdf_printer.h"
 #include "query/rollup_analytics.h"
 #include "storage/pg_conninfo.h"
 #include "storage/pg_probe.h"
@@ -49,8 +51,19 @@ ABSL_FLAG(int, watch_min_interval_ms, 250,
           "in between are coalesced.");
 
 ABSL_FLAG(int, link_ticket_ttl_ms, 30000,
-          "How long a link ticket (what the live stream and CSV links carry "
-          "instead of the read key) may be used, once.");
+          "How long a link ticket (what the live stream, CSV and report links "
+          "carry instead of the read key) may be used, once.");
+ABSL_FLAG(std::string, chromium_path, "/usr/bin/chromium",
+          "Chromium that prints PDF reports (GetReport); empty: reports "
+          "answer UNAVAILABLE, as they do when it is missing or fails.");
+ABSL_FLAG(int, max_concurrent_reports, 2,
+          "PDF reports rendered at once (each a Chromium of a few hundred "
+          "MB); more are refused with RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int, report_timeout_ms, 30000,
+          "Wall time of one PDF rendering; Chromium is killed past it.");
+ABSL_FLAG(bool, chromium_sandbox, true,
+          "Run Chromium in its own sandbox, which needs user namespaces; "
+          "false where a container has none. As root it always runs without.");
 
 int main(int argc, char** argv) {
   shopstream::InitServiceProcess("query");
@@ -96,8 +109,27 @@ int main(int argc, char** argv) {
   shopstream::PgProbe database(conninfo);
   shopstream::DependencyHealth dependencies(
       {{"postgres", [&database] { return database.Check(); }}});
+  std::unique_ptr<shopstream::PdfPrinter> printer;
+  if (!absl::GetFlag(FLAGS_chromium_path).empty()) {
+    printer =
+        std::make_unique<shopstream::PdfPrinter>(shopstream::PdfPrinterOptions{
+            .chromium_path = absl::GetFlag(FLAGS_chromium_path),
+            .max_concurrent =
+                std::max(1, absl::GetFlag(FLAGS_max_concurrent_reports)),
+            .timeout = absl::Milliseconds(
+                std::max(1, absl::GetFlag(FLAGS_report_timeout_ms))),
+            .sandbox = absl::GetFlag(FLAGS_chromium_sandbox)});
+  }
+  // Said once at start, so an operator need not wait for a report to learn.
+  if (printer == nullptr ||
+      access(absl::GetFlag(FLAGS_chromium_path).c_str(), X_OK) != 0) {
+    shopstream::LogWarning(
+        "PDF reports are not available: no Chromium to print them",
+        {{"chromium_path", absl::GetFlag(FLAGS_chromium_path)}});
+  }
   shopstream::AnalyticsService service(&queries, &work, watch_options,
-                                       &auth->authorizer(), &dependencies);
+                                       &auth->authorizer(), &dependencies,
+                                       printer.get());
   shopstream::SummaryWatchers& watchers = service.watchers();
   shopstream::CommitListener listener(
       conninfo,

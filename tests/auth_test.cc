@@ -1,7 +1,7 @@
 // Who may do what, over REST and gRPC, against the real services: every
 // annotated REST route and every gRPC method is tried without a key, with a
-// malformed, unknown and revoked key, with the wrong scope and with another
-// shop's key; and the shop always comes from the key.
+// malformed, unknown and revoked key, with a key of every scope and with
+// another shop's key; and the shop always comes from the key.
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
@@ -18,6 +18,7 @@
 #include "google/protobuf/dynamic_message.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
 #include "gtest/gtest.h"
+#include "shopstream/v1/admin.grpc.pb.h"
 #include "shopstream/v1/analytics.grpc.pb.h"
 #include "shopstream/v1/ingest.grpc.pb.h"
 #include "storage/pg_connection_pool.h"
@@ -46,14 +47,20 @@ bool IsCollect(const MethodDescriptor* method) {
   return method->name() == "Collect";
 }
 
+constexpr Scope kScopes[] = {Scope::kWrite, Scope::kRead, Scope::kCollect,
+                             Scope::kAdmin};
+
 Scope ScopeOf(const MethodDescriptor* method) {
   if (IsCollect(method)) return Scope::kCollect;
+  if (method->service()->name() == "AdminService") return Scope::kAdmin;
   return method->service()->name() == "IngestService" ? Scope::kWrite
                                                       : Scope::kRead;
 }
 
-Scope OtherScope(Scope scope) {
-  return scope == Scope::kWrite ? Scope::kRead : Scope::kWrite;
+// Calls that act on a dead letter or key the test makes up: allowed ones
+// get past the key and are refused for the id (400 or 404).
+bool ActsOnMadeUpId(const MethodDescriptor* method) {
+  return method->name() == "ReplayDeadLetter" || method->name() == "RevokeKey";
 }
 
 std::vector<std::string> ServiceNames() {
@@ -64,7 +71,16 @@ std::vector<std::string> ServiceNames() {
           v1::GetSummaryRequest::descriptor()
               ->file()
               ->FindServiceByName("AnalyticsService")
+              ->full_name(),
+          v1::ListDeadLettersRequest::descriptor()
+              ->file()
+              ->FindServiceByName("AdminService")
               ->full_name()};
+}
+
+const google::protobuf::ServiceDescriptor* AdminServiceDescriptor() {
+  return v1::ListDeadLettersRequest::descriptor()->file()->FindServiceByName(
+      "AdminService");
 }
 
 // A REST request for `route` that names `shop`: in the path where the route
@@ -103,6 +119,9 @@ RestCall RestCallFor(const gateway::Route& route, const std::string& shop) {
              route.grpc_method_path == "/shopstream.v1.IngestService/Collect") {
     call.from_page = route.browser_collect;
     call.body = absl::StrCat(R"({"events": [)", event, "]}");
+  } else if (route.grpc_method_path ==
+             "/shopstream.v1.AdminService/CreateKey") {
+    call.body = R"({"scope": "read", "description": "auth test"})";
   } else if (!shop_in_path) {
     call.target += absl::StrCat("?shop_id=", shop);
   }
@@ -139,6 +158,9 @@ std::unique_ptr<Message> GrpcRequestFor(const MethodDescriptor* method,
                  method->input_type()->FindFieldByName("shop_id")) {
     request->GetReflection()->SetString(request.get(), field, shop);
   }
+  if (auto* create = dynamic_cast<v1::CreateKeyRequest*>(request.get())) {
+    create->set_scope("read");
+  }
   for (const char* bound : {"from", "to"}) {
     const FieldDescriptor* field = method->input_type()->FindFieldByName(bound);
     if (field == nullptr || field->message_type() == nullptr) continue;
@@ -152,7 +174,8 @@ std::unique_ptr<Message> GrpcRequestFor(const MethodDescriptor* method,
 // One gRPC call of any shape, with `key` (none when empty); the status.
 grpc::Status CallGrpc(LocalStack& stack, const MethodDescriptor* method,
                       const std::string& shop, const std::string& key) {
-  const bool ingest = method->service()->name() == "IngestService";
+  // Ingest serves AdminService too.
+  const bool ingest = method->service()->name() != "AnalyticsService";
   auto channel = ChannelWithKey(
       ingest ? stack.ingest_target() : stack.query_target(), key);
   grpc::ClientContext context;
@@ -245,10 +268,6 @@ TEST(AuthTest, EveryRestRouteRefusesMissingBadRevokedWrongScopeAndWrongShop) {
       continue;
     }
     const Scope scope = ScopeOf(route.method);
-    if (!route.method->server_streaming()) {
-      HttpResponse allowed = Rest(stack, call, Bearer(stack.Key(kShop, scope)));
-      EXPECT_LT(allowed.status, 300) << allowed.body;
-    }
     ++checked;
     HttpResponse none = Rest(stack, call, {});
     EXPECT_EQ(none.status, 401) << none.body;
@@ -260,9 +279,25 @@ TEST(AuthTest, EveryRestRouteRefusesMissingBadRevokedWrongScopeAndWrongShop) {
     }
     EXPECT_EQ(Rest(stack, call, Bearer(stack.RevokedKey(kShop, scope))).status,
               401);
-    HttpResponse wrong_scope =
-        Rest(stack, call, Bearer(stack.Key(kShop, OtherScope(scope))));
-    EXPECT_EQ(wrong_scope.status, 403) << wrong_scope.body;
+    // A key of each scope: the route's own (and admin where read does)
+    // passes, every other is refused.
+    for (Scope held : kScopes) {
+      SCOPED_TRACE(absl::StrCat("scope ", auth::ScopeName(held)));
+      if (!auth::ScopeAllows(held, scope)) {
+        HttpResponse refused =
+            Rest(stack, call, Bearer(stack.Key(kShop, held)));
+        EXPECT_EQ(refused.status, 403) << refused.body;
+        continue;
+      }
+      if (route.method->server_streaming()) continue;
+      HttpResponse allowed = Rest(stack, call, Bearer(stack.Key(kShop, held)));
+      if (ActsOnMadeUpId(route.method)) {
+        EXPECT_TRUE(allowed.status == 400 || allowed.status == 404)
+            << allowed.status << " " << allowed.body;
+      } else {
+        EXPECT_LT(allowed.status, 300) << allowed.body;
+      }
+    }
     HttpResponse wrong_shop =
         Rest(stack, call, Bearer(stack.Key(kOtherShop, scope)));
     EXPECT_EQ(wrong_shop.status, 403) << wrong_shop.body;
@@ -275,8 +310,9 @@ TEST(AuthTest, EveryRestRouteRefusesMissingBadRevokedWrongScopeAndWrongShop) {
     EXPECT_EQ(Rest(stack, with_query, {}).status, 403);
   }
   // Every route but the health ones: two of IngestService, nine bindings
-  // of AnalyticsService's eight methods (GetSummary has two).
-  EXPECT_GE(checked, 11);
+  // of AnalyticsService's eight methods (GetSummary has two), six of
+  // AdminService.
+  EXPECT_GE(checked, 17);
   EXPECT_EQ(stack.StoredEvents("shop_id = 'shop-b'"), 0);
 }
 
@@ -287,7 +323,8 @@ TEST(AuthTest, EveryGrpcMethodRefusesMissingBadRevokedWrongScopeAndWrongShop) {
        {v1::IngestRequest::descriptor()->file()->FindServiceByName(
             "IngestService"),
         v1::GetSummaryRequest::descriptor()->file()->FindServiceByName(
-            "AnalyticsService")}) {
+            "AnalyticsService"),
+        AdminServiceDescriptor()}) {
     for (int i = 0; i < service->method_count(); ++i) {
       const MethodDescriptor* method = service->method(i);
       SCOPED_TRACE(method->full_name());
@@ -296,9 +333,6 @@ TEST(AuthTest, EveryGrpcMethodRefusesMissingBadRevokedWrongScopeAndWrongShop) {
         EXPECT_TRUE(CallGrpc(stack, method, "", "").ok());
         continue;
       }
-      grpc::Status allowed =
-          CallGrpc(stack, method, kShop, stack.Key(kShop, scope));
-      EXPECT_TRUE(allowed.ok()) << allowed.error_message();
       ++checked;
       EXPECT_EQ(CallGrpc(stack, method, kShop, "").error_code(),
                 grpc::StatusCode::UNAUTHENTICATED);
@@ -310,10 +344,22 @@ TEST(AuthTest, EveryGrpcMethodRefusesMissingBadRevokedWrongScopeAndWrongShop) {
       EXPECT_EQ(CallGrpc(stack, method, kShop, stack.RevokedKey(kShop, scope))
                     .error_code(),
                 grpc::StatusCode::UNAUTHENTICATED);
-      EXPECT_EQ(
-          CallGrpc(stack, method, kShop, stack.Key(kShop, OtherScope(scope)))
-              .error_code(),
-          grpc::StatusCode::PERMISSION_DENIED);
+      for (Scope held : kScopes) {
+        SCOPED_TRACE(absl::StrCat("scope ", auth::ScopeName(held)));
+        const grpc::Status status =
+            CallGrpc(stack, method, kShop, stack.Key(kShop, held));
+        if (!auth::ScopeAllows(held, scope)) {
+          EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+              << status.error_message();
+        } else if (ActsOnMadeUpId(method)) {
+          EXPECT_TRUE(status.error_code() ==
+                          grpc::StatusCode::INVALID_ARGUMENT ||
+                      status.error_code() == grpc::StatusCode::NOT_FOUND)
+              << status.error_code() << " " << status.error_message();
+        } else {
+          EXPECT_TRUE(status.ok()) << status.error_message();
+        }
+      }
       if (!method->client_streaming()) {
         EXPECT_EQ(CallGrpc(stack, method, kShop, stack.Key(kOtherShop, scope))
                       .error_code(),
@@ -322,8 +368,8 @@ TEST(AuthTest, EveryGrpcMethodRefusesMissingBadRevokedWrongScopeAndWrongShop) {
     }
   }
   // Every method but Health: three of IngestService, eight of
-  // AnalyticsService.
-  EXPECT_GE(checked, 11);
+  // AnalyticsService, six of AdminService.
+  EXPECT_GE(checked, 17);
   EXPECT_EQ(stack.StoredEvents("shop_id = 'shop-b'"), 0);
 }
 
