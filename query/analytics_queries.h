@@ -23,12 +23,20 @@ class AnalyticsQueries {
       const v1::GetFunnelRequest& request) const = 0;
   virtual absl::StatusOr<v1::ListEventsResponse> ListEvents(
       const v1::ListEventsRequest& request) const = 0;
+  // Unimplemented unless overridden, so that answers made of the others
+  // (a report, a test's canned answers) need not know them.
   virtual absl::StatusOr<v1::Engagement> Engagement(
-      const v1::GetEngagementRequest& request) const = 0;
+      const v1::GetEngagementRequest&) const {
+    return absl::UnimplementedError("engagement is not answered here");
+  }
   virtual absl::StatusOr<v1::Breakdown> Breakdown(
-      const v1::GetBreakdownRequest& request) const = 0;
+      const v1::GetBreakdownRequest&) const {
+    return absl::UnimplementedError("breakdowns are not answered here");
+  }
   virtual absl::StatusOr<v1::DataRange> DataRange(
-      const v1::GetDataRangeRequest& request) const = 0;
+      const v1::GetDataRangeRequest&) const {
+    return absl::UnimplementedError("the data range is not answered here");
+  }
 };
 
 }  // namespace shopstream
