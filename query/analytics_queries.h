@@ -23,6 +23,12 @@ class AnalyticsQueries {
       const v1::GetFunnelRequest& request) const = 0;
   virtual absl::StatusOr<v1::ListEventsResponse> ListEvents(
       const v1::ListEventsRequest& request) const = 0;
+  virtual absl::StatusOr<v1::Engagement> Engagement(
+      const v1::GetEngagementRequest& request) const = 0;
+  virtual absl::StatusOr<v1::Breakdown> Breakdown(
+      const v1::GetBreakdownRequest& request) const = 0;
+  virtual absl::StatusOr<v1::DataRange> DataRange(
+      const v1::GetDataRangeRequest& request) const = 0;
 };
 
 }  // namespace shopstream

@@ -32,6 +32,19 @@ class AnalyticsRouter final : public AnalyticsQueries {
       const v1::ListEventsRequest& request) const override {
     return unfiltered_->ListEvents(request);
   }
+  // These answer their own filters and comparisons.
+  absl::StatusOr<v1::Engagement> Engagement(
+      const v1::GetEngagementRequest& request) const override {
+    return unfiltered_->Engagement(request);
+  }
+  absl::StatusOr<v1::Breakdown> Breakdown(
+      const v1::GetBreakdownRequest& request) const override {
+    return unfiltered_->Breakdown(request);
+  }
+  absl::StatusOr<v1::DataRange> DataRange(
+      const v1::GetDataRangeRequest& request) const override {
+    return unfiltered_->DataRange(request);
+  }
 
  private:
   const AnalyticsQueries* unfiltered_;

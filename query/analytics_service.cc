@@ -151,6 +151,36 @@ grpc::ServerUnaryReactor* AnalyticsService::ListEvents(
   });
 }
 
+grpc::ServerUnaryReactor* AnalyticsService::GetEngagement(
+    grpc::CallbackServerContext* context,
+    const v1::GetEngagementRequest* request, v1::Engagement* response) {
+  return OnPool(context, [this, context, request, response] {
+    auto authorized = Authorized(*context, *request);
+    if (!authorized.ok()) return ToCaller(*context, authorized.status());
+    return Answer(*context, queries_->Engagement(*authorized), response);
+  });
+}
+
+grpc::ServerUnaryReactor* AnalyticsService::GetBreakdown(
+    grpc::CallbackServerContext* context,
+    const v1::GetBreakdownRequest* request, v1::Breakdown* response) {
+  return OnPool(context, [this, context, request, response] {
+    auto authorized = Authorized(*context, *request);
+    if (!authorized.ok()) return ToCaller(*context, authorized.status());
+    return Answer(*context, queries_->Breakdown(*authorized), response);
+  });
+}
+
+grpc::ServerUnaryReactor* AnalyticsService::GetDataRange(
+    grpc::CallbackServerContext* context,
+    const v1::GetDataRangeRequest* request, v1::DataRange* response) {
+  return OnPool(context, [this, context, request, response] {
+    auto authorized = Authorized(*context, *request);
+    if (!authorized.ok()) return ToCaller(*context, authorized.status());
+    return Answer(*context, queries_->DataRange(*authorized), response);
+  });
+}
+
 // The exports answer from the same queries as their JSON twins, so the two
 // never disagree.
 grpc::ServerUnaryReactor* AnalyticsService::ExportTimeSeries(

@@ -54,6 +54,16 @@ class AnalyticsService final : public v1::AnalyticsService::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::ListEventsRequest* request,
       v1::ListEventsResponse* response) override;
+  grpc::ServerUnaryReactor* GetEngagement(
+      grpc::CallbackServerContext* context,
+      const v1::GetEngagementRequest* request,
+      v1::Engagement* response) override;
+  grpc::ServerUnaryReactor* GetBreakdown(grpc::CallbackServerContext* context,
+                                         const v1::GetBreakdownRequest* request,
+                                         v1::Breakdown* response) override;
+  grpc::ServerUnaryReactor* GetDataRange(grpc::CallbackServerContext* context,
+                                         const v1::GetDataRangeRequest* request,
+                                         v1::DataRange* response) override;
   grpc::ServerUnaryReactor* ExportTimeSeries(
       grpc::CallbackServerContext* context,
       const v1::GetTimeSeriesRequest* request,

@@ -4,6 +4,8 @@
 #include <cstdint>
 
 #include "query/analytics_queries.h"
+#include "query/breakdown_queries.h"
+#include "query/engagement_queries.h"
 #include "storage/pg_connection_pool.h"
 
 namespace shopstream {
@@ -48,10 +50,24 @@ class RollupAnalytics final : public AnalyticsQueries {
       const v1::GetFunnelRequest& request) const override;
   absl::StatusOr<v1::ListEventsResponse> ListEvents(
       const v1::ListEventsRequest& request) const override;
+  absl::StatusOr<v1::Engagement> Engagement(
+      const v1::GetEngagementRequest& request) const override {
+    return engagement_.Engagement(request);
+  }
+  absl::StatusOr<v1::Breakdown> Breakdown(
+      const v1::GetBreakdownRequest& request) const override {
+    return breakdown_.Breakdown(request);
+  }
+  absl::StatusOr<v1::DataRange> DataRange(
+      const v1::GetDataRangeRequest& request) const override {
+    return engagement_.DataRange(request);
+  }
 
  private:
   PgConnectionPool* pool_;
   const RollupAnalyticsOptions options_;
+  const EngagementQueries engagement_{pool_};
+  const BreakdownQueries breakdown_{pool_};
 };
 
 }  // namespace shopstream

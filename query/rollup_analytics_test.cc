@@ -287,6 +287,15 @@ TEST_F(RollupAnalyticsTest, RollupsCountOnlyInsertedRows) {
               1)
         << table;
   }
+  // One row per dimension of the event; its type once.
+  for (const char* table :
+       {"shop_dimension_hour_rollup", "shop_dimension_day_rollup"}) {
+    EXPECT_EQ(tx.exec1(std::string("SELECT sum(purchases) FROM ") + table +
+                       " WHERE dimension = 'event_type'")[0]
+                  .as<int>(),
+              1)
+        << table;
+  }
 }
 
 TEST_F(RollupAnalyticsTest,

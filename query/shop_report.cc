@@ -12,6 +12,11 @@ namespace {
 
 // Rows of top products in a report, as the dashboard shows.
 constexpr int kTopProducts = 10;
+// Where visitors came from and what they used; UTM medium is left to the
+// dashboard, a page has only so much room.
+constexpr v1::Dimension kReportDimensions[] = {
+    v1::PAGE,       v1::REFERRER_HOST, v1::UTM_SOURCE, v1::UTM_CAMPAIGN,
+    v1::DEVICE_CLASS, v1::BROWSER,     v1::OS};
 
 google::protobuf::Timestamp TimestampOf(absl::Time t) {
   google::protobuf::Timestamp ts;
@@ -54,11 +59,6 @@ absl::StatusOr<ReportScope> CheckReport(const v1::GetReportRequest& request) {
   }
   absl::StatusOr<EventFilter> filter = EventFilter::Parse(request.filter());
   if (!filter.ok()) return filter.status();
-  // The summary, series and top products do not apply filters yet: a
-  // filtered report would show unfiltered numbers under a filtered title.
-  if (!filter->empty()) {
-    return absl::InvalidArgumentError("filter: not supported in reports yet");
-  }
   scope.filter = request.filter();
   return scope;
 }
@@ -81,6 +81,7 @@ absl::StatusOr<ReportContents> GatherReport(const AnalyticsQueries& queries,
   summary.set_shop_id(scope.shop_id);
   *summary.mutable_from() = from;
   *summary.mutable_to() = to;
+  *summary.mutable_filter() = scope.filter;
   absl::StatusOr<v1::Summary> summarized = queries.Summary(summary);
   if (!summarized.ok()) return summarized.status();
   report.summary = *std::move(summarized);
@@ -91,6 +92,7 @@ absl::StatusOr<ReportContents> GatherReport(const AnalyticsQueries& queries,
   *daily.mutable_to() = to;
   daily.set_bucket(v1::DAY);
   daily.set_time_zone(scope.zone_name);
+  *daily.mutable_filter() = scope.filter;
   absl::StatusOr<v1::TimeSeries> series = queries.TimeSeries(daily);
   if (!series.ok()) return series.status();
   report.daily = *std::move(series);
@@ -100,9 +102,32 @@ absl::StatusOr<ReportContents> GatherReport(const AnalyticsQueries& queries,
   *top.mutable_from() = from;
   *top.mutable_to() = to;
   top.set_limit(kTopProducts);
+  *top.mutable_filter() = scope.filter;
   absl::StatusOr<v1::TopProducts> products = queries.TopProducts(top);
   if (!products.ok()) return products.status();
   report.top_products = *std::move(products);
+
+  v1::GetEngagementRequest engagement;
+  engagement.set_shop_id(scope.shop_id);
+  *engagement.mutable_from() = from;
+  *engagement.mutable_to() = to;
+  *engagement.mutable_filter() = scope.filter;
+  absl::StatusOr<v1::Engagement> engaged = queries.Engagement(engagement);
+  if (!engaged.ok()) return engaged.status();
+  report.engagement = *std::move(engaged);
+
+  for (v1::Dimension dimension : kReportDimensions) {
+    v1::GetBreakdownRequest breakdown;
+    breakdown.set_shop_id(scope.shop_id);
+    *breakdown.mutable_from() = from;
+    *breakdown.mutable_to() = to;
+    breakdown.set_dimension(dimension);
+    *breakdown.mutable_filter() = scope.filter;
+    breakdown.set_limit(kTopProducts);
+    absl::StatusOr<v1::Breakdown> rows = queries.Breakdown(breakdown);
+    if (!rows.ok()) return rows.status();
+    report.breakdowns.push_back(*std::move(rows));
+  }
   return report;
 }
 

@@ -42,8 +42,30 @@ class CannedQueries final : public AnalyticsQueries {
       const v1::ListEventsRequest&) const override {
     return absl::UnimplementedError("not in reports");
   }
+  absl::StatusOr<v1::Engagement> Engagement(
+      const v1::GetEngagementRequest& request) const override {
+    ++asked_;
+    last_engagement_ = request;
+    v1::Engagement engagement;
+    engagement.set_sessions(2);
+    return engagement;
+  }
+  absl::StatusOr<v1::Breakdown> Breakdown(
+      const v1::GetBreakdownRequest& request) const override {
+    ++asked_;
+    breakdowns_.push_back(request);
+    v1::Breakdown breakdown;
+    breakdown.set_dimension(request.dimension());
+    return breakdown;
+  }
+  absl::StatusOr<v1::DataRange> DataRange(
+      const v1::GetDataRangeRequest&) const override {
+    return absl::UnimplementedError("not in reports");
+  }
 
   mutable int asked_ = 0;
+  mutable v1::GetEngagementRequest last_engagement_;
+  mutable std::vector<v1::GetBreakdownRequest> breakdowns_;
   mutable v1::GetTimeSeriesRequest last_series_;
   mutable v1::GetTopProductsRequest last_top_;
 };
@@ -107,13 +129,14 @@ TEST(CheckReportTest, AtMost366DaysOfTheReportsZone) {
   ExpectRefused(spill, "touches 367");
 }
 
-TEST(CheckReportTest, FiltersAreRefusedUntilReportsApplyThem) {
+TEST(CheckReportTest, AFilterIsCheckedAndKept) {
   v1::GetReportRequest request = Request(absl::CivilDay(2026, 3, 1), 7);
   request.mutable_filter();  // present but empty: no filter
   EXPECT_TRUE(CheckReport(request).ok());
   request.mutable_filter()->set_device_class("mobile");
-  ExpectRefused(request, "filter: not supported in reports yet");
-  // A bad filter is named as such first.
+  absl::StatusOr<ReportScope> scope = CheckReport(request);
+  ASSERT_TRUE(scope.ok()) << scope.status();
+  EXPECT_EQ(scope->filter.device_class(), "mobile");
   request.mutable_filter()->set_event_type("checkout");
   ExpectRefused(request, "filter.event_type: ");
 }
@@ -145,6 +168,32 @@ TEST(GatherReportTest, AsksForDaysOfTheZoneAndTenProducts) {
             absl::ToUnixSeconds(scope->from));
   EXPECT_EQ(queries.last_top_.limit(), 10);
   EXPECT_EQ(queries.last_top_.to().seconds(), absl::ToUnixSeconds(scope->to));
+  ASSERT_TRUE(report->engagement.has_value());
+  EXPECT_EQ(report->engagement->sessions(), 2);
+  EXPECT_EQ(queries.last_engagement_.from().seconds(),
+            absl::ToUnixSeconds(scope->from));
+  ASSERT_EQ(report->breakdowns.size(), queries.breakdowns_.size());
+  ASSERT_FALSE(queries.breakdowns_.empty());
+  EXPECT_EQ(queries.breakdowns_.front().dimension(), v1::PAGE);
+  EXPECT_EQ(queries.breakdowns_.front().limit(), 10);
+}
+
+TEST(GatherReportTest, EveryQueryGetsTheReportsFilter) {
+  CannedQueries queries;
+  v1::GetReportRequest request = Request(absl::CivilDay(2026, 3, 1), 7);
+  request.mutable_filter()->set_browser("Firefox");
+  absl::StatusOr<ReportScope> scope = CheckReport(request);
+  ASSERT_TRUE(scope.ok()) << scope.status();
+  absl::StatusOr<ReportContents> report =
+      GatherReport(queries, *scope, absl::UnixEpoch());
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(queries.last_series_.filter().browser(), "Firefox");
+  EXPECT_EQ(queries.last_top_.filter().browser(), "Firefox");
+  EXPECT_EQ(queries.last_engagement_.filter().browser(), "Firefox");
+  for (const v1::GetBreakdownRequest& asked : queries.breakdowns_) {
+    EXPECT_EQ(asked.filter().browser(), "Firefox");
+  }
+  EXPECT_EQ(report->filter.browser(), "Firefox");
 }
 
 TEST(ReportPdfTest, BadInputIsRefusedBeforeAnythingElse) {

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "rollups/engagement_schema.h"
 
 namespace shopstream::rollups {
 namespace {
@@ -254,6 +255,7 @@ std::string FoldStatement(absl::string_view source) {
     absl::StrAppend(&sql, ", rollup", i, " AS (",
                     Upsert(EventRollups()[i], "fresh e"), ")");
   }
+  absl::StrAppend(&sql, EngagementFoldCtes());
   absl::StrAppend(
       &sql,
       // The shop's top product is offered from the product rows just

@@ -111,7 +111,8 @@ std::string SessionSketch(int log2_registers = kSketchLog2Registers);
 std::string RowsFromEvents(const EventRollup& rollup, absl::string_view source);
 
 // A statement adding the events of `source` to every rollup: the event
-// rollups, product_totals, shop_sessions and shop_totals. `source` is a FROM
+// rollups, the session engagement rollups (engagement_schema.h),
+// product_totals, shop_sessions and shop_totals. `source` is a FROM
 // item of events aliased e (parameters allowed). Returns one row: how many
 // events it folded and how many seconds the oldest of them waited since it
 // was appended (NULL when none).

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "rollups/engagement_schema.h"
 #include "rollups/rollup_schema.h"
 #include "storage/pg_status.h"
 
@@ -88,6 +89,45 @@ std::vector<Comparison> Comparisons(bool whole_history) {
          absl::StrCat("DELETE FROM ", rollup.table, where),
          ComparedColumns(rollup)});
   }
+  // Sessions that started in the range, measured whole (also past it).
+  const std::string sessions =
+      absl::StrCat("SELECT * FROM (",
+                   SessionStatsFromEvents(absl::StrCat(
+                       "(SELECT e.* FROM events e WHERE e.shop_id = $1 AND ",
+                       kFoldedCondition, ") e")),
+                   ") s WHERE s.started_at >= $2::timestamptz"
+                   " AND s.started_at < $3::timestamptz");
+  const std::string signed_sessions =
+      absl::StrCat("(SELECT s.*, 1 AS sign FROM (", sessions, ") s) s");
+  comparisons.push_back(
+      {"shop_session_stats", sessions,
+       "SELECT shop_id, session_id, started_at, last_at, page_views,"
+       " other_events FROM shop_session_stats WHERE shop_id = $1"
+       " AND started_at >= $2::timestamptz AND started_at < $3::timestamptz",
+       // A session stored with another start is replaced too.
+       absl::StrCat("DELETE FROM shop_session_stats WHERE shop_id = $1"
+                    " AND ((started_at >= $2::timestamptz"
+                    " AND started_at < $3::timestamptz) OR session_id IN"
+                    " (SELECT session_id FROM (",
+                    sessions, ") x))")});
+  // Rows all of whose sessions moved to another day are zeros.
+  comparisons.push_back(
+      {"shop_engagement_day_rollup", EngagementDaysFrom(signed_sessions),
+       "SELECT shop_id, day, sessions, bounces, duration_micros, page_views"
+       " FROM shop_engagement_day_rollup WHERE shop_id = $1"
+       " AND day >= $2::timestamptz AND day < $3::timestamptz"
+       " AND (sessions, bounces, duration_micros, page_views)"
+       " <> (0, 0, 0, 0)",
+       "DELETE FROM shop_engagement_day_rollup WHERE shop_id = $1"
+       " AND day >= $2::timestamptz AND day < $3::timestamptz"});
+  comparisons.push_back(
+      {"shop_session_duration_buckets", DurationBucketsFrom(signed_sessions),
+       "SELECT shop_id, day, bucket, sessions"
+       " FROM shop_session_duration_buckets WHERE shop_id = $1"
+       " AND day >= $2::timestamptz AND day < $3::timestamptz"
+       " AND sessions <> 0",
+       "DELETE FROM shop_session_duration_buckets WHERE shop_id = $1"
+       " AND day >= $2::timestamptz AND day < $3::timestamptz"});
   // Weeks are the sums of their days: $4 and $5 bound the weeks that
   // overlap the range.
   comparisons.push_back(

@@ -43,6 +43,8 @@ struct VerifyReport {
 //   shop minute, hour and day rollups, product days, session days and
 //     session sketches: the raw events of the range's days;
 //   product weeks overlapping the range: the sums of their product days;
+//   session stats, engagement days and duration buckets: the shop's raw
+//     events of the sessions that started in the range, whole;
 //   product_totals and shop_totals: the sums of the day rollups (all time),
 //     the shop's sessions and its most viewed product;
 //   shop_sessions and the first and last event: the raw events, only when

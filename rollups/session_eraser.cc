@@ -44,6 +44,10 @@ absl::StatusOr<ErasedSession> SessionEraser::Erase(
             "DELETE FROM shop_session_days WHERE shop_id = $1"
             " AND session_id = $2",
             shop, session);
+        tx.exec_params0(
+            "DELETE FROM shop_session_stats WHERE shop_id = $1"
+            " AND session_id = $2",
+            shop, session);
         ErasedSession result;
         result.events = erased[0].as<int64_t>();
         if (result.events > 0) {

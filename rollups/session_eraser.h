@@ -15,9 +15,10 @@ struct ErasedSession {
 };
 
 // A data-subject request: deletes one session's raw events and every row
-// that names the session (shop_sessions, shop_session_days), then rewrites
-// the rollups of the days its events fell on from the events that remain,
-// in one transaction while no fold runs. The events' keys stay (they hold
+// that names the session (shop_sessions, shop_session_days,
+// shop_session_stats), then rewrites the rollups of the days its events
+// fell on from the events that remain, in one transaction while no fold
+// runs. The events' keys stay (they hold
 // no session), so a retried copy of an erased event is a duplicate, not
 // stored again. Days whose raw events retention already dropped keep their
 // counts, which name no session.

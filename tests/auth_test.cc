@@ -129,6 +129,10 @@ RestCall RestCallFor(const gateway::Route& route, const std::string& shop) {
   absl::StrAppend(&call.target,
                   call.target.find('?') == std::string::npos ? "?" : "&",
                   "from=2025-10-01T00:00:00Z&to=2025-10-03T00:00:00Z");
+  if (route.grpc_method_path ==
+      "/shopstream.v1.AnalyticsService/GetBreakdown") {
+    absl::StrAppend(&call.target, "&dimension=PAGE");
+  }
   return call;
 }
 
@@ -160,6 +164,9 @@ std::unique_ptr<Message> GrpcRequestFor(const MethodDescriptor* method,
   }
   if (auto* create = dynamic_cast<v1::CreateKeyRequest*>(request.get())) {
     create->set_scope("read");
+  }
+  if (auto* breakdown = dynamic_cast<v1::GetBreakdownRequest*>(request.get())) {
+    breakdown->set_dimension(v1::PAGE);
   }
   for (const char* bound : {"from", "to"}) {
     const FieldDescriptor* field = method->input_type()->FindFieldByName(bound);

@@ -263,6 +263,77 @@ TEST(EndToEndTest, FiltersAndComparisonsThroughTheRestGateway) {
   EXPECT_EQ(open.status, 400);
   EXPECT_THAT(open.body, HasSubstr(R"({"error":"to: )"));
   EXPECT_EQ(stack.StoredEvents(), 4);
+TEST(EndToEndTest, EngagementBreakdownAndRangeThroughTheRestGateway) {
+  LocalStack stack;
+  // Session s1 views two pages ten minutes apart; s2 views one and leaves.
+  for (const char* body : {
+           R"({"event_type": "page_view", "timestamp": "2025-10-02T10:00:00Z",
+               "session_id": "s1", "page": "/home"})",
+           R"({"event_type": "page_view", "timestamp": "2025-10-02T10:10:00Z",
+               "session_id": "s1", "page": "/shoe"})",
+           R"({"event_type": "page_view", "timestamp": "2025-10-02T11:00:00Z",
+               "session_id": "s2", "page": "/home"})",
+       }) {
+    HttpResponse r = stack.Post("/v1/events", body);
+    EXPECT_EQ(r.status, 202) << r.body;
+  }
+  HttpResponse engagement = stack.Get(
+      "/v1/shops/default/engagement"
+      "?from=2025-10-02T00:00:00Z&to=2025-10-03T00:00:00Z");
+  EXPECT_EQ(engagement.status, 200) << engagement.body;
+  EXPECT_EQ(engagement.body,
+            R"({"sessions":2,"bounced_sessions":1,"bounce_rate":50.0,)"
+            R"("average_session_duration_seconds":300.0,)"
+            R"("median_session_duration_seconds":300.0,)"
+            R"("pages_per_session":1.5})");
+
+  HttpResponse breakdown =
+      stack.Get("/v1/shops/default/breakdown?dimension=PAGE");
+  EXPECT_EQ(breakdown.status, 200) << breakdown.body;
+  EXPECT_EQ(breakdown.body,
+            R"({"dimension":"PAGE","rows":[)"
+            R"({"value":"/home","page_views":2,"add_to_carts":0,)"
+            R"("purchases":0,"revenue":0.0,"events":2,"sessions":2},)"
+            R"({"value":"/shoe","page_views":1,"add_to_carts":0,)"
+            R"("purchases":0,"revenue":0.0,"events":1,"sessions":1}]})");
+  HttpResponse no_dimension = stack.Get("/v1/shops/default/breakdown");
+  EXPECT_EQ(no_dimension.status, 400);
+  EXPECT_THAT(no_dimension.body, HasSubstr(R"({"error":"dimension: )"));
+
+  // A read key of another shop opens none of them.
+  EXPECT_EQ(stack.Get("/v1/shops/default/engagement", "other").status, 403);
+  EXPECT_EQ(stack.Get("/v1/shops/default/range", "other").status, 403);
+
+  HttpResponse range = stack.Get("/v1/shops/default/range");
+  EXPECT_EQ(range.status, 200) << range.body;
+  EXPECT_EQ(range.body, R"({"first_event_at":"2025-10-02T10:00:00Z",)"
+                        R"("last_event_at":"2025-10-02T11:00:00Z"})");
+}
+
+// docs/analytics.md's seven events and its engagement and range answers.
+TEST(EndToEndTest, TheDocumentedEngagementAnswer) {
+  LocalStack stack;
+  HttpResponse sent = stack.Post("/v1/events:batch", R"({"events": [
+  {"event_id":"e1","shop_id":"default","event_type":"page_view","timestamp":"2025-10-02T10:30:00Z","product_id":"prod-123","session_id":"s1"},
+  {"event_id":"e2","shop_id":"default","event_type":"add_to_cart","timestamp":"2025-10-02T10:35:00Z","product_id":"prod-123","session_id":"s1"},
+  {"event_id":"e3","shop_id":"default","event_type":"purchase","timestamp":"2025-10-02T10:40:00Z","product_id":"prod-123","session_id":"s1","order_amount":99.99},
+  {"event_id":"e4","shop_id":"default","event_type":"page_view","timestamp":"2025-10-02T11:05:00Z","product_id":"prod-9","session_id":"s2"},
+  {"event_id":"e5","shop_id":"default","event_type":"page_view","timestamp":"2025-10-02T23:30:00Z","product_id":"prod-9","session_id":"s3"},
+  {"event_id":"e6","shop_id":"default","event_type":"add_to_cart","timestamp":"2025-10-02T23:31:00Z","product_id":"prod-9","session_id":"s3"},
+  {"event_id":"e7","shop_id":"default","event_type":"purchase","timestamp":"2025-10-02T23:40:00Z","product_id":"prod-9","session_id":"s3","order_amount":19.5}]})");
+  EXPECT_EQ(sent.status, 200) << sent.body;
+  HttpResponse engagement = stack.Get(
+      "/v1/shops/default/engagement"
+      "?from=2025-10-02T00:00:00Z&to=2025-10-03T00:00:00Z");
+  EXPECT_EQ(engagement.status, 200) << engagement.body;
+  EXPECT_EQ(engagement.body,
+            R"({"sessions":3,"bounced_sessions":1,"bounce_rate":33.33,)"
+            R"("average_session_duration_seconds":400.0,)"
+            R"("median_session_duration_seconds":600.0,)"
+            R"("pages_per_session":1.0})");
+  HttpResponse range = stack.Get("/v1/shops/default/range");
+  EXPECT_EQ(range.body, R"({"first_event_at":"2025-10-02T10:30:00Z",)"
+                        R"("last_event_at":"2025-10-02T23:40:00Z"})");
 }
 
 v1::Event CaseStudyEvent(const std::string& type, int64_t seconds,

@@ -113,6 +113,15 @@ TEST(ReportTest, AReadKeyGetsAPdfWithTheSummarysNumbers) {
   EXPECT_THAT(text, HasSubstr("<b>hat</b>")) << text;
   // 2025-10-02 in the daily table: 3 views, 1 cart, 1 purchase, 42.50.
   EXPECT_THAT(text, HasSubstr("2025-10-02 Thu 3 1 1 42.50"));
+
+  // Filtered to purchases, the same report counts only those.
+  HttpResponse purchases = stack.Get(
+      ReportPath(absl::StrCat(kWeek, "&filter.event_type=purchase")), kShop);
+  ASSERT_EQ(purchases.status, 200) << purchases.body;
+  const std::string filtered = PdfText(purchases.body);
+  EXPECT_THAT(filtered, HasSubstr("Page views 0"));
+  EXPECT_THAT(filtered, HasSubstr("Purchases 1"));
+  EXPECT_THAT(filtered, HasSubstr("purchase")) << filtered;
 }
 
 TEST(ReportTest, BadInputIs400NamingTheFieldAndNoKeyIs401) {
@@ -128,9 +137,9 @@ TEST(ReportTest, BadInputIs400NamingTheFieldAndNoKeyIs401) {
   EXPECT_THAT(no_from.body, HasSubstr("from: required"));
 
   HttpResponse filtered = stack.Get(
-      ReportPath(absl::StrCat(kWeek, "&filter.device_class=mobile")), kShop);
+      ReportPath(absl::StrCat(kWeek, "&filter.event_type=checkout")), kShop);
   EXPECT_EQ(filtered.status, 400) << filtered.body;
-  EXPECT_THAT(filtered.body, HasSubstr("filter: not supported in reports yet"));
+  EXPECT_THAT(filtered.body, HasSubstr("filter.event_type"));
 
   HttpResponse anonymous =
       HttpRequest(stack.http_port(), "GET", ReportPath(kWeek));
