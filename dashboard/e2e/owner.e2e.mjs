@@ -267,6 +267,9 @@ async function main() {
   check(delta?.startsWith("▲ +100%"), `page views against the day before: ${delta}`);
   await page.waitForSelector('figure.chart[data-previous-page-views="2"]', { timeout: 10_000 });
   check(new URL(page.url()).searchParams.get("compare") === "previous", `compare is not in the address: ${page.url()}`);
+  // The top of the page as docs/dashboard.md shows it (docs/images/dashboard.png).
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: join(out, "docs-dashboard.png") });
   step(`comparison: page views ${delta}, the previous day's series drawn`);
 
   // ---- a filter narrows every panel ----
