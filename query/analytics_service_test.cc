@@ -45,6 +45,18 @@ class HeldQueries final : public AnalyticsQueries {
       const v1::ListEventsRequest&) const override {
     return absl::UnimplementedError("not here");
   }
+  absl::StatusOr<v1::Engagement> Engagement(
+      const v1::GetEngagementRequest&) const override {
+    return absl::UnimplementedError("not here");
+  }
+  absl::StatusOr<v1::Breakdown> Breakdown(
+      const v1::GetBreakdownRequest&) const override {
+    return absl::UnimplementedError("not here");
+  }
+  absl::StatusOr<v1::DataRange> DataRange(
+      const v1::GetDataRangeRequest&) const override {
+    return absl::UnimplementedError("not here");
+  }
 
   void Release() {
     if (!release_.HasBeenNotified()) release_.Notify();
