@@ -263,6 +263,8 @@ TEST(EndToEndTest, FiltersAndComparisonsThroughTheRestGateway) {
   EXPECT_EQ(open.status, 400);
   EXPECT_THAT(open.body, HasSubstr(R"({"error":"to: )"));
   EXPECT_EQ(stack.StoredEvents(), 4);
+}
+
 TEST(EndToEndTest, EngagementBreakdownAndRangeThroughTheRestGateway) {
   LocalStack stack;
   // Session s1 views two pages ten minutes apart; s2 views one and leaves.
