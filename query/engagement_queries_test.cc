@@ -254,7 +254,8 @@ TEST_P(EngagementQueriesTest, ComparesWithTheRangeAsked) {
             Ts("2024-10-02T00:00:00Z").seconds());
   EXPECT_EQ(e->comparison().engagement().sessions(), 0);
 
-  // A chosen range wins.
+  // A chosen range instead.
+  r.clear_compare();
   *r.mutable_compare_from() = Ts("2025-10-01T00:00:00Z");
   *r.mutable_compare_to() = Ts("2025-10-03T00:00:00Z");
   e = queries_.Engagement(r);
@@ -324,6 +325,10 @@ TEST_P(EngagementQueriesTest, RefusesBadRequestsNamingTheField) {
   EXPECT_THAT(refused.status().message(), HasSubstr("to: required"));
   *r.mutable_to() = Ts("2025-10-03T00:00:00Z");
   *r.mutable_compare_from() = Ts("2025-10-01T00:00:00Z");
+  refused = queries_.Engagement(r);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(refused.status().message(), HasSubstr("compare: either"));
+  r.clear_compare();
   refused = queries_.Engagement(r);
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(refused.status().message(), HasSubstr("compare_to: required"));
