@@ -13,6 +13,7 @@
 #include "absl/strings/str_replace.h"
 #include "query/analytics_filter.h"
 #include "query/analytics_requests.h"
+#include "query/answer_values.h"
 #include "rollups/rollup_schema.h"
 
 namespace shopstream {
@@ -200,15 +201,6 @@ std::string EstimatedSessionsSql(const char* column) {
       column, " = ANY($12::text[]) AND e.occurred_at >= $2::timestamptz",
       " AND e.occurred_at < $3::timestamptz AND NOT ",
       On(kInDays, "e.occurred_at"), " GROUP BY 1) x GROUP BY 1");
-}
-
-absl::int128 CentsOf(const pqxx::field& f) {
-  absl::int128 cents = 0;
-  if (!f.is_null() && !absl::SimpleAtoi(f.c_str(), &cents)) {
-    throw pqxx::conversion_error(
-        absl::StrCat("not a whole number of cents: ", f.c_str()));
-  }
-  return cents;
 }
 
 std::string ArrayOf(const std::vector<std::string>& values) {
