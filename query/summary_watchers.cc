@@ -4,7 +4,6 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
 
@@ -52,7 +51,7 @@ class SummaryWatchers::WatchStream
         finish_called_ = true;
         finish = std::move(pending_finish_);
       }
-      owner_->wake_.Signal();
+      owner_->woken_ = true;
     }
     if (finish) Finish(std::move(*finish));
   }
@@ -91,9 +90,11 @@ class SummaryWatchers::WatchStream
   v1::Summary message_;  // what the write in flight sends
 };
 
-SummaryWatchers::SummaryWatchers(ComputeSummary compute, WatchOptions options)
+SummaryWatchers::SummaryWatchers(ComputeSummary compute, WatchOptions options,
+                                 const Clock& clock)
     : compute_(std::move(compute)),
       options_(options),
+      clock_(clock),
       slots_({.total = options.max_watchers,
               .per_shop = options.max_watchers_per_shop,
               .per_key = options.max_watchers_per_key}) {
@@ -125,7 +126,7 @@ grpc::ServerWriteReactor<v1::Summary>* SummaryWatchers::Watch(
     }
     watches_[watch.get()] = watch;
     count = watches_.size();
-    wake_.Signal();
+    woken_ = true;
   }
   LogInfo("watch started", {{"shop_id", request.shop_id()},
                             {"key_id", key_id},
@@ -158,7 +159,7 @@ void SummaryWatchers::MarkDirty(
       any = true;
     }
   }
-  if (any) wake_.Signal();
+  if (any) woken_ = true;
 }
 
 void SummaryWatchers::OnCommit(const std::vector<std::string>& shops) {
@@ -176,7 +177,9 @@ void SummaryWatchers::OnGap() {
 void SummaryWatchers::Run() {
   absl::MutexLock lock(&mu_);
   while (!stopping_) {
-    const absl::Time now = absl::Now();
+    // Whatever woke the worker so far is seen by the scan below.
+    woken_ = false;
+    const absl::Time now = clock_.Now();
     std::vector<std::shared_ptr<WatchStream>> due;
     absl::Time next_wake = absl::InfiniteFuture();
     for (auto& [pointer, watch] : watches_) {
@@ -192,7 +195,7 @@ void SummaryWatchers::Run() {
       }
     }
     if (due.empty()) {
-      wake_.WaitWithDeadline(&mu_, next_wake);
+      clock_.AwaitWithDeadline(mu_, absl::Condition(&woken_), next_wake);
       continue;
     }
 
@@ -212,7 +215,7 @@ void SummaryWatchers::Run() {
       if (results.contains(watch->request_key_)) continue;
       absl::StatusOr<v1::Summary> summary = compute_(watch->request_);
       if (summary.ok() && !summary->has_as_of()) {
-        *summary->mutable_as_of() = ToTimestamp(absl::Now());
+        *summary->mutable_as_of() = ToTimestamp(clock_.Now());
       }
       results.emplace(watch->request_key_, std::move(summary));
     }
@@ -220,7 +223,7 @@ void SummaryWatchers::Run() {
 
     std::vector<std::shared_ptr<WatchStream>> to_write;
     std::vector<std::pair<std::shared_ptr<WatchStream>, grpc::Status>> to_end;
-    const absl::Time computed = absl::Now();
+    const absl::Time computed = clock_.Now();
     for (const auto& watch : due) {
       if (watch->finish_called_ || watch->pending_finish_) continue;
       auto it = refused.find(watch.get());
@@ -263,7 +266,7 @@ void SummaryWatchers::Stop(absl::Duration grace) {
     absl::MutexLock lock(&mu_);
     if (!stopping_) {
       stopping_ = true;
-      wake_.SignalAll();
+      woken_ = true;
     }
     for (auto& [pointer, watch] : watches_) watches.push_back(watch);
   }

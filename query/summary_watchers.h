@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/clock.h"
 #include "grpcpp/support/server_callback.h"
 #include "query/watch_slots.h"
 #include "shopstream/v1/analytics.pb.h"
@@ -45,7 +46,9 @@ class SummaryWatchers {
   using ComputeSummary =
       std::function<absl::StatusOr<v1::Summary>(const v1::GetSummaryRequest&)>;
 
-  SummaryWatchers(ComputeSummary compute, WatchOptions options);
+  // `clock` spaces the pushes and stamps summaries that lack an as_of.
+  SummaryWatchers(ComputeSummary compute, WatchOptions options,
+                  const Clock& clock = Clock::Real());
   ~SummaryWatchers();  // Stop()s
   SummaryWatchers(const SummaryWatchers&) = delete;
   SummaryWatchers& operator=(const SummaryWatchers&) = delete;
@@ -84,9 +87,12 @@ class SummaryWatchers {
 
   const ComputeSummary compute_;
   const WatchOptions options_;
+  const Clock& clock_;
 
   mutable absl::Mutex mu_;
-  absl::CondVar wake_;
+  // Set when the worker has something new to look at; a flag rather than a
+  // condition variable, since the clock's waits take a condition.
+  bool woken_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_map<WatchStream*, std::shared_ptr<WatchStream>> watches_
       ABSL_GUARDED_BY(mu_);
