@@ -35,12 +35,14 @@ AnalyticsService::AnalyticsService(const AnalyticsQueries* queries,
                                    WatchOptions watch_options,
                                    const auth::RequestAuthorizer* authorizer,
                                    const DependencyHealth* dependencies,
-                                   const PdfPrinter* printer)
+                                   const PdfPrinter* printer,
+                                   const Clock& clock)
     : queries_(queries),
       pool_(pool),
       authorizer_(authorizer),
       dependencies_(dependencies),
       printer_(printer),
+      clock_(clock),
       watchers_(
           [this](const v1::GetSummaryRequest& request)
               -> absl::StatusOr<v1::Summary> {
@@ -50,7 +52,7 @@ AnalyticsService::AnalyticsService(const AnalyticsQueries* queries,
             if (!summary.ok()) return ForCaller(summary.status(), "");
             return summary;
           },
-          watch_options) {}
+          watch_options, clock) {}
 
 template <typename Request>
 absl::StatusOr<auth::Caller> AnalyticsService::Authenticate(
@@ -221,7 +223,7 @@ grpc::ServerUnaryReactor* AnalyticsService::GetReport(
         Authorized(*context, *request, auth::Credentials::kApiKeyOrLinkTicket);
     if (!authorized.ok()) return ToCaller(*context, authorized.status());
     absl::StatusOr<std::string> pdf = ReportPdf(
-        *queries_, printer_, *authorized, absl::Now(), RequestIdOf(*context));
+        *queries_, printer_, *authorized, clock_.Now(), RequestIdOf(*context));
     if (!pdf.ok()) return ToCaller(*context, pdf.status());
     response->set_content_type(kPdfContentType);
     response->set_data(*std::move(pdf));

@@ -3,6 +3,7 @@
 
 #include "absl/functional/any_invocable.h"
 #include "auth/request_authorizer.h"
+#include "common/clock.h"
 #include "common/dependency_health.h"
 #include "query/analytics_queries.h"
 #include "query/blocking_work_pool.h"
@@ -29,12 +30,14 @@ class AnalyticsService final : public v1::AnalyticsService::CallbackService {
  public:
   // A null authorizer means authentication is off. `dependencies`, when
   // set, are what Health reports (PostgreSQL); without, Health is healthy.
-  // Without a `printer` GetReport answers UNAVAILABLE.
+  // Without a `printer` GetReport answers UNAVAILABLE. `clock` spaces the
+  // watchers' pushes and dates reports.
   AnalyticsService(const AnalyticsQueries* queries, BlockingWorkPool* pool,
                    WatchOptions watch_options = {},
                    const auth::RequestAuthorizer* authorizer = nullptr,
                    const DependencyHealth* dependencies = nullptr,
-                   const PdfPrinter* printer = nullptr);
+                   const PdfPrinter* printer = nullptr,
+                   const Clock& clock = Clock::Real());
 
   grpc::ServerUnaryReactor* GetSummary(grpc::CallbackServerContext* context,
                                        const v1::GetSummaryRequest* request,
@@ -118,6 +121,7 @@ class AnalyticsService final : public v1::AnalyticsService::CallbackService {
   const auth::RequestAuthorizer* authorizer_;
   const DependencyHealth* dependencies_;
   const PdfPrinter* printer_;
+  const Clock& clock_;
   SummaryWatchers watchers_;
 };
 

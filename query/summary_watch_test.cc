@@ -16,6 +16,7 @@
 #include "auth/api_key.h"
 #include "auth/api_key_verifier.h"
 #include "auth/request_authorizer.h"
+#include "common/clock.h"
 #include "gtest/gtest.h"
 #include "processor/batch_writer.h"
 #include "query/analytics_service.h"
@@ -44,10 +45,11 @@ class SummaryWatchTest : public ::testing::Test {
 
   // A null authorizer: authentication off.
   void StartService(const WatchOptions& options,
-                    const auth::RequestAuthorizer* authorizer = nullptr) {
+                    const auth::RequestAuthorizer* authorizer = nullptr,
+                    const Clock& clock = Clock::Real()) {
     ASSERT_TRUE(SchemaMigrator().Apply(db_.conninfo()).ok());
-    service_ = std::make_unique<AnalyticsService>(&queries_, &work_, options,
-                                                  authorizer);
+    service_ = std::make_unique<AnalyticsService>(
+        &queries_, &work_, options, authorizer, nullptr, nullptr, clock);
     listener_ = std::make_unique<CommitListener>(
         db_.conninfo(),
         [this](const std::vector<std::string>& shops) {
@@ -146,6 +148,34 @@ TEST_F(SummaryWatchTest, SendsTheSummaryAtOnceAndAgainAfterCommits) {
   EXPECT_TRUE(ReadUntil(*watcher, 2));
   Store("shop", "e3");
   EXPECT_TRUE(ReadUntil(*watcher, 3));
+}
+
+// Its own service, on a clock that moves only by hand.
+class ClockedSummaryWatchTest : public SummaryWatchTest {
+ protected:
+  static constexpr absl::Duration kInterval = absl::Hours(1);
+
+  void SetUp() override {
+    WatchOptions options;
+    options.min_interval = kInterval;
+    StartService(options, nullptr, clock_);
+  }
+
+  FakeClock clock_;
+};
+
+TEST_F(ClockedSummaryWatchTest, CoalescesCommitsUntilTheIntervalHasPassed) {
+  auto watcher = Watch("shop");
+  v1::Summary summary;
+  ASSERT_TRUE(watcher->reader->Read(&summary));
+  EXPECT_EQ(summary.total_page_views(), 0);
+  Store("shop", "e1");
+  Store("shop", "e2");
+  // The clock stands still: no push is due before it moves an interval on,
+  // so the next push holds both commits.
+  ASSERT_TRUE(clock_.AdvanceRound(kInterval));
+  ASSERT_TRUE(watcher->reader->Read(&summary));
+  EXPECT_EQ(summary.total_page_views(), 2);
 }
 
 TEST_F(SummaryWatchTest, AWatcherOfEveryShopHearsEachShop) {
