@@ -167,7 +167,7 @@ absl::Status RequestAuthorizer::Recheck(const Caller& caller) const {
 absl::StatusOr<IssuedTicket> RequestAuthorizer::IssueLinkTicket(
     const Caller& caller) const {
   if (verifier_ == nullptr) {
-    return IssuedTicket{"", caller.shop_id, absl::Now() + ticket_lifetime_};
+    return IssuedTicket{"", caller.shop_id, clock_() + ticket_lifetime_};
   }
   if (tickets_ == nullptr) {
     return absl::UnimplementedError("this service issues no link tickets");

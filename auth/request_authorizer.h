@@ -6,9 +6,11 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "auth/api_key_verifier.h"
 #include "auth/link_ticket_store.h"
@@ -48,13 +50,16 @@ class RequestAuthorizer {
  public:
   // Without a verifier, authentication is off: every call acts for the shop
   // it names (local experiments only). Without a ticket store, link tickets
-  // are refused like any credential that is not a bearer key.
+  // are refused like any credential that is not a bearer key. `clock` dates
+  // the empty tickets issued while authentication is off.
   explicit RequestAuthorizer(ApiKeyVerifier* verifier,
                              LinkTicketStore* tickets = nullptr,
-                             absl::Duration ticket_lifetime = absl::Seconds(30))
+                             absl::Duration ticket_lifetime = absl::Seconds(30),
+                             ApiKeyVerifier::Clock clock = &absl::Now)
       : verifier_(verifier),
         tickets_(tickets),
-        ticket_lifetime_(ticket_lifetime) {}
+        ticket_lifetime_(ticket_lifetime),
+        clock_(std::move(clock)) {}
 
   bool enabled() const { return verifier_ != nullptr; }
 
@@ -100,6 +105,7 @@ class RequestAuthorizer {
   ApiKeyVerifier* verifier_;
   LinkTicketStore* tickets_;
   absl::Duration ticket_lifetime_;
+  ApiKeyVerifier::Clock clock_;
 };
 
 }  // namespace shopstream::auth
