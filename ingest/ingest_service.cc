@@ -65,14 +65,16 @@ grpc::Status CheckEveryShop(
   return grpc::Status::OK;
 }
 
-// The event as stored, under the authorized shop when there is one.
+// The event as stored, under the authorized shop when there is one, as
+// arriving at `now`.
 absl::StatusOr<internal::v1::StoredEvent> ValidateForShop(
     const EventValidator& validator, const v1::Event& event,
-    const std::string& shop) {
+    const std::string& shop, absl::Time now) {
   if (absl::Status allowed = CheckShop(event, shop); !allowed.ok()) {
     return allowed;
   }
-  absl::StatusOr<internal::v1::StoredEvent> stored = validator.Validate(event);
+  absl::StatusOr<internal::v1::StoredEvent> stored =
+      validator.Validate(event, now);
   if (stored.ok() && !shop.empty()) stored->set_shop_id(shop);
   return stored;
 }
@@ -124,9 +126,9 @@ class StreamEventsReactor final : public grpc::ServerReadReactor<v1::Event> {
         full.swap(chunk_);
         full_index.swap(chunk_index_);
       } else {
-        Take(charged.ok()
-                 ? ValidateForShop(handler_->validator(), event_, shop_)
-                 : absl::StatusOr<internal::v1::StoredEvent>(charged));
+        Take(charged.ok() ? ValidateForShop(handler_->validator(), event_,
+                                            shop_, handler_->clock().Now())
+                          : absl::StatusOr<internal::v1::StoredEvent>(charged));
         if (chunk_.size() >= kStreamChunkEvents) {
           full.swap(chunk_);
           full_index.swap(chunk_index_);
@@ -305,7 +307,8 @@ void IngestHandler::Ingest(const v1::IngestRequest& request,
     done(ToGrpcStatus(shop.status()));
     return;
   }
-  auto stored = ValidateForShop(validator_, request.event(), *shop);
+  auto stored =
+      ValidateForShop(validator_, request.event(), *shop, clock_.Now());
   if (!stored.ok()) {
     CountRejected(request.event());
     done(ToGrpcStatus(stored.status()));
@@ -367,7 +370,8 @@ void IngestHandler::IngestBatch(const v1::IngestBatchRequest& request,
   std::vector<int> valid_index;  // result slot of each valid event
   for (int i = 0; i < request.events_size(); ++i) {
     v1::EventResult* result = response->add_results();
-    auto stored = ValidateForShop(validator_, request.events(i), *shop);
+    auto stored =
+        ValidateForShop(validator_, request.events(i), *shop, clock_.Now());
     if (!stored.ok()) {
       CountRejected(request.events(i));
       Reject(result, i,
@@ -445,16 +449,17 @@ void IngestHandler::Collect(const v1::CollectRequest& request,
     return;
   }
   // One receive time for the request's events.
+  const absl::Time received_at = clock_.Now();
   const google::protobuf::Timestamp received =
       google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
-          absl::ToUnixMicros(absl::Now()));
+          absl::ToUnixMicros(received_at));
   std::vector<internal::v1::StoredEvent> valid;
   std::vector<int> valid_index;  // request position of each valid event
   for (int i = 0; i < request.events_size(); ++i) {
     v1::Event event = request.events(i);
     *event.mutable_timestamp() = received;
     if (!page.user_agent.empty()) event.set_user_agent(page.user_agent);
-    auto stored = ValidateForShop(validator_, event, *shop);
+    auto stored = ValidateForShop(validator_, event, *shop, received_at);
     if (!stored.ok()) {
       CountRejected(event);
       response->set_rejected(response->rejected() + 1);

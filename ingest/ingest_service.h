@@ -6,6 +6,7 @@
 #include <string>
 
 #include "auth/request_authorizer.h"
+#include "common/clock.h"
 #include "common/dependency_health.h"
 #include "common/event_validator.h"
 #include "ingest/event_publisher.h"
@@ -41,16 +42,19 @@ class IngestHandler {
   // set, are reported by Health beside the processor (PostgreSQL, which
   // holds the API keys and where the events go). A `classifier` (which
   // must outlive the handler) gives events with a user_agent their
-  // browser and OS families; without one they keep neither.
+  // browser and OS families; without one they keep neither. Events arrive
+  // at `clock`'s now: it checks their time window and stamps collected ones.
   explicit IngestHandler(EventPublisher* publisher,
                          const auth::RequestAuthorizer* authorizer = nullptr,
                          EventTimeWindow window = {},
                          const DependencyHealth* dependencies = nullptr,
-                         const UserAgentClassifier* classifier = nullptr)
+                         const UserAgentClassifier* classifier = nullptr,
+                         const Clock& clock = Clock::Real())
       : publisher_(publisher),
         authorizer_(authorizer),
         validator_(window, classifier),
-        dependencies_(dependencies) {}
+        dependencies_(dependencies),
+        clock_(clock) {}
 
   // `authorization` is the call's "authorization" metadata; `request_id`
   // the caller's x-request-id (or empty), which travels with the events to
@@ -91,6 +95,7 @@ class IngestHandler {
 
   EventPublisher* publisher() const { return publisher_; }
   const EventValidator& validator() const { return validator_; }
+  const Clock& clock() const { return clock_; }
   // The shop a write call acts for ("" when authentication is off).
   absl::StatusOr<std::string> Authorize(const Authorization& authorization,
                                         absl::string_view requested_shop,
@@ -101,6 +106,7 @@ class IngestHandler {
   const auth::RequestAuthorizer* authorizer_;
   EventValidator validator_;
   const DependencyHealth* dependencies_;
+  const Clock& clock_;
   std::atomic<bool> taking_{true};
 };
 

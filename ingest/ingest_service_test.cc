@@ -4,6 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "common/clock.h"
 #include "common/metrics.h"
 #include "common/traffic_context.h"
 #include "gmock/gmock.h"
@@ -241,6 +243,29 @@ TEST_F(IngestServiceTest,
   ASSERT_EQ(publisher_.stored().size(), 1u);
   EXPECT_EQ(publisher_.stored()[0].event_id(), "now");
   server->Shutdown();
+}
+
+TEST_F(IngestServiceTest, CollectedEventsTakeTheClocksReceiveTime) {
+  const absl::Time received = absl::FromUnixSeconds(1759401234);
+  FakeClock clock(received);
+  IngestHandler handler(&publisher_, nullptr, {}, nullptr, nullptr, clock);
+  v1::CollectRequest request;
+  *request.add_events() = PageView("collected");
+  // The visitor's own time is not trusted.
+  request.mutable_events(0)->mutable_timestamp()->set_seconds(1000000000);
+  v1::CollectResponse response;
+  absl::Notification done;
+  grpc::Status status;
+  handler.Collect(request, std::nullopt, PageContext{}, "", &response,
+                  [&](grpc::Status s) {
+                    status = std::move(s);
+                    done.Notify();
+                  });
+  done.WaitForNotification();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(publisher_.stored().size(), 1u);
+  EXPECT_EQ(publisher_.stored()[0].occurred_at_micros(),
+            absl::ToUnixMicros(received));
 }
 
 // Stands in for the uap-core classifier (useragent/), which has its own
