@@ -206,7 +206,8 @@ absl::Status AdminHandler::StoreAgain(const internal::v1::StoredEvent& event,
         absl::StrCat("event.shop_id: the stored event is for shop \"",
                      event.shop_id(), "\""));
   }
-  if (absl::Status valid = ingest_->validator().Check(event, absl::Now());
+  if (absl::Status valid =
+          ingest_->validator().Check(event, ingest_->clock().Now());
       !valid.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("event.", valid.message()));
   }
