@@ -15,6 +15,8 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { chromium } from "playwright-core";
 
+import { boundRun, check, stepLogger } from "./harness.mjs";
+
 const { values: args } = parseArgs({
   options: {
     "base-url": { type: "string" },
@@ -39,18 +41,8 @@ const shop = args.shop ?? `e2e-${Date.now().toString(36)}`;
 const LIVE_DEADLINE_MS = 2_000;
 
 let browser = null;
-const overall = setTimeout(async () => {
-  console.error(`FAIL: timed out after ${args["timeout-ms"]} ms`);
-  await browser?.close().catch(() => {});
-  process.exit(1);
-}, Number(args["timeout-ms"]));
-
-function step(text) {
-  console.log(`[dashboard e2e] ${text}`);
-}
-function check(condition, text) {
-  if (!condition) throw new Error(text);
-}
+const overall = boundRun(args["timeout-ms"], () => browser);
+const step = stepLogger("dashboard e2e");
 
 function authHeaders(key) {
   return key ? { Authorization: `Bearer ${key}` } : {};

@@ -18,6 +18,8 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { chromium } from "playwright-core";
 
+import { boundRun, check, stepLogger } from "./harness.mjs";
+
 const { values: args } = parseArgs({
   options: {
     "base-url": { type: "string" },
@@ -45,18 +47,8 @@ mkdirSync(out, { recursive: true });
 const shop = args.shop;
 
 let browser = null;
-const overall = setTimeout(async () => {
-  console.error(`FAIL: timed out after ${args["timeout-ms"]} ms`);
-  await browser?.close().catch(() => {});
-  process.exit(1);
-}, Number(args["timeout-ms"]));
-
-function step(text) {
-  console.log(`[owner e2e] ${text}`);
-}
-function check(condition, text) {
-  if (!condition) throw new Error(text);
-}
+const overall = boundRun(args["timeout-ms"], () => browser);
+const step = stepLogger("owner e2e");
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
