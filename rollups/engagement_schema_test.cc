@@ -220,7 +220,8 @@ TEST(EngagementMigrationTest, FillsEngagementAsTheFolderWould) {
     tx.exec(
         "SELECT create_event_partition('2025-10-01 00:00:00+00');"
         " INSERT INTO events (shop_id, event_id, event_type, occurred_at,"
-        " session_id) SELECT 'shop', 'old-' || g, 1 + (g % 7 = 0)::int,"
+        " session_id) SELECT 'shop', 'old-' || g,"
+        " 1 + (g % 7 = 0)::int + 2 * (g % 11 = 0)::int,"
         " '2025-10-02 20:00:00+00'::timestamptz"
         " + (g % 400) * interval '17 seconds'"
         " + (g / 400) * (g % 400) * interval '3 seconds',"

@@ -101,9 +101,10 @@ std::vector<Comparison> Comparisons(bool whole_history) {
       absl::StrCat("(SELECT s.*, 1 AS sign FROM (", sessions, ") s) s");
   comparisons.push_back(
       {"shop_session_stats", sessions,
-       "SELECT shop_id, session_id, started_at, last_at, page_views,"
-       " other_events FROM shop_session_stats WHERE shop_id = $1"
-       " AND started_at >= $2::timestamptz AND started_at < $3::timestamptz",
+       absl::StrCat("SELECT ", SessionColumns("s"),
+                    " FROM shop_session_stats s WHERE shop_id = $1"
+                    " AND started_at >= $2::timestamptz"
+                    " AND started_at < $3::timestamptz"),
        // A session stored with another start is replaced too.
        absl::StrCat("DELETE FROM shop_session_stats WHERE shop_id = $1"
                     " AND ((started_at >= $2::timestamptz"
@@ -113,11 +114,12 @@ std::vector<Comparison> Comparisons(bool whole_history) {
   // Rows all of whose sessions moved to another day are zeros.
   comparisons.push_back(
       {"shop_engagement_day_rollup", EngagementDaysFrom(signed_sessions),
-       "SELECT shop_id, day, sessions, bounces, duration_micros, page_views"
+       "SELECT shop_id, day, sessions, bounces, duration_micros, page_views,"
+       " viewed_sessions, carted_sessions, bought_sessions"
        " FROM shop_engagement_day_rollup WHERE shop_id = $1"
        " AND day >= $2::timestamptz AND day < $3::timestamptz"
-       " AND (sessions, bounces, duration_micros, page_views)"
-       " <> (0, 0, 0, 0)",
+       " AND (sessions, bounces, duration_micros, page_views, viewed_sessions,"
+       " carted_sessions, bought_sessions) <> (0, 0, 0, 0, 0, 0, 0)",
        "DELETE FROM shop_engagement_day_rollup WHERE shop_id = $1"
        " AND day >= $2::timestamptz AND day < $3::timestamptz"});
   comparisons.push_back(
