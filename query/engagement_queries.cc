@@ -1,15 +1,16 @@
 #include "query/engagement_queries.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <optional>
 #include <pqxx/pqxx>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "query/analytics_comparison.h"
 #include "query/analytics_filter.h"
 #include "query/analytics_requests.h"
-#include "query/analytics_comparison.h"
 #include "query/summary_formulas.h"
 #include "rollups/engagement_schema.h"
 #include "rollups/rollup_schema.h"
@@ -89,9 +90,8 @@ const std::string& SessionsSql() {
   static const std::string* const sql = new std::string(absl::StrCat(
       "WITH touched AS MATERIALIZED (",
       rollups::SessionStatsFromEvents(rollups::TailEvents("$1::text", "e")),
-      "), before AS (SELECT s.shop_id, s.session_id, s.started_at,"
-      " s.last_at, s.page_views, s.other_events FROM touched t"
-      " JOIN shop_session_stats s ON s.shop_id = t.shop_id"
+      "), before AS (SELECT ", rollups::SessionColumns("s"),
+      " FROM touched t JOIN shop_session_stats s ON s.shop_id = t.shop_id"
       " AND s.session_id = t.session_id),"
       " after AS (",
       rollups::MergedSessions("touched f", "before b"),
@@ -99,13 +99,32 @@ const std::string& SessionsSql() {
       " WHERE started_at >= $2::timestamptz AND started_at < $3::timestamptz"
       " UNION ALL SELECT *, 1 AS sign FROM after"
       " WHERE started_at >= $2::timestamptz AND started_at < $3::timestamptz),"
-      " edges AS (SELECT s.shop_id, s.session_id, s.started_at, s.last_at,"
-      " s.page_views, s.other_events, 1 AS sign FROM shop_session_stats s"
+      " edges AS (SELECT ",
+      rollups::SessionColumns("s"),
+      ", 1 AS sign FROM shop_session_stats s"
       " WHERE s.shop_id = $1::text AND ((s.started_at >= $2::timestamptz"
       " AND s.started_at < $4::timestamptz) OR (s.started_at >= "
       "$5::timestamptz AND s.started_at < $3::timestamptz))),"
       " signed AS (SELECT * FROM edges UNION ALL SELECT * FROM change) "));
   return *sql;
+}
+
+// The longest a stored session of shop $1 started before $2 can last,
+// in microseconds, from the duration buckets of its days (an upper bound);
+// none when one may last longer than the buckets tell.
+std::optional<int64_t> LoadLongestSession(pqxx::transaction_base& tx,
+                                          const std::string& shop,
+                                          const std::string& before) {
+  const pqxx::row row = tx.exec_params1(
+      "SELECT max(bucket) FROM shop_session_duration_buckets"
+      " WHERE shop_id = $1 AND day < $2::timestamptz AND sessions > 0",
+      shop, before);
+  if (row[0].is_null()) return 0;
+  const int k = row[0].as<int>();
+  if (k >= rollups::kDurationBuckets - 1) return std::nullopt;
+  return static_cast<int64_t>(
+             std::ceil(rollups::DurationBucketHighSeconds(k) * 1e6)) +
+         1;
 }
 
 struct EngagementCounts {
@@ -271,6 +290,67 @@ std::optional<int64_t> LoadRawHorizon(pqxx::transaction_base& tx,
 
 }  // namespace
 
+std::array<int64_t, 3> LoadFunnelSessions(pqxx::transaction_base& tx,
+                                          const std::string& shop, int64_t from,
+                                          int64_t to) {
+  // Sessions that started in the range are summed from the day rollups
+  // (plus the partial days and the tail, as engagement counts them). Those
+  // that cross one of its ends reach steps through their events inside it
+  // only: their whole-session state is taken out and their steps within
+  // the range are read from raw events near that end.
+  static const std::string sql = absl::StrCat(
+      SessionsSql(), ", nearby AS (SELECT ", rollups::SessionColumns("s"),
+      " FROM shop_session_stats s WHERE s.shop_id = $1::text"
+      " AND ((s.started_at >= $6::timestamptz AND s.started_at < "
+      "$2::timestamptz"
+      " AND s.last_at >= $2::timestamptz) OR (s.started_at >= $7::timestamptz"
+      " AND s.started_at < $3::timestamptz AND s.last_at >= $3::timestamptz))"
+      " AND NOT EXISTS (SELECT 1 FROM touched t"
+      " WHERE t.session_id = s.session_id) UNION ALL SELECT * FROM after),"
+      " crossing AS MATERIALIZED (SELECT * FROM nearby WHERE (started_at <"
+      " $2::timestamptz AND last_at >= $2::timestamptz) OR (started_at >="
+      " $2::timestamptz AND started_at < $3::timestamptz AND last_at >="
+      " $3::timestamptz)),"
+      " inside AS (SELECT e.* FROM events e WHERE e.shop_id = $1::text"
+      " AND e.occurred_at >= $2::timestamptz AND e.occurred_at <= (SELECT"
+      " coalesce(max(last_at), '-infinity') FROM crossing WHERE started_at <"
+      " $2::timestamptz) AND e.occurred_at < $3::timestamptz"
+      " AND e.session_id IN (SELECT session_id FROM crossing)"
+      " UNION SELECT e.* FROM events e WHERE e.shop_id = $1::text"
+      " AND e.occurred_at >= (SELECT coalesce(min(started_at), 'infinity')"
+      " FROM crossing WHERE started_at >= $2::timestamptz)"
+      " AND e.occurred_at >= $2::timestamptz AND e.occurred_at <"
+      " $3::timestamptz AND e.session_id IN (SELECT session_id FROM crossing)),"
+      " replaced AS (SELECT *, -1 AS sign FROM crossing"
+      " WHERE started_at >= $2::timestamptz AND started_at < $3::timestamptz"
+      " UNION ALL SELECT *, 1 AS sign FROM (",
+      rollups::SessionStatsFromEvents("inside e"),
+      ") w) SELECT coalesce(sum(x.viewed_sessions), 0)::bigint,"
+      " coalesce(sum(x.carted_sessions), 0)::bigint,"
+      " coalesce(sum(x.bought_sessions), 0)::bigint FROM (SELECT"
+      " viewed_sessions, carted_sessions, bought_sessions"
+      " FROM shop_engagement_day_rollup WHERE shop_id = $1::text"
+      " AND day >= $4::timestamptz AND day < $5::timestamptz"
+      " UNION ALL SELECT ",
+      rollups::FunnelSums("s"), " FROM signed s UNION ALL SELECT ",
+      rollups::FunnelSums("s"), " FROM replaced s) x");
+  int64_t days_from = FloorTo(from + kDayMicros - 1, kDayMicros);
+  int64_t days_to = FloorTo(to, kDayMicros);
+  if (days_from >= days_to) days_from = days_to = to;
+  const std::string to_text = TimestampText(to);
+  const std::optional<int64_t> longest = LoadLongestSession(tx, shop, to_text);
+  const std::string from_text = TimestampText(from);
+  // Stored sessions that may cross each end started this far before it.
+  const std::string cross_from =
+      longest ? TimestampText(from - *longest) : "-infinity";
+  const std::string cross_to =
+      longest ? TimestampText(std::max(from, to - *longest)) : from_text;
+  const pqxx::row row =
+      tx.exec_params1(sql, shop, from_text, to_text, TimestampText(days_from),
+                      TimestampText(days_to), cross_from, cross_to);
+  return {row[0].as<int64_t>(), row[1].as<int64_t>(), row[2].as<int64_t>()};
+}
+
 absl::StatusOr<v1::Engagement> EngagementQueries::Engagement(
     const v1::GetEngagementRequest& request) const {
   auto range = CheckScope(request.shop_id(), /*required=*/true,
@@ -278,8 +358,8 @@ absl::StatusOr<v1::Engagement> EngagementQueries::Engagement(
                           request.has_to() ? &request.to() : nullptr);
   if (!range.ok()) return range.status();
   // Engagement days are UTC days, so a year earlier is too.
-  auto compared = ComparedRange(CompareParametersOf(request), *range,
-                                absl::UTCTimeZone());
+  auto compared =
+      ComparedRange(CompareParametersOf(request), *range, absl::UTCTimeZone());
   if (!compared.ok()) return compared.status();
   auto filter = EventFilter::Parse(request.filter());
   if (!filter.ok()) return filter.status();

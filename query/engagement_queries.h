@@ -1,7 +1,10 @@
 #ifndef SHOPSTREAM_QUERY_ENGAGEMENT_QUERIES_H_
 #define SHOPSTREAM_QUERY_ENGAGEMENT_QUERIES_H_
 
+#include <array>
 #include <cstdint>
+#include <pqxx/pqxx>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "shopstream/v1/analytics.pb.h"
@@ -37,6 +40,15 @@ class EngagementQueries {
   PgConnectionPool* pool_;
   const EngagementOptions options_;
 };
+
+// The sessions of `shop` that reached each funnel step (page view, add to
+// cart, purchase) in order within [from, to) (microseconds), as
+// docs/analytics.md defines them, from the session rollups, the tail and
+// the raw events of sessions crossing the range's ends, in `tx`'s
+// snapshot. Throws what libpqxx throws.
+std::array<int64_t, 3> LoadFunnelSessions(pqxx::transaction_base& tx,
+                                          const std::string& shop, int64_t from,
+                                          int64_t to);
 
 }  // namespace shopstream
 

@@ -3,6 +3,7 @@
 // the same.
 #include "query/engagement_queries.h"
 
+#include <array>
 #include <cmath>
 #include <pqxx/pqxx>
 
@@ -96,6 +97,20 @@ class EngagementQueriesTest : public ::testing::TestWithParam<Folded> {
     auto engagement = queries_.Engagement(r);
     EXPECT_TRUE(engagement.ok()) << engagement.status();
     return engagement.value_or(v1::Engagement());
+  }
+
+  // Sessions reaching each funnel step within [from, to).
+  std::array<int64_t, 3> Funnel(const std::string& from,
+                                const std::string& to) {
+    std::array<int64_t, 3> steps = {-1, -1, -1};
+    absl::Status status = pool_.Run([&](pqxx::connection& conn) {
+      pqxx::work tx(conn);
+      tx.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY");
+      steps = LoadFunnelSessions(tx, "shop", Micros(from), Micros(to));
+      tx.commit();
+    });
+    EXPECT_TRUE(status.ok()) << status;
+    return steps;
   }
 
   TestDatabase db_;
@@ -337,6 +352,92 @@ TEST_P(EngagementQueriesTest, RefusesBadRequestsNamingTheField) {
               HasSubstr("compare_to: must not be before compare_from"));
   EXPECT_EQ(queries_.DataRange(v1::GetDataRangeRequest()).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+using Steps = std::array<int64_t, 3>;
+
+TEST_P(EngagementQueriesTest, FunnelStepsCountInOrder) {
+  Send({
+      {"buyer", 1, "2025-10-02T10:00:00Z"},
+      {"buyer", 2, "2025-10-02T10:01:00Z"},
+      {"buyer", 3, "2025-10-02T10:02:00Z"},
+      // A cart before the first view does not count.
+      {"cart-first", 2, "2025-10-02T11:00:00Z"},
+      {"cart-first", 1, "2025-10-02T11:01:00Z"},
+      // The same instant counts as following.
+      {"instant", 1, "2025-10-02T12:00:00Z"},
+      {"instant", 2, "2025-10-02T12:00:00Z"},
+      {"instant", 3, "2025-10-02T12:00:00Z"},
+      // A purchase before the cart does not.
+      {"early-buy", 1, "2025-10-02T13:00:00Z"},
+      {"early-buy", 3, "2025-10-02T13:01:00Z"},
+      {"early-buy", 2, "2025-10-02T13:02:00Z"},
+      {"no-view", 2, "2025-10-02T14:00:00Z"},
+      {"no-view", 3, "2025-10-02T14:01:00Z"},
+  });
+  EXPECT_EQ(Funnel("2025-10-02T00:00:00Z", "2025-10-03T00:00:00Z"),
+            (Steps{4, 3, 2}));
+  // Hours off the day: the partial days' sessions are read one by one.
+  EXPECT_EQ(Funnel("2025-10-02T11:00:00Z", "2025-10-02T13:00:00Z"),
+            (Steps{2, 1, 1}));
+}
+
+TEST_P(EngagementQueriesTest, FunnelTakesLateEarlierEventsInOrder) {
+  // The cart and purchase are folded before the view that precedes them
+  // arrives. The second session's purchase came before its cart; a late
+  // earlier view lets an earlier cart count, and the purchase follows it.
+  Write({{"late-view", 2, "2025-10-02T10:05:00Z"},
+         {"late-view", 3, "2025-10-02T10:06:00Z"},
+         {"moved", 1, "2025-10-02T11:10:00Z"},
+         {"moved", 2, "2025-10-02T11:20:00Z"},
+         {"moved", 3, "2025-10-02T11:15:00Z"}});
+  Fold();
+  EXPECT_EQ(Funnel("2025-10-02T00:00:00Z", "2025-10-03T00:00:00Z"),
+            (Steps{1, 1, 0}));
+  Send({{"late-view", 1, "2025-10-02T10:00:00Z"},
+        {"moved", 2, "2025-10-02T11:01:00Z"},
+        {"moved", 1, "2025-10-02T11:00:00Z"}});
+  EXPECT_EQ(Funnel("2025-10-02T00:00:00Z", "2025-10-03T00:00:00Z"),
+            (Steps{2, 2, 2}));
+}
+
+TEST_P(EngagementQueriesTest, FunnelCountsOnlyEventsInsideTheRange) {
+  Send({
+      // Viewed the evening before: inside the range it only carted and
+      // bought, without a view.
+      {"before", 1, "2025-10-01T23:50:00Z"},
+      {"before", 2, "2025-10-02T00:10:00Z"},
+      {"before", 3, "2025-10-02T00:20:00Z"},
+      // Viewed on both sides of midnight.
+      {"both", 1, "2025-10-01T23:55:00Z"},
+      {"both", 1, "2025-10-02T00:05:00Z"},
+      {"both", 2, "2025-10-02T00:06:00Z"},
+      // Carts after the range ends.
+      {"after", 1, "2025-10-02T23:50:00Z"},
+      {"after", 2, "2025-10-03T00:10:00Z"},
+  });
+  EXPECT_EQ(Funnel("2025-10-02T00:00:00Z", "2025-10-03T00:00:00Z"),
+            (Steps{2, 1, 0}));
+  EXPECT_EQ(Funnel("2025-10-01T00:00:00Z", "2025-10-04T00:00:00Z"),
+            (Steps{3, 3, 1}));
+  EXPECT_EQ(Funnel("2025-10-02T00:06:00Z", "2025-10-03T00:00:00Z"),
+            (Steps{1, 0, 0}));
+}
+
+TEST_P(EngagementQueriesTest, FunnelFindsSessionsOpenForWeeks) {
+  Send({
+      // Longer than the duration buckets bound.
+      {"weeks", 1, "2025-09-10T08:00:00Z"},
+      {"weeks", 1, "2025-10-02T09:00:00Z"},
+      {"weeks", 2, "2025-10-02T09:05:00Z"},
+      {"short", 1, "2025-10-02T10:00:00Z"},
+      {"short", 2, "2025-10-02T10:01:00Z"},
+      {"short", 3, "2025-10-02T10:02:00Z"},
+  });
+  EXPECT_EQ(Funnel("2025-10-02T00:00:00Z", "2025-10-03T00:00:00Z"),
+            (Steps{2, 2, 1}));
+  EXPECT_EQ(Funnel("2025-09-01T00:00:00Z", "2025-10-01T00:00:00Z"),
+            (Steps{1, 0, 0}));
 }
 
 }  // namespace

@@ -764,25 +764,6 @@ absl::StatusOr<v1::Funnel> RollupAnalytics::Funnel(
   const OptText shop = request.shop_id();
   Counts events;
   std::array<int64_t, 3> sessions = {0, 0, 0};
-  // A session reaches a step when an event of the step's type follows (at
-  // the same instant or later) the earliest time it reached the previous
-  // step; earliest times keep every later chance open.
-  static const std::string sessions_sql = absl::StrCat(
-      "WITH e AS (SELECT session_id, event_type, occurred_at FROM events"
-      " WHERE shop_id = $1 AND session_id IS NOT NULL"
-      " AND occurred_at >= ",
-      InstantOfMicros("$2"), " AND occurred_at < ", InstantOfMicros("$3"),
-      "),"
-      " viewed AS (SELECT session_id, min(occurred_at) AS t FROM e"
-      " WHERE event_type = 1 GROUP BY session_id),"
-      " carted AS (SELECT e.session_id, min(e.occurred_at) AS t"
-      " FROM e JOIN viewed v USING (session_id)"
-      " WHERE e.event_type = 2 AND e.occurred_at >= v.t GROUP BY e.session_id),"
-      " bought AS (SELECT DISTINCT e.session_id"
-      " FROM e JOIN carted c USING (session_id)"
-      " WHERE e.event_type = 3 AND e.occurred_at >= c.t)"
-      " SELECT (SELECT count(*) FROM viewed), (SELECT count(*) FROM carted),"
-      " (SELECT count(*) FROM bought)");
   absl::Status refused;
   absl::Status status = pool_->Run([&](pqxx::connection& conn) {
     pqxx::work tx(conn);
@@ -794,9 +775,7 @@ absl::StatusOr<v1::Funnel> RollupAnalytics::Funnel(
       if (refused.ok()) refused = CheckRawKept(totals, clipped->from);
       if (!refused.ok()) return;
       events = *loaded;
-      pqxx::row row =
-          tx.exec_params1(sessions_sql, shop, clipped->from, clipped->to);
-      for (int i = 0; i < 3; ++i) sessions[i] = row[i].as<int64_t>();
+      sessions = LoadFunnelSessions(tx, *shop, clipped->from, clipped->to);
     }
     tx.commit();
   });
