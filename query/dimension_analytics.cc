@@ -23,6 +23,10 @@ using Counts = DimensionAnalytics::BucketCounts;
 constexpr std::array<bool, kSourceCount> kDimensionSources = {true, false, true,
                                                               true, false};
 
+// Products per dimension value have days only.
+constexpr std::array<bool, kSourceCount> kProductSources = {true, false, false,
+                                                            true, false};
+
 std::string ArrayOf(const std::vector<int64_t>& values) {
   return absl::StrCat("{", absl::StrJoin(values, ","), "}");
 }
@@ -210,6 +214,65 @@ Sessions LoadSessions(pqxx::transaction_base& tx, const std::string& shop,
   return {row[0].as<int64_t>(), true};
 }
 
+// The products of the events matching `term` in [from, to): whole days
+// from product_dimension_day_rollup with the tail's events on them, the
+// rest from raw events; ordered by the column at `order_position` (2 page
+// views, 3 carts, 4 purchases, 5 revenue) then id, at most `limit`, only
+// those viewed when `viewed_only`.
+absl::StatusOr<std::vector<DimensionAnalytics::ProductCounts>> LoadProducts(
+    pqxx::transaction_base& tx, const std::string& shop,
+    const EventFilter::Term& term, int64_t from, int64_t to, int order_position,
+    int limit, bool viewed_only) {
+  RangePlan plan(kProductSources);
+  plan.Add(from, to, 0);
+  const Pieces days = PiecesOf(plan, {Source::kDay});
+  const Pieces raw = PiecesOf(plan, {Source::kRaw});
+  if (!raw.empty()) {
+    if (absl::Status s = CheckRawKept(tx, shop, raw.lo.front()); !s.ok()) {
+      return s;
+    }
+  }
+  const std::string predicate =
+      absl::StrCat("e.", term.dimension, " = $6::text");
+  const std::string sql = absl::StrCat(
+      "SELECT x.product_id, sum(x.page_views)::bigint,"
+      " sum(x.add_to_carts)::bigint, sum(x.purchases)::bigint,"
+      " sum(x.revenue_cents) FROM (SELECT r.product_id, r.page_views,"
+      " r.add_to_carts, r.purchases, r.revenue_cents"
+      " FROM unnest($2::bigint[], $3::bigint[]) AS s(lo, hi)"
+      " JOIN product_dimension_day_rollup r ON r.shop_id = $1"
+      " AND r.dimension = $7 AND r.value = $8 AND r.bucket_start >= ",
+      InstantOfMicros("s.lo"), " AND r.bucket_start < ",
+      InstantOfMicros("s.hi"), " UNION ALL SELECT e.product_id, ",
+      rollups::CountAggregates(false),
+      " FROM unnest($2::bigint[], $3::bigint[]) AS s(lo, hi) JOIN ",
+      rollups::TailEvents("$1::text", "e"),
+      " ON e.occurred_at >= ", InstantOfMicros("s.lo"), " AND e.occurred_at < ",
+      InstantOfMicros("s.hi"), " WHERE e.product_id IS NOT NULL AND ",
+      predicate, " GROUP BY 1 UNION ALL SELECT e.product_id, ",
+      rollups::CountAggregates(false),
+      " FROM unnest($4::bigint[], $5::bigint[]) AS s(lo, hi) JOIN events e"
+      " ON e.shop_id = $1 AND e.occurred_at >= ",
+      InstantOfMicros("s.lo"), " AND e.occurred_at < ", InstantOfMicros("s.hi"),
+      " WHERE e.product_id IS NOT NULL AND ", predicate,
+      " GROUP BY 1) x GROUP BY 1",
+      viewed_only ? " HAVING sum(x.page_views) > 0" : "", " ORDER BY ",
+      order_position, " DESC, x.product_id COLLATE \"C\" LIMIT ", limit);
+  std::vector<DimensionAnalytics::ProductCounts> products;
+  for (const pqxx::row& row :
+       tx.exec_params(sql, shop, ArrayOf(days.lo), ArrayOf(days.hi),
+                      ArrayOf(raw.lo), ArrayOf(raw.hi), term.column_value,
+                      std::string(term.dimension), term.value)) {
+    DimensionAnalytics::ProductCounts& p = products.emplace_back();
+    p.product_id = row[0].as<std::string>();
+    p.page_views = row[1].as<int64_t>();
+    p.add_to_carts = row[2].as<int64_t>();
+    p.purchases = row[3].as<int64_t>();
+    p.revenue_cents = CentsOf(row[4]);
+  }
+  return products;
+}
+
 }  // namespace
 
 bool DimensionAnalytics::Answers(const std::string& shop_id,
@@ -229,15 +292,6 @@ absl::StatusOr<v1::Summary> DimensionAnalytics::Summary(
   RangePlan plan(kDimensionSources);
   if (from < to) plan.Add(from, to, 0);
   const bool product = std::string_view(term.dimension) == "product_id";
-  // The most viewed product among the matching page views.
-  const std::string top_sql = absl::StrCat(
-      "SELECT e.product_id FROM events e WHERE e.shop_id = $1"
-      " AND e.occurred_at >= ",
-      InstantOfMicros("$2"), " AND e.occurred_at < ", InstantOfMicros("$3"),
-      " AND e.event_type = 1 AND e.product_id IS NOT NULL AND e.",
-      term.dimension,
-      " = $4::text GROUP BY 1 ORDER BY count(*) DESC,"
-      " e.product_id COLLATE \"C\" LIMIT 1");
   SummaryCounts counts;
   absl::Status refused;
   absl::Status status = pool_->Run([&](pqxx::connection& conn) {
@@ -263,11 +317,12 @@ absl::StatusOr<v1::Summary> DimensionAnalytics::Summary(
     if (product) {
       if (c.page_views > 0) counts.top_product_id = term.value;
     } else {
-      refused = CheckRawKept(tx, shop_id, from);
+      // The most viewed product among the matching page views.
+      auto top = LoadProducts(tx, shop_id, term, from, to, 2, 1,
+                              /*viewed_only=*/true);
+      refused = top.status();
       if (!refused.ok()) return;
-      const pqxx::result top =
-          tx.exec_params(top_sql, shop_id, from, to, term.column_value);
-      if (!top.empty()) counts.top_product_id = top[0][0].as<std::string>();
+      if (!top->empty()) counts.top_product_id = top->front().product_id;
     }
     tx.commit();
   });
@@ -296,6 +351,24 @@ DimensionAnalytics::Buckets(const std::string& shop_id,
   });
   if (!status.ok()) return status;
   return loaded;
+}
+
+absl::StatusOr<std::vector<DimensionAnalytics::ProductCounts>>
+DimensionAnalytics::TopProducts(const std::string& shop_id, int64_t from,
+                                int64_t to, const EventFilter::Term& term,
+                                int order_position, int limit) const {
+  absl::StatusOr<std::vector<ProductCounts>> products;
+  absl::Status status = pool_->Run([&](pqxx::connection& conn) {
+    pqxx::work tx(conn);
+    tx.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    products = from < to ? LoadProducts(tx, shop_id, term, from, to,
+                                        order_position, limit,
+                                        /*viewed_only=*/false)
+                         : std::vector<ProductCounts>();
+    tx.commit();
+  });
+  if (!status.ok()) return status;
+  return products;
 }
 
 }  // namespace shopstream

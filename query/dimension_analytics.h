@@ -20,9 +20,10 @@ namespace shopstream {
 // rollup, whole hours around them from the hour rollup, the rest, and the
 // events the folder has not added yet (the tail), from raw events; all in
 // one REPEATABLE READ snapshot. Unique sessions of whole days come from the
-// days' sketches (an estimate). The summary's most viewed product reads
-// the matching raw page views unless the filter is the product itself;
-// the funnel is not answered here.
+// days' sketches (an estimate). Products (the summary's most viewed one, top
+// products) come from the products per dimension value and day
+// (migrations/0025), the rest of the range from raw events; the funnel is
+// not answered here.
 class DimensionAnalytics {
  public:
   explicit DimensionAnalytics(PgConnectionPool* pool) : pool_(pool) {}
@@ -47,6 +48,21 @@ class DimensionAnalytics {
     std::optional<int64_t> min_cents;
     int64_t events = 0;  // custom ones included
   };
+  struct ProductCounts {
+    std::string product_id;
+    int64_t page_views = 0;
+    int64_t add_to_carts = 0;
+    int64_t purchases = 0;
+    absl::int128 revenue_cents = 0;
+  };
+  // Products of the matching events in [from, to) for a traffic dimension
+  // (not event_type or product_id), ordered by the column at
+  // `order_position` (2 page views, 3 carts, 4 purchases, 5 revenue)
+  // descending, then by id; at most `limit`.
+  absl::StatusOr<std::vector<ProductCounts>> TopProducts(
+      const std::string& shop_id, int64_t from, int64_t to,
+      const EventFilter::Term& term, int order_position, int limit) const;
+
   absl::StatusOr<std::vector<BucketCounts>> Buckets(
       const std::string& shop_id, const std::vector<int64_t>& starts,
       int64_t to, const EventFilter::Term& term) const;

@@ -58,16 +58,18 @@ absl::Status BeginRawSnapshot(pqxx::transaction_base& tx, const OptText& shop,
       " must start at or after that"));
 }
 
-const char* SumColumn(v1::ProductMetric metric) {
+// The position of a metric's column among product id, page views, carts,
+// purchases and revenue.
+int SumPosition(v1::ProductMetric metric) {
   switch (metric) {
     case v1::ADD_TO_CARTS:
-      return "3";
+      return 3;
     case v1::PURCHASES:
-      return "4";
+      return 4;
     case v1::REVENUE:
-      return "5";
+      return 5;
     default:
-      return "2";
+      return 2;
   }
 }
 
@@ -225,11 +227,30 @@ absl::StatusOr<v1::TopProducts> FilteredAnalytics::TopProducts(
     }
     return top;
   }
+  if (DimensionAnalytics::Answers(request.shop_id(), query->range, filter)) {
+    auto products = dimensions_.TopProducts(
+        request.shop_id(), *query->range.from, *query->range.to,
+        *filter.single(), SumPosition(query->order_by), query->limit);
+    if (!products.ok()) return products.status();
+    v1::TopProducts top;
+    top.set_order_by(query->order_by);
+    for (const DimensionAnalytics::ProductCounts& row : *products) {
+      v1::ProductStats* p = top.add_products();
+      p->set_product_id(row.product_id);
+      p->set_page_views(row.page_views);
+      p->set_add_to_carts(row.add_to_carts);
+      p->set_purchases(row.purchases);
+      p->set_revenue(Units(row.revenue_cents));
+      p->set_conversion_rate(
+          ConversionRatePercent(row.purchases, row.page_views));
+    }
+    return top;
+  }
   const std::string sql = absl::StrCat(
       "SELECT e.product_id, ", rollups::CountAggregates(false),
       MatchingEvents(filter),
       " AND e.product_id IS NOT NULL GROUP BY e.product_id ORDER BY ",
-      SumColumn(query->order_by), " DESC, e.product_id COLLATE \"C\" LIMIT ",
+      SumPosition(query->order_by), " DESC, e.product_id COLLATE \"C\" LIMIT ",
       query->limit);
   v1::TopProducts top;
   top.set_order_by(query->order_by);

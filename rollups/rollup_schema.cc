@@ -93,6 +93,14 @@ std::vector<EventRollup> MakeEventRollups() {
        "bucket_start",
        0,
        kDimensionsOfEvent},
+      {"product_dimension_day_rollup",
+       {"shop_id", "dimension", "value", "bucket_start", "product_id"},
+       {"e.shop_id", "d.dimension", "d.value", day, "e.product_id"},
+       "d.value <> '' AND e.product_id IS NOT NULL",
+       Measures::kProductCounts,
+       "bucket_start",
+       0,
+       kTrafficDimensionsOfEvent},
   };
 }
 
@@ -137,6 +145,13 @@ const char kDimensionsOfEvent[] =
     " WHEN 1 THEN 'page_view' WHEN 2 THEN 'add_to_cart'"
     " WHEN 3 THEN 'purchase' WHEN 4 THEN 'custom' END),"
     " ('product_id', e.product_id), ('page', e.page),"
+    " ('referrer_host', e.referrer_host), ('utm_source', e.utm_source),"
+    " ('utm_medium', e.utm_medium), ('utm_campaign', e.utm_campaign),"
+    " ('device_class', e.device_class), ('browser', e.browser),"
+    " ('os', e.os)) AS d(dimension, value)";
+
+const char kTrafficDimensionsOfEvent[] =
+    " CROSS JOIN LATERAL (VALUES ('page', e.page),"
     " ('referrer_host', e.referrer_host), ('utm_source', e.utm_source),"
     " ('utm_medium', e.utm_medium), ('utm_campaign', e.utm_campaign),"
     " ('device_class', e.device_class), ('browser', e.browser),"

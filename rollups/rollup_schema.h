@@ -55,7 +55,7 @@ struct EventRollup {
 
 // Every rollup computed from raw events: shop minutes, hours and days,
 // product days and weeks, session days, session sketches per day,
-// dimension hours and days. Their
+// dimension hours and days, products per dimension value and day. Their
 // rows over any whole UTC days can be recomputed from those days' raw
 // events.
 const std::vector<EventRollup>& EventRollups();
@@ -77,6 +77,10 @@ inline constexpr char kDimensionCountColumns[] =
 // with each one's value for an event `e`, as a LATERAL FROM item of rows
 // (dimension, value) aliased d. An empty or NULL value has no row there.
 extern const char kDimensionsOfEvent[];
+
+// The same for the traffic dimensions only (no event_type, no product_id),
+// as product_dimension_day_rollup keys its rows.
+extern const char kTrafficDimensionsOfEvent[];
 
 // SQL aggregates of the events of a group, aliased `e`, in the order of
 // kDimensionCountColumns.
