@@ -2,6 +2,7 @@
 #define SHOPSTREAM_BENCH_ANALYTICS_BENCH_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,8 @@ struct QueryMeasurement {
   std::string query;
   LatencySummary shopstream;
   LatencySummary baseline;  // samples == 0: no baseline for this query
+  // The owner analytics target of a dashboard view (p99), if it has one.
+  std::optional<double> target_p99_ms;
 };
 
 // The 30-day summary's unique sessions against an exact count over the
