@@ -2,6 +2,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "query/summary_formulas.h"
 
 namespace shopstream {
 
@@ -29,6 +30,16 @@ void SetTimestampMicros(int64_t micros, google::protobuf::Timestamp* ts) {
   }
   ts->set_seconds(seconds);
   ts->set_nanos(static_cast<int32_t>(rest * 1000));
+}
+
+void AddProductStats(const ProductCounts& row, v1::TopProducts* top) {
+  v1::ProductStats* p = top->add_products();
+  p->set_product_id(row.product_id);
+  p->set_page_views(row.page_views);
+  p->set_add_to_carts(row.add_to_carts);
+  p->set_purchases(row.purchases);
+  p->set_revenue(Units(row.revenue_cents));
+  p->set_conversion_rate(ConversionRatePercent(row.purchases, row.page_views));
 }
 
 }  // namespace shopstream

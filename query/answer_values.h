@@ -8,8 +8,9 @@
 #include "absl/numeric/int128.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/timestamp.pb.h"
+#include "shopstream/v1/analytics.pb.h"
 
-// Conversions the filtered answers share between SQL, C++ and the API.
+// Conversions the answers share between SQL, C++ and the API.
 namespace shopstream {
 
 // SQL for "the instant `param` microseconds after the epoch". bigint *
@@ -26,6 +27,18 @@ inline double Units(absl::int128 cents) {
 }
 
 void SetTimestampMicros(int64_t micros, google::protobuf::Timestamp* ts);
+
+// One product's counts in a range, as every top-products answer reads them.
+struct ProductCounts {
+  std::string product_id;
+  int64_t page_views = 0;
+  int64_t add_to_carts = 0;
+  int64_t purchases = 0;
+  absl::int128 revenue_cents = 0;
+};
+
+// Appends `row` to `top` with its conversion rate.
+void AddProductStats(const ProductCounts& row, v1::TopProducts* top);
 
 }  // namespace shopstream
 

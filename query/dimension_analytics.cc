@@ -219,7 +219,7 @@ Sessions LoadSessions(pqxx::transaction_base& tx, const std::string& shop,
 // rest from raw events; ordered by the column at `order_position` (2 page
 // views, 3 carts, 4 purchases, 5 revenue) then id, at most `limit`, only
 // those viewed when `viewed_only`.
-absl::StatusOr<std::vector<DimensionAnalytics::ProductCounts>> LoadProducts(
+absl::StatusOr<std::vector<ProductCounts>> LoadProducts(
     pqxx::transaction_base& tx, const std::string& shop,
     const EventFilter::Term& term, int64_t from, int64_t to, int order_position,
     int limit, bool viewed_only) {
@@ -258,12 +258,12 @@ absl::StatusOr<std::vector<DimensionAnalytics::ProductCounts>> LoadProducts(
       " GROUP BY 1) x GROUP BY 1",
       viewed_only ? " HAVING sum(x.page_views) > 0" : "", " ORDER BY ",
       order_position, " DESC, x.product_id COLLATE \"C\" LIMIT ", limit);
-  std::vector<DimensionAnalytics::ProductCounts> products;
+  std::vector<ProductCounts> products;
   for (const pqxx::row& row :
        tx.exec_params(sql, shop, ArrayOf(days.lo), ArrayOf(days.hi),
                       ArrayOf(raw.lo), ArrayOf(raw.hi), term.column_value,
                       std::string(term.dimension), term.value)) {
-    DimensionAnalytics::ProductCounts& p = products.emplace_back();
+    ProductCounts& p = products.emplace_back();
     p.product_id = row[0].as<std::string>();
     p.page_views = row[1].as<int64_t>();
     p.add_to_carts = row[2].as<int64_t>();
@@ -353,10 +353,9 @@ DimensionAnalytics::Buckets(const std::string& shop_id,
   return loaded;
 }
 
-absl::StatusOr<std::vector<DimensionAnalytics::ProductCounts>>
-DimensionAnalytics::TopProducts(const std::string& shop_id, int64_t from,
-                                int64_t to, const EventFilter::Term& term,
-                                int order_position, int limit) const {
+absl::StatusOr<std::vector<ProductCounts>> DimensionAnalytics::TopProducts(
+    const std::string& shop_id, int64_t from, int64_t to,
+    const EventFilter::Term& term, int order_position, int limit) const {
   absl::StatusOr<std::vector<ProductCounts>> products;
   absl::Status status = pool_->Run([&](pqxx::connection& conn) {
     pqxx::work tx(conn);

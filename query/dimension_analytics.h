@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "query/analytics_filter.h"
 #include "query/analytics_requests.h"
+#include "query/answer_values.h"
 #include "shopstream/v1/analytics.pb.h"
 #include "storage/pg_connection_pool.h"
 
@@ -47,13 +48,6 @@ class DimensionAnalytics {
     std::optional<int64_t> max_cents;
     std::optional<int64_t> min_cents;
     int64_t events = 0;  // custom ones included
-  };
-  struct ProductCounts {
-    std::string product_id;
-    int64_t page_views = 0;
-    int64_t add_to_carts = 0;
-    int64_t purchases = 0;
-    absl::int128 revenue_cents = 0;
   };
   // Products of the matching events in [from, to) for a traffic dimension
   // (not event_type or product_id), ordered by the column at

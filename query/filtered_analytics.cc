@@ -217,13 +217,12 @@ absl::StatusOr<v1::TopProducts> FilteredAnalytics::TopProducts(
     top.set_order_by(query->order_by);
     const DimensionAnalytics::BucketCounts& c = (*counts)[0];
     if (c.events > 0) {
-      v1::ProductStats* p = top.add_products();
-      p->set_product_id(filter.single()->value);
-      p->set_page_views(c.page_views);
-      p->set_add_to_carts(c.add_to_carts);
-      p->set_purchases(c.purchases);
-      p->set_revenue(Units(c.revenue_cents));
-      p->set_conversion_rate(ConversionRatePercent(c.purchases, c.page_views));
+      AddProductStats({.product_id = filter.single()->value,
+                       .page_views = c.page_views,
+                       .add_to_carts = c.add_to_carts,
+                       .purchases = c.purchases,
+                       .revenue_cents = c.revenue_cents},
+                      &top);
     }
     return top;
   }
@@ -234,16 +233,7 @@ absl::StatusOr<v1::TopProducts> FilteredAnalytics::TopProducts(
     if (!products.ok()) return products.status();
     v1::TopProducts top;
     top.set_order_by(query->order_by);
-    for (const DimensionAnalytics::ProductCounts& row : *products) {
-      v1::ProductStats* p = top.add_products();
-      p->set_product_id(row.product_id);
-      p->set_page_views(row.page_views);
-      p->set_add_to_carts(row.add_to_carts);
-      p->set_purchases(row.purchases);
-      p->set_revenue(Units(row.revenue_cents));
-      p->set_conversion_rate(
-          ConversionRatePercent(row.purchases, row.page_views));
-    }
+    for (const ProductCounts& row : *products) AddProductStats(row, &top);
     return top;
   }
   const std::string sql = absl::StrCat(
@@ -265,14 +255,12 @@ absl::StatusOr<v1::TopProducts> FilteredAnalytics::TopProducts(
                        pqxx::prepare::make_dynamic_params(filter.parameters()));
     tx.commit();
     for (const pqxx::row& row : rows) {
-      v1::ProductStats* p = top.add_products();
-      p->set_product_id(row[0].as<std::string>());
-      p->set_page_views(row[1].as<int64_t>());
-      p->set_add_to_carts(row[2].as<int64_t>());
-      p->set_purchases(row[3].as<int64_t>());
-      p->set_revenue(Units(CentsOf(row[4])));
-      p->set_conversion_rate(
-          ConversionRatePercent(p->purchases(), p->page_views()));
+      AddProductStats({.product_id = row[0].as<std::string>(),
+                       .page_views = row[1].as<int64_t>(),
+                       .add_to_carts = row[2].as<int64_t>(),
+                       .purchases = row[3].as<int64_t>(),
+                       .revenue_cents = CentsOf(row[4])},
+                      &top);
     }
   });
   if (!status.ok()) return status;

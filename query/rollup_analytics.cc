@@ -348,13 +348,7 @@ absl::StatusOr<Counts> LoadRangeCounts(pqxx::transaction_base& tx,
   return (*buckets)[0];
 }
 
-struct ProductRow {
-  std::string product_id;
-  int64_t page_views = 0;
-  int64_t add_to_carts = 0;
-  int64_t purchases = 0;
-  absl::int128 revenue_cents = 0;
-};
+using ProductRow = ProductCounts;
 
 const char* SumColumn(v1::ProductMetric metric) {
   switch (metric) {
@@ -742,16 +736,7 @@ absl::StatusOr<v1::TopProducts> RollupAnalytics::TopProducts(
   const std::vector<ProductRow>& rows = *loaded;
   v1::TopProducts top;
   top.set_order_by(query->order_by);
-  for (const ProductRow& row : rows) {
-    v1::ProductStats* p = top.add_products();
-    p->set_product_id(row.product_id);
-    p->set_page_views(row.page_views);
-    p->set_add_to_carts(row.add_to_carts);
-    p->set_purchases(row.purchases);
-    p->set_revenue(Units(row.revenue_cents));
-    p->set_conversion_rate(
-        ConversionRatePercent(row.purchases, row.page_views));
-  }
+  for (const ProductRow& row : rows) AddProductStats(row, &top);
   return top;
 }
 
