@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "query/analytics_comparison.h"
 #include "query/analytics_requests.h"
 #include "query/answer_values.h"
 #include "query/summary_formulas.h"
@@ -369,16 +370,27 @@ const char* SumColumn(v1::ProductMetric metric) {
   }
 }
 
+// Which sums a product row carries: all, or only page views (the others
+// zero), which is all the most viewed product needs.
+enum class ProductSums { kAll, kPageViews };
+
 // Products ordered by `metric` descending, ties by id in byte order.
 absl::StatusOr<std::vector<ProductRow>> LoadTopProducts(
     pqxx::transaction_base& tx, const OptText& shop, const Totals& totals,
-    const Clipped& range, v1::ProductMetric metric, int limit) {
+    const Clipped& range, v1::ProductMetric metric, int limit,
+    ProductSums sums = ProductSums::kAll) {
   const std::string order =
       absl::StrCat(" GROUP BY product_id ORDER BY ", SumColumn(metric),
                    " DESC, product_id COLLATE \"C\" LIMIT ", limit);
-  constexpr char kSums[] =
-      "SELECT product_id, sum(page_views)::bigint, sum(add_to_carts)::bigint,"
-      " sum(purchases)::bigint, sum(revenue_cents) FROM ";
+  const char* sums_select =
+      sums == ProductSums::kAll
+          ? "SELECT product_id, sum(page_views)::bigint,"
+            " sum(add_to_carts)::bigint, sum(purchases)::bigint,"
+            " sum(revenue_cents) FROM "
+          // The other sums as zeros: summing revenue (numeric) was a fifth
+          // of the most viewed product's time.
+          : "SELECT product_id, sum(page_views)::bigint, 0::bigint,"
+            " 0::bigint, 0::numeric FROM ";
   // One tail event as a product row.
   constexpr char kTailRow[] =
       " SELECT e.product_id, (e.event_type = 1)::int, (e.event_type = 2)::int,"
@@ -391,7 +403,7 @@ absl::StatusOr<std::vector<ProductRow>> LoadTopProducts(
         " revenue_cents FROM product_totals"
         " WHERE ($1::text IS NULL OR shop_id = $1) UNION ALL",
         kTailRow, Tail("e"), " WHERE e.product_id IS NOT NULL) ");
-    result = tx.exec_params(absl::StrCat(sql, kSums, "p", order), shop);
+    result = tx.exec_params(absl::StrCat(sql, sums_select, "p", order), shop);
   } else {
     RangePlan plan(kProductSources);
     plan.Add(range.from, range.to, 0);
@@ -438,8 +450,8 @@ absl::StatusOr<std::vector<ProductRow>> LoadTopProducts(
         " JOIN events e ON e.shop_id = t.shop_id"
         " AND ($1::text IS NULL OR e.shop_id = $1) AND e.occurred_at >= ",
         InstantOfMicros("s.lo"), " AND e.occurred_at < ",
-        InstantOfMicros("s.hi"), " AND e.product_id IS NOT NULL) ", kSums, "p",
-        order);
+        InstantOfMicros("s.hi"), " AND e.product_id IS NOT NULL) ", sums_select,
+        "p", order);
     result =
         tx.exec_params(sql, shop, week_from, BucketStartsOf(plan, Source::kDay),
                        raw.lo, raw.hi, week_to);
@@ -575,6 +587,72 @@ OptText ShopOf(const std::string& shop_id) {
   return shop_id;
 }
 
+// A shop's summary over everything it stored, from its totals alone.
+SummaryCounts TotalCounts(const Totals& totals) {
+  SummaryCounts counts;
+  const Counts& c = totals.counts;
+  counts.page_views = c.page_views;
+  counts.add_to_carts = c.add_to_carts;
+  counts.purchases = c.purchases;
+  counts.revenue_cents = c.revenue_cents;
+  counts.max_purchase_cents = c.max_cents.value_or(0);
+  counts.min_purchase_cents = c.min_cents.value_or(0);
+  counts.top_product_id = totals.top_product_id;
+  counts.unique_sessions = totals.sessions;
+  return counts;
+}
+
+// The summary counts of `range` in the snapshot `totals` were read in;
+// zeros where the range holds nothing stored. Not OK: a refusal
+// (INVALID_ARGUMENT naming the field).
+absl::Status LoadSummaryCounts(pqxx::transaction_base& tx, const OptText& shop,
+                               const Totals& totals, const MicrosRange& range,
+                               int64_t exact_sessions_max_events,
+                               SummaryCounts& counts) {
+  const std::optional<Clipped> clipped = Clip(totals, range);
+  if (!clipped) return absl::OkStatus();
+  auto loaded = LoadRangeCounts(tx, shop, totals, *clipped);
+  // One shop's all-time leader is kept with its totals.
+  const bool kept_leader = clipped->everything && shop.has_value();
+  auto top =
+      kept_leader
+          ? absl::StatusOr<std::vector<ProductRow>>(std::vector<ProductRow>())
+          : LoadTopProducts(tx, shop, totals, *clipped, v1::PAGE_VIEWS, 1,
+                            ProductSums::kPageViews);
+  // An exact count reads at most one session day per event.
+  const bool estimate_sessions =
+      loaded.ok() && loaded->events() > exact_sessions_max_events;
+  auto sessions =
+      LoadUniqueSessions(tx, shop, totals, *clipped, estimate_sessions);
+  absl::Status refused;
+  for (const absl::Status& s :
+       {loaded.status(), top.status(), sessions.status()}) {
+    if (!s.ok()) refused = s;
+  }
+  if (!refused.ok()) return refused;
+  const Counts& c = *loaded;
+  counts.page_views = c.page_views;
+  counts.add_to_carts = c.add_to_carts;
+  counts.purchases = c.purchases;
+  counts.revenue_cents = c.revenue_cents;
+  counts.max_purchase_cents = c.max_cents.value_or(0);
+  counts.min_purchase_cents = c.min_cents.value_or(0);
+  if (kept_leader) {
+    counts.top_product_id = totals.top_product_id;
+  } else if (!top->empty() && (*top)[0].page_views > 0) {
+    counts.top_product_id = (*top)[0].product_id;
+  }
+  counts.unique_sessions = sessions->count;
+  counts.unique_sessions_estimated = sessions->estimated;
+  return absl::OkStatus();
+}
+
+v1::Summary SummaryOf(const SummaryCounts& counts) {
+  v1::Summary summary = BuildSummary(counts);
+  SetTimestampMicros(absl::ToUnixMicros(absl::Now()), summary.mutable_as_of());
+  return summary;
+}
+
 }  // namespace
 
 absl::StatusOr<v1::Summary> RollupAnalytics::Summary(
@@ -588,71 +666,65 @@ absl::StatusOr<v1::Summary> RollupAnalytics::Summary(
   absl::Status refused;
   absl::Status status = pool_->Run([&](pqxx::connection& conn) {
     // One statement answers a shop's summary over everything it stored
-    // (one statement is one snapshot); other ranges read more, in a
-    // transaction.
-    Totals quick;
-    {
+    // (one statement is one snapshot). A range open at an end is tried
+    // that way first; a bounded one seldom covers everything, and reading
+    // the totals outside its snapshot too cost it a statement.
+    if (!range->from || !range->to) {
       pqxx::nontransaction once(conn);
-      quick = LoadTotals(once, shop);
-    }
-    const std::optional<Clipped> quick_range = Clip(quick, *range);
-    if (!quick_range || (quick_range->everything && shop.has_value())) {
-      if (quick_range) {
-        const Counts& c = quick.counts;
-        counts.page_views = c.page_views;
-        counts.add_to_carts = c.add_to_carts;
-        counts.purchases = c.purchases;
-        counts.revenue_cents = c.revenue_cents;
-        counts.max_purchase_cents = c.max_cents.value_or(0);
-        counts.min_purchase_cents = c.min_cents.value_or(0);
-        counts.top_product_id = quick.top_product_id;
-        counts.unique_sessions = quick.sessions;
+      const Totals quick = LoadTotals(once, shop);
+      const std::optional<Clipped> quick_range = Clip(quick, *range);
+      if (!quick_range) return;
+      if (quick_range->everything && shop.has_value()) {
+        counts = TotalCounts(quick);
+        return;
       }
-      return;
     }
     pqxx::work tx(conn);
     BeginSnapshot(tx);
     const Totals totals = LoadTotals(tx, shop);
-    const std::optional<Clipped> clipped = Clip(totals, *range);
-    if (clipped) {
-      auto loaded = LoadRangeCounts(tx, shop, totals, *clipped);
-      // One shop's all-time leader is kept with its totals.
-      const bool kept_leader = clipped->everything && shop.has_value();
-      auto top = kept_leader ? absl::StatusOr<std::vector<ProductRow>>(
-                                   std::vector<ProductRow>())
-                             : LoadTopProducts(tx, shop, totals, *clipped,
-                                               v1::PAGE_VIEWS, 1);
-      // An exact count reads at most one session day per event.
-      const bool estimate_sessions =
-          loaded.ok() && loaded->events() > options_.exact_sessions_max_events;
-      auto sessions =
-          LoadUniqueSessions(tx, shop, totals, *clipped, estimate_sessions);
-      for (const absl::Status& s :
-           {loaded.status(), top.status(), sessions.status()}) {
-        if (!s.ok()) refused = s;
-      }
-      if (!refused.ok()) return;
-      const Counts& c = *loaded;
-      counts.page_views = c.page_views;
-      counts.add_to_carts = c.add_to_carts;
-      counts.purchases = c.purchases;
-      counts.revenue_cents = c.revenue_cents;
-      counts.max_purchase_cents = c.max_cents.value_or(0);
-      counts.min_purchase_cents = c.min_cents.value_or(0);
-      if (kept_leader) {
-        counts.top_product_id = totals.top_product_id;
-      } else if (!top->empty() && (*top)[0].page_views > 0) {
-        counts.top_product_id = (*top)[0].product_id;
-      }
-      counts.unique_sessions = sessions->count;
-      counts.unique_sessions_estimated = sessions->estimated;
-    }
+    refused = LoadSummaryCounts(tx, shop, totals, *range,
+                                options_.exact_sessions_max_events, counts);
+    if (!refused.ok()) return;
     tx.commit();
   });
   if (!status.ok()) return status;
   if (!refused.ok()) return refused;
-  v1::Summary summary = BuildSummary(counts);
-  SetTimestampMicros(absl::ToUnixMicros(absl::Now()), summary.mutable_as_of());
+  return SummaryOf(counts);
+}
+
+absl::StatusOr<v1::Summary> RollupAnalytics::ComparedSummary(
+    const v1::GetSummaryRequest& request,
+    const v1::GetSummaryRequest& compared) const {
+  auto range = CheckScope(request.shop_id(), false,
+                          request.has_from() ? &request.from() : nullptr,
+                          request.has_to() ? &request.to() : nullptr);
+  if (!range.ok()) return range.status();
+  auto compared_range =
+      CheckScope(compared.shop_id(), false,
+                 compared.has_from() ? &compared.from() : nullptr,
+                 compared.has_to() ? &compared.to() : nullptr);
+  if (!compared_range.ok()) return ForComparison(compared_range.status());
+  const OptText shop = ShopOf(request.shop_id());
+  SummaryCounts counts, compared_counts;
+  absl::Status refused, compared_refused;
+  absl::Status status = pool_->Run([&](pqxx::connection& conn) {
+    pqxx::work tx(conn);
+    BeginSnapshot(tx);
+    const Totals totals = LoadTotals(tx, shop);
+    refused = LoadSummaryCounts(tx, shop, totals, *range,
+                                options_.exact_sessions_max_events, counts);
+    if (!refused.ok()) return;
+    compared_refused = LoadSummaryCounts(
+        tx, ShopOf(compared.shop_id()), totals, *compared_range,
+        options_.exact_sessions_max_events, compared_counts);
+    if (!compared_refused.ok()) return;
+    tx.commit();
+  });
+  if (!status.ok()) return status;
+  if (!refused.ok()) return refused;
+  if (!compared_refused.ok()) return ForComparison(compared_refused);
+  v1::Summary summary = SummaryOf(counts);
+  *summary.mutable_comparison()->mutable_summary() = SummaryOf(compared_counts);
   return summary;
 }
 
