@@ -557,6 +557,11 @@ absl::StatusOr<UniqueSessions> LoadUniqueSessions(pqxx::transaction_base& tx,
   return UniqueSessions{row[0].as<int64_t>(), estimate};
 }
 
+// A summary's snapshot: the isolation level goes with BEGIN in one round
+// trip, where BeginSnapshot takes two.
+using SummarySnapshot =
+    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>;
+
 // One consistent snapshot per answer.
 void BeginSnapshot(pqxx::transaction_base& tx) {
   tx.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY");
@@ -679,8 +684,7 @@ absl::StatusOr<v1::Summary> RollupAnalytics::Summary(
         return;
       }
     }
-    pqxx::work tx(conn);
-    BeginSnapshot(tx);
+    SummarySnapshot tx(conn);
     const Totals totals = LoadTotals(tx, shop);
     refused = LoadSummaryCounts(tx, shop, totals, *range,
                                 options_.exact_sessions_max_events, counts);
@@ -708,8 +712,7 @@ absl::StatusOr<v1::Summary> RollupAnalytics::ComparedSummary(
   SummaryCounts counts, compared_counts;
   absl::Status refused, compared_refused;
   absl::Status status = pool_->Run([&](pqxx::connection& conn) {
-    pqxx::work tx(conn);
-    BeginSnapshot(tx);
+    SummarySnapshot tx(conn);
     const Totals totals = LoadTotals(tx, shop);
     refused = LoadSummaryCounts(tx, shop, totals, *range,
                                 options_.exact_sessions_max_events, counts);
