@@ -420,7 +420,7 @@ absl::StatusOr<std::vector<ProductRow>> LoadTopProducts(
       week_from = TimestampText(weeks.front().begin);
       week_to = TimestampText(weeks.back().end);
     }
-    auto rollup_rows = [](const char* table, const char* where) {
+    auto rollup_rows = [](const char* table, absl::string_view where) {
       return absl::StrCat(
           " SELECT r.product_id, r.page_views, r.add_to_carts, r.purchases,"
           " r.revenue_cents FROM shop_totals t JOIN ",
@@ -429,32 +429,43 @@ absl::StatusOr<std::vector<ProductRow>> LoadTopProducts(
           " WHERE ($1::text IS NULL OR t.shop_id = $1) AND ",
           where);
     };
+    // Edges of raw events, when there are any ($4, $5; the week's end is
+    // then $6): a branch planned for none cost a third of the planning.
+    const bool edges = !raw.empty;
+    const std::string week_to_param = edges ? "$6" : "$4";
+    std::string edge_rows;
+    if (edges) {
+      edge_rows = absl::StrCat(
+          " UNION ALL", kTailRow,
+          "unnest($4::bigint[], $5::bigint[]) AS s(lo, hi) CROSS JOIN ", kShops,
+          // The shop once more on its own, so that the planner scans
+          // (shop_id, occurred_at) by shop rather than every shop's events.
+          " JOIN events e ON e.shop_id = t.shop_id"
+          " AND ($1::text IS NULL OR e.shop_id = $1) AND e.occurred_at >= ",
+          InstantOfMicros("s.lo"), " AND e.occurred_at < ",
+          InstantOfMicros("s.hi"), " AND e.product_id IS NOT NULL");
+    }
     const std::string sql = absl::StrCat(
         "WITH p AS (",
         rollup_rows("product_week_rollup",
-                    "r.bucket_start >= $2::timestamptz"
-                    " AND r.bucket_start < $6::timestamptz"),
+                    absl::StrCat("r.bucket_start >= $2::timestamptz"
+                                 " AND r.bucket_start < ",
+                                 week_to_param, "::timestamptz")),
         " UNION ALL",
         rollup_rows("product_day_rollup",
                     "r.bucket_start = ANY($3::timestamptz[])"),
         // The tail's events in the weeks and days the rollups answer.
         " UNION ALL", kTailRow, Tail("e"),
         " WHERE e.product_id IS NOT NULL AND ((e.occurred_at >= $2::timestamptz"
-        " AND e.occurred_at < $6::timestamptz) OR date_bin('1 day',"
-        " e.occurred_at, 'epoch'::timestamptz) = ANY($3::timestamptz[]))"
-        " UNION ALL",
-        kTailRow, "unnest($4::bigint[], $5::bigint[]) AS s(lo, hi) CROSS JOIN ",
-        kShops,
-        // The shop once more on its own, so that the planner scans
-        // (shop_id, occurred_at) by shop rather than every shop's events.
-        " JOIN events e ON e.shop_id = t.shop_id"
-        " AND ($1::text IS NULL OR e.shop_id = $1) AND e.occurred_at >= ",
-        InstantOfMicros("s.lo"), " AND e.occurred_at < ",
-        InstantOfMicros("s.hi"), " AND e.product_id IS NOT NULL) ", sums_select,
-        "p", order);
-    result =
-        tx.exec_params(sql, shop, week_from, BucketStartsOf(plan, Source::kDay),
-                       raw.lo, raw.hi, week_to);
+        " AND e.occurred_at < ",
+        week_to_param,
+        "::timestamptz) OR date_bin('1 day',"
+        " e.occurred_at, 'epoch'::timestamptz) = ANY($3::timestamptz[]))",
+        edge_rows, ") ", sums_select, "p", order);
+    const std::string days = BucketStartsOf(plan, Source::kDay);
+    result = edges ? tx.exec_params(sql, shop, week_from, days, raw.lo, raw.hi,
+                                    week_to)
+                   : tx.exec_params(sql, shop, week_from, days, week_to);
   }
   std::vector<ProductRow> products;
   for (const pqxx::row& row : result) {
@@ -466,7 +477,8 @@ absl::StatusOr<std::vector<ProductRow>> LoadTopProducts(
 }
 
 // The statements counting the sessions of shop $1 (NULL: every shop) over
-// whole days $2 to $3 (unnest'ed ranges) and raw edges $4 to $5.
+// whole days $2 to $3 (unnest'ed ranges) and, with edges, raw edges $4 to
+// $5.
 struct SessionStatements {
   // The distinct sessions of the session days, of the tail's events on those
   // days and of the edges.
@@ -475,54 +487,67 @@ struct SessionStatements {
   std::string estimate;
 };
 
-const SessionStatements& SessionSql() {
-  static const SessionStatements* const statements = [] {
-    // The tail first, through its block-range index alone: joined with the
-    // ranges instead, PostgreSQL combines that index with (shop_id,
-    // occurred_at) and walks every event of the range (60 ms for 30 days
-    // at 1M events).
-    const std::string tail = absl::StrCat(
-        "WITH tail AS MATERIALIZED (SELECT e.shop_id, e.session_id,"
-        " e.occurred_at FROM ",
-        Tail("e"), " WHERE e.session_id IS NOT NULL) ");
-    auto day_rows = [](const char* table, const char* alias) {
-      return absl::StrCat(
-          " FROM unnest($2::bigint[], $3::bigint[]) AS s(lo, hi)"
-          " JOIN shop_totals t ON ($1::text IS NULL OR t.shop_id = $1) JOIN ",
-          table, " ", alias, " ON ", alias, ".shop_id = t.shop_id AND ", alias,
-          ".day >= ", InstantOfMicros("s.lo"), " AND ", alias, ".day < ",
-          InstantOfMicros("s.hi"));
-    };
-    const std::string tail_on_days = absl::StrCat(
-        " FROM unnest($2::bigint[], $3::bigint[]) AS s(lo, hi) JOIN tail e"
-        " ON e.occurred_at >= ",
-        InstantOfMicros("s.lo"), " AND e.occurred_at < ",
+SessionStatements MakeSessionSql(bool with_edges) {
+  // The tail first, through its block-range index alone: joined with the
+  // ranges instead, PostgreSQL combines that index with (shop_id,
+  // occurred_at) and walks every event of the range (60 ms for 30 days
+  // at 1M events).
+  const std::string tail = absl::StrCat(
+      "WITH tail AS MATERIALIZED (SELECT e.shop_id, e.session_id,"
+      " e.occurred_at FROM ",
+      Tail("e"), " WHERE e.session_id IS NOT NULL) ");
+  auto day_rows = [](const char* table, const char* alias) {
+    return absl::StrCat(
+        " FROM unnest($2::bigint[], $3::bigint[]) AS s(lo, hi)"
+        " JOIN shop_totals t ON ($1::text IS NULL OR t.shop_id = $1) JOIN ",
+        table, " ", alias, " ON ", alias, ".shop_id = t.shop_id AND ", alias,
+        ".day >= ", InstantOfMicros("s.lo"), " AND ", alias, ".day < ",
         InstantOfMicros("s.hi"));
-    // The shop once more on its own: the planner then scans (shop_id,
-    // occurred_at) by shop; joined through the shop list alone, it scanned
-    // every shop's events of each edge (160 ms against 25 at 1M events).
-    const std::string edges = absl::StrCat(
-        " FROM unnest($4::bigint[], $5::bigint[]) AS s(lo, hi) CROSS JOIN ",
-        kShops,
-        " JOIN events e ON e.shop_id = t.shop_id"
-        " AND ($1::text IS NULL OR e.shop_id = $1) AND e.occurred_at >= ",
-        InstantOfMicros("s.lo"), " AND e.occurred_at < ",
-        InstantOfMicros("s.hi"), " AND e.session_id IS NOT NULL");
-    return new SessionStatements{
-        absl::StrCat(
-            tail, "SELECT count(*) FROM (SELECT d.shop_id, d.session_id",
-            day_rows("shop_session_days", "d"),
-            " UNION SELECT e.shop_id, e.session_id", tail_on_days,
-            " UNION SELECT e.shop_id, e.session_id", edges, ") AS sessions"),
-        absl::StrCat(
-            tail,
-            "SELECT coalesce(round(hll_cardinality(hll_union_agg(x.sketch))),"
-            " 0)::bigint FROM (SELECT k.sessions AS sketch",
-            day_rows("shop_session_sketches", "k"), " UNION ALL SELECT ",
-            rollups::SessionSketch(), tail_on_days, " UNION ALL SELECT ",
-            rollups::SessionSketch(), edges, ") AS x")};
-  }();
-  return *statements;
+  };
+  const std::string tail_on_days = absl::StrCat(
+      " FROM unnest($2::bigint[], $3::bigint[]) AS s(lo, hi) JOIN tail e"
+      " ON e.occurred_at >= ",
+      InstantOfMicros("s.lo"), " AND e.occurred_at < ",
+      InstantOfMicros("s.hi"));
+  // The shop once more on its own: the planner then scans (shop_id,
+  // occurred_at) by shop; joined through the shop list alone, it scanned
+  // every shop's events of each edge (160 ms against 25 at 1M events).
+  const std::string edges = absl::StrCat(
+      " FROM unnest($4::bigint[], $5::bigint[]) AS s(lo, hi) CROSS JOIN ",
+      kShops,
+      " JOIN events e ON e.shop_id = t.shop_id"
+      " AND ($1::text IS NULL OR e.shop_id = $1) AND e.occurred_at >= ",
+      InstantOfMicros("s.lo"), " AND e.occurred_at < ", InstantOfMicros("s.hi"),
+      " AND e.session_id IS NOT NULL");
+  return SessionStatements{
+      absl::StrCat(
+          tail, "SELECT count(*) FROM (SELECT d.shop_id, d.session_id",
+          day_rows("shop_session_days", "d"),
+          " UNION SELECT e.shop_id, e.session_id", tail_on_days,
+          with_edges
+              ? absl::StrCat(" UNION SELECT e.shop_id, e.session_id", edges)
+              : "",
+          ") AS sessions"),
+      absl::StrCat(
+          tail,
+          "SELECT coalesce(round(hll_cardinality(hll_union_agg(x.sketch))),"
+          " 0)::bigint FROM (SELECT k.sessions AS sketch",
+          day_rows("shop_session_sketches", "k"), " UNION ALL SELECT ",
+          rollups::SessionSketch(), tail_on_days,
+          with_edges ? absl::StrCat(" UNION ALL SELECT ",
+                                    rollups::SessionSketch(), edges)
+                     : "",
+          ") AS x")};
+}
+
+// Without edges the statement leaves their branch out: planned for none,
+// it took a good part of the planning.
+const SessionStatements& SessionSql(bool with_edges) {
+  static const SessionStatements* const with =
+      new SessionStatements(MakeSessionSql(true));
+  static const SessionStatements* const without =
+      new SessionStatements(MakeSessionSql(false));
+  return with_edges ? *with : *without;
 }
 
 struct UniqueSessions {
@@ -551,9 +576,12 @@ absl::StatusOr<UniqueSessions> LoadUniqueSessions(pqxx::transaction_base& tx,
   }
   // Without a whole day, both would read the same raw events.
   if (days.empty) estimate = false;
-  const SessionStatements& sql = SessionSql();
-  const pqxx::row row = tx.exec_params1(estimate ? sql.estimate : sql.exact,
-                                        shop, days.lo, days.hi, raw.lo, raw.hi);
+  const SessionStatements& sql = SessionSql(!raw.empty);
+  const std::string& statement = estimate ? sql.estimate : sql.exact;
+  const pqxx::row row =
+      raw.empty
+          ? tx.exec_params1(statement, shop, days.lo, days.hi)
+          : tx.exec_params1(statement, shop, days.lo, days.hi, raw.lo, raw.hi);
   return UniqueSessions{row[0].as<int64_t>(), estimate};
 }
 
