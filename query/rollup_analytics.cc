@@ -173,11 +173,16 @@ Totals LoadTotals(pqxx::transaction_base& tx, const OptText& shop) {
       " max(e.occurred_at) AS last_at, ",
       rollups::CountAggregates(true),
       " FROM tail e),"
-      // Sessions the tail adds: those the shop had not seen before.
+      // Sessions the tail adds: those the shop had not seen before, each
+      // looked up on its own. The tail is estimated at most of the events,
+      // so a NOT EXISTS became a hash anti join reading every session of
+      // every shop once the tail held a single event (45-67 ms at 1M
+      // events against 3 ms).
       " new_sessions AS (SELECT count(*) AS n FROM (SELECT DISTINCT"
-      " e.shop_id, e.session_id FROM tail e WHERE e.session_id IS NOT NULL"
-      " AND NOT EXISTS (SELECT 1 FROM shop_sessions s"
-      " WHERE s.shop_id = e.shop_id AND s.session_id = e.session_id)) x),"
+      " e.shop_id, e.session_id FROM tail e WHERE e.session_id IS NOT NULL) x"
+      " LEFT JOIN LATERAL (SELECT true AS seen FROM shop_sessions s"
+      " WHERE s.shop_id = x.shop_id AND s.session_id = x.session_id LIMIT 1)"
+      " s ON true WHERE s.seen IS NULL),"
       // The tail's most viewed product with its all-time views, offered
       // against the stored leader as the folder will.
       " leader AS (SELECT v.product_id, coalesce(p.page_views, 0) + v.views"
