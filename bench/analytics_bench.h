@@ -28,6 +28,12 @@ struct AnalyticsBenchConfig {
   // Events loaded into fresh databases with and without rollup
   // maintenance; 0 skips the comparison.
   int64_t ingest_events = 1000000;
+  // Measures the events a previous run left in the analytics database (as
+  // many as the one size asked) instead of loading them again, so that
+  // runs before and after a change read the same data.
+  bool reuse_loaded = false;
+  // Only the queries whose name contains this (empty: every query).
+  std::string queries_matching;
   AnalyticsDataShape shape;
 };
 

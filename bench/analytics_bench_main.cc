@@ -27,6 +27,11 @@ ABSL_FLAG(double, baseline_seconds, 20,
 ABSL_FLAG(
     int64_t, ingest_events, 1000000,
     "Events for the with/without rollups ingestion comparison (0: skip).");
+ABSL_FLAG(bool, reuse_loaded, false,
+          "Measure the events already in the shopstream_analytics database "
+          "(one --sizes, equal to their count) instead of loading them.");
+ABSL_FLAG(std::string, queries, "",
+          "Measure only the queries whose name contains this text.");
 ABSL_FLAG(int, writers, 2, "Concurrent BatchWriters while loading.");
 ABSL_FLAG(int64_t, batch_events, 10000, "Events per BatchWriter batch.");
 ABSL_FLAG(std::string, output_json, "", "Where to write the JSON results.");
@@ -60,6 +65,12 @@ int main(int argc, char** argv) {
   config.baseline_seconds = absl::GetFlag(FLAGS_baseline_seconds);
   config.ingest_events = absl::GetFlag(FLAGS_ingest_events);
   config.writers = absl::GetFlag(FLAGS_writers);
+  config.reuse_loaded = absl::GetFlag(FLAGS_reuse_loaded);
+  config.queries_matching = absl::GetFlag(FLAGS_queries);
+  if (config.reuse_loaded && config.sizes.size() != 1) {
+    std::fprintf(stderr, "--reuse_loaded: one --sizes, the stored count\n");
+    return 2;
+  }
   config.batch_events = absl::GetFlag(FLAGS_batch_events);
 
   auto report = shopstream::bench::RunAnalyticsBench(config);

@@ -21,6 +21,15 @@ int64_t YearEarlier(int64_t micros, const absl::TimeZone& zone) {
 
 }  // namespace
 
+absl::Status ForComparison(const absl::Status& status) {
+  if (status.code() != absl::StatusCode::kInvalidArgument) return status;
+  const absl::string_view message = status.message();
+  if (message.rfind("from:", 0) == 0 || message.rfind("to:", 0) == 0) {
+    return absl::InvalidArgumentError(absl::StrCat("compare_", message));
+  }
+  return status;
+}
+
 absl::StatusOr<std::optional<MicrosRange>> ComparedRange(
     const CompareParameters& parameters, const MicrosRange& asked,
     const absl::TimeZone& zone) {

@@ -36,6 +36,10 @@ absl::StatusOr<std::optional<MicrosRange>> ComparedRange(
     const CompareParameters& parameters, const MicrosRange& asked,
     const absl::TimeZone& zone);
 
+// A refusal of the compared range's answer names the comparison's fields
+// (compare_from:, compare_to:), not the asked range's.
+absl::Status ForComparison(const absl::Status& status);
+
 }  // namespace shopstream
 
 #endif  // SHOPSTREAM_QUERY_ANALYTICS_COMPARISON_H_

@@ -23,17 +23,6 @@ Request ComparedRequest(const Request& request, const MicrosRange& range) {
   return compared;
 }
 
-// A refusal of the compared range's answer names the comparison's fields,
-// not the asked range's.
-absl::Status ForComparison(const absl::Status& status) {
-  if (status.code() != absl::StatusCode::kInvalidArgument) return status;
-  const absl::string_view message = status.message();
-  if (message.rfind("from:", 0) == 0 || message.rfind("to:", 0) == 0) {
-    return absl::InvalidArgumentError(absl::StrCat("compare_", message));
-  }
-  return status;
-}
-
 struct SummaryOptions {
   EventFilter filter;
   std::optional<MicrosRange> compared;
@@ -69,15 +58,23 @@ absl::StatusOr<v1::Summary> AnalyticsRouter::Summary(
                                    : filtered_->Summary(r, options->filter);
   };
   if (!options->compared) return answer(request);
-  absl::StatusOr<v1::Summary> summary = answer(request);
-  if (!summary.ok()) return summary;
-  absl::StatusOr<v1::Summary> earlier =
-      answer(ComparedRequest(request, *options->compared));
-  if (!earlier.ok()) return ForComparison(earlier.status());
+  const v1::GetSummaryRequest compared_request =
+      ComparedRequest(request, *options->compared);
+  absl::StatusOr<v1::Summary> summary;
+  if (options->filter.empty()) {
+    // Both from one snapshot, which reads the totals and tail once.
+    summary = unfiltered_->ComparedSummary(request, compared_request);
+    if (!summary.ok()) return summary;
+  } else {
+    summary = answer(request);
+    if (!summary.ok()) return summary;
+    absl::StatusOr<v1::Summary> earlier = answer(compared_request);
+    if (!earlier.ok()) return ForComparison(earlier.status());
+    *summary->mutable_comparison()->mutable_summary() = *std::move(earlier);
+  }
   v1::SummaryComparison* comparison = summary->mutable_comparison();
   SetTimestampMicros(*options->compared->from, comparison->mutable_from());
   SetTimestampMicros(*options->compared->to, comparison->mutable_to());
-  *comparison->mutable_summary() = *std::move(earlier);
   return summary;
 }
 

@@ -4,6 +4,7 @@
 #include "absl/status/status.h"
 #include "query/analytics_queries.h"
 #include "query/filtered_analytics.h"
+#include "query/rollup_analytics.h"
 
 namespace shopstream {
 
@@ -13,10 +14,11 @@ absl::Status CheckSummaryOptions(const v1::GetSummaryRequest& request);
 
 // The analytics API: requests without a filter go to `unfiltered` as they
 // are, those with one to `filtered`; a comparison asked for is a second
-// answer of the same kind over the compared range, in its own snapshot.
+// answer of the same kind over the compared range, in its own snapshot,
+// but for an unfiltered summary's, which shares the answer's.
 class AnalyticsRouter final : public AnalyticsQueries {
  public:
-  AnalyticsRouter(const AnalyticsQueries* unfiltered,
+  AnalyticsRouter(const RollupAnalytics* unfiltered,
                   const FilteredAnalytics* filtered)
       : unfiltered_(unfiltered), filtered_(filtered) {}
 
@@ -47,7 +49,7 @@ class AnalyticsRouter final : public AnalyticsQueries {
   }
 
  private:
-  const AnalyticsQueries* unfiltered_;
+  const RollupAnalytics* unfiltered_;
   const FilteredAnalytics* filtered_;
 };
 

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "query/analytics_comparison.h"
 #include "query/analytics_requests.h"
 #include "query/answer_values.h"
 #include "query/summary_formulas.h"
@@ -172,11 +173,16 @@ Totals LoadTotals(pqxx::transaction_base& tx, const OptText& shop) {
       " max(e.occurred_at) AS last_at, ",
       rollups::CountAggregates(true),
       " FROM tail e),"
-      // Sessions the tail adds: those the shop had not seen before.
+      // Sessions the tail adds: those the shop had not seen before, each
+      // looked up on its own. The tail is estimated at most of the events,
+      // so a NOT EXISTS became a hash anti join reading every session of
+      // every shop once the tail held a single event (45-67 ms at 1M
+      // events against 3 ms).
       " new_sessions AS (SELECT count(*) AS n FROM (SELECT DISTINCT"
-      " e.shop_id, e.session_id FROM tail e WHERE e.session_id IS NOT NULL"
-      " AND NOT EXISTS (SELECT 1 FROM shop_sessions s"
-      " WHERE s.shop_id = e.shop_id AND s.session_id = e.session_id)) x),"
+      " e.shop_id, e.session_id FROM tail e WHERE e.session_id IS NOT NULL) x"
+      " LEFT JOIN LATERAL (SELECT true AS seen FROM shop_sessions s"
+      " WHERE s.shop_id = x.shop_id AND s.session_id = x.session_id LIMIT 1)"
+      " s ON true WHERE s.seen IS NULL),"
       // The tail's most viewed product with its all-time views, offered
       // against the stored leader as the folder will.
       " leader AS (SELECT v.product_id, coalesce(p.page_views, 0) + v.views"
@@ -363,16 +369,27 @@ const char* SumColumn(v1::ProductMetric metric) {
   }
 }
 
+// Which sums a product row carries: all, or only page views (the others
+// zero), which is all the most viewed product needs.
+enum class ProductSums { kAll, kPageViews };
+
 // Products ordered by `metric` descending, ties by id in byte order.
 absl::StatusOr<std::vector<ProductRow>> LoadTopProducts(
     pqxx::transaction_base& tx, const OptText& shop, const Totals& totals,
-    const Clipped& range, v1::ProductMetric metric, int limit) {
+    const Clipped& range, v1::ProductMetric metric, int limit,
+    ProductSums sums = ProductSums::kAll) {
   const std::string order =
       absl::StrCat(" GROUP BY product_id ORDER BY ", SumColumn(metric),
                    " DESC, product_id COLLATE \"C\" LIMIT ", limit);
-  constexpr char kSums[] =
-      "SELECT product_id, sum(page_views)::bigint, sum(add_to_carts)::bigint,"
-      " sum(purchases)::bigint, sum(revenue_cents) FROM ";
+  const char* sums_select =
+      sums == ProductSums::kAll
+          ? "SELECT product_id, sum(page_views)::bigint,"
+            " sum(add_to_carts)::bigint, sum(purchases)::bigint,"
+            " sum(revenue_cents) FROM "
+          // The other sums as zeros: summing revenue (numeric) was a fifth
+          // of the most viewed product's time.
+          : "SELECT product_id, sum(page_views)::bigint, 0::bigint,"
+            " 0::bigint, 0::numeric FROM ";
   // One tail event as a product row.
   constexpr char kTailRow[] =
       " SELECT e.product_id, (e.event_type = 1)::int, (e.event_type = 2)::int,"
@@ -385,7 +402,7 @@ absl::StatusOr<std::vector<ProductRow>> LoadTopProducts(
         " revenue_cents FROM product_totals"
         " WHERE ($1::text IS NULL OR shop_id = $1) UNION ALL",
         kTailRow, Tail("e"), " WHERE e.product_id IS NOT NULL) ");
-    result = tx.exec_params(absl::StrCat(sql, kSums, "p", order), shop);
+    result = tx.exec_params(absl::StrCat(sql, sums_select, "p", order), shop);
   } else {
     RangePlan plan(kProductSources);
     plan.Add(range.from, range.to, 0);
@@ -402,7 +419,7 @@ absl::StatusOr<std::vector<ProductRow>> LoadTopProducts(
       week_from = TimestampText(weeks.front().begin);
       week_to = TimestampText(weeks.back().end);
     }
-    auto rollup_rows = [](const char* table, const char* where) {
+    auto rollup_rows = [](const char* table, absl::string_view where) {
       return absl::StrCat(
           " SELECT r.product_id, r.page_views, r.add_to_carts, r.purchases,"
           " r.revenue_cents FROM shop_totals t JOIN ",
@@ -411,32 +428,43 @@ absl::StatusOr<std::vector<ProductRow>> LoadTopProducts(
           " WHERE ($1::text IS NULL OR t.shop_id = $1) AND ",
           where);
     };
+    // Edges of raw events, when there are any ($4, $5; the week's end is
+    // then $6): a branch planned for none cost a third of the planning.
+    const bool edges = !raw.empty;
+    const std::string week_to_param = edges ? "$6" : "$4";
+    std::string edge_rows;
+    if (edges) {
+      edge_rows = absl::StrCat(
+          " UNION ALL", kTailRow,
+          "unnest($4::bigint[], $5::bigint[]) AS s(lo, hi) CROSS JOIN ", kShops,
+          // The shop once more on its own, so that the planner scans
+          // (shop_id, occurred_at) by shop rather than every shop's events.
+          " JOIN events e ON e.shop_id = t.shop_id"
+          " AND ($1::text IS NULL OR e.shop_id = $1) AND e.occurred_at >= ",
+          InstantOfMicros("s.lo"), " AND e.occurred_at < ",
+          InstantOfMicros("s.hi"), " AND e.product_id IS NOT NULL");
+    }
     const std::string sql = absl::StrCat(
         "WITH p AS (",
         rollup_rows("product_week_rollup",
-                    "r.bucket_start >= $2::timestamptz"
-                    " AND r.bucket_start < $6::timestamptz"),
+                    absl::StrCat("r.bucket_start >= $2::timestamptz"
+                                 " AND r.bucket_start < ",
+                                 week_to_param, "::timestamptz")),
         " UNION ALL",
         rollup_rows("product_day_rollup",
                     "r.bucket_start = ANY($3::timestamptz[])"),
         // The tail's events in the weeks and days the rollups answer.
         " UNION ALL", kTailRow, Tail("e"),
         " WHERE e.product_id IS NOT NULL AND ((e.occurred_at >= $2::timestamptz"
-        " AND e.occurred_at < $6::timestamptz) OR date_bin('1 day',"
-        " e.occurred_at, 'epoch'::timestamptz) = ANY($3::timestamptz[]))"
-        " UNION ALL",
-        kTailRow, "unnest($4::bigint[], $5::bigint[]) AS s(lo, hi) CROSS JOIN ",
-        kShops,
-        // The shop once more on its own, so that the planner scans
-        // (shop_id, occurred_at) by shop rather than every shop's events.
-        " JOIN events e ON e.shop_id = t.shop_id"
-        " AND ($1::text IS NULL OR e.shop_id = $1) AND e.occurred_at >= ",
-        InstantOfMicros("s.lo"), " AND e.occurred_at < ",
-        InstantOfMicros("s.hi"), " AND e.product_id IS NOT NULL) ", kSums, "p",
-        order);
-    result =
-        tx.exec_params(sql, shop, week_from, BucketStartsOf(plan, Source::kDay),
-                       raw.lo, raw.hi, week_to);
+        " AND e.occurred_at < ",
+        week_to_param,
+        "::timestamptz) OR date_bin('1 day',"
+        " e.occurred_at, 'epoch'::timestamptz) = ANY($3::timestamptz[]))",
+        edge_rows, ") ", sums_select, "p", order);
+    const std::string days = BucketStartsOf(plan, Source::kDay);
+    result = edges ? tx.exec_params(sql, shop, week_from, days, raw.lo, raw.hi,
+                                    week_to)
+                   : tx.exec_params(sql, shop, week_from, days, week_to);
   }
   std::vector<ProductRow> products;
   for (const pqxx::row& row : result) {
@@ -448,7 +476,8 @@ absl::StatusOr<std::vector<ProductRow>> LoadTopProducts(
 }
 
 // The statements counting the sessions of shop $1 (NULL: every shop) over
-// whole days $2 to $3 (unnest'ed ranges) and raw edges $4 to $5.
+// whole days $2 to $3 (unnest'ed ranges) and, with edges, raw edges $4 to
+// $5.
 struct SessionStatements {
   // The distinct sessions of the session days, of the tail's events on those
   // days and of the edges.
@@ -457,54 +486,67 @@ struct SessionStatements {
   std::string estimate;
 };
 
-const SessionStatements& SessionSql() {
-  static const SessionStatements* const statements = [] {
-    // The tail first, through its block-range index alone: joined with the
-    // ranges instead, PostgreSQL combines that index with (shop_id,
-    // occurred_at) and walks every event of the range (60 ms for 30 days
-    // at 1M events).
-    const std::string tail = absl::StrCat(
-        "WITH tail AS MATERIALIZED (SELECT e.shop_id, e.session_id,"
-        " e.occurred_at FROM ",
-        Tail("e"), " WHERE e.session_id IS NOT NULL) ");
-    auto day_rows = [](const char* table, const char* alias) {
-      return absl::StrCat(
-          " FROM unnest($2::bigint[], $3::bigint[]) AS s(lo, hi)"
-          " JOIN shop_totals t ON ($1::text IS NULL OR t.shop_id = $1) JOIN ",
-          table, " ", alias, " ON ", alias, ".shop_id = t.shop_id AND ", alias,
-          ".day >= ", InstantOfMicros("s.lo"), " AND ", alias, ".day < ",
-          InstantOfMicros("s.hi"));
-    };
-    const std::string tail_on_days = absl::StrCat(
-        " FROM unnest($2::bigint[], $3::bigint[]) AS s(lo, hi) JOIN tail e"
-        " ON e.occurred_at >= ",
-        InstantOfMicros("s.lo"), " AND e.occurred_at < ",
+SessionStatements MakeSessionSql(bool with_edges) {
+  // The tail first, through its block-range index alone: joined with the
+  // ranges instead, PostgreSQL combines that index with (shop_id,
+  // occurred_at) and walks every event of the range (60 ms for 30 days
+  // at 1M events).
+  const std::string tail = absl::StrCat(
+      "WITH tail AS MATERIALIZED (SELECT e.shop_id, e.session_id,"
+      " e.occurred_at FROM ",
+      Tail("e"), " WHERE e.session_id IS NOT NULL) ");
+  auto day_rows = [](const char* table, const char* alias) {
+    return absl::StrCat(
+        " FROM unnest($2::bigint[], $3::bigint[]) AS s(lo, hi)"
+        " JOIN shop_totals t ON ($1::text IS NULL OR t.shop_id = $1) JOIN ",
+        table, " ", alias, " ON ", alias, ".shop_id = t.shop_id AND ", alias,
+        ".day >= ", InstantOfMicros("s.lo"), " AND ", alias, ".day < ",
         InstantOfMicros("s.hi"));
-    // The shop once more on its own: the planner then scans (shop_id,
-    // occurred_at) by shop; joined through the shop list alone, it scanned
-    // every shop's events of each edge (160 ms against 25 at 1M events).
-    const std::string edges = absl::StrCat(
-        " FROM unnest($4::bigint[], $5::bigint[]) AS s(lo, hi) CROSS JOIN ",
-        kShops,
-        " JOIN events e ON e.shop_id = t.shop_id"
-        " AND ($1::text IS NULL OR e.shop_id = $1) AND e.occurred_at >= ",
-        InstantOfMicros("s.lo"), " AND e.occurred_at < ",
-        InstantOfMicros("s.hi"), " AND e.session_id IS NOT NULL");
-    return new SessionStatements{
-        absl::StrCat(
-            tail, "SELECT count(*) FROM (SELECT d.shop_id, d.session_id",
-            day_rows("shop_session_days", "d"),
-            " UNION SELECT e.shop_id, e.session_id", tail_on_days,
-            " UNION SELECT e.shop_id, e.session_id", edges, ") AS sessions"),
-        absl::StrCat(
-            tail,
-            "SELECT coalesce(round(hll_cardinality(hll_union_agg(x.sketch))),"
-            " 0)::bigint FROM (SELECT k.sessions AS sketch",
-            day_rows("shop_session_sketches", "k"), " UNION ALL SELECT ",
-            rollups::SessionSketch(), tail_on_days, " UNION ALL SELECT ",
-            rollups::SessionSketch(), edges, ") AS x")};
-  }();
-  return *statements;
+  };
+  const std::string tail_on_days = absl::StrCat(
+      " FROM unnest($2::bigint[], $3::bigint[]) AS s(lo, hi) JOIN tail e"
+      " ON e.occurred_at >= ",
+      InstantOfMicros("s.lo"), " AND e.occurred_at < ",
+      InstantOfMicros("s.hi"));
+  // The shop once more on its own: the planner then scans (shop_id,
+  // occurred_at) by shop; joined through the shop list alone, it scanned
+  // every shop's events of each edge (160 ms against 25 at 1M events).
+  const std::string edges = absl::StrCat(
+      " FROM unnest($4::bigint[], $5::bigint[]) AS s(lo, hi) CROSS JOIN ",
+      kShops,
+      " JOIN events e ON e.shop_id = t.shop_id"
+      " AND ($1::text IS NULL OR e.shop_id = $1) AND e.occurred_at >= ",
+      InstantOfMicros("s.lo"), " AND e.occurred_at < ", InstantOfMicros("s.hi"),
+      " AND e.session_id IS NOT NULL");
+  return SessionStatements{
+      absl::StrCat(
+          tail, "SELECT count(*) FROM (SELECT d.shop_id, d.session_id",
+          day_rows("shop_session_days", "d"),
+          " UNION SELECT e.shop_id, e.session_id", tail_on_days,
+          with_edges
+              ? absl::StrCat(" UNION SELECT e.shop_id, e.session_id", edges)
+              : "",
+          ") AS sessions"),
+      absl::StrCat(
+          tail,
+          "SELECT coalesce(round(hll_cardinality(hll_union_agg(x.sketch))),"
+          " 0)::bigint FROM (SELECT k.sessions AS sketch",
+          day_rows("shop_session_sketches", "k"), " UNION ALL SELECT ",
+          rollups::SessionSketch(), tail_on_days,
+          with_edges ? absl::StrCat(" UNION ALL SELECT ",
+                                    rollups::SessionSketch(), edges)
+                     : "",
+          ") AS x")};
+}
+
+// Without edges the statement leaves their branch out: planned for none,
+// it took a good part of the planning.
+const SessionStatements& SessionSql(bool with_edges) {
+  static const SessionStatements* const with =
+      new SessionStatements(MakeSessionSql(true));
+  static const SessionStatements* const without =
+      new SessionStatements(MakeSessionSql(false));
+  return with_edges ? *with : *without;
 }
 
 struct UniqueSessions {
@@ -533,11 +575,19 @@ absl::StatusOr<UniqueSessions> LoadUniqueSessions(pqxx::transaction_base& tx,
   }
   // Without a whole day, both would read the same raw events.
   if (days.empty) estimate = false;
-  const SessionStatements& sql = SessionSql();
-  const pqxx::row row = tx.exec_params1(estimate ? sql.estimate : sql.exact,
-                                        shop, days.lo, days.hi, raw.lo, raw.hi);
+  const SessionStatements& sql = SessionSql(!raw.empty);
+  const std::string& statement = estimate ? sql.estimate : sql.exact;
+  const pqxx::row row =
+      raw.empty
+          ? tx.exec_params1(statement, shop, days.lo, days.hi)
+          : tx.exec_params1(statement, shop, days.lo, days.hi, raw.lo, raw.hi);
   return UniqueSessions{row[0].as<int64_t>(), estimate};
 }
+
+// A summary's snapshot: the isolation level goes with BEGIN in one round
+// trip, where BeginSnapshot takes two.
+using SummarySnapshot =
+    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>;
 
 // One consistent snapshot per answer.
 void BeginSnapshot(pqxx::transaction_base& tx) {
@@ -569,6 +619,72 @@ OptText ShopOf(const std::string& shop_id) {
   return shop_id;
 }
 
+// A shop's summary over everything it stored, from its totals alone.
+SummaryCounts TotalCounts(const Totals& totals) {
+  SummaryCounts counts;
+  const Counts& c = totals.counts;
+  counts.page_views = c.page_views;
+  counts.add_to_carts = c.add_to_carts;
+  counts.purchases = c.purchases;
+  counts.revenue_cents = c.revenue_cents;
+  counts.max_purchase_cents = c.max_cents.value_or(0);
+  counts.min_purchase_cents = c.min_cents.value_or(0);
+  counts.top_product_id = totals.top_product_id;
+  counts.unique_sessions = totals.sessions;
+  return counts;
+}
+
+// The summary counts of `range` in the snapshot `totals` were read in;
+// zeros where the range holds nothing stored. Not OK: a refusal
+// (INVALID_ARGUMENT naming the field).
+absl::Status LoadSummaryCounts(pqxx::transaction_base& tx, const OptText& shop,
+                               const Totals& totals, const MicrosRange& range,
+                               int64_t exact_sessions_max_events,
+                               SummaryCounts& counts) {
+  const std::optional<Clipped> clipped = Clip(totals, range);
+  if (!clipped) return absl::OkStatus();
+  auto loaded = LoadRangeCounts(tx, shop, totals, *clipped);
+  // One shop's all-time leader is kept with its totals.
+  const bool kept_leader = clipped->everything && shop.has_value();
+  auto top =
+      kept_leader
+          ? absl::StatusOr<std::vector<ProductRow>>(std::vector<ProductRow>())
+          : LoadTopProducts(tx, shop, totals, *clipped, v1::PAGE_VIEWS, 1,
+                            ProductSums::kPageViews);
+  // An exact count reads at most one session day per event.
+  const bool estimate_sessions =
+      loaded.ok() && loaded->events() > exact_sessions_max_events;
+  auto sessions =
+      LoadUniqueSessions(tx, shop, totals, *clipped, estimate_sessions);
+  absl::Status refused;
+  for (const absl::Status& s :
+       {loaded.status(), top.status(), sessions.status()}) {
+    if (!s.ok()) refused = s;
+  }
+  if (!refused.ok()) return refused;
+  const Counts& c = *loaded;
+  counts.page_views = c.page_views;
+  counts.add_to_carts = c.add_to_carts;
+  counts.purchases = c.purchases;
+  counts.revenue_cents = c.revenue_cents;
+  counts.max_purchase_cents = c.max_cents.value_or(0);
+  counts.min_purchase_cents = c.min_cents.value_or(0);
+  if (kept_leader) {
+    counts.top_product_id = totals.top_product_id;
+  } else if (!top->empty() && (*top)[0].page_views > 0) {
+    counts.top_product_id = (*top)[0].product_id;
+  }
+  counts.unique_sessions = sessions->count;
+  counts.unique_sessions_estimated = sessions->estimated;
+  return absl::OkStatus();
+}
+
+v1::Summary SummaryOf(const SummaryCounts& counts) {
+  v1::Summary summary = BuildSummary(counts);
+  SetTimestampMicros(absl::ToUnixMicros(absl::Now()), summary.mutable_as_of());
+  return summary;
+}
+
 }  // namespace
 
 absl::StatusOr<v1::Summary> RollupAnalytics::Summary(
@@ -582,71 +698,63 @@ absl::StatusOr<v1::Summary> RollupAnalytics::Summary(
   absl::Status refused;
   absl::Status status = pool_->Run([&](pqxx::connection& conn) {
     // One statement answers a shop's summary over everything it stored
-    // (one statement is one snapshot); other ranges read more, in a
-    // transaction.
-    Totals quick;
-    {
+    // (one statement is one snapshot). A range open at an end is tried
+    // that way first; a bounded one seldom covers everything, and reading
+    // the totals outside its snapshot too cost it a statement.
+    if (!range->from || !range->to) {
       pqxx::nontransaction once(conn);
-      quick = LoadTotals(once, shop);
-    }
-    const std::optional<Clipped> quick_range = Clip(quick, *range);
-    if (!quick_range || (quick_range->everything && shop.has_value())) {
-      if (quick_range) {
-        const Counts& c = quick.counts;
-        counts.page_views = c.page_views;
-        counts.add_to_carts = c.add_to_carts;
-        counts.purchases = c.purchases;
-        counts.revenue_cents = c.revenue_cents;
-        counts.max_purchase_cents = c.max_cents.value_or(0);
-        counts.min_purchase_cents = c.min_cents.value_or(0);
-        counts.top_product_id = quick.top_product_id;
-        counts.unique_sessions = quick.sessions;
+      const Totals quick = LoadTotals(once, shop);
+      const std::optional<Clipped> quick_range = Clip(quick, *range);
+      if (!quick_range) return;
+      if (quick_range->everything && shop.has_value()) {
+        counts = TotalCounts(quick);
+        return;
       }
-      return;
     }
-    pqxx::work tx(conn);
-    BeginSnapshot(tx);
+    SummarySnapshot tx(conn);
     const Totals totals = LoadTotals(tx, shop);
-    const std::optional<Clipped> clipped = Clip(totals, *range);
-    if (clipped) {
-      auto loaded = LoadRangeCounts(tx, shop, totals, *clipped);
-      // One shop's all-time leader is kept with its totals.
-      const bool kept_leader = clipped->everything && shop.has_value();
-      auto top = kept_leader ? absl::StatusOr<std::vector<ProductRow>>(
-                                   std::vector<ProductRow>())
-                             : LoadTopProducts(tx, shop, totals, *clipped,
-                                               v1::PAGE_VIEWS, 1);
-      // An exact count reads at most one session day per event.
-      const bool estimate_sessions =
-          loaded.ok() && loaded->events() > options_.exact_sessions_max_events;
-      auto sessions =
-          LoadUniqueSessions(tx, shop, totals, *clipped, estimate_sessions);
-      for (const absl::Status& s :
-           {loaded.status(), top.status(), sessions.status()}) {
-        if (!s.ok()) refused = s;
-      }
-      if (!refused.ok()) return;
-      const Counts& c = *loaded;
-      counts.page_views = c.page_views;
-      counts.add_to_carts = c.add_to_carts;
-      counts.purchases = c.purchases;
-      counts.revenue_cents = c.revenue_cents;
-      counts.max_purchase_cents = c.max_cents.value_or(0);
-      counts.min_purchase_cents = c.min_cents.value_or(0);
-      if (kept_leader) {
-        counts.top_product_id = totals.top_product_id;
-      } else if (!top->empty() && (*top)[0].page_views > 0) {
-        counts.top_product_id = (*top)[0].product_id;
-      }
-      counts.unique_sessions = sessions->count;
-      counts.unique_sessions_estimated = sessions->estimated;
-    }
+    refused = LoadSummaryCounts(tx, shop, totals, *range,
+                                options_.exact_sessions_max_events, counts);
+    if (!refused.ok()) return;
     tx.commit();
   });
   if (!status.ok()) return status;
   if (!refused.ok()) return refused;
-  v1::Summary summary = BuildSummary(counts);
-  SetTimestampMicros(absl::ToUnixMicros(absl::Now()), summary.mutable_as_of());
+  return SummaryOf(counts);
+}
+
+absl::StatusOr<v1::Summary> RollupAnalytics::ComparedSummary(
+    const v1::GetSummaryRequest& request,
+    const v1::GetSummaryRequest& compared) const {
+  auto range = CheckScope(request.shop_id(), false,
+                          request.has_from() ? &request.from() : nullptr,
+                          request.has_to() ? &request.to() : nullptr);
+  if (!range.ok()) return range.status();
+  auto compared_range =
+      CheckScope(compared.shop_id(), false,
+                 compared.has_from() ? &compared.from() : nullptr,
+                 compared.has_to() ? &compared.to() : nullptr);
+  if (!compared_range.ok()) return ForComparison(compared_range.status());
+  const OptText shop = ShopOf(request.shop_id());
+  SummaryCounts counts, compared_counts;
+  absl::Status refused, compared_refused;
+  absl::Status status = pool_->Run([&](pqxx::connection& conn) {
+    SummarySnapshot tx(conn);
+    const Totals totals = LoadTotals(tx, shop);
+    refused = LoadSummaryCounts(tx, shop, totals, *range,
+                                options_.exact_sessions_max_events, counts);
+    if (!refused.ok()) return;
+    compared_refused = LoadSummaryCounts(
+        tx, ShopOf(compared.shop_id()), totals, *compared_range,
+        options_.exact_sessions_max_events, compared_counts);
+    if (!compared_refused.ok()) return;
+    tx.commit();
+  });
+  if (!status.ok()) return status;
+  if (!refused.ok()) return refused;
+  if (!compared_refused.ok()) return ForComparison(compared_refused);
+  v1::Summary summary = SummaryOf(counts);
+  *summary.mutable_comparison()->mutable_summary() = SummaryOf(compared_counts);
   return summary;
 }
 

@@ -33,7 +33,7 @@ struct RollupAnalyticsOptions {
 // inside a range and raw events for the rest. Unique sessions of a bounded
 // range read session days, or per-day sketches when there are many, and raw
 // edges; the funnel and the event list read raw events. Each answer is one
-// REPEATABLE READ snapshot.
+// REPEATABLE READ snapshot, a summary and its comparison one together.
 class RollupAnalytics final : public AnalyticsQueries {
  public:
   explicit RollupAnalytics(PgConnectionPool* pool,
@@ -42,6 +42,13 @@ class RollupAnalytics final : public AnalyticsQueries {
 
   absl::StatusOr<v1::Summary> Summary(
       const v1::GetSummaryRequest& request) const override;
+  // The summary of `request` with, as its comparison's summary, that of
+  // `compared` (the request over the compared range, asking for no
+  // comparison): one snapshot for both, the totals and tail read once. A
+  // refusal of `compared` names its fields as compare_from and compare_to.
+  absl::StatusOr<v1::Summary> ComparedSummary(
+      const v1::GetSummaryRequest& request,
+      const v1::GetSummaryRequest& compared) const;
   absl::StatusOr<v1::TimeSeries> TimeSeries(
       const v1::GetTimeSeriesRequest& request) const override;
   absl::StatusOr<v1::TopProducts> TopProducts(

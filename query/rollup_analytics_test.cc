@@ -272,6 +272,95 @@ TEST_F(RollupAnalyticsTest, ScopesByShopAndHalfOpenTimeRange) {
   EXPECT_EQ(Load("", nullptr, "2025-10-02T12:00:00Z").total_page_views(), 1);
 }
 
+// A summary's comparison shares the summary's snapshot; its figures are
+// still those the compared range has asked alone, folded events and the
+// tail alike, over whole days, edges and every shop.
+TEST_F(RollupAnalyticsTest, ComparedSummaryIsTheSummaryOfItsRangeAlone) {
+  // Folded: September views of p2, October mostly of p1.
+  Insert("s", "1", 1, "2025-09-20T10:00:00Z", "p2", std::nullopt, "a");
+  Insert("s", "2", 1, "2025-09-21T11:00:00Z", "p2", std::nullopt, "b");
+  Insert("s", "3", 3, "2025-09-21T11:05:00Z", "p2", 1500, "b");
+  Insert("s", "4", 1, "2025-10-02T09:00:00Z", "p1", std::nullopt, "b");
+  Insert("t", "1", 1, "2025-09-25T08:00:00Z", "q", std::nullopt, "c");
+  Fold();
+  // In the tail.
+  Insert("s", "5", 1, "2025-10-03T12:30:00Z", "p1", std::nullopt, "d");
+  Insert("s", "6", 2, "2025-09-22T23:59:00Z", "p3", std::nullopt, "a");
+  Insert("s", "7", 3, "2025-10-04T00:10:00Z", "p1", 2500, "d");
+  Insert("t", "2", 1, "2025-10-02T08:00:00Z", "q", std::nullopt, "e");
+  auto request = [](const std::string& shop, const char* from, const char* to) {
+    v1::GetSummaryRequest r;
+    r.set_shop_id(shop);
+    *r.mutable_from() = Ts(from);
+    *r.mutable_to() = Ts(to);
+    return r;
+  };
+  auto alone = [&](const v1::GetSummaryRequest& r) {
+    auto got = queries_.Summary(r);
+    EXPECT_TRUE(got.ok()) << got.status();
+    v1::Summary summary = got.value_or(v1::Summary());
+    summary.clear_as_of();
+    return summary;
+  };
+  const std::pair<const char*, const char*> ranges[] = {
+      {"2025-09-01T00:00:00Z", "2025-10-01T00:00:00Z"},  // whole days
+      {"2025-09-21T11:02:00Z", "2025-10-03T13:00:00Z"},  // edges
+      {"2025-10-02T00:00:00Z", "2025-10-05T00:00:00Z"},  // overlaps
+      {"2024-01-01T00:00:00Z", "2024-02-01T00:00:00Z"},  // nothing stored
+      {"2020-01-01T00:00:00Z", "2030-01-01T00:00:00Z"},  // everything
+  };
+  for (const std::string shop : {"s", ""}) {
+    const v1::GetSummaryRequest asked =
+        request(shop, "2025-10-01T00:00:00Z", "2025-10-04T06:00:00Z");
+    for (const auto& [from, to] : ranges) {
+      SCOPED_TRACE(absl::StrCat(shop, " ", from, " ", to));
+      const v1::GetSummaryRequest compared = request(shop, from, to);
+      auto got = queries_.ComparedSummary(asked, compared);
+      ASSERT_TRUE(got.ok()) << got.status();
+      EXPECT_TRUE(got->comparison().summary().has_as_of());
+      v1::Summary earlier = got->comparison().summary();
+      earlier.clear_as_of();
+      EXPECT_EQ(earlier.ShortDebugString(), alone(compared).ShortDebugString());
+      got->clear_comparison();
+      got->clear_as_of();
+      EXPECT_EQ(got->ShortDebugString(), alone(asked).ShortDebugString());
+    }
+  }
+  // Not a vacuous comparison: the ranges differ.
+  EXPECT_EQ(
+      alone(request("s", ranges[0].first, ranges[0].second)).top_product_id(),
+      "p2");
+  EXPECT_EQ(alone(request("s", "2025-10-01T00:00:00Z", "2025-10-04T06:00:00Z"))
+                .top_product_id(),
+            "p1");
+}
+
+TEST_F(RollupAnalyticsTest, ComparedSummaryRefusalNamesTheComparison) {
+  Insert("s", "1", 1, "2025-01-10T10:00:00Z", "p", std::nullopt, "a");
+  Insert("s", "2", 1, "2025-03-10T10:00:00Z", "p", std::nullopt, "a");
+  Fold();
+  const absl::Time now =
+      absl::FromUnixSeconds(Ts("2025-03-15T00:00:00Z").seconds());
+  ASSERT_TRUE(
+      ApplyRawEventRetention(db_.conninfo(), now, absl::Hours(24 * 30)).ok());
+  v1::GetSummaryRequest asked;
+  asked.set_shop_id("s");
+  *asked.mutable_from() = Ts("2025-03-01T00:00:00Z");
+  *asked.mutable_to() = Ts("2025-03-14T12:00:00Z");
+  // Part of a day in January needs raw events retention dropped.
+  v1::GetSummaryRequest compared = asked;
+  *compared.mutable_from() = Ts("2025-01-10T06:00:00Z");
+  *compared.mutable_to() = Ts("2025-01-24T00:00:00Z");
+  auto got = queries_.ComparedSummary(asked, compared);
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(got.status().message()),
+              ::testing::StartsWith("compare_from: raw events before"));
+  // The asked range's own refusal keeps its name.
+  got = queries_.ComparedSummary(compared, asked);
+  EXPECT_THAT(std::string(got.status().message()),
+              ::testing::StartsWith("from: raw events before"));
+}
+
 TEST_F(RollupAnalyticsTest, RollupsCountOnlyInsertedRows) {
   Insert("s", "1", 3, "2025-10-02T10:00:00Z", "p", 100);
   Insert("s", "1", 3, "2025-10-02T10:00:00Z", "p", 100);
