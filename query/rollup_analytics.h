@@ -6,6 +6,7 @@
 #include "query/analytics_queries.h"
 #include "query/breakdown_queries.h"
 #include "query/engagement_queries.h"
+#include "query/event_list.h"
 #include "storage/pg_connection_pool.h"
 
 namespace shopstream {
@@ -32,8 +33,9 @@ struct RollupAnalyticsOptions {
 // else UTC week (products), day, hour and minute rollups for the whole units
 // inside a range and raw events for the rest. Unique sessions of a bounded
 // range read session days, or per-day sketches when there are many, and raw
-// edges; the funnel and the event list read raw events. Each answer is one
-// REPEATABLE READ snapshot, a summary and its comparison one together.
+// edges; the funnel's sessions come from the session rollups
+// (query/engagement_queries.h). Each answer is one REPEATABLE READ snapshot,
+// a summary and its comparison one together.
 class RollupAnalytics final : public AnalyticsQueries {
  public:
   explicit RollupAnalytics(PgConnectionPool* pool,
@@ -56,7 +58,9 @@ class RollupAnalytics final : public AnalyticsQueries {
   absl::StatusOr<v1::Funnel> Funnel(
       const v1::GetFunnelRequest& request) const override;
   absl::StatusOr<v1::ListEventsResponse> ListEvents(
-      const v1::ListEventsRequest& request) const override;
+      const v1::ListEventsRequest& request) const override {
+    return events_.ListEvents(request);
+  }
   absl::StatusOr<v1::Engagement> Engagement(
       const v1::GetEngagementRequest& request) const override {
     return engagement_.Engagement(request);
@@ -75,6 +79,7 @@ class RollupAnalytics final : public AnalyticsQueries {
   const RollupAnalyticsOptions options_;
   const EngagementQueries engagement_{pool_};
   const BreakdownQueries breakdown_{pool_};
+  const EventList events_{pool_};
 };
 
 }  // namespace shopstream
