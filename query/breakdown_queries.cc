@@ -124,6 +124,14 @@ constexpr char kInRaw[] =
     "((@ >= $2::timestamptz AND @ < $10::timestamptz)"
     " OR (@ >= $11::timestamptz AND @ < $3::timestamptz))";
 
+// Everything of the range but its whole days, as two index ranges: "in the
+// range and not in its days" had PostgreSQL walk every event of the days
+// (a breakdown by page took 480 ms at 10M events).
+constexpr char kBesideDays[] =
+    "((e.occurred_at >= $2::timestamptz AND e.occurred_at < $4::timestamptz)"
+    " OR (e.occurred_at >= $5::timestamptz AND e.occurred_at < "
+    "$3::timestamptz))";
+
 // `condition` on `column`.
 std::string On(absl::string_view condition, absl::string_view column) {
   return absl::StrReplaceAll(condition, {{"@", column}});
@@ -198,9 +206,8 @@ std::string EstimatedSessionsSql(const char* column) {
       ", ", sketch,
       " FROM events e WHERE e.shop_id = $1::text AND e.session_id IS NOT NULL"
       " AND e.",
-      column, " = ANY($12::text[]) AND e.occurred_at >= $2::timestamptz",
-      " AND e.occurred_at < $3::timestamptz AND NOT ",
-      On(kInDays, "e.occurred_at"), " GROUP BY 1) x GROUP BY 1");
+      column, " = ANY($12::text[]) AND ", kBesideDays,
+      " GROUP BY 1) x GROUP BY 1");
 }
 
 std::string ArrayOf(const std::vector<std::string>& values) {
