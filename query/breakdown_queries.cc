@@ -153,24 +153,41 @@ std::string TailCte(const char* column) {
       rollups::TailEvents("$1::text", "e"), " WHERE e.", column, " <> '') ");
 }
 
-std::string RowsSql(const char* column, int limit) {
+// Branches for empty runs are left out: the rollups' keys put the value
+// before the time, so an hour condition the index cannot bound had
+// PostgreSQL read every hour row of the dimension (a 30-day breakdown by
+// page took 375 ms at 10M events for hours it did not need).
+std::string RowsSql(const char* column, int limit, const Plan& plan) {
+  const bool hours = plan.hours_lo[0] < plan.hours_hi[0] ||
+                     plan.hours_lo[1] < plan.hours_hi[1];
+  const bool raw =
+      plan.raw_lo[0] < plan.raw_hi[0] || plan.raw_lo[1] < plan.raw_hi[1];
   const std::string rollup_rows = absl::StrCat(
       " SELECT value, ", rollups::kDimensionCountColumns, " FROM ");
   const std::string dimension =
       absl::StrCat(" WHERE shop_id = $1::text AND dimension = '", column, "'");
+  std::string parts =
+      absl::StrCat(rollup_rows, "shop_dimension_day_rollup", dimension, " AND ",
+                   On(kInDays, "bucket_start"));
+  if (hours) {
+    absl::StrAppend(&parts, " UNION ALL", rollup_rows,
+                    "shop_dimension_hour_rollup", dimension, " AND ",
+                    On(kInHours, "bucket_start"));
+  }
+  // The tail's events in the parts the rollups answer.
+  absl::StrAppend(&parts, " UNION ALL SELECT e.value, ",
+                  rollups::DimensionCountAggregates(), " FROM tail e WHERE ",
+                  On(kInDays, "e.occurred_at"), " OR ",
+                  On(kInHours, "e.occurred_at"), " GROUP BY 1");
+  if (raw) {
+    absl::StrAppend(&parts, " UNION ALL SELECT e.", column, ", ",
+                    rollups::DimensionCountAggregates(),
+                    " FROM events e WHERE e.shop_id = $1::text AND e.", column,
+                    " <> '' AND ", On(kInRaw, "e.occurred_at"), " GROUP BY 1");
+  }
   return absl::StrCat(
-      TailCte(column), ", parts AS (", rollup_rows, "shop_dimension_day_rollup",
-      dimension, " AND ", On(kInDays, "bucket_start"), " UNION ALL",
-      rollup_rows, "shop_dimension_hour_rollup", dimension, " AND ",
-      On(kInHours, "bucket_start"),
-      // The tail's events in the parts the rollups answer.
-      " UNION ALL SELECT e.value, ", rollups::DimensionCountAggregates(),
-      " FROM tail e WHERE ", On(kInDays, "e.occurred_at"), " OR ",
-      On(kInHours, "e.occurred_at"), " GROUP BY 1 UNION ALL SELECT e.", column,
-      ", ", rollups::DimensionCountAggregates(),
-      " FROM events e WHERE e.shop_id = $1::text AND e.", column, " <> '' AND ",
-      On(kInRaw, "e.occurred_at"),
-      " GROUP BY 1) SELECT value, sum(page_views)::bigint,"
+      TailCte(column), ", parts AS (", parts,
+      ") SELECT value, sum(page_views)::bigint,"
       " sum(add_to_carts)::bigint, sum(purchases)::bigint,"
       " sum(custom_events)::bigint, sum(revenue_cents) FROM parts"
       " GROUP BY value ORDER BY 2 DESC, sum(page_views + add_to_carts"
@@ -345,8 +362,8 @@ absl::StatusOr<v1::Breakdown> BreakdownQueries::Breakdown(
     }
     const std::vector<std::string> p = PlanParams(plan);
     const pqxx::result rows =
-        tx.exec_params(RowsSql(column, limit), request.shop_id(), p[0], p[1],
-                       p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9]);
+        tx.exec_params(RowsSql(column, limit, plan), request.shop_id(), p[0],
+                       p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9]);
     std::vector<std::string> values;
     int64_t events = 0;
     for (const pqxx::row& row : rows) {
