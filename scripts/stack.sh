@@ -72,6 +72,20 @@ wait_until() {
   done
 }
 
+# The processor applies migrations before it listens; over a large
+# database a new rollup's backfill takes minutes, so it is waited for as
+# long as it runs (at most 30 minutes), not for a fixed minute.
+wait_for_processor() {
+  local deadline=$((SECONDS + 1800))
+  until port_open "$PROCESSOR_PORT"; do
+    if ! pid_of processor >/dev/null || [ $SECONDS -ge $deadline ]; then
+      echo "stack: processor did not become healthy; see $DATA_DIR/logs/" >&2
+      return 1
+    fi
+    sleep 0.2
+  done
+}
+
 http_ok() { curl -fs -o /dev/null "http://127.0.0.1:$HTTP_PORT$1"; }
 
 admin() { "$BIN_DIR/shopstream-admin" --postgres="$conninfo" "$@"; }
@@ -143,7 +157,7 @@ up() {
   start_service gateway --http_port="$HTTP_PORT" \
     --ingest_target="127.0.0.1:$INGEST_PORT" --query_target="127.0.0.1:$QUERY_PORT" \
     --metrics_port="$GATEWAY_METRICS_PORT" "$token_flag" "${static_args[@]}"
-  wait_until processor port_open "$PROCESSOR_PORT"
+  wait_for_processor
   wait_until ingest http_ok /v1/health
   wait_until query http_ok /api/health
   # Health services follow their dependencies half a second later; up is
