@@ -28,6 +28,9 @@ inline double Units(absl::int128 cents) {
 
 void SetTimestampMicros(int64_t micros, google::protobuf::Timestamp* ts);
 
+// `micros` as timestamptz input: UTC, to the microsecond.
+std::string TimestampText(int64_t micros);
+
 // One product's counts in a range, as every top-products answer reads them.
 struct ProductCounts {
   std::string product_id;

@@ -25,11 +25,6 @@ using rollups::MicrosOf;
 
 constexpr int64_t kHourMicros = 3'600'000'000;
 
-std::string TimestampText(int64_t micros) {
-  return absl::FormatTime("%E4Y-%m-%d %H:%M:%E6S+00",
-                          absl::FromUnixMicros(micros), absl::UTCTimeZone());
-}
-
 int64_t CeilTo(int64_t micros, int64_t unit) {
   return FloorTo(micros + unit - 1, unit);
 }

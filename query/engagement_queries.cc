@@ -11,6 +11,7 @@
 #include "query/analytics_comparison.h"
 #include "query/analytics_filter.h"
 #include "query/analytics_requests.h"
+#include "query/answer_values.h"
 #include "query/summary_formulas.h"
 #include "rollups/engagement_schema.h"
 #include "rollups/rollup_schema.h"
@@ -21,17 +22,6 @@ namespace {
 using rollups::FloorTo;
 using rollups::kDayMicros;
 using rollups::MicrosOf;
-
-std::string TimestampText(int64_t micros) {
-  return absl::FormatTime("%E4Y-%m-%d %H:%M:%E6S+00",
-                          absl::FromUnixMicros(micros), absl::UTCTimeZone());
-}
-
-void SetTimestamp(int64_t micros, google::protobuf::Timestamp* ts) {
-  const int64_t seconds = FloorTo(micros, 1'000'000) / 1'000'000;
-  ts->set_seconds(seconds);
-  ts->set_nanos(static_cast<int32_t>((micros - seconds * 1'000'000) * 1000));
-}
 
 void BeginSnapshot(pqxx::transaction_base& tx) {
   tx.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY");
@@ -398,8 +388,8 @@ absl::StatusOr<v1::Engagement> EngagementQueries::Engagement(
   Fill(asked, &engagement);
   if (*compared) {
     v1::EngagementComparison* comparison = engagement.mutable_comparison();
-    SetTimestamp(*(*compared)->from, comparison->mutable_from());
-    SetTimestamp(*(*compared)->to, comparison->mutable_to());
+    SetTimestampMicros(*(*compared)->from, comparison->mutable_from());
+    SetTimestampMicros(*(*compared)->to, comparison->mutable_to());
     Fill(earlier, comparison->mutable_engagement());
   }
   return engagement;
@@ -419,8 +409,8 @@ absl::StatusOr<v1::DataRange> EngagementQueries::DataRange(
   if (!status.ok()) return status;
   v1::DataRange answer;
   if (span) {
-    SetTimestamp(span->first, answer.mutable_first_event_at());
-    SetTimestamp(span->last, answer.mutable_last_event_at());
+    SetTimestampMicros(span->first, answer.mutable_first_event_at());
+    SetTimestampMicros(span->last, answer.mutable_last_event_at());
   }
   return answer;
 }

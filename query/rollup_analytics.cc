@@ -44,12 +44,6 @@ PieceArrays PiecesOf(const RangePlan& plan, Source source) {
   return {ArrayOf(lo), ArrayOf(hi), lo.empty(), lo.empty() ? 0 : lo.front()};
 }
 
-// A whole-second UTC instant as timestamptz input.
-std::string TimestampText(int64_t micros) {
-  return absl::FormatTime("%E4Y-%m-%d %H:%M:%S+00",
-                          absl::FromUnixMicros(micros), absl::UTCTimeZone());
-}
-
 // Every bucket start of a plan's pieces from one rollup source, as a SQL
 // timestamptz[] literal, for `bucket_start = ANY(...)`: the planner sees
 // each value and keeps to the primary key, where a join against unnest'ed
