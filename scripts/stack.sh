@@ -72,13 +72,24 @@ wait_until() {
   done
 }
 
+# Whether the process started as service $1 still runs, whatever it has
+# exec'ed into yet (pid_of wants the service's binary); an exited child
+# not yet reaped counts as gone.
+still_running() {
+  local pid state
+  pid=$(cat "$DATA_DIR/run/$1.pid" 2>/dev/null) || return 1
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || return 1
+  [ -n "$state" ] && [ "$state" != Z ]
+}
+
 # The processor applies migrations before it listens; over a large
 # database a new rollup's backfill takes minutes, so it is waited for as
 # long as it runs (at most 30 minutes), not for a fixed minute.
 wait_for_processor() {
   local deadline=$((SECONDS + 1800))
   until port_open "$PROCESSOR_PORT"; do
-    if ! pid_of processor >/dev/null || [ $SECONDS -ge $deadline ]; then
+    if ! still_running processor || [ $SECONDS -ge $deadline ]; then
       echo "stack: processor did not become healthy; see $DATA_DIR/logs/" >&2
       return 1
     fi
