@@ -80,7 +80,8 @@ psql "$conninfo" -qc "TRUNCATE events, event_keys, shop_minute_rollup, shop_hour
   shop_day_rollup, product_day_rollup, product_week_rollup, product_totals,
   shop_totals, shop_sessions, shop_session_days, shop_session_sketches,
   shop_dimension_hour_rollup, shop_dimension_day_rollup,
-  product_dimension_day_rollup, shop_session_stats, shop_engagement_day_rollup,
+  shop_dimension_week_rollup, product_dimension_day_rollup,
+  product_dimension_week_rollup, shop_session_stats, shop_engagement_day_rollup,
   shop_session_duration_buckets"
 
 scenario_flag=()

@@ -24,6 +24,9 @@ using rollups::kDayMicros;
 using rollups::MicrosOf;
 
 constexpr int64_t kHourMicros = 3'600'000'000;
+constexpr int64_t kWeekMicros = 7 * kDayMicros;
+// 1970-01-05, a Monday: weeks start there, as the week rollup cuts them.
+constexpr int64_t kMondayMicros = 4 * kDayMicros;
 
 int64_t CeilTo(int64_t micros, int64_t unit) {
   return FloorTo(micros + unit - 1, unit);
@@ -54,12 +57,14 @@ const char* DimensionColumn(v1::Dimension dimension) {
   }
 }
 
-// Which source answers which part of [from, to): whole UTC days from the
-// day rollup, whole hours beside them from the hour rollup (two runs), raw
-// events for the rest (two runs). Empty runs have lo == hi.
+// Which source answers which part of [from, to): whole UTC days (one run),
+// of them whole weeks from the week rollup and the days beside those from
+// the day rollup, whole hours beside the days from the hour rollup (two
+// runs), raw events for the rest (two runs). Empty runs have lo == hi.
 struct Plan {
   int64_t from = 0, to = 0;
   int64_t days_lo = 0, days_hi = 0;
+  int64_t weeks_lo = 0, weeks_hi = 0;
   int64_t hours_lo[2] = {0, 0}, hours_hi[2] = {0, 0};
   int64_t raw_lo[2] = {0, 0}, raw_hi[2] = {0, 0};
 };
@@ -70,7 +75,7 @@ Plan MakePlan(int64_t from, int64_t to) {
   p.to = to;
   const int64_t h0 = CeilTo(from, kHourMicros), h1 = FloorTo(to, kHourMicros);
   if (h0 >= h1) {
-    p.days_lo = p.days_hi = to;
+    p.days_lo = p.days_hi = p.weeks_lo = p.weeks_hi = to;
     p.hours_lo[0] = p.hours_hi[0] = p.hours_lo[1] = p.hours_hi[1] = to;
     p.raw_lo[0] = from;
     p.raw_hi[0] = to;
@@ -79,13 +84,23 @@ Plan MakePlan(int64_t from, int64_t to) {
   }
   const int64_t d0 = CeilTo(from, kDayMicros), d1 = FloorTo(to, kDayMicros);
   if (d0 >= d1) {
-    p.days_lo = p.days_hi = h1;
+    p.days_lo = p.days_hi = p.weeks_lo = p.weeks_hi = h1;
     p.hours_lo[0] = h0;
     p.hours_hi[0] = h1;
     p.hours_lo[1] = p.hours_hi[1] = h1;
   } else {
     p.days_lo = d0;
     p.days_hi = d1;
+    const int64_t w0 =
+        FloorTo(d0 + kWeekMicros - 1 - kMondayMicros, kWeekMicros) +
+        kMondayMicros;
+    const int64_t w1 = FloorTo(d1 - kMondayMicros, kWeekMicros) + kMondayMicros;
+    if (w0 < w1) {
+      p.weeks_lo = w0;
+      p.weeks_hi = w1;
+    } else {
+      p.weeks_lo = p.weeks_hi = d1;
+    }
     p.hours_lo[0] = h0;
     p.hours_hi[0] = d0;
     p.hours_lo[1] = d1;
@@ -112,6 +127,12 @@ std::vector<std::string> PlanParams(const Plan& p) {
 }
 
 constexpr char kInDays[] = "(@ >= $4::timestamptz AND @ < $5::timestamptz)";
+// Of the days, the weeks ($12 to $13, rows statement only) and the days
+// beside them.
+constexpr char kInWeeks[] = "(@ >= $12::timestamptz AND @ < $13::timestamptz)";
+constexpr char kInDaysBesideWeeks[] =
+    "((@ >= $4::timestamptz AND @ < $12::timestamptz)"
+    " OR (@ >= $13::timestamptz AND @ < $5::timestamptz))";
 constexpr char kInHours[] =
     "((@ >= $6::timestamptz AND @ < $7::timestamptz)"
     " OR (@ >= $8::timestamptz AND @ < $9::timestamptz))";
@@ -151,8 +172,12 @@ std::string TailCte(const char* column) {
 // Branches for empty runs are left out: the rollups' keys put the value
 // before the time, so an hour condition the index cannot bound had
 // PostgreSQL read every hour row of the dimension (a 30-day breakdown by
-// page took 375 ms at 10M events for hours it did not need).
+// page took 375 ms at 10M events for hours it did not need). The week
+// rollup's key puts the week before the value.
 std::string RowsSql(const char* column, int limit, const Plan& plan) {
+  const bool weeks = plan.weeks_lo < plan.weeks_hi;
+  const bool days =
+      plan.days_lo < plan.weeks_lo || plan.weeks_hi < plan.days_hi;
   const bool hours = plan.hours_lo[0] < plan.hours_hi[0] ||
                      plan.hours_lo[1] < plan.hours_hi[1];
   const bool raw =
@@ -161,19 +186,29 @@ std::string RowsSql(const char* column, int limit, const Plan& plan) {
       " SELECT value, ", rollups::kDimensionCountColumns, " FROM ");
   const std::string dimension =
       absl::StrCat(" WHERE shop_id = $1::text AND dimension = '", column, "'");
+  // The tail's events in the parts the rollups answer, with the week and
+  // day bounds typed there whichever branches follow.
   std::string parts =
-      absl::StrCat(rollup_rows, "shop_dimension_day_rollup", dimension, " AND ",
-                   On(kInDays, "bucket_start"));
+      absl::StrCat(" SELECT e.value, ", rollups::DimensionCountAggregates(),
+                   " FROM tail e WHERE ($12::timestamptz IS NOT NULL"
+                   " AND $13::timestamptz IS NOT NULL) AND (",
+                   On(kInDays, "e.occurred_at"), " OR ",
+                   On(kInHours, "e.occurred_at"), ") GROUP BY 1");
+  if (weeks) {
+    absl::StrAppend(&parts, " UNION ALL", rollup_rows,
+                    "shop_dimension_week_rollup", dimension, " AND ",
+                    On(kInWeeks, "bucket_start"));
+  }
+  if (days) {
+    absl::StrAppend(&parts, " UNION ALL", rollup_rows,
+                    "shop_dimension_day_rollup", dimension, " AND ",
+                    On(kInDaysBesideWeeks, "bucket_start"));
+  }
   if (hours) {
     absl::StrAppend(&parts, " UNION ALL", rollup_rows,
                     "shop_dimension_hour_rollup", dimension, " AND ",
                     On(kInHours, "bucket_start"));
   }
-  // The tail's events in the parts the rollups answer.
-  absl::StrAppend(&parts, " UNION ALL SELECT e.value, ",
-                  rollups::DimensionCountAggregates(), " FROM tail e WHERE ",
-                  On(kInDays, "e.occurred_at"), " OR ",
-                  On(kInHours, "e.occurred_at"), " GROUP BY 1");
   if (raw) {
     absl::StrAppend(&parts, " UNION ALL SELECT e.", column, ", ",
                     rollups::DimensionCountAggregates(),
@@ -356,9 +391,10 @@ absl::StatusOr<v1::Breakdown> BreakdownQueries::Breakdown(
       return;
     }
     const std::vector<std::string> p = PlanParams(plan);
-    const pqxx::result rows =
-        tx.exec_params(RowsSql(column, limit, plan), request.shop_id(), p[0],
-                       p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9]);
+    const pqxx::result rows = tx.exec_params(
+        RowsSql(column, limit, plan), request.shop_id(), p[0], p[1], p[2], p[3],
+        p[4], p[5], p[6], p[7], p[8], p[9], TimestampText(plan.weeks_lo),
+        TimestampText(plan.weeks_hi));
     std::vector<std::string> values;
     int64_t events = 0;
     for (const pqxx::row& row : rows) {

@@ -168,6 +168,30 @@ TEST_P(BreakdownQueriesTest, RowsPerValueInOrder) {
               ::testing::ElementsAre("/shoe 0/1/1/49.99/2/1"));
 }
 
+TEST_P(BreakdownQueriesTest, WholeWeeksBesideDaysHoursAndRawEdges) {
+  Send({
+      {"/a", 1, "2025-09-30T22:10:00Z", "s0"},        // before the range
+      {"/a", 1, "2025-09-30T22:40:00Z", "s1"},        // raw edge
+      {"/b", 1, "2025-09-30T23:30:00Z", "s1"},        // hour
+      {"/a", 1, "2025-10-03T10:00:00Z", "s2"},        // day before the weeks
+      {"/a", 2, "2025-10-06T00:00:00Z", "s2"},        // first week's start
+      {"/b", 1, "2025-10-12T23:59:59Z", "s3"},        // its end
+      {"/b", 3, "2025-10-13T00:00:00Z", "s3", 1000},  // second week
+      {"/c", 1, "2025-10-19T12:00:00Z", "s4"},
+      {"/c", 1, "2025-10-20T00:00:00Z", "s4"},  // day after the weeks
+      {"/a", 1, "2025-10-21T00:30:00Z", "s5"},  // hour
+      {"/b", 1, "2025-10-21T01:10:00Z", "s5"},  // raw edge
+      {"/c", 1, "2025-10-21T01:40:00Z", "s5"},  // after the range
+  });
+  EXPECT_THAT(Rows(Load("2025-09-30T22:30:00Z", "2025-10-21T01:30:00Z")),
+              ::testing::ElementsAre("/a 3/1/0/0/4/3", "/b 3/0/1/10/4/3",
+                                     "/c 2/0/0/0/2/1"));
+  // The two weeks alone, Monday to Monday.
+  EXPECT_THAT(Rows(Load("2025-10-06T00:00:00Z", "2025-10-20T00:00:00Z")),
+              ::testing::ElementsAre("/b 1/0/1/10/2/1", "/c 1/0/0/0/1/1",
+                                     "/a 0/1/0/0/1/1"));
+}
+
 TEST_P(BreakdownQueriesTest, TiesGoToMoreEventsThenTheSmallerValue) {
   Send({
       {"/c", 1, "2025-10-02T08:00:00Z", "s1"},

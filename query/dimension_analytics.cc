@@ -23,9 +23,9 @@ using Counts = DimensionAnalytics::BucketCounts;
 constexpr std::array<bool, kSourceCount> kDimensionSources = {true, false, true,
                                                               true, false};
 
-// Products per dimension value have days only.
+// Products per dimension value have days and weeks.
 constexpr std::array<bool, kSourceCount> kProductSources = {true, false, false,
-                                                            true, false};
+                                                            true, true};
 
 std::string ArrayOf(const std::vector<int64_t>& values) {
   return absl::StrCat("{", absl::StrJoin(values, ","), "}");
@@ -214,8 +214,9 @@ Sessions LoadSessions(pqxx::transaction_base& tx, const std::string& shop,
   return {row[0].as<int64_t>(), true};
 }
 
-// The products of the events matching `term` in [from, to): whole days
-// from product_dimension_day_rollup with the tail's events on them, the
+// The products of the events matching `term` in [from, to): whole weeks
+// and days from product_dimension_week_rollup and
+// product_dimension_day_rollup with the tail's events on them, the
 // rest from raw events; ordered by the column at `order_position` (2 page
 // views, 3 carts, 4 purchases, 5 revenue) then id, at most `limit`, only
 // those viewed when `viewed_only`.
@@ -226,6 +227,8 @@ absl::StatusOr<std::vector<ProductCounts>> LoadProducts(
   RangePlan plan(kProductSources);
   plan.Add(from, to, 0);
   const Pieces days = PiecesOf(plan, {Source::kDay});
+  const Pieces weeks = PiecesOf(plan, {Source::kWeek});
+  const Pieces folded = PiecesOf(plan, {Source::kDay, Source::kWeek});
   const Pieces raw = PiecesOf(plan, {Source::kRaw});
   if (!raw.empty()) {
     if (absl::Status s = CheckRawKept(tx, shop, raw.lo.front()); !s.ok()) {
@@ -234,18 +237,24 @@ absl::StatusOr<std::vector<ProductCounts>> LoadProducts(
   }
   const std::string predicate =
       absl::StrCat("e.", term.dimension, " = $6::text");
+  auto rollup_rows = [](const char* table, const char* lo, const char* hi) {
+    return absl::StrCat(
+        "SELECT r.product_id, r.page_views, r.add_to_carts, r.purchases,"
+        " r.revenue_cents FROM unnest(",
+        lo, "::bigint[], ", hi, "::bigint[]) AS s(lo, hi) JOIN ", table,
+        " r ON r.shop_id = $1 AND r.dimension = $7 AND r.value = $8"
+        " AND r.bucket_start >= ",
+        InstantOfMicros("s.lo"), " AND r.bucket_start < ",
+        InstantOfMicros("s.hi"));
+  };
   const std::string sql = absl::StrCat(
       "SELECT x.product_id, sum(x.page_views)::bigint,"
       " sum(x.add_to_carts)::bigint, sum(x.purchases)::bigint,"
-      " sum(x.revenue_cents) FROM (SELECT r.product_id, r.page_views,"
-      " r.add_to_carts, r.purchases, r.revenue_cents"
-      " FROM unnest($2::bigint[], $3::bigint[]) AS s(lo, hi)"
-      " JOIN product_dimension_day_rollup r ON r.shop_id = $1"
-      " AND r.dimension = $7 AND r.value = $8 AND r.bucket_start >= ",
-      InstantOfMicros("s.lo"), " AND r.bucket_start < ",
-      InstantOfMicros("s.hi"), " UNION ALL SELECT e.product_id, ",
-      rollups::CountAggregates(false),
-      " FROM unnest($2::bigint[], $3::bigint[]) AS s(lo, hi) JOIN ",
+      " sum(x.revenue_cents) FROM (",
+      rollup_rows("product_dimension_week_rollup", "$9", "$10"), " UNION ALL ",
+      rollup_rows("product_dimension_day_rollup", "$2", "$3"),
+      " UNION ALL SELECT e.product_id, ", rollups::CountAggregates(false),
+      " FROM unnest($11::bigint[], $12::bigint[]) AS s(lo, hi) JOIN ",
       rollups::TailEvents("$1::text", "e"),
       " ON e.occurred_at >= ", InstantOfMicros("s.lo"), " AND e.occurred_at < ",
       InstantOfMicros("s.hi"), " WHERE e.product_id IS NOT NULL AND ",
@@ -259,10 +268,11 @@ absl::StatusOr<std::vector<ProductCounts>> LoadProducts(
       viewed_only ? " HAVING sum(x.page_views) > 0" : "", " ORDER BY ",
       order_position, " DESC, x.product_id COLLATE \"C\" LIMIT ", limit);
   std::vector<ProductCounts> products;
-  for (const pqxx::row& row :
-       tx.exec_params(sql, shop, ArrayOf(days.lo), ArrayOf(days.hi),
-                      ArrayOf(raw.lo), ArrayOf(raw.hi), term.column_value,
-                      std::string(term.dimension), term.value)) {
+  for (const pqxx::row& row : tx.exec_params(
+           sql, shop, ArrayOf(days.lo), ArrayOf(days.hi), ArrayOf(raw.lo),
+           ArrayOf(raw.hi), term.column_value, std::string(term.dimension),
+           term.value, ArrayOf(weeks.lo), ArrayOf(weeks.hi), ArrayOf(folded.lo),
+           ArrayOf(folded.hi))) {
     ProductCounts& p = products.emplace_back();
     p.product_id = row[0].as<std::string>();
     p.page_views = row[1].as<int64_t>();

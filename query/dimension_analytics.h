@@ -22,9 +22,9 @@ namespace shopstream {
 // events the folder has not added yet (the tail), from raw events; all in
 // one REPEATABLE READ snapshot. Unique sessions of whole days come from the
 // days' sketches (an estimate). Products (the summary's most viewed one, top
-// products) come from the products per dimension value and day
-// (migrations/0025), the rest of the range from raw events; the funnel is
-// not answered here.
+// products) come from the products per dimension value and week or day
+// (migrations/0025, 0026), the rest of the range from raw events; the
+// funnel is not answered here.
 class DimensionAnalytics {
  public:
   explicit DimensionAnalytics(PgConnectionPool* pool) : pool_(pool) {}

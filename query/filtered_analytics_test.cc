@@ -89,10 +89,17 @@ class FilteredAnalyticsTest : public ::testing::Test {
   // a year before, of two shops, with every context field drawn from a few
   // values (or none).
   void Generate() {
-    uint64_t state = 12345;
-    auto next = [&state](int n) {
-      state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-      return static_cast<int>((state >> 33) % n);
+    for (int64_t start :
+         {MicrosAt("2024-10-01T00:00:00Z"), MicrosAt("2025-10-01T00:00:00Z")}) {
+      AddEvents(start, 3, 300);
+    }
+  }
+
+  // `count` events over `days` days from `start`.
+  void AddEvents(int64_t start, int days, int count) {
+    auto next = [this](int n) {
+      state_ = state_ * 6364136223846793005ULL + 1442695040888963407ULL;
+      return static_cast<int>((state_ >> 33) % n);
     };
     const std::vector<std::vector<std::string>> values = {
         {},  // event_type: from the type
@@ -107,23 +114,20 @@ class FilteredAnalyticsTest : public ::testing::Test {
         {"Linux", "iOS", ""}};
     const char* const type_names[] = {"", "page_view", "add_to_cart",
                                       "purchase", "custom"};
-    for (int64_t start :
-         {MicrosAt("2024-10-01T00:00:00Z"), MicrosAt("2025-10-01T00:00:00Z")}) {
-      for (int i = 0; i < 300; ++i) {
-        ModelEvent e;
-        e.shop = next(5) == 0 ? "other" : "s";
-        const int roll = next(10);
-        e.type = roll < 5 ? 1 : roll < 7 ? 2 : roll < 9 ? 3 : 4;
-        e.at = start + static_cast<int64_t>(next(3 * 86400)) * kSecond +
-               next(1000000);
-        e.session = next(10) == 0 ? "" : absl::StrCat("u", next(12));
-        if (e.type == 3) e.cents = 100 + next(20000);
-        e.fields["event_type"] = type_names[e.type];
-        for (int d = 1; d < 10; ++d) {
-          e.fields[kDimensions[d]] = values[d][next(values[d].size())];
-        }
-        events_.push_back(std::move(e));
+    for (int i = 0; i < count; ++i) {
+      ModelEvent e;
+      e.shop = next(5) == 0 ? "other" : "s";
+      const int roll = next(10);
+      e.type = roll < 5 ? 1 : roll < 7 ? 2 : roll < 9 ? 3 : 4;
+      e.at = start + static_cast<int64_t>(next(days * 86400)) * kSecond +
+             next(1000000);
+      e.session = next(10) == 0 ? "" : absl::StrCat("u", next(12));
+      if (e.type == 3) e.cents = 100 + next(20000);
+      e.fields["event_type"] = type_names[e.type];
+      for (int d = 1; d < 10; ++d) {
+        e.fields[kDimensions[d]] = values[d][next(values[d].size())];
       }
+      events_.push_back(std::move(e));
     }
   }
 
@@ -380,6 +384,7 @@ class FilteredAnalyticsTest : public ::testing::Test {
   FilteredAnalytics filtered_{&pool_};
   AnalyticsRouter router_{&unfiltered_, &filtered_};
   std::vector<ModelEvent> events_;
+  uint64_t state_ = 12345;
 };
 
 TEST_F(FilteredAnalyticsTest, EachFilterNarrowsEachAnswerNothingFolded) {
@@ -524,6 +529,35 @@ TEST_F(FilteredAnalyticsTest, OneDimensionOverWholeDaysReadsTheRollups) {
   *r.mutable_filter() = ProtoOf({{"browser", "Chrome"}, {"os", "Linux"}});
   EXPECT_EQ(router_.Summary(r).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(FilteredAnalyticsTest, OneDimensionOverWholeWeeksReadsTheWeekRollups) {
+  // Four weeks from Monday 2025-09-01, half folded, half in the tail.
+  AddEvents(MicrosAt("2025-09-01T00:00:00Z"), 28, 800);
+  const size_t half = events_.size() / 2;
+  Append(0, half);
+  Fold();
+  Append(half, events_.size());
+  {
+    pqxx::connection c(db_.conninfo());
+    pqxx::work tx(c);
+    tx.exec("UPDATE event_retention SET horizon = '2025-10-04 00:00:00+00'");
+    tx.commit();
+  }
+  // Wednesday to Saturday: days, the weeks of 09-08 and 09-15, days.
+  const int64_t from = MicrosAt("2025-09-03T00:00:00Z");
+  const int64_t to = MicrosAt("2025-09-27T00:00:00Z");
+  for (const Filter& filter : std::vector<Filter>{{{"device_class", "mobile"}},
+                                                  {{"page", "/x"}},
+                                                  {{"browser", "Chrome"}},
+                                                  {{"utm_source", "news"}}}) {
+    SCOPED_TRACE(filter.begin()->first);
+    ExpectTopProducts(from, to, filter);
+    ExpectSummary("s", from, to, filter);
+    // Exactly the two weeks.
+    ExpectTopProducts(MicrosAt("2025-09-08T00:00:00Z"),
+                      MicrosAt("2025-09-22T00:00:00Z"), filter);
+  }
 }
 
 class ComparisonTest : public FilteredAnalyticsTest {

@@ -64,7 +64,9 @@ std::vector<EventRollup> MakeEventRollups() {
        "e.product_id IS NOT NULL",
        Measures::kProductCounts,
        "bucket_start",
-       7},
+       7,
+       "",
+       "product_day_rollup"},
       {"shop_session_days",
        {"shop_id", "day", "session_id"},
        {"e.shop_id", day, "e.session_id"},
@@ -93,6 +95,19 @@ std::vector<EventRollup> MakeEventRollups() {
        "bucket_start",
        0,
        kDimensionsOfEvent},
+      // Weeks of the traffic dimensions, without sketches: a breakdown over
+      // a month reads about 4 narrow rows per value instead of 30 rows
+      // that each carry a sketch (a breakdown by page took 71 ms at 10M
+      // events from days alone).
+      {"shop_dimension_week_rollup",
+       {"shop_id", "dimension", "value", "bucket_start"},
+       {"e.shop_id", "d.dimension", "d.value", kWeek},
+       "d.value <> ''",
+       Measures::kDimensionCounts,
+       "bucket_start",
+       7,
+       kTrafficDimensionsOfEvent,
+       "shop_dimension_day_rollup"},
       {"product_dimension_day_rollup",
        {"shop_id", "dimension", "value", "bucket_start", "product_id"},
        {"e.shop_id", "d.dimension", "d.value", day, "e.product_id"},
@@ -101,6 +116,15 @@ std::vector<EventRollup> MakeEventRollups() {
        "bucket_start",
        0,
        kTrafficDimensionsOfEvent},
+      {"product_dimension_week_rollup",
+       {"shop_id", "dimension", "value", "bucket_start", "product_id"},
+       {"e.shop_id", "d.dimension", "d.value", kWeek, "e.product_id"},
+       "d.value <> '' AND e.product_id IS NOT NULL",
+       Measures::kProductCounts,
+       "bucket_start",
+       7,
+       kTrafficDimensionsOfEvent,
+       "product_dimension_day_rollup"},
   };
 }
 

@@ -51,11 +51,15 @@ struct EventRollup {
   // Joined to each event before grouping (e.g. a LATERAL list that makes
   // one row per dimension of the event), or "".
   absl::string_view per_event = "";
+  // For a week rollup, the day rollup of the same key whose rows it sums
+  // (the verifier checks it against them); "" otherwise.
+  absl::string_view day_table = "";
 };
 
 // Every rollup computed from raw events: shop minutes, hours and days,
 // product days and weeks, session days, session sketches per day,
-// dimension hours and days, products per dimension value and day. Their
+// dimension hours, days and weeks, products per dimension value, day and
+// week. Their
 // rows over any whole UTC days can be recomputed from those days' raw
 // events.
 const std::vector<EventRollup>& EventRollups();
@@ -79,8 +83,14 @@ inline constexpr char kDimensionCountColumns[] =
 extern const char kDimensionsOfEvent[];
 
 // The same for the traffic dimensions only (no event_type, no product_id),
-// as product_dimension_day_rollup keys its rows.
+// as the product dimension rollups and shop_dimension_week_rollup key their
+// rows.
 extern const char kTrafficDimensionsOfEvent[];
+
+// The names of those traffic dimensions, as an SQL list.
+inline constexpr char kTrafficDimensionNames[] =
+    "'page', 'referrer_host', 'utm_source', 'utm_medium', 'utm_campaign',"
+    " 'device_class', 'browser', 'os'";
 
 // SQL aggregates of the events of a group, aliased `e`, in the order of
 // kDimensionCountColumns.

@@ -72,6 +72,46 @@ struct Comparison {
   std::string compared = "*";
 };
 
+// A week rollup's comparison with the sums of its day rollup's rows over
+// the weeks $4 to $5.
+Comparison WeekFromDays(const EventRollup& week) {
+  std::vector<std::string> keys, positions;
+  for (size_t i = 0; i < week.key_columns.size(); ++i) {
+    keys.push_back(week.key_columns[i] == week.period_column
+                       ? absl::StrCat("date_bin('7 days', ", week.period_column,
+                                      ", '1970-01-05 00:00:00+00'"
+                                      "::timestamptz) AS ",
+                                      week.period_column)
+                       : std::string(week.key_columns[i]));
+    positions.push_back(absl::StrCat(i + 1));
+  }
+  std::string sums =
+      week.measures == Measures::kDimensionCounts
+          ? ", sum(page_views)::bigint, sum(add_to_carts)::bigint,"
+            " sum(purchases)::bigint, sum(custom_events)::bigint,"
+            " sum(revenue_cents), max(max_purchase_cents),"
+            " min(min_purchase_cents)"
+          : ", sum(page_views)::bigint, sum(add_to_carts)::bigint,"
+            " sum(purchases)::bigint, sum(revenue_cents)";
+  const EventRollup* day = FindEventRollup(week.day_table);
+  // A week of the traffic dimensions sums only those of its days.
+  const std::string dimensions =
+      day != nullptr && week.per_event != day->per_event
+          ? absl::StrCat(" AND dimension IN (", kTrafficDimensionNames, ")")
+          : "";
+  const std::string where = absl::StrCat(
+      " WHERE shop_id = $1 AND ", week.period_column,
+      " >= $4::timestamptz AND ", week.period_column, " < $5::timestamptz");
+  return {
+      std::string(week.table),
+      absl::StrCat("SELECT ", absl::StrJoin(keys, ", "), sums, " FROM ",
+                   week.day_table, where, dimensions, " GROUP BY ",
+                   absl::StrJoin(positions, ", ")),
+      absl::StrCat("SELECT ", absl::StrJoin(week.key_columns, ", "),
+                   MeasureColumns(week.measures), " FROM ", week.table, where),
+      absl::StrCat("DELETE FROM ", week.table, where)};
+}
+
 std::vector<Comparison> Comparisons(bool whole_history) {
   std::vector<Comparison> comparisons;
   const std::string folded =
@@ -132,21 +172,10 @@ std::vector<Comparison> Comparisons(bool whole_history) {
        " AND day >= $2::timestamptz AND day < $3::timestamptz"});
   // Weeks are the sums of their days: $4 and $5 bound the weeks that
   // overlap the range.
-  comparisons.push_back(
-      {"product_week_rollup",
-       "SELECT shop_id, date_bin('7 days', bucket_start,"
-       " '1970-01-05 00:00:00+00'::timestamptz) AS bucket_start, product_id,"
-       " sum(page_views)::bigint, sum(add_to_carts)::bigint,"
-       " sum(purchases)::bigint, sum(revenue_cents) FROM product_day_rollup"
-       " WHERE shop_id = $1 AND bucket_start >= $4::timestamptz"
-       " AND bucket_start < $5::timestamptz GROUP BY 1, 2, 3",
-       "SELECT shop_id, bucket_start, product_id, page_views, add_to_carts,"
-       " purchases, revenue_cents FROM product_week_rollup WHERE shop_id = $1"
-       " AND bucket_start >= $4::timestamptz AND bucket_start < "
-       "$5::timestamptz",
-       "DELETE FROM product_week_rollup WHERE shop_id = $1"
-       " AND bucket_start >= $4::timestamptz AND bucket_start < "
-       "$5::timestamptz"});
+  for (const EventRollup& rollup : EventRollups()) {
+    if (rollup.period_days == 0) continue;
+    comparisons.push_back(WeekFromDays(rollup));
+  }
   if (whole_history) {
     comparisons.push_back(
         {"shop_sessions",

@@ -312,6 +312,33 @@ TEST_F(RollupVerifierTest, FindsAndRepairsATamperedDimensionRow) {
   EXPECT_TRUE(after->ok());
 }
 
+TEST_F(RollupVerifierTest, WeeksAreCheckedAgainstTheirDays) {
+  AppendHistory();
+  FoldAll();
+  // Rows no day holds, in the week of the first event (from 2025-09-29).
+  Exec(
+      "INSERT INTO shop_dimension_week_rollup VALUES ('shop', 'page',"
+      " '/ghost', '2025-09-29 00:00:00+00', 1, 0, 0, 0, 0, NULL, NULL);"
+      " INSERT INTO product_dimension_week_rollup VALUES ('shop', 'page',"
+      " '/ghost', '2025-09-29 00:00:00+00', 'p1', 1, 0, 0, 0);"
+      " UPDATE product_week_rollup SET page_views = 7 WHERE shop_id = 'shop'"
+      " AND product_id = 'p2' AND bucket_start = '2025-10-06 00:00:00+00'");
+  absl::StatusOr<VerifyReport> found =
+      verifier_.Verify("shop", std::nullopt, std::nullopt);
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_THAT(
+      found->differences,
+      UnorderedElementsAre(
+          Field(&TableDifference::table, "shop_dimension_week_rollup"),
+          Field(&TableDifference::table, "product_dimension_week_rollup"),
+          Field(&TableDifference::table, "product_week_rollup")));
+  ASSERT_TRUE(verifier_.Rebuild("shop", std::nullopt, std::nullopt).ok());
+  absl::StatusOr<VerifyReport> after =
+      verifier_.Verify("shop", std::nullopt, std::nullopt);
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_TRUE(after->ok());
+}
+
 TEST_F(RollupVerifierTest, FindsADimensionDaysSessionsChanged) {
   AppendHistory();
   FoldAll();
@@ -383,7 +410,18 @@ TEST(DimensionRollupMigrationTest, FillsDimensionsAsTheFolderWould) {
     EXPECT_NE(d.table, "shop_dimension_hour_rollup");
     EXPECT_NE(d.table, "shop_dimension_day_rollup");
     EXPECT_NE(d.table, "product_dimension_day_rollup");
+    EXPECT_NE(d.table, "shop_dimension_week_rollup");
+    EXPECT_NE(d.table, "product_dimension_week_rollup");
   }
+  pqxx::connection c(db.conninfo());
+  pqxx::work tx(c);
+  EXPECT_GT(tx.exec1("SELECT count(*) FROM shop_dimension_week_rollup"
+                     " WHERE dimension = 'page'")[0]
+                .as<int64_t>(),
+            0);
+  EXPECT_GT(tx.exec1("SELECT count(*) FROM product_dimension_week_rollup")[0]
+                .as<int64_t>(),
+            0);
 }
 
 TEST(SessionSketchMigrationTest, FillsSketchesAsTheFolderWould) {
