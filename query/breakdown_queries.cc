@@ -14,6 +14,7 @@
 #include "query/analytics_filter.h"
 #include "query/analytics_requests.h"
 #include "query/answer_values.h"
+#include "query/rollup_analytics.h"
 #include "rollups/rollup_schema.h"
 
 namespace shopstream {
@@ -375,6 +376,7 @@ absl::StatusOr<v1::Breakdown> BreakdownQueries::Breakdown(
         refused = RefuseBefore(*horizon);
         return;
       }
+      tx.exec(kRawScanSettings);
       LoadFilteredRows(tx, request.shop_id(), column, from, to, *filter, limit,
                        breakdown);
       tx.commit();

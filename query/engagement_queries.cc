@@ -12,6 +12,7 @@
 #include "query/analytics_filter.h"
 #include "query/analytics_requests.h"
 #include "query/answer_values.h"
+#include "query/rollup_analytics.h"
 #include "query/summary_formulas.h"
 #include "rollups/engagement_schema.h"
 #include "rollups/rollup_schema.h"
@@ -361,6 +362,7 @@ absl::StatusOr<v1::Engagement> EngagementQueries::Engagement(
     const std::optional<Span> span = LoadSpan(tx, request.shop_id());
     const std::optional<int64_t> horizon =
         filter->empty() ? std::nullopt : LoadRawHorizon(tx, request.shop_id());
+    if (!filter->empty()) tx.exec(kRawScanSettings);
     auto load = [&](const MicrosRange& range, EngagementCounts& out) {
       const std::optional<StartRange> r =
           span ? Narrow(*span, range) : std::nullopt;

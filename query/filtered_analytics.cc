@@ -14,6 +14,7 @@
 #include "absl/time/clock.h"
 #include "query/analytics_requests.h"
 #include "query/answer_values.h"
+#include "query/rollup_analytics.h"
 #include "query/summary_formulas.h"
 #include "query/time_buckets.h"
 #include "rollups/rollup_schema.h"
@@ -43,7 +44,9 @@ OptText ShopOf(const std::string& shop_id) {
 // event of the range: INVALID_ARGUMENT naming from otherwise.
 absl::Status BeginRawSnapshot(pqxx::transaction_base& tx, const OptText& shop,
                               const MicrosRange& range) {
-  tx.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  tx.exec(absl::StrCat(
+      "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY; ",
+      kRawScanSettings));
   static const std::string sql =
       absl::StrCat("SELECT ", MicrosOf(rollups::kShopRawHorizon));
   const pqxx::row row = tx.exec_params1(sql, shop);

@@ -19,6 +19,16 @@ namespace shopstream {
 inline constexpr char kAnalyticsSessionSettings[] =
     "SET max_parallel_workers_per_gather = 0; SET jit = off";
 
+// For one transaction that reads the matching raw events of a filter no
+// rollup answers (several dimensions, filtered engagement and breakdowns):
+// those scan a month of a shop's events, where parallel workers do help
+// (a 30-day summary filtered on three dimensions took 756 ms alone, 402 ms
+// with two workers, at 10M events), and counting distinct sessions spilled
+// to disk at the default work_mem.
+inline constexpr char kRawScanSettings[] =
+    "SET LOCAL max_parallel_workers_per_gather = 2;"
+    " SET LOCAL work_mem = '64MB'";
+
 struct RollupAnalyticsOptions {
   // A summary over a bounded range of at most this many events counts its
   // unique sessions exactly; beyond, it estimates those of its whole UTC days
