@@ -38,3 +38,10 @@ SELECT shop_id, dimension, value,
        date_bin('7 days', bucket_start, '1970-01-05 00:00:00+00'), product_id,
        sum(page_views), sum(add_to_carts), sum(purchases), sum(revenue_cents)
 FROM product_dimension_day_rollup GROUP BY 1, 2, 3, 4, 5;
+
+-- The days beside a breakdown's weeks, every value of a few days: through
+-- the primary key, whose value comes before the day, PostgreSQL walked
+-- every day row of the dimension for each run of days (18 of 40 ms of a
+-- breakdown by page at 10M events).
+CREATE INDEX shop_dimension_day_rollup_by_day
+  ON shop_dimension_day_rollup (shop_id, dimension, bucket_start);
