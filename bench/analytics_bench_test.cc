@@ -70,6 +70,16 @@ TEST(AnalyticsBenchReportTest, ChecksEveryBreakdownDimension) {
   }
 }
 
+TEST(AnalyticsBenchReportTest, ATargetNotTimedIsNotAPass) {
+  AnalyticsBenchReport report;
+  report.queries = {Measured(100000, "engagement, 30 days (UTC days)", 12)};
+  const std::string md = report.ToMarkdown(Sizes({100000}));
+  EXPECT_THAT(md, HasSubstr("| engagement, 30 days: p99 <= 50 ms | 100,000: "
+                            "12.00 | pass |"));
+  EXPECT_THAT(md, HasSubstr("| breakdown by page, 30 days: p99 <= 50 ms |  | "
+                            "not measured |"));
+}
+
 TEST(AnalyticsBenchReportTest, OwnerTargetsFollowEachMeasurement) {
   AnalyticsBenchReport report;
   report.queries = {
