@@ -15,8 +15,8 @@ constexpr int kTopProducts = 10;
 // Where visitors came from and what they used; UTM medium is left to the
 // dashboard, a page has only so much room.
 constexpr v1::Dimension kReportDimensions[] = {
-    v1::PAGE,       v1::REFERRER_HOST, v1::UTM_SOURCE, v1::UTM_CAMPAIGN,
-    v1::DEVICE_CLASS, v1::BROWSER,     v1::OS};
+    v1::PAGE,         v1::REFERRER_HOST, v1::UTM_SOURCE, v1::UTM_CAMPAIGN,
+    v1::DEVICE_CLASS, v1::BROWSER,       v1::OS};
 
 google::protobuf::Timestamp TimestampOf(absl::Time t) {
   google::protobuf::Timestamp ts;
