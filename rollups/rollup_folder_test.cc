@@ -338,15 +338,19 @@ TEST_F(RollupFolderTest, ABacklogIsFoldedInBoundedSteps) {
   FolderOptions options = Options();
   options.max_transactions = 2;
   RollupFolder folder(options);
+  // A transaction of a test running beside this one (the server is shared)
+  // can hold every fold back for a while: folds that take nothing are
+  // tried again, not counted.
   int steps = 0;
   int64_t events = 0;
-  while (true) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (events < 5 && absl::Now() < deadline) {
     absl::StatusOr<FoldResult> r = folder.FoldOnce();
     ASSERT_TRUE(r.ok()) << r.status();
-    ++steps;
+    EXPECT_LE(r->events, 2);
+    if (r->events > 0) ++steps;
     events += r->events;
-    if (!r->more) break;
-    ASSERT_LT(steps, 100);
+    if (!r->more) absl::SleepFor(absl::Milliseconds(20));
   }
   EXPECT_EQ(events, 5);
   EXPECT_GE(steps, 3);
