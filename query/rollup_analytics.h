@@ -45,7 +45,8 @@ struct RollupAnalyticsOptions {
 // range read session days, or per-day sketches when there are many, and raw
 // edges; the funnel's sessions come from the session rollups
 // (query/engagement_queries.h). Each answer is one REPEATABLE READ snapshot,
-// a summary and its comparison one together.
+// a summary and its comparison one together (the comparison read at the
+// same time on a second connection importing it, when one is free).
 class RollupAnalytics final : public AnalyticsQueries {
  public:
   explicit RollupAnalytics(PgConnectionPool* pool,

@@ -309,21 +309,28 @@ TEST_F(RollupAnalyticsTest, ComparedSummaryIsTheSummaryOfItsRangeAlone) {
       {"2024-01-01T00:00:00Z", "2024-02-01T00:00:00Z"},  // nothing stored
       {"2020-01-01T00:00:00Z", "2030-01-01T00:00:00Z"},  // everything
   };
-  for (const std::string shop : {"s", ""}) {
-    const v1::GetSummaryRequest asked =
-        request(shop, "2025-10-01T00:00:00Z", "2025-10-04T06:00:00Z");
-    for (const auto& [from, to] : ranges) {
-      SCOPED_TRACE(absl::StrCat(shop, " ", from, " ", to));
-      const v1::GetSummaryRequest compared = request(shop, from, to);
-      auto got = queries_.ComparedSummary(asked, compared);
-      ASSERT_TRUE(got.ok()) << got.status();
-      EXPECT_TRUE(got->comparison().summary().has_as_of());
-      v1::Summary earlier = got->comparison().summary();
-      earlier.clear_as_of();
-      EXPECT_EQ(earlier.ShortDebugString(), alone(compared).ShortDebugString());
-      got->clear_comparison();
-      got->clear_as_of();
-      EXPECT_EQ(got->ShortDebugString(), alone(asked).ShortDebugString());
+  // With a second connection free the comparison is read beside the
+  // asked range; with one connection, after it.
+  PgConnectionPool one_connection(db_.conninfo(), 1);
+  RollupAnalytics one_at_a_time(&one_connection);
+  for (RollupAnalytics* queries : {&queries_, &one_at_a_time}) {
+    for (const std::string shop : {"s", ""}) {
+      const v1::GetSummaryRequest asked =
+          request(shop, "2025-10-01T00:00:00Z", "2025-10-04T06:00:00Z");
+      for (const auto& [from, to] : ranges) {
+        SCOPED_TRACE(absl::StrCat(shop, " ", from, " ", to));
+        const v1::GetSummaryRequest compared = request(shop, from, to);
+        auto got = queries->ComparedSummary(asked, compared);
+        ASSERT_TRUE(got.ok()) << got.status();
+        EXPECT_TRUE(got->comparison().summary().has_as_of());
+        v1::Summary earlier = got->comparison().summary();
+        earlier.clear_as_of();
+        EXPECT_EQ(earlier.ShortDebugString(),
+                  alone(compared).ShortDebugString());
+        got->clear_comparison();
+        got->clear_as_of();
+        EXPECT_EQ(got->ShortDebugString(), alone(asked).ShortDebugString());
+      }
     }
   }
   // Not a vacuous comparison: the ranges differ.
