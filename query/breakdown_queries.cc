@@ -22,12 +22,11 @@ namespace {
 
 using rollups::FloorTo;
 using rollups::kDayMicros;
+using rollups::kWeekMicros;
+using rollups::kWeekOriginMicros;
 using rollups::MicrosOf;
 
 constexpr int64_t kHourMicros = 3'600'000'000;
-constexpr int64_t kWeekMicros = 7 * kDayMicros;
-// 1970-01-05, a Monday: weeks start there, as the week rollup cuts them.
-constexpr int64_t kMondayMicros = 4 * kDayMicros;
 
 int64_t CeilTo(int64_t micros, int64_t unit) {
   return FloorTo(micros + unit - 1, unit);
@@ -93,9 +92,8 @@ Plan MakePlan(int64_t from, int64_t to) {
     p.days_lo = d0;
     p.days_hi = d1;
     const int64_t w0 =
-        FloorTo(d0 + kWeekMicros - 1 - kMondayMicros, kWeekMicros) +
-        kMondayMicros;
-    const int64_t w1 = FloorTo(d1 - kMondayMicros, kWeekMicros) + kMondayMicros;
+        FloorTo(d0 + kWeekMicros - 1, kWeekMicros, kWeekOriginMicros);
+    const int64_t w1 = FloorTo(d1, kWeekMicros, kWeekOriginMicros);
     if (w0 < w1) {
       p.weeks_lo = w0;
       p.weeks_hi = w1;
@@ -187,14 +185,11 @@ std::string RowsSql(const char* column, int limit, const Plan& plan) {
       " SELECT value, ", rollups::kDimensionCountColumns, " FROM ");
   const std::string dimension =
       absl::StrCat(" WHERE shop_id = $1::text AND dimension = '", column, "'");
-  // The tail's events in the parts the rollups answer, with the week and
-  // day bounds typed there whichever branches follow.
+  // The tail's events in the parts the rollups answer.
   std::string parts =
       absl::StrCat(" SELECT e.value, ", rollups::DimensionCountAggregates(),
-                   " FROM tail e WHERE ($12::timestamptz IS NOT NULL"
-                   " AND $13::timestamptz IS NOT NULL) AND (",
-                   On(kInDays, "e.occurred_at"), " OR ",
-                   On(kInHours, "e.occurred_at"), ") GROUP BY 1");
+                   " FROM tail e WHERE ", On(kInDays, "e.occurred_at"), " OR ",
+                   On(kInHours, "e.occurred_at"), " GROUP BY 1");
   if (weeks) {
     absl::StrAppend(&parts, " UNION ALL", rollup_rows,
                     "shop_dimension_week_rollup", dimension, " AND ",
@@ -216,8 +211,12 @@ std::string RowsSql(const char* column, int limit, const Plan& plan) {
                     " FROM events e WHERE e.shop_id = $1::text AND e.", column,
                     " <> '' AND ", On(kInRaw, "e.occurred_at"), " GROUP BY 1");
   }
+  // The week bounds typed whichever branches use them, as in TailCte.
   return absl::StrCat(
-      TailCte(column), ", parts AS (", parts,
+      TailCte(column),
+      ", week_bounds AS (SELECT $12::timestamptz, $13::timestamptz),"
+      " parts AS (",
+      parts,
       ") SELECT value, sum(page_views)::bigint,"
       " sum(add_to_carts)::bigint, sum(purchases)::bigint,"
       " sum(custom_events)::bigint, sum(revenue_cents) FROM parts"

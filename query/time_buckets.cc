@@ -1,16 +1,17 @@
 #include "query/time_buckets.h"
 
 #include "absl/strings/str_cat.h"
+#include "rollups/rollup_schema.h"
 
 namespace shopstream {
 namespace {
 
 constexpr std::array<int64_t, kSourceCount> kUnitMicros = {
-    1, 60'000'000, 3'600'000'000, 86'400'000'000, 7 * 86'400'000'000};
+    1, 60'000'000, 3'600'000'000, rollups::kDayMicros, rollups::kWeekMicros};
 // Where each source's buckets start counting: weeks from Monday 1970-01-05,
 // the same origin the processor bins product weeks with.
 constexpr std::array<int64_t, kSourceCount> kOriginMicros = {
-    0, 0, 0, 0, 4 * 86'400'000'000};
+    0, 0, 0, 0, rollups::kWeekOriginMicros};
 
 int64_t FloorTo(int64_t t, int64_t unit) {
   int64_t q = t / unit;

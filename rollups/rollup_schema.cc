@@ -27,9 +27,7 @@ std::string ShopBucket(absl::string_view stride) {
 
 std::vector<EventRollup> MakeEventRollups() {
   // Weeks start on Monday 00:00 UTC, as the query side cuts them.
-  static constexpr char kWeek[] =
-      "date_bin('7 days', e.occurred_at,"
-      " '1970-01-05 00:00:00+00'::timestamptz)";
+  static const std::string kWeek = WeekOf("e.occurred_at");
   static const std::string minute = ShopBucket("1 minute");
   static const std::string hour = ShopBucket("1 hour");
   static const std::string day = ShopBucket("1 day");

@@ -149,6 +149,16 @@ inline constexpr char kFoldedCondition[] =
 
 inline constexpr int64_t kDayMicros = 86'400'000'000;
 
+// Week rollups cut weeks from Monday 00:00 UTC: 1970-01-05 is one.
+inline constexpr int64_t kWeekMicros = 7 * kDayMicros;
+inline constexpr int64_t kWeekOriginMicros = 4 * kDayMicros;
+
+// SQL: the start of the week (as above) of the timestamptz `expression`.
+inline std::string WeekOf(absl::string_view expression) {
+  return absl::StrCat("date_bin('7 days', ", expression,
+                      ", '1970-01-05 00:00:00+00'::timestamptz)");
+}
+
 // `micros` rounded down to a whole `unit` counted from `origin`, also
 // before the epoch.
 inline int64_t FloorTo(int64_t micros, int64_t unit, int64_t origin = 0) {

@@ -11,9 +11,6 @@
 namespace shopstream::rollups {
 namespace {
 
-// 1970-01-05, a Monday: weeks start there.
-constexpr int64_t kMondayMicros = 4 * kDayMicros;
-
 std::string TimestampText(int64_t micros) {
   return absl::FormatTime("%E4Y-%m-%d %H:%M:%E6S+00",
                           absl::FromUnixMicros(micros), absl::UTCTimeZone());
@@ -78,9 +75,7 @@ Comparison WeekFromDays(const EventRollup& week) {
   std::vector<std::string> keys, positions;
   for (size_t i = 0; i < week.key_columns.size(); ++i) {
     keys.push_back(week.key_columns[i] == week.period_column
-                       ? absl::StrCat("date_bin('7 days', ", week.period_column,
-                                      ", '1970-01-05 00:00:00+00'"
-                                      "::timestamptz) AS ",
+                       ? absl::StrCat(WeekOf(week.period_column), " AS ",
                                       week.period_column)
                        : std::string(week.key_columns[i]));
     positions.push_back(absl::StrCat(i + 1));
@@ -287,9 +282,9 @@ absl::StatusOr<VerifyReport> RollupVerifier::RunIn(
   if (hi < lo) hi = lo;
   report.from = absl::FromUnixMicros(lo);
   report.to = absl::FromUnixMicros(hi);
-  const int64_t week_lo = FloorTo(lo, 7 * kDayMicros, kMondayMicros);
+  const int64_t week_lo = FloorTo(lo, kWeekMicros, kWeekOriginMicros);
   const int64_t week_hi =
-      hi > lo ? FloorTo(hi - 1, 7 * kDayMicros, kMondayMicros) + 7 * kDayMicros
+      hi > lo ? FloorTo(hi - 1, kWeekMicros, kWeekOriginMicros) + kWeekMicros
               : week_lo;
   const std::string p2 = TimestampText(lo), p3 = TimestampText(hi),
                     p4 = TimestampText(week_lo), p5 = TimestampText(week_hi);
