@@ -12,7 +12,7 @@
 #include "query/analytics_filter.h"
 #include "query/analytics_requests.h"
 #include "query/answer_values.h"
-#include "query/rollup_analytics.h"
+#include "query/session_settings.h"
 #include "query/summary_formulas.h"
 #include "rollups/engagement_schema.h"
 #include "rollups/rollup_schema.h"

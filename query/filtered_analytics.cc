@@ -14,7 +14,7 @@
 #include "absl/time/clock.h"
 #include "query/analytics_requests.h"
 #include "query/answer_values.h"
-#include "query/rollup_analytics.h"
+#include "query/session_settings.h"
 #include "query/summary_formulas.h"
 #include "query/time_buckets.h"
 #include "rollups/rollup_schema.h"

@@ -7,27 +7,10 @@
 #include "query/breakdown_queries.h"
 #include "query/engagement_queries.h"
 #include "query/event_list.h"
+#include "query/session_settings.h"
 #include "storage/pg_connection_pool.h"
 
 namespace shopstream {
-
-// For the pool RollupAnalytics runs on. Its statements read a few thousand
-// rows, but the raw-event branch of a statement can be estimated at most of
-// the events; at 10M events that made PostgreSQL start parallel workers
-// (top products 23-33 ms with them, 14-17 ms without) and JIT-compile the
-// plan (about 90 of 112 ms).
-inline constexpr char kAnalyticsSessionSettings[] =
-    "SET max_parallel_workers_per_gather = 0; SET jit = off";
-
-// For one transaction that reads the matching raw events of a filter no
-// rollup answers (several dimensions, filtered engagement and breakdowns):
-// those scan a month of a shop's events, where parallel workers do help
-// (a 30-day summary filtered on three dimensions took 756 ms alone, 402 ms
-// with two workers, at 10M events), and counting distinct sessions spilled
-// to disk at the default work_mem.
-inline constexpr char kRawScanSettings[] =
-    "SET LOCAL max_parallel_workers_per_gather = 2;"
-    " SET LOCAL work_mem = '64MB'";
 
 struct RollupAnalyticsOptions {
   // A summary over a bounded range of at most this many events counts its
