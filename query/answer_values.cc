@@ -2,7 +2,6 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/time.h"
 #include "query/summary_formulas.h"
 
 namespace shopstream {
@@ -20,11 +19,6 @@ absl::int128 CentsOf(const pqxx::field& field) {
         absl::StrCat("not a whole number of cents: ", field.c_str()));
   }
   return cents;
-}
-
-std::string TimestampText(int64_t micros) {
-  return absl::FormatTime("%E4Y-%m-%d %H:%M:%E6S+00",
-                          absl::FromUnixMicros(micros), absl::UTCTimeZone());
 }
 
 void SetTimestampMicros(int64_t micros, google::protobuf::Timestamp* ts) {

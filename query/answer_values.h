@@ -8,6 +8,7 @@
 #include "absl/numeric/int128.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/timestamp.pb.h"
+#include "rollups/rollup_schema.h"
 #include "shopstream/v1/analytics.pb.h"
 
 // Conversions the answers share between SQL, C++ and the API.
@@ -28,8 +29,9 @@ inline double Units(absl::int128 cents) {
 
 void SetTimestampMicros(int64_t micros, google::protobuf::Timestamp* ts);
 
-// `micros` as timestamptz input: UTC, to the microsecond.
-std::string TimestampText(int64_t micros);
+// `micros` as timestamptz input: UTC, to the microsecond; the rollups'
+// own, so that both sides bind instants alike.
+using rollups::TimestampText;
 
 // One product's counts in a range, as every top-products answer reads them.
 struct ProductCounts {

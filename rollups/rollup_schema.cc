@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/time.h"
 #include "rollups/engagement_schema.h"
 
 namespace shopstream::rollups {
@@ -191,6 +192,11 @@ std::string DimensionCountAggregates() {
       " AS max_purchase_cents,"
       " min(e.order_amount_cents) FILTER (WHERE e.event_type = 3)"
       " AS min_purchase_cents");
+}
+
+std::string TimestampText(int64_t micros) {
+  return absl::FormatTime("%E4Y-%m-%d %H:%M:%E6S+00",
+                          absl::FromUnixMicros(micros), absl::UTCTimeZone());
 }
 
 std::string SessionSketch(int log2_registers) {

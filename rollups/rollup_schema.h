@@ -167,6 +167,9 @@ inline int64_t FloorTo(int64_t micros, int64_t unit, int64_t origin = 0) {
   return micros - offset;
 }
 
+// `micros` as timestamptz input: UTC, to the microsecond.
+std::string TimestampText(int64_t micros);
+
 // SQL: the timestamptz `expression` as whole microseconds since the epoch.
 inline std::string MicrosOf(absl::string_view expression) {
   return absl::StrCat("(extract(epoch FROM ", expression,

@@ -11,11 +11,6 @@
 namespace shopstream::rollups {
 namespace {
 
-std::string TimestampText(int64_t micros) {
-  return absl::FormatTime("%E4Y-%m-%d %H:%M:%E6S+00",
-                          absl::FromUnixMicros(micros), absl::UTCTimeZone());
-}
-
 // The shop's events the rollups hold, of the range [$2, $3).
 constexpr char kFoldedInRange[] =
     "(SELECT e.* FROM events e WHERE e.shop_id = $1"
