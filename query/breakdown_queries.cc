@@ -348,7 +348,7 @@ absl::StatusOr<v1::Breakdown> BreakdownQueries::Breakdown(
   absl::Status refused;
   absl::Status status = pool_->Run([&](pqxx::connection& conn) {
     pqxx::work tx(conn);
-    tx.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    tx.exec(kReadOnlySnapshot);
     static const std::string span_sql = absl::StrCat(
         "WITH tail AS MATERIALIZED (SELECT min(e.occurred_at) AS first_at,"
         " max(e.occurred_at) AS last_at FROM ",

@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "query/answer_values.h"
+#include "query/session_settings.h"
 #include "query/summary_formulas.h"
 #include "query/time_buckets.h"
 #include "rollups/rollup_schema.h"
@@ -306,7 +307,7 @@ absl::StatusOr<v1::Summary> DimensionAnalytics::Summary(
   absl::Status refused;
   absl::Status status = pool_->Run([&](pqxx::connection& conn) {
     pqxx::work tx(conn);
-    tx.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    tx.exec(kReadOnlySnapshot);
     if (from >= to) return;
     absl::StatusOr<std::vector<Counts>> loaded =
         LoadCounts(tx, shop_id, term, plan, {from});
@@ -355,7 +356,7 @@ DimensionAnalytics::Buckets(const std::string& shop_id,
   absl::StatusOr<std::vector<Counts>> loaded;
   absl::Status status = pool_->Run([&](pqxx::connection& conn) {
     pqxx::work tx(conn);
-    tx.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    tx.exec(kReadOnlySnapshot);
     loaded = LoadCounts(tx, shop_id, term, plan, starts);
     tx.commit();
   });
@@ -369,7 +370,7 @@ absl::StatusOr<std::vector<ProductCounts>> DimensionAnalytics::TopProducts(
   absl::StatusOr<std::vector<ProductCounts>> products;
   absl::Status status = pool_->Run([&](pqxx::connection& conn) {
     pqxx::work tx(conn);
-    tx.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    tx.exec(kReadOnlySnapshot);
     products = from < to ? LoadProducts(tx, shop_id, term, from, to,
                                         order_position, limit,
                                         /*viewed_only=*/false)

@@ -24,10 +24,6 @@ using rollups::FloorTo;
 using rollups::kDayMicros;
 using rollups::MicrosOf;
 
-void BeginSnapshot(pqxx::transaction_base& tx) {
-  tx.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY");
-}
-
 // The shop's first and last event, in microseconds.
 struct Span {
   int64_t first = 0;
@@ -358,7 +354,7 @@ absl::StatusOr<v1::Engagement> EngagementQueries::Engagement(
   absl::Status refused;
   absl::Status status = pool_->Run([&](pqxx::connection& conn) {
     pqxx::work tx(conn);
-    BeginSnapshot(tx);
+    tx.exec(kReadOnlySnapshot);
     const std::optional<Span> span = LoadSpan(tx, request.shop_id());
     const std::optional<int64_t> horizon =
         filter->empty() ? std::nullopt : LoadRawHorizon(tx, request.shop_id());

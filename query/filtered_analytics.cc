@@ -44,9 +44,7 @@ OptText ShopOf(const std::string& shop_id) {
 // event of the range: INVALID_ARGUMENT naming from otherwise.
 absl::Status BeginRawSnapshot(pqxx::transaction_base& tx, const OptText& shop,
                               const MicrosRange& range) {
-  tx.exec(absl::StrCat(
-      "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY; ",
-      kRawScanSettings));
+  tx.exec(absl::StrCat(kReadOnlySnapshot, "; ", kRawScanSettings));
   static const std::string sql =
       absl::StrCat("SELECT ", MicrosOf(rollups::kShopRawHorizon));
   const pqxx::row row = tx.exec_params1(sql, shop);

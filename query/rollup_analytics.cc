@@ -580,7 +580,7 @@ absl::StatusOr<UniqueSessions> LoadUniqueSessions(pqxx::transaction_base& tx,
 }
 
 // A summary's snapshot: the isolation level goes with BEGIN in one round
-// trip, where BeginSnapshot takes two.
+// trip, where BEGIN then kReadOnlySnapshot take two.
 using SummarySnapshot =
     pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>;
 
@@ -593,11 +593,6 @@ class JoinedThread {
  private:
   std::thread thread_;
 };
-
-// One consistent snapshot per answer.
-void BeginSnapshot(pqxx::transaction_base& tx) {
-  tx.exec("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY");
-}
 
 OptText ShopOf(const std::string& shop_id) {
   if (shop_id.empty()) return std::nullopt;
@@ -742,10 +737,9 @@ absl::StatusOr<v1::Summary> RollupAnalytics::ComparedSummary(
         beside = pool_->Run(
             [&](pqxx::connection& second) {
               pqxx::work imported(second);
-              imported.exec(absl::StrCat(
-                  "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY;"
-                  " SET TRANSACTION SNAPSHOT ",
-                  imported.quote(snapshot)));
+              imported.exec(absl::StrCat(kReadOnlySnapshot,
+                                         "; SET TRANSACTION SNAPSHOT ",
+                                         imported.quote(snapshot)));
               load_compared(imported, totals);
               imported.commit();
             },
@@ -793,7 +787,7 @@ absl::StatusOr<v1::TimeSeries> RollupAnalytics::TimeSeries(
     // committing in between neither hides nor doubles events. Without raw
     // pieces there is no retention horizon to respect.
     pqxx::work tx(conn);
-    BeginSnapshot(tx);
+    tx.exec(kReadOnlySnapshot);
     loaded = LoadShopCounts(
         tx, shop,
         plan.segments(Source::kRaw).empty() ? Totals() : LoadTotals(tx, shop),
@@ -840,7 +834,7 @@ absl::StatusOr<v1::TopProducts> RollupAnalytics::TopProducts(
       return;
     }
     pqxx::work tx(conn);
-    BeginSnapshot(tx);
+    tx.exec(kReadOnlySnapshot);
     const Totals totals = LoadTotals(tx, shop);
     if (auto clipped = Clip(totals, query->range)) {
       loaded = LoadTopProducts(tx, shop, totals, *clipped, query->order_by,
@@ -869,7 +863,7 @@ absl::StatusOr<v1::Funnel> RollupAnalytics::Funnel(
   absl::Status refused;
   absl::Status status = pool_->Run([&](pqxx::connection& conn) {
     pqxx::work tx(conn);
-    BeginSnapshot(tx);
+    tx.exec(kReadOnlySnapshot);
     const Totals totals = LoadTotals(tx, shop);
     if (auto clipped = Clip(totals, *range)) {
       auto loaded = LoadRangeCounts(tx, shop, totals, *clipped);

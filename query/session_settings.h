@@ -1,9 +1,14 @@
 #ifndef SHOPSTREAM_QUERY_SESSION_SETTINGS_H_
 #define SHOPSTREAM_QUERY_SESSION_SETTINGS_H_
 
-// PostgreSQL settings of the analytics queries: one set for the pool's
-// sessions, one a transaction sets when it scans raw events.
+// PostgreSQL settings of the analytics queries: how each transaction
+// begins, the pool's sessions, a transaction that scans raw events.
 namespace shopstream {
+
+// Every answer's transaction starts with it: one consistent snapshot,
+// nothing written.
+inline constexpr char kReadOnlySnapshot[] =
+    "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY";
 
 // For the pool RollupAnalytics runs on. Its statements read a few thousand
 // rows, but the raw-event branch of a statement can be estimated at most of
